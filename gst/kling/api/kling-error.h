@@ -1,0 +1,65 @@
+/* gst-kling: one GError domain for every failure of a Kling request.
+ *
+ * The message of a KLING_ERROR is the technical detail line (HTTP status, Kling code,
+ * request id, task id, the server's words); kling_error_dup_user_message() gives the one
+ * sentence a person should read. The structured fields travel with the GError itself
+ * (an extended GError), so they survive g_error_copy() and thread hops.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define KLING_ERROR (kling_error_quark ())
+
+typedef enum {
+  KLING_ERROR_AUTH,            /* 401, codes 1000-1004: the keys are wrong or missing */
+  KLING_ERROR_PERMISSION,      /* 403/1103 no access to the API or model; 1304 IP allow-list */
+  KLING_ERROR_QUOTA,           /* 1100-1102, reseller 402: money, never retried */
+  KLING_ERROR_RATE_LIMITED,    /* 1302/1303 still refused after every retry */
+  KLING_ERROR_INVALID_INPUT,   /* 1200-1203 or refused locally before any request */
+  KLING_ERROR_CONTENT_POLICY,  /* 1300/1301 */
+  KLING_ERROR_TASK_FAILED,     /* the task ended "failed"; see task_status_msg */
+  KLING_ERROR_SERVER,          /* 5xx / 5000-5002 after every retry */
+  KLING_ERROR_NETWORK,         /* connection refused, reset, DNS, TLS */
+  KLING_ERROR_PROTOCOL,        /* an answer that is not the documented shape */
+  KLING_ERROR_TIMEOUT,         /* the element's timeout ran out */
+  KLING_ERROR_CANCELLED,       /* the caller cancelled (state change, flush) */
+} KlingErrorCode;
+
+GQuark       kling_error_quark              (void);
+
+/* Creates a KLING_ERROR with its structured fields; any of the strings may be NULL,
+ * http_status 0 and kling_code -1 mean "none". @message is the technical detail. */
+GError      *kling_error_new_full           (KlingErrorCode code, guint http_status,
+                                             gint kling_code, const gchar *request_id,
+                                             const gchar *task_id,
+                                             const gchar *task_status_msg,
+                                             const gchar *format, ...) G_GNUC_PRINTF (7, 8);
+
+/* Maps an HTTP status and the envelope's code (or -1) to the domain, as the table in
+ * shared/KLING-API.md says. */
+KlingErrorCode kling_error_code_from_http   (guint http_status, gint kling_code);
+
+/* TRUE when the table says to retry with backoff (1302, 1303, 5xx/5000-5002, network). */
+gboolean     kling_error_is_retryable       (const GError *error);
+
+guint        kling_error_get_http_status    (const GError *error);
+gint         kling_error_get_kling_code     (const GError *error);
+const gchar *kling_error_get_request_id     (const GError *error);
+const gchar *kling_error_get_task_id        (const GError *error);
+const gchar *kling_error_get_task_status_msg (const GError *error);
+/* Seconds the server asked us to wait (Retry-After), 0 when it did not. */
+guint        kling_error_get_retry_after    (const GError *error);
+void         kling_error_set_retry_after    (GError *error, guint seconds);
+void         kling_error_set_task_id        (GError *error, const gchar *task_id);
+
+/* One sentence for a person: what went wrong and what to do, e.g. "Kling refused the
+ * credentials (401, code 1002): check access-key and secret-key." */
+gchar       *kling_error_dup_user_message   (const GError *error);
+
+/* "http=401 code=1002 request_id=... task_id=... status_msg=...: <message>" */
+gchar       *kling_error_dup_details        (const GError *error);
+
+G_END_DECLS
