@@ -59,6 +59,7 @@ typedef struct {
 
 KlingRequest *kling_request_new            (KlingEndpoint endpoint, JsonNode *body,
                                             JsonNode *summary);  /* takes both */
+KlingRequest *kling_request_copy           (const KlingRequest *request);
 void          kling_request_free           (KlingRequest *request);
 /* Hex SHA-256 of the endpoint and the canonical body (members sorted), without
  * external_task_id and callback_url: equal inputs and settings give equal keys. */

@@ -54,6 +54,9 @@ const gchar *kling_error_get_task_status_msg (const GError *error);
 guint        kling_error_get_retry_after    (const GError *error);
 void         kling_error_set_retry_after    (GError *error, guint seconds);
 void         kling_error_set_task_id        (GError *error, const gchar *task_id);
+/* The job's timeout (seconds) for KLING_ERROR_TIMEOUT, named in the user message. */
+guint        kling_error_get_timeout        (const GError *error);
+void         kling_error_set_timeout        (GError *error, guint seconds);
 
 /* One sentence for a person: what went wrong and what to do, e.g. "Kling refused the
  * credentials (401, code 1002): check access-key and secret-key." */

@@ -19,6 +19,8 @@ typedef enum {
 const gchar *kling_endpoint_path (KlingEndpoint endpoint);
 /* "image2video", "lip-sync", ...: for logs, tags and cache sidecars. */
 const gchar *kling_endpoint_name (KlingEndpoint endpoint);
+/* The reverse of kling_endpoint_name(); FALSE for unknown names. */
+gboolean     kling_endpoint_from_name (const gchar *name, KlingEndpoint *endpoint);
 
 typedef enum {
   KLING_TASK_SUBMITTED,
@@ -47,6 +49,12 @@ typedef struct {
  * wrongly typed required field (task_id, task_status) is a KLING_ERROR_PROTOCOL. */
 KlingTask   *kling_task_new_from_json (JsonNode *data, const gchar *request_id,
                                        GError **error);
+/* Reads one answer: {"code": 0, "message", "request_id", "data"}. Returns a copy of "data"
+ * on success; otherwise a KLING_ERROR mapped from @http_status and the envelope's code
+ * (reseller shapes {"error": "...", "code": 401} included), or KLING_ERROR_PROTOCOL when the
+ * answer is not the documented shape. *request_id (may be NULL) gets the answer's id. */
+JsonNode    *kling_envelope_parse     (guint http_status, const gchar *body, gsize len,
+                                       gchar **request_id, GError **error);
 KlingTask   *kling_task_copy          (const KlingTask *task);
 void         kling_task_free          (KlingTask *task);
 

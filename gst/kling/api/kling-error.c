@@ -1,0 +1,351 @@
+/* gst-kling: one GError domain for every failure of a Kling request.
+ *
+ * The structured fields live in an extended GError (G_DEFINE_EXTENDED_ERROR), so they are
+ * copied by g_error_copy() and freed with the error: an error can cross threads and still
+ * tell the element which task failed and why.
+ */
+#include "kling-error.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+typedef struct {
+  guint http_status;
+  gint kling_code;
+  gchar *request_id;
+  gchar *task_id;
+  gchar *task_status_msg;
+  guint retry_after_s;
+  guint timeout_s;
+} KlingErrorPrivate;
+
+static void
+kling_error_private_init (KlingErrorPrivate *priv)
+{
+  priv->kling_code = -1;
+}
+
+static void
+kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
+{
+  dest->http_status = src->http_status;
+  dest->kling_code = src->kling_code;
+  dest->request_id = g_strdup (src->request_id);
+  dest->task_id = g_strdup (src->task_id);
+  dest->task_status_msg = g_strdup (src->task_status_msg);
+  dest->retry_after_s = src->retry_after_s;
+  dest->timeout_s = src->timeout_s;
+}
+
+static void
+kling_error_private_clear (KlingErrorPrivate *priv)
+{
+  g_clear_pointer (&priv->request_id, g_free);
+  g_clear_pointer (&priv->task_id, g_free);
+  g_clear_pointer (&priv->task_status_msg, g_free);
+}
+
+G_DEFINE_EXTENDED_ERROR (KlingError, kling_error)
+
+/* NULL for errors of other domains: every accessor then answers "none". */
+static KlingErrorPrivate *
+get_private (const GError *error)
+{
+  if (error == NULL || error->domain != KLING_ERROR)
+    return NULL;
+  return kling_error_get_private (error);
+}
+
+GError *
+kling_error_new_full (KlingErrorCode code, guint http_status, gint kling_code,
+    const gchar *request_id, const gchar *task_id, const gchar *task_status_msg,
+    const gchar *format, ...)
+{
+  GError *error;
+  KlingErrorPrivate *priv;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (KLING_ERROR, code, format, args);
+  va_end (args);
+
+  priv = kling_error_get_private (error);
+  priv->http_status = http_status;
+  priv->kling_code = kling_code;
+  priv->request_id = g_strdup (request_id);
+  priv->task_id = g_strdup (task_id);
+  priv->task_status_msg = g_strdup (task_status_msg);
+  return error;
+}
+
+static gboolean
+in_range (gint value, gint low, gint high)
+{
+  return value >= low && value <= high;
+}
+
+static KlingErrorCode
+code_from_kling_code (gint kling_code, gboolean *known)
+{
+  *known = TRUE;
+  if (in_range (kling_code, 1000, 1004))
+    return KLING_ERROR_AUTH;
+  if (in_range (kling_code, 1100, 1102))
+    return KLING_ERROR_QUOTA;
+  if (kling_code == 1103 || kling_code == 1304)
+    return KLING_ERROR_PERMISSION;
+  if (in_range (kling_code, 1200, 1203))
+    return KLING_ERROR_INVALID_INPUT;
+  if (kling_code == 1300 || kling_code == 1301)
+    return KLING_ERROR_CONTENT_POLICY;
+  if (kling_code == 1302 || kling_code == 1303)
+    return KLING_ERROR_RATE_LIMITED;
+  if (in_range (kling_code, 5000, 5099))
+    return KLING_ERROR_SERVER;
+  *known = FALSE;
+  return KLING_ERROR_PROTOCOL;
+}
+
+static KlingErrorCode
+code_from_http_status (guint http_status)
+{
+  switch (http_status) {
+    case 401:
+      return KLING_ERROR_AUTH;
+    case 402:
+      return KLING_ERROR_QUOTA;
+    case 403:
+      return KLING_ERROR_PERMISSION;
+    case 408:
+      return KLING_ERROR_SERVER;
+    case 429:
+      return KLING_ERROR_RATE_LIMITED;
+    default:
+      break;
+  }
+  if (http_status >= 500 && http_status < 600)
+    return KLING_ERROR_SERVER;
+  if (http_status >= 400 && http_status < 500)
+    return KLING_ERROR_INVALID_INPUT;
+  return KLING_ERROR_PROTOCOL;
+}
+
+KlingErrorCode
+kling_error_code_from_http (guint http_status, gint kling_code)
+{
+  gboolean known;
+  KlingErrorCode code;
+
+  /* Resellers put an HTTP status in "code" ({"error": "...", "code": 401}). */
+  if (in_range (kling_code, 400, 599))
+    return code_from_http_status ((guint) kling_code);
+  if (kling_code > 0) {
+    code = code_from_kling_code (kling_code, &known);
+    if (known)
+      return code;
+  }
+  return code_from_http_status (http_status);
+}
+
+gboolean
+kling_error_is_retryable (const GError *error)
+{
+  if (error == NULL || error->domain != KLING_ERROR)
+    return FALSE;
+  switch (error->code) {
+    case KLING_ERROR_RATE_LIMITED:
+    case KLING_ERROR_SERVER:
+    case KLING_ERROR_NETWORK:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+guint
+kling_error_get_http_status (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->http_status : 0;
+}
+
+gint
+kling_error_get_kling_code (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->kling_code : -1;
+}
+
+const gchar *
+kling_error_get_request_id (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->request_id : NULL;
+}
+
+const gchar *
+kling_error_get_task_id (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->task_id : NULL;
+}
+
+const gchar *
+kling_error_get_task_status_msg (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->task_status_msg : NULL;
+}
+
+guint
+kling_error_get_retry_after (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->retry_after_s : 0;
+}
+
+void
+kling_error_set_retry_after (GError *error, guint seconds)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  priv->retry_after_s = seconds;
+}
+
+void
+kling_error_set_task_id (GError *error, const gchar *task_id)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  g_free (priv->task_id);
+  priv->task_id = g_strdup (task_id);
+}
+
+guint
+kling_error_get_timeout (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->timeout_s : 0;
+}
+
+void
+kling_error_set_timeout (GError *error, guint seconds)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  priv->timeout_s = seconds;
+}
+
+/* "(401, code 1002)", "(402)", "(code 1303)" or "" */
+static gchar *
+dup_status_tag (const KlingErrorPrivate *priv)
+{
+  if (priv->http_status && priv->kling_code >= 0)
+    return g_strdup_printf (" (%u, code %d)", priv->http_status, priv->kling_code);
+  if (priv->http_status)
+    return g_strdup_printf (" (%u)", priv->http_status);
+  if (priv->kling_code >= 0)
+    return g_strdup_printf (" (code %d)", priv->kling_code);
+  return g_strdup ("");
+}
+
+/* The server's own words, or our technical line, without a trailing period. */
+static gchar *
+dup_reason (const GError *error, const gchar *fallback)
+{
+  const gchar *text = error->message && *error->message ? error->message : fallback;
+  gchar *reason = g_strdup (text);
+  gsize len = strlen (reason);
+
+  while (len > 0 && (reason[len - 1] == '.' || g_ascii_isspace (reason[len - 1])))
+    reason[--len] = '\0';
+  return reason;
+}
+
+gchar *
+kling_error_dup_user_message (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_autofree gchar *tag = NULL, *reason = NULL;
+  const gchar *task;
+
+  g_return_val_if_fail (error != NULL, NULL);
+  if (priv == NULL)
+    return g_strdup (error->message);
+
+  tag = dup_status_tag (priv);
+  task = priv->task_id ? priv->task_id : "(unknown)";
+  switch ((KlingErrorCode) error->code) {
+    case KLING_ERROR_AUTH:
+      return g_strdup_printf ("Kling refused the credentials%s: check access-key and "
+          "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.", tag);
+    case KLING_ERROR_PERMISSION:
+      if (priv->kling_code == 1304)
+        return g_strdup_printf ("Kling refused this IP address%s: add it to the account's "
+            "IP allow-list.", tag);
+      return g_strdup_printf ("Kling denied access to this API or model%s: check the "
+          "account's plan and model-name.", tag);
+    case KLING_ERROR_QUOTA:
+      return g_strdup_printf ("Kling says the account has no credit left%s: top up the "
+          "resource pack, then run again.", tag);
+    case KLING_ERROR_RATE_LIMITED:
+      return g_strdup_printf ("Kling kept refusing for too many requests or parallel "
+          "tasks%s: run fewer renders at once or try again later.", tag);
+    case KLING_ERROR_INVALID_INPUT:
+      reason = dup_reason (error, "invalid parameters");
+      if (priv->http_status == 0)
+        return g_strdup_printf ("The request was not sent, its input is invalid: %s.",
+            reason);
+      return g_strdup_printf ("Kling refused the request%s: %s.", tag, reason);
+    case KLING_ERROR_CONTENT_POLICY:
+      return g_strdup_printf ("Kling's content policy refused the request%s: change the "
+          "prompt or the image.", tag);
+    case KLING_ERROR_TASK_FAILED:
+      return g_strdup_printf ("The Kling task %s failed: %s.", task,
+          priv->task_status_msg ? priv->task_status_msg : "no reason given");
+    case KLING_ERROR_SERVER:
+      return g_strdup_printf ("Kling's server kept failing%s: try again later.", tag);
+    case KLING_ERROR_NETWORK:
+      reason = dup_reason (error, "network failure");
+      return g_strdup_printf ("Could not reach Kling (%s): check api-url and the network.",
+          reason);
+    case KLING_ERROR_PROTOCOL:
+      reason = dup_reason (error, "unexpected answer");
+      return g_strdup_printf ("Kling answered in an unexpected shape%s (%s): check that "
+          "api-url points at a Kling-compatible server.", tag, reason);
+    case KLING_ERROR_TIMEOUT:
+      return g_strdup_printf ("Kling did not finish task %s within %u s: raise the timeout "
+          "property; the task is kept and a rerun picks it up.", task, priv->timeout_s);
+    case KLING_ERROR_CANCELLED:
+      return g_strdup ("The Kling request was cancelled.");
+  }
+  return g_strdup (error->message);
+}
+
+gchar *
+kling_error_dup_details (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  GString *out;
+
+  g_return_val_if_fail (error != NULL, NULL);
+  if (priv == NULL)
+    return g_strdup (error->message);
+
+  out = g_string_new (NULL);
+  if (priv->http_status)
+    g_string_append_printf (out, "http=%u ", priv->http_status);
+  if (priv->kling_code >= 0)
+    g_string_append_printf (out, "code=%d ", priv->kling_code);
+  if (priv->request_id)
+    g_string_append_printf (out, "request_id=%s ", priv->request_id);
+  if (priv->task_id)
+    g_string_append_printf (out, "task_id=%s ", priv->task_id);
+  if (priv->task_status_msg)
+    g_string_append_printf (out, "status_msg=%s ", priv->task_status_msg);
+  if (out->len > 0)
+    g_string_truncate (out, out->len - 1);
+  if (error->message && *error->message)
+    g_string_append_printf (out, "%s%s", out->len ? ": " : "", error->message);
+  return g_string_free (out, FALSE);
+}

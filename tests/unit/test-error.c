@@ -1,0 +1,231 @@
+/* Unit tests: the KLING_ERROR domain, the status/code table, user messages, envelopes. */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+#include "kling-error.h"
+#include "kling-task.h"
+
+/* Every row of the error table in shared/KLING-API.md, plus the reseller shapes. */
+static const struct {
+  guint http;
+  gint code;
+  KlingErrorCode expected;
+  gboolean retryable;
+} table[] = {
+  {401, 1000, KLING_ERROR_AUTH, FALSE}, {401, 1001, KLING_ERROR_AUTH, FALSE},
+  {401, 1002, KLING_ERROR_AUTH, FALSE}, {401, 1003, KLING_ERROR_AUTH, FALSE},
+  {401, 1004, KLING_ERROR_AUTH, FALSE},
+  {429, 1100, KLING_ERROR_QUOTA, FALSE}, {429, 1101, KLING_ERROR_QUOTA, FALSE},
+  {429, 1102, KLING_ERROR_QUOTA, FALSE},
+  {403, 1103, KLING_ERROR_PERMISSION, FALSE},
+  {400, 1200, KLING_ERROR_INVALID_INPUT, FALSE}, {400, 1201, KLING_ERROR_INVALID_INPUT, FALSE},
+  {404, 1202, KLING_ERROR_INVALID_INPUT, FALSE}, {404, 1203, KLING_ERROR_INVALID_INPUT, FALSE},
+  {400, 1300, KLING_ERROR_CONTENT_POLICY, FALSE},
+  {400, 1301, KLING_ERROR_CONTENT_POLICY, FALSE},
+  {429, 1302, KLING_ERROR_RATE_LIMITED, TRUE}, {429, 1303, KLING_ERROR_RATE_LIMITED, TRUE},
+  {429, 1304, KLING_ERROR_PERMISSION, FALSE},
+  {500, 5000, KLING_ERROR_SERVER, TRUE}, {503, 5001, KLING_ERROR_SERVER, TRUE},
+  {504, 5002, KLING_ERROR_SERVER, TRUE},
+  /* resellers: {"error": "...", "code": 401}, 402 "Subscription required" */
+  {401, 401, KLING_ERROR_AUTH, FALSE}, {200, 401, KLING_ERROR_AUTH, FALSE},
+  {402, -1, KLING_ERROR_QUOTA, FALSE}, {402, 402, KLING_ERROR_QUOTA, FALSE},
+  /* a status without an envelope code */
+  {502, -1, KLING_ERROR_SERVER, TRUE}, {429, -1, KLING_ERROR_RATE_LIMITED, TRUE},
+  {403, -1, KLING_ERROR_PERMISSION, FALSE}, {418, -1, KLING_ERROR_INVALID_INPUT, FALSE},
+};
+
+GST_START_TEST (test_error_table)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (table); i++) {
+    KlingErrorCode code = kling_error_code_from_http (table[i].http, table[i].code);
+    g_autoptr (GError) err = kling_error_new_full (code, table[i].http, table[i].code,
+        "rid", NULL, NULL, "row %u", i);
+
+    fail_unless (code == table[i].expected, "row %u (%u, %d): got %d", i, table[i].http,
+        table[i].code, code);
+    fail_unless (kling_error_is_retryable (err) == table[i].retryable, "row %u", i);
+  }
+}
+GST_END_TEST;
+
+/* The same rows, through the parser of real answers. */
+GST_START_TEST (test_envelope_errors)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (table); i++) {
+    g_autofree gchar *body = NULL, *rid = NULL;
+    g_autoptr (GError) err = NULL;
+    JsonNode *data;
+
+    if (table[i].code < 0)
+      body = g_strdup ("{\"detail\": \"nope\"}");
+    else if (table[i].code >= 400)
+      body = g_strdup_printf ("{\"error\": \"Subscription required\", \"code\": %d}",
+          table[i].code);
+    else
+      body = g_strdup_printf ("{\"code\": %d, \"message\": \"m%u\", \"request_id\": "
+          "\"req-%u\", \"data\": null, \"extra\": [1, 2]}", table[i].code, i, i);
+    data = kling_envelope_parse (table[i].http, body, strlen (body), &rid, &err);
+    fail_unless (data == NULL);
+    fail_unless (g_error_matches (err, KLING_ERROR, table[i].expected), "row %u: %s", i,
+        err->message);
+    fail_unless_equals_int (kling_error_get_http_status (err), table[i].http);
+    fail_unless_equals_int (kling_error_get_kling_code (err), table[i].code);
+    if (table[i].code >= 0 && table[i].code < 400) {
+      g_autofree gchar *expected_rid = g_strdup_printf ("req-%u", i);
+      fail_unless_equals_string (rid, expected_rid);
+      fail_unless_equals_string (kling_error_get_request_id (err), expected_rid);
+    }
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_envelope_shapes)
+{
+  static const gchar *const bad[] = {
+    "", "not json", "[1,2]", "\"str\"", "{}", "{\"code\": \"0\", \"data\": {}}",
+    "{\"code\": 0}", "{\"code\": 0, \"data\": null}", "{\"code\": 0.5, \"data\": {}}",
+    "{\"code\": 99999999999999, \"data\": {}}",
+  };
+  const gchar *good = "{\"code\":0,\"message\":\"SUCCEED\",\"request_id\":\"r1\","
+      "\"data\":{\"task_id\":\"t\"},\"unknown\":{\"deep\":[null]}}";
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *rid = NULL;
+  JsonNode *data;
+  guint i;
+
+  data = kling_envelope_parse (200, good, strlen (good), &rid, &err);
+  fail_unless (data != NULL && JSON_NODE_HOLDS_OBJECT (data));
+  fail_unless_equals_string (rid, "r1");
+  json_node_unref (data);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) e = NULL;
+    fail_unless (kling_envelope_parse (200, bad[i], strlen (bad[i]), NULL, &e) == NULL);
+    fail_unless (g_error_matches (e, KLING_ERROR, KLING_ERROR_PROTOCOL), "%s", bad[i]);
+  }
+  /* An error status with an HTML body is still the status's error. */
+  {
+    g_autoptr (GError) e = NULL;
+    fail_unless (kling_envelope_parse (503, "<html>", 6, NULL, &e) == NULL);
+    fail_unless (g_error_matches (e, KLING_ERROR, KLING_ERROR_SERVER));
+    fail_unless (kling_error_is_retryable (e));
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_fields_survive_copy)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_TASK_FAILED, 200, 0, "req-9",
+      "task-7", "image too dark", "task ended failed");
+  g_autoptr (GError) copy = NULL;
+
+  kling_error_set_retry_after (err, 12);
+  copy = g_error_copy (err);
+  g_clear_error (&err);
+  fail_unless (g_error_matches (copy, KLING_ERROR, KLING_ERROR_TASK_FAILED));
+  fail_unless_equals_int (kling_error_get_http_status (copy), 200);
+  fail_unless_equals_int (kling_error_get_kling_code (copy), 0);
+  fail_unless_equals_string (kling_error_get_request_id (copy), "req-9");
+  fail_unless_equals_string (kling_error_get_task_id (copy), "task-7");
+  fail_unless_equals_string (kling_error_get_task_status_msg (copy), "image too dark");
+  fail_unless_equals_int (kling_error_get_retry_after (copy), 12);
+  kling_error_set_task_id (copy, "task-8");
+  fail_unless_equals_string (kling_error_get_task_id (copy), "task-8");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_other_domains)
+{
+  g_autoptr (GError) io = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "disk");
+  g_autofree gchar *msg = kling_error_dup_user_message (io);
+
+  fail_unless_equals_int (kling_error_get_http_status (io), 0);
+  fail_unless_equals_int (kling_error_get_kling_code (io), -1);
+  fail_unless (kling_error_get_task_id (io) == NULL);
+  fail_unless (!kling_error_is_retryable (io));
+  fail_unless_equals_string (msg, "disk");
+}
+GST_END_TEST;
+
+static gchar *
+user_message (KlingErrorCode code, guint http, gint kling_code, const gchar *task_id,
+    const gchar *status_msg, const gchar *message)
+{
+  g_autoptr (GError) err = kling_error_new_full (code, http, kling_code, "rid", task_id,
+      status_msg, "%s", message);
+
+  if (code == KLING_ERROR_TIMEOUT)
+    kling_error_set_timeout (err, 600);
+  return kling_error_dup_user_message (err);
+}
+
+#define CHECK_USER_MESSAGE(expected, ...) G_STMT_START { \
+    g_autofree gchar *m_ = user_message (__VA_ARGS__); \
+    fail_unless_equals_string (m_, expected); \
+  } G_STMT_END
+
+GST_START_TEST (test_user_messages)
+{
+  CHECK_USER_MESSAGE ("Kling refused the credentials (401, code 1002): check access-key and "
+      "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.",
+      KLING_ERROR_AUTH, 401, 1002, NULL, NULL, "invalid token");
+  CHECK_USER_MESSAGE ("Kling says the account has no credit left (429, code 1102): top up "
+      "the resource pack, then run again.", KLING_ERROR_QUOTA, 429, 1102, NULL, NULL, "x");
+  CHECK_USER_MESSAGE ("Kling says the account has no credit left (402): top up the resource "
+      "pack, then run again.", KLING_ERROR_QUOTA, 402, -1, NULL, NULL,
+      "Subscription required");
+  CHECK_USER_MESSAGE ("Kling's content policy refused the request (400, code 1301): change "
+      "the prompt or the image.", KLING_ERROR_CONTENT_POLICY, 400, 1301, NULL, NULL, "x");
+  CHECK_USER_MESSAGE ("The Kling task T-1 failed: Failure to pass the risk control system.",
+      KLING_ERROR_TASK_FAILED, 200, 0, "T-1", "Failure to pass the risk control system", "");
+  CHECK_USER_MESSAGE ("Kling did not finish task T-2 within 600 s: raise the timeout "
+      "property; the task is kept and a rerun picks it up.", KLING_ERROR_TIMEOUT, 0, -1,
+      "T-2", NULL, "timeout");
+  CHECK_USER_MESSAGE ("Kling refused the request (400, code 1201): duration must be 5 or 10.",
+      KLING_ERROR_INVALID_INPUT, 400, 1201, NULL, NULL, "duration must be 5 or 10");
+  CHECK_USER_MESSAGE ("The request was not sent, its input is invalid: prompt has 2501 "
+      "characters, Kling takes at most 2500.", KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
+      "prompt has 2501 characters, Kling takes at most 2500");
+  CHECK_USER_MESSAGE ("Kling refused this IP address (429, code 1304): add it to the "
+      "account's IP allow-list.", KLING_ERROR_PERMISSION, 429, 1304, NULL, NULL, "ip");
+  CHECK_USER_MESSAGE ("The Kling request was cancelled.", KLING_ERROR_CANCELLED, 0, -1,
+      NULL, NULL, "cancelled");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_details)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_AUTH, 401, 1002, "req-1", NULL,
+      NULL, "Auth failed");
+  g_autoptr (GError) full = kling_error_new_full (KLING_ERROR_TASK_FAILED, 200, 0, "r",
+      "t", "bad", "failed");
+  g_autofree gchar *d1 = kling_error_dup_details (err);
+  g_autofree gchar *d2 = kling_error_dup_details (full);
+
+  fail_unless_equals_string (d1, "http=401 code=1002 request_id=req-1: Auth failed");
+  fail_unless_equals_string (d2, "http=200 code=0 request_id=r task_id=t status_msg=bad: "
+      "failed");
+}
+GST_END_TEST;
+
+static Suite *
+error_suite (void)
+{
+  Suite *s = suite_create ("kling-error");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_error_table);
+  tcase_add_test (tc, test_envelope_errors);
+  tcase_add_test (tc, test_envelope_shapes);
+  tcase_add_test (tc, test_fields_survive_copy);
+  tcase_add_test (tc, test_other_domains);
+  tcase_add_test (tc, test_user_messages);
+  tcase_add_test (tc, test_details);
+  return s;
+}
+
+GST_CHECK_MAIN (error);

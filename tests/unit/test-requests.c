@@ -1,0 +1,402 @@
+/* Unit tests: image probing, Kling's input limits, image2video bodies and cache keys. */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+#include "kling-requests.h"
+
+static GBytes *
+load_media (const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, name, NULL);
+  gchar *data;
+  gsize len;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL), "cannot read %s", path);
+  return g_bytes_new_take (data, len);
+}
+
+/* A PNG signature and IHDR for @w x @h, followed by @padding zero bytes. */
+static GBytes *
+make_png (guint32 w, guint32 h, gsize padding)
+{
+  static const guint8 head[16] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n',
+    0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+  gsize size = 24 + 5 + padding;
+  guint8 *data = g_malloc0 (size);
+
+  memcpy (data, head, 16);
+  data[16] = w >> 24; data[17] = w >> 16; data[18] = w >> 8; data[19] = w;
+  data[20] = h >> 24; data[21] = h >> 16; data[22] = h >> 8; data[23] = h;
+  return g_bytes_new_take (data, size);
+}
+
+/* SOI, APP0, a DHT (0xC4: inside the SOF range but not a frame header), a DAC (0xCC),
+ * fill bytes, then SOF@sof with @w x @h. */
+static GBytes *
+make_jpeg (guint8 sof, guint w, guint h)
+{
+  guint8 data[] = {
+    0xFF, 0xD8,
+    0xFF, 0xE0, 0x00, 0x06, 'J', 'F', 'I', 'F',
+    0xFF, 0xC4, 0x00, 0x07, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xCC, 0x00, 0x04, 0x00, 0x00,
+    0xFF, 0xFF, 0xFF, sof, 0x00, 0x0B, 0x08, h >> 8, h & 0xFF, w >> 8, w & 0xFF, 0x01,
+    0x01, 0x11, 0x00,
+    0xFF, 0xD9,
+  };
+  return g_bytes_new (data, sizeof (data));
+}
+
+GST_START_TEST (test_probe_real_files)
+{
+  g_autoptr (GBytes) jpeg = load_media ("still.jpg");
+  g_autoptr (GBytes) png = load_media ("square.png");
+  g_autoptr (GBytes) wav = load_media ("voice.wav");
+  KlingImageFormat format;
+  guint w = 0, h = 0;
+
+  fail_unless (kling_image_probe (jpeg, &format, &w, &h));
+  fail_unless (format == KLING_IMAGE_FORMAT_JPEG);
+  fail_unless_equals_int (w, 1024);
+  fail_unless_equals_int (h, 576);
+  fail_unless (kling_image_probe (png, &format, &w, &h));
+  fail_unless (format == KLING_IMAGE_FORMAT_PNG);
+  fail_unless_equals_int (w, 640);
+  fail_unless_equals_int (h, 640);
+  fail_unless (!kling_image_probe (wav, &format, &w, &h));
+  fail_unless (format == KLING_IMAGE_FORMAT_UNKNOWN);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_probe_jpeg_markers)
+{
+  static const guint8 sofs[] = { 0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA,
+    0xCB, 0xCD, 0xCE, 0xCF };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (sofs); i++) {
+    g_autoptr (GBytes) jpeg = make_jpeg (sofs[i], 1280, 720);
+    guint w = 0, h = 0;
+
+    fail_unless (kling_image_probe (jpeg, NULL, &w, &h), "SOF %02x", sofs[i]);
+    fail_unless_equals_int (w, 1280);
+    fail_unless_equals_int (h, 720);
+  }
+  /* A zero height (DNL) is not a size. */
+  {
+    g_autoptr (GBytes) dnl = make_jpeg (0xC0, 1280, 0);
+    fail_unless (!kling_image_probe (dnl, NULL, NULL, NULL));
+  }
+}
+GST_END_TEST;
+
+/* Every prefix of a valid header, and corrupted lengths, are refused without reading past
+ * the end (ASan checks the "without"). */
+GST_START_TEST (test_probe_truncated_and_hostile)
+{
+  g_autoptr (GBytes) jpeg = make_jpeg (0xC0, 640, 480);
+  g_autoptr (GBytes) png = make_png (640, 480, 0);
+  gsize size, n;
+  const guint8 *data = g_bytes_get_data (jpeg, &size);
+
+  for (n = 0; n < 40; n++) {
+    guint8 *copy = g_memdup2 (data, n);
+    g_autoptr (GBytes) cut = g_bytes_new_take (copy, n);
+    fail_unless (!kling_image_probe (cut, NULL, NULL, NULL), "JPEG prefix %zu", n);
+  }
+  data = g_bytes_get_data (png, &size);
+  for (n = 0; n < 24; n++) {
+    guint8 *copy = g_memdup2 (data, n);
+    g_autoptr (GBytes) cut = g_bytes_new_take (copy, n);
+    fail_unless (!kling_image_probe (cut, NULL, NULL, NULL), "PNG prefix %zu", n);
+  }
+  {
+    /* A segment length of 0, of 1, and one running past the end. */
+    static const guint8 zero[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x00, 0xFF, 0xC0 };
+    static const guint8 one[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 0xFF, 0xC0 };
+    static const guint8 past[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0xFF, 0xF0, 0xFF, 0xC0, 0, 0 };
+    static const guint8 sos[] = { 0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 0, 0, 0, 0, 0, 0 };
+    g_autoptr (GBytes) b1 = g_bytes_new_static (zero, sizeof (zero));
+    g_autoptr (GBytes) b2 = g_bytes_new_static (one, sizeof (one));
+    g_autoptr (GBytes) b3 = g_bytes_new_static (past, sizeof (past));
+    g_autoptr (GBytes) b4 = g_bytes_new_static (sos, sizeof (sos));
+    g_autoptr (GBytes) huge = make_png (0x80000000u, 10, 0);
+    g_autoptr (GBytes) empty = make_png (0, 10, 0);
+
+    fail_unless (!kling_image_probe (b1, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (b2, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (b3, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (b4, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (huge, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (empty, NULL, NULL, NULL));
+    fail_unless (!kling_image_probe (NULL, NULL, NULL, NULL));
+  }
+}
+GST_END_TEST;
+
+static void
+check_image (GBytes *image, gboolean valid, const gchar *needle)
+{
+  g_autoptr (GError) err = NULL;
+  gboolean ok = kling_validate_image (image, "image_tail", &err);
+
+  fail_unless (ok == valid, "%s", err ? err->message : "accepted");
+  if (!valid) {
+    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+    fail_unless (strstr (err->message, "image_tail") != NULL, "%s", err->message);
+    fail_unless (strstr (err->message, needle) != NULL, "%s", err->message);
+  }
+}
+
+GST_START_TEST (test_validate_image_limits)
+{
+  g_autoptr (GBytes) ok = make_png (300, 300, 0);
+  g_autoptr (GBytes) small = make_png (299, 1000, 0);
+  g_autoptr (GBytes) wide_ok = make_png (750, 300, 0);
+  g_autoptr (GBytes) too_wide = make_png (751, 300, 0);
+  g_autoptr (GBytes) tall_ok = make_png (400, 1000, 0);
+  g_autoptr (GBytes) too_tall = make_png (400, 1001, 0);
+  g_autoptr (GBytes) max_size = make_png (640, 480, KLING_IMAGE_MAX_BYTES - 29);
+  g_autoptr (GBytes) too_big = make_png (640, 480, KLING_IMAGE_MAX_BYTES - 28);
+  g_autoptr (GBytes) text = g_bytes_new_static ("GIF89a....", 10);
+  g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+
+  check_image (ok, TRUE, NULL);
+  check_image (small, FALSE, "299x1000");
+  check_image (wide_ok, TRUE, NULL);
+  check_image (too_wide, FALSE, "aspect");
+  check_image (tall_ok, TRUE, NULL);
+  check_image (too_tall, FALSE, "aspect");
+  fail_unless_equals_int (g_bytes_get_size (max_size), KLING_IMAGE_MAX_BYTES);
+  check_image (max_size, TRUE, NULL);
+  check_image (too_big, FALSE, "bytes");
+  check_image (text, FALSE, "JPEG or PNG");
+  check_image (empty, FALSE, "empty");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_validate_text_counts_characters)
+{
+  GString *text = g_string_new (NULL);
+  g_autoptr (GError) err = NULL;
+  guint i;
+
+  /* 2500 two-byte characters are 5000 bytes: still within the limit. */
+  for (i = 0; i < KLING_PROMPT_MAX_CHARS; i++)
+    g_string_append (text, "\xc3\xa9");
+  fail_unless (kling_validate_text (text->str, "prompt", KLING_PROMPT_MAX_CHARS, NULL));
+  g_string_append (text, "e");
+  fail_unless (!kling_validate_text (text->str, "prompt", KLING_PROMPT_MAX_CHARS, &err));
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+  fail_unless (strstr (err->message, "prompt has 2501 characters") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  fail_unless (!kling_validate_text ("bad \xff utf8", "text", 120, &err));
+  fail_unless (strstr (err->message, "UTF-8") != NULL);
+  fail_unless (kling_validate_text (NULL, "prompt", 10, NULL));
+  fail_unless (kling_validate_text ("", "prompt", 0, NULL));
+  g_string_free (text, TRUE);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_models)
+{
+  fail_unless (kling_model_takes_cfg_scale ("kling-v1"));
+  fail_unless (kling_model_takes_cfg_scale ("kling-v1-6"));
+  fail_unless (kling_model_takes_cfg_scale (NULL));
+  fail_unless (!kling_model_takes_cfg_scale ("kling-v2-1"));
+  fail_unless (!kling_model_takes_cfg_scale ("kling-v2-master"));
+  fail_unless (!kling_model_takes_cfg_scale ("kling-v3"));
+  fail_unless (!kling_model_takes_cfg_scale ("kling-v10"));
+  fail_unless (kling_model_is_known ("kling-v2-5-turbo"));
+  fail_unless (kling_model_is_known ("kling-v1-5"));
+  fail_unless (!kling_model_is_known ("kling-v9"));
+  fail_unless (!kling_model_is_known (NULL));
+  fail_unless_equals_string (kling_mode_to_string (KLING_MODE_PRO), "pro");
+}
+GST_END_TEST;
+
+static KlingImage2VideoParams
+default_params (GBytes *image)
+{
+  KlingImage2VideoParams p = {
+    .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5, .image = image,
+    .prompt = "a slow zoom over the harbour",
+  };
+  return p;
+}
+
+GST_START_TEST (test_image2video_body)
+{
+  g_autoptr (GBytes) jpeg = load_media ("still.jpg");
+  KlingImage2VideoParams p = default_params (jpeg);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (KlingRequest) req = NULL;
+  g_autofree guchar *decoded = NULL;
+  g_autofree gchar *sha = NULL;
+  JsonObject *body, *summary, *image, *camera;
+  gsize len;
+
+  p.camera_control_json = "{\"type\": \"simple\", \"config\": {\"zoom\": 5, \"pan\": 0}}";
+  p.callback_url = "http://127.0.0.1:9/cb";
+  req = kling_image2video_request_new (&p, &err);
+  fail_unless (req != NULL, "%s", err ? err->message : "");
+  fail_unless (req->endpoint == KLING_ENDPOINT_IMAGE2VIDEO);
+  body = json_node_get_object (req->body);
+  fail_unless_equals_string (json_object_get_string_member (body, "model_name"),
+      KLING_DEFAULT_MODEL);
+  fail_unless_equals_string (json_object_get_string_member (body, "mode"), "std");
+  /* duration travels as a string */
+  fail_unless (json_node_get_value_type (json_object_get_member (body, "duration")) ==
+      G_TYPE_STRING);
+  fail_unless_equals_string (json_object_get_string_member (body, "duration"), "5");
+  fail_unless (json_object_get_double_member (body, "cfg_scale") == 0.5);
+  fail_unless_equals_string (json_object_get_string_member (body, "callback_url"),
+      "http://127.0.0.1:9/cb");
+  camera = json_object_get_object_member (body, "camera_control");
+  fail_unless_equals_int (json_object_get_int_member (json_object_get_object_member (camera,
+              "config"), "zoom"), 5);
+  /* plain base64, no data: prefix, the exact bytes */
+  fail_unless (!g_str_has_prefix (json_object_get_string_member (body, "image"), "data:"));
+  decoded = g_base64_decode (json_object_get_string_member (body, "image"), &len);
+  fail_unless_equals_int (len, g_bytes_get_size (jpeg));
+  fail_unless (memcmp (decoded, g_bytes_get_data (jpeg, NULL), len) == 0);
+  fail_unless (!json_object_has_member (body, "external_task_id"));
+
+  /* The summary describes the image but never carries it. */
+  summary = json_node_get_object (req->summary);
+  image = json_object_get_object_member (summary, "image");
+  fail_unless_equals_string (json_object_get_string_member (image, "format"), "jpeg");
+  fail_unless_equals_int (json_object_get_int_member (image, "width"), 1024);
+  fail_unless_equals_int (json_object_get_int_member (image, "bytes"), len);
+  sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, jpeg);
+  fail_unless_equals_string (json_object_get_string_member (image, "sha256"), sha);
+  fail_unless_equals_string (json_object_get_string_member (summary, "prompt"),
+      p.prompt);
+  {
+    g_autofree gchar *text = json_to_string (req->summary, FALSE);
+    fail_unless (strlen (text) < 1024);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_image2video_v2_has_no_cfg)
+{
+  g_autoptr (GBytes) png = load_media ("square.png");
+  KlingImage2VideoParams p = default_params (png);
+  g_autoptr (KlingRequest) req = NULL;
+  JsonObject *body;
+
+  p.model_name = "kling-v2-1";
+  p.mode = KLING_MODE_PRO;
+  p.duration_s = 10;
+  req = kling_image2video_request_new (&p, NULL);
+  fail_unless (req != NULL);
+  body = json_node_get_object (req->body);
+  fail_unless (!json_object_has_member (body, "cfg_scale"));
+  fail_unless_equals_string (json_object_get_string_member (body, "duration"), "10");
+  fail_unless_equals_string (json_object_get_string_member (body, "mode"), "pro");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_image2video_refusals)
+{
+  g_autoptr (GBytes) jpeg = load_media ("still.jpg");
+  g_autoptr (GBytes) small = make_png (200, 200, 0);
+  GString *long_prompt = g_string_new (NULL);
+  struct {
+    const gchar *what;
+    const gchar *needle;
+    KlingImage2VideoParams p;
+  } cases[10];
+  guint i, n = 0;
+
+  for (i = 0; i < 2501; i++)
+    g_string_append_c (long_prompt, 'x');
+#define CASE(w, nd) (cases[n].what = w, cases[n].needle = nd, \
+    cases[n].p = default_params (jpeg), &cases[n++].p)
+  CASE ("mode", "mode")->mode = (KlingMode) 7;
+  CASE ("duration", "duration")->duration_s = 7;
+  CASE ("cfg", "cfg_scale")->cfg_scale = 1.5;
+  CASE ("prompt", "prompt has 2501")->prompt = long_prompt->str;
+  CASE ("negative", "negative_prompt")->negative_prompt = long_prompt->str;
+  CASE ("both images", "exactly one")->image_url = "https://example.com/a.jpg";
+  CASE ("small", "200x200")->image = small;
+  CASE ("camera axes", "exactly one non-zero")->camera_control_json =
+      "{\"type\":\"simple\",\"config\":{\"zoom\":5,\"pan\":1}}";
+  CASE ("camera range", "-10..10")->camera_control_json =
+      "{\"type\":\"simple\",\"config\":{\"zoom\":11}}";
+  CASE ("camera json", "camera_control")->camera_control_json = "{zoom";
+#undef CASE
+  for (i = 0; i < n; i++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (KlingRequest) req = kling_image2video_request_new (&cases[i].p, &err);
+
+    fail_unless (req == NULL, "%s accepted", cases[i].what);
+    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+    fail_unless (strstr (err->message, cases[i].needle) != NULL, "%s: %s", cases[i].what,
+        err->message);
+  }
+  g_string_free (long_prompt, TRUE);
+}
+GST_END_TEST;
+
+static KlingRequest *
+request_from (KlingEndpoint endpoint, const gchar *json)
+{
+  return kling_request_new (endpoint, json_from_string (json, NULL), NULL);
+}
+
+GST_START_TEST (test_cache_key)
+{
+  g_autoptr (KlingRequest) a = request_from (KLING_ENDPOINT_IMAGE2VIDEO,
+      "{\"prompt\":\"p\",\"mode\":\"std\",\"camera_control\":{\"type\":\"simple\","
+      "\"config\":{\"zoom\":5,\"pan\":0}}}");
+  g_autoptr (KlingRequest) reordered = request_from (KLING_ENDPOINT_IMAGE2VIDEO,
+      "{\"camera_control\":{\"config\":{\"pan\":0,\"zoom\":5},\"type\":\"simple\"},"
+      "\"mode\":\"std\",\"prompt\":\"p\",\"external_task_id\":\"x\","
+      "\"callback_url\":\"http://h/\"}");
+  g_autoptr (KlingRequest) other_prompt = request_from (KLING_ENDPOINT_IMAGE2VIDEO,
+      "{\"prompt\":\"q\",\"mode\":\"std\",\"camera_control\":{\"type\":\"simple\","
+      "\"config\":{\"zoom\":5,\"pan\":0}}}");
+  g_autoptr (KlingRequest) other_endpoint = request_from (KLING_ENDPOINT_TEXT2VIDEO,
+      "{\"prompt\":\"p\",\"mode\":\"std\",\"camera_control\":{\"type\":\"simple\","
+      "\"config\":{\"zoom\":5,\"pan\":0}}}");
+  g_autoptr (KlingRequest) copy = kling_request_copy (a);
+  g_autofree gchar *ka = kling_request_cache_key (a);
+  g_autofree gchar *kr = kling_request_cache_key (reordered);
+  g_autofree gchar *kp = kling_request_cache_key (other_prompt);
+  g_autofree gchar *ke = kling_request_cache_key (other_endpoint);
+  g_autofree gchar *kc = kling_request_cache_key (copy);
+
+  fail_unless_equals_int (strlen (ka), 64);
+  fail_unless_equals_string (ka, kr);
+  fail_unless_equals_string (ka, kc);
+  fail_unless (!g_str_equal (ka, kp));
+  fail_unless (!g_str_equal (ka, ke));
+  /* The key left the request itself untouched. */
+  fail_unless (json_object_has_member (json_node_get_object (reordered->body),
+          "external_task_id"));
+}
+GST_END_TEST;
+
+static Suite *
+requests_suite (void)
+{
+  Suite *s = suite_create ("kling-requests");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_probe_real_files);
+  tcase_add_test (tc, test_probe_jpeg_markers);
+  tcase_add_test (tc, test_probe_truncated_and_hostile);
+  tcase_add_test (tc, test_validate_image_limits);
+  tcase_add_test (tc, test_validate_text_counts_characters);
+  tcase_add_test (tc, test_models);
+  tcase_add_test (tc, test_image2video_body);
+  tcase_add_test (tc, test_image2video_v2_has_no_cfg);
+  tcase_add_test (tc, test_image2video_refusals);
+  tcase_add_test (tc, test_cache_key);
+  return s;
+}
+
+GST_CHECK_MAIN (requests);
