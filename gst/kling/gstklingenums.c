@@ -1,0 +1,53 @@
+/* gst-kling: the enum property types shared by the Kling elements. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstklingenums.h"
+
+GType
+gst_kling_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_MODE_STD, "Standard: 720p, cheaper", "std"},
+    {GST_KLING_MODE_PRO, "Professional: 1080p", "pro"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstKlingMode", values));
+  return type;
+}
+
+GType
+gst_kling_auth_header_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_AUTH_HEADER_BEARER, "Authorization: Bearer <token or key>", "bearer"},
+    {GST_KLING_AUTH_HEADER_X_API_KEY, "X-API-Key: <key> (static keys only)", "x-api-key"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstKlingAuthHeader", values));
+  return type;
+}
+
+GType
+gst_kling_duration_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_DURATION_5, "5 seconds", "5"},
+    {GST_KLING_DURATION_10, "10 seconds", "10"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstKlingDuration", values));
+  return type;
+}

@@ -1,0 +1,499 @@
+/* gst-kling: klingimage2video, a still frame plus a prompt in, the rendered clip out.
+ *
+ * Copyright (C) 2026 the gst-kling authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-klingimage2video
+ * @title: klingimage2video
+ * @short_description: renders a still image into a video clip with Kling
+ *
+ * The first buffer on `sink` is the still: raw video is encoded to JPEG, JPEG and PNG are
+ * sent as they are. It is checked against Kling's limits (both sides at least 300 px,
+ * aspect ratio between 1:2.5 and 2.5:1, at most 10 MB; a raw frame whose JPEG would be
+ * larger is scaled down, never refused for that) before anything is sent, then submitted
+ * as an image2video task with the prompt properties. Later buffers are ignored; an EOS
+ * before any buffer is an error.
+ *
+ * While Kling renders, the element posts progress messages (START, CONTINUE with the
+ * task status and elapsed seconds, then COMPLETE, ERROR or CANCELED) and an element
+ * message `kling-task` (task-id, status, elapsed, endpoint). When the clip is there, `src`
+ * pushes it decoded (`video/x-raw`, timestamps from 0, tags with the prompt, model, mode,
+ * task id and video id, then EOS), seekable with flushing time seeks. When downstream
+ * only takes `video/quicktime`, the MP4 passes through untouched.
+ *
+ * Finished clips are cached under #GstKlingRender:cache-dir by a hash of the request and
+ * the image: a rerun with the same input and properties reuses the clip (or the task in
+ * flight) instead of paying for a second render.
+ *
+ * Errors are posted as one sentence to act on, with the details (HTTP status, Kling code,
+ * request id, task id) in the debug string: wrong keys are RESOURCE NOT_AUTHORIZED;
+ * parameters or content Kling refused are RESOURCE SETTINGS; a bad still found before
+ * any request is STREAM FORMAT; no network is RESOURCE OPEN_READ; money, rate limits, a
+ * failed task, server trouble and the timeout are RESOURCE FAILED.
+ *
+ * Keys come from the properties or from the KLING_ACCESS_KEY / KLING_SECRET_KEY (or
+ * KLING_API_KEY) environment variables, which keeps them out of `ps`.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
+ *     klingimage2video prompt="a slow zoom over colour bars" ! \
+ *     videoconvert ! autovideosink
+ * ]| Renders the still and shows the clip.
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegparse ! \
+ *     klingimage2video prompt="a slow zoom" duration=10 mode=pro ! \
+ *     video/quicktime ! filesink location=clip.mp4
+ * ]| Sends the JPEG as it is and saves Kling's MP4 without re-encoding.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include "gstklingimage2video.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kling_image2video_debug);
+#define GST_CAT_DEFAULT gst_kling_image2video_debug
+
+/* gst_video_convert_sample() may take a while on a large frame; it runs on the streaming
+ * thread, which is allowed to block on local work, never on the network. */
+#define ENCODE_TIMEOUT   (30 * GST_SECOND)
+/* Shrink attempts for a raw frame whose JPEG exceeds Kling's 10 MB limit. */
+#define MAX_ENCODE_TRIES 4
+
+enum
+{
+  PROP_0,
+  PROP_CAMERA_CONTROL,
+};
+
+struct _GstKlingImage2Video
+{
+  GstKlingRender parent;
+
+  GstPad *sinkpad;
+
+  /* Property, under the object lock. */
+  gchar *camera_control;
+
+  /* Streaming thread only; cleared in reset() once the thread is stopped. */
+  gboolean got_image;
+};
+
+G_DEFINE_TYPE (GstKlingImage2Video, gst_kling_image2video,
+    GST_TYPE_KLING_RENDER);
+GST_ELEMENT_REGISTER_DEFINE (klingimage2video, "klingimage2video",
+    GST_RANK_NONE, GST_TYPE_KLING_IMAGE2VIDEO);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)
+        "; image/jpeg; image/png"));
+
+static void gst_kling_image2video_finalize (GObject * object);
+static void gst_kling_image2video_set_property (GObject * object,
+    guint prop_id, const GValue * value, GParamSpec * pspec);
+static void gst_kling_image2video_get_property (GObject * object,
+    guint prop_id, GValue * value, GParamSpec * pspec);
+static GstFlowReturn gst_kling_image2video_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buffer);
+static gboolean gst_kling_image2video_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_kling_image2video_sink_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+static void gst_kling_image2video_reset (GstKlingRender * render);
+
+static void
+gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstKlingRenderClass *render_class = GST_KLING_RENDER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kling_image2video_debug, "klingimage2video", 0,
+      "Kling image2video");
+
+  gobject_class->finalize = gst_kling_image2video_finalize;
+  gobject_class->set_property = gst_kling_image2video_set_property;
+  gobject_class->get_property = gst_kling_image2video_get_property;
+
+  /**
+   * GstKlingImage2Video:camera-control:
+   *
+   * A camera movement as a GstStructure string: the name is Kling's type, the fields
+   * its config, e.g. `simple, zoom=(int)5` (one non-zero axis of horizontal, vertical,
+   * pan, tilt, roll, zoom in -10..10) or a preset such as `down_back`.
+   */
+  g_object_class_install_property (gobject_class, PROP_CAMERA_CONTROL,
+      g_param_spec_string ("camera-control", "Camera control",
+          "Camera movement as a GstStructure string, e.g. "
+          "\"simple, zoom=(int)5\" or \"down_back\" (optional)", NULL,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kling image to video", "Filter/Effect/Video",
+      "Renders a still image and a prompt into a video clip with Kling AI",
+      "gst-kling authors");
+
+  render_class->reset = GST_DEBUG_FUNCPTR (gst_kling_image2video_reset);
+}
+
+static void
+gst_kling_image2video_init (GstKlingImage2Video * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_sink_query));
+  GST_PAD_SET_ACCEPT_TEMPLATE (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+}
+
+static void
+gst_kling_image2video_finalize (GObject * object)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (object);
+
+  g_free (self->camera_control);
+  G_OBJECT_CLASS (gst_kling_image2video_parent_class)->finalize (object);
+}
+
+static void
+gst_kling_image2video_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (object);
+
+  switch (prop_id) {
+    case PROP_CAMERA_CONTROL:
+      GST_OBJECT_LOCK (self);
+      g_free (self->camera_control);
+      self->camera_control = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kling_image2video_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (object);
+
+  switch (prop_id) {
+    case PROP_CAMERA_CONTROL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->camera_control);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_kling_image2video_reset (GstKlingRender * render)
+{
+  GST_KLING_IMAGE2VIDEO (render)->got_image = FALSE;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The still                                                                 */
+
+static GBytes *
+buffer_to_bytes (GstBuffer * buffer)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  gpointer data = g_malloc (size);
+
+  gst_buffer_extract (buffer, 0, data, size);
+  return g_bytes_new_take (data, size);
+}
+
+/* Encodes a raw frame to JPEG at its own size, or smaller when the JPEG would exceed
+ * Kling's size limit. Returns NULL with @details set when the frame cannot be encoded. */
+static GBytes *
+encode_raw_still (GstKlingImage2Video * self, GstBuffer * buffer,
+    GstCaps * caps, gchar ** details)
+{
+  GstVideoInfo info;
+  GstSample *sample;
+  GBytes *jpeg = NULL;
+  gint width, height, attempt;
+
+  if (!gst_video_info_from_caps (&info, caps)) {
+    *details = g_strdup_printf ("unusable raw video caps %" GST_PTR_FORMAT, caps);
+    return NULL;
+  }
+  width = GST_VIDEO_INFO_WIDTH (&info);
+  height = GST_VIDEO_INFO_HEIGHT (&info);
+  sample = gst_sample_new (buffer, caps, NULL, NULL);
+
+  for (attempt = 0; attempt < MAX_ENCODE_TRIES; attempt++) {
+    GstCaps *target = gst_caps_new_simple ("image/jpeg",
+        "width", G_TYPE_INT, width, "height", G_TYPE_INT, height, NULL);
+    GError *error = NULL;
+    GstSample *encoded;
+    gdouble scale;
+
+    encoded = gst_video_convert_sample (sample, target, ENCODE_TIMEOUT, &error);
+    gst_caps_unref (target);
+    if (!encoded) {
+      *details = g_strdup_printf ("JPEG encoding of a %dx%d frame failed: %s",
+          width, height, error ? error->message : "unknown error");
+      g_clear_error (&error);
+      break;
+    }
+    g_clear_pointer (&jpeg, g_bytes_unref);
+    jpeg = buffer_to_bytes (gst_sample_get_buffer (encoded));
+    gst_sample_unref (encoded);
+
+    GST_DEBUG_OBJECT (self, "encoded the still at %dx%d: %" G_GSIZE_FORMAT
+        " bytes", width, height, g_bytes_get_size (jpeg));
+    if (g_bytes_get_size (jpeg) <= KLING_IMAGE_MAX_BYTES)
+      break;
+
+    /* JPEG size goes roughly with the pixel count; aim a little under the limit. */
+    scale = 0.9 * sqrt ((gdouble) KLING_IMAGE_MAX_BYTES / g_bytes_get_size (jpeg));
+    width = MAX (2, (gint) (width * scale) & ~1);
+    height = MAX (2, (gint) (height * scale) & ~1);
+  }
+  gst_sample_unref (sample);
+  return jpeg;
+}
+
+/* The still as Kling takes it (JPEG or PNG bytes), or NULL with an error posted. */
+static GBytes *
+capture_still (GstKlingImage2Video * self, GstBuffer * buffer)
+{
+  GstKlingRender *render = GST_KLING_RENDER (self);
+  GstCaps *caps = gst_pad_get_current_caps (self->sinkpad);
+  g_autoptr (GError) error = NULL;
+  gchar *details = NULL;
+  GBytes *image;
+
+  if (!caps) {
+    gst_kling_render_fail_input (render,
+        "The image reached klingimage2video without caps.",
+        "no CAPS event before the first buffer");
+    return NULL;
+  }
+
+  if (gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw"))
+    image = encode_raw_still (self, buffer, caps, &details);
+  else
+    image = buffer_to_bytes (buffer);
+  gst_caps_unref (caps);
+
+  if (!image) {
+    gst_kling_render_fail_input (render,
+        "Could not encode the image for Kling.", details);
+    g_free (details);
+    return NULL;
+  }
+
+  if (!kling_validate_image (image, "image", &error)) {
+    g_autofree gchar *message = kling_error_dup_user_message (error);
+    g_autofree gchar *debug = kling_error_dup_details (error);
+
+    gst_kling_render_fail_input (render, message, debug);
+    g_bytes_unref (image);
+    return NULL;
+  }
+  return image;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The request                                                               */
+
+/* "simple, zoom=(int)5" -> {"type":"simple","config":{"zoom":5}}; "down_back" ->
+ * {"type":"down_back"}. NULL with @details set when the string is not usable. */
+static gchar *
+camera_control_to_json (const gchar * text, gchar ** details)
+{
+  GstStructure *s = gst_structure_from_string (text, NULL);
+  JsonBuilder *builder;
+  JsonNode *root;
+  gchar *json = NULL;
+  gint i, n;
+
+  if (!s) {
+    *details = g_strdup_printf ("camera-control \"%s\" is not a GstStructure "
+        "string", text);
+    return NULL;
+  }
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, gst_structure_get_name (s));
+  n = gst_structure_n_fields (s);
+  if (n > 0) {
+    json_builder_set_member_name (builder, "config");
+    json_builder_begin_object (builder);
+  }
+  for (i = 0; i < n; i++) {
+    const gchar *field = gst_structure_nth_field_name (s, i);
+    gint value;
+
+    if (!gst_structure_get_int (s, field, &value)) {
+      *details = g_strdup_printf ("camera-control field \"%s\" is not an "
+          "integer", field);
+      break;
+    }
+    json_builder_set_member_name (builder, field);
+    json_builder_add_int_value (builder, value);
+  }
+  if (n > 0)
+    json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  if (!*details) {
+    root = json_builder_get_root (builder);
+    json = json_to_string (root, FALSE);
+    json_node_unref (root);
+  }
+  g_object_unref (builder);
+  gst_structure_free (s);
+  return json;
+}
+
+static void
+warn_unknown_model (GstKlingImage2Video * self, const gchar * model_name)
+{
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("Unknown Kling model \"%s\": sending it anyway.", model_name),
+      ("model-name is not in the list of known models; Kling may refuse it"));
+}
+
+/* Builds the image2video request from the properties and @image; NULL with an error
+ * posted when a property is not usable. */
+static KlingRequest *
+build_request (GstKlingImage2Video * self, GBytes * image)
+{
+  GstKlingRender *render = GST_KLING_RENDER (self);
+  g_autoptr (GstKlingRenderSettings) settings =
+      gst_kling_render_dup_settings (render);
+  KlingImage2VideoParams params = { 0, };
+  g_autofree gchar *camera_control = NULL;
+  g_autofree gchar *camera_json = NULL;
+  g_autoptr (GError) error = NULL;
+  KlingRequest *request;
+
+  GST_OBJECT_LOCK (self);
+  camera_control = g_strdup (self->camera_control);
+  GST_OBJECT_UNLOCK (self);
+
+  if (camera_control && *camera_control) {
+    g_autofree gchar *details = NULL;
+
+    camera_json = camera_control_to_json (camera_control, &details);
+    if (!camera_json) {
+      gst_kling_render_fail_input (render,
+          "camera-control is not usable: write it like "
+          "\"simple, zoom=(int)5\".", details);
+      return NULL;
+    }
+  }
+
+  if (!kling_model_is_known (settings->model_name))
+    warn_unknown_model (self, settings->model_name);
+
+  params.model_name = settings->model_name;
+  params.mode = (KlingMode) settings->mode;
+  params.duration_s = settings->duration_s;
+  params.prompt = settings->prompt;
+  params.negative_prompt = settings->negative_prompt;
+  params.cfg_scale = settings->cfg_scale;
+  params.camera_control_json = camera_json;
+  params.callback_url = settings->callback_url;
+  params.image = image;
+
+  request = kling_image2video_request_new (&params, &error);
+  if (!request)
+    gst_kling_render_post_error (render, error);
+  return request;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The sink pad                                                              */
+
+static GstFlowReturn
+gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (parent);
+  KlingRequest *request = NULL;
+  GBytes *image;
+
+  if (self->got_image) {
+    GST_DEBUG_OBJECT (self, "ignoring a later buffer %" GST_PTR_FORMAT
+        ": only the first one is the still", buffer);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+  self->got_image = TRUE;
+
+  image = capture_still (self, buffer);
+  gst_buffer_unref (buffer);
+  if (image) {
+    GST_INFO_OBJECT (self, "still of %" G_GSIZE_FORMAT " bytes captured",
+        g_bytes_get_size (image));
+    request = build_request (self, image);
+    g_bytes_unref (image);
+  }
+  if (!request)
+    return GST_FLOW_ERROR;
+
+  gst_kling_render_submit (GST_KLING_RENDER (self), request);
+  kling_request_free (request);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_kling_image2video_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (parent);
+
+  /* Nothing from upstream goes downstream: the source pad pushes the clip's own
+   * stream-start, caps, segment and EOS. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !self->got_image) {
+    gst_kling_render_fail_input (GST_KLING_RENDER (self),
+        "No image reached klingimage2video: the input ended before its first "
+        "buffer.", "EOS on sink before any buffer");
+  }
+  GST_LOG_OBJECT (pad, "consumed %" GST_PTR_FORMAT, event);
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static gboolean
+gst_kling_image2video_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:
+    case GST_QUERY_ACCEPT_CAPS:
+      return gst_pad_query_default (pad, parent, query);
+    default:
+      /* The output is not a transformation of the input: answer nothing for it. */
+      return FALSE;
+  }
+}

@@ -1,0 +1,1766 @@
+/* gst-kling: GstKlingRender, the abstract base of the Kling elements.
+ *
+ * Threads (see shared/DESIGN.md, "Threads and flow"):
+ * - the subclass's sink streaming thread captures the input and calls
+ *   gst_kling_render_submit(), which hands the request to the shared KlingClient and
+ *   returns at once;
+ * - the client's worker thread runs the job and calls back (job_submitted, job_progress,
+ *   job_finished): those post bus messages, notify task-id / video-id and, when the clip is
+ *   there, wake the source pad tasks through priv->cond;
+ * - one pad task per source pad waits for the clip, then pulls decoded samples from a
+ *   private `filesrc ! decodebin3 ! appsink` pipeline (or reads the MP4 bytes when
+ *   downstream wants video/quicktime) and pushes them.
+ *
+ * Locks: GST_OBJECT_LOCK guards the properties; priv->lock (with priv->cond) guards the
+ * job state; priv->output_lock guards the private pipeline and the output mode. A thread
+ * never waits on priv->cond while holding output_lock.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <gst/app/gstappsink.h>
+
+#include "gstklingrender.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_kling_render_debug);
+#define GST_CAT_DEFAULT gst_kling_render_debug
+
+#define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
+#define DEFAULT_MODE            GST_KLING_MODE_STD
+#define DEFAULT_DURATION        GST_KLING_DURATION_5
+#define DEFAULT_CFG_SCALE       0.5
+#define DEFAULT_POLL_INTERVAL   5.0
+#define DEFAULT_TIMEOUT         1800.0
+#define MIN_POLL_INTERVAL       0.01
+
+/* How long a pad task blocks in one go (pulling a sample, waiting for preroll) before it
+ * looks at the flushing flag again: the bound on how long a state change waits for it. */
+#define OUTPUT_WAIT             (100 * GST_MSECOND)
+#define PASSTHROUGH_CHUNK       (64 * 1024)
+
+enum
+{
+  PROP_0,
+  PROP_API_URL,
+  PROP_ACCESS_KEY,
+  PROP_SECRET_KEY,
+  PROP_API_KEY,
+  PROP_AUTH_HEADER,
+  PROP_MODEL_NAME,
+  PROP_MODE,
+  PROP_DURATION,
+  PROP_PROMPT,
+  PROP_NEGATIVE_PROMPT,
+  PROP_CFG_SCALE,
+  PROP_CALLBACK_URL,
+  PROP_POLL_INTERVAL,
+  PROP_TIMEOUT,
+  PROP_CACHE_DIR,
+  PROP_TASK_ID,
+  PROP_VIDEO_ID,
+  N_PROPERTIES
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+
+typedef enum
+{
+  OUTPUT_UNDECIDED,
+  OUTPUT_DECODE,
+  OUTPUT_PASSTHROUGH,
+} OutputKind;
+
+typedef struct
+{
+  GstKlingRender *self;         /* not a reference: the stream lives in self */
+  GstPad *pad;
+  gboolean is_video;
+  GstElement *appsink;          /* in priv->decoder, NULL when the clip has no such stream */
+  GstCaps *caps;                /* the caps last pushed */
+  gboolean need_stream_start;
+  gboolean need_segment;
+  gboolean need_tags;
+  GstClockTime position;        /* end of the last buffer pushed, stream time */
+  FILE *passthrough_file;
+  guint64 passthrough_offset;
+} OutputStream;
+
+typedef struct
+{
+  /* Properties, under GST_OBJECT_LOCK. */
+  gchar *api_url;
+  gchar *access_key;
+  gchar *secret_key;
+  gchar *api_key;
+  GstKlingAuthHeader auth_header;
+  gchar *model_name;
+  GstKlingMode mode;
+  GstKlingDuration duration;
+  gchar *prompt;
+  gchar *negative_prompt;
+  gdouble cfg_scale;
+  gchar *callback_url;
+  gdouble poll_interval;
+  gdouble timeout;
+  gchar *cache_dir;
+
+  /* The job, under lock; cond is signalled when clip_path, failed or flushing change. */
+  GMutex lock;
+  GCond cond;
+  KlingClient *client;
+  KlingJob *job;
+  guint generation;             /* bumped on every run and every shutdown */
+  gboolean flushing;            /* going down: every waiter leaves */
+  gboolean failed;              /* an error was posted: the source pads stop */
+  gchar *clip_path;
+  KlingTask *task;
+  gchar *task_id;
+  gchar *video_id;
+  KlingEndpoint endpoint;
+  GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
+
+  /* The output, under output_lock. */
+  GMutex output_lock;
+  OutputKind output;
+  GstElement *decoder;
+  gboolean decoder_ready;       /* prerolled: the streams it has are known */
+  GstSegment segment;
+  guint32 segment_seqnum;
+  OutputStream streams[2];      /* [0] "src" (video), [1] "audio_src" when the class has it */
+  guint n_streams;
+} GstKlingRenderPrivate;
+
+/* What a job's callbacks need: the element and the run they belong to. */
+typedef struct
+{
+  GstKlingRender *self;
+  guint generation;
+} JobContext;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (GstKlingRender, gst_kling_render,
+    GST_TYPE_ELEMENT);
+
+#define PRIV(self) ((GstKlingRenderPrivate *) gst_kling_render_get_instance_private (self))
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
+
+static void gst_kling_render_finalize (GObject * object);
+static void gst_kling_render_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_kling_render_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_kling_render_change_state (GstElement * element,
+    GstStateChange transition);
+static gboolean gst_kling_render_src_activate_mode (GstPad * pad,
+    GstObject * parent, GstPadMode mode, gboolean active);
+static gboolean gst_kling_render_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_kling_render_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static void gst_kling_render_src_loop (gpointer user_data);
+static gboolean gst_kling_render_default_job_done (GstKlingRender * self,
+    const gchar * mp4_path, const KlingTask * task, const GError * error);
+
+/* ------------------------------------------------------------------------- */
+/* Properties and class setup                                                */
+
+static void
+install_string_property (GObjectClass * gobject_class, guint prop_id,
+    const gchar * name, const gchar * nick, const gchar * blurb,
+    const gchar * default_value, GParamFlags flags)
+{
+  properties[prop_id] = g_param_spec_string (name, nick, blurb, default_value,
+      flags | G_PARAM_STATIC_STRINGS);
+}
+
+static void
+gst_kling_render_install_properties (GObjectClass * gobject_class)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY;
+  const GParamFlags wo = G_PARAM_WRITABLE | GST_PARAM_MUTABLE_READY;
+
+  install_string_property (gobject_class, PROP_API_URL, "api-url", "API URL",
+      "Base URL of the Kling API (the KLING_API_URL environment variable "
+      "replaces the default)", KLING_DEFAULT_API_URL, rw);
+  install_string_property (gobject_class, PROP_ACCESS_KEY, "access-key",
+      "Access key", "Kling access key for JWT authentication (write-only; "
+      "default: the KLING_ACCESS_KEY environment variable)", NULL, wo);
+  install_string_property (gobject_class, PROP_SECRET_KEY, "secret-key",
+      "Secret key", "Kling secret key that signs the JWT (write-only; "
+      "default: the KLING_SECRET_KEY environment variable)", NULL, wo);
+  install_string_property (gobject_class, PROP_API_KEY, "api-key", "API key",
+      "Static API key of a reseller, used instead of access-key/secret-key "
+      "(write-only; default: the KLING_API_KEY environment variable)", NULL, wo);
+  properties[PROP_AUTH_HEADER] = g_param_spec_enum ("auth-header",
+      "Auth header", "How a static api-key is sent (JWTs always go as Bearer)",
+      GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
+      rw | G_PARAM_STATIC_STRINGS);
+  install_string_property (gobject_class, PROP_MODEL_NAME, "model-name",
+      "Model name", "Kling model, e.g. kling-v1-6, kling-v2-1, kling-v2-5-turbo "
+      "(unknown names are sent with a warning)", KLING_DEFAULT_MODEL, rw);
+  properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
+      "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
+      DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DURATION] = g_param_spec_enum ("duration", "Duration",
+      "Length of the clip in seconds", GST_TYPE_KLING_DURATION,
+      DEFAULT_DURATION, rw | G_PARAM_STATIC_STRINGS);
+  install_string_property (gobject_class, PROP_PROMPT, "prompt", "Prompt",
+      "What should happen in the clip (at most 2500 characters)", NULL, rw);
+  install_string_property (gobject_class, PROP_NEGATIVE_PROMPT,
+      "negative-prompt", "Negative prompt",
+      "What the clip should avoid (at most 2500 characters)", NULL, rw);
+  properties[PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
+      "How closely the clip follows the prompt (not sent to kling-v2.x models)",
+      0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
+  install_string_property (gobject_class, PROP_CALLBACK_URL, "callback-url",
+      "Callback URL", "URL Kling POSTs status changes to (optional; the element "
+      "polls anyway)", NULL, rw);
+  properties[PROP_POLL_INTERVAL] = g_param_spec_double ("poll-interval",
+      "Poll interval", "Seconds between two status queries of the task",
+      MIN_POLL_INTERVAL, 3600.0, DEFAULT_POLL_INTERVAL,
+      rw | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TIMEOUT] = g_param_spec_double ("timeout", "Timeout",
+      "Seconds the whole render (submit, wait, download) may take before it "
+      "fails; 0 = no limit", 0.0, G_MAXDOUBLE, DEFAULT_TIMEOUT,
+      rw | G_PARAM_STATIC_STRINGS);
+  install_string_property (gobject_class, PROP_CACHE_DIR, "cache-dir",
+      "Cache directory", "Where finished clips and the journal of tasks in "
+      "flight are kept (NULL: $XDG_CACHE_HOME/gst-kling; empty: no cache, no "
+      "resume)", NULL, rw);
+  install_string_property (gobject_class, PROP_TASK_ID, "task-id", "Task ID",
+      "Kling task id of the current render, once known", NULL,
+      G_PARAM_READABLE);
+  install_string_property (gobject_class, PROP_VIDEO_ID, "video-id",
+      "Video ID", "Kling video id of the finished clip, once known", NULL,
+      G_PARAM_READABLE);
+
+  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+}
+
+static void
+gst_kling_render_class_init (GstKlingRenderClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_kling_render_debug, "klingrender", 0,
+      "Kling render base");
+
+  gobject_class->finalize = gst_kling_render_finalize;
+  gobject_class->set_property = gst_kling_render_set_property;
+  gobject_class->get_property = gst_kling_render_get_property;
+  gst_kling_render_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_kling_render_change_state);
+
+  klass->job_done = gst_kling_render_default_job_done;
+
+  gst_tag_register (GST_KLING_TAG_TASK_ID, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling task id", "Id of the Kling task that rendered the clip", NULL);
+  gst_tag_register (GST_KLING_TAG_VIDEO_ID, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling video id", "Id of the clip at Kling (for extend or lip-sync)",
+      NULL);
+  gst_tag_register (GST_KLING_TAG_MODEL, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling model", "Kling model that rendered the clip", NULL);
+  gst_tag_register (GST_KLING_TAG_MODE, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling mode", "Kling render mode (std or pro)", NULL);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_AUTH_HEADER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_DURATION, 0);
+}
+
+static void
+output_stream_init (GstKlingRender * self, OutputStream * stream,
+    GstPadTemplate * templ, gboolean is_video)
+{
+  stream->self = self;
+  stream->is_video = is_video;
+  stream->pad = gst_pad_new_from_template (templ, GST_PAD_TEMPLATE_NAME_TEMPLATE
+      (templ));
+  gst_pad_set_activatemode_function (stream->pad,
+      GST_DEBUG_FUNCPTR (gst_kling_render_src_activate_mode));
+  gst_pad_set_event_function (stream->pad,
+      GST_DEBUG_FUNCPTR (gst_kling_render_src_event));
+  gst_pad_set_query_function (stream->pad,
+      GST_DEBUG_FUNCPTR (gst_kling_render_src_query));
+  gst_pad_set_element_private (stream->pad, stream);
+  gst_pad_use_fixed_caps (stream->pad);
+  gst_element_add_pad (GST_ELEMENT (self), stream->pad);
+}
+
+static void
+gst_kling_render_init (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstElementClass *element_class = GST_ELEMENT_GET_CLASS (self);
+  GstPadTemplate *templ;
+  const gchar *env_url = g_getenv ("KLING_API_URL");
+
+  priv->api_url = g_strdup (env_url && *env_url ? env_url : KLING_DEFAULT_API_URL);
+  priv->auth_header = DEFAULT_AUTH_HEADER;
+  priv->model_name = g_strdup (KLING_DEFAULT_MODEL);
+  priv->mode = DEFAULT_MODE;
+  priv->duration = DEFAULT_DURATION;
+  priv->cfg_scale = DEFAULT_CFG_SCALE;
+  priv->poll_interval = DEFAULT_POLL_INTERVAL;
+  priv->timeout = DEFAULT_TIMEOUT;
+
+  g_mutex_init (&priv->lock);
+  g_cond_init (&priv->cond);
+  g_mutex_init (&priv->output_lock);
+  gst_segment_init (&priv->segment, GST_FORMAT_TIME);
+
+  templ = gst_element_class_get_pad_template (element_class, "src");
+  output_stream_init (self, &priv->streams[priv->n_streams++], templ, TRUE);
+  templ = gst_element_class_get_pad_template (element_class, "audio_src");
+  if (templ)
+    output_stream_init (self, &priv->streams[priv->n_streams++], templ, FALSE);
+}
+
+/* Keys are overwritten before their memory goes back to the allocator. */
+static void
+free_secret (gchar ** secret)
+{
+  if (*secret) {
+    memset (*secret, 0, strlen (*secret));
+    g_clear_pointer (secret, g_free);
+  }
+}
+
+static void
+replace_secret (gchar ** secret, const GValue * value)
+{
+  const gchar *text = g_value_get_string (value);
+
+  free_secret (secret);
+  *secret = text && *text ? g_strdup (text) : NULL;
+}
+
+static void
+gst_kling_render_finalize (GObject * object)
+{
+  GstKlingRender *self = GST_KLING_RENDER (object);
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_free (priv->api_url);
+  free_secret (&priv->access_key);
+  free_secret (&priv->secret_key);
+  free_secret (&priv->api_key);
+  g_free (priv->model_name);
+  g_free (priv->prompt);
+  g_free (priv->negative_prompt);
+  g_free (priv->callback_url);
+  g_free (priv->cache_dir);
+
+  g_free (priv->clip_path);
+  g_clear_pointer (&priv->task, kling_task_free);
+  g_free (priv->task_id);
+  g_free (priv->video_id);
+  g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
+  g_clear_pointer (&priv->job, kling_job_unref);
+  g_clear_pointer (&priv->client, kling_client_unref);
+  g_mutex_clear (&priv->lock);
+  g_cond_clear (&priv->cond);
+  g_mutex_clear (&priv->output_lock);
+
+  G_OBJECT_CLASS (gst_kling_render_parent_class)->finalize (object);
+}
+
+static void
+gst_kling_render_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstKlingRender *self = GST_KLING_RENDER (object);
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_API_URL:
+      g_free (priv->api_url);
+      priv->api_url = g_value_dup_string (value);
+      break;
+    case PROP_ACCESS_KEY:
+      replace_secret (&priv->access_key, value);
+      break;
+    case PROP_SECRET_KEY:
+      replace_secret (&priv->secret_key, value);
+      break;
+    case PROP_API_KEY:
+      replace_secret (&priv->api_key, value);
+      break;
+    case PROP_AUTH_HEADER:
+      priv->auth_header = g_value_get_enum (value);
+      break;
+    case PROP_MODEL_NAME:
+      g_free (priv->model_name);
+      priv->model_name = g_value_dup_string (value);
+      break;
+    case PROP_MODE:
+      priv->mode = g_value_get_enum (value);
+      break;
+    case PROP_DURATION:
+      priv->duration = g_value_get_enum (value);
+      break;
+    case PROP_PROMPT:
+      g_free (priv->prompt);
+      priv->prompt = g_value_dup_string (value);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_free (priv->negative_prompt);
+      priv->negative_prompt = g_value_dup_string (value);
+      break;
+    case PROP_CFG_SCALE:
+      priv->cfg_scale = g_value_get_double (value);
+      break;
+    case PROP_CALLBACK_URL:
+      g_free (priv->callback_url);
+      priv->callback_url = g_value_dup_string (value);
+      break;
+    case PROP_POLL_INTERVAL:
+      priv->poll_interval = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      priv->timeout = g_value_get_double (value);
+      break;
+    case PROP_CACHE_DIR:
+      g_free (priv->cache_dir);
+      priv->cache_dir = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_kling_render_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstKlingRender *self = GST_KLING_RENDER (object);
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  if (prop_id == PROP_TASK_ID || prop_id == PROP_VIDEO_ID) {
+    g_mutex_lock (&priv->lock);
+    g_value_set_string (value,
+        prop_id == PROP_TASK_ID ? priv->task_id : priv->video_id);
+    g_mutex_unlock (&priv->lock);
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_API_URL:
+      g_value_set_string (value, priv->api_url);
+      break;
+    case PROP_AUTH_HEADER:
+      g_value_set_enum (value, priv->auth_header);
+      break;
+    case PROP_MODEL_NAME:
+      g_value_set_string (value, priv->model_name);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, priv->mode);
+      break;
+    case PROP_DURATION:
+      g_value_set_enum (value, priv->duration);
+      break;
+    case PROP_PROMPT:
+      g_value_set_string (value, priv->prompt);
+      break;
+    case PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, priv->negative_prompt);
+      break;
+    case PROP_CFG_SCALE:
+      g_value_set_double (value, priv->cfg_scale);
+      break;
+    case PROP_CALLBACK_URL:
+      g_value_set_string (value, priv->callback_url);
+      break;
+    case PROP_POLL_INTERVAL:
+      g_value_set_double (value, priv->poll_interval);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double (value, priv->timeout);
+      break;
+    case PROP_CACHE_DIR:
+      g_value_set_string (value, priv->cache_dir);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gchar *
+dup_non_empty (const gchar * text)
+{
+  return text && *text ? g_strdup (text) : NULL;
+}
+
+GstKlingRenderSettings *
+gst_kling_render_dup_settings (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstKlingRenderSettings *settings = g_new0 (GstKlingRenderSettings, 1);
+
+  GST_OBJECT_LOCK (self);
+  settings->model_name = g_strdup (priv->model_name && *priv->model_name ?
+      priv->model_name : KLING_DEFAULT_MODEL);
+  settings->mode = priv->mode;
+  settings->duration_s = priv->duration;
+  settings->prompt = dup_non_empty (priv->prompt);
+  settings->negative_prompt = dup_non_empty (priv->negative_prompt);
+  settings->cfg_scale = priv->cfg_scale;
+  settings->callback_url = dup_non_empty (priv->callback_url);
+  GST_OBJECT_UNLOCK (self);
+
+  return settings;
+}
+
+void
+gst_kling_render_settings_free (GstKlingRenderSettings * settings)
+{
+  if (!settings)
+    return;
+  g_free (settings->model_name);
+  g_free (settings->prompt);
+  g_free (settings->negative_prompt);
+  g_free (settings->callback_url);
+  g_free (settings);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Messages and errors                                                       */
+
+static void
+post_progress (GstKlingRender * self, GstProgressType type, const gchar * code,
+    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+post_progress (GstKlingRender * self, GstProgressType type, const gchar * code,
+    const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  GST_INFO_OBJECT (self, "progress %s: %s", code, text);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), type, code, text));
+  g_free (text);
+}
+
+static KlingEndpoint
+current_endpoint (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  KlingEndpoint endpoint;
+
+  g_mutex_lock (&priv->lock);
+  endpoint = priv->endpoint;
+  g_mutex_unlock (&priv->lock);
+  return endpoint;
+}
+
+static void
+post_task_message (GstKlingRender * self, const KlingTask * task,
+    gdouble elapsed_s)
+{
+  GstStructure *s;
+
+  s = gst_structure_new ("kling-task",
+      "task-id", G_TYPE_STRING, task->task_id,
+      "status", G_TYPE_STRING, kling_task_status_to_string (task->status),
+      "elapsed", G_TYPE_DOUBLE, elapsed_s,
+      "endpoint", G_TYPE_STRING, kling_endpoint_name (current_endpoint (self)),
+      NULL);
+  if (task->video_id)
+    gst_structure_set (s, "video-id", G_TYPE_STRING, task->video_id, NULL);
+  if (task->status_msg)
+    gst_structure_set (s, "status-message", G_TYPE_STRING, task->status_msg,
+        NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Wakes the source pads so they stop: an error was posted. */
+static void
+mark_failed (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_mutex_lock (&priv->lock);
+  priv->failed = TRUE;
+  g_cond_broadcast (&priv->cond);
+  g_mutex_unlock (&priv->lock);
+}
+
+/* The GStreamer error for each KLING_ERROR code (documented in the element docs):
+ * credentials -> NOT_AUTHORIZED; a request Kling refused for its content or parameters ->
+ * SETTINGS (the properties or the input must change); network -> OPEN_READ; everything
+ * else (money, rate, server, protocol, failed task, timeout) -> FAILED. */
+static void
+kling_error_to_gst (const GError * error, GQuark * domain, gint * code)
+{
+  *domain = GST_RESOURCE_ERROR;
+  switch ((KlingErrorCode) error->code) {
+    case KLING_ERROR_AUTH:
+    case KLING_ERROR_PERMISSION:
+      *code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    case KLING_ERROR_INVALID_INPUT:
+    case KLING_ERROR_CONTENT_POLICY:
+      *code = GST_RESOURCE_ERROR_SETTINGS;
+      break;
+    case KLING_ERROR_NETWORK:
+      *code = GST_RESOURCE_ERROR_OPEN_READ;
+      break;
+    default:
+      *code = GST_RESOURCE_ERROR_FAILED;
+      break;
+  }
+}
+
+static void
+post_element_error (GstKlingRender * self, GQuark domain, gint code,
+    gchar * message, gchar * details, const gchar * function, gint line)
+{
+  /* Takes @message and @details. */
+  gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR, domain,
+      code, message, details, __FILE__, function, line);
+}
+
+void
+gst_kling_render_post_error (GstKlingRender * self, const GError * error)
+{
+  GQuark domain;
+  gint code;
+  gchar *message;
+
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+  g_return_if_fail (error != NULL);
+
+  if (g_error_matches (error, KLING_ERROR, KLING_ERROR_CANCELLED))
+    return;
+
+  if (error->domain == KLING_ERROR) {
+    kling_error_to_gst (error, &domain, &code);
+    message = kling_error_dup_user_message (error);
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
+    post_element_error (self, domain, code, message,
+        kling_error_dup_details (error), GST_FUNCTION, __LINE__);
+  } else {
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s",
+        error->message);
+    post_element_error (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+        g_strdup (error->message), NULL, GST_FUNCTION, __LINE__);
+  }
+  mark_failed (self);
+}
+
+void
+gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
+    const gchar * details)
+{
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+
+  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      g_strdup (message), g_strdup (details), GST_FUNCTION, __LINE__);
+  mark_failed (self);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The job: submit and callbacks (the latter on the client's worker thread)   */
+
+static gboolean
+job_context_is_current (JobContext * ctx)
+{
+  GstKlingRenderPrivate *priv = PRIV (ctx->self);
+  gboolean current;
+
+  g_mutex_lock (&priv->lock);
+  current = ctx->generation == priv->generation && !priv->flushing;
+  g_mutex_unlock (&priv->lock);
+  return current;
+}
+
+static void
+job_context_free (gpointer data)
+{
+  JobContext *ctx = data;
+
+  gst_object_unref (ctx->self);
+  g_free (ctx);
+}
+
+/* Remembers @text as *@slot; TRUE when it changed (the property must be notified). */
+static gboolean
+update_id (GstKlingRender * self, gchar ** slot, const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean changed = FALSE;
+
+  g_mutex_lock (&priv->lock);
+  if (text && g_strcmp0 (*slot, text) != 0) {
+    g_free (*slot);
+    *slot = g_strdup (text);
+    changed = TRUE;
+  }
+  g_mutex_unlock (&priv->lock);
+  return changed;
+}
+
+static void
+job_submitted (KlingJob * job, const KlingTask * task, gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  GstKlingRender *self = ctx->self;
+
+  if (!job_context_is_current (ctx))
+    return;
+
+  GST_DEBUG_OBJECT (self, "task %s %s", task->task_id,
+      kling_task_status_to_string (task->status));
+  if (update_id (self, &PRIV (self)->task_id, task->task_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
+  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "kling-task",
+      "Kling task %s: %s", task->task_id,
+      kling_task_status_to_string (task->status));
+  post_task_message (self, task, 0.0);
+}
+
+static void
+job_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
+    gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  GstKlingRender *self = ctx->self;
+
+  if (!job_context_is_current (ctx))
+    return;
+
+  if (update_id (self, &PRIV (self)->task_id, task->task_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
+  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "kling-task",
+      "Kling task %s: %s (%.0f s)", task->task_id,
+      kling_task_status_to_string (task->status), elapsed_s);
+  post_task_message (self, task, elapsed_s);
+}
+
+static void
+job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
+    const GError * error, gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  GstKlingRender *self = ctx->self;
+  GstKlingRenderClass *klass = GST_KLING_RENDER_GET_CLASS (self);
+
+  if (!job_context_is_current (ctx)) {
+    GST_DEBUG_OBJECT (self, "a job of an earlier run finished; ignored");
+    return;
+  }
+  if (g_error_matches (error, KLING_ERROR, KLING_ERROR_CANCELLED)) {
+    GST_DEBUG_OBJECT (self, "job cancelled");
+    return;
+  }
+
+  if (error)
+    GST_INFO_OBJECT (self, "job failed: %s", error->message);
+  else
+    GST_INFO_OBJECT (self, "job done: %s", mp4_path);
+
+  if (klass->job_done (self, mp4_path, task, error))
+    return;
+  gst_kling_render_default_job_done (self, mp4_path, task, error);
+}
+
+static gboolean
+gst_kling_render_default_job_done (GstKlingRender * self,
+    const gchar * mp4_path, const KlingTask * task, const GError * error)
+{
+  if (error)
+    gst_kling_render_post_error (self, error);
+  else
+    gst_kling_render_deliver (self, mp4_path, task);
+  return TRUE;
+}
+
+/* The cache directory the job uses: NULL (no cache) when the property is "". */
+static gchar *
+resolve_cache_dir (const gchar * property)
+{
+  if (!property)
+    return g_build_filename (g_get_user_cache_dir (), "gst-kling", NULL);
+  if (!*property)
+    return NULL;
+  return g_strdup (property);
+}
+
+gboolean
+gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  static const KlingJobCallbacks callbacks = {
+    job_submitted, job_progress, job_finished,
+  };
+  KlingJobOptions options = { 0, };
+  g_autofree gchar *cache_dir = NULL;
+  KlingClient *client = NULL;
+  KlingJob *job, *previous_job;
+  JobContext *ctx;
+  guint generation;
+
+  g_return_val_if_fail (GST_IS_KLING_RENDER (self), FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+
+  GST_OBJECT_LOCK (self);
+  options.poll_interval_s = priv->poll_interval;
+  options.timeout_s = priv->timeout;
+  cache_dir = resolve_cache_dir (priv->cache_dir);
+  GST_OBJECT_UNLOCK (self);
+  options.cache_dir = cache_dir;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->flushing || !priv->client) {
+    g_mutex_unlock (&priv->lock);
+    GST_DEBUG_OBJECT (self, "not submitting: shutting down");
+    return FALSE;
+  }
+  client = kling_client_ref (priv->client);
+  generation = priv->generation;
+  previous_job = g_steal_pointer (&priv->job);
+  priv->endpoint = request->endpoint;
+  if (!priv->run_settings)
+    priv->run_settings = gst_kling_render_dup_settings (self);
+  g_mutex_unlock (&priv->lock);
+
+  /* A second submit from job_done() chains after a finished job: nothing to cancel then. */
+  if (previous_job) {
+    kling_job_cancel (previous_job);
+    kling_job_unref (previous_job);
+  }
+
+  post_progress (self, GST_PROGRESS_TYPE_START, "kling-submit",
+      "Submitting a Kling %s task to %s", kling_endpoint_name (request->endpoint),
+      kling_client_get_base_url (client));
+
+  ctx = g_new0 (JobContext, 1);
+  ctx->self = gst_object_ref (self);
+  ctx->generation = generation;
+  job = kling_client_start_job (client, request, &options, &callbacks, ctx,
+      job_context_free);
+  kling_client_unref (client);
+
+  g_mutex_lock (&priv->lock);
+  if (generation == priv->generation && !priv->flushing) {
+    priv->job = job;
+    job = NULL;
+  }
+  g_mutex_unlock (&priv->lock);
+
+  if (job) {
+    /* The element went down while the job started. */
+    kling_job_cancel (job);
+    kling_job_unref (job);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
+    const KlingTask * task)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean notify_video_id;
+
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+  g_return_if_fail (mp4_path != NULL);
+
+  notify_video_id = task && update_id (self, &priv->video_id, task->video_id);
+  if (task && update_id (self, &priv->task_id, task->task_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
+  if (notify_video_id)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_ID]);
+
+  post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "kling-task",
+      "Kling task %s: clip ready", task && task->task_id ? task->task_id : "?");
+  if (task)
+    post_task_message (self, task, 0.0);
+
+  g_mutex_lock (&priv->lock);
+  if (!priv->flushing) {
+    g_free (priv->clip_path);
+    priv->clip_path = g_strdup (mp4_path);
+    g_clear_pointer (&priv->task, kling_task_free);
+    priv->task = task ? kling_task_copy (task) : NULL;
+    g_cond_broadcast (&priv->cond);
+  }
+  g_mutex_unlock (&priv->lock);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The private decoding pipeline                                             */
+
+static OutputStream *
+stream_for_type (GstKlingRender * self, GstStreamType type)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  guint i;
+
+  for (i = 0; i < priv->n_streams; i++) {
+    OutputStream *stream = &priv->streams[i];
+
+    if ((type & GST_STREAM_TYPE_VIDEO) && stream->is_video)
+      return stream;
+    if ((type & GST_STREAM_TYPE_AUDIO) && !stream->is_video)
+      return stream;
+  }
+  return NULL;
+}
+
+static GstStreamType
+decoded_pad_type (GstPad * pad)
+{
+  GstStream *gst_stream = gst_pad_get_stream (pad);
+  GstStreamType type = GST_STREAM_TYPE_UNKNOWN;
+  GstCaps *caps;
+
+  if (gst_stream) {
+    type = gst_stream_get_stream_type (gst_stream);
+    gst_object_unref (gst_stream);
+  }
+  if (type != GST_STREAM_TYPE_UNKNOWN)
+    return type;
+
+  caps = gst_pad_query_caps (pad, NULL);
+  if (caps && !gst_caps_is_empty (caps)) {
+    const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+
+    if (g_str_has_prefix (name, "video/"))
+      type = GST_STREAM_TYPE_VIDEO;
+    else if (g_str_has_prefix (name, "audio/"))
+      type = GST_STREAM_TYPE_AUDIO;
+  }
+  gst_clear_caps (&caps);
+  return type;
+}
+
+/* decodebin3 exposed a decoded stream: give it an appsink when one of our source pads
+ * wants it, otherwise a fakesink (so the private pipeline never stalls on it). Runs on a
+ * streaming thread of the private pipeline while the pad task waits for preroll. */
+static void
+decoder_pad_added (GstElement * decodebin, GstPad * pad, GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstStreamType type = decoded_pad_type (pad);
+  OutputStream *stream = stream_for_type (self, type);
+  GstElement *sink;
+  GstPad *sinkpad;
+
+  GST_OBJECT_LOCK (self);
+  if (stream && stream->appsink)
+    stream = NULL;              /* a second stream of the same kind: dropped */
+  GST_OBJECT_UNLOCK (self);
+
+  if (stream) {
+    GstCaps *raw = gst_caps_new_empty_simple (stream->is_video ? "video/x-raw" :
+        "audio/x-raw");
+
+    sink = gst_element_factory_make ("appsink", NULL);
+    g_object_set (sink, "sync", FALSE, "max-buffers", 4, "caps", raw, NULL);
+    gst_caps_unref (raw);
+  } else {
+    sink = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (sink, "sync", FALSE, NULL);
+  }
+  GST_DEBUG_OBJECT (self, "decoded pad %s: %s", GST_PAD_NAME (pad),
+      stream ? "to a source pad" : "dropped");
+
+  gst_bin_add (GST_BIN (priv->decoder), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (self, "could not link decoded pad %s", GST_PAD_NAME (pad));
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+
+  if (stream) {
+    GST_OBJECT_LOCK (self);
+    stream->appsink = sink;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+/* Only errors are kept on the private bus; everything else would pile up unread. */
+static GstBusSyncReply
+decoder_bus_filter (GstBus * bus, GstMessage * message, gpointer user_data)
+{
+  return GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR ?
+      GST_BUS_PASS : GST_BUS_DROP;
+}
+
+/* Posts the private pipeline's error (if any) as ours; TRUE if there was one. */
+static gboolean
+forward_decoder_error (GstKlingRender * self, GstElement * decoder)
+{
+  GstBus *bus = gst_element_get_bus (decoder);
+  GstMessage *message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GError *error = NULL;
+  gchar *debug = NULL;
+  gchar *details;
+
+  gst_object_unref (bus);
+  if (!message)
+    return FALSE;
+
+  gst_message_parse_error (message, &error, &debug);
+  details = g_strdup_printf ("%s (%s)", error->message, debug ? debug : "");
+  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      g_strdup ("Could not decode the clip Kling rendered."), details,
+      GST_FUNCTION, __LINE__);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (message);
+  mark_failed (self);
+  return TRUE;
+}
+
+static gboolean
+is_flushing (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean flushing;
+
+  g_mutex_lock (&priv->lock);
+  flushing = priv->flushing;
+  g_mutex_unlock (&priv->lock);
+  return flushing;
+}
+
+/* Builds `filesrc ! decodebin3` with sinks added as streams appear, and brings it to
+ * PLAYING (its sinks don't sync). Returns FALSE on error (posted) or when flushing.
+ * output_lock is held. */
+static gboolean
+start_decoder (GstKlingRender * self, const gchar * clip_path)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstElement *pipeline, *src, *decodebin;
+  GstStateChangeReturn ret;
+  GstBus *bus;
+
+  pipeline = gst_pipeline_new ("kling-decoder");
+  src = gst_element_factory_make ("filesrc", NULL);
+  decodebin = gst_element_factory_make ("decodebin3", NULL);
+  if (!src || !decodebin) {
+    gst_clear_object (&src);
+    gst_clear_object (&decodebin);
+    gst_object_unref (pipeline);
+    post_element_error (self, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        g_strdup ("filesrc or decodebin3 is missing: install GStreamer's base "
+            "plugins."), NULL, GST_FUNCTION, __LINE__);
+    mark_failed (self);
+    return FALSE;
+  }
+  g_object_set (src, "location", clip_path, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, decodebin, NULL);
+  gst_element_link (src, decodebin);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (decoder_pad_added),
+      self);
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_set_sync_handler (bus, decoder_bus_filter, NULL, NULL);
+  gst_object_unref (bus);
+
+  priv->decoder = pipeline;
+  GST_DEBUG_OBJECT (self, "decoding %s", clip_path);
+
+  ret = gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while (ret == GST_STATE_CHANGE_ASYNC && !is_flushing (self))
+    ret = gst_element_get_state (pipeline, NULL, NULL, OUTPUT_WAIT);
+
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (!forward_decoder_error (self, pipeline)) {
+      post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+          g_strdup ("Could not decode the clip Kling rendered."),
+          g_strdup_printf ("cannot play %s", clip_path), GST_FUNCTION,
+          __LINE__);
+      mark_failed (self);
+    }
+    return FALSE;
+  }
+  if (ret == GST_STATE_CHANGE_ASYNC)
+    return FALSE;               /* flushing */
+
+  priv->decoder_ready = TRUE;
+  return TRUE;
+}
+
+static void
+stop_decoder (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  guint i;
+
+  g_mutex_lock (&priv->output_lock);
+  if (priv->decoder) {
+    gst_element_set_state (priv->decoder, GST_STATE_NULL);
+    gst_clear_object (&priv->decoder);
+  }
+  priv->decoder_ready = FALSE;
+  priv->output = OUTPUT_UNDECIDED;
+  gst_segment_init (&priv->segment, GST_FORMAT_TIME);
+  priv->segment_seqnum = gst_util_seqnum_next ();
+  for (i = 0; i < priv->n_streams; i++) {
+    OutputStream *stream = &priv->streams[i];
+
+    stream->appsink = NULL;
+    gst_clear_caps (&stream->caps);
+    stream->need_stream_start = TRUE;
+    stream->need_segment = TRUE;
+    stream->need_tags = TRUE;
+    stream->position = GST_CLOCK_TIME_NONE;
+    if (stream->passthrough_file)
+      fclose (stream->passthrough_file);
+    stream->passthrough_file = NULL;
+    stream->passthrough_offset = 0;
+  }
+  g_mutex_unlock (&priv->output_lock);
+}
+
+/* Downstream asked for video/quicktime (and cannot take raw video): pass the MP4. */
+static gboolean
+downstream_wants_mp4 (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstCaps *peer = gst_pad_peer_query_caps (priv->streams[0].pad, NULL);
+  GstCaps *raw = gst_caps_new_empty_simple ("video/x-raw");
+  GstCaps *mp4 = gst_caps_new_empty_simple ("video/quicktime");
+  gboolean wants;
+
+  wants = !gst_caps_can_intersect (peer, raw) && gst_caps_can_intersect (peer,
+      mp4);
+  gst_caps_unref (peer);
+  gst_caps_unref (raw);
+  gst_caps_unref (mp4);
+  return wants;
+}
+
+/* Decides once per run how the clip leaves (decode or pass through) and sets that up.
+ * FALSE when the pad task must pause (error posted, or flushing). */
+static gboolean
+ensure_output (GstKlingRender * self, const gchar * clip_path)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&priv->output_lock);
+  if (priv->output == OUTPUT_UNDECIDED) {
+    priv->output = downstream_wants_mp4 (self) ? OUTPUT_PASSTHROUGH :
+        OUTPUT_DECODE;
+    GST_INFO_OBJECT (self, "output: %s", priv->output == OUTPUT_PASSTHROUGH ?
+        "MP4 passthrough" : "decoded");
+  }
+  if (priv->output == OUTPUT_DECODE && !priv->decoder_ready) {
+    if (priv->decoder) {
+      /* An earlier attempt was interrupted by a flush: start over. */
+      gst_element_set_state (priv->decoder, GST_STATE_NULL);
+      gst_clear_object (&priv->decoder);
+      priv->streams[0].appsink = NULL;
+      if (priv->n_streams > 1)
+        priv->streams[1].appsink = NULL;
+    }
+    ok = start_decoder (self, clip_path);
+  }
+  g_mutex_unlock (&priv->output_lock);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The source pad tasks                                                      */
+
+static GstTagList *
+build_tags (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstKlingRenderClass *klass = GST_KLING_RENDER_GET_CLASS (self);
+  GstTagList *tags = gst_tag_list_new_empty ();
+  GString *comment = g_string_new ("Rendered by Kling");
+
+  g_mutex_lock (&priv->lock);
+  g_string_append_printf (comment, " %s", kling_endpoint_name (priv->endpoint));
+  if (priv->run_settings) {
+    const GstKlingRenderSettings *s = priv->run_settings;
+    const gchar *mode = kling_mode_to_string ((KlingMode) s->mode);
+
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE,
+        GST_KLING_TAG_MODEL, s->model_name, GST_KLING_TAG_MODE, mode, NULL);
+    if (s->prompt)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_DESCRIPTION,
+          s->prompt, NULL);
+    g_string_append_printf (comment, ", model %s, mode %s", s->model_name,
+        mode);
+  }
+  if (priv->task_id) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_TASK_ID,
+        priv->task_id, NULL);
+    g_string_append_printf (comment, ", task %s", priv->task_id);
+  }
+  if (priv->video_id) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_VIDEO_ID,
+        priv->video_id, NULL);
+    g_string_append_printf (comment, ", video %s", priv->video_id);
+  }
+  g_mutex_unlock (&priv->lock);
+
+  gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_COMMENT, comment->str,
+      NULL);
+  g_string_free (comment, TRUE);
+  if (klass->add_tags)
+    klass->add_tags (self, tags);
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
+  return tags;
+}
+
+/* Pushes stream-start (once), caps (when they change), segment and tags before data. */
+static void
+push_sticky_events (OutputStream * stream, GstCaps * caps, GstFormat format)
+{
+  GstKlingRender *self = stream->self;
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstEvent *event;
+
+  if (stream->need_stream_start) {
+    gchar *id = gst_pad_create_stream_id (stream->pad, GST_ELEMENT (self),
+        stream->is_video ? "video" : "audio");
+
+    event = gst_event_new_stream_start (id);
+    gst_event_set_group_id (event, gst_util_group_id_next ());
+    gst_pad_push_event (stream->pad, event);
+    g_free (id);
+    stream->need_stream_start = FALSE;
+  }
+  if (caps && (!stream->caps || !gst_caps_is_equal (caps, stream->caps))) {
+    gst_caps_replace (&stream->caps, caps);
+    gst_pad_push_event (stream->pad, gst_event_new_caps (caps));
+  }
+  if (stream->need_segment) {
+    GstSegment segment;
+
+    g_mutex_lock (&priv->output_lock);
+    if (format == GST_FORMAT_TIME)
+      segment = priv->segment;
+    else
+      gst_segment_init (&segment, format);
+    event = gst_event_new_segment (&segment);
+    gst_event_set_seqnum (event, priv->segment_seqnum);
+    g_mutex_unlock (&priv->output_lock);
+    gst_pad_push_event (stream->pad, event);
+    stream->need_segment = FALSE;
+  }
+  if (stream->need_tags) {
+    gst_pad_push_event (stream->pad, gst_event_new_tag (build_tags (self)));
+    stream->need_tags = FALSE;
+  }
+}
+
+/* A flow return that ends the stream: sources push EOS after an error too. */
+static void
+handle_flow_return (OutputStream * stream, GstFlowReturn ret)
+{
+  GstKlingRender *self = stream->self;
+
+  if (ret == GST_FLOW_OK)
+    return;
+  if (ret == GST_FLOW_NOT_LINKED && !stream->is_video)
+    return;                     /* an unlinked audio_src drops its samples */
+
+  GST_DEBUG_OBJECT (stream->pad, "pausing: %s", gst_flow_get_name (ret));
+  gst_pad_pause_task (stream->pad);
+  if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING)
+    return;
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_push_event (stream->pad, gst_event_new_eos ());
+  }
+}
+
+static void
+push_eos (OutputStream * stream)
+{
+  GstEvent *event = gst_event_new_eos ();
+
+  gst_event_set_seqnum (event, PRIV (stream->self)->segment_seqnum);
+  gst_pad_push_event (stream->pad, event);
+  gst_pad_pause_task (stream->pad);
+}
+
+static void
+push_passthrough_chunk (OutputStream * stream, const gchar * clip_path)
+{
+  GstKlingRender *self = stream->self;
+  GstBuffer *buffer;
+  GstMapInfo map;
+  GstCaps *caps;
+  gsize n;
+
+  if (!stream->is_video) {
+    /* No decoded audio in passthrough: the MP4 on "src" carries it. */
+    push_sticky_events (stream, NULL, GST_FORMAT_TIME);
+    push_eos (stream);
+    return;
+  }
+  if (!stream->passthrough_file) {
+    stream->passthrough_file = fopen (clip_path, "rb");
+    if (!stream->passthrough_file) {
+      post_element_error (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          g_strdup ("Could not read the clip Kling rendered."),
+          g_strdup_printf ("%s: %s", clip_path, g_strerror (errno)),
+          GST_FUNCTION, __LINE__);
+      mark_failed (self);
+      gst_pad_pause_task (stream->pad);
+      return;
+    }
+  }
+
+  caps = gst_caps_new_simple ("video/quicktime", "variant", G_TYPE_STRING,
+      "iso", NULL);
+  push_sticky_events (stream, caps, GST_FORMAT_BYTES);
+  gst_caps_unref (caps);
+
+  buffer = gst_buffer_new_allocate (NULL, PASSTHROUGH_CHUNK, NULL);
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  n = fread (map.data, 1, PASSTHROUGH_CHUNK, stream->passthrough_file);
+  gst_buffer_unmap (buffer, &map);
+  if (n == 0) {
+    gst_buffer_unref (buffer);
+    push_eos (stream);
+    return;
+  }
+  gst_buffer_set_size (buffer, n);
+  GST_BUFFER_OFFSET (buffer) = stream->passthrough_offset;
+  stream->passthrough_offset += n;
+  GST_BUFFER_OFFSET_END (buffer) = stream->passthrough_offset;
+  handle_flow_return (stream, gst_pad_push (stream->pad, buffer));
+}
+
+/* The buffer of @sample with its timestamps in stream time (the clip starts at 0),
+ * or NULL when it lies outside the private pipeline's segment. */
+static GstBuffer *
+rebased_buffer (GstSample * sample)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  const GstSegment *segment = gst_sample_get_segment (sample);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (GST_CLOCK_TIME_IS_VALID (pts) && segment
+      && segment->format == GST_FORMAT_TIME) {
+    pts = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
+    if (!GST_CLOCK_TIME_IS_VALID (pts))
+      return NULL;
+  }
+  buffer = gst_buffer_make_writable (gst_buffer_ref (buffer));
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  return buffer;
+}
+
+static void
+push_decoded_sample (OutputStream * stream)
+{
+  GstKlingRender *self = stream->self;
+  GstSample *sample;
+  GstBuffer *buffer;
+
+  if (!stream->appsink) {
+    /* The clip has no stream for this pad. */
+    push_sticky_events (stream, NULL, GST_FORMAT_TIME);
+    push_eos (stream);
+    return;
+  }
+
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (stream->appsink),
+      OUTPUT_WAIT);
+  if (!sample) {
+    if (gst_app_sink_is_eos (GST_APP_SINK (stream->appsink))) {
+      GST_DEBUG_OBJECT (stream->pad, "clip finished");
+      push_sticky_events (stream, NULL, GST_FORMAT_TIME);
+      push_eos (stream);
+    } else if (forward_decoder_error (self, PRIV (self)->decoder)) {
+      gst_pad_pause_task (stream->pad);
+    }
+    return;
+  }
+
+  push_sticky_events (stream, gst_sample_get_caps (sample), GST_FORMAT_TIME);
+  buffer = rebased_buffer (sample);
+  gst_sample_unref (sample);
+  if (!buffer)
+    return;
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    stream->position = GST_BUFFER_PTS (buffer) +
+        (GST_BUFFER_DURATION_IS_VALID (buffer) ? GST_BUFFER_DURATION (buffer) : 0);
+  handle_flow_return (stream, gst_pad_push (stream->pad, buffer));
+}
+
+/* Waits for the clip (or an error, or a shutdown). Returns the clip path or NULL. */
+static gchar *
+wait_for_clip (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gchar *clip_path = NULL;
+
+  g_mutex_lock (&priv->lock);
+  while (!priv->flushing && !priv->failed && !priv->clip_path)
+    g_cond_wait (&priv->cond, &priv->lock);
+  if (!priv->flushing && !priv->failed)
+    clip_path = g_strdup (priv->clip_path);
+  g_mutex_unlock (&priv->lock);
+  return clip_path;
+}
+
+static void
+gst_kling_render_src_loop (gpointer user_data)
+{
+  OutputStream *stream = user_data;
+  GstKlingRender *self = stream->self;
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gchar *clip_path = wait_for_clip (self);
+  OutputKind output;
+
+  if (!clip_path || !ensure_output (self, clip_path)) {
+    GST_DEBUG_OBJECT (stream->pad, "pausing: no clip");
+    gst_pad_pause_task (stream->pad);
+    g_free (clip_path);
+    return;
+  }
+
+  g_mutex_lock (&priv->output_lock);
+  output = priv->output;
+  g_mutex_unlock (&priv->output_lock);
+
+  if (output == OUTPUT_PASSTHROUGH)
+    push_passthrough_chunk (stream, clip_path);
+  else
+    push_decoded_sample (stream);
+  g_free (clip_path);
+}
+
+static gboolean
+gst_kling_render_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  OutputStream *stream = gst_pad_get_element_private (pad);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active)
+    return gst_pad_start_task (pad, gst_kling_render_src_loop, stream, NULL);
+  return gst_pad_stop_task (pad);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Seeking and queries                                                       */
+
+static void
+push_event_to_all (GstKlingRender * self, GstEvent * event)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  guint i;
+
+  for (i = 0; i < priv->n_streams; i++)
+    gst_pad_push_event (priv->streams[i].pad, gst_event_ref (event));
+  gst_event_unref (event);
+}
+
+/* Flushing seeks in time, once the clip is decoding: the private pipeline seeks and the
+ * source pads restart from the new segment. Other seeks are refused. */
+static gboolean
+handle_seek (GstKlingRender * self, GstEvent * event)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop;
+  guint32 seqnum = gst_event_get_seqnum (event);
+  GstEvent *flush_start, *flush_stop;
+  gboolean ok, ready;
+  guint i;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (format != GST_FORMAT_TIME || !(flags & GST_SEEK_FLAG_FLUSH) || rate <= 0) {
+    GST_DEBUG_OBJECT (self, "refusing seek: only forward flushing time seeks");
+    return FALSE;
+  }
+
+  g_mutex_lock (&priv->output_lock);
+  ready = priv->output == OUTPUT_DECODE && priv->decoder_ready;
+  g_mutex_unlock (&priv->output_lock);
+  if (!ready) {
+    GST_DEBUG_OBJECT (self, "refusing seek: the clip is not decoding yet");
+    return FALSE;
+  }
+
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT, GST_TIME_ARGS (start));
+  flush_start = gst_event_new_flush_start ();
+  gst_event_set_seqnum (flush_start, seqnum);
+  push_event_to_all (self, flush_start);
+  for (i = 0; i < priv->n_streams; i++)
+    gst_pad_pause_task (priv->streams[i].pad);
+
+  g_mutex_lock (&priv->output_lock);
+  ok = gst_element_seek (priv->decoder, rate, GST_FORMAT_TIME,
+      flags | GST_SEEK_FLAG_FLUSH, start_type, start, stop_type, stop);
+  if (ok) {
+    gst_segment_do_seek (&priv->segment, rate, format, flags, start_type,
+        start, stop_type, stop, NULL);
+    priv->segment_seqnum = seqnum;
+  }
+  for (i = 0; i < priv->n_streams; i++) {
+    priv->streams[i].need_segment = TRUE;
+    priv->streams[i].position = GST_CLOCK_TIME_NONE;
+  }
+  g_mutex_unlock (&priv->output_lock);
+
+  flush_stop = gst_event_new_flush_stop (TRUE);
+  gst_event_set_seqnum (flush_stop, seqnum);
+  push_event_to_all (self, flush_stop);
+
+  for (i = 0; i < priv->n_streams; i++)
+    gst_pad_start_task (priv->streams[i].pad, gst_kling_render_src_loop,
+        &priv->streams[i], NULL);
+  return ok;
+}
+
+static gboolean
+gst_kling_render_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstKlingRender *self = GST_KLING_RENDER (parent);
+  gboolean ret;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEEK:
+      ret = handle_seek (self, event);
+      break;
+    case GST_EVENT_RECONFIGURE:
+      ret = TRUE;
+      break;
+    default:
+      /* Upstream of this element is the input, not the clip: nothing to forward. */
+      ret = FALSE;
+      break;
+  }
+  gst_event_unref (event);
+  return ret;
+}
+
+static gboolean
+query_duration (GstKlingRender * self, gint64 * duration)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean ok = FALSE;
+
+  g_mutex_lock (&priv->output_lock);
+  if (priv->decoder_ready)
+    ok = gst_element_query_duration (priv->decoder, GST_FORMAT_TIME, duration);
+  g_mutex_unlock (&priv->output_lock);
+  if (ok)
+    return TRUE;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->task && priv->task->video_duration_s > 0) {
+    *duration = priv->task->video_duration_s * GST_SECOND;
+    ok = TRUE;
+  }
+  g_mutex_unlock (&priv->lock);
+  return ok;
+}
+
+static gboolean
+gst_kling_render_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstKlingRender *self = GST_KLING_RENDER (parent);
+  GstKlingRenderPrivate *priv = PRIV (self);
+  OutputStream *stream = gst_pad_get_element_private (pad);
+  GstFormat format;
+  gint64 duration;
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_POSITION:
+      gst_query_parse_position (query, &format, NULL);
+      if (format != GST_FORMAT_TIME
+          || !GST_CLOCK_TIME_IS_VALID (stream->position))
+        return FALSE;
+      gst_query_set_position (query, format, stream->position);
+      return TRUE;
+    case GST_QUERY_DURATION:
+      gst_query_parse_duration (query, &format, NULL);
+      if (format != GST_FORMAT_TIME || !query_duration (self, &duration))
+        return FALSE;
+      gst_query_set_duration (query, format, duration);
+      return TRUE;
+    case GST_QUERY_SEEKING:{
+      gboolean seekable;
+
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      g_mutex_lock (&priv->output_lock);
+      seekable = format == GST_FORMAT_TIME && priv->output == OUTPUT_DECODE
+          && priv->decoder_ready;
+      g_mutex_unlock (&priv->output_lock);
+      duration = -1;
+      if (seekable)
+        query_duration (self, &duration);
+      gst_query_set_seeking (query, format, seekable, 0, duration);
+      return TRUE;
+    }
+    case GST_QUERY_LATENCY:
+      /* Not live: the clip comes when it comes, then as fast as downstream takes it. */
+      gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_SCHEDULING:
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1, 0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    case GST_QUERY_CAPS:
+    case GST_QUERY_ACCEPT_CAPS:
+      return gst_pad_query_default (pad, parent, query);
+    default:
+      return FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------------- */
+/* State changes                                                             */
+
+static gboolean
+start_run (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autoptr (GError) error = NULL;
+  KlingAuth *auth;
+  KlingClient *client = NULL;
+  g_autofree gchar *api_url = NULL;
+
+  GST_OBJECT_LOCK (self);
+  api_url = dup_non_empty (priv->api_url);
+  auth = kling_auth_new_from_settings (priv->access_key, priv->secret_key,
+      priv->api_key, (KlingAuthHeader) priv->auth_header, &error);
+  GST_OBJECT_UNLOCK (self);
+
+  if (auth)
+    client = kling_client_acquire (api_url, auth, &error);
+  if (!client) {
+    gst_kling_render_post_error (self, error);
+    return FALSE;
+  }
+
+  stop_decoder (self);
+  g_mutex_lock (&priv->lock);
+  priv->client = client;
+  priv->generation++;
+  priv->flushing = FALSE;
+  priv->failed = FALSE;
+  g_clear_pointer (&priv->clip_path, g_free);
+  g_clear_pointer (&priv->task, kling_task_free);
+  g_clear_pointer (&priv->task_id, g_free);
+  g_clear_pointer (&priv->video_id, g_free);
+  g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
+  g_mutex_unlock (&priv->lock);
+  return TRUE;
+}
+
+/* Makes every waiter leave and cancels the job; does not wait for the worker. */
+static void
+begin_shutdown (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  KlingJob *job;
+  gboolean clip_ready;
+
+  g_mutex_lock (&priv->lock);
+  priv->flushing = TRUE;
+  priv->generation++;
+  job = g_steal_pointer (&priv->job);
+  clip_ready = priv->clip_path != NULL || priv->failed;
+  g_cond_broadcast (&priv->cond);
+  g_mutex_unlock (&priv->lock);
+
+  if (job) {
+    if (!clip_ready)
+      post_progress (self, GST_PROGRESS_TYPE_CANCELED, "kling-task",
+          "Kling render cancelled");
+    kling_job_cancel (job);
+    kling_job_unref (job);
+  }
+}
+
+static void
+finish_shutdown (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstKlingRenderClass *klass = GST_KLING_RENDER_GET_CLASS (self);
+  KlingClient *client;
+
+  stop_decoder (self);
+
+  g_mutex_lock (&priv->lock);
+  client = g_steal_pointer (&priv->client);
+  g_mutex_unlock (&priv->lock);
+  /* The last reference joins the client's worker: never with a lock held. */
+  if (client)
+    kling_client_unref (client);
+
+  if (klass->reset)
+    klass->reset (self);
+}
+
+static GstStateChangeReturn
+gst_kling_render_change_state (GstElement * element, GstStateChange transition)
+{
+  GstKlingRender *self = GST_KLING_RENDER (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start_run (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      begin_shutdown (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_kling_render_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      finish_shutdown (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
