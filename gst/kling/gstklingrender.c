@@ -883,6 +883,21 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   return TRUE;
 }
 
+KlingClient *
+gst_kling_render_dup_client (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  KlingClient *client = NULL;
+
+  g_return_val_if_fail (GST_IS_KLING_RENDER (self), NULL);
+
+  g_mutex_lock (&priv->lock);
+  if (priv->client && !priv->flushing)
+    client = kling_client_ref (priv->client);
+  g_mutex_unlock (&priv->lock);
+  return client;
+}
+
 void
 gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task)

@@ -75,6 +75,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstKlingRenderSettings, gst_kling_render_settings
  * posted, except while shutting down). */
 gboolean gst_kling_render_submit      (GstKlingRender *self, const KlingRequest *request);
 
+/* The client of the current run (a new reference; kling_client_unref() it), or NULL when
+ * the element is not between READY->PAUSED and PAUSED->READY: for calls that are not
+ * tasks, e.g. identify-face before an advanced lip-sync. */
+KlingClient *gst_kling_render_dup_client (GstKlingRender *self);
+
 /* Hands a finished clip to the source pads (what the default job_done does). */
 void     gst_kling_render_deliver     (GstKlingRender *self, const gchar *mp4_path,
                                        const KlingTask *task);
