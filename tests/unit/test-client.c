@@ -1,0 +1,393 @@
+/* Unit tests of the client that need no server: credentials, the shared client table,
+ * network failures on a closed loopback port, cancellation, shutdown, cache hits. */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include "kling-client.h"
+#include "kling-cache.h"
+
+/* Port 1 on loopback: nothing listens there, connections are refused at once. */
+#define CLOSED_URL "http://127.0.0.1:1"
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  guint finished_calls;
+  gboolean notified;           /* the job's GDestroyNotify ran */
+  GThread *callback_thread;
+  gchar *mp4_path;
+  GError *error;
+  KlingTask *task;
+} Outcome;
+
+static void
+outcome_init (Outcome *o)
+{
+  memset (o, 0, sizeof (*o));
+  g_mutex_init (&o->lock);
+  g_cond_init (&o->cond);
+}
+
+static void
+outcome_clear (Outcome *o)
+{
+  g_free (o->mp4_path);
+  g_clear_error (&o->error);
+  g_clear_pointer (&o->task, kling_task_free);
+  g_mutex_clear (&o->lock);
+  g_cond_clear (&o->cond);
+}
+
+static void
+on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
+    const GError *error, gpointer user_data)
+{
+  Outcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  o->finished_calls++;
+  o->callback_thread = g_thread_self ();
+  o->mp4_path = g_strdup (mp4_path);
+  o->error = error ? g_error_copy (error) : NULL;
+  o->task = task ? kling_task_copy (task) : NULL;
+  o->done = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+static gboolean
+outcome_wait (Outcome *o, gdouble seconds)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  gboolean done;
+
+  g_mutex_lock (&o->lock);
+  while (!o->done && g_cond_wait_until (&o->cond, &o->lock, until));
+  done = o->done;
+  g_mutex_unlock (&o->lock);
+  return done;
+}
+
+static const KlingJobCallbacks callbacks = { .finished = on_finished };
+
+static KlingRequest *
+make_request (const gchar *prompt)
+{
+  g_autofree gchar *json = g_strdup_printf ("{\"model_name\":\"kling-v1-6\",\"mode\":\"std\","
+      "\"duration\":\"5\",\"prompt\":\"%s\",\"image\":\"QUJD\"}", prompt);
+  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO, json_from_string (json, NULL), NULL);
+}
+
+static KlingClient *
+fast_client (const gchar *url, const gchar *secret)
+{
+  KlingRetryPolicy policy = {
+    .max_attempts = 3, .base_delay_ms = 5, .max_delay_ms = 20, .deadline_s = 10,
+  };
+  KlingClient *client = kling_client_acquire (url, kling_auth_new_jwt ("AK", secret), NULL);
+
+  fail_unless (client != NULL);
+  kling_client_set_policy (client, &policy);
+  return client;
+}
+
+GST_START_TEST (test_auth_from_settings)
+{
+  g_autoptr (GError) err = NULL;
+  KlingAuth *auth;
+  const gchar *name;
+  gchar *value;
+
+  g_unsetenv ("KLING_ACCESS_KEY");
+  g_unsetenv ("KLING_SECRET_KEY");
+  g_unsetenv ("KLING_API_KEY");
+  fail_unless (kling_auth_new_from_settings (NULL, "", NULL, KLING_AUTH_HEADER_BEARER,
+          &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
+  g_clear_error (&err);
+  fail_unless (kling_auth_new_from_settings ("AK", NULL, NULL, KLING_AUTH_HEADER_BEARER,
+          &err) == NULL);
+  fail_unless (strstr (err->message, "no secret key") != NULL);
+  fail_unless (strstr (err->message, "AK") == NULL);
+  g_clear_error (&err);
+
+  /* the environment fills in what is unset */
+  g_setenv ("KLING_SECRET_KEY", "env-secret", TRUE);
+  auth = kling_auth_new_from_settings ("AK", NULL, NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  fail_unless (auth != NULL && kling_auth_is_jwt (auth));
+  kling_auth_free (auth);
+
+  /* a static key wins over a pair */
+  auth = kling_auth_new_from_settings ("AK", "SK", "static-key", KLING_AUTH_HEADER_X_API_KEY,
+      NULL);
+  fail_unless (!kling_auth_is_jwt (auth));
+  value = kling_auth_dup_header (auth, 0, &name);
+  fail_unless_equals_string (name, "X-API-Key");
+  fail_unless_equals_string (value, "static-key");
+  g_free (value);
+  kling_auth_free (auth);
+
+  /* properties win over the environment as a whole */
+  g_setenv ("KLING_API_KEY", "env-key", TRUE);
+  auth = kling_auth_new_from_settings ("AK", "SK", NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  fail_unless (kling_auth_is_jwt (auth));
+  kling_auth_free (auth);
+  auth = kling_auth_new_from_settings (NULL, NULL, NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  fail_unless (!kling_auth_is_jwt (auth));
+  kling_auth_free (auth);
+  g_unsetenv ("KLING_SECRET_KEY");
+  g_unsetenv ("KLING_API_KEY");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_shared_instances)
+{
+  KlingClient *a = kling_client_acquire (CLOSED_URL "/", kling_auth_new_jwt ("AK", "SK"),
+      NULL);
+  KlingClient *b = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"), NULL);
+  KlingClient *c = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "other"),
+      NULL);
+  KlingClient *d;
+  KlingRetryPolicy policy;
+  g_autoptr (GError) err = NULL;
+
+  fail_unless (a == b);
+  fail_unless (a != c);
+  fail_unless_equals_string (kling_client_get_base_url (a), CLOSED_URL);
+  kling_client_get_policy (a, &policy);
+  fail_unless_equals_int (policy.max_attempts, 6);
+  fail_unless_equals_int (policy.base_delay_ms, 1000);
+  policy.max_attempts = 2;
+  kling_client_set_policy (a, &policy);
+  kling_client_unref (a);
+  /* b still holds it: the same instance, with the changed policy */
+  d = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"), NULL);
+  fail_unless (d == b);
+  kling_client_get_policy (d, &policy);
+  fail_unless_equals_int (policy.max_attempts, 2);
+  kling_client_unref (d);
+  kling_client_unref (b);
+  /* every reference gone: a fresh instance with the default policy */
+  d = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"), NULL);
+  kling_client_get_policy (d, &policy);
+  fail_unless_equals_int (policy.max_attempts, 6);
+  kling_client_unref (d);
+  kling_client_unref (c);
+
+  fail_unless (kling_client_acquire ("ftp://host", kling_auth_new_jwt ("AK", "SK"),
+          &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+}
+GST_END_TEST;
+
+static gpointer
+acquire_release (gpointer data)
+{
+  guint i;
+
+  for (i = 0; i < 50; i++) {
+    KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+        NULL);
+    kling_client_unref (client);
+  }
+  return NULL;
+}
+
+/* Concurrent acquire/release never hands out a client that is being torn down. */
+GST_START_TEST (test_acquire_release_threads)
+{
+  GThread *threads[4];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("acq", acquire_release, NULL);
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_network_failure_after_retries)
+{
+  KlingClient *client = fast_client (CLOSED_URL, "net");
+  g_autoptr (KlingRequest) request = make_request ("net");
+  KlingJob *job;
+  Outcome o;
+
+  outcome_init (&o);
+  job = kling_client_start_job (client, request, NULL, &callbacks, &o, NULL);
+  fail_unless (outcome_wait (&o, 10));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK), "%s",
+      o.error ? o.error->message : "no error");
+  fail_unless (o.callback_thread != g_thread_self ());
+  fail_unless (o.mp4_path == NULL);
+  kling_job_cancel (job);       /* after the end: a no-op */
+  kling_job_unref (job);
+  kling_client_unref (client);
+  fail_unless_equals_int (o.finished_calls, 1);
+  outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* A job stuck in its backoff ends at once when cancelled. */
+GST_START_TEST (test_cancel_is_prompt)
+{
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "slow"),
+      NULL);
+  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 20000,
+    .max_delay_ms = 20000, .deadline_s = 600 };
+  g_autoptr (KlingRequest) request = make_request ("cancel");
+  KlingJob *job;
+  Outcome o;
+  gint64 start;
+
+  kling_client_set_policy (client, &policy);
+  outcome_init (&o);
+  job = kling_client_start_job (client, request, NULL, &callbacks, &o, NULL);
+  g_usleep (200 * 1000);        /* let it fail once and enter the 10-20 s backoff */
+  fail_unless (!o.done);
+  start = g_get_monotonic_time ();
+  kling_job_cancel (job);
+  kling_job_cancel (job);
+  fail_unless (outcome_wait (&o, 2));
+  fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC);
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_CANCELLED));
+  kling_job_unref (job);
+  kling_client_unref (client);
+  fail_unless_equals_int (o.finished_calls, 1);
+  outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* The last unref finishes every job (CANCELLED) before it returns, without waiting for
+ * backoffs or timeouts. */
+GST_START_TEST (test_unref_cancels_jobs)
+{
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "unref"),
+      NULL);
+  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
+    .max_delay_ms = 30000, .deadline_s = 600 };
+  g_autoptr (KlingRequest) r1 = make_request ("one");
+  g_autoptr (KlingRequest) r2 = make_request ("two");
+  KlingJob *j1, *j2;
+  Outcome o1, o2;
+  gint64 start;
+
+  kling_client_set_policy (client, &policy);
+  outcome_init (&o1);
+  outcome_init (&o2);
+  j1 = kling_client_start_job (client, r1, NULL, &callbacks, &o1, NULL);
+  j2 = kling_client_start_job (client, r2, NULL, &callbacks, &o2, NULL);
+  g_usleep (100 * 1000);
+  start = g_get_monotonic_time ();
+  kling_client_unref (client);
+  fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC);
+  fail_unless (o1.done && o2.done);
+  fail_unless (g_error_matches (o1.error, KLING_ERROR, KLING_ERROR_CANCELLED));
+  fail_unless (g_error_matches (o2.error, KLING_ERROR, KLING_ERROR_CANCELLED));
+  kling_job_cancel (j1);        /* the client is gone: harmless */
+  kling_job_unref (j1);
+  kling_job_unref (j2);
+  outcome_clear (&o1);
+  outcome_clear (&o2);
+}
+GST_END_TEST;
+
+static void
+mark_notified (gpointer data)
+{
+  ((Outcome *) data)->notified = TRUE;
+}
+
+/* A clip in the cache: finished at once, no HTTP at all (the URL is a closed port). */
+GST_START_TEST (test_cache_hit_needs_no_server)
+{
+  static const gchar mp4[] = "\0\0\0\x18" "ftypisom" "\0\0\0\0isomiso2";
+  g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
+  g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
+  g_autoptr (KlingRequest) request = make_request ("cached");
+  g_autofree gchar *key = kling_request_cache_key (request);
+  KlingTask task = { .task_id = "T-c", .status = KLING_TASK_SUCCEED, .video_id = "V-c" };
+  KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5, .cache_dir = dir };
+  KlingClient *client = fast_client (CLOSED_URL, "cache");
+  KlingJob *job;
+  Outcome o;
+
+  fail_unless (g_file_set_contents (part, mp4, sizeof (mp4), NULL));
+  fail_unless (kling_cache_store (dir, key, part, request, &task, NULL));
+  outcome_init (&o);
+  job = kling_client_start_job (client, request, &options, &callbacks, &o, mark_notified);
+  fail_unless (job != NULL);
+  fail_unless (outcome_wait (&o, 5));
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  fail_unless (g_str_has_suffix (o.mp4_path, ".mp4"));
+  fail_unless_equals_string (o.task->task_id, "T-c");
+  fail_unless_equals_string (o.task->video_id, "V-c");
+  kling_job_unref (job);
+  kling_client_unref (client);
+  fail_unless (o.notified);
+  g_unlink (o.mp4_path);
+  {
+    g_autofree gchar *sidecar = g_strconcat (dir, "/", key, ".json", NULL);
+    g_unlink (sidecar);
+  }
+  g_rmdir (dir);
+  outcome_clear (&o);
+}
+GST_END_TEST;
+
+static void
+on_call (JsonNode *data, const GError *error, gpointer user_data)
+{
+  Outcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  o->finished_calls++;
+  o->error = error ? g_error_copy (error) : NULL;
+  o->done = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+GST_START_TEST (test_oneshot_cancel_from_caller_thread)
+{
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "one"),
+      NULL);
+  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
+    .max_delay_ms = 30000, .deadline_s = 600 };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"v\"}", NULL);
+  Outcome o;
+
+  kling_client_set_policy (client, &policy);
+  outcome_init (&o);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable, on_call, &o);
+  g_usleep (100 * 1000);
+  g_cancellable_cancel (cancellable);
+  fail_unless (outcome_wait (&o, 2));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_CANCELLED));
+  kling_client_unref (client);
+  fail_unless_equals_int (o.finished_calls, 1);
+  outcome_clear (&o);
+}
+GST_END_TEST;
+
+static Suite *
+client_suite (void)
+{
+  Suite *s = suite_create ("kling-client");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_auth_from_settings);
+  tcase_add_test (tc, test_shared_instances);
+  tcase_add_test (tc, test_acquire_release_threads);
+  tcase_add_test (tc, test_network_failure_after_retries);
+  tcase_add_test (tc, test_cancel_is_prompt);
+  tcase_add_test (tc, test_unref_cancels_jobs);
+  tcase_add_test (tc, test_cache_hit_needs_no_server);
+  tcase_add_test (tc, test_oneshot_cancel_from_caller_thread);
+  return s;
+}
+
+GST_CHECK_MAIN (client);
