@@ -400,33 +400,46 @@ call_should_retry (KlingCall *call, const GError *error)
   return error->code == KLING_ERROR_PROTOCOL && g_str_equal (call->method, "GET");
 }
 
-/* Schedules the next attempt when the policy allows it; FALSE when it does not. */
+/* The policy's answer for a failed operation: FALSE when @attempts_made (first try
+ * included) or the deadline measured from @started_us (0: none) leave no room; otherwise
+ * the delay before the next attempt. */
 static gboolean
-call_schedule_retry (KlingCall *call, const GError *error)
+next_retry_delay (KlingClient *client, guint attempts_made, gint64 started_us,
+    const GError *error, guint *delay_ms)
 {
-  KlingClient *client = call->client;
   KlingRetryPolicy policy;
   KlingBackoff backoff;
-  guint delay_ms;
-  guint64 elapsed_ms;
-  GSource *wait;
+  guint64 elapsed_ms = 0, deadline_ms = 0;
 
   kling_client_get_policy (client, &policy);
   backoff.base_delay_ms = policy.base_delay_ms;
   backoff.max_delay_ms = policy.max_delay_ms;
-  delay_ms = kling_backoff_delay_ms (&backoff, call->attempts,
+  *delay_ms = kling_backoff_delay_ms (&backoff, attempts_made,
       kling_error_get_retry_after (error), error->code == KLING_ERROR_RATE_LIMITED,
       g_random_double ());
-  elapsed_ms = (g_get_monotonic_time () - call->started_us) / 1000;
-  if (!kling_backoff_may_retry (call->attempts, policy.max_attempts, elapsed_ms, delay_ms,
-          (guint64) policy.deadline_s * 1000))
+  if (started_us > 0) {
+    elapsed_ms = (g_get_monotonic_time () - started_us) / 1000;
+    deadline_ms = (guint64) policy.deadline_s * 1000;
+  }
+  return kling_backoff_may_retry (attempts_made, policy.max_attempts, elapsed_ms, *delay_ms,
+      deadline_ms);
+}
+
+/* Schedules the next attempt when the policy allows it; FALSE when it does not. */
+static gboolean
+call_schedule_retry (KlingCall *call, const GError *error)
+{
+  guint delay_ms;
+  GSource *wait;
+
+  if (!next_retry_delay (call->client, call->attempts, call->started_us, error, &delay_ms))
     return FALSE;
 
   g_debug ("%s %s failed (%s), attempt %u; retrying in %u ms", call->method, call->path,
       error->message, call->attempts, delay_ms);
   wait = wait_source_new (delay_ms, call->cancellable);
   g_source_set_callback (wait, call_resend, call, NULL);
-  g_source_attach (wait, client->context);
+  g_source_attach (wait, call->client->context);
   g_source_unref (wait);
   return TRUE;
 }
@@ -933,6 +946,16 @@ is_ambiguous (const GError *error)
   }
 }
 
+/* Runs @func on the worker after @delay_ms unless the job finishes first. */
+static void
+job_wait_then (KlingJob *job, guint delay_ms, GSourceFunc func)
+{
+  destroy_source (&job->wait_source);
+  job->wait_source = g_timeout_source_new (delay_ms);
+  g_source_set_callback (job->wait_source, func, job, NULL);
+  g_source_attach (job->wait_source, job_get_client (job)->context);
+}
+
 static gboolean
 job_create_again (gpointer data)
 {
@@ -948,19 +971,10 @@ job_create_again (gpointer data)
 static void
 job_retry_ambiguous_create (KlingJob *job, const GError *error)
 {
-  KlingClient *client = job_get_client (job);
-  KlingRetryPolicy policy;
-  KlingBackoff backoff;
   guint delay_ms;
 
-  kling_client_get_policy (client, &policy);
-  backoff.base_delay_ms = policy.base_delay_ms;
-  backoff.max_delay_ms = policy.max_delay_ms;
-  delay_ms = kling_backoff_delay_ms (&backoff, job->create_attempts,
-      kling_error_get_retry_after (error), FALSE, g_random_double ());
-  if (!kling_backoff_may_retry (job->create_attempts, policy.max_attempts,
-          (guint64) (job_elapsed_s (job) * 1000), delay_ms,
-          (guint64) policy.deadline_s * 1000)) {
+  if (!next_retry_delay (job_get_client (job), job->create_attempts, job->started_us, error,
+          &delay_ms)) {
     job_fail (job, error);
     return;
   }
@@ -968,9 +982,7 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
   job->create_error = g_error_copy (error);
   g_info ("the create call of job %s may or may not have reached Kling (%s): looking it "
       "up by its external id in %u ms", job->key, error->message, delay_ms);
-  job->wait_source = g_timeout_source_new (delay_ms);
-  g_source_set_callback (job->wait_source, job_create_again, job, NULL);
-  g_source_attach (job->wait_source, client->context);
+  job_wait_then (job, delay_ms, job_create_again);
 }
 
 static void
@@ -1153,9 +1165,6 @@ download_retry_fire (gpointer data)
 static void
 download_failed (KlingJob *job, const GError *error)
 {
-  KlingClient *client = job_get_client (job);
-  KlingRetryPolicy policy;
-  KlingBackoff backoff;
   guint delay_ms;
 
   download_discard_part (job);
@@ -1173,22 +1182,16 @@ download_failed (KlingJob *job, const GError *error)
             "(expired?) after %u fresh queries", job->task->task_id, MAX_URL_REFRESHES));
     return;
   }
-  kling_client_get_policy (client, &policy);
-  backoff.base_delay_ms = policy.base_delay_ms;
-  backoff.max_delay_ms = policy.max_delay_ms;
-  delay_ms = kling_backoff_delay_ms (&backoff, job->download_attempts,
-      kling_error_get_retry_after (error), FALSE, g_random_double ());
   if ((error->code != KLING_ERROR_NETWORK && error->code != KLING_ERROR_SERVER &&
           error->code != KLING_ERROR_PROTOCOL) ||
-      !kling_backoff_may_retry (job->download_attempts, policy.max_attempts, 0, delay_ms, 0)) {
+      !next_retry_delay (job_get_client (job), job->download_attempts, 0, error,
+          &delay_ms)) {
     job_fail (job, error);
     return;
   }
   g_info ("download of task %s failed (%s): retrying in %u ms", job->task->task_id,
       error->message, delay_ms);
-  job->wait_source = g_timeout_source_new (delay_ms);
-  g_source_set_callback (job->wait_source, download_retry_fire, job, NULL);
-  g_source_attach (job->wait_source, client->context);
+  job_wait_then (job, delay_ms, download_retry_fire);
 }
 
 static void
