@@ -1,0 +1,1018 @@
+/* kling-sandbox: lifecycle, HTTP routing, authentication, result files and the control API.
+ *
+ * Everything HTTP runs on one thread with its own GMainContext (libsoup binds a server to
+ * the context it was created on). Renders run on a thread pool and report back to that
+ * context, so queries keep being answered while a clip renders.
+ */
+#include "config.h"
+#include "sandbox-private.h"
+
+#include <string.h>
+#include <gst/gst.h>
+#include <openssl/rand.h>
+
+#include "kling-auth.h"
+
+/* A client clock a few seconds ahead of ours must not turn a 30-minute token into a refusal. */
+#define JWT_CLOCK_SLACK_S   5
+#define JWT_MAX_LIFETIME_S  1800
+
+typedef struct {
+  KlingSandbox *sandbox;
+  SoupServerMessage *msg;
+  gchar *method;
+  gchar *path;
+  GHashTable *query;
+  SandboxFault *fault;
+} SandboxRequest;
+
+void
+kling_sandbox_options_init (KlingSandboxOptions *options)
+{
+  g_return_if_fail (options != NULL);
+
+  memset (options, 0, sizeof (*options));
+  options->queue_delay_s = 1.0;
+  options->render_delay_s = 3.0;
+  options->video_scale = 1.0;
+  options->url_ttl_s = 3600;
+}
+
+gchar *
+sandbox_new_id (const gchar *prefix)
+{
+  g_autofree gchar *uuid = g_uuid_string_random ();
+  return g_strconcat (prefix, uuid, NULL);
+}
+
+/* ---- responses ---------------------------------------------------------------------- */
+
+static gchar *
+new_request_id (void)
+{
+  return g_uuid_string_random ();
+}
+
+void
+sandbox_response_json (SandboxResponse *resp, guint status, guint code,
+    const gchar *message, JsonNode *data)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *request_id = new_request_id ();
+  gchar *text;
+  gsize len;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_int_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_set_member_name (builder, "request_id");
+  json_builder_add_string_value (builder, request_id);
+  if (data != NULL) {
+    json_builder_set_member_name (builder, "data");
+    json_builder_add_value (builder, json_node_ref (data));
+  }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  len = strlen (text);
+
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  resp->status = status;
+  resp->body = g_bytes_new_take (text, len);
+  resp->content_type = "application/json";
+}
+
+void
+sandbox_response_error (SandboxResponse *resp, guint status, guint code,
+    const gchar *format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  sandbox_response_json (resp, status, code, message, NULL);
+}
+
+static void
+response_text (SandboxResponse *resp, guint status, const gchar *text)
+{
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  resp->status = status;
+  resp->body = g_bytes_new (text, strlen (text));
+  resp->content_type = "text/plain";
+}
+
+static void
+response_clear (SandboxResponse *resp)
+{
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  g_clear_pointer (&resp->content_range, g_free);
+}
+
+/* ---- raw connection faults ---------------------------------------------------------- */
+
+static void
+close_stream_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+}
+
+static void
+raw_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GIOStream *stream = user_data;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_done, NULL);
+  g_object_unref (stream);
+}
+
+/* Takes the connection from libsoup and writes @head and @body (may be NULL) on it, then
+ * closes it: a dropped connection (nothing written) or a cut-off answer. */
+static void
+write_raw_and_close (SoupServerMessage *msg, GString *head, GBytes *body, gsize body_len)
+{
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+  GOutputStream *out;
+  GBytes *bytes;
+  GString *all = g_string_new (NULL);
+
+  if (stream == NULL)
+    return;
+  if (head != NULL)
+    g_string_append_len (all, head->str, head->len);
+  if (body != NULL)
+    g_string_append_len (all, g_bytes_get_data (body, NULL), body_len);
+
+  if (all->len == 0) {
+    g_string_free (all, TRUE);
+    g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_done, NULL);
+    g_object_unref (stream);
+    return;
+  }
+
+  bytes = g_string_free_to_bytes (all);
+  out = g_io_stream_get_output_stream (stream);
+  g_output_stream_write_all_async (out, g_bytes_get_data (bytes, NULL),
+      g_bytes_get_size (bytes), G_PRIORITY_DEFAULT, NULL, raw_write_done, stream);
+  /* The write keeps its own reference on the data through the closure's stream. */
+  g_object_set_data_full (G_OBJECT (stream), "kling-sandbox-raw", bytes,
+      (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+write_truncated (SoupServerMessage *msg, SandboxResponse *resp)
+{
+  gsize len = resp->body ? g_bytes_get_size (resp->body) : 0;
+  GString *head = g_string_new (NULL);
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", resp->status,
+      soup_status_get_phrase (resp->status));
+  g_string_append_printf (head, "Content-Type: %s\r\n", resp->content_type);
+  g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", len);
+  if (resp->content_range)
+    g_string_append_printf (head, "Content-Range: %s\r\n", resp->content_range);
+  g_string_append (head, "Connection: close\r\n\r\n");
+  write_raw_and_close (msg, head, resp->body, len / 2);
+  g_string_free (head, TRUE);
+}
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+static void
+send_response (SandboxRequest *req, SandboxResponse *resp)
+{
+  SoupServerMessage *msg = req->msg;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SandboxFaultKind kind = req->fault ? req->fault->kind : SANDBOX_FAULT_DELAY;
+
+  if (resp->status == 429)
+    sandbox_count (req->sandbox, &req->sandbox->responses_429);
+
+  if (req->fault && kind == SANDBOX_FAULT_DROP_AFTER) {
+    write_raw_and_close (msg, NULL, NULL, 0);
+    return;
+  }
+  if (req->fault && kind == SANDBOX_FAULT_TRUNCATED) {
+    write_truncated (msg, resp);
+    return;
+  }
+  if (req->fault && kind == SANDBOX_FAULT_MALFORMED) {
+    response_text (resp, SOUP_STATUS_OK, "{\"code\": 0, \"data\": <html>not json");
+    resp->content_type = "application/json";
+  }
+
+  soup_server_message_set_status (msg, resp->status, NULL);
+  if (resp->retry_after > 0) {
+    g_autofree gchar *value = g_strdup_printf ("%u", resp->retry_after);
+    soup_message_headers_replace (headers, "Retry-After", value);
+  }
+  if (resp->content_range)
+    soup_message_headers_replace (headers, "Content-Range", resp->content_range);
+  if (resp->body) {
+    soup_message_headers_set_content_type (headers, resp->content_type, NULL);
+    soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+        resp->body);
+  }
+  soup_message_headers_set_content_length (headers,
+      resp->body ? g_bytes_get_size (resp->body) : 0);
+}
+
+/* ---- authentication ----------------------------------------------------------------- */
+
+static gboolean
+json_member_int (JsonObject *object, const gchar *name, gint64 *value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_INT64:
+      *value = json_node_get_int (node);
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      *value = (gint64) json_node_get_double (node);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static JsonObject *
+decode_json_part (const gchar *part)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree guint8 *raw = NULL;
+  gsize len = 0;
+  JsonNode *root;
+
+  raw = kling_base64url_decode (part, &len);
+  if (raw == NULL || len == 0 || len > 4096)
+    return NULL;
+  if (!json_parser_load_from_data (parser, (const gchar *) raw, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* Checks a compact JWT like Kling: HS256 signature with our secret, iss, nbf, exp. */
+static gboolean
+verify_jwt (KlingSandbox *sandbox, const gchar *token, SandboxResponse *resp)
+{
+  g_auto (GStrv) parts = g_strsplit (token, ".", 4);
+  g_autoptr (JsonObject) header = NULL;
+  g_autoptr (JsonObject) payload = NULL;
+  g_autofree guint8 *signature = NULL;
+  g_autofree gchar *signed_part = NULL;
+  guint8 expected[32];
+  gsize sig_len = 0;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC, exp = 0, nbf = 0;
+  const gchar *alg, *iss;
+
+  if (g_strv_length (parts) != 3 || !*parts[0] || !*parts[1] || !*parts[2])
+    goto invalid;
+  header = decode_json_part (parts[0]);
+  alg = header ? json_object_get_string_member_with_default (header, "alg", NULL) : NULL;
+  if (g_strcmp0 (alg, "HS256") != 0)
+    goto invalid;
+
+  signature = kling_base64url_decode (parts[2], &sig_len);
+  signed_part = g_strconcat (parts[0], ".", parts[1], NULL);
+  kling_hmac_sha256 ((const guint8 *) sandbox->secret_key, strlen (sandbox->secret_key),
+      (const guint8 *) signed_part, strlen (signed_part), expected);
+  if (signature == NULL || sig_len != sizeof (expected) ||
+      !kling_secure_equal (signature, expected, sizeof (expected)))
+    goto invalid;
+
+  payload = decode_json_part (parts[1]);
+  if (payload == NULL)
+    goto invalid;
+  iss = json_object_get_string_member_with_default (payload, "iss", NULL);
+  if (g_strcmp0 (iss, sandbox->access_key) != 0 || !json_member_int (payload, "exp", &exp))
+    goto invalid;
+  if (json_member_int (payload, "nbf", &nbf) && nbf > now) {
+    sandbox_response_error (resp, 401, 1003, "Authorization is not yet valid (nbf)");
+    return FALSE;
+  }
+  if (exp <= now) {
+    sandbox_response_error (resp, 401, 1004, "Authorization has expired (exp)");
+    return FALSE;
+  }
+  if (exp > now + JWT_MAX_LIFETIME_S + JWT_CLOCK_SLACK_S) {
+    sandbox_response_error (resp, 401, 1002,
+        "Authorization is invalid: exp is more than 30 minutes ahead");
+    return FALSE;
+  }
+  return TRUE;
+
+invalid:
+  sandbox_response_error (resp, 401, 1002, "Authorization is invalid");
+  return FALSE;
+}
+
+static gboolean
+static_key_matches (KlingSandbox *sandbox, const gchar *value)
+{
+  gsize len = strlen (value);
+
+  return sandbox->api_key != NULL && len == strlen (sandbox->api_key) &&
+      kling_secure_equal ((const guint8 *) value, (const guint8 *) sandbox->api_key, len);
+}
+
+static gboolean
+check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *x_api_key = soup_message_headers_get_one (headers, "X-API-Key");
+  const gchar *authorization = soup_message_headers_get_one (headers, "Authorization");
+  const gchar *token;
+
+  if (sandbox->access_key == NULL && sandbox->api_key == NULL)
+    return TRUE;
+
+  if (x_api_key != NULL && sandbox->api_key != NULL) {
+    if (static_key_matches (sandbox, x_api_key))
+      return TRUE;
+    sandbox_response_error (resp, 401, 1002, "Authorization is invalid (X-API-Key)");
+    return FALSE;
+  }
+  if (authorization == NULL || *authorization == '\0') {
+    sandbox_response_error (resp, 401, 1001, "Authorization is empty");
+    return FALSE;
+  }
+  if (g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0) {
+    sandbox_response_error (resp, 401, 1000,
+        "Authentication failed: expected 'Authorization: Bearer <token>'");
+    return FALSE;
+  }
+  token = authorization + 7;
+  while (*token == ' ')
+    token++;
+  if (*token == '\0') {
+    sandbox_response_error (resp, 401, 1001, "Authorization is empty");
+    return FALSE;
+  }
+  if (static_key_matches (sandbox, token))
+    return TRUE;
+  if (sandbox->access_key != NULL)
+    return verify_jwt (sandbox, token, resp);
+  sandbox_response_error (resp, 401, 1002, "Authorization is invalid");
+  return FALSE;
+}
+
+/* ---- result files ------------------------------------------------------------------- */
+
+static gchar *
+url_signature (KlingSandbox *sandbox, const gchar *video_id, gint64 expires)
+{
+  g_autofree gchar *text = g_strdup_printf ("%s.%" G_GINT64_FORMAT, video_id, expires);
+  guint8 mac[32];
+  GString *hex = g_string_sized_new (64);
+
+  kling_hmac_sha256 (sandbox->url_secret, sizeof (sandbox->url_secret),
+      (const guint8 *) text, strlen (text), mac);
+  for (guint i = 0; i < sizeof (mac); i++)
+    g_string_append_printf (hex, "%02x", mac[i]);
+  return g_string_free (hex, FALSE);
+}
+
+gchar *
+sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video, gboolean expired)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 expires = expired ? now - 1 : now + sandbox->options.url_ttl_s;
+  g_autofree gchar *sig = url_signature (sandbox, video->id, expires);
+
+  return g_strdup_printf ("%s/files/%s.mp4?expires=%" G_GINT64_FORMAT "&sig=%s",
+      sandbox->base_url, video->id, expires, sig);
+}
+
+/* NULL when @sig signs @video_id until @expires_text and that time has not come, else
+ * why not. */
+static const gchar *
+signature_problem (KlingSandbox *sandbox, const gchar *video_id, const gchar *expires_text,
+    const gchar *sig)
+{
+  g_autofree gchar *expected = NULL;
+  gint64 expires;
+  gchar *end = NULL;
+
+  if (expires_text == NULL || sig == NULL)
+    return "unsigned URL";
+  expires = g_ascii_strtoll (expires_text, &end, 10);
+  expected = url_signature (sandbox, video_id, expires);
+  if (end == expires_text || *end != '\0' || strlen (sig) != strlen (expected) ||
+      !kling_secure_equal ((const guint8 *) sig, (const guint8 *) expected,
+          strlen (expected)))
+    return "bad signature";
+  if (expires <= g_get_real_time () / G_USEC_PER_SEC)
+    return "URL expired";
+  return NULL;
+}
+
+/* The video id in "/files/<id>.mp4", or NULL. */
+static gchar *
+file_path_to_video_id (const gchar *path)
+{
+  const gchar *name;
+
+  if (!g_str_has_prefix (path, "/files/"))
+    return NULL;
+  name = path + strlen ("/files/");
+  if (!g_str_has_suffix (name, ".mp4") || strchr (name, '/') != NULL)
+    return NULL;
+  return g_strndup (name, strlen (name) - 4);
+}
+
+gboolean
+sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  g_autoptr (GHashTable) params = NULL;
+  g_autofree gchar *id = NULL;
+  const gchar *query;
+
+  if (uri == NULL)
+    return FALSE;
+  query = g_uri_get_query (uri);
+  id = file_path_to_video_id (g_uri_get_path (uri));
+  params = query ? g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
+  if (id == NULL || params == NULL ||
+      signature_problem (sandbox, id, g_hash_table_lookup (params, "expires"),
+          g_hash_table_lookup (params, "sig")) != NULL)
+    return FALSE;
+  *video_id = g_steal_pointer (&id);
+  return TRUE;
+}
+
+/* The video a /files/ path and query name, when the signature holds and has not expired.
+ * Sets a 403/404 answer otherwise. */
+static SandboxVideo *
+verify_file_request (KlingSandbox *sandbox, const gchar *path, GHashTable *query,
+    SandboxResponse *resp)
+{
+  g_autofree gchar *video_id = file_path_to_video_id (path);
+  SandboxVideo *video = video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
+  const gchar *problem;
+
+  if (video == NULL) {
+    response_text (resp, 404, "Not Found\n");
+    return NULL;
+  }
+  problem = signature_problem (sandbox, video_id,
+      query ? g_hash_table_lookup (query, "expires") : NULL,
+      query ? g_hash_table_lookup (query, "sig") : NULL);
+  if (problem != NULL) {
+    g_autofree gchar *text = g_strdup_printf ("Forbidden: %s\n", problem);
+    response_text (resp, 403, text);
+    return NULL;
+  }
+  return video;
+}
+
+static void
+serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *path,
+    GHashTable *query, SandboxResponse *resp)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) all = NULL;
+  SoupRange *ranges = NULL;
+  SandboxVideo *video;
+  gint n_ranges = 0;
+  gsize size;
+
+  video = verify_file_request (sandbox, path, query, resp);
+  if (video == NULL)
+    return;
+  mapped = g_mapped_file_new (video->path, FALSE, NULL);
+  if (mapped == NULL) {
+    response_text (resp, 500, "Internal Server Error: result file is gone\n");
+    return;
+  }
+  all = g_mapped_file_get_bytes (mapped);
+  size = g_bytes_get_size (all);
+  sandbox_count (sandbox, &sandbox->downloads);
+
+  resp->status = SOUP_STATUS_OK;
+  resp->content_type = "video/mp4";
+  if (soup_message_headers_get_one (headers, "Range") == NULL) {
+    resp->body = g_bytes_ref (all);
+    return;
+  }
+  if (!soup_message_headers_get_ranges (headers, size, &ranges, &n_ranges)) {
+    response_text (resp, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
+        "Range Not Satisfiable\n");
+    resp->content_range = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
+    return;
+  }
+  /* One range is what players and download resumers ask for; the first one wins. */
+  resp->status = SOUP_STATUS_PARTIAL_CONTENT;
+  resp->body = g_bytes_new_from_bytes (all, ranges[0].start,
+      ranges[0].end - ranges[0].start + 1);
+  resp->content_range = g_strdup_printf ("bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
+      "/%" G_GSIZE_FORMAT, ranges[0].start, ranges[0].end, size);
+  soup_message_headers_free_ranges (headers, ranges);
+}
+
+/* ---- control API -------------------------------------------------------------------- */
+
+static void
+json_response_take_string (SandboxResponse *resp, guint status, gchar *text)
+{
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  resp->status = status;
+  resp->body = g_bytes_new_take (text, strlen (text));
+  resp->content_type = "application/json";
+}
+
+static void
+handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
+    GBytes *body, SandboxResponse *resp)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!sandbox->options.control) {
+    response_text (resp, 404, "Not Found (start the sandbox with --control)\n");
+    return;
+  }
+  if (g_str_equal (path, "/sandbox/faults") && g_str_equal (method, "POST")) {
+    g_autofree gchar *text = g_strndup (g_bytes_get_data (body, NULL),
+        g_bytes_get_size (body));
+    SandboxFault *fault = sandbox_fault_new_from_json (text, &error);
+
+    if (fault == NULL) {
+      g_autofree gchar *escaped = g_strescape (error->message, NULL);
+      json_response_take_string (resp, 400,
+          g_strdup_printf ("{\"error\": \"%s\"}", escaped));
+      return;
+    }
+    json_response_take_string (resp, 200,
+        g_strdup_printf ("{\"id\": %u}", sandbox_add_fault (sandbox, fault)));
+  } else if (g_str_equal (path, "/sandbox/faults") && g_str_equal (method, "DELETE")) {
+    kling_sandbox_clear_faults (sandbox);
+    json_response_take_string (resp, 200, g_strdup ("{}"));
+  } else if (g_str_equal (path, "/sandbox/counters") && g_str_equal (method, "GET")) {
+    json_response_take_string (resp, 200, kling_sandbox_dup_counters_json (sandbox));
+  } else if (g_str_equal (path, "/sandbox/reset") && g_str_equal (method, "POST")) {
+    kling_sandbox_reset (sandbox);
+    json_response_take_string (resp, 200, g_strdup ("{}"));
+  } else {
+    response_text (resp, 404, "Not Found\n");
+  }
+}
+
+/* ---- routing ------------------------------------------------------------------------ */
+
+static const gchar *
+counted_method (const gchar *method)
+{
+  static const gchar *const known[] = { "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH",
+    "OPTIONS", NULL
+  };
+
+  for (guint i = 0; known[i]; i++)
+    if (g_str_equal (method, known[i]))
+      return known[i];
+  return "OTHER";
+}
+
+/* Splits "/v1/videos/<endpoint>[/<id>]"; FALSE for anything else. */
+static gboolean
+parse_api_path (const gchar *path, gchar **endpoint, gchar **id)
+{
+  const gchar *rest, *slash;
+
+  if (!g_str_has_prefix (path, "/v1/videos/"))
+    return FALSE;
+  rest = path + strlen ("/v1/videos/");
+  slash = strchr (rest, '/');
+  *endpoint = slash ? g_strndup (rest, slash - rest) : g_strdup (rest);
+  *id = slash && slash[1] ? g_strdup (slash + 1) : NULL;
+  if (!sandbox_is_endpoint (*endpoint) || (*id && strchr (*id, '/'))) {
+    g_clear_pointer (endpoint, g_free);
+    g_clear_pointer (id, g_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gchar *
+counter_key (const gchar *method, const gchar *path)
+{
+  g_autofree gchar *endpoint = NULL;
+  g_autofree gchar *id = NULL;
+
+  if (parse_api_path (path, &endpoint, &id))
+    return g_strdup_printf ("%s /v1/videos/%s", counted_method (method), endpoint);
+  if (g_str_has_prefix (path, "/files/"))
+    return g_strdup_printf ("%s /files", counted_method (method));
+  return g_strdup_printf ("%s (unknown path)", counted_method (method));
+}
+
+static void
+request_free (SandboxRequest *req)
+{
+  g_object_unref (req->msg);
+  g_free (req->method);
+  g_free (req->path);
+  g_clear_pointer (&req->query, g_hash_table_unref);
+  g_clear_pointer (&req->fault, sandbox_fault_free);
+  g_free (req);
+}
+
+static void
+dispatch (SandboxRequest *req)
+{
+  KlingSandbox *sandbox = req->sandbox;
+  SoupMessageBody *request_body = soup_server_message_get_request_body (req->msg);
+  g_autoptr (GBytes) body = soup_message_body_flatten (request_body);
+  SandboxResponse resp = { 0, };
+  g_autofree gchar *endpoint = NULL;
+  g_autofree gchar *id = NULL;
+
+  if (req->fault && req->fault->kind == SANDBOX_FAULT_EXPIRE_URL)
+    resp.expire_urls = TRUE;
+  if (req->fault && req->fault->kind == SANDBOX_FAULT_FAIL_TASK) {
+    resp.fail_task = TRUE;
+    resp.fail_message = req->fault->message;
+  }
+
+  if (g_str_has_prefix (req->path, "/files/")) {
+    if (g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD"))
+      serve_file (sandbox, req->msg, req->path, req->query, &resp);
+    else
+      response_text (&resp, 405, "Method Not Allowed\n");
+  } else if (parse_api_path (req->path, &endpoint, &id)) {
+    if (check_auth (sandbox, req->msg, &resp))
+      sandbox_handle_api (sandbox, req->method, endpoint, id, req->query, body, &resp);
+  } else {
+    sandbox_response_error (&resp, 404, 1203, "Unknown resource: %s",
+        g_utf8_validate (req->path, -1, NULL) ? req->path : "(not UTF-8)");
+  }
+  send_response (req, &resp);
+  response_clear (&resp);
+}
+
+static gboolean
+delayed_dispatch (gpointer user_data)
+{
+  SandboxRequest *req = user_data;
+
+  /* The delay is spent; whatever else the rule says does not apply a second time. */
+  g_clear_pointer (&req->fault, sandbox_fault_free);
+  dispatch (req);
+  soup_server_message_unpause (req->msg);
+  return G_SOURCE_REMOVE;
+}
+
+guint
+sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
+    gpointer data, GDestroyNotify destroy)
+{
+  GSource *source = g_timeout_source_new ((guint) (MAX (0.0, seconds) * 1000.0 + 0.5));
+  guint id;
+
+  g_source_set_callback (source, func, data, destroy);
+  id = g_source_attach (source, sandbox->context);
+  g_source_unref (source);
+  return id;
+}
+
+static void
+apply_fault (SandboxRequest *req)
+{
+  SandboxFault *fault = req->fault;
+  SandboxResponse resp = { 0, };
+
+  switch (fault->kind) {
+    case SANDBOX_FAULT_STATUS:
+      sandbox_response_json (&resp, fault->http, fault->code,
+          fault->message ? fault->message : "injected fault", NULL);
+      resp.retry_after = fault->retry_after;
+      g_clear_pointer (&req->fault, sandbox_fault_free);
+      send_response (req, &resp);
+      response_clear (&resp);
+      request_free (req);
+      break;
+    case SANDBOX_FAULT_DROP:
+      write_raw_and_close (req->msg, NULL, NULL, 0);
+      request_free (req);
+      break;
+    case SANDBOX_FAULT_DELAY:
+      soup_server_message_pause (req->msg);
+      sandbox_timeout_add (req->sandbox, fault->seconds, delayed_dispatch, req,
+          (GDestroyNotify) request_free);
+      break;
+    default:
+      dispatch (req);
+      request_free (req);
+      break;
+  }
+}
+
+static void
+server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  KlingSandbox *sandbox = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  SandboxRequest *req;
+  g_autofree gchar *key = NULL;
+  g_autofree gchar *endpoint = NULL;
+  g_autofree gchar *id = NULL;
+  gboolean creates_task;
+
+  if (g_str_has_prefix (path, "/sandbox/")) {
+    SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
+    g_autoptr (GBytes) body = soup_message_body_flatten (request_body);
+    SandboxRequest control = { sandbox, msg, NULL, NULL, NULL, NULL };
+    SandboxResponse resp = { 0, };
+
+    handle_control (sandbox, method, path, body, &resp);
+    send_response (&control, &resp);
+    response_clear (&resp);
+    return;
+  }
+
+  key = counter_key (method, path);
+  sandbox_count_request (sandbox, key);
+
+  creates_task = g_str_equal (method, "POST") && parse_api_path (path, &endpoint, &id) &&
+      id == NULL && sandbox_endpoint_creates_task (endpoint);
+
+  req = g_new0 (SandboxRequest, 1);
+  req->sandbox = sandbox;
+  req->msg = g_object_ref (msg);
+  req->method = g_strdup (method);
+  req->path = g_strdup (path);
+  req->query = query ? g_hash_table_ref (query) : NULL;
+  req->fault = sandbox_pick_fault (sandbox, method, path, creates_task);
+
+  if (req->fault != NULL) {
+    apply_fault (req);
+  } else {
+    dispatch (req);
+    request_free (req);
+  }
+}
+
+static void
+refuse_too_large (SoupServerMessage *msg)
+{
+  static const gchar body[] =
+      "{\"code\": 1200, \"message\": \"Invalid request: the body is larger than 32 MB\"}";
+  GString *head = g_string_new (NULL);
+  g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
+
+  g_string_append_printf (head, "HTTP/1.1 413 Payload Too Large\r\n"
+      "Content-Type: application/json\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n"
+      "Connection: close\r\n\r\n", strlen (body));
+  write_raw_and_close (msg, head, bytes, strlen (body));
+  g_string_free (head, TRUE);
+}
+
+static void
+count_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  gsize *received = g_object_get_data (G_OBJECT (msg), "kling-sandbox-received");
+
+  *received += g_bytes_get_size (chunk);
+  if (*received > SANDBOX_MAX_BODY_BYTES) {
+    g_signal_handlers_disconnect_by_func (msg, count_chunk, user_data);
+    refuse_too_large (msg);
+  }
+}
+
+/* Refuses huge bodies before libsoup holds them in memory: from the Content-Length, or
+ * while a chunked body arrives. */
+static void
+early_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH) {
+    if (soup_message_headers_get_content_length (headers) > SANDBOX_MAX_BODY_BYTES)
+      refuse_too_large (msg);
+    return;
+  }
+  g_object_set_data_full (G_OBJECT (msg), "kling-sandbox-received", g_new0 (gsize, 1),
+      g_free);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (count_chunk), NULL);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GError *error;
+} StartupState;
+
+static gboolean
+listen_on_loopback (KlingSandbox *sandbox, GError **error)
+{
+  GSList *uris;
+  guint port;
+
+  sandbox->server = soup_server_new ("server-header", "kling-sandbox/" VERSION, NULL);
+  soup_server_add_early_handler (sandbox->server, NULL, early_callback, sandbox, NULL);
+  soup_server_add_handler (sandbox->server, NULL, server_callback, sandbox, NULL);
+  if (!soup_server_listen_local (sandbox->server, sandbox->options.port,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (sandbox->server);
+  port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  sandbox->base_url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  return TRUE;
+}
+
+static gpointer
+server_thread (gpointer user_data)
+{
+  KlingSandbox *sandbox = user_data;
+  StartupState *startup = sandbox->startup;
+  GError *error = NULL;
+  gboolean ok;
+
+  g_main_context_push_thread_default (sandbox->context);
+  ok = listen_on_loopback (sandbox, &error);
+
+  g_mutex_lock (&startup->lock);
+  startup->error = error;
+  startup->done = TRUE;
+  g_cond_signal (&startup->cond);
+  g_mutex_unlock (&startup->lock);
+
+  if (ok)
+    g_main_loop_run (sandbox->loop);
+
+  /* Stop renders first: their completions are dropped once stopping is set. */
+  sandbox_tasks_shutdown (sandbox);
+  if (sandbox->server)
+    soup_server_disconnect (sandbox->server);
+  g_clear_object (&sandbox->server);
+  soup_session_abort (sandbox->session);
+  g_clear_object (&sandbox->session);
+  /* Drain whatever the teardown queued (closures holding messages and tasks). */
+  while (g_main_context_iteration (sandbox->context, FALSE));
+  g_main_context_pop_thread_default (sandbox->context);
+  return NULL;
+}
+
+static void
+sandbox_free (KlingSandbox *sandbox)
+{
+  if (sandbox->tmp_dir) {
+    g_autoptr (GFile) dir = g_file_new_for_path (sandbox->tmp_dir);
+    g_autoptr (GFileEnumerator) children = g_file_enumerate_children (dir,
+        G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+    GFileInfo *info;
+
+    while (children && (info = g_file_enumerator_next_file (children, NULL, NULL))) {
+      g_autoptr (GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
+      g_file_delete (child, NULL, NULL);
+      g_object_unref (info);
+    }
+    g_file_delete (dir, NULL, NULL);
+    g_free (sandbox->tmp_dir);
+  }
+  g_clear_pointer (&sandbox->loop, g_main_loop_unref);
+  g_clear_pointer (&sandbox->context, g_main_context_unref);
+  g_clear_pointer (&sandbox->faults, g_ptr_array_unref);
+  g_clear_pointer (&sandbox->request_counts, g_hash_table_unref);
+  g_clear_pointer (&sandbox->task_counts, g_hash_table_unref);
+  g_mutex_clear (&sandbox->lock);
+  g_free (sandbox->base_url);
+  g_free (sandbox->access_key);
+  if (sandbox->secret_key)
+    memset (sandbox->secret_key, 0, strlen (sandbox->secret_key));
+  g_free (sandbox->secret_key);
+  if (sandbox->api_key)
+    memset (sandbox->api_key, 0, strlen (sandbox->api_key));
+  g_free (sandbox->api_key);
+  memset (sandbox->url_secret, 0, sizeof (sandbox->url_secret));
+  g_free (sandbox);
+}
+
+static gboolean
+check_options (const KlingSandboxOptions *options, GError **error)
+{
+  if ((options->access_key == NULL) != (options->secret_key == NULL)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "the access key and the secret key go together");
+    return FALSE;
+  }
+  if (options->queue_delay_s < 0 || options->render_delay_s < 0 ||
+      options->video_scale <= 0 || options->video_scale > 4.0 || options->port > 65535) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "delays must be >= 0, the video scale in (0, 4], the port <= 65535");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+KlingSandbox *
+kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
+{
+  KlingSandbox *sandbox;
+  StartupState startup = { 0, };
+
+  g_return_val_if_fail (options != NULL, NULL);
+  if (!check_options (options, error))
+    return NULL;
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+
+  sandbox = g_new0 (KlingSandbox, 1);
+  sandbox->options = *options;
+  sandbox->access_key = g_strdup (options->access_key);
+  sandbox->secret_key = g_strdup (options->secret_key);
+  sandbox->api_key = g_strdup (options->api_key);
+  sandbox->options.access_key = sandbox->options.secret_key = NULL;
+  sandbox->options.api_key = NULL;
+  g_mutex_init (&sandbox->lock);
+  sandbox->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_fault_free);
+  sandbox_counters_init (sandbox);
+
+  if (RAND_bytes (sandbox->url_secret, sizeof (sandbox->url_secret)) != 1) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no random bytes for URL signing");
+    sandbox_free (sandbox);
+    return NULL;
+  }
+  sandbox->tmp_dir = g_dir_make_tmp ("kling-sandbox-XXXXXX", error);
+  if (sandbox->tmp_dir == NULL) {
+    sandbox_free (sandbox);
+    return NULL;
+  }
+
+  sandbox->context = g_main_context_new ();
+  sandbox->loop = g_main_loop_new (sandbox->context, FALSE);
+  g_main_context_push_thread_default (sandbox->context);
+  sandbox->session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_main_context_pop_thread_default (sandbox->context);
+  sandbox_tasks_init (sandbox);
+
+  g_mutex_init (&startup.lock);
+  g_cond_init (&startup.cond);
+  sandbox->startup = &startup;
+  sandbox->thread = g_thread_new ("kling-sandbox", server_thread, sandbox);
+
+  g_mutex_lock (&startup.lock);
+  while (!startup.done)
+    g_cond_wait (&startup.cond, &startup.lock);
+  g_mutex_unlock (&startup.lock);
+  sandbox->startup = NULL;
+  g_mutex_clear (&startup.lock);
+  g_cond_clear (&startup.cond);
+
+  if (startup.error != NULL) {
+    g_propagate_error (error, startup.error);
+    g_thread_join (sandbox->thread);
+    sandbox_free (sandbox);
+    return NULL;
+  }
+  return sandbox;
+}
+
+const gchar *
+kling_sandbox_get_base_url (KlingSandbox *sandbox)
+{
+  g_return_val_if_fail (sandbox != NULL, NULL);
+  return sandbox->base_url;
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  KlingSandbox *sandbox = user_data;
+
+  g_main_loop_quit (sandbox->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kling_sandbox_stop (KlingSandbox *sandbox)
+{
+  if (sandbox == NULL)
+    return;
+
+  g_atomic_int_set (&sandbox->cancel_renders, 1);
+  sandbox->stopping = TRUE;
+  g_main_context_invoke (sandbox->context, quit_loop, sandbox);
+  g_thread_join (sandbox->thread);
+  sandbox_free (sandbox);
+}

@@ -1,0 +1,209 @@
+/* kling-sandbox internals shared by its source files (not installed). */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "kling-sandbox.h"
+#include "sandbox-render.h"
+
+G_BEGIN_DECLS
+
+/* Bodies above this are refused with 413 before they are read: a 10 MB image is 13.4 MB
+ * in base64, plus an optional image_tail. */
+#define SANDBOX_MAX_BODY_BYTES   (32 * 1024 * 1024)
+/* Deeper JSON than this is refused before parsing (json-glib's parser recurses). */
+#define SANDBOX_MAX_JSON_DEPTH   64
+
+typedef enum {
+  SANDBOX_TASK_SUBMITTED,
+  SANDBOX_TASK_PROCESSING,
+  SANDBOX_TASK_SUCCEED,
+  SANDBOX_TASK_FAILED,
+} SandboxTaskStatus;
+
+/* A clip this sandbox made: what /files/ serves and what video_id refers to. */
+typedef struct {
+  gchar *id;
+  gchar *path;
+  gdouble duration_s;
+  guint width, height, fps;
+} SandboxVideo;
+
+typedef struct {
+  KlingSandbox *sandbox;
+  gchar *task_id;
+  gchar *external_task_id;
+  const gchar *kind;            /* endpoint name: "image2video", "lip-sync", ... */
+  SandboxTaskStatus status;
+  gchar *status_msg;
+  gint64 created_ms, updated_ms;
+  gchar *callback_url;
+  gchar *fail_message;          /* from a fail-task fault: ends failed with this */
+  gchar *parent_video_id;       /* extend / lip-sync source, when a sandbox video */
+  SandboxRenderSpec *spec;      /* owned until the render job takes it */
+  gboolean render_done, delay_done;
+  gchar *render_error;
+  SandboxVideo *video;          /* the result (owned by sandbox->videos) */
+  guint timer_id;
+  GQueue callback_queue;        /* bodies waiting to be POSTed, in order */
+  gboolean callback_busy;
+} SandboxTask;
+
+/* A fault rule, see README.md. */
+typedef enum {
+  SANDBOX_FAULT_STATUS,
+  SANDBOX_FAULT_DELAY,
+  SANDBOX_FAULT_DROP,
+  SANDBOX_FAULT_DROP_AFTER,
+  SANDBOX_FAULT_MALFORMED,
+  SANDBOX_FAULT_TRUNCATED,
+  SANDBOX_FAULT_FAIL_TASK,
+  SANDBOX_FAULT_EXPIRE_URL,
+} SandboxFaultKind;
+
+typedef struct {
+  guint id;
+  gchar *method;                /* NULL: any */
+  gchar *path;                  /* prefix of the request path */
+  guint skip, times;            /* times 0: forever */
+  guint seen, hits;
+  SandboxFaultKind kind;
+  guint http, code;
+  gchar *message;
+  guint retry_after;
+  gdouble seconds;
+} SandboxFault;
+
+struct _KlingSandbox {
+  /* Options, with owned copies of the strings. */
+  KlingSandboxOptions options;
+  gchar *access_key, *secret_key, *api_key;
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  SoupSession *session;         /* callbacks */
+  GCancellable *cancellable;    /* cancels the callbacks in flight at stop */
+  gchar *base_url;
+  gchar *tmp_dir;
+  guint8 url_secret[32];
+  gboolean stopping;
+  gpointer startup;             /* only while kling_sandbox_start() waits */
+
+  /* Guards faults and counters: the C API reads them from other threads. */
+  GMutex lock;
+  GPtrArray *faults;
+  guint next_fault_id;
+  GHashTable *request_counts;   /* "POST /v1/videos/image2video" -> count */
+  GHashTable *task_counts;      /* "image2video" -> count */
+  guint tasks_in_flight, peak_parallel, responses_429, downloads, callbacks_sent,
+      faults_hit;
+
+  /* Server thread only. */
+  GHashTable *tasks;            /* task_id -> SandboxTask */
+  GPtrArray *task_order;        /* creation order, for lists */
+  GHashTable *videos;           /* video id -> SandboxVideo */
+  GHashTable *sessions;         /* identify-face session id -> video id */
+  GQueue create_times;          /* monotonic µs of recent creates (rate limit) */
+  GThreadPool *render_pool;
+  gint cancel_renders;          /* atomic, read by the render threads */
+};
+
+/* What a handler answers; kling-sandbox.c writes it, applying any output fault. */
+typedef struct {
+  guint status;
+  GBytes *body;
+  const gchar *content_type;
+  guint retry_after;            /* 0: no header */
+  gchar *content_range;
+  gboolean expire_urls;         /* set by an expire-url fault before the handler runs */
+  gboolean fail_task;           /* set by a fail-task fault */
+  const gchar *fail_message;
+} SandboxResponse;
+
+/* kling-sandbox.c */
+void      sandbox_response_json (SandboxResponse *resp, guint status, guint code,
+                                 const gchar *message, JsonNode *data);
+void      sandbox_response_error (SandboxResponse *resp, guint status, guint code,
+                                  const gchar *format, ...) G_GNUC_PRINTF (4, 5);
+gchar    *sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video,
+                                 gboolean expired);
+gchar    *sandbox_new_id (const gchar *prefix);
+/* Does @url carry a valid, unexpired signature for a /files/ video? Sets @video_id. */
+gboolean  sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id);
+/* A timeout on the sandbox's own context (g_timeout_add would use the global one). */
+guint     sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
+                               gpointer data, GDestroyNotify destroy);
+
+/* sandbox-faults.c */
+void      sandbox_counters_init (KlingSandbox *sandbox);
+void      sandbox_counters_clear (KlingSandbox *sandbox);
+void      sandbox_count_request (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_task (KlingSandbox *sandbox, const gchar *kind);
+void      sandbox_count (KlingSandbox *sandbox, guint *counter);
+void      sandbox_task_started (KlingSandbox *sandbox);
+void      sandbox_task_ended (KlingSandbox *sandbox);
+guint     sandbox_tasks_in_flight (KlingSandbox *sandbox);
+SandboxFault *sandbox_fault_new_from_json (const gchar *json, GError **error);
+void      sandbox_fault_free (SandboxFault *fault);
+guint     sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault);
+/* The fault that fires for this request, as a copy, or NULL. */
+SandboxFault *sandbox_pick_fault (KlingSandbox *sandbox, const gchar *method,
+                                  const gchar *path, gboolean creates_task);
+
+/* sandbox-tasks.c */
+void      sandbox_tasks_init (KlingSandbox *sandbox);
+void      sandbox_tasks_shutdown (KlingSandbox *sandbox);
+/* Is @name ("image2video", ...) an endpoint under /v1/videos/? */
+gboolean  sandbox_is_endpoint (const gchar *name);
+gboolean  sandbox_endpoint_creates_task (const gchar *name);
+void      sandbox_handle_api (KlingSandbox *sandbox, const gchar *method,
+                              const gchar *endpoint, const gchar *id, GHashTable *query,
+                              GBytes *body, SandboxResponse *resp);
+SandboxVideo *sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url);
+void      sandbox_video_free (SandboxVideo *video);
+
+/* sandbox-media.c: header probes, no decoding. */
+typedef enum {
+  SANDBOX_IMAGE_UNKNOWN,
+  SANDBOX_IMAGE_JPEG,
+  SANDBOX_IMAGE_PNG,
+} SandboxImageFormat;
+
+SandboxImageFormat sandbox_probe_image (const guint8 *data, gsize size, guint *width,
+                                        guint *height);
+/* "wav", "mp3", "m4a", "aac" or NULL. */
+const gchar *sandbox_probe_audio_format (const guint8 *data, gsize size);
+/* Is @url http(s) on 127.0.0.1 / localhost / [::1]? */
+gboolean  sandbox_url_is_loopback (const gchar *url);
+
+G_END_DECLS
+
+/* sandbox-input.c: request fields, checked like Kling (400 / 1201 naming the field). */
+G_BEGIN_DECLS
+gboolean  sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
+                                gboolean required, guint max_chars, const gchar **value,
+                                SandboxResponse *resp);
+gboolean  sandbox_input_number (JsonObject *object, const gchar *field, const gchar *name,
+                                gdouble min, gdouble max, gdouble *value,
+                                SandboxResponse *resp);
+gboolean  sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
+                                const gchar *const *choices, const gchar **value,
+                                SandboxResponse *resp);
+gboolean  sandbox_input_duration (JsonObject *object, const gchar *field, guint *seconds,
+                                  SandboxResponse *resp);
+gboolean  sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
+                                gboolean required, JsonObject **value,
+                                SandboxResponse *resp);
+gboolean  sandbox_input_loopback_url (const gchar *field, const gchar *url,
+                                      SandboxResponse *resp);
+gboolean  sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
+                               gboolean required, GBytes **bytes, gchar **url,
+                               SandboxResponse *resp);
+gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
+                               const gchar *name, gboolean allow_url, GBytes **bytes,
+                               gchar **url, SandboxResponse *resp);
+gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
+G_END_DECLS

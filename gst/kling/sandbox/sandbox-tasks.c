@@ -1,0 +1,1120 @@
+/* kling-sandbox: the /v1/videos/ endpoints, the tasks they create and how those tasks
+ * walk submitted -> processing -> succeed / failed. All of it runs on the server thread;
+ * only the render itself runs on the pool, and hands its result back to that thread. */
+#include "sandbox-private.h"
+
+#include <string.h>
+#include <math.h>
+#include <glib/gstdio.h>
+
+#define PROMPT_MAX_CHARS      2500
+#define LIPSYNC_TEXT_MAX      120
+#define EXTERNAL_ID_MAX_CHARS 256
+#define EXTEND_SECONDS        5
+#define SOURCE_VIDEO_MAX_BYTES (100 * 1024 * 1024)
+#define SOURCE_VIDEO_MIN_S    2.0
+#define SOURCE_VIDEO_MAX_S    10.0
+#define RATE_WINDOW_US        (60 * G_USEC_PER_SEC)
+
+typedef gboolean (*ParseFunc) (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp);
+
+typedef struct {
+  const gchar *name;
+  ParseFunc parse;              /* NULL: not a task endpoint (identify-face) */
+} Endpoint;
+
+typedef struct {
+  KlingSandbox *sandbox;
+  gchar *task_id;
+  gchar *video_id;
+  SandboxRenderSpec *spec;
+  gboolean ok;
+  gdouble duration_s;
+  guint width, height;
+  gchar *error;
+} RenderJob;
+
+static const gchar *const modes[] = { "std", "pro", NULL };
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static guint
+scaled_even (guint size, gdouble scale)
+{
+  guint scaled = (guint) (size * scale + 0.5);
+
+  return MAX (16u, scaled & ~1u);
+}
+
+/* "5", "4.2": Kling sends durations as strings of seconds. */
+static gchar *
+format_duration (gdouble seconds)
+{
+  gchar *text = g_strdup_printf ("%.3f", round (seconds * 1000.0) / 1000.0);
+  gchar *end = text + strlen (text) - 1;
+
+  while (*end == '0')
+    *end-- = '\0';
+  if (*end == '.')
+    *end = '\0';
+  return text;
+}
+
+static const gchar *
+status_name (SandboxTaskStatus status)
+{
+  switch (status) {
+    case SANDBOX_TASK_SUBMITTED:
+      return "submitted";
+    case SANDBOX_TASK_PROCESSING:
+      return "processing";
+    case SANDBOX_TASK_SUCCEED:
+      return "succeed";
+    case SANDBOX_TASK_FAILED:
+    default:
+      return "failed";
+  }
+}
+
+void
+sandbox_video_free (SandboxVideo *video)
+{
+  if (video == NULL)
+    return;
+  g_free (video->id);
+  g_free (video->path);
+  g_free (video);
+}
+
+static void
+task_free (SandboxTask *task)
+{
+  if (task->timer_id) {
+    GSource *source = g_main_context_find_source_by_id (task->sandbox->context,
+        task->timer_id);
+    if (source)
+      g_source_destroy (source);
+  }
+  g_free (task->task_id);
+  g_free (task->external_task_id);
+  g_free (task->status_msg);
+  g_free (task->callback_url);
+  g_free (task->fail_message);
+  g_free (task->parent_video_id);
+  g_free (task->render_error);
+  sandbox_render_spec_free (task->spec);
+  g_queue_clear_full (&task->callback_queue, g_free);
+  g_free (task);
+}
+
+static void
+render_job_free (RenderJob *job)
+{
+  g_free (job->task_id);
+  g_free (job->video_id);
+  g_free (job->error);
+  sandbox_render_spec_free (job->spec);
+  g_free (job);
+}
+
+/* ---- task objects ------------------------------------------------------------------- */
+
+static void
+add_video_json (JsonBuilder *builder, KlingSandbox *sandbox, const SandboxVideo *video,
+    gboolean expired)
+{
+  g_autofree gchar *url = sandbox_dup_video_url (sandbox, video, expired);
+  g_autofree gchar *duration = format_duration (video->duration_s);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, video->id);
+  json_builder_set_member_name (builder, "url");
+  json_builder_add_string_value (builder, url);
+  json_builder_set_member_name (builder, "duration");
+  json_builder_add_string_value (builder, duration);
+  json_builder_end_object (builder);
+}
+
+static void
+add_task_info (JsonBuilder *builder, SandboxTask *task, gboolean expired)
+{
+  SandboxVideo *parent = task->parent_video_id ?
+      g_hash_table_lookup (task->sandbox->videos, task->parent_video_id) : NULL;
+
+  json_builder_set_member_name (builder, "task_info");
+  json_builder_begin_object (builder);
+  if (task->external_task_id) {
+    json_builder_set_member_name (builder, "external_task_id");
+    json_builder_add_string_value (builder, task->external_task_id);
+  }
+  if (parent) {
+    json_builder_set_member_name (builder, "parent_video");
+    add_video_json (builder, task->sandbox, parent, expired);
+  }
+  json_builder_end_object (builder);
+}
+
+static JsonNode *
+task_to_json (SandboxTask *task, gboolean expired)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "task_id");
+  json_builder_add_string_value (builder, task->task_id);
+  json_builder_set_member_name (builder, "task_status");
+  json_builder_add_string_value (builder, status_name (task->status));
+  json_builder_set_member_name (builder, "task_status_msg");
+  json_builder_add_string_value (builder, task->status_msg ? task->status_msg : "");
+  add_task_info (builder, task, expired);
+  json_builder_set_member_name (builder, "created_at");
+  json_builder_add_int_value (builder, task->created_ms);
+  json_builder_set_member_name (builder, "updated_at");
+  json_builder_add_int_value (builder, task->updated_ms);
+  if (task->status == SANDBOX_TASK_SUCCEED && task->video) {
+    json_builder_set_member_name (builder, "task_result");
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "videos");
+    json_builder_begin_array (builder);
+    add_video_json (builder, task->sandbox, task->video, expired);
+    json_builder_end_array (builder);
+    json_builder_end_object (builder);
+    json_builder_set_member_name (builder, "final_unit_deduction");
+    json_builder_add_string_value (builder, "1");
+  }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* ---- callbacks ---------------------------------------------------------------------- */
+
+static void send_next_callback (SandboxTask *task);
+
+static void
+callback_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SandboxTask *task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) answer = soup_session_send_and_read_finish (SOUP_SESSION (source),
+      result, &error);
+
+  /* After a stop the task is gone: touch nothing. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (answer != NULL)
+    sandbox_count (task->sandbox, &task->sandbox->callbacks_sent);
+  task->callback_busy = FALSE;
+  send_next_callback (task);
+}
+
+/* Callbacks go out one at a time per task, so the receiver sees the statuses in order. */
+static void
+send_next_callback (SandboxTask *task)
+{
+  KlingSandbox *sandbox = task->sandbox;
+  g_autofree gchar *body = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (task->callback_busy || g_queue_is_empty (&task->callback_queue))
+    return;
+  body = g_queue_pop_head (&task->callback_queue);
+  msg = soup_message_new ("POST", task->callback_url);
+  if (msg == NULL)
+    return;
+  bytes = g_bytes_new (body, strlen (body));
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  task->callback_busy = TRUE;
+  soup_session_send_and_read_async (sandbox->session, msg, G_PRIORITY_DEFAULT,
+      sandbox->cancellable, callback_done, task);
+}
+
+static void
+queue_callback (SandboxTask *task)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  if (task->callback_url == NULL)
+    return;
+  node = task_to_json (task, FALSE);
+  g_queue_push_tail (&task->callback_queue, json_to_string (node, FALSE));
+  send_next_callback (task);
+}
+
+/* ---- the task's life ---------------------------------------------------------------- */
+
+static void
+task_set_status (SandboxTask *task, SandboxTaskStatus status, const gchar *message)
+{
+  task->status = status;
+  g_free (task->status_msg);
+  task->status_msg = g_strdup (message);
+  task->updated_ms = MAX (now_ms (), task->created_ms);
+  if (status == SANDBOX_TASK_SUCCEED || status == SANDBOX_TASK_FAILED)
+    sandbox_task_ended (task->sandbox);
+  queue_callback (task);
+}
+
+static void
+maybe_finish (SandboxTask *task)
+{
+  g_autofree gchar *message = NULL;
+
+  if (!task->delay_done || task->status != SANDBOX_TASK_PROCESSING)
+    return;
+  if (task->fail_message) {
+    task_set_status (task, SANDBOX_TASK_FAILED, task->fail_message);
+  } else if (!task->render_done) {
+    return;                     /* the render outlasts the delay: it sets the pace */
+  } else if (task->render_error) {
+    message = g_strdup_printf ("Render failed: %s", task->render_error);
+    task_set_status (task, SANDBOX_TASK_FAILED, message);
+  } else {
+    task_set_status (task, SANDBOX_TASK_SUCCEED, NULL);
+  }
+}
+
+static gboolean
+render_finished (gpointer user_data)
+{
+  RenderJob *job = user_data;
+  KlingSandbox *sandbox = job->sandbox;
+  SandboxTask *task;
+
+  if (sandbox->stopping)
+    return G_SOURCE_REMOVE;
+  task = g_hash_table_lookup (sandbox->tasks, job->task_id);
+  if (task == NULL)
+    return G_SOURCE_REMOVE;
+
+  if (job->ok) {
+    SandboxVideo *video = g_new0 (SandboxVideo, 1);
+
+    video->id = g_strdup (job->video_id);
+    video->path = g_strdup (job->spec->output_path);
+    video->duration_s = job->duration_s;
+    video->width = job->width;
+    video->height = job->height;
+    video->fps = job->spec->fps;
+    g_hash_table_insert (sandbox->videos, video->id, video);
+    task->video = video;
+  } else {
+    task->render_error = g_strdup (job->error);
+  }
+  task->render_done = TRUE;
+  maybe_finish (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+render_thread (gpointer data, gpointer user_data)
+{
+  RenderJob *job = data;
+  GError *error = NULL;
+
+  job->ok = sandbox_render (job->spec, &job->duration_s, &job->width, &job->height,
+      &error);
+  if (!job->ok) {
+    job->error = g_strdup (error ? error->message : "unknown error");
+    g_clear_error (&error);
+  }
+  g_main_context_invoke_full (job->sandbox->context, G_PRIORITY_DEFAULT, render_finished,
+      job, (GDestroyNotify) render_job_free);
+}
+
+static void
+start_render (SandboxTask *task)
+{
+  KlingSandbox *sandbox = task->sandbox;
+  RenderJob *job = g_new0 (RenderJob, 1);
+  g_autofree gchar *file = NULL;
+
+  job->sandbox = sandbox;
+  job->task_id = g_strdup (task->task_id);
+  job->video_id = sandbox_new_id ("");
+  job->spec = g_steal_pointer (&task->spec);
+  file = g_strconcat (job->video_id, ".mp4", NULL);
+  job->spec->output_path = g_build_filename (sandbox->tmp_dir, file, NULL);
+  job->spec->cancel = &sandbox->cancel_renders;
+  g_thread_pool_push (sandbox->render_pool, job, NULL);
+}
+
+static gboolean
+render_delay_elapsed (gpointer user_data)
+{
+  SandboxTask *task = user_data;
+
+  task->timer_id = 0;
+  task->delay_done = TRUE;
+  maybe_finish (task);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+queue_delay_elapsed (gpointer user_data)
+{
+  SandboxTask *task = user_data;
+  KlingSandbox *sandbox = task->sandbox;
+
+  task_set_status (task, SANDBOX_TASK_PROCESSING, NULL);
+  if (task->fail_message == NULL)
+    start_render (task);
+  task->timer_id = sandbox_timeout_add (sandbox, sandbox->options.render_delay_s,
+      render_delay_elapsed, task, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- limits ------------------------------------------------------------------------- */
+
+static void
+forget_old_creates (KlingSandbox *sandbox, gint64 now)
+{
+  while (!g_queue_is_empty (&sandbox->create_times)) {
+    gint64 *oldest = g_queue_peek_head (&sandbox->create_times);
+    if (now - *oldest < RATE_WINDOW_US)
+      break;
+    g_free (g_queue_pop_head (&sandbox->create_times));
+  }
+}
+
+static gboolean
+check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp)
+{
+  guint limit = sandbox->options.rate_limit_per_min;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *oldest;
+
+  if (limit == 0)
+    return TRUE;
+  forget_old_creates (sandbox, now);
+  if (g_queue_get_length (&sandbox->create_times) < limit)
+    return TRUE;
+  oldest = g_queue_peek_head (&sandbox->create_times);
+  sandbox_response_error (resp, 429, 1302,
+      "Request rate too high: at most %u creates per minute", limit);
+  resp->retry_after = MAX (1, (*oldest + RATE_WINDOW_US - now + G_USEC_PER_SEC - 1) /
+      G_USEC_PER_SEC);
+  return FALSE;
+}
+
+static void
+record_create (KlingSandbox *sandbox)
+{
+  gint64 *now = g_new (gint64, 1);
+
+  *now = g_get_monotonic_time ();
+  if (sandbox->options.rate_limit_per_min > 0)
+    g_queue_push_tail (&sandbox->create_times, now);
+  else
+    g_free (now);
+}
+
+static gboolean
+check_parallel_limit (KlingSandbox *sandbox, SandboxResponse *resp)
+{
+  guint limit = sandbox->options.max_parallel;
+
+  if (limit == 0 || sandbox_tasks_in_flight (sandbox) < limit)
+    return TRUE;
+  sandbox_response_error (resp, 429, 1303,
+      "Too many parallel tasks: the plan allows %u at a time", limit);
+  resp->retry_after = 1;
+  return FALSE;
+}
+
+/* ---- shared request fields ---------------------------------------------------------- */
+
+static guint
+model_fps (const gchar *model_name)
+{
+  return g_str_has_prefix (model_name, "kling-v1") ? 30 : 24;
+}
+
+/* model_name, mode, duration: the output's size, rate and length. */
+static gboolean
+parse_format (KlingSandbox *sandbox, JsonObject *body, SandboxRenderSpec *spec,
+    SandboxResponse *resp)
+{
+  const gchar *model = "kling-v1-6", *mode = "std";
+  guint duration = 5;
+  gboolean pro;
+
+  if (!sandbox_input_string (body, "model_name", "model_name", FALSE, 64, &model, resp) ||
+      !sandbox_input_choice (body, "mode", "mode", modes, &mode, resp) ||
+      !sandbox_input_duration (body, "duration", &duration, resp))
+    return FALSE;
+  pro = g_str_equal (mode, "pro");
+  spec->width = scaled_even (pro ? 1920 : 1280, sandbox->options.video_scale);
+  spec->height = scaled_even (pro ? 1080 : 720, sandbox->options.video_scale);
+  spec->fps = model_fps (model);
+  spec->duration_s = duration;
+  return TRUE;
+}
+
+/* prompt, negative_prompt, cfg_scale. */
+static gboolean
+parse_prompts (JsonObject *body, gboolean prompt_required, SandboxRenderSpec *spec,
+    SandboxResponse *resp)
+{
+  const gchar *prompt = NULL, *negative = NULL;
+  gdouble cfg_scale = 0.5;
+
+  if (!sandbox_input_string (body, "prompt", "prompt", prompt_required, PROMPT_MAX_CHARS,
+          &prompt, resp) ||
+      !sandbox_input_string (body, "negative_prompt", "negative_prompt", FALSE,
+          PROMPT_MAX_CHARS, &negative, resp) ||
+      !sandbox_input_number (body, "cfg_scale", "cfg_scale", 0.0, 1.0, &cfg_scale, resp))
+    return FALSE;
+  spec->prompt = g_strdup (prompt);
+  return TRUE;
+}
+
+static gboolean
+parse_camera_control (JsonObject *body, gboolean *present, SandboxResponse *resp)
+{
+  static const gchar *const axes[] = { "horizontal", "vertical", "pan", "tilt", "roll",
+    "zoom", NULL
+  };
+  JsonObject *camera = NULL, *config = NULL;
+  const gchar *type = NULL;
+  guint non_zero = 0;
+
+  if (!sandbox_input_object (body, "camera_control", "camera_control", FALSE, &camera, resp))
+    return FALSE;
+  *present = camera != NULL;
+  if (camera == NULL)
+    return TRUE;
+  if (!sandbox_input_string (camera, "camera_control.type", "type", TRUE, 64, &type, resp))
+    return FALSE;
+  if (!g_str_equal (type, "simple"))
+    return TRUE;                /* a preset movement: nothing more to check */
+  if (!sandbox_input_object (camera, "camera_control.config", "config", TRUE, &config,
+          resp))
+    return FALSE;
+  for (guint i = 0; axes[i]; i++) {
+    g_autofree gchar *field = g_strconcat ("camera_control.config.", axes[i], NULL);
+    gdouble value = 0;
+
+    if (!sandbox_input_number (config, field, axes[i], -10, 10, &value, resp))
+      return FALSE;
+    non_zero += value != 0;
+  }
+  if (non_zero != 1) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter camera_control.config: "
+        "exactly one axis must be non-zero");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* video_id (a video this sandbox made) or video_url (fetched when on loopback). */
+static SandboxVideo *
+fetch_source_video (KlingSandbox *sandbox, const gchar *field, const gchar *url,
+    SandboxResponse *resp)
+{
+  g_autofree gchar *id = sandbox_new_id ("source-");
+  g_autofree gchar *name = g_strconcat (id, ".mp4", NULL);
+  g_autofree gchar *path = g_build_filename (sandbox->tmp_dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  SandboxVideo *video;
+  gdouble seconds;
+  guint width = 0, height = 0, fps = 0;
+
+  if (!sandbox_fetch_to_file (url, path, SOURCE_VIDEO_MAX_BYTES, &error)) {
+    g_unlink (path);
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: the video cannot be "
+        "fetched (%s)", field, error->message);
+    return NULL;
+  }
+  seconds = sandbox_media_duration (path, TRUE, &width, &height, &fps, &error);
+  if (seconds < SOURCE_VIDEO_MIN_S || seconds > SOURCE_VIDEO_MAX_S) {
+    g_unlink (path);
+    sandbox_response_error (resp, 400, 1201, seconds < 0 ?
+        "Invalid parameter %s: not a readable video" :
+        "Invalid parameter %s: the video must last 2 to 10 s", field);
+    return NULL;
+  }
+  video = g_new0 (SandboxVideo, 1);
+  video->id = g_steal_pointer (&id);
+  video->path = g_steal_pointer (&path);
+  video->duration_s = seconds;
+  video->width = width;
+  video->height = height;
+  video->fps = fps;
+  g_hash_table_insert (sandbox->videos, video->id, video);
+  return video;
+}
+
+static SandboxVideo *
+parse_source_video (KlingSandbox *sandbox, JsonObject *object, const gchar *prefix,
+    SandboxResponse *resp)
+{
+  g_autofree gchar *id_field = g_strconcat (prefix, "video_id", NULL);
+  g_autofree gchar *url_field = g_strconcat (prefix, "video_url", NULL);
+  const gchar *id = NULL, *url = NULL;
+  SandboxVideo *video;
+
+  if (!sandbox_input_string (object, id_field, "video_id", FALSE, 128, &id, resp) ||
+      !sandbox_input_string (object, url_field, "video_url", FALSE, 0, &url, resp))
+    return NULL;
+  if ((id == NULL) == (url == NULL)) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: give either %s or %s",
+        id_field, id_field, url_field);
+    return NULL;
+  }
+  if (id != NULL) {
+    video = g_hash_table_lookup (sandbox->videos, id);
+    if (video == NULL)
+      sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: no such video",
+          id_field);
+    return video;
+  }
+  video = sandbox_lookup_video_url (sandbox, url);
+  if (video != NULL)
+    return video;
+  if (!sandbox_input_loopback_url (url_field, url, resp))
+    return NULL;
+  return fetch_source_video (sandbox, url_field, url, resp);
+}
+
+/* ---- the endpoints ------------------------------------------------------------------ */
+
+static gboolean
+parse_image2video (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_ZOOM);
+  g_autoptr (GBytes) tail = NULL;
+  g_autofree gchar *tail_url = NULL;
+  gboolean camera = FALSE;
+  JsonNode *static_mask = json_object_get_member (body, "static_mask");
+  JsonNode *dynamic_masks = json_object_get_member (body, "dynamic_masks");
+  gboolean masks = (static_mask && !JSON_NODE_HOLDS_NULL (static_mask)) ||
+      (dynamic_masks && !JSON_NODE_HOLDS_NULL (dynamic_masks));
+
+  if (!parse_format (sandbox, body, spec, resp) ||
+      !parse_prompts (body, FALSE, spec, resp) ||
+      !sandbox_input_image (body, "image", "image", TRUE, &spec->image, &spec->image_url,
+          resp) ||
+      !sandbox_input_image (body, "image_tail", "image_tail", FALSE, &tail, &tail_url,
+          resp) ||
+      !parse_camera_control (body, &camera, resp))
+    return FALSE;
+  if ((tail || tail_url) + camera + masks > 1) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter image_tail: image_tail, "
+        "static_mask/dynamic_masks and camera_control are mutually exclusive");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_text2video (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  static const gchar *const ratios[] = { "16:9", "9:16", "1:1", NULL };
+  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_SCENE);
+  const gchar *ratio = "16:9";
+  gboolean camera = FALSE;
+
+  if (!parse_format (sandbox, body, spec, resp) ||
+      !parse_prompts (body, TRUE, spec, resp) ||
+      !sandbox_input_choice (body, "aspect_ratio", "aspect_ratio", ratios, &ratio, resp) ||
+      !parse_camera_control (body, &camera, resp))
+    return FALSE;
+  if (g_str_equal (ratio, "9:16")) {
+    guint width = spec->width;
+    spec->width = spec->height;
+    spec->height = width;
+  } else if (g_str_equal (ratio, "1:1")) {
+    spec->width = spec->height;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_video_extend (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_EXTEND);
+  const gchar *id = NULL;
+  SandboxVideo *video;
+
+  if (!sandbox_input_string (body, "video_id", "video_id", TRUE, 128, &id, resp) ||
+      !parse_prompts (body, FALSE, spec, resp))
+    return FALSE;
+  video = g_hash_table_lookup (sandbox->videos, id);
+  if (video == NULL) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter video_id: no such video");
+    return FALSE;
+  }
+  spec->source_path = g_strdup (video->path);
+  spec->width = video->width;
+  spec->height = video->height;
+  spec->fps = video->fps ? video->fps : 30;
+  spec->duration_s = EXTEND_SECONDS;
+  task->parent_video_id = g_strdup (video->id);
+  return TRUE;
+}
+
+static gboolean
+parse_lipsync_audio (KlingSandbox *sandbox, JsonObject *input, SandboxRenderSpec *spec,
+    SandboxResponse *resp)
+{
+  static const gchar *const audio_types[] = { "file", "url", NULL };
+  const gchar *audio_type = NULL;
+
+  if (!sandbox_input_choice (input, "input.audio_type", "audio_type", audio_types,
+          &audio_type, resp))
+    return FALSE;
+  if (audio_type == NULL) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter input.audio_type: is "
+        "required for audio2video (file or url)");
+    return FALSE;
+  }
+  if (g_str_equal (audio_type, "file"))
+    return sandbox_input_audio (sandbox->tmp_dir, input, "input.audio_file", "audio_file",
+        FALSE, &spec->audio, &spec->audio_url, resp);
+  return sandbox_input_audio (sandbox->tmp_dir, input, "input.audio_url", "audio_url",
+      TRUE, &spec->audio, &spec->audio_url, resp);
+}
+
+static gboolean
+parse_lipsync_text (JsonObject *input, SandboxRenderSpec *spec, SandboxResponse *resp)
+{
+  static const gchar *const languages[] = { "zh", "en", NULL };
+  const gchar *text = NULL, *voice_id = NULL, *language = "en";
+
+  if (!sandbox_input_string (input, "input.text", "text", TRUE, LIPSYNC_TEXT_MAX, &text,
+          resp) ||
+      !sandbox_input_string (input, "input.voice_id", "voice_id", TRUE, 128, &voice_id,
+          resp) ||
+      !sandbox_input_choice (input, "input.voice_language", "voice_language", languages,
+          &language, resp) ||
+      !sandbox_input_number (input, "input.voice_speed", "voice_speed", 0.8, 2.0,
+          &spec->voice_speed, resp))
+    return FALSE;
+  spec->speech_text = g_strdup (text);
+  return TRUE;
+}
+
+static gboolean
+parse_lip_sync (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  static const gchar *const lipsync_modes[] = { "audio2video", "text2video", NULL };
+  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_LIPSYNC);
+  JsonObject *input = NULL;
+  const gchar *mode = NULL;
+  SandboxVideo *video;
+
+  if (!sandbox_input_object (body, "input", "input", TRUE, &input, resp) ||
+      !sandbox_input_choice (input, "input.mode", "mode", lipsync_modes, &mode, resp))
+    return FALSE;
+  if (mode == NULL) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter input.mode: is required "
+        "(audio2video or text2video)");
+    return FALSE;
+  }
+  if (g_str_equal (mode, "audio2video") ? !parse_lipsync_audio (sandbox, input, spec, resp)
+      : !parse_lipsync_text (input, spec, resp))
+    return FALSE;
+  video = parse_source_video (sandbox, input, "input.", resp);
+  if (video == NULL)
+    return FALSE;
+  spec->source_path = g_strdup (video->path);
+  task->parent_video_id = g_strdup (video->id);
+  return TRUE;
+}
+
+static gboolean
+parse_face_choice (KlingSandbox *sandbox, JsonObject *face, SandboxVideo *video,
+    SandboxRenderSpec *spec, SandboxResponse *resp)
+{
+  const gchar *face_id = NULL;
+  gdouble start = 0, end = 0, insert = 0, original = 1.0;
+  guint video_ms = (guint) (video->duration_s * 1000);
+
+  if (!sandbox_input_string (face, "face_choose[0].face_id", "face_id", TRUE, 64, &face_id,
+          resp) ||
+      !sandbox_input_audio (sandbox->tmp_dir, face, "face_choose[0].sound_file",
+          "sound_file", TRUE, &spec->audio, &spec->audio_url, resp) ||
+      !sandbox_input_number (face, "face_choose[0].sound_start_time", "sound_start_time",
+          0, 60000, &start, resp) ||
+      !sandbox_input_number (face, "face_choose[0].sound_end_time", "sound_end_time", 0,
+          60000, &end, resp) ||
+      !sandbox_input_number (face, "face_choose[0].sound_insert_time", "sound_insert_time",
+          0, video_ms, &insert, resp) ||
+      !sandbox_input_number (face, "face_choose[0].sound_volume", "sound_volume", 0, 2,
+          &spec->audio_volume, resp) ||
+      !sandbox_input_number (face, "face_choose[0].original_audio_volume",
+          "original_audio_volume", 0, 2, &original, resp))
+    return FALSE;
+  if (!g_str_equal (face_id, "0")) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose[0].face_id: "
+        "the session has one face, \"0\"");
+    return FALSE;
+  }
+  if (end != 0 && end <= start) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter "
+        "face_choose[0].sound_end_time: must be after sound_start_time");
+    return FALSE;
+  }
+  spec->audio_start_ms = (guint) start;
+  spec->audio_end_ms = (guint) end;
+  spec->audio_insert_ms = (guint) insert;
+  return TRUE;
+}
+
+static gboolean
+parse_advanced_lip_sync (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_LIPSYNC);
+  const gchar *session_id = NULL, *video_id;
+  JsonNode *faces = json_object_get_member (body, "face_choose");
+  JsonNode *face;
+  SandboxVideo *video;
+
+  if (!sandbox_input_string (body, "session_id", "session_id", TRUE, 128, &session_id,
+          resp))
+    return FALSE;
+  video_id = g_hash_table_lookup (sandbox->sessions, session_id);
+  video = video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
+  if (video == NULL) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter session_id: unknown "
+        "session (call identify-face first)");
+    return FALSE;
+  }
+  if (faces == NULL || !JSON_NODE_HOLDS_ARRAY (faces) ||
+      json_array_get_length (json_node_get_array (faces)) == 0) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose: must be a "
+        "non-empty array");
+    return FALSE;
+  }
+  face = json_array_get_element (json_node_get_array (faces), 0);
+  if (!JSON_NODE_HOLDS_OBJECT (face)) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose[0]: must be "
+        "an object");
+    return FALSE;
+  }
+  if (!parse_face_choice (sandbox, json_node_get_object (face), video, spec, resp))
+    return FALSE;
+  spec->source_path = g_strdup (video->path);
+  task->parent_video_id = g_strdup (video->id);
+  return TRUE;
+}
+
+static const Endpoint endpoints[] = {
+  { "image2video", parse_image2video },
+  { "text2video", parse_text2video },
+  { "video-extend", parse_video_extend },
+  { "lip-sync", parse_lip_sync },
+  { "advanced-lip-sync", parse_advanced_lip_sync },
+  { "identify-face", NULL },
+};
+
+static const Endpoint *
+find_endpoint (const gchar *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (endpoints); i++)
+    if (g_str_equal (endpoints[i].name, name))
+      return &endpoints[i];
+  return NULL;
+}
+
+gboolean
+sandbox_is_endpoint (const gchar *name)
+{
+  return find_endpoint (name) != NULL;
+}
+
+gboolean
+sandbox_endpoint_creates_task (const gchar *name)
+{
+  const Endpoint *endpoint = find_endpoint (name);
+
+  return endpoint && endpoint->parse;
+}
+
+/* ---- request handling --------------------------------------------------------------- */
+
+static JsonObject *
+parse_body (GBytes *body, SandboxResponse *resp)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar *text = g_bytes_get_data (body, NULL);
+  gsize len = g_bytes_get_size (body);
+  JsonNode *root;
+
+  if (len == 0) {
+    sandbox_response_error (resp, 400, 1200, "Invalid request: the body is empty");
+    return NULL;
+  }
+  if (!sandbox_json_depth_ok (text, len, SANDBOX_MAX_JSON_DEPTH)) {
+    sandbox_response_error (resp, 400, 1200, "Invalid request: JSON nested too deeply");
+    return NULL;
+  }
+  if (!json_parser_load_from_data (parser, text, len, &error)) {
+    sandbox_response_error (resp, 400, 1200, "Invalid request: the body is not JSON");
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    sandbox_response_error (resp, 400, 1200, "Invalid request: the body must be a JSON "
+        "object");
+    return NULL;
+  }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static SandboxTask *
+find_task (KlingSandbox *sandbox, const gchar *kind, const gchar *id)
+{
+  SandboxTask *task = g_hash_table_lookup (sandbox->tasks, id);
+
+  if (task == NULL) {
+    for (guint i = 0; i < sandbox->task_order->len; i++) {
+      SandboxTask *candidate = g_ptr_array_index (sandbox->task_order, i);
+      if (g_strcmp0 (candidate->external_task_id, id) == 0) {
+        task = candidate;
+        break;
+      }
+    }
+  }
+  return task && g_str_equal (task->kind, kind) ? task : NULL;
+}
+
+/* external_task_id and callback_url, shared by every create body. */
+static gboolean
+parse_task_fields (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
+    SandboxResponse *resp)
+{
+  const gchar *external = NULL, *callback = NULL;
+
+  if (!sandbox_input_string (body, "external_task_id", "external_task_id", FALSE,
+          EXTERNAL_ID_MAX_CHARS, &external, resp) ||
+      !sandbox_input_string (body, "callback_url", "callback_url", FALSE, 2048, &callback,
+          resp))
+    return FALSE;
+  if (callback && !sandbox_input_loopback_url ("callback_url", callback, resp))
+    return FALSE;
+  if (external && *external) {
+    for (guint i = 0; i < sandbox->task_order->len; i++) {
+      SandboxTask *other = g_ptr_array_index (sandbox->task_order, i);
+      if (g_strcmp0 (other->external_task_id, external) == 0) {
+        sandbox_response_error (resp, 400, 1201, "Invalid parameter external_task_id: "
+            "already used by task %s", other->task_id);
+        return FALSE;
+      }
+    }
+    task->external_task_id = g_strdup (external);
+  }
+  task->callback_url = g_strdup (callback);
+  return TRUE;
+}
+
+static void
+handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
+    SandboxResponse *resp)
+{
+  g_autoptr (JsonObject) object = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  SandboxTask *task;
+
+  if (!check_rate_limit (sandbox, resp))
+    return;
+  object = parse_body (body, resp);
+  if (object == NULL)
+    return;
+
+  task = g_new0 (SandboxTask, 1);
+  task->sandbox = sandbox;
+  task->kind = endpoint->name;
+  if (!parse_task_fields (sandbox, object, task, resp) ||
+      !endpoint->parse (sandbox, object, task, resp) ||
+      !check_parallel_limit (sandbox, resp)) {
+    task_free (task);
+    return;
+  }
+
+  task->task_id = sandbox_new_id ("");
+  task->created_ms = task->updated_ms = now_ms ();
+  task->status = SANDBOX_TASK_SUBMITTED;
+  if (resp->fail_task)
+    task->fail_message = g_strdup (resp->fail_message);
+  g_hash_table_insert (sandbox->tasks, task->task_id, task);
+  g_ptr_array_add (sandbox->task_order, task);
+  record_create (sandbox);
+  sandbox_count_task (sandbox, task->kind);
+  sandbox_task_started (sandbox);
+  task->timer_id = sandbox_timeout_add (sandbox, sandbox->options.queue_delay_s,
+      queue_delay_elapsed, task, NULL);
+  queue_callback (task);
+
+  data = task_to_json (task, resp->expire_urls);
+  sandbox_response_json (resp, 200, 0, "SUCCEED", data);
+}
+
+static void
+handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
+{
+  g_autoptr (JsonObject) object = parse_body (body, resp);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) data = NULL;
+  g_autofree gchar *session_id = NULL;
+  SandboxVideo *video;
+
+  if (object == NULL)
+    return;
+  video = parse_source_video (sandbox, object, "", resp);
+  if (video == NULL)
+    return;
+  session_id = sandbox_new_id ("session-");
+  g_hash_table_insert (sandbox->sessions, g_strdup (session_id), g_strdup (video->id));
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "session_id");
+  json_builder_add_string_value (builder, session_id);
+  json_builder_set_member_name (builder, "face_data");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "face_id");
+  json_builder_add_string_value (builder, "0");
+  json_builder_set_member_name (builder, "face_image");
+  json_builder_add_string_value (builder, "");
+  json_builder_set_member_name (builder, "start_time");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "end_time");
+  json_builder_add_int_value (builder, (gint64) (video->duration_s * 1000 + 0.5));
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  data = json_builder_get_root (builder);
+  sandbox_response_json (resp, 200, 0, "SUCCEED", data);
+}
+
+static gboolean
+query_int (GHashTable *query, const gchar *name, gint64 min, gint64 max, gint64 *value,
+    SandboxResponse *resp)
+{
+  const gchar *text = query ? g_hash_table_lookup (query, name) : NULL;
+
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_signed (text, 10, min, max, value, NULL)) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: must be an integer "
+        "in %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, name, min, max);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Newest first, like Kling's console. */
+static void
+handle_list (KlingSandbox *sandbox, const gchar *kind, GHashTable *query,
+    SandboxResponse *resp)
+{
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) data = json_node_new (JSON_NODE_ARRAY);
+  gint64 page = 1, size = 30, skip;
+
+  if (!query_int (query, "pageNum", 1, 1000, &page, resp) ||
+      !query_int (query, "pageSize", 1, 500, &size, resp))
+    return;
+  skip = (page - 1) * size;
+  for (gint i = (gint) sandbox->task_order->len - 1; i >= 0; i--) {
+    SandboxTask *task = g_ptr_array_index (sandbox->task_order, i);
+
+    if (!g_str_equal (task->kind, kind) || skip-- > 0)
+      continue;
+    if ((gint64) json_array_get_length (array) >= size)
+      break;
+    json_array_add_element (array, task_to_json (task, resp->expire_urls));
+  }
+  json_node_set_array (data, array);
+  sandbox_response_json (resp, 200, 0, "SUCCEED", data);
+}
+
+void
+sandbox_handle_api (KlingSandbox *sandbox, const gchar *method, const gchar *name,
+    const gchar *id, GHashTable *query, GBytes *body, SandboxResponse *resp)
+{
+  const Endpoint *endpoint = find_endpoint (name);
+  gboolean get = g_str_equal (method, "GET");
+
+  if (g_str_equal (method, "POST") && id == NULL) {
+    if (endpoint->parse)
+      handle_create (sandbox, endpoint, body, resp);
+    else
+      handle_identify_face (sandbox, body, resp);
+  } else if (get && endpoint->parse && id == NULL) {
+    handle_list (sandbox, name, query, resp);
+  } else if (get && endpoint->parse) {
+    SandboxTask *task = find_task (sandbox, name, id);
+    g_autoptr (JsonNode) data = task ? task_to_json (task, resp->expire_urls) : NULL;
+
+    if (task)
+      sandbox_response_json (resp, 200, 0, "SUCCEED", data);
+    else
+      sandbox_response_error (resp, 404, 1203, "Task not found");
+  } else {
+    sandbox_response_error (resp, 404, 1202, "Method %s is not supported on this path",
+        g_utf8_validate (method, -1, NULL) ? method : "?");
+  }
+}
+
+/* A URL this sandbox handed out for one of its own videos: no need to fetch it. The
+ * signature and expiry still count, as they would for any other client. */
+SandboxVideo *
+sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url)
+{
+  g_autofree gchar *prefix = g_strconcat (sandbox->base_url, "/files/", NULL);
+  g_autofree gchar *id = NULL;
+
+  if (!g_str_has_prefix (url, prefix) || !sandbox_url_is_valid (sandbox, url, &id))
+    return NULL;
+  return g_hash_table_lookup (sandbox->videos, id);
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+void
+sandbox_tasks_init (KlingSandbox *sandbox)
+{
+  sandbox->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) task_free);
+  sandbox->task_order = g_ptr_array_new ();
+  sandbox->videos = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) sandbox_video_free);
+  sandbox->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sandbox->cancellable = g_cancellable_new ();
+  /* Two renders at a time: the machines this runs on have two cores. */
+  sandbox->render_pool = g_thread_pool_new_full (render_thread, sandbox,
+      (GDestroyNotify) render_job_free, 2, FALSE, NULL);
+  g_queue_init (&sandbox->create_times);
+}
+
+void
+sandbox_tasks_shutdown (KlingSandbox *sandbox)
+{
+  g_atomic_int_set (&sandbox->cancel_renders, 1);
+  g_thread_pool_free (sandbox->render_pool, TRUE, TRUE);
+  sandbox->render_pool = NULL;
+  g_cancellable_cancel (sandbox->cancellable);
+  g_clear_object (&sandbox->cancellable);
+  g_clear_pointer (&sandbox->task_order, g_ptr_array_unref);
+  g_clear_pointer (&sandbox->tasks, g_hash_table_unref);
+  g_clear_pointer (&sandbox->sessions, g_hash_table_unref);
+  g_clear_pointer (&sandbox->videos, g_hash_table_unref);
+  g_queue_clear_full (&sandbox->create_times, g_free);
+}
