@@ -151,6 +151,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
 
+static void gst_kling_render_constructed (GObject * object);
 static void gst_kling_render_finalize (GObject * object);
 static void gst_kling_render_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -253,6 +254,7 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
   GST_DEBUG_CATEGORY_INIT (gst_kling_render_debug, "klingrender", 0,
       "Kling render base");
 
+  gobject_class->constructed = gst_kling_render_constructed;
   gobject_class->finalize = gst_kling_render_finalize;
   gobject_class->set_property = gst_kling_render_set_property;
   gobject_class->get_property = gst_kling_render_get_property;
@@ -303,8 +305,6 @@ static void
 gst_kling_render_init (GstKlingRender * self)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  GstElementClass *element_class = GST_ELEMENT_GET_CLASS (self);
-  GstPadTemplate *templ;
   const gchar *env_url = g_getenv ("KLING_API_URL");
 
   priv->api_url = g_strdup (env_url && *env_url ? env_url : KLING_DEFAULT_API_URL);
@@ -320,6 +320,20 @@ gst_kling_render_init (GstKlingRender * self)
   g_cond_init (&priv->cond);
   g_mutex_init (&priv->output_lock);
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
+}
+
+/* The source pads come from the final class's templates. Not in _init(): while the base
+ * initialises, GObject gives the instance the base's class, which has no "audio_src"
+ * template even when the subclass installs one. */
+static void
+gst_kling_render_constructed (GObject * object)
+{
+  GstKlingRender *self = GST_KLING_RENDER (object);
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstElementClass *element_class = GST_ELEMENT_GET_CLASS (self);
+  GstPadTemplate *templ;
+
+  G_OBJECT_CLASS (gst_kling_render_parent_class)->constructed (object);
 
   templ = gst_element_class_get_pad_template (element_class, "src");
   output_stream_init (self, &priv->streams[priv->n_streams++], templ, TRUE);
