@@ -5,71 +5,12 @@
 #include <glib/gstdio.h>
 #include "kling-client.h"
 #include "kling-cache.h"
+#include "job-outcome.h"
 
 /* Port 1 on loopback: nothing listens there, connections are refused at once. */
 #define CLOSED_URL "http://127.0.0.1:1"
 
-typedef struct {
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-  guint finished_calls;
-  gboolean notified;           /* the job's GDestroyNotify ran */
-  GThread *callback_thread;
-  gchar *mp4_path;
-  GError *error;
-  KlingTask *task;
-} Outcome;
 
-static void
-outcome_init (Outcome *o)
-{
-  memset (o, 0, sizeof (*o));
-  g_mutex_init (&o->lock);
-  g_cond_init (&o->cond);
-}
-
-static void
-outcome_clear (Outcome *o)
-{
-  g_free (o->mp4_path);
-  g_clear_error (&o->error);
-  g_clear_pointer (&o->task, kling_task_free);
-  g_mutex_clear (&o->lock);
-  g_cond_clear (&o->cond);
-}
-
-static void
-on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
-    const GError *error, gpointer user_data)
-{
-  Outcome *o = user_data;
-
-  g_mutex_lock (&o->lock);
-  o->finished_calls++;
-  o->callback_thread = g_thread_self ();
-  o->mp4_path = g_strdup (mp4_path);
-  o->error = error ? g_error_copy (error) : NULL;
-  o->task = task ? kling_task_copy (task) : NULL;
-  o->done = TRUE;
-  g_cond_broadcast (&o->cond);
-  g_mutex_unlock (&o->lock);
-}
-
-static gboolean
-outcome_wait (Outcome *o, gdouble seconds)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  gboolean done;
-
-  g_mutex_lock (&o->lock);
-  while (!o->done && g_cond_wait_until (&o->cond, &o->lock, until));
-  done = o->done;
-  g_mutex_unlock (&o->lock);
-  return done;
-}
-
-static const KlingJobCallbacks callbacks = { .finished = on_finished };
 
 static KlingRequest *
 make_request (const gchar *prompt)
@@ -212,11 +153,11 @@ GST_START_TEST (test_network_failure_after_retries)
   KlingClient *client = fast_client (CLOSED_URL, "net");
   g_autoptr (KlingRequest) request = make_request ("net");
   KlingJob *job;
-  Outcome o;
+  JobOutcome o;
 
-  outcome_init (&o);
-  job = kling_client_start_job (client, request, NULL, &callbacks, &o, NULL);
-  fail_unless (outcome_wait (&o, 10));
+  job_outcome_init (&o);
+  job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
+  fail_unless (job_outcome_wait (&o, 10));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK), "%s",
       o.error ? o.error->message : "no error");
   fail_unless (o.callback_thread != g_thread_self ());
@@ -225,7 +166,7 @@ GST_START_TEST (test_network_failure_after_retries)
   kling_job_unref (job);
   kling_client_unref (client);
   fail_unless_equals_int (o.finished_calls, 1);
-  outcome_clear (&o);
+  job_outcome_clear (&o);
 }
 GST_END_TEST;
 
@@ -238,24 +179,24 @@ GST_START_TEST (test_cancel_is_prompt)
     .max_delay_ms = 20000, .deadline_s = 600 };
   g_autoptr (KlingRequest) request = make_request ("cancel");
   KlingJob *job;
-  Outcome o;
+  JobOutcome o;
   gint64 start;
 
   kling_client_set_policy (client, &policy);
-  outcome_init (&o);
-  job = kling_client_start_job (client, request, NULL, &callbacks, &o, NULL);
+  job_outcome_init (&o);
+  job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
   g_usleep (200 * 1000);        /* let it fail once and enter the 10-20 s backoff */
   fail_unless (!o.done);
   start = g_get_monotonic_time ();
   kling_job_cancel (job);
   kling_job_cancel (job);
-  fail_unless (outcome_wait (&o, 2));
+  fail_unless (job_outcome_wait (&o, 2));
   fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC);
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_CANCELLED));
   kling_job_unref (job);
   kling_client_unref (client);
   fail_unless_equals_int (o.finished_calls, 1);
-  outcome_clear (&o);
+  job_outcome_clear (&o);
 }
 GST_END_TEST;
 
@@ -270,14 +211,14 @@ GST_START_TEST (test_unref_cancels_jobs)
   g_autoptr (KlingRequest) r1 = make_request ("one");
   g_autoptr (KlingRequest) r2 = make_request ("two");
   KlingJob *j1, *j2;
-  Outcome o1, o2;
+  JobOutcome o1, o2;
   gint64 start;
 
   kling_client_set_policy (client, &policy);
-  outcome_init (&o1);
-  outcome_init (&o2);
-  j1 = kling_client_start_job (client, r1, NULL, &callbacks, &o1, NULL);
-  j2 = kling_client_start_job (client, r2, NULL, &callbacks, &o2, NULL);
+  job_outcome_init (&o1);
+  job_outcome_init (&o2);
+  j1 = kling_client_start_job (client, r1, NULL, &job_outcome_callbacks, &o1, NULL);
+  j2 = kling_client_start_job (client, r2, NULL, &job_outcome_callbacks, &o2, NULL);
   g_usleep (100 * 1000);
   start = g_get_monotonic_time ();
   kling_client_unref (client);
@@ -288,16 +229,10 @@ GST_START_TEST (test_unref_cancels_jobs)
   kling_job_cancel (j1);        /* the client is gone: harmless */
   kling_job_unref (j1);
   kling_job_unref (j2);
-  outcome_clear (&o1);
-  outcome_clear (&o2);
+  job_outcome_clear (&o1);
+  job_outcome_clear (&o2);
 }
 GST_END_TEST;
-
-static void
-mark_notified (gpointer data)
-{
-  ((Outcome *) data)->notified = TRUE;
-}
 
 /* A clip in the cache: finished at once, no HTTP at all (the URL is a closed port). */
 GST_START_TEST (test_cache_hit_needs_no_server)
@@ -311,14 +246,14 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5, .cache_dir = dir };
   KlingClient *client = fast_client (CLOSED_URL, "cache");
   KlingJob *job;
-  Outcome o;
+  JobOutcome o;
 
   fail_unless (g_file_set_contents (part, mp4, sizeof (mp4), NULL));
   fail_unless (kling_cache_store (dir, key, part, request, &task, NULL));
-  outcome_init (&o);
-  job = kling_client_start_job (client, request, &options, &callbacks, &o, mark_notified);
+  job_outcome_init (&o);
+  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o, job_outcome_notify);
   fail_unless (job != NULL);
-  fail_unless (outcome_wait (&o, 5));
+  fail_unless (job_outcome_wait (&o, 5));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
   fail_unless (g_str_has_suffix (o.mp4_path, ".mp4"));
   fail_unless_equals_string (o.task->task_id, "T-c");
@@ -332,14 +267,14 @@ GST_START_TEST (test_cache_hit_needs_no_server)
     g_unlink (sidecar);
   }
   g_rmdir (dir);
-  outcome_clear (&o);
+  job_outcome_clear (&o);
 }
 GST_END_TEST;
 
 static void
 on_call (JsonNode *data, const GError *error, gpointer user_data)
 {
-  Outcome *o = user_data;
+  JobOutcome *o = user_data;
 
   g_mutex_lock (&o->lock);
   o->finished_calls++;
@@ -357,18 +292,18 @@ GST_START_TEST (test_oneshot_cancel_from_caller_thread)
     .max_delay_ms = 30000, .deadline_s = 600 };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"v\"}", NULL);
-  Outcome o;
+  JobOutcome o;
 
   kling_client_set_policy (client, &policy);
-  outcome_init (&o);
+  job_outcome_init (&o);
   kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable, on_call, &o);
   g_usleep (100 * 1000);
   g_cancellable_cancel (cancellable);
-  fail_unless (outcome_wait (&o, 2));
+  fail_unless (job_outcome_wait (&o, 2));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_CANCELLED));
   kling_client_unref (client);
   fail_unless_equals_int (o.finished_calls, 1);
-  outcome_clear (&o);
+  job_outcome_clear (&o);
 }
 GST_END_TEST;
 

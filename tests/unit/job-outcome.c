@@ -1,0 +1,122 @@
+/* Test helper: collects what a KlingJob reports. */
+#include "job-outcome.h"
+
+#include <string.h>
+
+void
+job_outcome_init (JobOutcome *o)
+{
+  memset (o, 0, sizeof (*o));
+  g_mutex_init (&o->lock);
+  g_cond_init (&o->cond);
+}
+
+void
+job_outcome_clear (JobOutcome *o)
+{
+  g_free (o->mp4_path);
+  g_free (o->submitted_task_id);
+  g_clear_error (&o->error);
+  g_clear_pointer (&o->task, kling_task_free);
+  g_mutex_clear (&o->lock);
+  g_cond_clear (&o->cond);
+}
+
+static gboolean
+wait_for (JobOutcome *o, gboolean *flag_or_null, guint *count, gdouble seconds)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  gboolean ok;
+
+  g_mutex_lock (&o->lock);
+  while (!(flag_or_null ? *flag_or_null : *count > 0) &&
+      g_cond_wait_until (&o->cond, &o->lock, until));
+  ok = flag_or_null ? *flag_or_null : *count > 0;
+  g_mutex_unlock (&o->lock);
+  return ok;
+}
+
+gboolean
+job_outcome_wait (JobOutcome *o, gdouble seconds)
+{
+  return wait_for (o, &o->done, NULL, seconds);
+}
+
+gboolean
+job_outcome_wait_submitted (JobOutcome *o, gdouble seconds)
+{
+  return wait_for (o, NULL, &o->submitted_calls, seconds);
+}
+
+static void
+note_thread (JobOutcome *o)
+{
+  if (o->callback_thread && o->callback_thread != g_thread_self ())
+    o->callbacks_off_worker = TRUE;
+  o->callback_thread = g_thread_self ();
+}
+
+static void
+on_submitted (KlingJob *job, const KlingTask *task, gpointer user_data)
+{
+  JobOutcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  note_thread (o);
+  o->submitted_calls++;
+  g_free (o->submitted_task_id);
+  o->submitted_task_id = g_strdup (task->task_id);
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+static void
+on_progress (KlingJob *job, const KlingTask *task, gdouble elapsed_s, gpointer user_data)
+{
+  JobOutcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  note_thread (o);
+  o->progress_calls++;
+  g_mutex_unlock (&o->lock);
+}
+
+static void
+on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
+    const GError *error, gpointer user_data)
+{
+  JobOutcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  note_thread (o);
+  o->finished_calls++;
+  o->mp4_path = g_strdup (mp4_path);
+  o->error = error ? g_error_copy (error) : NULL;
+  o->task = task ? kling_task_copy (task) : NULL;
+  o->done = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+const KlingJobCallbacks job_outcome_callbacks = {
+  .submitted = on_submitted,
+  .progress = on_progress,
+  .finished = on_finished,
+};
+
+void
+job_outcome_notify (gpointer data)
+{
+  JobOutcome *o = data;
+
+  g_mutex_lock (&o->lock);
+  o->notified = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+gboolean
+job_outcome_wait_notified (JobOutcome *o, gdouble seconds)
+{
+  return wait_for (o, &o->notified, NULL, seconds);
+}

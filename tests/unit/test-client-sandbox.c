@@ -1,0 +1,677 @@
+/* End-to-end tests of the client against the in-process kling-sandbox: real HTTP on
+ * loopback, real MP4s, injected faults, and the sandbox's counters as the witness of what
+ * was really sent (and paid for). */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include "kling-sandbox.h"
+#include "kling-requests.h"
+#include "kling-cache.h"
+#include "job-outcome.h"
+
+#define ACCESS_KEY "AK-e2e"
+#define SECRET_KEY "SK-e2e-do-not-log-me"
+#define ENDPOINT_PATH "/v1/videos/image2video"
+
+static KlingSandbox *sandbox;
+static KlingClient *client;
+static gchar *cache_dir;
+
+static void
+start_sandbox (gdouble render_delay_s)
+{
+  KlingSandboxOptions options;
+  g_autoptr (GError) err = NULL;
+
+  kling_sandbox_options_init (&options);
+  options.access_key = ACCESS_KEY;
+  options.secret_key = SECRET_KEY;
+  options.queue_delay_s = 0.1;
+  options.render_delay_s = render_delay_s;
+  options.video_scale = 0.25;
+  options.control = TRUE;
+  sandbox = kling_sandbox_start (&options, &err);
+  fail_unless (sandbox != NULL, "sandbox: %s", err ? err->message : "");
+}
+
+static KlingClient *
+new_client (const gchar *secret)
+{
+  KlingRetryPolicy policy = {
+    .max_attempts = 4, .base_delay_ms = 20, .max_delay_ms = 100, .deadline_s = 60,
+  };
+  KlingClient *c = kling_client_acquire (kling_sandbox_get_base_url (sandbox),
+      kling_auth_new_jwt (ACCESS_KEY, secret), NULL);
+
+  fail_unless (c != NULL);
+  kling_client_set_policy (c, &policy);
+  return c;
+}
+
+static void
+setup (void)
+{
+  start_sandbox (0.3);
+  client = new_client (SECRET_KEY);
+  cache_dir = g_dir_make_tmp ("kling-e2e-XXXXXX", NULL);
+}
+
+static void
+remove_tree (const gchar *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  g_rmdir (path);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&client, kling_client_unref);
+  g_clear_pointer (&sandbox, kling_sandbox_stop);
+  remove_tree (cache_dir);
+  g_clear_pointer (&cache_dir, g_free);
+}
+
+/* --- helpers ----------------------------------------------------------------------------- */
+
+static KlingRequest *
+make_request (const gchar *prompt)
+{
+  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  g_autoptr (GBytes) image = NULL;
+  g_autoptr (GError) err = NULL;
+  gchar *data;
+  gsize len;
+  KlingImage2VideoParams params = {
+    .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5, .prompt = prompt,
+  };
+  KlingRequest *request;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  image = g_bytes_new_take (data, len);
+  params.image = image;
+  request = kling_image2video_request_new (&params, &err);
+  fail_unless (request != NULL, "%s", err ? err->message : "");
+  return request;
+}
+
+static KlingJob *
+start_job (const gchar *prompt, gdouble timeout_s, JobOutcome *o)
+{
+  g_autoptr (KlingRequest) request = make_request (prompt);
+  KlingJobOptions options = {
+    .poll_interval_s = 0.1, .timeout_s = timeout_s, .cache_dir = cache_dir,
+  };
+
+  job_outcome_init (o);
+  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
+      job_outcome_notify);
+}
+
+/* counters["requests"]["POST /v1/videos/image2video"] etc.; @section NULL: top level. */
+static gint64
+counter (const gchar *section, const gchar *name)
+{
+  g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
+  g_autoptr (JsonNode) root = json_from_string (json, NULL);
+  JsonObject *object = json_node_get_object (root);
+
+  if (section) {
+    object = json_object_get_object_member (object, section);
+    if (object == NULL)
+      return 0;
+  }
+  return json_object_has_member (object, name) ? json_object_get_int_member (object, name)
+      : 0;
+}
+
+static gint64
+creates_sent (void)
+{
+  return counter ("requests", "POST " ENDPOINT_PATH);
+}
+
+static gint64
+tasks_created (void)
+{
+  return counter ("tasks_created", "image2video");
+}
+
+static void
+add_fault (const gchar *json)
+{
+  g_autoptr (GError) err = NULL;
+
+  fail_unless (kling_sandbox_add_fault_json (sandbox, json, &err), "%s: %s", json,
+      err ? err->message : "");
+}
+
+static guint
+journal_entries (void)
+{
+  g_autofree gchar *path = g_build_filename (cache_dir, "journal", NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  return n;
+}
+
+static void
+check_clip (JobOutcome *o)
+{
+  fail_unless (o->error == NULL, "job failed: %s", o->error ? o->error->message : "");
+  fail_unless (o->mp4_path != NULL);
+  fail_unless (g_str_has_prefix (o->mp4_path, cache_dir));
+  fail_unless (kling_mp4_check (o->mp4_path, -1, NULL));
+  fail_unless (o->task != NULL && o->task->status == KLING_TASK_SUCCEED);
+  fail_unless (o->task->video_id != NULL);
+}
+
+/* A clip, and no journal entry left (the only job of the test is done). */
+static void
+check_success (JobOutcome *o)
+{
+  check_clip (o);
+  fail_unless_equals_int (journal_entries (), 0);
+}
+
+/* Drops the test's reference and waits until the job is freed: nothing may still point
+ * at @o when the test reuses or clears it, and no job may leak. */
+static void
+finish_job (KlingJob *job, JobOutcome *o)
+{
+  kling_job_unref (job);
+  fail_unless (job_outcome_wait_notified (o, 5));
+  fail_unless_equals_int (o->finished_calls, 1);
+  fail_unless (!o->callbacks_off_worker);
+}
+
+/* --- tests ------------------------------------------------------------------------------- */
+
+GST_START_TEST (test_render_then_cache_hit)
+{
+  JobOutcome o, again;
+  KlingJob *job = start_job ("harbour at dawn", 30, &o);
+  gint64 requests_before;
+  g_autofree gchar *sidecar = NULL, *text = NULL;
+
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (o.submitted_calls, 1);
+  fail_unless (o.progress_calls >= 1);
+  fail_unless (o.callback_thread != g_thread_self ());
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (creates_sent (), 1);
+  fail_unless_equals_int (counter (NULL, "downloads"), 1);
+  /* the sidecar describes the request, without the image bytes */
+  sidecar = g_strdup (o.mp4_path);
+  strcpy (sidecar + strlen (sidecar) - 4, ".json");
+  fail_unless (g_file_get_contents (sidecar, &text, NULL, NULL));
+  fail_unless (strstr (text, "harbour at dawn") != NULL);
+  fail_unless (strstr (text, o.task->task_id) != NULL);
+  fail_unless (strlen (text) < 4096);
+  finish_job (job, &o);
+
+  /* The same request again: straight from the cache, not one HTTP request. */
+  requests_before = counter ("requests", "GET " ENDPOINT_PATH) + creates_sent () +
+      counter (NULL, "downloads");
+  job = start_job ("harbour at dawn", 30, &again);
+  fail_unless (job_outcome_wait (&again, 5));
+  check_success (&again);
+  fail_unless_equals_string (again.mp4_path, o.mp4_path);
+  fail_unless_equals_string (again.task->task_id, o.task->task_id);
+  fail_unless_equals_int (counter ("requests", "GET " ENDPOINT_PATH) + creates_sent () +
+      counter (NULL, "downloads"), requests_before);
+  fail_unless_equals_int (again.submitted_calls, 0);
+  finish_job (job, &again);
+  job_outcome_clear (&o);
+  job_outcome_clear (&again);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_secret_is_auth_without_retry)
+{
+  KlingClient *good = client;
+  JobOutcome o;
+  KlingJob *job;
+
+  client = new_client ("not-the-secret");
+  job = start_job ("wrong secret", 30, &o);
+  fail_unless (job_outcome_wait (&o, 10));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH), "%s",
+      o.error ? o.error->message : "success?");
+  fail_unless_equals_int (kling_error_get_http_status (o.error), 401);
+  fail_unless_equals_int (creates_sent (), 1);
+  fail_unless_equals_int (tasks_created (), 0);
+  /* nothing was created: no journal entry to resume */
+  fail_unless_equals_int (journal_entries (), 0);
+  finish_job (job, &o);
+  kling_client_unref (client);
+  client = good;
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_rate_limit_honours_retry_after)
+{
+  JobOutcome o;
+  KlingJob *job;
+  gint64 start = g_get_monotonic_time ();
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 429, \"code\": 1303, \"message\": \"too many parallel tasks\","
+      " \"retry_after\": 1}");
+  job = start_job ("rate limited", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  /* Retry-After: 1 was honoured although the policy's backoff is 20-100 ms */
+  fail_unless (g_get_monotonic_time () - start >= G_USEC_PER_SEC);
+  fail_unless_equals_int (creates_sent (), 2);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (counter (NULL, "responses_429"), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_quota_fails_at_once)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 429, \"code\": 1102, \"message\": \"resource pack exhausted\"}");
+  job = start_job ("no money", 30, &o);
+  fail_unless (job_outcome_wait (&o, 10));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_QUOTA));
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* 5xx on queries is retried; 5xx on the create is ambiguous: look up by external id
+ * (not found: the sandbox did not process it) and only then create again. */
+GST_START_TEST (test_server_errors_retried)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 503, \"code\": 5001, \"message\": \"maintenance\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+      " \"http\": 500, \"code\": 5000, \"message\": \"oops\", \"skip\": 1, \"times\": 2}");
+  job = start_job ("server errors", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (creates_sent (), 2);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless (counter (NULL, "faults_hit") >= 3);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_server_errors_exhaust_retries)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+      " \"http\": 502, \"code\": 5000, \"message\": \"down\", \"times\": 0}");
+  job = start_job ("server down", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_SERVER));
+  /* max_attempts = 4 per call */
+  fail_unless_equals_int (counter ("requests", "GET " ENDPOINT_PATH), 4);
+  fail_unless (kling_error_get_task_id (o.error) != NULL);
+  /* the task exists and was not failed: the journal keeps it for a rerun */
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* The create's answer is lost after the task was made: no second task. */
+GST_START_TEST (test_lost_create_answer)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
+      "\"drop-after\"}");
+  job = start_job ("lost answer", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_malformed_answers)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  /* The create is processed but its answer is garbage; a query answer too. */
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
+      "\"malformed\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
+      "\"malformed\", \"skip\": 1}");
+  job = start_job ("malformed", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_truncated_download_retried)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"path\": \"/files/\", \"action\": \"truncated\"}");
+  job = start_job ("truncated", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (counter (NULL, "downloads"), 2);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_expired_url_requeried)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  /* Every succeed answer up to the third carries an expired URL: two re-queries. */
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
+      "\"expire-url\", \"times\": 0}");
+  job = start_job ("expired url", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_SERVER), "%s",
+      o.error ? o.error->message : "success?");
+  fail_unless_equals_int (kling_error_get_http_status (o.error), 403);
+  fail_unless (strstr (o.error->message, "403") != NULL);
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  /* Once the URLs are good again, a rerun resumes the task and downloads it. */
+  kling_sandbox_clear_faults (sandbox);
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
+      "\"expire-url\", \"times\": 1}");
+  job = start_job ("expired url", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_failed_task)
+{
+  JobOutcome o;
+  KlingJob *job;
+  g_autofree gchar *user = NULL;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
+      "\"fail-task\", \"message\": \"Failure to pass the risk control system\"}");
+  job = start_job ("failing", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TASK_FAILED));
+  fail_unless_equals_string (kling_error_get_task_status_msg (o.error),
+      "Failure to pass the risk control system");
+  fail_unless_equals_string (kling_error_get_task_id (o.error), o.submitted_task_id);
+  user = kling_error_dup_user_message (o.error);
+  fail_unless (strstr (user, o.submitted_task_id) != NULL, "%s", user);
+  fail_unless (o.task != NULL && o.task->status == KLING_TASK_FAILED);
+  fail_unless_equals_int (journal_entries (), 0);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* The job's timeout names the task and keeps the journal; a rerun resumes that task. */
+GST_START_TEST (test_timeout_then_resume)
+{
+  JobOutcome o;
+  KlingJob *job;
+  g_autofree gchar *user = NULL, *task_id = NULL;
+
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
+      " \"seconds\": 3, \"times\": 1}");
+  job = start_job ("slow", 1.0, &o);
+  fail_unless (job_outcome_wait (&o, 5));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT), "%s",
+      o.error ? o.error->message : "success?");
+  task_id = g_strdup (o.submitted_task_id);
+  fail_unless_equals_string (kling_error_get_task_id (o.error), task_id);
+  user = kling_error_dup_user_message (o.error);
+  fail_unless (strstr (user, task_id) != NULL && strstr (user, "within 1 s") != NULL, "%s",
+      user);
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  job = start_job ("slow", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_string (o.task->task_id, task_id);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+static void
+cancel_and_check_prompt (KlingJob *job, JobOutcome *o)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  kling_job_cancel (job);
+  fail_unless (job_outcome_wait (o, 2));
+  fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC / 2);
+  fail_unless (g_error_matches (o->error, KLING_ERROR, KLING_ERROR_CANCELLED), "%s",
+      o->error ? o->error->message : "success?");
+  fail_unless (o->mp4_path == NULL);
+}
+
+GST_START_TEST (test_cancel_before_start)
+{
+  JobOutcome o;
+  KlingJob *job = start_job ("cancel at once", 30, &o);
+
+  cancel_and_check_prompt (job, &o);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Cancelled while the create is in flight; the server still makes the task, and the
+ * next job finds it by the journaled external id instead of paying again. */
+GST_START_TEST (test_cancel_during_create_then_resume)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"delay\","
+      " \"seconds\": 1}");
+  job = start_job ("cancel in create", 30, &o);
+  g_usleep (300 * 1000);
+  fail_unless_equals_int (o.submitted_calls, 0);
+  cancel_and_check_prompt (job, &o);
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  g_usleep (1200 * 1000);       /* the delayed create is processed now */
+  fail_unless_equals_int (tasks_created (), 1);
+  job = start_job ("cancel in create", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_during_poll_keeps_task)
+{
+  JobOutcome o;
+  KlingJob *job;
+  g_autofree gchar *task_id = NULL;
+
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
+      " \"seconds\": 5, \"times\": 1}");
+  job = start_job ("cancel in poll", 30, &o);
+  fail_unless (job_outcome_wait_submitted (&o, 10));
+  g_usleep (100 * 1000);
+  cancel_and_check_prompt (job, &o);
+  task_id = g_strdup (o.submitted_task_id);
+  fail_unless_equals_string (kling_error_get_task_id (o.error), task_id);
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  /* resumed from the journal's task id */
+  kling_sandbox_clear_faults (sandbox);
+  job = start_job ("cancel in poll", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_string (o.task->task_id, task_id);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_during_download)
+{
+  JobOutcome o;
+  KlingJob *job;
+  g_autofree gchar *tmp = NULL;
+  g_autoptr (GDir) dir = NULL;
+
+  add_fault ("{\"path\": \"/files/\", \"action\": \"delay\", \"seconds\": 5}");
+  job = start_job ("cancel in download", 30, &o);
+  while (counter (NULL, "faults_hit") == 0 && !o.done)
+    g_usleep (20 * 1000);
+  cancel_and_check_prompt (job, &o);
+  finish_job (job, &o);
+  /* no partial file left behind */
+  tmp = g_build_filename (cache_dir, "tmp", NULL);
+  dir = g_dir_open (tmp, 0, NULL);
+  fail_unless (dir == NULL || g_dir_read_name (dir) == NULL);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* max_parallel_tasks queues jobs before their create call. */
+GST_START_TEST (test_parallel_cap)
+{
+  KlingRetryPolicy policy;
+  JobOutcome o[3];
+  KlingJob *jobs[3];
+  guint i;
+
+  kling_client_get_policy (client, &policy);
+  policy.max_parallel_tasks = 1;
+  kling_client_set_policy (client, &policy);
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *prompt = g_strdup_printf ("parallel %u", i);
+    jobs[i] = start_job (prompt, 60, &o[i]);
+  }
+  for (i = 0; i < 3; i++) {
+    fail_unless (job_outcome_wait (&o[i], 60));
+    check_clip (&o[i]);
+    finish_job (jobs[i], &o[i]);
+    job_outcome_clear (&o[i]);
+  }
+  fail_unless_equals_int (tasks_created (), 3);
+  fail_unless_equals_int (counter (NULL, "peak_parallel"), 1);
+  fail_unless_equals_int (journal_entries (), 0);
+}
+GST_END_TEST;
+
+/* Static keys reach the sandbox in either header. */
+static void
+on_call_done (JsonNode *data, const GError *error, gpointer user_data)
+{
+  JobOutcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  o->error = error ? g_error_copy (error) : NULL;
+  o->finished_calls++;
+  o->done = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+GST_START_TEST (test_oneshot_call)
+{
+  g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
+  JobOutcome o;
+
+  job_outcome_init (&o);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_call_done, &o);
+  fail_unless (job_outcome_wait (&o, 10));
+  /* the sandbox refuses an unknown video: a clean INVALID_INPUT, not retried */
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_INVALID_INPUT), "%s",
+      o.error ? o.error->message : "success?");
+  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 1);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+static Suite *
+client_sandbox_suite (void)
+{
+  Suite *s = suite_create ("kling-client-sandbox");
+  TCase *tc = tcase_create ("e2e");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 60);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_render_then_cache_hit);
+  tcase_add_test (tc, test_wrong_secret_is_auth_without_retry);
+  tcase_add_test (tc, test_rate_limit_honours_retry_after);
+  tcase_add_test (tc, test_quota_fails_at_once);
+  tcase_add_test (tc, test_server_errors_retried);
+  tcase_add_test (tc, test_server_errors_exhaust_retries);
+  tcase_add_test (tc, test_lost_create_answer);
+  tcase_add_test (tc, test_malformed_answers);
+  tcase_add_test (tc, test_truncated_download_retried);
+  tcase_add_test (tc, test_expired_url_requeried);
+  tcase_add_test (tc, test_failed_task);
+  tcase_add_test (tc, test_timeout_then_resume);
+  tcase_add_test (tc, test_cancel_before_start);
+  tcase_add_test (tc, test_cancel_during_create_then_resume);
+  tcase_add_test (tc, test_cancel_during_poll_keeps_task);
+  tcase_add_test (tc, test_cancel_during_download);
+  tcase_add_test (tc, test_parallel_cap);
+  tcase_add_test (tc, test_oneshot_call);
+  return s;
+}
+
+GST_CHECK_MAIN (client_sandbox);
