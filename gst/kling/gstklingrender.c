@@ -1274,7 +1274,10 @@ push_sticky_events (OutputStream * stream, GstCaps * caps, GstFormat format)
   GstEvent *event;
 
   if (stream->need_stream_start) {
-    gchar *id = gst_pad_create_stream_id (stream->pad, GST_ELEMENT (self),
+    /* Not gst_pad_create_stream_id(): the clip does not derive from the input, and
+     * with two sink pads (klinglipsync's audio and image) it asserts. */
+    gchar *id = g_strdup_printf ("%08x%08x%08x%08x/%s", g_random_int (),
+        g_random_int (), g_random_int (), g_random_int (),
         stream->is_video ? "video" : "audio");
 
     event = gst_event_new_stream_start (id);

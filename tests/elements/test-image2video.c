@@ -1,0 +1,883 @@
+/* gst-kling: klingimage2video through GstHarness against an in-process kling-sandbox.
+ *
+ * Each test starts its own sandbox (small video, short delays) and cache directory, so
+ * counters and cache hits belong to that test alone.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include "kling-sandbox.h"
+
+#define ACCESS_KEY  "ak-element-tests"
+#define SECRET_KEY  "sk-element-tests-secret"
+#define PROMPT      "a slow zoom over colour bars"
+/* The sandbox's std size (1280x720) times its video_scale. */
+#define CLIP_WIDTH  320
+#define CLIP_HEIGHT 180
+#define CLIP_FPS    30          /* kling-v1-6 */
+#define CLIP_S      5
+#define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  KlingSandbox *sandbox;
+  gchar *cache_dir;
+  GstBus *bus;
+  GstHarness *h;
+} Fixture;
+
+static void
+fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
+{
+  KlingSandboxOptions options;
+  GError *error = NULL;
+
+  memset (f, 0, sizeof (*f));
+  kling_sandbox_options_init (&options);
+  options.access_key = ACCESS_KEY;
+  options.secret_key = SECRET_KEY;
+  options.queue_delay_s = queue_delay_s;
+  options.render_delay_s = render_delay_s;
+  options.video_scale = 0.25;
+  f->sandbox = kling_sandbox_start (&options, &error);
+  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
+  f->cache_dir = g_dir_make_tmp ("kling-elements-XXXXXX", &error);
+  fail_unless (f->cache_dir != NULL);
+  f->bus = gst_bus_new ();
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir) {
+    while ((name = g_dir_read_name (dir))) {
+      gchar *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_remove (path);
+}
+
+static void
+fixture_stop_harness (Fixture * f)
+{
+  if (f->h) {
+    gst_harness_teardown (f->h);
+    f->h = NULL;
+  }
+  gst_bus_set_flushing (f->bus, TRUE);
+  gst_bus_set_flushing (f->bus, FALSE);
+}
+
+static void
+fixture_stop (Fixture * f)
+{
+  fixture_stop_harness (f);
+  gst_object_unref (f->bus);
+  kling_sandbox_stop (f->sandbox);
+  remove_tree (f->cache_dir);
+  g_free (f->cache_dir);
+}
+
+/* A klingimage2video pointed at the sandbox, with the test's bus; extra properties as
+ * name/value pairs ending with NULL. */
+static GstElement *
+make_element (Fixture * f, const gchar * first_property, ...)
+{
+  GstElement *element = gst_element_factory_make ("klingimage2video", NULL);
+  va_list args;
+
+  fail_unless (element != NULL, "klingimage2video is not in GST_PLUGIN_PATH");
+  g_object_set (element,
+      "api-url", kling_sandbox_get_base_url (f->sandbox),
+      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY,
+      "prompt", PROMPT, "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  va_start (args, first_property);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (element), first_property, args);
+  va_end (args);
+  gst_element_set_bus (element, f->bus);
+  return element;
+}
+
+static void
+start_harness (Fixture * f, GstElement * element, const gchar * sink_caps)
+{
+  f->h = gst_harness_new_with_element (element, "sink", "src");
+  if (sink_caps)
+    gst_harness_set_sink_caps_str (f->h, sink_caps);
+  gst_object_unref (element);
+}
+
+static GstBuffer *
+raw_frame (GstHarness * h, gint width, gint height)
+{
+  GstVideoInfo info;
+  GstBuffer *buffer;
+  GstMapInfo map;
+  gsize i;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, width, height);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (guint8) (i * 7);     /* not flat, so the JPEG has content */
+  gst_buffer_unmap (buffer, &map);
+  GST_BUFFER_PTS (buffer) = 0;
+  return buffer;
+}
+
+static GstBuffer *
+media_file_buffer (const gchar * name)
+{
+  gchar *path = g_build_filename (MEDIA_DIR, name, NULL);
+  gchar *data;
+  gsize size;
+
+  fail_unless (g_file_get_contents (path, &data, &size, NULL), "%s", path);
+  g_free (path);
+  return gst_buffer_new_wrapped (data, size);
+}
+
+static void
+push_jpeg_still (Fixture * f)
+{
+  gst_harness_set_src_caps_str (f->h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f->h, media_file_buffer ("still.jpg")),
+      GST_FLOW_OK);
+}
+
+static gint64
+counter (Fixture * f, const gchar * group, const gchar * name)
+{
+  gchar *json = kling_sandbox_dup_counters_json (f->sandbox);
+  JsonNode *root = json_from_string (json, NULL);
+  JsonObject *object = json_node_get_object (root);
+  gint64 value = 0;
+
+  if (group) {
+    object = json_object_get_object_member (object, group);
+    if (object && json_object_has_member (object, name))
+      value = json_object_get_int_member (object, name);
+  } else if (json_object_has_member (object, name)) {
+    value = json_object_get_int_member (object, name);
+  }
+  json_node_unref (root);
+  g_free (json);
+  return value;
+}
+
+static gint64
+tasks_created (Fixture * f)
+{
+  return counter (f, "tasks_created", "image2video");
+}
+
+static gint64
+create_requests (Fixture * f)
+{
+  return counter (f, "requests", "POST /v1/videos/image2video");
+}
+
+static void
+add_fault (Fixture * f, const gchar * rule)
+{
+  GError *error = NULL;
+
+  fail_unless (kling_sandbox_add_fault_json (f->sandbox, rule, &error),
+      "fault %s: %s", rule, error ? error->message : "?");
+}
+
+/* Pulls events until one of @type; fails after the timeout. */
+static GstEvent *
+pull_event_of_type (GstHarness * h, GstEventType type)
+{
+  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstEvent *event = gst_harness_try_pull_event (h);
+
+    if (!event) {
+      g_usleep (5000);
+      continue;
+    }
+    if (GST_EVENT_TYPE (event) == type)
+      return event;
+    gst_event_unref (event);
+  }
+  fail ("no %s event", gst_event_type_get_name (type));
+  return NULL;
+}
+
+static GstMessage *
+pop_message (Fixture * f, GstMessageType types)
+{
+  return gst_bus_timed_pop_filtered (f->bus, PULL_TIMEOUT * GST_USECOND, types);
+}
+
+/* The output's buffers up to EOS: checks the timestamps run from 0 without gaps or
+ * overlaps and returns how many there were. */
+static guint
+check_clip_until_eos (GstHarness * h, GstClockTime start)
+{
+  GstClockTime expected = start;
+  GstEvent *eos = pull_event_of_type (h, GST_EVENT_EOS);
+  GstBuffer *buffer;
+  guint frames = 0;
+
+  gst_event_unref (eos);
+  while ((buffer = gst_harness_try_pull (h))) {
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer));
+    fail_unless (GST_BUFFER_DURATION_IS_VALID (buffer));
+    if (frames == 0)
+      fail_unless (GST_BUFFER_PTS (buffer) <= start + GST_MSECOND
+          && GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer) > start,
+          "first frame at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    else
+      fail_unless (ABS (GST_CLOCK_DIFF (expected, GST_BUFFER_PTS (buffer))) <
+          GST_MSECOND, "gap before %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    expected = GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer);
+    frames++;
+    gst_buffer_unref (buffer);
+  }
+  return frames;
+}
+
+static void
+check_output_caps (GstHarness * h)
+{
+  GstEvent *event = pull_event_of_type (h, GST_EVENT_CAPS);
+  GstCaps *caps;
+  GstVideoInfo info;
+
+  gst_event_parse_caps (event, &caps);
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), CLIP_WIDTH);
+  fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), CLIP_HEIGHT);
+  fail_unless_equals_int (GST_VIDEO_INFO_FPS_N (&info), CLIP_FPS);
+  fail_unless_equals_int (GST_VIDEO_INFO_FPS_D (&info), 1);
+  gst_event_unref (event);
+}
+
+/* A whole clip: caps, a time segment from 0, the tags, every frame, EOS. */
+static void
+check_full_clip (Fixture * f)
+{
+  GstEvent *event;
+  const GstSegment *segment;
+  GstTagList *tags;
+  gchar *text = NULL, *task_id = NULL;
+
+  check_output_caps (f->h);
+  event = pull_event_of_type (f->h, GST_EVENT_SEGMENT);
+  gst_event_parse_segment (event, &segment);
+  fail_unless_equals_int (segment->format, GST_FORMAT_TIME);
+  fail_unless_equals_uint64 (segment->start, 0);
+  gst_event_unref (event);
+
+  event = pull_event_of_type (f->h, GST_EVENT_TAG);
+  gst_event_parse_tag (event, &tags);
+  fail_unless (gst_tag_list_get_string (tags, GST_TAG_DESCRIPTION, &text));
+  fail_unless_equals_string (text, PROMPT);
+  g_free (text);
+  fail_unless (gst_tag_list_get_string (tags, "kling-model", &text));
+  fail_unless_equals_string (text, "kling-v1-6");
+  g_free (text);
+  fail_unless (gst_tag_list_get_string (tags, "kling-mode", &text));
+  fail_unless_equals_string (text, "std");
+  g_free (text);
+  fail_unless (gst_tag_list_get_string (tags, "kling-task-id", &text));
+  g_object_get (f->h->element, "task-id", &task_id, NULL);
+  fail_unless_equals_string (text, task_id);
+  g_free (text);
+  g_free (task_id);
+  fail_unless (gst_tag_list_get_string (tags, "kling-video-id", &text));
+  g_object_get (f->h->element, "video-id", &task_id, NULL);
+  fail_unless_equals_string (text, task_id);
+  g_free (text);
+  g_free (task_id);
+  gst_event_unref (event);
+
+  fail_unless_equals_int (check_clip_until_eos (f->h, 0), CLIP_S * CLIP_FPS);
+}
+
+static GstMessage *
+pop_error (Fixture * f)
+{
+  GstMessage *message = pop_message (f, GST_MESSAGE_ERROR);
+
+  fail_unless (message != NULL, "no error message");
+  return message;
+}
+
+static void
+check_error (GstMessage * message, GQuark domain, gint code,
+    const gchar * words)
+{
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  gst_message_parse_error (message, &error, &debug);
+  GST_INFO ("error: %s (%s)", error->message, debug);
+  fail_unless (error->domain == domain && error->code == code,
+      "unexpected error %s %d: %s", g_quark_to_string (error->domain),
+      error->code, error->message);
+  fail_unless (strstr (error->message, words) != NULL,
+      "\"%s\" not in \"%s\"", words, error->message);
+  fail_unless (debug != NULL && *debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (message);
+}
+
+/* Runs a JPEG still through a fresh element and expects an error. */
+static void
+run_expecting_error (Fixture * f, GstElement * element, GQuark domain,
+    gint code, const gchar * words)
+{
+  start_harness (f, element, NULL);
+  push_jpeg_still (f);
+  check_error (pop_error (f), domain, code, words);
+  fixture_stop_harness (f);
+}
+
+/* ------------------------------------------------------------------------- */
+
+GST_START_TEST (test_raw_input)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
+      GST_FLOW_OK);
+  check_full_clip (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_jpeg_input_and_later_buffers_ignored)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  /* Only the first buffer is the still. */
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_OK);
+  check_full_clip (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (create_requests (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+static gboolean
+progress_is (GstMessage * message, GstProgressType type)
+{
+  GstProgressType got;
+
+  gst_message_parse_progress (message, &got, NULL, NULL);
+  return got == type;
+}
+
+GST_START_TEST (test_progress_and_task_messages)
+{
+  Fixture f;
+  GstMessage *message;
+  gboolean started = FALSE, continued = FALSE, completed = FALSE;
+  gboolean saw_task = FALSE, saw_succeed = FALSE;
+  gchar *task_id;
+
+  fixture_start (&f, 0.1, 0.3);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  g_object_get (f.h->element, "task-id", &task_id, NULL);
+  fail_unless (task_id != NULL);
+
+  while ((message = gst_bus_pop (f.bus))) {
+    if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS) {
+      fail_if (completed, "progress after COMPLETE");
+      if (progress_is (message, GST_PROGRESS_TYPE_START))
+        started = TRUE;
+      else if (progress_is (message, GST_PROGRESS_TYPE_CONTINUE))
+        continued = started;
+      else if (progress_is (message, GST_PROGRESS_TYPE_COMPLETE))
+        completed = continued;
+    } else if (gst_message_has_name (message, "kling-task")) {
+      const GstStructure *s = gst_message_get_structure (message);
+      gdouble elapsed;
+
+      fail_unless_equals_string (gst_structure_get_string (s, "task-id"),
+          task_id);
+      fail_unless_equals_string (gst_structure_get_string (s, "endpoint"),
+          "image2video");
+      fail_unless (gst_structure_get_double (s, "elapsed", &elapsed));
+      fail_unless (elapsed >= 0.0);
+      saw_task = TRUE;
+      if (!g_strcmp0 (gst_structure_get_string (s, "status"), "succeed"))
+        saw_succeed = TRUE;
+    }
+    gst_message_unref (message);
+  }
+  fail_unless (started && continued && completed,
+      "progress start %d continue %d complete %d", started, continued,
+      completed);
+  fail_unless (saw_task && saw_succeed);
+  g_free (task_id);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_passthrough)
+{
+  Fixture f;
+  GstEvent *event;
+  GstCaps *caps;
+  GstBuffer *buffer;
+  GByteArray *bytes = g_byte_array_new ();
+  gchar *video_id, *clip_path, *clip;
+  gsize clip_size;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), "video/quicktime");
+  push_jpeg_still (&f);
+
+  event = pull_event_of_type (f.h, GST_EVENT_CAPS);
+  gst_event_parse_caps (event, &caps);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "video/quicktime"));
+  gst_event_unref (event);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (f.h))) {
+    GstMapInfo map;
+
+    gst_buffer_map (buffer, &map, GST_MAP_READ);
+    g_byte_array_append (bytes, map.data, map.size);
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+  }
+
+  /* An MP4 (ftyp first), byte for byte the file in the cache. */
+  fail_unless (bytes->len > 8);
+  fail_unless (memcmp (bytes->data + 4, "ftyp", 4) == 0);
+  g_object_get (f.h->element, "video-id", &video_id, NULL);
+  fail_unless (video_id != NULL);
+  clip_path = NULL;
+  {
+    GDir *dir = g_dir_open (f.cache_dir, 0, NULL);
+    const gchar *name;
+
+    while (dir && (name = g_dir_read_name (dir)))
+      if (g_str_has_suffix (name, ".mp4"))
+        clip_path = g_build_filename (f.cache_dir, name, NULL);
+    if (dir)
+      g_dir_close (dir);
+  }
+  fail_unless (clip_path != NULL, "no clip in the cache");
+  fail_unless (g_file_get_contents (clip_path, &clip, &clip_size, NULL));
+  fail_unless_equals_uint64 (clip_size, bytes->len);
+  fail_unless (memcmp (clip, bytes->data, clip_size) == 0);
+  g_free (clip);
+  g_free (clip_path);
+  g_free (video_id);
+  g_byte_array_unref (bytes);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek)
+{
+  Fixture f;
+  GstBuffer *buffer;
+  GstEvent *event;
+  const GstSegment *segment;
+  const GstClockTime target = 2 * GST_SECOND;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+
+  /* The whole clip went out: seek back into it. */
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME,
+              GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_FLUSH_START));
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_FLUSH_STOP));
+  event = pull_event_of_type (f.h, GST_EVENT_SEGMENT);
+  gst_event_parse_segment (event, &segment);
+  fail_unless_equals_uint64 (segment->start, target);
+  fail_unless_equals_uint64 (segment->time, target);
+  gst_event_unref (event);
+
+  fail_unless_equals_int (check_clip_until_eos (f.h, target),
+      (CLIP_S - 2) * CLIP_FPS);
+  buffer = gst_harness_try_pull (f.h);
+  fail_unless (buffer == NULL);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cache_reuse)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fixture_stop_harness (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+
+  /* Same still, same properties: the clip comes from the cache. */
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (create_requests (&f), 1);
+
+  /* Another prompt is another render. */
+  fixture_stop_harness (&f);
+  start_harness (&f, make_element (&f, "prompt", "something else", NULL), NULL);
+  push_jpeg_still (&f);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless_equals_int (tasks_created (&f), 2);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_auth)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  run_expecting_error (&f, make_element (&f, "secret-key", "not-the-secret",
+          NULL), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      "secret-key");
+  fail_unless_equals_int (tasks_created (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_money)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"POST\",\"path\":\"/v1/videos/image2video\","
+      "\"action\":\"status\",\"http\":429,\"code\":1102,"
+      "\"message\":\"resource pack exhausted\"}");
+  run_expecting_error (&f, make_element (&f, NULL), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_FAILED, "credit");
+  /* Money problems are never retried. */
+  fail_unless_equals_int (create_requests (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_policy)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"POST\",\"path\":\"/v1/videos/image2video\","
+      "\"action\":\"status\",\"http\":400,\"code\":1301,"
+      "\"message\":\"content safety\"}");
+  run_expecting_error (&f, make_element (&f, NULL), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "content");
+  fail_unless_equals_int (create_requests (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_task_failed)
+{
+  Fixture f;
+  GstMessage *message;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
+      "\"message\":\"the render farm caught fire\"}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  message = pop_error (&f);
+  gst_message_parse_error (message, &error, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_FAILED), "%s", error->message);
+  fail_unless (strstr (debug, "the render farm caught fire") != NULL, "%s",
+      debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (message);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_timeout)
+{
+  Fixture f;
+  gint64 start;
+
+  fixture_start (&f, 0.1, 30.0);
+  start = g_get_monotonic_time ();
+  run_expecting_error (&f, make_element (&f, "timeout", 0.5, NULL),
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED, "did not finish");
+  fail_unless (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_bad_image)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 300, 200)),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "300");
+  /* Refused before any request. */
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_eos_without_image)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "No image reached klingimage2video");
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_retry_then_success)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"POST\",\"path\":\"/v1/videos/image2video\","
+      "\"action\":\"status\",\"http\":429,\"code\":1303,\"retry_after\":1,"
+      "\"message\":\"too many parallel tasks\"}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless (create_requests (&f) >= 2);
+  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* Waits for a kling-task message whose status is @status. */
+static void
+wait_for_task_status (Fixture * f, const gchar * status)
+{
+  GstMessage *message;
+
+  while ((message = pop_message (f, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR))) {
+    const GstStructure *s = gst_message_get_structure (message);
+
+    fail_if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR);
+    if (gst_structure_has_name (s, "kling-task")
+        && !g_strcmp0 (gst_structure_get_string (s, "status"), status)) {
+      gst_message_unref (message);
+      return;
+    }
+    gst_message_unref (message);
+  }
+  fail ("no kling-task message with status %s", status);
+}
+
+static void
+wait_for_progress (Fixture * f, GstProgressType type)
+{
+  GstMessage *message;
+
+  while ((message = pop_message (f, GST_MESSAGE_PROGRESS))) {
+    gboolean match = progress_is (message, type);
+
+    gst_message_unref (message);
+    if (match)
+      return;
+  }
+  fail ("no progress message of type %d", type);
+}
+
+/* Goes to NULL at once and checks that it was prompt, posted CANCELED (when a job was
+ * running) and no error. */
+static void
+cancel_now (Fixture * f, gboolean expect_canceled)
+{
+  gint64 start = g_get_monotonic_time ();
+  GstMessage *message;
+  gboolean canceled = FALSE;
+
+  fail_unless_equals_int (gst_element_set_state (f->h->element,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC / 2,
+      "state change took %" G_GINT64_FORMAT " us",
+      g_get_monotonic_time () - start);
+  while ((message = gst_bus_pop (f->bus))) {
+    fail_if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS
+        && progress_is (message, GST_PROGRESS_TYPE_CANCELED))
+      canceled = TRUE;
+    gst_message_unref (message);
+  }
+  fail_unless_equals_int (canceled, expect_canceled);
+  fixture_stop_harness (f);
+}
+
+/* After a cancellation the element works again, and a task already created is resumed
+ * rather than paid twice. */
+static void
+check_rerun_succeeds (Fixture * f, gint64 expected_tasks)
+{
+  kling_sandbox_clear_faults (f->sandbox);
+  start_harness (f, make_element (f, NULL), NULL);
+  push_jpeg_still (f);
+  check_full_clip (f);
+  fail_unless_equals_int (tasks_created (f), expected_tasks);
+}
+
+GST_START_TEST (test_cancel_while_submitting)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"POST\",\"path\":\"/v1/videos/image2video\","
+      "\"action\":\"delay\",\"seconds\":5}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  wait_for_progress (&f, GST_PROGRESS_TYPE_START);
+  cancel_now (&f, TRUE);
+  /* Whether the delayed create went through or not, there is one task in the end. */
+  check_rerun_succeeds (&f, 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_while_polling)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 1.5);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  wait_for_task_status (&f, "processing");
+  cancel_now (&f, TRUE);
+  /* The task in flight is resumed from the journal: still one task. */
+  check_rerun_succeeds (&f, 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_while_downloading)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"GET\",\"path\":\"/files/\","
+      "\"action\":\"delay\",\"seconds\":5}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  wait_for_task_status (&f, "succeed");
+  cancel_now (&f, TRUE);
+  check_rerun_succeeds (&f, 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cancel_while_decoding)
+{
+  Fixture f;
+  GstBuffer *buffer;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  buffer = gst_harness_pull (f.h);
+  fail_unless (buffer != NULL);
+  gst_buffer_unref (buffer);
+  cancel_now (&f, FALSE);
+  /* The clip is in the cache now. */
+  check_rerun_succeeds (&f, 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+static Suite *
+image2video_suite (void)
+{
+  Suite *s = suite_create ("klingimage2video");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_raw_input);
+  tcase_add_test (tc, test_jpeg_input_and_later_buffers_ignored);
+  tcase_add_test (tc, test_progress_and_task_messages);
+  tcase_add_test (tc, test_passthrough);
+  tcase_add_test (tc, test_seek);
+  tcase_add_test (tc, test_cache_reuse);
+  tcase_add_test (tc, test_error_auth);
+  tcase_add_test (tc, test_error_money);
+  tcase_add_test (tc, test_error_policy);
+  tcase_add_test (tc, test_error_task_failed);
+  tcase_add_test (tc, test_error_timeout);
+  tcase_add_test (tc, test_error_bad_image);
+  tcase_add_test (tc, test_error_eos_without_image);
+  tcase_add_test (tc, test_retry_then_success);
+  tcase_add_test (tc, test_cancel_while_submitting);
+  tcase_add_test (tc, test_cancel_while_polling);
+  tcase_add_test (tc, test_cancel_while_downloading);
+  tcase_add_test (tc, test_cancel_while_decoding);
+  return s;
+}
+
+GST_CHECK_MAIN (image2video);
