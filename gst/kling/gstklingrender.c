@@ -12,8 +12,9 @@
  *   downstream wants video/quicktime) and pushes them.
  *
  * Locks: GST_OBJECT_LOCK guards the properties; priv->lock (with priv->cond) guards the
- * job state; priv->output_lock guards the private pipeline and the output mode. A thread
- * never waits on priv->cond while holding output_lock.
+ * job state and what the private pipeline exposed; priv->output_lock guards the private
+ * pipeline and the output mode. Lock order: output_lock, then lock; nothing that signals
+ * cond takes output_lock.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -41,6 +42,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_render_debug);
  * looks at the flushing flag again: the bound on how long a state change waits for it. */
 #define OUTPUT_WAIT             (100 * GST_MSECOND)
 #define PASSTHROUGH_CHUNK       (64 * 1024)
+/* How long decodebin3 may take to expose the clip's streams: a local file, so seconds. */
+#define DECODER_START_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 enum
 {
@@ -122,12 +125,17 @@ typedef struct
   gchar *video_id;
   KlingEndpoint endpoint;
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
+  /* What the private pipeline has (from its stream collection) and has exposed; also
+   * under lock, signalled on cond. */
+  GstStreamType decoder_types;
+  gboolean decoder_types_known;
+  GstStreamType decoder_exposed;
 
   /* The output, under output_lock. */
   GMutex output_lock;
   OutputKind output;
   GstElement *decoder;
-  gboolean decoder_ready;       /* prerolled: the streams it has are known */
+  gboolean decoder_ready;       /* playing, and every stream it has is exposed */
   GstSegment segment;
   guint32 segment_seqnum;
   OutputStream streams[2];      /* [0] "src" (video), [1] "audio_src" when the class has it */
@@ -1034,12 +1042,45 @@ decoder_pad_added (GstElement * decodebin, GstPad * pad, GstKlingRender * self)
     stream->appsink = sink;
     GST_OBJECT_UNLOCK (self);
   }
+  g_mutex_lock (&priv->lock);
+  priv->decoder_exposed |= type;
+  g_cond_broadcast (&priv->cond);
+  g_mutex_unlock (&priv->lock);
 }
 
-/* Only errors are kept on the private bus; everything else would pile up unread. */
+/* The kinds of stream (video, audio) in a collection. */
+static GstStreamType
+collection_types (GstStreamCollection * collection)
+{
+  GstStreamType types = 0;
+  guint i;
+
+  for (i = 0; i < gst_stream_collection_get_size (collection); i++)
+    types |= gst_stream_get_stream_type (gst_stream_collection_get_stream
+        (collection, i)) & (GST_STREAM_TYPE_VIDEO | GST_STREAM_TYPE_AUDIO);
+  return types;
+}
+
+/* Runs on the private pipeline's threads. The stream collection says which kinds of
+ * stream decodebin3 will expose (it may reach PLAYING before exposing any). Only errors
+ * are kept on the bus; everything else would pile up unread. */
 static GstBusSyncReply
 decoder_bus_filter (GstBus * bus, GstMessage * message, gpointer user_data)
 {
+  GstKlingRender *self = user_data;
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_STREAM_COLLECTION) {
+    GstStreamCollection *collection = NULL;
+
+    gst_message_parse_stream_collection (message, &collection);
+    g_mutex_lock (&priv->lock);
+    priv->decoder_types = collection_types (collection);
+    priv->decoder_types_known = TRUE;
+    g_cond_broadcast (&priv->cond);
+    g_mutex_unlock (&priv->lock);
+    gst_object_unref (collection);
+  }
   return GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR ?
       GST_BUS_PASS : GST_BUS_DROP;
 }
@@ -1082,6 +1123,38 @@ is_flushing (GstKlingRender * self)
   return flushing;
 }
 
+/* Waits until decodebin3 exposed a pad for each kind of stream in the clip, so every
+ * source pad knows whether it has a stream. FALSE when flushing or on error (posted). */
+static gboolean
+wait_for_decoded_streams (GstKlingRender * self, GstElement * pipeline)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gint64 deadline = g_get_monotonic_time () + DECODER_START_TIMEOUT_US;
+  gboolean exposed = FALSE, flushing = FALSE;
+
+  while (!exposed && !flushing && g_get_monotonic_time () < deadline) {
+    g_mutex_lock (&priv->lock);
+    exposed = priv->decoder_types_known
+        && (priv->decoder_types & ~priv->decoder_exposed) == 0;
+    flushing = priv->flushing;
+    if (!exposed && !flushing)
+      g_cond_wait_until (&priv->cond, &priv->lock, g_get_monotonic_time () +
+          OUTPUT_WAIT / GST_USECOND);
+    g_mutex_unlock (&priv->lock);
+    if (!exposed && forward_decoder_error (self, pipeline))
+      return FALSE;
+  }
+  if (exposed || flushing)
+    return exposed;
+
+  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      g_strdup ("Could not decode the clip Kling rendered."),
+      g_strdup ("decodebin3 exposed no decoded stream in time"), GST_FUNCTION,
+      __LINE__);
+  mark_failed (self);
+  return FALSE;
+}
+
 /* Builds `filesrc ! decodebin3` with sinks added as streams appear, and brings it to
  * PLAYING (its sinks don't sync). Returns FALSE on error (posted) or when flushing.
  * output_lock is held. */
@@ -1112,10 +1185,15 @@ start_decoder (GstKlingRender * self, const gchar * clip_path)
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (decoder_pad_added),
       self);
   bus = gst_element_get_bus (pipeline);
-  gst_bus_set_sync_handler (bus, decoder_bus_filter, NULL, NULL);
+  gst_bus_set_sync_handler (bus, decoder_bus_filter, self, NULL);
   gst_object_unref (bus);
 
   priv->decoder = pipeline;
+  g_mutex_lock (&priv->lock);
+  priv->decoder_types = 0;
+  priv->decoder_types_known = FALSE;
+  priv->decoder_exposed = 0;
+  g_mutex_unlock (&priv->lock);
   GST_DEBUG_OBJECT (self, "decoding %s", clip_path);
 
   ret = gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -1134,6 +1212,8 @@ start_decoder (GstKlingRender * self, const gchar * clip_path)
   }
   if (ret == GST_STATE_CHANGE_ASYNC)
     return FALSE;               /* flushing */
+  if (!wait_for_decoded_streams (self, pipeline))
+    return FALSE;
 
   priv->decoder_ready = TRUE;
   return TRUE;
