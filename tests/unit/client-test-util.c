@@ -1,7 +1,8 @@
-/* Test helper: collects what a KlingJob reports. */
-#include "job-outcome.h"
+/* Test helpers for the client suites. */
+#include "client-test-util.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 void
 job_outcome_init (JobOutcome *o)
@@ -119,4 +120,20 @@ gboolean
 job_outcome_wait_notified (JobOutcome *o, gdouble seconds)
 {
   return wait_for (o, &o->notified, NULL, seconds);
+}
+
+void
+test_remove_tree (const gchar *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      test_remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  g_rmdir (path);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "kling-cache.h"
+#include "client-test-util.h"
 
 static gchar *cache_dir;
 
@@ -13,28 +14,10 @@ setup (void)
   fail_unless (cache_dir != NULL);
 }
 
-/* Removes the test directory, failing on anything the code under test left behind that
- * the test did not expect (temporary files of atomic writes, for one). */
-static void
-remove_tree (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
 static void
 teardown (void)
 {
-  remove_tree (cache_dir);
+  test_remove_tree (cache_dir);
   g_clear_pointer (&cache_dir, g_free);
 }
 

@@ -7,7 +7,7 @@
 #include "kling-sandbox.h"
 #include "kling-requests.h"
 #include "kling-cache.h"
-#include "job-outcome.h"
+#include "client-test-util.h"
 
 #define ACCESS_KEY "AK-e2e"
 #define SECRET_KEY "SK-e2e-do-not-log-me"
@@ -57,27 +57,11 @@ setup (void)
 }
 
 static void
-remove_tree (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
 teardown (void)
 {
   g_clear_pointer (&client, kling_client_unref);
   g_clear_pointer (&sandbox, kling_sandbox_stop);
-  remove_tree (cache_dir);
+  test_remove_tree (cache_dir);
   g_clear_pointer (&cache_dir, g_free);
 }
 
@@ -259,6 +243,35 @@ GST_START_TEST (test_wrong_secret_is_auth_without_retry)
   finish_job (job, &o);
   kling_client_unref (client);
   client = good;
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* 1004 "expired": a fresh token and one more try, even for a create (it was refused). */
+GST_START_TEST (test_expired_token_reminted_once)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 401, \"code\": 1004, \"message\": \"token expired\"}");
+  job = start_job ("expired token", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (creates_sent (), 2);
+  fail_unless_equals_int (tasks_created (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  /* Refused again after the fresh token: AUTH, no third try. */
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 401, \"code\": 1004, \"message\": \"token expired\", \"times\": 0}");
+  job = start_job ("expired token twice", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH));
+  fail_unless_equals_int (kling_error_get_kling_code (o.error), 1004);
+  fail_unless_equals_int (creates_sent (), 4);
+  finish_job (job, &o);
   job_outcome_clear (&o);
 }
 GST_END_TEST;
@@ -655,6 +668,7 @@ client_sandbox_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_render_then_cache_hit);
   tcase_add_test (tc, test_wrong_secret_is_auth_without_retry);
+  tcase_add_test (tc, test_expired_token_reminted_once);
   tcase_add_test (tc, test_rate_limit_honours_retry_after);
   tcase_add_test (tc, test_quota_fails_at_once);
   tcase_add_test (tc, test_server_errors_retried);

@@ -5,7 +5,7 @@
 #include <glib/gstdio.h>
 #include "kling-client.h"
 #include "kling-cache.h"
-#include "job-outcome.h"
+#include "client-test-util.h"
 
 /* Port 1 on loopback: nothing listens there, connections are refused at once. */
 #define CLOSED_URL "http://127.0.0.1:1"
