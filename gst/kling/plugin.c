@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 
 #include "gstklingimage2video.h"
+#include "gstklinglipsync.h"
 
 GST_DEBUG_CATEGORY_STATIC (kling_api_debug);
 
@@ -49,6 +50,7 @@ plugin_init (GstPlugin * plugin)
       | G_LOG_FLAG_RECURSION, kling_api_log_handler, NULL);
 
   ok |= GST_ELEMENT_REGISTER (klingimage2video, plugin);
+  ok |= GST_ELEMENT_REGISTER (klinglipsync, plugin);
 
   return ok;
 }

@@ -458,15 +458,23 @@ lip_sync_body_new (const KlingLipSyncParams *params, gboolean summary)
   return node_new_object (body);
 }
 
+gboolean
+kling_lip_sync_validate_voice (const KlingLipSyncParams *params, GError **error)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+
+  if (params->mode == KLING_LIP_SYNC_TEXT2VIDEO)
+    return validate_lip_sync_text (params, error);
+  return validate_lip_sync_audio (params, error);
+}
+
 KlingRequest *
 kling_lip_sync_request_new (const KlingLipSyncParams *params, GError **error)
 {
   g_return_val_if_fail (params != NULL, NULL);
 
-  if (!kling_validate_video_source (params->video_id, params->video_url, error))
-    return NULL;
-  if (params->mode == KLING_LIP_SYNC_TEXT2VIDEO ? !validate_lip_sync_text (params, error)
-      : !validate_lip_sync_audio (params, error))
+  if (!kling_validate_video_source (params->video_id, params->video_url, error)
+      || !kling_lip_sync_validate_voice (params, error))
     return NULL;
   return kling_request_new (KLING_ENDPOINT_LIP_SYNC, lip_sync_body_new (params, FALSE),
       lip_sync_body_new (params, TRUE));

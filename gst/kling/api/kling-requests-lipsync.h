@@ -67,6 +67,11 @@ typedef struct {
   const gchar *callback_url;     /* may be NULL */
 } KlingLipSyncParams;
 
+/* Checks the voice half of @params (the audio, or the text and voice fields), not the
+ * video: what can be checked before the video is known. */
+gboolean      kling_lip_sync_validate_voice (const KlingLipSyncParams *params,
+                                             GError **error);
+
 /* POST /v1/videos/lip-sync:
  * {"input": {"video_id"|"video_url", "mode", "audio_type", "audio_file"|"audio_url"}}
  * or {"input": {"video_id"|"video_url", "mode", "text", "voice_id", "voice_language",

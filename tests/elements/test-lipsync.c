@@ -1,0 +1,736 @@
+/* gst-kling: klinglipsync through GstHarness against an in-process kling-sandbox.
+ *
+ * Each test starts its own sandbox (small video, short delays) and cache directory. The
+ * clip to lip-sync is made first through the client (an image2video job on the same
+ * sandbox), the way an application would chain klingimage2video into klinglipsync.
+ */
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
+#include <gst/audio/audio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include "kling-client.h"
+#include "kling-requests.h"
+#include "kling-sandbox.h"
+
+#define ACCESS_KEY   "ak-lipsync-tests"
+#define SECRET_KEY   "sk-lipsync-tests-secret"
+/* The sandbox's std size (1280x720) times its video_scale; kling-v1-6 is 30 fps. */
+#define CLIP_WIDTH   320
+#define CLIP_HEIGHT  180
+#define CLIP_FPS     30
+#define CLIP_S       5
+#define FRAME        (GST_SECOND / CLIP_FPS)
+#define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  KlingSandbox *sandbox;
+  gchar *cache_dir;
+  GstBus *bus;
+  GstElement *element;
+  GstHarness *image;            /* the image request pad, when used */
+  GstHarness *h;                /* "audio" -> "src" (or only "src" in text mode) */
+  GstHarness *audio_out;        /* "audio_src", when linked */
+  gchar *video_id;              /* a clip the sandbox made, to lip-sync */
+  gchar *video_url;
+} Fixture;
+
+/* ------------------------------------------------------------------------- */
+/* The sandbox, and a clip on it                                             */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  KlingTask *task;
+} JobWait;
+
+static void
+job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
+    const GError * error, gpointer user_data)
+{
+  JobWait *wait = user_data;
+
+  g_mutex_lock (&wait->lock);
+  fail_unless (error == NULL, "source clip: %s", error ? error->message : "");
+  wait->task = kling_task_copy (task);
+  wait->done = TRUE;
+  g_cond_signal (&wait->cond);
+  g_mutex_unlock (&wait->lock);
+}
+
+static GBytes *
+media_file (const gchar * name)
+{
+  gchar *path = g_build_filename (MEDIA_DIR, name, NULL);
+  gchar *data;
+  gsize size;
+
+  fail_unless (g_file_get_contents (path, &data, &size, NULL), "%s", path);
+  g_free (path);
+  return g_bytes_new_take (data, size);
+}
+
+/* Renders still.jpg on the sandbox through the client: its video id and URL. */
+static void
+make_source_clip (Fixture * f)
+{
+  static const KlingJobCallbacks callbacks = { NULL, NULL, job_finished };
+  KlingImage2VideoParams params = { .mode = KLING_MODE_STD, .duration_s = CLIP_S,
+    .prompt = "a face, talking", .cfg_scale = 0.5 };
+  KlingJobOptions options = { .poll_interval_s = 0.05, .timeout_s = 60 };
+  JobWait wait = { 0, };
+  KlingClient *client;
+  KlingRequest *request;
+  KlingJob *job;
+  GError *error = NULL;
+
+  client = kling_client_acquire (kling_sandbox_get_base_url (f->sandbox),
+      kling_auth_new_jwt (ACCESS_KEY, SECRET_KEY), &error);
+  fail_unless (client != NULL, "%s", error ? error->message : "");
+  params.image = media_file ("still.jpg");
+  request = kling_image2video_request_new (&params, &error);
+  fail_unless (request != NULL, "%s", error ? error->message : "");
+
+  g_mutex_init (&wait.lock);
+  g_cond_init (&wait.cond);
+  job = kling_client_start_job (client, request, &options, &callbacks, &wait, NULL);
+  g_mutex_lock (&wait.lock);
+  while (!wait.done)
+    g_cond_wait (&wait.cond, &wait.lock);
+  g_mutex_unlock (&wait.lock);
+
+  f->video_id = g_strdup (wait.task->video_id);
+  f->video_url = g_strdup (wait.task->video_url);
+  fail_unless (f->video_id && f->video_url);
+  kling_task_free (wait.task);
+  kling_job_unref (job);
+  kling_request_free (request);
+  g_bytes_unref (params.image);
+  kling_client_unref (client);
+  g_mutex_clear (&wait.lock);
+  g_cond_clear (&wait.cond);
+}
+
+static void
+fixture_start (Fixture * f, gdouble render_delay_s)
+{
+  KlingSandboxOptions options;
+  GError *error = NULL;
+
+  memset (f, 0, sizeof (*f));
+  kling_sandbox_options_init (&options);
+  options.access_key = ACCESS_KEY;
+  options.secret_key = SECRET_KEY;
+  options.queue_delay_s = 0.05;
+  options.render_delay_s = render_delay_s;
+  options.video_scale = 0.25;
+  f->sandbox = kling_sandbox_start (&options, &error);
+  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
+  f->cache_dir = g_dir_make_tmp ("kling-lipsync-XXXXXX", &error);
+  fail_unless (f->cache_dir != NULL);
+  f->bus = gst_bus_new ();
+  make_source_clip (f);
+  kling_sandbox_reset (f->sandbox);     /* counters from here on are the element's */
+}
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir) {
+    while ((name = g_dir_read_name (dir))) {
+      gchar *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_remove (path);
+}
+
+/* Takes the element down; its messages stay on the bus. */
+static void
+teardown_element (Fixture * f)
+{
+  g_clear_pointer (&f->audio_out, gst_harness_teardown);
+  g_clear_pointer (&f->image, gst_harness_teardown);
+  g_clear_pointer (&f->h, gst_harness_teardown);
+  gst_clear_object (&f->element);
+}
+
+static void
+stop_element (Fixture * f)
+{
+  teardown_element (f);
+  gst_bus_set_flushing (f->bus, TRUE);
+  gst_bus_set_flushing (f->bus, FALSE);
+}
+
+static void
+fixture_stop (Fixture * f)
+{
+  stop_element (f);
+  gst_object_unref (f->bus);
+  kling_sandbox_stop (f->sandbox);
+  remove_tree (f->cache_dir);
+  g_free (f->cache_dir);
+  g_free (f->video_id);
+  g_free (f->video_url);
+}
+
+static gint64
+counter (Fixture * f, const gchar * group, const gchar * name)
+{
+  gchar *json = kling_sandbox_dup_counters_json (f->sandbox);
+  JsonNode *root = json_from_string (json, NULL);
+  JsonObject *object = json_object_get_object_member (json_node_get_object (root),
+      group);
+  gint64 value = 0;
+
+  if (object && json_object_has_member (object, name))
+    value = json_object_get_int_member (object, name);
+  json_node_unref (root);
+  g_free (json);
+  return value;
+}
+
+static gint64
+tasks_created (Fixture * f, const gchar * endpoint)
+{
+  return counter (f, "tasks_created", endpoint);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The element and its harnesses                                             */
+
+/* A klinglipsync pointed at the sandbox, with the test's bus; extra properties as
+ * name/value pairs ending with NULL. */
+static void
+make_element (Fixture * f, const gchar * first_property, ...)
+{
+  va_list args;
+
+  f->element = gst_element_factory_make ("klinglipsync", NULL);
+  fail_unless (f->element != NULL, "klinglipsync is not in GST_PLUGIN_PATH");
+  g_object_set (f->element,
+      "api-url", kling_sandbox_get_base_url (f->sandbox),
+      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY,
+      "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  va_start (args, first_property);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (f->element), first_property, args);
+  va_end (args);
+  gst_element_set_bus (f->element, f->bus);
+}
+
+/* Links the harnesses: the image pad first (it must exist before the element leaves
+ * READY), then audio -> src, then audio_src. The element starts with the first. */
+static void
+start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_out)
+{
+  if (image)
+    f->image = gst_harness_new_with_element (f->element, "image", NULL);
+  f->h = gst_harness_new_with_element (f->element, audio_in ? "audio" : NULL, "src");
+  if (audio_out)
+    f->audio_out = gst_harness_new_with_element (f->element, NULL, "audio_src");
+  gst_harness_play (f->h);
+}
+
+/* @seconds of a 300 Hz tone in @format at @rate Hz, @channels channels, pushed in
+ * 100 ms buffers, then EOS. */
+static void
+push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
+    gdouble seconds)
+{
+  GstAudioInfo info;
+  guint total = (guint) (seconds * rate + 0.5), done = 0;
+
+  gst_audio_info_set_format (&info, gst_audio_format_from_string (format), rate,
+      channels, NULL);
+  gst_harness_set_src_caps (h, gst_audio_info_to_caps (&info));
+  while (done < total) {
+    guint n = MIN ((guint) rate / 10, total - done), i, c;
+    GstBuffer *buffer = gst_buffer_new_allocate (NULL, n * info.bpf, NULL);
+    GstMapInfo map;
+
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    for (i = 0; i < n; i++)
+      for (c = 0; c < (guint) channels; c++)
+        ((gint16 *) map.data)[i * channels + c] =
+            (gint16) (8000 * sin (2 * G_PI * 300 * (done + i) / rate));
+    gst_buffer_unmap (buffer, &map);
+    GST_BUFFER_PTS (buffer) = gst_util_uint64_scale (done, GST_SECOND, rate);
+    GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale (n, GST_SECOND, rate);
+    if (gst_harness_push (h, buffer) != GST_FLOW_OK)
+      break;                    /* the element refused the audio: the test checks why */
+    done += n;
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+}
+
+/* @seconds of MP3 from lamemp3enc, pushed as audio/mpeg buffers, then EOS. */
+static void
+push_mp3 (GstHarness * h, gdouble seconds)
+{
+  gchar *launch = g_strdup_printf ("audiotestsrc num-buffers=%d samplesperbuffer=4410 "
+      "freq=300 ! audio/x-raw,rate=44100,channels=1 ! lamemp3enc ! mpegaudioparse ! "
+      "appsink name=sink sync=false", (gint) (seconds * 10));
+  GstElement *pipeline = gst_parse_launch (launch, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstSample *sample;
+  gboolean caps_set = FALSE;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    if (!caps_set) {
+      gst_harness_set_src_caps (h, gst_caps_copy (gst_sample_get_caps (sample)));
+      caps_set = TRUE;
+    }
+    fail_unless_equals_int (gst_harness_push (h,
+            gst_buffer_ref (gst_sample_get_buffer (sample))), GST_FLOW_OK);
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (launch);
+  gst_harness_push_event (h, gst_event_new_eos ());
+}
+
+static void
+push_jpeg_still (Fixture * f)
+{
+  gst_harness_set_src_caps_str (f->image, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f->image,
+          gst_buffer_new_wrapped_bytes (media_file ("still.jpg"))), GST_FLOW_EOS);
+}
+
+/* ------------------------------------------------------------------------- */
+/* What comes out                                                            */
+
+static GstEvent *
+pull_event_of_type (GstHarness * h, GstEventType type)
+{
+  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstEvent *event = gst_harness_try_pull_event (h);
+
+    if (!event) {
+      g_usleep (5000);
+      continue;
+    }
+    if (GST_EVENT_TYPE (event) == type)
+      return event;
+    gst_event_unref (event);
+  }
+  fail ("no %s event", gst_event_type_get_name (type));
+  return NULL;
+}
+
+/* Every buffer up to EOS, checked to run from 0 without gaps; returns the end time. */
+static GstClockTime
+stream_end (GstHarness * h, guint * n_buffers)
+{
+  GstClockTime expected = 0;
+  GstBuffer *buffer;
+  guint n = 0;
+
+  gst_event_unref (pull_event_of_type (h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (h))) {
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer));
+    fail_unless (ABS (GST_CLOCK_DIFF (expected, GST_BUFFER_PTS (buffer))) <
+        2 * GST_MSECOND, "buffer %u at %" GST_TIME_FORMAT ", expected %"
+        GST_TIME_FORMAT, n, GST_TIME_ARGS (GST_BUFFER_PTS (buffer)),
+        GST_TIME_ARGS (expected));
+    expected = GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer);
+    n++;
+    gst_buffer_unref (buffer);
+  }
+  if (n_buffers)
+    *n_buffers = n;
+  return expected;
+}
+
+static void
+check_video_caps (GstHarness * h)
+{
+  GstEvent *event = pull_event_of_type (h, GST_EVENT_CAPS);
+  GstCaps *caps;
+  GstVideoInfo info;
+
+  gst_event_parse_caps (event, &caps);
+  fail_unless (gst_video_info_from_caps (&info, caps), "%" GST_PTR_FORMAT, caps);
+  fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), CLIP_WIDTH);
+  fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), CLIP_HEIGHT);
+  gst_event_unref (event);
+}
+
+/* The whole clip on src (and audio_src when linked): the source clip's frames, audio
+ * ending with the video within one frame, the result id in the tags and property. */
+static void
+check_lip_synced_clip (Fixture * f)
+{
+  GstClockTime video_end, audio_end;
+  guint frames;
+  GstEvent *event;
+  GstTagList *tags;
+  gchar *tag_id = NULL, *result_id = NULL;
+
+  check_video_caps (f->h);
+  event = pull_event_of_type (f->h, GST_EVENT_TAG);
+  gst_event_parse_tag (event, &tags);
+  fail_unless (gst_tag_list_get_string (tags, "kling-video-id", &tag_id));
+  gst_event_unref (event);
+
+  video_end = stream_end (f->h, &frames);
+  fail_unless_equals_int (frames, CLIP_S * CLIP_FPS);
+
+  g_object_get (f->element, "result-video-id", &result_id, NULL);
+  fail_unless (result_id != NULL);
+  fail_unless_equals_string (tag_id, result_id);
+  fail_if (g_str_equal (result_id, f->video_id), "the result is a new video");
+  g_free (tag_id);
+  g_free (result_id);
+
+  if (f->audio_out) {
+    GstEvent *caps_event = pull_event_of_type (f->audio_out, GST_EVENT_CAPS);
+    GstCaps *caps;
+    GstAudioInfo info;
+
+    gst_event_parse_caps (caps_event, &caps);
+    fail_unless (gst_audio_info_from_caps (&info, caps));
+    gst_event_unref (caps_event);
+    audio_end = stream_end (f->audio_out, NULL);
+    fail_unless (ABS (GST_CLOCK_DIFF (video_end, audio_end)) <= (GstClockTimeDiff) FRAME,
+        "video ends at %" GST_TIME_FORMAT ", audio at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (video_end), GST_TIME_ARGS (audio_end));
+  }
+}
+
+static GstMessage *
+pop_error (Fixture * f)
+{
+  GstMessage *message = gst_bus_timed_pop_filtered (f->bus,
+      PULL_TIMEOUT * GST_USECOND, GST_MESSAGE_ERROR);
+
+  fail_unless (message != NULL, "no error message");
+  return message;
+}
+
+static void
+check_error (GstMessage * message, GQuark domain, gint code, const gchar * words)
+{
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  gst_message_parse_error (message, &error, &debug);
+  GST_INFO ("error: %s (%s)", error->message, debug);
+  fail_unless (error->domain == domain && error->code == code,
+      "unexpected error %s %d: %s", g_quark_to_string (error->domain), error->code,
+      error->message);
+  fail_unless (strstr (error->message, words) != NULL || (debug
+          && strstr (debug, words) != NULL), "\"%s\" not in \"%s\" (%s)", words,
+      error->message, debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (message);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The main paths                                                            */
+
+GST_START_TEST (test_raw_audio_and_video_id)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, NULL);
+  g_object_set (f.element, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, TRUE);
+  push_tone (f.h, "S16LE", 48000, 2, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_mp3_audio)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, TRUE);
+  push_mp3 (f.h, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* Nothing linked to "audio" and text set: Kling speaks the text. */
+GST_START_TEST (test_text_mode)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, "text", "Hello from the sandbox",
+      "voice-speed", 1.2, NULL);
+  start_harnesses (&f, FALSE, FALSE, TRUE);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_video_url)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-url", f.video_url, NULL);
+  start_harnesses (&f, FALSE, TRUE, TRUE);
+  push_tone (f.h, "S16LE", 16000, 1, 2.5);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A still on the image pad: image2video first, then lip-sync of that clip. */
+GST_START_TEST (test_image_pad_chain)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "F32LE", 44100, 1, 2.2);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_advanced_method)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_harnesses (&f, FALSE, TRUE, TRUE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* Only "src" linked: the audio is dropped and nothing waits for it. */
+GST_START_TEST (test_only_src_linked)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The same voice and video again: the cached clip, no second task. */
+GST_START_TEST (test_rerun_uses_cache)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  stop_element (&f);
+
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------- */
+/* Refusals before any request, and failures after                           */
+
+static void
+check_no_lip_sync_request (Fixture * f)
+{
+  fail_unless_equals_int (counter (f, "requests", "POST /v1/videos/lip-sync"), 0);
+}
+
+GST_START_TEST (test_audio_too_short)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 1.5);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "1.50 s");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* Refused as soon as it passes 60 s, before the stream ends. */
+GST_START_TEST (test_audio_too_long)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 8000, 1, 61.0);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "60 s");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+static void
+expect_start_failure (Fixture * f, const gchar * words)
+{
+  gst_element_set_bus (f->element, f->bus);
+  fail_unless_equals_int (gst_element_set_state (f->element, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  check_error (pop_error (f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, words);
+  gst_element_set_state (f->element, GST_STATE_NULL);
+  gst_clear_object (&f->element);
+}
+
+GST_START_TEST (test_setting_errors)
+{
+  Fixture f;
+  GString *long_text = g_string_new (NULL);
+  guint i;
+
+  fixture_start (&f, 0.1);
+
+  /* No video at all, then two videos. */
+  make_element (&f, NULL);
+  expect_start_failure (&f, "No video");
+  make_element (&f, "video-id", f.video_id, "video-url", f.video_url, NULL);
+  expect_start_failure (&f, "one way only");
+
+  /* Text mode: 121 characters; advanced needs audio. */
+  for (i = 0; i < 121; i++)
+    g_string_append_c (long_text, 'a');
+  make_element (&f, "video-id", f.video_id, "text", long_text->str, NULL);
+  expect_start_failure (&f, "120");
+  make_element (&f, "video-id", f.video_id, "text", "hi there",
+      "lip-sync-method", 1, NULL);
+  expect_start_failure (&f, "advanced");
+
+  check_no_lip_sync_request (&f);
+  g_string_free (long_text, TRUE);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_failed_task)
+{
+  Fixture f;
+  GError *error = NULL;
+
+  fixture_start (&f, 0.1);
+  fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
+          "\"/v1/videos/lip-sync\", \"method\": \"POST\", \"action\": \"fail-task\", "
+          "\"message\": \"no mouth found\"}", &error));
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+      "no mouth found");
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* Going down while Kling renders returns at once and says CANCELED. */
+GST_START_TEST (test_cancel_while_rendering)
+{
+  Fixture f;
+  GstMessage *message;
+  gboolean canceled = FALSE;
+  gint64 start;
+
+  fixture_start (&f, 0.1);
+  /* The clip was made; now make lip-sync renders slow. */
+  fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
+          "\"/v1/videos/lip-sync/\", \"method\": \"GET\", \"action\": \"delay\", "
+          "\"seconds\": 30, \"times\": 0}", NULL));
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  while (counter (&f, "tasks_created", "lip-sync") == 0)
+    g_usleep (10000);
+
+  start = g_get_monotonic_time ();
+  teardown_element (&f);
+  fail_unless (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC,
+      "stopping took %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
+  while ((message = gst_bus_pop_filtered (f.bus, GST_MESSAGE_PROGRESS))) {
+    GstProgressType type;
+
+    gst_message_parse_progress (message, &type, NULL, NULL);
+    canceled |= type == GST_PROGRESS_TYPE_CANCELED;
+    gst_message_unref (message);
+  }
+  fail_unless (canceled, "no CANCELED progress message");
+  kling_sandbox_clear_faults (f.sandbox);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+static Suite *
+lipsync_suite (void)
+{
+  Suite *s = suite_create ("klinglipsync");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_raw_audio_and_video_id);
+  tcase_add_test (tc, test_mp3_audio);
+  tcase_add_test (tc, test_text_mode);
+  tcase_add_test (tc, test_video_url);
+  tcase_add_test (tc, test_image_pad_chain);
+  tcase_add_test (tc, test_advanced_method);
+  tcase_add_test (tc, test_only_src_linked);
+  tcase_add_test (tc, test_rerun_uses_cache);
+  tcase_add_test (tc, test_audio_too_short);
+  tcase_add_test (tc, test_audio_too_long);
+  tcase_add_test (tc, test_setting_errors);
+  tcase_add_test (tc, test_failed_task);
+  tcase_add_test (tc, test_cancel_while_rendering);
+  return s;
+}
+
+GST_CHECK_MAIN (lipsync);
