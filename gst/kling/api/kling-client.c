@@ -1021,8 +1021,8 @@ job_create (KlingJob *job)
   job->create_attempts++;
   json_object_set_string_member (json_node_get_object (body), "external_task_id",
       job->external_task_id);
-  g_debug ("job %s creates a %s task (external id %s)", job->key,
-      kling_endpoint_name (job->request->endpoint), job->external_task_id);
+  g_debug ("job %s creates a task at %s (external id %s)", job->key,
+      kling_endpoint_path (job->request->endpoint), job->external_task_id);
   call_start (job_get_client (job), "POST", kling_endpoint_path (job->request->endpoint),
       body, job->cancellable, FALSE, create_done, kling_job_ref (job));
 }
