@@ -345,7 +345,9 @@ check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp
     sandbox_response_error (resp, 401, 1002, "Authorization is invalid (X-API-Key)");
     return FALSE;
   }
-  if (authorization == NULL || *authorization == '\0') {
+  /* "Bearer " loses its trailing space on the way: it is as empty as no header. */
+  if (authorization == NULL || *authorization == '\0' ||
+      g_ascii_strcasecmp (authorization, "Bearer") == 0) {
     sandbox_response_error (resp, 401, 1001, "Authorization is empty");
     return FALSE;
   }
@@ -509,7 +511,11 @@ serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *path,
     resp->body = g_bytes_ref (all);
     return;
   }
-  if (!soup_message_headers_get_ranges (headers, size, &ranges, &n_ranges)) {
+  if (!soup_message_headers_get_ranges (headers, size, &ranges, &n_ranges) ||
+      ranges[0].start < 0 || ranges[0].start >= (goffset) size ||
+      ranges[0].end < ranges[0].start || ranges[0].end >= (goffset) size) {
+    if (ranges)
+      soup_message_headers_free_ranges (headers, ranges);
     response_text (resp, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
         "Range Not Satisfiable\n");
     resp->content_range = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);

@@ -1,0 +1,108 @@
+"""Small inputs for the sandbox tests, made on the fly (no binary fixtures needed)."""
+import base64
+import io
+import math
+import pathlib
+import struct
+import subprocess
+import wave
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MEDIA = ROOT / "examples" / "media"
+
+
+def b64(data):
+    if isinstance(data, pathlib.Path):
+        data = data.read_bytes()
+    return base64.b64encode(data).decode()
+
+
+def changed(body, change):
+    """A copy of a request body with `change` applied; a None value removes the key."""
+    result = dict(body)
+    for key, value in change.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def png(width, height):
+    """A valid RGB PNG of the given size (a gradient)."""
+    def chunk(kind, payload):
+        return (struct.pack(">I", len(payload)) + kind + payload +
+                struct.pack(">I", zlib.crc32(kind + payload) & 0xffffffff))
+    row = bytes((x * 255 // max(1, width - 1)) for x in range(width) for _ in range(3))
+    raw = b"".join(b"\0" + row for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def wav(seconds, rate=16000):
+    """A mono 16-bit WAV with a 440 Hz tone."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = int(seconds * rate)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                               for i in range(frames)))
+    return out.getvalue()
+
+
+def discover(path):
+    """gst-discoverer-1.0 -v output for a file (asserting it could read it)."""
+    out = subprocess.run(["gst-discoverer-1.0", "-v", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and "Done discovering" in out.stdout, out.stdout + out.stderr
+    return out.stdout
+
+
+def discover_info(path):
+    """Duration and the streams of a file, through GstPbutils.Discoverer."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstPbutils", "1.0")
+    from gi.repository import Gst, GstPbutils
+    Gst.init(None)
+    info = GstPbutils.Discoverer.new(10 * Gst.SECOND).discover_uri(pathlib.Path(path).as_uri())
+    video = info.get_video_streams()
+    audio = info.get_audio_streams()
+    result = {"duration": info.get_duration() / Gst.SECOND, "video": None, "audio": None}
+    if video:
+        v = video[0]
+        result["video"] = {"width": v.get_width(), "height": v.get_height(),
+                           "fps": v.get_framerate_num() / max(1, v.get_framerate_denom()),
+                           "caps": v.get_caps().to_string()}
+    if audio:
+        a = audio[0]
+        result["audio"] = {"caps": a.get_caps().to_string(), "rate": a.get_sample_rate(),
+                           "channels": a.get_channels()}
+    return result
+
+
+def stream_duration(path, kind):
+    """Duration of the one stream of `kind` ("video" or "audio") in an MP4, in seconds,
+    from its decoded buffers (what a player sees)."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+    Gst.init(None)
+    decoder = "avdec_h264" if kind == "video" else "avdec_aac"
+    pad = "video_0" if kind == "video" else "audio_0"
+    pipeline = Gst.parse_launch(f"filesrc location={path} ! qtdemux name=d d.{pad} ! "
+                                f"{decoder} ! appsink name=sink sync=false")
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    end = 0
+    while True:
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            break
+        buf = sample.get_buffer()
+        end = max(end, buf.pts + buf.duration)
+    pipeline.set_state(Gst.State.NULL)
+    return end / Gst.SECOND

@@ -1,0 +1,163 @@
+"""kling-sandbox lip-sync: one-step (audio file, audio URL, text) and identify-face +
+advanced-lip-sync; the result is the source video with the audio muxed in."""
+import http.server
+import threading
+
+import pytest
+
+from media import MEDIA, b64, changed, discover_info, stream_duration, wav
+
+# AAC works in frames of 1024 samples: "ends with the video" means within one frame.
+AAC_FRAME_S = 1024 / 44100
+
+
+@pytest.fixture
+def source(sandbox):
+    """A 5 s sandbox video (image2video) to lip-sync."""
+    task = sandbox.create("image2video", {"image": b64(MEDIA / "still.jpg")})
+    done = sandbox.wait_task("image2video", task["task_id"])
+    assert done["task_status"] == "succeed", done
+    return done["task_result"]["videos"][0]
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """A loopback HTTP server over tmp_path (a third-party host for video_url/audio_url)."""
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path), **kw)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def finish(sandbox, endpoint, body, tmp_path):
+    task = sandbox.create(endpoint, body)
+    done = sandbox.wait_task(endpoint, task["task_id"])
+    assert done["task_status"] == "succeed", done
+    status, _, data = sandbox.request("GET", done["task_result"]["videos"][0]["url"],
+                                      auth=False)
+    assert status == 200
+    path = tmp_path / f"{task['task_id']}.mp4"
+    path.write_bytes(data)
+    return done, path
+
+
+def assert_audio_ends_with_video(path, seconds):
+    facts = discover_info(path)
+    assert facts["audio"] is not None and "mpegversion=(int)4" in facts["audio"]["caps"]
+    assert stream_duration(path, "video") == pytest.approx(seconds, abs=0.001)
+    assert stream_duration(path, "audio") == pytest.approx(seconds, abs=AAC_FRAME_S + 0.001)
+    return facts
+
+
+def test_audio_file_is_muxed_and_padded_to_the_video(sandbox, source, tmp_path):
+    # voice.wav lasts 4.2 s: padded with silence to the 5 s video.
+    done, path = finish(sandbox, "lip-sync", {"input": {
+        "video_id": source["id"], "mode": "audio2video", "audio_type": "file",
+        "audio_file": b64(MEDIA / "voice.wav")}}, tmp_path)
+    assert done["task_info"]["parent_video"]["id"] == source["id"]
+    assert done["task_result"]["videos"][0]["duration"] == "5"
+    facts = assert_audio_ends_with_video(path, 5.0)
+    assert (facts["video"]["width"], facts["video"]["height"]) == (320, 180)
+
+
+def test_long_audio_is_trimmed_and_audio_url_is_fetched(sandbox, source, file_server,
+                                                        tmp_path):
+    root, base = file_server
+    (root / "long.wav").write_bytes(wav(8.0))
+    _, path = finish(sandbox, "lip-sync", {"input": {
+        "video_url": source["url"], "mode": "audio2video", "audio_type": "url",
+        "audio_url": f"{base}/long.wav"}}, tmp_path)
+    assert_audio_ends_with_video(path, 5.0)
+
+
+def test_text_mode_gets_a_synthetic_voice(sandbox, source, tmp_path):
+    _, path = finish(sandbox, "lip-sync", {"input": {
+        "video_id": source["id"], "mode": "text2video", "text": "Hello from the sandbox",
+        "voice_id": "genshin_vindi2", "voice_language": "en", "voice_speed": 1.5}}, tmp_path)
+    assert_audio_ends_with_video(path, 5.0)
+
+
+def test_third_party_loopback_video_url(sandbox, source, file_server, tmp_path):
+    root, base = file_server
+    status, _, data = sandbox.request("GET", source["url"], auth=False)
+    (root / "clip.mp4").write_bytes(data)
+    done, path = finish(sandbox, "lip-sync", {"input": {
+        "video_url": f"{base}/clip.mp4", "mode": "audio2video", "audio_type": "file",
+        "audio_file": b64(MEDIA / "voice.wav")}}, tmp_path)
+    assert_audio_ends_with_video(path, 5.0)
+
+
+def test_identify_face_then_advanced_lip_sync(sandbox, source, tmp_path):
+    status, answer = sandbox.call("POST", "/v1/videos/identify-face", {"video_id": source["id"]})
+    assert status == 200 and answer["code"] == 0
+    session = answer["data"]["session_id"]
+    face = answer["data"]["face_data"][0]
+    assert (face["face_id"], face["start_time"], face["end_time"]) == ("0", 0, 5000)
+    done, path = finish(sandbox, "advanced-lip-sync", {"session_id": session, "face_choose": [{
+        "face_id": "0", "sound_file": b64(MEDIA / "voice.wav"), "sound_start_time": 0,
+        "sound_end_time": 3000, "sound_insert_time": 1000, "sound_volume": 1.0,
+        "original_audio_volume": 0.5}]}, tmp_path)
+    assert_audio_ends_with_video(path, 5.0)
+    assert sandbox.counters()["tasks_created"]["advanced-lip-sync"] == 1
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"video_id": "not-ours"}, "video_id"),
+    ({"video_url": "https://example.com/clip.mp4", "video_id": None}, "video_url"),
+    ({"video_url": "http://127.0.0.1:1/clip.mp4", "video_id": None}, "video_url"),
+    ({"video_id": None}, "video_id"),
+    ({"mode": "lipsync"}, "mode"),
+    ({"audio_type": "stream"}, "audio_type"),
+    ({"audio_file": b64(wav(1.0))}, "audio_file"),          # shorter than 2 s
+    ({"audio_file": b64(wav(61.0, rate=8000))}, "audio_file"),  # longer than 60 s
+    ({"audio_file": b64(b"RIFF....WAVEgarbage" * 10)}, "audio_file"),
+    ({"audio_file": b64(b"just text, not audio")}, "audio_file"),
+    ({"audio_file": b64(wav(2.5) + b"\0" * (5 * 1024 * 1024))}, "audio_file"),  # > 5 MB
+    ({"audio_type": "url", "audio_url": "http://example.com/a.mp3"}, "audio_url"),
+])
+def test_lip_sync_validation(sandbox, source, change, field):
+    body = {"video_id": source["id"], "mode": "audio2video", "audio_type": "file",
+            "audio_file": b64(MEDIA / "voice.wav")}
+    body = changed(body, change)
+    status, answer = sandbox.call("POST", "/v1/videos/lip-sync", {"input": body})
+    assert (status, answer["code"]) == (400, 1201), answer
+    assert field in answer["message"]
+
+
+@pytest.mark.parametrize("text_input, field", [
+    ({"text": "x" * 121}, "text"),
+    ({"text": ""}, "text"),
+    ({"voice_language": "fr"}, "voice_language"),
+    ({"voice_speed": 2.5}, "voice_speed"),
+    ({"voice_id": None}, "voice_id"),
+])
+def test_lip_sync_text_validation(sandbox, source, text_input, field):
+    body = {"video_id": source["id"], "mode": "text2video", "text": "hi there",
+            "voice_id": "v1", "voice_language": "en"}
+    body = changed(body, text_input)
+    status, answer = sandbox.call("POST", "/v1/videos/lip-sync", {"input": body})
+    assert (status, answer["code"]) == (400, 1201), answer
+    assert field in answer["message"]
+
+
+def test_advanced_lip_sync_validation(sandbox, source):
+    status, answer = sandbox.call("POST", "/v1/videos/advanced-lip-sync", {
+        "session_id": "unknown", "face_choose": [{"face_id": "0", "sound_file": "AAAA"}]})
+    assert (status, answer["code"]) == (400, 1201) and "session_id" in answer["message"]
+    session = sandbox.call("POST", "/v1/videos/identify-face",
+                           {"video_url": source["url"]})[1]["data"]["session_id"]
+    for faces, field in (([], "face_choose"), ([{"face_id": "7", "sound_file":
+                         b64(MEDIA / "voice.wav")}], "face_id"),
+                         ([{"face_id": "0", "sound_file": b64(MEDIA / "voice.wav"),
+                            "sound_insert_time": 6000}], "sound_insert_time")):
+        status, answer = sandbox.call("POST", "/v1/videos/advanced-lip-sync",
+                                      {"session_id": session, "face_choose": faces})
+        assert (status, answer["code"]) == (400, 1201), answer
+        assert field in answer["message"]
+    status, answer = sandbox.call("POST", "/v1/videos/identify-face", {})
+    assert (status, answer["code"]) == (400, 1201)
