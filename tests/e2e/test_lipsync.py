@@ -1,0 +1,152 @@
+"""klinglipsync end to end: the README / examples recipes run as a user would run them,
+gst-launch-1.0 and PyGObject, against the kling-sandbox binary; the files they write are
+checked with GstPbutils.Discoverer."""
+import base64
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstPbutils", "1.0")
+from gi.repository import Gst, GstPbutils  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MEDIA = ROOT / "examples" / "media"
+RECIPES = ROOT / "examples" / "lipsync.sh"
+PYTHON_EXAMPLE = ROOT / "examples" / "lipsync.py"
+# The sandbox's std size at --video-scale 0.25; its clips last the 5 s asked for.
+WIDTH, HEIGHT, CLIP_S = 320, 180, 5.0
+FRAME_S = 1 / 30
+
+Gst.init(None)
+
+
+@pytest.fixture
+def source_video(sandbox):
+    """A clip the sandbox rendered (image2video of still.jpg): (video id, video URL)."""
+    image = base64.b64encode((MEDIA / "still.jpg").read_bytes()).decode()
+    task = sandbox.create("image2video", {"model_name": "kling-v1-6", "image": image,
+                                          "prompt": "a face", "duration": "5"})
+    task = sandbox.wait_task("image2video", task["task_id"])
+    assert task["task_status"] == "succeed", task
+    video = task["task_result"]["videos"][0]
+    sandbox.reset()
+    return video["id"], video["url"]
+
+
+@pytest.fixture
+def kling_env(sandbox, tmp_path):
+    """The environment a user sets: server, keys, and a cache of the test's own."""
+    env = dict(os.environ)
+    env.update(KLING_API_URL=sandbox.url, KLING_ACCESS_KEY=sandbox.access_key,
+               KLING_SECRET_KEY=sandbox.secret_key, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    return env
+
+
+def run(cmd, env, timeout=90):
+    result = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def discover(path):
+    info = GstPbutils.Discoverer.new(10 * Gst.SECOND).discover_uri(path.as_uri())
+    assert info.get_result() == GstPbutils.DiscovererResult.OK, info.get_result()
+    return info
+
+
+def assert_talking_clip(path):
+    """An MP4 with the source clip's picture and a voice, as long as the clip."""
+    info = discover(path)
+    videos, audios = info.get_video_streams(), info.get_audio_streams()
+    assert len(videos) == 1 and len(audios) == 1, (videos, audios)
+    assert (videos[0].get_width(), videos[0].get_height()) == (WIDTH, HEIGHT)
+    duration_s = info.get_duration() / Gst.SECOND
+    assert abs(duration_s - CLIP_S) <= 2 * FRAME_S, duration_s
+
+
+def test_wav_and_video_id_recipe(source_video, kling_env, tmp_path, sandbox):
+    out = tmp_path / "talking.mp4"
+    run(["sh", RECIPES, "wav", source_video[0], out], kling_env)
+    assert_talking_clip(out)
+    counters = sandbox.counters()
+    assert counters["tasks_created"]["lip-sync"] == 1
+
+
+def test_talking_head_recipe(kling_env, tmp_path, sandbox):
+    out = tmp_path / "head.mp4"
+    run(["sh", RECIPES, "head", MEDIA / "still.jpg", out], kling_env)
+    assert_talking_clip(out)
+    created = sandbox.counters()["tasks_created"]
+    assert (created["image2video"], created["lip-sync"]) == (1, 1)
+
+
+def test_text_recipe(source_video, kling_env, tmp_path):
+    out = tmp_path / "text.mp4"
+    run(["sh", RECIPES, "text", source_video[0], out, "Hello from the sandbox"], kling_env)
+    assert_talking_clip(out)
+
+
+def test_remux_recipe_decodes_both_pads(source_video, kling_env, tmp_path):
+    out = tmp_path / "remux.mp4"
+    run(["sh", RECIPES, "remux", source_video[0], out], kling_env)
+    assert_talking_clip(out)
+
+
+def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path, sandbox):
+    mp3 = tmp_path / "voice.mp3"
+    run(["gst-launch-1.0", "-q", "filesrc", f"location={MEDIA / 'voice.wav'}", "!",
+         "wavparse", "!", "audioconvert", "!", "lamemp3enc", "!", "filesink",
+         f"location={mp3}"], kling_env)
+    out = tmp_path / "advanced.mp4"
+    result = run([sys.executable, PYTHON_EXAMPLE, "--audio", mp3, "--video-url",
+                  source_video[1], "--method", "advanced", "--poll-interval", "0.1",
+                  "--output", out], kling_env)
+    assert "lip-synced video id:" in result.stdout
+    assert_talking_clip(out)
+    counters = sandbox.counters()
+    assert counters["requests"]["POST /v1/videos/identify-face"] == 1
+    assert counters["tasks_created"]["advanced-lip-sync"] == 1
+
+
+def test_bad_audio_is_refused_before_any_request(source_video, kling_env, tmp_path, sandbox):
+    short = tmp_path / "short.wav"
+    run(["gst-launch-1.0", "-q", "audiotestsrc", "num-buffers=10", "!",
+         "audio/x-raw,rate=16000,channels=1", "!", "wavenc", "!", "filesink",
+         f"location={short}"], kling_env)
+    result = subprocess.run(["sh", str(RECIPES), "wav", source_video[0],
+                             str(tmp_path / "never.mp4"), str(short)], env=kling_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Kling takes 2 to 60 s" in result.stdout + result.stderr
+    assert sandbox.counters()["requests"].get("POST /v1/videos/lip-sync", 0) == 0
+
+
+def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
+    """The app links `src` only: the clip's audio is dropped and the video still ends."""
+    for name in ("KLING_API_URL", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, kling_env[name])
+    pipeline = Gst.parse_launch(
+        "klinglipsync name=ls poll-interval=0.1 ! videoconvert ! appsink name=sink "
+        "sync=false emit-signals=false "
+        f"filesrc location={MEDIA / 'voice.wav'} ! wavparse ! ls.audio")
+    pipeline.get_by_name("ls").set_property("video-id", source_video[0])
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    frames = 0
+    try:
+        while True:
+            sample = sink.emit("try-pull-sample", 30 * Gst.SECOND)
+            if sample is None:
+                break
+            frames += 1
+        assert sink.get_property("eos"), "no EOS: something stalled"
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    assert frames == round(CLIP_S * 30)
