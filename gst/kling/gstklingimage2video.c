@@ -34,7 +34,9 @@
  * failed task, server trouble and the timeout are RESOURCE FAILED.
  *
  * Keys come from the properties or from the KLING_ACCESS_KEY / KLING_SECRET_KEY (or
- * KLING_API_KEY) environment variables, which keeps them out of `ps`.
+ * KLING_API_KEY) environment variables. Prefer the environment with gst-launch-1.0: keys
+ * written on its command line show in `ps`, and GStreamer's own parser logs the pipeline
+ * text at high debug levels. The elements never log a key or a token.
  *
  * ## Example launch lines
  * |[

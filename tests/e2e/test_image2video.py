@@ -1,0 +1,183 @@
+"""klingimage2video end to end: gst-launch-1.0, gst-inspect-1.0 and the example programs
+against the kling-sandbox binary (fixture `sandbox`, tests/conftest.py)."""
+import os
+import pathlib
+import secrets
+import subprocess
+import sys
+
+import gi
+import pytest
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstPbutils", "1.0")
+from gi.repository import Gst, GstPbutils  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+STILL = ROOT / "examples" / "media" / "still.jpg"
+PROMPT = "a slow zoom over colour bars"
+# base64url of '{"alg":"HS256",': the start of every token the client mints.
+JWT_PREFIX = b"eyJhbGciOiJIUzI1NiIs"
+
+Gst.init(None)
+
+
+def element_env(sandbox, tmp_path, jwt=True, **extra):
+    """The environment a user would set: server URL and keys (never on the command line)."""
+    env = dict(os.environ)
+    for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY", "KLING_API_KEY"):
+        env.pop(name, None)
+    env["KLING_API_URL"] = sandbox.url
+    if jwt:
+        env["KLING_ACCESS_KEY"] = sandbox.access_key
+        env["KLING_SECRET_KEY"] = sandbox.secret_key
+    else:
+        env["KLING_API_KEY"] = sandbox.api_key
+    env["GST_DEBUG_NO_COLOR"] = "1"
+    env.update(extra)
+    return env
+
+
+def kling_props(tmp_path):
+    return [f"prompt={PROMPT}", "poll-interval=0.1", f"cache-dir={tmp_path / 'cache'}"]
+
+
+def gst_launch(env, *pipeline, timeout=90, stdout=subprocess.PIPE):
+    return subprocess.run(["gst-launch-1.0", *pipeline], env=env, timeout=timeout,
+                          stdout=stdout, stderr=subprocess.STDOUT)
+
+
+def discover(path):
+    info = GstPbutils.Discoverer.new(10 * Gst.SECOND).discover_uri(path.as_uri())
+    assert info.get_result() == GstPbutils.DiscovererResult.OK, info.get_result()
+    return info
+
+
+def test_readme_gst_launch_line_makes_a_playable_mp4(sandbox, tmp_path):
+    out = tmp_path / "out.mp4"
+    result = gst_launch(element_env(sandbox, tmp_path), "-e",
+                        "filesrc", f"location={STILL}", "!", "jpegdec", "!",
+                        "klingimage2video", *kling_props(tmp_path), "!",
+                        "videoconvert", "!", "x264enc", "!", "mp4mux", "!",
+                        "filesink", f"location={out}")
+    text = result.stdout.decode(errors="replace")
+    assert result.returncode == 0, text
+    # gst-launch prints the element's progress messages while it waits.
+    assert "(kling-submit)" in text and "(kling-task)" in text, text
+
+    info = discover(out)
+    assert abs(info.get_duration() / Gst.SECOND - 5.0) < 0.1
+    video = info.get_video_streams()
+    assert len(video) == 1
+    assert (video[0].get_width(), video[0].get_height()) == (320, 180)
+    assert sandbox.counters()["tasks_created"]["image2video"] == 1
+
+
+def test_passthrough_saves_the_kling_mp4_untouched(sandbox, tmp_path):
+    out = tmp_path / "kling.mp4"
+    result = gst_launch(element_env(sandbox, tmp_path),
+                        "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "klingimage2video", *kling_props(tmp_path), "!",
+                        "video/quicktime", "!", "filesink", f"location={out}")
+    assert result.returncode == 0, result.stdout.decode(errors="replace")
+    cached = list((tmp_path / "cache").glob("*.mp4"))
+    assert len(cached) == 1
+    assert out.read_bytes() == cached[0].read_bytes()
+    assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
+
+
+def test_rerun_uses_the_cache(sandbox, tmp_path):
+    for _ in range(2):
+        result = gst_launch(element_env(sandbox, tmp_path),
+                            "filesrc", f"location={STILL}", "!", "jpegdec", "!",
+                            "klingimage2video", *kling_props(tmp_path), "!",
+                            "fakesink")
+        assert result.returncode == 0, result.stdout.decode(errors="replace")
+    assert sandbox.counters()["tasks_created"]["image2video"] == 1
+
+
+def test_wrong_key_is_one_clear_error(sandbox, tmp_path):
+    env = element_env(sandbox, tmp_path, KLING_SECRET_KEY="not-the-secret")
+    result = gst_launch(env, "filesrc", f"location={STILL}", "!", "jpegdec", "!",
+                        "klingimage2video", *kling_props(tmp_path), "!", "fakesink")
+    text = result.stdout.decode(errors="replace")
+    assert result.returncode != 0
+    assert "Kling refused the credentials" in text, text
+    assert sandbox.counters()["tasks_created"].get("image2video", 0) == 0
+
+
+@pytest.mark.parametrize("jwt", [True, False], ids=["jwt", "api-key"])
+def test_no_secret_in_full_debug_log(sandbox_factory, tmp_path, jwt):
+    secret_key = "sk-" + secrets.token_hex(16)
+    api_key = "key-" + secrets.token_hex(16)
+    sandbox = sandbox_factory(secret_key=secret_key, api_key=api_key)
+    log = tmp_path / "debug.log"
+    env = element_env(sandbox, tmp_path, jwt=jwt, GST_DEBUG="*:9")
+    with log.open("wb") as sink:
+        result = gst_launch(env, "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                            "klingimage2video", *kling_props(tmp_path), "!",
+                            "video/quicktime", "!", "fakesink", stdout=sink)
+    data = log.read_bytes()
+    assert result.returncode == 0, data[-4000:].decode(errors="replace")
+    # The log is the real thing: the element and the client did talk.
+    assert b"klingrender" in data and b"klingapi" in data
+    assert b"POST /v1/videos/image2video" in data
+    assert secret_key.encode() not in data
+    assert api_key.encode() not in data
+    assert JWT_PREFIX not in data
+
+
+def test_gst_inspect_documents_the_properties():
+    result = subprocess.run(["gst-inspect-1.0", "klingimage2video"], timeout=30,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0, result.stdout
+    text = result.stdout
+    for name in ("api-url", "access-key", "secret-key", "api-key", "auth-header",
+                 "model-name", "mode", "duration", "prompt", "negative-prompt",
+                 "cfg-scale", "camera-control", "callback-url", "poll-interval",
+                 "timeout", "cache-dir", "task-id", "video-id"):
+        assert f"\n  {name} " in text, name
+    assert 'Default: "https://api-singapore.klingai.com"' in text
+    assert 'Default: "kling-v1-6"' in text
+    assert 'Default: 0, "std"' in text
+    assert 'Default: 5, "5"' in text
+    assert "Default:            1800" in text
+    assert "Default:             0.5" in text
+    assert "Write only" in text
+
+
+def test_python_example(sandbox, tmp_path):
+    out = tmp_path / "clip.mp4"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "image2video.py"), str(STILL),
+         "--prompt", PROMPT, "--output", str(out), "--poll-interval", "0.1",
+         "--cache-dir", str(tmp_path / "cache")],
+        env=element_env(sandbox, tmp_path), timeout=90, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[kling-submit]" in result.stdout
+    assert "task id: " in result.stdout
+    assert f"saved {out}" in result.stdout
+    assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
+
+
+def test_python_example_reports_errors(sandbox, tmp_path):
+    sandbox.add_fault(method="POST", path="/v1/videos/image2video", action="status",
+                      http=429, code=1102, message="resource pack exhausted")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "image2video.py"), str(STILL),
+         "--prompt", PROMPT, "--output", str(tmp_path / "clip.mp4"),
+         "--cache-dir", str(tmp_path / "cache")],
+        env=element_env(sandbox, tmp_path), timeout=90, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "error: Kling says the account has no credit left" in result.stderr
+
+
+def test_c_example(sandbox, tmp_path, build_dir):
+    out = tmp_path / "clip.mp4"
+    env = element_env(sandbox, tmp_path, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    result = subprocess.run([str(build_dir / "examples" / "image2video"), str(STILL),
+                             PROMPT, str(out)], env=env, timeout=90,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[kling-task]" in result.stdout
+    assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
