@@ -615,6 +615,87 @@ GST_START_TEST (test_audio_too_long)
 }
 GST_END_TEST;
 
+/* MP3 frames (MPEG-1 layer III, 128 kb/s, 44.1 kHz: 417 bytes) without durations, so
+ * only the size can stop them: pushed until the element refuses them. */
+static GstFlowReturn
+push_mp3_frames_until_refused (GstHarness * h, guint max_bytes)
+{
+  static const guint8 header[4] = { 0xFF, 0xFB, 0x90, 0x00 };
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint pushed = 0, i;
+
+  gst_harness_set_src_caps_str (h, "audio/mpeg,mpegversion=1,layer=3");
+  while (ret == GST_FLOW_OK && pushed < max_bytes) {
+    GstBuffer *buffer = gst_buffer_new_allocate (NULL, 100 * 417, NULL);
+    GstMapInfo map;
+
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    memset (map.data, 0x55, map.size);
+    for (i = 0; i < 100; i++)
+      memcpy (map.data + i * 417, header, 4);
+    gst_buffer_unmap (buffer, &map);
+    pushed += 100 * 417;
+    ret = gst_harness_push (h, buffer);
+  }
+  return ret;
+}
+
+GST_START_TEST (test_mp3_too_big)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  fail_unless_equals_int (push_mp3_frames_until_refused (f.h, 6 * 1024 * 1024),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "5 MB");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* audio/mpeg caps on bytes that are not MP3: refused at EOS, when they are probed. */
+GST_START_TEST (test_not_mp3)
+{
+  Fixture f;
+  GstBuffer *noise = gst_buffer_new_allocate (NULL, 64 * 1024, NULL);
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  gst_buffer_memset (noise, 0, 0x42, 64 * 1024);
+  gst_harness_set_src_caps_str (f.h, "audio/mpeg,mpegversion=1,layer=3");
+  fail_unless_equals_int (gst_harness_push (f.h, noise), GST_FLOW_OK);
+  gst_harness_push_event (f.h, gst_event_new_eos ());
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "not WAV or MP3");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A still Kling would refuse (under 300 px) never reaches image2video. */
+GST_START_TEST (test_small_still)
+{
+  Fixture f;
+  GstVideoInfo info;
+  GstBuffer *frame;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 200, 200);
+  gst_harness_set_src_caps (f.image, gst_video_info_to_caps (&info));
+  frame = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_memset (frame, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
+  fail_unless_equals_int (gst_harness_push (f.image, frame), GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "300");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 static void
 expect_start_failure (Fixture * f, const gchar * words)
 {
@@ -727,6 +808,9 @@ lipsync_suite (void)
   tcase_add_test (tc, test_rerun_uses_cache);
   tcase_add_test (tc, test_audio_too_short);
   tcase_add_test (tc, test_audio_too_long);
+  tcase_add_test (tc, test_mp3_too_big);
+  tcase_add_test (tc, test_not_mp3);
+  tcase_add_test (tc, test_small_still);
   tcase_add_test (tc, test_setting_errors);
   tcase_add_test (tc, test_failed_task);
   tcase_add_test (tc, test_cancel_while_rendering);
