@@ -130,6 +130,7 @@ typedef struct
   GstStreamType decoder_types;
   gboolean decoder_types_known;
   GstStreamType decoder_exposed;
+  gdouble elapsed_s;            /* of the job, as last reported by the client */
 
   /* The output, under output_lock. */
   GMutex output_lock;
@@ -777,6 +778,9 @@ job_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
   if (!job_context_is_current (ctx))
     return;
 
+  g_mutex_lock (&PRIV (self)->lock);
+  PRIV (self)->elapsed_s = elapsed_s;
+  g_mutex_unlock (&PRIV (self)->lock);
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
   post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "kling-task",
@@ -926,6 +930,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   gboolean notify_video_id;
+  gdouble elapsed_s;
 
   g_return_if_fail (GST_IS_KLING_RENDER (self));
   g_return_if_fail (mp4_path != NULL);
@@ -936,10 +941,14 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
   if (notify_video_id)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_ID]);
 
+  g_mutex_lock (&priv->lock);
+  elapsed_s = priv->elapsed_s;
+  g_mutex_unlock (&priv->lock);
   post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "kling-task",
-      "Kling task %s: clip ready", task && task->task_id ? task->task_id : "?");
+      "Kling task %s: clip ready (%.0f s)",
+      task && task->task_id ? task->task_id : "?", elapsed_s);
   if (task)
-    post_task_message (self, task, 0.0);
+    post_task_message (self, task, elapsed_s);
 
   g_mutex_lock (&priv->lock);
   if (!priv->flushing) {
@@ -1370,6 +1379,10 @@ push_sticky_events (OutputStream * stream, GstCaps * caps, GstFormat format)
     gst_caps_replace (&stream->caps, caps);
     gst_pad_push_event (stream->pad, gst_event_new_caps (caps));
   }
+  /* A stream that ends without data gets stream-start and EOS only: segment and tags
+   * before caps would break the sticky event order. */
+  if (!stream->caps)
+    return;
   if (stream->need_segment) {
     GstSegment segment;
 
@@ -1613,7 +1626,7 @@ handle_seek (GstKlingRender * self, GstEvent * event)
   gint64 start, stop;
   guint32 seqnum = gst_event_get_seqnum (event);
   GstEvent *flush_start, *flush_stop;
-  gboolean ok, ready;
+  gboolean ok, ready, done;
   guint i;
 
   gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
@@ -1625,7 +1638,13 @@ handle_seek (GstKlingRender * self, GstEvent * event)
 
   g_mutex_lock (&priv->output_lock);
   ready = priv->output == OUTPUT_DECODE && priv->decoder_ready;
+  done = seqnum == priv->segment_seqnum;
   g_mutex_unlock (&priv->output_lock);
+  if (done) {
+    /* A pipeline seek reaches each source pad: the first one did the work. */
+    GST_DEBUG_OBJECT (self, "seek %u already handled", seqnum);
+    return TRUE;
+  }
   if (!ready) {
     GST_DEBUG_OBJECT (self, "refusing seek: the clip is not decoding yet");
     return FALSE;
@@ -1656,9 +1675,11 @@ handle_seek (GstKlingRender * self, GstEvent * event)
   gst_event_set_seqnum (flush_stop, seqnum);
   push_event_to_all (self, flush_stop);
 
+  /* Not on a pad a concurrent state change has just deactivated. */
   for (i = 0; i < priv->n_streams; i++)
-    gst_pad_start_task (priv->streams[i].pad, gst_kling_render_src_loop,
-        &priv->streams[i], NULL);
+    if (gst_pad_is_active (priv->streams[i].pad))
+      gst_pad_start_task (priv->streams[i].pad, gst_kling_render_src_loop,
+          &priv->streams[i], NULL);
   return ok;
 }
 
@@ -1795,6 +1816,7 @@ start_run (GstKlingRender * self)
   g_clear_pointer (&priv->task_id, g_free);
   g_clear_pointer (&priv->video_id, g_free);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
+  priv->elapsed_s = 0.0;
   g_mutex_unlock (&priv->lock);
   return TRUE;
 }

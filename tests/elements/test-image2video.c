@@ -690,6 +690,74 @@ GST_START_TEST (test_error_eos_without_image)
 
 GST_END_TEST;
 
+GST_START_TEST (test_error_bad_camera_control)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "camera-control",
+          "simple, zoom=(string)lots", NULL), NULL);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "camera-control");
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_model_warns_and_renders)
+{
+  Fixture f;
+  GstMessage *message;
+  GError *error = NULL;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "model-name", "kling-v9-imaginary",
+          NULL), "video/quicktime");
+  push_jpeg_still (&f);
+  message = pop_message (&f, GST_MESSAGE_WARNING);
+  fail_unless (message != NULL);
+  gst_message_parse_warning (message, &error, NULL);
+  fail_unless (strstr (error->message, "kling-v9-imaginary") != NULL);
+  g_error_free (error);
+  gst_message_unref (message);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* A raw frame whose JPEG would exceed Kling's 10 MB is scaled down, not refused. */
+GST_START_TEST (test_huge_raw_frame_is_shrunk)
+{
+  Fixture f;
+  GstBuffer *buffer;
+  GstMapInfo map;
+  GRand *rand = g_rand_new_with_seed (42);
+  gsize i;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), "video/quicktime");
+  /* Noise does not compress: well over 10 MB as a JPEG at this size. */
+  buffer = raw_frame (f.h, 4000, 4000);
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = g_rand_int (rand) & 0xff;
+  gst_buffer_unmap (buffer, &map);
+  g_rand_free (rand);
+  fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_OK);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_retry_then_success)
 {
   Fixture f;
@@ -872,6 +940,9 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_timeout);
   tcase_add_test (tc, test_error_bad_image);
   tcase_add_test (tc, test_error_eos_without_image);
+  tcase_add_test (tc, test_error_bad_camera_control);
+  tcase_add_test (tc, test_unknown_model_warns_and_renders);
+  tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
   tcase_add_test (tc, test_cancel_while_submitting);
   tcase_add_test (tc, test_cancel_while_polling);
