@@ -199,8 +199,10 @@ GST_START_TEST (test_render_then_cache_hit)
   fail_unless_equals_int (creates_sent (), 1);
   fail_unless_equals_int (counter (NULL, "downloads"), 1);
   /* the sidecar describes the request, without the image bytes */
-  sidecar = g_strdup (o.mp4_path);
-  strcpy (sidecar + strlen (sidecar) - 4, ".json");
+  {
+    g_autofree gchar *stem = g_strndup (o.mp4_path, strlen (o.mp4_path) - strlen (".mp4"));
+    sidecar = g_strconcat (stem, ".json", NULL);
+  }
   fail_unless (g_file_get_contents (sidecar, &text, NULL, NULL));
   fail_unless (strstr (text, "harbour at dawn") != NULL);
   fail_unless (strstr (text, o.task->task_id) != NULL);

@@ -23,6 +23,8 @@
 
 #define HTTP_TIMEOUT_S 60
 #define HTTP_IDLE_TIMEOUT_S 30
+/* libsoup's default of 2 per host would queue every element's polls behind two downloads. */
+#define HTTP_MAX_CONNS_PER_HOST 8
 /* How often an expired result URL is refreshed by querying the task again. */
 #define MAX_URL_REFRESHES 2
 
@@ -902,7 +904,7 @@ job_query_by_external_id (KlingJob *job)
 static void
 job_submit (KlingJob *job)
 {
-  g_autofree gchar *task_id = NULL, *external_id = NULL;
+  g_autofree gchar *task_id = NULL, *external_id = NULL, *uuid = NULL;
   g_autoptr (GError) error = NULL;
 
   if (!job->own_dir && kling_journal_load (job->cache_dir, job->key, &external_id,
@@ -921,7 +923,8 @@ job_submit (KlingJob *job)
     job_query_by_external_id (job);
     return;
   }
-  job->external_task_id = g_strconcat ("gstkling-", g_uuid_string_random (), NULL);
+  uuid = g_uuid_string_random ();
+  job->external_task_id = g_strconcat ("gstkling-", uuid, NULL);
   /* Written before the create call, so a crash right after it still finds the task. */
   if (!job->own_dir && !kling_journal_save (job->cache_dir, job->key,
           job->request->endpoint, job->external_task_id, NULL, &error)) {
@@ -1503,7 +1506,9 @@ worker_main (gpointer data)
   g_main_context_push_thread_default (client->context);
   /* libsoup 3 binds a session to the thread-default context it was created in. */
   client->session = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S,
-      "idle-timeout", HTTP_IDLE_TIMEOUT_S, "user-agent", "gst-kling/" PACKAGE_VERSION, NULL);
+      "idle-timeout", HTTP_IDLE_TIMEOUT_S, "max-conns-per-host", HTTP_MAX_CONNS_PER_HOST,
+      "max-conns", 4 * HTTP_MAX_CONNS_PER_HOST,
+      "user-agent", "gst-kling/" PACKAGE_VERSION, NULL);
 
   g_mutex_lock (&client->ready_lock);
   client->ready = TRUE;
