@@ -629,7 +629,6 @@ GST_START_TEST (test_parallel_cap)
 }
 GST_END_TEST;
 
-/* Static keys reach the sandbox in either header. */
 static void
 on_call_done (JsonNode *data, const GError *error, gpointer user_data)
 {
@@ -656,6 +655,69 @@ GST_START_TEST (test_oneshot_call)
       o.error ? o.error->message : "success?");
   fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 1);
   job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Without a cache the clip lives in the job's own directory, removed with the job. */
+GST_START_TEST (test_no_cache_dir)
+{
+  g_autoptr (KlingRequest) request = make_request ("no cache");
+  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 30, .cache_dir = NULL };
+  g_autofree gchar *dir = NULL;
+  JobOutcome o;
+  KlingJob *job;
+
+  job_outcome_init (&o);
+  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
+      job_outcome_notify);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  fail_unless (kling_mp4_check (o.mp4_path, -1, NULL));
+  fail_unless (!g_str_has_prefix (o.mp4_path, cache_dir));
+  dir = g_path_get_dirname (o.mp4_path);
+  fail_unless_equals_int (journal_entries (), 0);
+  finish_job (job, &o);
+  fail_unless (!g_file_test (o.mp4_path, G_FILE_TEST_EXISTS));
+  fail_unless (!g_file_test (dir, G_FILE_TEST_EXISTS));
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+static void
+check_static_key (const gchar *key, KlingAuthHeader header, KlingErrorCode expected)
+{
+  g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
+  KlingClient *c = kling_client_acquire (kling_sandbox_get_base_url (sandbox),
+      kling_auth_new_static (key, header), NULL);
+  JobOutcome o;
+
+  job_outcome_init (&o);
+  kling_client_call (c, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_call_done, &o);
+  fail_unless (job_outcome_wait (&o, 10));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, expected), "%s: %s", key,
+      o.error ? o.error->message : "success?");
+  kling_client_unref (c);
+  job_outcome_clear (&o);
+}
+
+/* Static reseller keys, as a Bearer token and as X-API-Key. */
+GST_START_TEST (test_static_keys)
+{
+  KlingSandboxOptions options;
+
+  g_clear_pointer (&client, kling_client_unref);
+  g_clear_pointer (&sandbox, kling_sandbox_stop);
+  kling_sandbox_options_init (&options);
+  options.api_key = "static-e2e-key";
+  sandbox = kling_sandbox_start (&options, NULL);
+  fail_unless (sandbox != NULL);
+
+  /* Past auth, the unknown video is refused: the key was accepted. */
+  check_static_key ("static-e2e-key", KLING_AUTH_HEADER_BEARER, KLING_ERROR_INVALID_INPUT);
+  check_static_key ("static-e2e-key", KLING_AUTH_HEADER_X_API_KEY,
+      KLING_ERROR_INVALID_INPUT);
+  check_static_key ("wrong-key", KLING_AUTH_HEADER_X_API_KEY, KLING_ERROR_AUTH);
+  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 3);
 }
 GST_END_TEST;
 
@@ -687,6 +749,8 @@ client_sandbox_suite (void)
   tcase_add_test (tc, test_cancel_during_download);
   tcase_add_test (tc, test_parallel_cap);
   tcase_add_test (tc, test_oneshot_call);
+  tcase_add_test (tc, test_no_cache_dir);
+  tcase_add_test (tc, test_static_keys);
   return s;
 }
 

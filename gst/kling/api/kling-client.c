@@ -611,10 +611,11 @@ kling_job_unref (KlingJob *job)
   g_return_if_fail (job != NULL);
   if (!g_atomic_int_dec_and_test (&job->ref_count))
     return;
-  if (job->notify)
-    job->notify (job->user_data);
   if (job->own_dir)
     remove_own_dir (job);
+  /* Last, so whoever waits for it finds the job's files gone already. */
+  if (job->notify)
+    job->notify (job->user_data);
   kling_request_free (job->request);
   g_free (job->key);
   g_free (job->cache_dir);

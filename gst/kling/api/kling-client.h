@@ -73,7 +73,9 @@ typedef struct {
   void (*progress)   (KlingJob *job, const KlingTask *task, gdouble elapsed_s,
                       gpointer user_data);
   /* Exactly once per job, also after kling_job_cancel(). On success @mp4_path is the
-   * verified file in the cache (or in the job's directory when there is no cache) and
+   * verified file in the cache (or in the job's own temporary directory when there is no
+   * cache: that file and directory are removed when the job is freed, so keep a reference
+   * to the job while the file is read) and
    * @task the final task (from the cache sidecar when nothing was requested); on failure
    * @error is a KLING_ERROR and @task the last known task or NULL. */
   void (*finished)   (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
@@ -85,6 +87,16 @@ typedef struct {
   gdouble timeout_s;         /* whole job; 0 = none; default 1800 */
   const gchar *cache_dir;    /* NULL: no cache, no journal (a temporary directory is used) */
 } KlingJobOptions;
+
+/* Notes on the job's life:
+ * - @notify (kling_client_start_job) runs when the job is freed, on whichever thread drops
+ *   the last reference (often the worker, which holds references while requests run).
+ * - The last kling_client_unref() finishes every unfinished job with KLING_ERROR_CANCELLED
+ *   before it returns (or, when called on the worker itself, soon after).
+ * - Errors that leave a task alive (timeout, cancel, network/server failures while
+ *   polling or downloading) keep its journal entry: a new job for the same request resumes
+ *   that task instead of paying for another. A failed task, a refused create and a
+ *   finished download remove it. */
 
 /* Starts following @request (copied). Returns at once; callbacks run on the worker. */
 KlingJob    *kling_client_start_job        (KlingClient *client, const KlingRequest *request,
