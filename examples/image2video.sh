@@ -36,7 +36,7 @@ encode)
     out=${1:?output file}
     still=${2:-$here/media/still.jpg}
     prompt=${3:-a slow zoom over colour bars}
-    exec gst-launch-1.0 -e filesrc location="$still" ! jpegdec ! \
+    exec gst-launch-1.0 filesrc location="$still" ! jpegdec ! \
         klingimage2video prompt="$prompt" ! videoconvert ! x264enc ! mp4mux ! \
         filesink location="$out"
     ;;

@@ -55,7 +55,7 @@ def discover(path):
 
 def test_readme_gst_launch_line_makes_a_playable_mp4(sandbox, tmp_path):
     out = tmp_path / "out.mp4"
-    result = gst_launch(element_env(sandbox, tmp_path), "-e",
+    result = gst_launch(element_env(sandbox, tmp_path),
                         "filesrc", f"location={STILL}", "!", "jpegdec", "!",
                         "klingimage2video", *kling_props(tmp_path), "!",
                         "videoconvert", "!", "x264enc", "!", "mp4mux", "!",
