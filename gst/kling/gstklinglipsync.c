@@ -43,7 +43,10 @@
  * #GstKlingLipSync:lip-sync-method picks the endpoint: `one-step` (default,
  * `/v1/videos/lip-sync`) or `advanced`: identify-face, then advanced-lip-sync on the
  * first face found, the sound placed where that face appears and cut to the time it is
- * visible. `advanced` needs audio (text mode is one-step only).
+ * visible. `advanced` needs audio (text mode is one-step only). Each identify-face opens
+ * a new session, whose id is part of the advanced request; so that a rerun reuses the
+ * cached clip instead of paying again, the session found for a video is kept in
+ * #GstKlingRender:cache-dir (`face-sessions/`) for an hour and reused within that time.
  *
  * The clip leaves on `src` (decoded video, or Kling's MP4 untouched when downstream
  * only takes `video/quicktime`) and `audio_src` (its decoded audio), both timestamped
@@ -76,8 +79,10 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 #include "gstklinglipsync.h"
 #include "gstklingaudio.h"
@@ -558,6 +563,7 @@ typedef struct
 {
   GstKlingLipSync *self;
   GCancellable *cancellable;
+  gchar *memo_path;             /* where to remember the session; NULL: no cache */
 } FaceCall;
 
 static void
@@ -565,7 +571,78 @@ face_call_free (FaceCall * call)
 {
   gst_object_unref (call->self);
   g_object_unref (call->cancellable);
+  g_free (call->memo_path);
   g_free (call);
+}
+
+/* Advanced lip-sync and the cache: identify-face is a call, not a task, and each call
+ * opens a new session whose id is part of the advanced-lip-sync body, so of its cache
+ * key. For a rerun to find its clip (or its task in flight) instead of paying again, the
+ * session found for a video is remembered in the cache directory for a while: well
+ * within the time Kling keeps sessions. */
+#define FACE_SESSION_MEMO_TTL_S (60 * 60)
+
+/* <cache-dir>/face-sessions/<sha256 of the video id or URL>.json, or NULL when the
+ * element has no cache (cache-dir ""). The default directory follows the base's. */
+static gchar *
+face_memo_path (GstKlingLipSync * self, const gchar * video_id,
+    const gchar * video_url)
+{
+  g_autofree gchar *cache_dir = NULL, *key = NULL, *name = NULL;
+  g_autofree gchar *source = g_strconcat (video_id ? "id:" : "url:",
+      video_id ? video_id : video_url, NULL);
+
+  g_object_get (self, "cache-dir", &cache_dir, NULL);
+  if (cache_dir && !*cache_dir)
+    return NULL;
+  if (!cache_dir)
+    cache_dir = g_build_filename (g_get_user_cache_dir (), "gst-kling", NULL);
+  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, source, -1);
+  name = g_strconcat (key, ".json", NULL);
+  return g_build_filename (cache_dir, "face-sessions", name, NULL);
+}
+
+/* The session remembered at @path, when it is young enough; NULL otherwise. */
+static KlingFaceSession *
+face_memo_load (const gchar * path)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *memo;
+  gint64 saved_at;
+
+  if (!path || !json_parser_load_from_mapped_file (parser, path, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  memo = json_node_get_object (json_parser_get_root (parser));
+  saved_at = json_object_get_int_member_with_default (memo, "saved_at", 0);
+  if (g_get_real_time () / G_USEC_PER_SEC - saved_at > FACE_SESSION_MEMO_TTL_S
+      || !json_object_has_member (memo, "data"))
+    return NULL;
+  return kling_face_session_new_from_json (json_object_get_member (memo, "data"),
+      NULL);
+}
+
+/* Best effort: a session that cannot be remembered only costs a new one next time. */
+static void
+face_memo_save (const gchar * path, JsonNode * data)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *dir = g_path_get_dirname (path), *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "saved_at");
+  json_builder_add_int_value (builder, g_get_real_time () / G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "data");
+  json_builder_add_value (builder, json_node_copy (data));
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  if (g_mkdir_with_parents (dir, 0700) != 0
+      || !g_file_set_contents (path, text, -1, &error))
+    GST_WARNING ("cannot remember the face session in %s: %s", path,
+        error ? error->message : g_strerror (errno));
 }
 
 /* Advanced, second step: the first face found gets the voice. */
@@ -616,6 +693,8 @@ identify_face_done (JsonNode * data, const GError * error, gpointer user_data)
   } else if (!(session = kling_face_session_new_from_json (data, &parse_error))) {
     gst_kling_render_post_error (GST_KLING_RENDER (self), parse_error);
   } else {
+    if (call->memo_path)
+      face_memo_save (call->memo_path, data);
     submit_advanced (self, session);
   }
   face_call_free (call);
@@ -626,11 +705,20 @@ static void
 start_identify_face (GstKlingLipSync * self, const gchar * video_id,
     const gchar * video_url)
 {
-  KlingClient *client = gst_kling_render_dup_client (GST_KLING_RENDER (self));
+  KlingClient *client;
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *memo_path = face_memo_path (self, video_id, video_url);
+  g_autoptr (KlingFaceSession) remembered = face_memo_load (memo_path);
   JsonNode *body;
   FaceCall *call;
 
+  if (remembered) {
+    GST_INFO_OBJECT (self, "reusing face session %s from %s", remembered->session_id,
+        memo_path);
+    submit_advanced (self, remembered);
+    return;
+  }
+  client = gst_kling_render_dup_client (GST_KLING_RENDER (self));
   if (!client)
     return;                     /* shutting down */
   body = kling_identify_face_body_new (video_id, video_url, &error);
@@ -642,6 +730,7 @@ start_identify_face (GstKlingLipSync * self, const gchar * video_id,
 
   call = g_new0 (FaceCall, 1);
   call->self = gst_object_ref (self);
+  call->memo_path = g_steal_pointer (&memo_path);
   g_mutex_lock (&self->lock);
   self->stage = STAGE_IDENTIFY_FACE;
   call->cancellable = g_object_ref (self->cancellable);

@@ -542,6 +542,44 @@ GST_START_TEST (test_advanced_method)
 }
 GST_END_TEST;
 
+/* The advanced method on a still: image2video, identify-face, advanced-lip-sync. */
+GST_START_TEST (test_image_pad_chain_advanced)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "lip-sync-method", 1, NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 4.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A rerun of the advanced method reuses the face session, so the cache finds the clip. */
+GST_START_TEST (test_advanced_rerun_uses_cache)
+{
+  Fixture f;
+  guint run;
+
+  fixture_start (&f, 0.1);
+  for (run = 0; run < 2; run++) {
+    make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+    start_harnesses (&f, FALSE, TRUE, FALSE);
+    push_tone (f.h, "S16LE", 16000, 1, 3.0);
+    check_lip_synced_clip (&f);
+    stop_element (&f);
+  }
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* Only "src" linked: the audio is dropped and nothing waits for it. */
 GST_START_TEST (test_only_src_linked)
 {
@@ -754,6 +792,52 @@ GST_START_TEST (test_failed_task)
 }
 GST_END_TEST;
 
+/* The image2video stage fails: its error is posted, nothing is lip-synced. */
+GST_START_TEST (test_image_stage_fails)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
+          "\"/v1/videos/image2video\", \"method\": \"POST\", \"action\": "
+          "\"fail-task\", \"message\": \"no person in the picture\"}", NULL));
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+      "no person in the picture");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* Going down while identify-face is still waiting for its answer returns at once. */
+GST_START_TEST (test_cancel_during_identify_face)
+{
+  Fixture f;
+  gint64 start;
+
+  fixture_start (&f, 0.1);
+  fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
+          "\"/v1/videos/identify-face\", \"action\": \"delay\", \"seconds\": 30}",
+          NULL));
+  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  while (counter (&f, "requests", "POST /v1/videos/identify-face") == 0)
+    g_usleep (10000);
+
+  start = g_get_monotonic_time ();
+  stop_element (&f);
+  fail_unless (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC,
+      "stopping took %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 0);
+  kling_sandbox_clear_faults (f.sandbox);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* Going down while Kling renders returns at once and says CANCELED. */
 GST_START_TEST (test_cancel_while_rendering)
 {
@@ -804,6 +888,8 @@ lipsync_suite (void)
   tcase_add_test (tc, test_video_url);
   tcase_add_test (tc, test_image_pad_chain);
   tcase_add_test (tc, test_advanced_method);
+  tcase_add_test (tc, test_image_pad_chain_advanced);
+  tcase_add_test (tc, test_advanced_rerun_uses_cache);
   tcase_add_test (tc, test_only_src_linked);
   tcase_add_test (tc, test_rerun_uses_cache);
   tcase_add_test (tc, test_audio_too_short);
@@ -813,6 +899,8 @@ lipsync_suite (void)
   tcase_add_test (tc, test_small_still);
   tcase_add_test (tc, test_setting_errors);
   tcase_add_test (tc, test_failed_task);
+  tcase_add_test (tc, test_image_stage_fails);
+  tcase_add_test (tc, test_cancel_during_identify_face);
   tcase_add_test (tc, test_cancel_while_rendering);
   return s;
 }
