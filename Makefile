@@ -6,7 +6,7 @@ BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 MESON_SETUP_ARGS ?=
 
-.PHONY: all deps build test test-c test-py demo clean
+.PHONY: all deps build test test-c test-py demo bench clean
 
 all: build
 
@@ -31,6 +31,10 @@ test-py:
 
 demo: build
 	./tools/demo.sh $(BUILD)
+
+# Speed and memory, by hand: see tests/bench/README.md.
+bench: build
+	$(PYTHON) tests/bench/bench_image2video.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) demo.mp4
