@@ -36,8 +36,9 @@ G_DECLARE_DERIVABLE_TYPE (GstKlingRender, gst_kling_render, GST, KLING_RENDER, G
  * @job_done: a job ended (the client's worker thread: must not block). @mp4_path and
  *   @task on success, @error (a KLING_ERROR, never CANCELLED) on failure. Return TRUE when
  *   the subclass took over (it started another job with gst_kling_render_submit(), or
- *   called gst_kling_render_deliver() / gst_kling_render_post_error() itself); the default
- *   returns FALSE and the base delivers the clip or posts the error.
+ *   called gst_kling_render_deliver() / gst_kling_render_post_error() itself); FALSE
+ *   lets the base deliver the clip or post the error, which is what the base class's
+ *   own implementation does.
  * @add_tags: add element-specific tags to the list pushed before the clip (the base has
  *   already put the prompt, model, mode, task id and video id in it).
  */

@@ -919,6 +919,55 @@ GST_START_TEST (test_cancel_while_decoding)
 
 GST_END_TEST;
 
+/* The same element, back to READY after a clip, renders again (from the cache). */
+GST_START_TEST (test_same_element_runs_again)
+{
+  Fixture f;
+  gint run;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  for (run = 0; run < 2; run++) {
+    if (run > 0) {
+      fail_unless_equals_int (gst_element_set_state (f.h->element,
+              GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+      fail_unless_equals_int (gst_element_set_state (f.h->element,
+              GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+    }
+    push_jpeg_still (&f);
+    gst_event_unref (pull_event_of_type (f.h, GST_EVENT_STREAM_START));
+    check_full_clip (&f);
+  }
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* No key anywhere: the state change fails before any request, saying what to set. */
+GST_START_TEST (test_missing_credentials)
+{
+  Fixture f;
+  GstElement *element;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = gst_element_factory_make ("klingimage2video", NULL);
+  g_object_set (element, "api-url", kling_sandbox_get_base_url (f.sandbox),
+      "cache-dir", f.cache_dir, NULL);
+  gst_element_set_bus (element, f.bus);
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "key");
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_object_unref (element);
+  fail_unless_equals_int (counter (&f, NULL, "tasks_in_flight"), 0);
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 image2video_suite (void)
 {
@@ -948,6 +997,8 @@ image2video_suite (void)
   tcase_add_test (tc, test_cancel_while_polling);
   tcase_add_test (tc, test_cancel_while_downloading);
   tcase_add_test (tc, test_cancel_while_decoding);
+  tcase_add_test (tc, test_same_element_runs_again);
+  tcase_add_test (tc, test_missing_credentials);
   return s;
 }
 
