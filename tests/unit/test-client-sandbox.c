@@ -658,6 +658,26 @@ GST_START_TEST (test_oneshot_call)
 }
 GST_END_TEST;
 
+/* A journal entry whose task the server does not know is dropped, and the job submits. */
+GST_START_TEST (test_stale_journal_entry)
+{
+  g_autoptr (KlingRequest) request = make_request ("stale journal");
+  g_autofree gchar *key = kling_request_cache_key (request);
+  JobOutcome o;
+  KlingJob *job;
+
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO,
+          "gstkling-from-elsewhere", "no-such-task", NULL));
+  job = start_job ("stale journal", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless (!g_str_equal (o.task->task_id, "no-such-task"));
+  fail_unless_equals_int (tasks_created (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
 /* Without a cache the clip lives in the job's own directory, removed with the job. */
 GST_START_TEST (test_no_cache_dir)
 {
@@ -749,6 +769,7 @@ client_sandbox_suite (void)
   tcase_add_test (tc, test_cancel_during_download);
   tcase_add_test (tc, test_parallel_cap);
   tcase_add_test (tc, test_oneshot_call);
+  tcase_add_test (tc, test_stale_journal_entry);
   tcase_add_test (tc, test_no_cache_dir);
   tcase_add_test (tc, test_static_keys);
   return s;

@@ -84,6 +84,8 @@ struct _KlingJob {
   GSource *deadline_source;
   GSource *wait_source;
   guint create_attempts;
+  gint64 create_started_us;    /* the first create call: its retries' deadline counts here */
+  gboolean unconfirmed_resume; /* following a journal's task id no answer confirmed yet */
   guint download_attempts;
   guint url_refreshes;
   GError *start_error;         /* set when the job cannot even start */
@@ -915,6 +917,7 @@ job_submit (KlingJob *job)
       KlingTask *task = g_new0 (KlingTask, 1);
 
       g_debug ("job %s resumes task %s from the journal", job->key, task_id);
+      job->unconfirmed_resume = TRUE;
       task->task_id = g_steal_pointer (&task_id);
       task->status = KLING_TASK_SUBMITTED;
       job_task_known (job, task);
@@ -977,8 +980,8 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
 {
   guint delay_ms;
 
-  if (!next_retry_delay (job_get_client (job), job->create_attempts, job->started_us, error,
-          &delay_ms)) {
+  if (!next_retry_delay (job_get_client (job), job->create_attempts,
+          job->create_started_us, error, &delay_ms)) {
     job_fail (job, error);
     return;
   }
@@ -1022,7 +1025,8 @@ job_create (KlingJob *job)
 {
   g_autoptr (JsonNode) body = json_node_copy (job->request->body);
 
-  job->create_attempts++;
+  if (job->create_attempts++ == 0)
+    job->create_started_us = g_get_monotonic_time ();
   json_object_set_string_member (json_node_get_object (body), "external_task_id",
       job->external_task_id);
   g_debug ("job %s creates a task at %s (external id %s)", job->key,
@@ -1064,6 +1068,18 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
 
   if (job->finished)
     goto out;
+  if (error && job->unconfirmed_resume && is_not_found (error)) {
+    /* A journal entry the server does not know (another account or server, or a task
+     * long gone): forget it and start afresh. */
+    g_info ("task %s of the journal is unknown to the server: submitting anew",
+        job->task->task_id);
+    kling_journal_remove (job->cache_dir, job->key);
+    job->unconfirmed_resume = FALSE;
+    g_clear_pointer (&job->task, kling_task_free);
+    g_clear_pointer (&job->external_task_id, g_free);
+    job_submit (job);
+    goto out;
+  }
   if (error) {
     job_fail (job, error);
     goto out;
@@ -1073,6 +1089,7 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     job_fail (job, parse_error);
     goto out;
   }
+  job->unconfirmed_resume = FALSE;
   refresh = job->task && job->task->status == KLING_TASK_SUCCEED &&
       job->task->video_url != NULL;
   job_set_task (job, task);
