@@ -30,6 +30,8 @@ struct _GstKlingAudioCollector
 
   /* MP3: the sum of the buffer durations, to refuse an over-long stream early */
   GstClockTime mp3_duration;
+
+  GstSegment segment;           /* GST_FORMAT_UNDEFINED until a segment came */
 };
 
 #define OUT_BYTES_PER_SECOND (GST_KLING_AUDIO_RATE * GST_KLING_AUDIO_CHANNELS * 2)
@@ -53,6 +55,7 @@ gst_kling_audio_collector_new (void)
   collector->data = g_byte_array_new ();
   gst_audio_info_init (&collector->in_info);
   collector->mp3_duration = 0;
+  gst_segment_init (&collector->segment, GST_FORMAT_UNDEFINED);
   return collector;
 }
 
@@ -73,6 +76,31 @@ gst_kling_audio_collector_reset (GstKlingAudioCollector *collector)
   gst_audio_info_init (&collector->in_info);
   collector->kind = COLLECT_NONE;
   collector->mp3_duration = 0;
+  gst_segment_init (&collector->segment, GST_FORMAT_UNDEFINED);
+}
+
+void
+gst_kling_audio_collector_set_segment (GstKlingAudioCollector *collector,
+    const GstSegment *segment)
+{
+  g_return_if_fail (collector != NULL && segment != NULL);
+
+  gst_segment_copy_into (segment, &collector->segment);
+}
+
+/* MP3 frames cannot be cut: a buffer goes when it lies wholly outside the segment. */
+static gboolean
+mp3_buffer_in_segment (GstKlingAudioCollector *collector, GstBuffer *buffer)
+{
+  GstClockTime start = GST_BUFFER_PTS (buffer);
+  GstClockTime stop = start;
+
+  if (collector->segment.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (start))
+    return TRUE;
+  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+    stop += GST_BUFFER_DURATION (buffer);
+  return gst_segment_clip (&collector->segment, GST_FORMAT_TIME, start, stop, NULL,
+      NULL);
 }
 
 void
@@ -171,10 +199,20 @@ push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
   gpointer out[1];
   gboolean ok;
 
-  if (!gst_audio_buffer_map (&in, &collector->in_info, buffer, GST_MAP_READ))
-    return set_invalid_input (error, "audio: cannot read a buffer of %" G_GSIZE_FORMAT
-        " bytes as %s", gst_buffer_get_size (buffer),
+  if (collector->segment.format == GST_FORMAT_TIME) {
+    buffer = gst_audio_buffer_clip (gst_buffer_ref (buffer), &collector->segment,
+        GST_AUDIO_INFO_RATE (&collector->in_info),
+        GST_AUDIO_INFO_BPF (&collector->in_info));
+    if (!buffer)
+      return TRUE;              /* wholly outside the segment */
+  } else {
+    gst_buffer_ref (buffer);
+  }
+  if (!gst_audio_buffer_map (&in, &collector->in_info, buffer, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    return set_invalid_input (error, "audio: cannot read a buffer as %s",
         GST_AUDIO_INFO_NAME (&collector->in_info));
+  }
 
   out_frames = gst_audio_converter_get_out_frames (collector->converter, in.n_samples);
   old_len = collector->data->len;
@@ -183,13 +221,14 @@ push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
   ok = gst_audio_converter_samples (collector->converter, 0, in.planes, in.n_samples,
       out, out_frames);
   gst_audio_buffer_unmap (&in);
+  gst_buffer_unref (buffer);
   if (!ok) {
     g_byte_array_set_size (collector->data, old_len);
     return set_invalid_input (error, "audio: conversion to mono 16-bit failed");
   }
   if (collector->data->len > MAX_PCM_BYTES + OUT_BYTES_PER_SECOND / 100)
     return set_invalid_input (error, "audio: longer than Kling's %.0f s limit; trim it "
-        "(e.g. with a segment seek) before the element", KLING_AUDIO_MAX_S);
+        "before the element (or seek upstream with a stop position)", KLING_AUDIO_MAX_S);
   return TRUE;
 }
 
@@ -198,6 +237,8 @@ push_mp3 (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
 {
   GstMapInfo map;
 
+  if (!mp3_buffer_in_segment (collector, buffer))
+    return TRUE;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
     return set_invalid_input (error, "audio: cannot read an MP3 buffer");
   if (collector->data->len + map.size > KLING_AUDIO_MAX_BYTES) {

@@ -42,6 +42,11 @@ void     gst_kling_audio_collector_reset    (GstKlingAudioCollector *collector);
 gboolean gst_kling_audio_collector_set_caps (GstKlingAudioCollector *collector,
                                              GstCaps *caps, GError **error);
 
+/* The segment of the buffers that follow: raw audio outside it is clipped away, MP3
+ * frames wholly outside it are dropped, so a segment seek upstream trims the voice. */
+void     gst_kling_audio_collector_set_segment (GstKlingAudioCollector *collector,
+                                                const GstSegment *segment);
+
 /* Appends @buffer (not taken). Fails as soon as the audio is longer than
  * KLING_AUDIO_MAX_S or larger than KLING_AUDIO_MAX_BYTES. */
 gboolean gst_kling_audio_collector_push     (GstKlingAudioCollector *collector,

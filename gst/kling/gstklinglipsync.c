@@ -19,7 +19,9 @@
  *   Kling's 5 MB); MP3 is sent as it is, its length read from its frames. Audio shorter
  *   than 2 s or longer than 60 s (or an MP3 over 5 MB) is a STREAM FORMAT error before
  *   any request: longer audio is refused as soon as it passes 60 s, not trimmed, so no
- *   one pays for a clip that silently lost its end.
+ *   one pays for a clip that silently lost its end. The incoming segment is honoured:
+ *   raw audio is clipped to it and MP3 frames outside it are dropped, so a seek with a
+ *   stop position upstream is the way to send part of a longer file.
  * - text mode: when #GstKlingLipSync:text is set and nothing is linked to `audio` when the
  *   element goes from READY to PAUSED, Kling speaks the text (at most 120 characters)
  *   with #GstKlingLipSync:voice-id, #GstKlingLipSync:voice-language and
@@ -1042,6 +1044,13 @@ gst_kling_lip_sync_audio_event (GstPad * pad, GstObject * parent,
         ret = FALSE;
       }
       break;
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      gst_kling_audio_collector_set_segment (self->collector, segment);
+      break;
+    }
     case GST_EVENT_EOS:
       if (!self->audio_done) {
         self->audio_done = TRUE;

@@ -248,10 +248,10 @@ start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_
 }
 
 /* @seconds of a 300 Hz tone in @format at @rate Hz, @channels channels, pushed in
- * 100 ms buffers, then EOS. */
+ * 100 ms buffers, then EOS; in a segment that ends at @stop (or never). */
 static void
-push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
-    gdouble seconds)
+push_tone_until (GstHarness * h, const gchar * format, gint rate, gint channels,
+    gdouble seconds, GstClockTime stop)
 {
   GstAudioInfo info;
   guint total = (guint) (seconds * rate + 0.5), done = 0;
@@ -259,6 +259,13 @@ push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
   gst_audio_info_set_format (&info, gst_audio_format_from_string (format), rate,
       channels, NULL);
   gst_harness_set_src_caps (h, gst_audio_info_to_caps (&info));
+  if (GST_CLOCK_TIME_IS_VALID (stop)) {
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    segment.stop = stop;
+    gst_harness_push_event (h, gst_event_new_segment (&segment));
+  }
   while (done < total) {
     guint n = MIN ((guint) rate / 10, total - done), i, c;
     GstBuffer *buffer = gst_buffer_new_allocate (NULL, n * info.bpf, NULL);
@@ -277,6 +284,13 @@ push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
     done += n;
   }
   gst_harness_push_event (h, gst_event_new_eos ());
+}
+
+static void
+push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
+    gdouble seconds)
+{
+  push_tone_until (h, format, rate, channels, seconds, GST_CLOCK_TIME_NONE);
 }
 
 /* @seconds of MP3 from lamemp3enc, pushed as audio/mpeg buffers, then EOS. */
@@ -653,6 +667,21 @@ GST_START_TEST (test_audio_too_long)
 }
 GST_END_TEST;
 
+/* A segment that stops at 3 s trims 70 s of audio to a voice Kling takes. */
+GST_START_TEST (test_audio_trimmed_by_segment)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone_until (f.h, "S16LE", 8000, 1, 70.0, 3 * GST_SECOND);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* MP3 frames (MPEG-1 layer III, 128 kb/s, 44.1 kHz: 417 bytes) without durations, so
  * only the size can stop them: pushed until the element refuses them. */
 static GstFlowReturn
@@ -894,6 +923,7 @@ lipsync_suite (void)
   tcase_add_test (tc, test_rerun_uses_cache);
   tcase_add_test (tc, test_audio_too_short);
   tcase_add_test (tc, test_audio_too_long);
+  tcase_add_test (tc, test_audio_trimmed_by_segment);
   tcase_add_test (tc, test_mp3_too_big);
   tcase_add_test (tc, test_not_mp3);
   tcase_add_test (tc, test_small_still);

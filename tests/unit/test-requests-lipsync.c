@@ -766,6 +766,40 @@ GST_START_TEST (test_collector_limits)
 }
 GST_END_TEST;
 
+/* Raw audio is clipped to the segment: a segment seek upstream trims the voice. */
+GST_START_TEST (test_collector_clips_to_segment)
+{
+  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
+  GstCaps *caps = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
+      "layout=interleaved");
+  GstSegment segment;
+  GBytes *wav;
+  gdouble duration;
+  guint i;
+
+  fail_unless (gst_kling_audio_collector_set_caps (collector, caps, NULL));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = GST_SECOND / 2;
+  segment.stop = 3 * GST_SECOND;
+  gst_kling_audio_collector_set_segment (collector, &segment);
+  /* 4 s in 100 ms buffers, the segment keeps 0.5 .. 3.0 s */
+  for (i = 0; i < 40; i++) {
+    GstBuffer *buffer = gst_buffer_new_allocate (NULL, 3200, NULL);
+
+    gst_buffer_memset (buffer, 0, 0, 3200);
+    GST_BUFFER_PTS (buffer) = i * GST_SECOND / 10;
+    GST_BUFFER_DURATION (buffer) = GST_SECOND / 10;
+    fail_unless (gst_kling_audio_collector_push (collector, buffer, NULL));
+    gst_buffer_unref (buffer);
+  }
+  wav = gst_kling_audio_collector_finish (collector, NULL, &duration, NULL);
+  fail_unless (wav != NULL);
+  fail_unless (fabs (duration - 2.5) < 1e-6, "%f", duration);
+  g_bytes_unref (wav);
+  gst_caps_unref (caps);
+}
+GST_END_TEST;
+
 static GstBuffer *
 mp3_buffer (guint frames)
 {
@@ -852,6 +886,7 @@ requests_lipsync_suite (void)
   tcase_add_test (tc, test_collector_raw_formats);
   tcase_add_test (tc, test_collector_caps_change);
   tcase_add_test (tc, test_collector_limits);
+  tcase_add_test (tc, test_collector_clips_to_segment);
   tcase_add_test (tc, test_collector_mp3);
   return s;
 }
