@@ -238,6 +238,19 @@ GST_START_TEST (test_wrong_secret_is_auth_without_retry)
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH), "%s",
       o.error ? o.error->message : "success?");
   fail_unless_equals_int (kling_error_get_http_status (o.error), 401);
+  {
+    g_autofree gchar *user = kling_error_dup_user_message (o.error);
+    g_autofree gchar *details = kling_error_dup_details (o.error);
+    const gchar *texts[] = { user, details, o.error->message };
+    guint i;
+
+    fail_unless (strstr (user, "check access-key and secret-key") != NULL, "%s", user);
+    /* neither key nor token in anything a user or a log may see */
+    for (i = 0; i < G_N_ELEMENTS (texts); i++) {
+      fail_unless (strstr (texts[i], "not-the-secret") == NULL, "%s", texts[i]);
+      fail_unless (strstr (texts[i], "eyJ") == NULL, "%s", texts[i]);
+    }
+  }
   fail_unless_equals_int (creates_sent (), 1);
   fail_unless_equals_int (tasks_created (), 0);
   /* nothing was created: no journal entry to resume */
