@@ -774,6 +774,10 @@ submit_image2video (GstKlingLipSync * self, GBytes * still)
   g_autoptr (GError) error = NULL;
   KlingRequest *request;
 
+  if (!kling_model_is_known (settings->model_name))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
+        ("model-name is not in the list of known models; Kling may refuse it"));
   params.model_name = settings->model_name;
   params.mode = (KlingMode) settings->mode;
   params.duration_s = settings->duration_s;
