@@ -16,8 +16,9 @@
 #include "kling-cache.h"
 #include "kling-private.h"
 
-#include <string.h>
 #include <errno.h>
+#include <math.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
@@ -585,25 +586,22 @@ kling_job_ref (KlingJob *job)
   return job;
 }
 
+/* Removes what a job without cache put in its own directory: the clip and tmp/ with any
+ * partial download, then the directory itself. */
 static void
 remove_own_dir (KlingJob *job)
 {
-  g_autoptr (GDir) dir = g_dir_open (job->cache_dir, 0, NULL);
+  g_autofree gchar *tmp = g_build_filename (job->cache_dir, "tmp", NULL);
+  g_autoptr (GDir) tmp_dir = g_dir_open (tmp, 0, NULL);
   const gchar *name;
 
-  /* Only what the job itself put there: <key>.mp4 and tmp/ with its partial files. */
   if (job->result_path)
     g_unlink (job->result_path);
-  if (dir) {
-    g_autofree gchar *tmp = g_build_filename (job->cache_dir, "tmp", NULL);
-    g_autoptr (GDir) tmp_dir = g_dir_open (tmp, 0, NULL);
-
-    while (tmp_dir && (name = g_dir_read_name (tmp_dir))) {
-      g_autofree gchar *path = g_build_filename (tmp, name, NULL);
-      g_unlink (path);
-    }
-    g_rmdir (tmp);
+  while (tmp_dir && (name = g_dir_read_name (tmp_dir))) {
+    g_autofree gchar *path = g_build_filename (tmp, name, NULL);
+    g_unlink (path);
   }
+  g_rmdir (tmp);
   g_rmdir (job->cache_dir);
 }
 
@@ -776,7 +774,7 @@ job_deadline_reached (gpointer data)
       "task %s not finished after %.0f s (status %s)", task_id ? task_id : "(none yet)",
       job->timeout_s, job->task ? kling_task_status_to_string (job->task->status) :
       "not created");
-  kling_error_set_timeout (error, (guint) job->timeout_s);
+  kling_error_set_timeout (error, (guint) ceil (job->timeout_s));
   job_finish (job, NULL, error);
   return G_SOURCE_REMOVE;
 }
@@ -839,9 +837,12 @@ job_set_task (KlingJob *job, KlingTask *task)
     job->task->external_task_id = g_strdup (job->external_task_id);
 }
 
-/* The task exists: record it, tell the caller, follow it. */
+static void job_schedule_poll (KlingJob *job);
+
+/* The task exists: record it, tell the caller, follow it. A task just created is first
+ * queried after one poll interval; a resumed one at once (it may be done already). */
 static void
-job_task_known (KlingJob *job, KlingTask *task)
+job_task_known (KlingJob *job, KlingTask *task, gboolean just_created)
 {
   g_autoptr (GError) error = NULL;
 
@@ -853,7 +854,11 @@ job_task_known (KlingJob *job, KlingTask *task)
       kling_task_status_to_string (job->task->status));
   if (job->callbacks.submitted)
     job->callbacks.submitted (job, job->task, job->user_data);
-  if (!job->finished)
+  if (job->finished)
+    return;
+  if (just_created)
+    job_schedule_poll (job);
+  else
     job_poll_now (job);
 }
 
@@ -890,7 +895,7 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
     goto out;
   }
   g_debug ("job %s: found task %s by its external id", job->key, task->task_id);
-  job_task_known (job, task);
+  job_task_known (job, task, FALSE);
 out:
   kling_job_unref (job);
 }
@@ -920,7 +925,7 @@ job_submit (KlingJob *job)
       job->unconfirmed_resume = TRUE;
       task->task_id = g_steal_pointer (&task_id);
       task->status = KLING_TASK_SUBMITTED;
-      job_task_known (job, task);
+      job_task_known (job, task, FALSE);
       return;
     }
     /* The create may or may not have reached Kling: ask before paying twice. */
@@ -1007,7 +1012,7 @@ create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     error = parse_error;
   }
   if (task) {
-    job_task_known (job, task);
+    job_task_known (job, task, TRUE);
   } else if (is_ambiguous (error)) {
     job_retry_ambiguous_create (job, error);
   } else {
