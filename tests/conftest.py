@@ -35,9 +35,9 @@ class SandboxProcess:
                     "--video-scale", "0.25")
 
     def __init__(self, binary, args=DEFAULT_ARGS, access_key="AK-test", secret_key="SK-test",
-                 api_key="static-key-test"):
+                 api_key="static-key-test", env=None):
         self.access_key, self.secret_key, self.api_key = access_key, secret_key, api_key
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
         for name, value in (("KLING_ACCESS_KEY", access_key), ("KLING_SECRET_KEY", secret_key),
                             ("KLING_API_KEY", api_key)):
             env.pop(name, None)

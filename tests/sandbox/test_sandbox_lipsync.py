@@ -2,6 +2,7 @@
 advanced-lip-sync; the result is the source video with the audio muxed in."""
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -161,3 +162,18 @@ def test_advanced_lip_sync_validation(sandbox, source):
         assert field in answer["message"]
     status, answer = sandbox.call("POST", "/v1/videos/identify-face", {})
     assert (status, answer["code"]) == (400, 1201)
+
+
+def test_own_urls_are_used_directly_and_never_fetched_from_ourselves(sandbox_factory):
+    box = sandbox_factory("--url-ttl", "1")
+    task = box.create("image2video", {"image": b64(MEDIA / "still.jpg")})
+    url = box.wait_task("image2video", task["task_id"])["task_result"]["videos"][0]["url"]
+    as_localhost = url.replace("127.0.0.1", "localhost")
+    status, answer = box.call("POST", "/v1/videos/identify-face", {"video_url": as_localhost})
+    assert status == 200 and answer["data"]["face_data"][0]["end_time"] == 5000
+    time.sleep(2.1)
+    # Expired: refused at once (a fetch from our own thread would wait on itself).
+    start = time.monotonic()
+    status, answer = box.call("POST", "/v1/videos/identify-face", {"video_url": url})
+    assert (status, answer["code"]) == (400, 1201) and "video_url" in answer["message"]
+    assert time.monotonic() - start < 1

@@ -95,6 +95,11 @@ main (int argc, char **argv)
   options.control = control;
   options.port = port;
 
+  /* Handlers first: a SIGTERM right after the URL is printed must still clean up. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+  g_unix_signal_add (SIGINT, quit_on_signal, loop);
+
   sandbox = kling_sandbox_start (&options, &error);
   if (sandbox == NULL) {
     g_printerr ("kling-sandbox: %s\n", error->message);
@@ -102,10 +107,6 @@ main (int argc, char **argv)
   }
   printf ("%s\n", kling_sandbox_get_base_url (sandbox));
   fflush (stdout);
-
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_on_signal, loop);
-  g_unix_signal_add (SIGINT, quit_on_signal, loop);
   g_main_loop_run (loop);
 
   kling_sandbox_stop (sandbox);

@@ -254,7 +254,8 @@ decode_json_part (const gchar *part)
   JsonNode *root;
 
   raw = kling_base64url_decode (part, &len);
-  if (raw == NULL || len == 0 || len > 4096)
+  if (raw == NULL || len == 0 || len > 4096 ||
+      !sandbox_json_depth_ok ((const gchar *) raw, len, SANDBOX_MAX_JSON_DEPTH))
     return NULL;
   if (!json_parser_load_from_data (parser, (const gchar *) raw, len, NULL))
     return NULL;
@@ -842,6 +843,7 @@ listen_on_loopback (KlingSandbox *sandbox, GError **error)
   uris = soup_server_get_uris (sandbox->server);
   port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  sandbox->port = port;
   sandbox->base_url = g_strdup_printf ("http://127.0.0.1:%u", port);
   return TRUE;
 }
@@ -968,7 +970,9 @@ kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
   sandbox->context = g_main_context_new ();
   sandbox->loop = g_main_loop_new (sandbox->context, FALSE);
   g_main_context_push_thread_default (sandbox->context);
-  sandbox->session = soup_session_new_with_options ("timeout", 10, NULL);
+  /* Callbacks go to loopback only: never through a proxy from the environment. */
+  sandbox->session = soup_session_new_with_options ("timeout", 10, "proxy-resolver", NULL,
+      NULL);
   g_main_context_pop_thread_default (sandbox->context);
   sandbox_tasks_init (sandbox);
 
@@ -1017,7 +1021,7 @@ kling_sandbox_stop (KlingSandbox *sandbox)
     return;
 
   g_atomic_int_set (&sandbox->cancel_renders, 1);
-  sandbox->stopping = TRUE;
+  g_atomic_int_set (&sandbox->stopping, 1);
   g_main_context_invoke (sandbox->context, quit_loop, sandbox);
   g_thread_join (sandbox->thread);
   sandbox_free (sandbox);

@@ -315,6 +315,10 @@ sandbox_fault_new_from_json (const gchar *json, GError **error)
   SandboxFault *fault;
   JsonNode *root;
 
+  if (!sandbox_json_depth_ok (json, strlen (json), SANDBOX_MAX_JSON_DEPTH)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "JSON nested too deeply");
+    return NULL;
+  }
   if (!json_parser_load_from_data (parser, json, -1, error))
     return NULL;
   root = json_parser_get_root (parser);

@@ -106,17 +106,23 @@ sandbox_probe_audio_format (const guint8 *data, gsize size)
 }
 
 gboolean
-sandbox_url_is_loopback (const gchar *url)
+sandbox_url_is_loopback_port (const gchar *url, guint port)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  const gchar *scheme, *host;
+  const gchar *host;
 
-  if (uri == NULL)
+  if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "http") != 0)
     return FALSE;
-  scheme = g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
-  if (g_strcmp0 (scheme, "http") != 0 || host == NULL)
+  if (host == NULL || !(g_str_equal (host, "127.0.0.1") ||
+          g_ascii_strcasecmp (host, "localhost") == 0 || g_str_equal (host, "::1")))
     return FALSE;
-  return g_str_equal (host, "127.0.0.1") || g_ascii_strcasecmp (host, "localhost") == 0 ||
-      g_str_equal (host, "::1");
+  return port == 0 || (guint) MAX (g_uri_get_port (uri), 0) == port ||
+      (g_uri_get_port (uri) == -1 && port == 80);
+}
+
+gboolean
+sandbox_url_is_loopback (const gchar *url)
+{
+  return sandbox_url_is_loopback_port (url, 0);
 }

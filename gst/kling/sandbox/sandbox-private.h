@@ -87,9 +87,10 @@ struct _KlingSandbox {
   SoupSession *session;         /* callbacks */
   GCancellable *cancellable;    /* cancels the callbacks in flight at stop */
   gchar *base_url;
+  guint port;
   gchar *tmp_dir;
   guint8 url_secret[32];
-  gboolean stopping;
+  gint stopping;                /* atomic: set by kling_sandbox_stop() */
   gpointer startup;             /* only while kling_sandbox_start() waits */
 
   /* Guards faults and counters: the C API reads them from other threads. */
@@ -176,8 +177,9 @@ SandboxImageFormat sandbox_probe_image (const guint8 *data, gsize size, guint *w
                                         guint *height);
 /* "wav", "mp3", "m4a", "aac" or NULL. */
 const gchar *sandbox_probe_audio_format (const guint8 *data, gsize size);
-/* Is @url http(s) on 127.0.0.1 / localhost / [::1]? */
+/* Is @url http on 127.0.0.1 / localhost / [::1]? With @port non-zero: on that port. */
 gboolean  sandbox_url_is_loopback (const gchar *url);
+gboolean  sandbox_url_is_loopback_port (const gchar *url, guint port);
 
 G_END_DECLS
 

@@ -654,7 +654,8 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
     g_set_error (error, RENDER_ERROR, 0, "%s cannot be fetched: only loopback URLs are", url);
     return FALSE;
   }
-  session = soup_session_new_with_options ("timeout", 20, NULL);
+  /* Loopback only: never through a proxy from the environment. */
+  session = soup_session_new_with_options ("timeout", 20, "proxy-resolver", NULL, NULL);
   msg = soup_message_new ("GET", url);
   if (msg == NULL) {
     g_set_error (error, RENDER_ERROR, 0, "%s is not a URL", url);

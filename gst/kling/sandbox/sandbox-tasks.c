@@ -289,7 +289,7 @@ render_finished (gpointer user_data)
   KlingSandbox *sandbox = job->sandbox;
   SandboxTask *task;
 
-  if (sandbox->stopping)
+  if (g_atomic_int_get (&sandbox->stopping))
     return G_SOURCE_REMOVE;
   task = g_hash_table_lookup (sandbox->tasks, job->task_id);
   if (task == NULL)
@@ -580,6 +580,12 @@ parse_source_video (KlingSandbox *sandbox, JsonObject *object, const gchar *pref
   video = sandbox_lookup_video_url (sandbox, url);
   if (video != NULL)
     return video;
+  /* Never fetch from ourselves on the server thread: it would wait for itself. */
+  if (sandbox_url_is_loopback_port (url, sandbox->port)) {
+    sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: not a valid result "
+        "URL of this server (expired or badly signed)", url_field);
+    return NULL;
+  }
   if (!sandbox_input_loopback_url (url_field, url, resp))
     return NULL;
   return fetch_source_video (sandbox, url_field, url, resp);
@@ -1078,10 +1084,10 @@ sandbox_handle_api (KlingSandbox *sandbox, const gchar *method, const gchar *nam
 SandboxVideo *
 sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url)
 {
-  g_autofree gchar *prefix = g_strconcat (sandbox->base_url, "/files/", NULL);
   g_autofree gchar *id = NULL;
 
-  if (!g_str_has_prefix (url, prefix) || !sandbox_url_is_valid (sandbox, url, &id))
+  if (!sandbox_url_is_loopback_port (url, sandbox->port) ||
+      !sandbox_url_is_valid (sandbox, url, &id))
     return NULL;
   return g_hash_table_lookup (sandbox->videos, id);
 }

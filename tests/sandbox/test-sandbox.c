@@ -1,0 +1,289 @@
+/* The kling-sandbox library in process: lifecycle, the C control API, and a render
+ * running next to the test's own GStreamer (what the element tests rely on). */
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "kling-sandbox.h"
+
+typedef struct {
+  guint status;
+  gchar *body;                  /* as text (JSON answers) */
+  GBytes *bytes;                /* as received (files) */
+} Reply;
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_pointer (&reply->body, g_free);
+  g_clear_pointer (&reply->bytes, g_bytes_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+static Reply
+http (KlingSandbox *sandbox, const gchar *method, const gchar *path, const gchar *body)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL,
+      NULL);
+  g_autofree gchar *url = g_strconcat (kling_sandbox_get_base_url (sandbox), path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  Reply reply = { 0, };
+
+  fail_unless (msg != NULL);
+  if (body) {
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless (answer != NULL, "%s", error ? error->message : "");
+  reply.status = soup_message_get_status (msg);
+  reply.body = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  reply.bytes = g_steal_pointer (&answer);
+  return reply;
+}
+
+/* A member of a JSON object, by a path of names ("requests", "GET /v1/videos/..."). */
+static JsonNode *
+json_lookup (JsonParser *parser, const gchar *text, const gchar *const *path)
+{
+  JsonNode *node;
+
+  fail_unless (json_parser_load_from_data (parser, text, -1, NULL), "not JSON: %s", text);
+  node = json_parser_get_root (parser);
+  for (guint i = 0; path[i]; i++) {
+    fail_unless (JSON_NODE_HOLDS_OBJECT (node), "no object at %s in %s", path[i], text);
+    node = json_object_get_member (json_node_get_object (node), path[i]);
+    fail_unless (node != NULL, "no %s in %s", path[i], text);
+  }
+  return node;
+}
+
+static gint64
+counter (KlingSandbox *sandbox, const gchar *group, const gchar *name)
+{
+  g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *path[] = { group, name, NULL };
+
+  return json_node_get_int (json_lookup (parser, json, group ? path : path + 1));
+}
+
+static KlingSandbox *
+start_sandbox (gboolean control)
+{
+  KlingSandboxOptions options;
+  g_autoptr (GError) error = NULL;
+  KlingSandbox *sandbox;
+
+  kling_sandbox_options_init (&options);
+  options.queue_delay_s = 0.05;
+  options.render_delay_s = 0.1;
+  options.video_scale = 0.25;
+  options.control = control;
+  sandbox = kling_sandbox_start (&options, &error);
+  fail_unless (sandbox != NULL, "%s", error ? error->message : "");
+  return sandbox;
+}
+
+GST_START_TEST (test_options_defaults)
+{
+  KlingSandboxOptions options;
+
+  memset (&options, 0xff, sizeof (options));
+  kling_sandbox_options_init (&options);
+  fail_unless (options.access_key == NULL && options.secret_key == NULL);
+  fail_unless (options.api_key == NULL);
+  fail_unless_equals_float (options.queue_delay_s, 1.0);
+  fail_unless_equals_float (options.render_delay_s, 3.0);
+  fail_unless_equals_int (options.max_parallel, 0);
+  fail_unless_equals_int (options.rate_limit_per_min, 0);
+  fail_unless_equals_float (options.video_scale, 1.0);
+  fail_unless_equals_int (options.url_ttl_s, 3600);
+  fail_unless (!options.control);
+  fail_unless_equals_int (options.port, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_start_serve_stop)
+{
+  KlingSandbox *sandbox = start_sandbox (FALSE);
+  g_auto (Reply) reply = { 0, };
+
+  fail_unless (g_str_has_prefix (kling_sandbox_get_base_url (sandbox),
+          "http://127.0.0.1:"));
+  /* No keys configured: an open sandbox. */
+  reply = http (sandbox, "GET", "/v1/videos/image2video", NULL);
+  fail_unless_equals_int (reply.status, 200);
+  kling_sandbox_stop (sandbox);
+  kling_sandbox_stop (NULL);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_c_faults_and_counters_without_control)
+{
+  KlingSandbox *sandbox = start_sandbox (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_auto (Reply) faulted = { 0, };
+  g_auto (Reply) normal = { 0, };
+  g_auto (Reply) control = { 0, };
+
+  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"path\": \"/v1/videos/text2video\","
+          " \"action\": \"status\", \"http\": 503, \"code\": 5001}", &error));
+  faulted = http (sandbox, "GET", "/v1/videos/text2video", NULL);
+  fail_unless_equals_int (faulted.status, 503);
+  fail_unless (strstr (faulted.body, "5001") != NULL);
+  normal = http (sandbox, "GET", "/v1/videos/text2video", NULL);
+  fail_unless_equals_int (normal.status, 200);
+
+  fail_unless_equals_int (counter (sandbox, NULL, "faults_hit"), 1);
+  fail_unless_equals_int (counter (sandbox, "requests", "GET /v1/videos/text2video"), 2);
+
+  /* The HTTP control API stays closed. */
+  control = http (sandbox, "GET", "/sandbox/counters", NULL);
+  fail_unless_equals_int (control.status, 404);
+
+  fail_if (kling_sandbox_add_fault_json (sandbox, "{\"action\": \"nope\"}", &error));
+  g_clear_error (&error);
+  fail_if (kling_sandbox_add_fault_json (sandbox, "not json", &error));
+  fail_unless (error != NULL);
+
+  kling_sandbox_reset (sandbox);
+  fail_unless_equals_int (counter (sandbox, NULL, "faults_hit"), 0);
+  kling_sandbox_stop (sandbox);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_clear_faults_keeps_counters)
+{
+  KlingSandbox *sandbox = start_sandbox (TRUE);
+  g_auto (Reply) with_fault = { 0, };
+  g_auto (Reply) after_clear = { 0, };
+
+  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"action\": \"status\", "
+          "\"http\": 500, \"times\": 0}", NULL));
+  with_fault = http (sandbox, "GET", "/v1/videos/lip-sync", NULL);
+  fail_unless_equals_int (with_fault.status, 500);
+  kling_sandbox_clear_faults (sandbox);
+  after_clear = http (sandbox, "GET", "/v1/videos/lip-sync", NULL);
+  fail_unless_equals_int (after_clear.status, 200);
+  fail_unless_equals_int (counter (sandbox, "requests", "GET /v1/videos/lip-sync"), 2);
+  kling_sandbox_stop (sandbox);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_options_and_busy_port)
+{
+  KlingSandboxOptions options;
+  g_autoptr (GError) error = NULL;
+  KlingSandbox *first, *second;
+  g_autofree gchar *port = NULL;
+
+  kling_sandbox_options_init (&options);
+  options.access_key = "AK";
+  fail_unless (kling_sandbox_start (&options, &error) == NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+
+  kling_sandbox_options_init (&options);
+  options.video_scale = 0;
+  fail_unless (kling_sandbox_start (&options, &error) == NULL);
+  g_clear_error (&error);
+
+  kling_sandbox_options_init (&options);
+  first = kling_sandbox_start (&options, &error);
+  fail_unless (first != NULL);
+  port = g_strdup (strrchr (kling_sandbox_get_base_url (first), ':') + 1);
+  options.port = atoi (port);
+  second = kling_sandbox_start (&options, &error);
+  fail_unless (second == NULL);
+  fail_unless (error != NULL);
+  kling_sandbox_stop (first);
+}
+GST_END_TEST;
+
+static gchar *
+media_base64 (const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, name, NULL);
+  g_autofree gchar *data = NULL;
+  gsize size;
+
+  fail_unless (g_file_get_contents (path, &data, &size, NULL));
+  return g_base64_encode ((const guchar *) data, size);
+}
+
+static JsonObject *
+wait_for_task (KlingSandbox *sandbox, const gchar *task_id)
+{
+  g_autofree gchar *path = g_strconcat ("/v1/videos/image2video/", task_id, NULL);
+
+  for (guint i = 0; i < 400; i++) {
+    g_auto (Reply) reply = http (sandbox, "GET", path, NULL);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    const gchar *data_path[] = { "data", NULL };
+    JsonObject *task = json_node_get_object (json_lookup (parser, reply.body, data_path));
+    const gchar *status = json_object_get_string_member (task, "task_status");
+
+    if (g_str_equal (status, "succeed") || g_str_equal (status, "failed"))
+      return json_object_ref (task);
+    g_usleep (25 * 1000);
+  }
+  fail ("task %s did not end", task_id);
+  return NULL;
+}
+
+GST_START_TEST (test_render_next_to_gstreamer)
+{
+  KlingSandbox *sandbox = start_sandbox (FALSE);
+  g_autofree gchar *image = media_base64 ("square.png");
+  g_autofree gchar *body = g_strdup_printf ("{\"image\": \"%s\", \"prompt\": \"in "
+      "process\", \"model_name\": \"kling-v2-6\"}", image);
+  g_auto (Reply) created = http (sandbox, "POST", "/v1/videos/image2video", body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *id_path[] = { "data", "task_id", NULL };
+  g_autoptr (JsonObject) task = NULL;
+  JsonObject *video;
+  g_auto (Reply) clip = { 0, };
+  g_autofree gchar *file_path = NULL;
+
+  fail_unless_equals_int (created.status, 200);
+  task = wait_for_task (sandbox,
+      json_node_get_string (json_lookup (parser, created.body, id_path)));
+  fail_unless_equals_string (json_object_get_string_member (task, "task_status"),
+      "succeed");
+  video = json_array_get_object_element (json_object_get_array_member
+      (json_object_get_object_member (task, "task_result"), "videos"), 0);
+  fail_unless_equals_string (json_object_get_string_member (video, "duration"), "5");
+
+  file_path = g_strdup (strstr (json_object_get_string_member (video, "url"), "/files/"));
+  clip = http (sandbox, "GET", file_path, NULL);
+  fail_unless_equals_int (clip.status, 200);
+  /* An ISO MP4: the ftyp box first. */
+  fail_unless (g_bytes_get_size (clip.bytes) > 1000);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (clip.bytes, NULL) + 4, "ftyp",
+          4) == 0);
+  kling_sandbox_stop (sandbox);
+}
+GST_END_TEST;
+
+static Suite *
+sandbox_suite (void)
+{
+  Suite *s = suite_create ("kling-sandbox");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_options_defaults);
+  tcase_add_test (tc, test_start_serve_stop);
+  tcase_add_test (tc, test_c_faults_and_counters_without_control);
+  tcase_add_test (tc, test_clear_faults_keeps_counters);
+  tcase_add_test (tc, test_bad_options_and_busy_port);
+  tcase_add_test (tc, test_render_next_to_gstreamer);
+  return s;
+}
+
+GST_CHECK_MAIN (sandbox);
