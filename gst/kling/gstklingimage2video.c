@@ -55,6 +55,7 @@
 #endif
 
 #include <math.h>
+#include <string.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
@@ -280,6 +281,22 @@ encode_raw_still (GstKlingImage2Video * self, GstBuffer * buffer,
   return jpeg;
 }
 
+/* An encoded still must arrive whole in one buffer: a JPEG ends with EOI, a PNG with its
+ * IEND chunk. filesrc alone cuts files into 4 KiB blocks: jpegparse/pngparse fix that. */
+static gboolean
+encoded_still_is_complete (GBytes * image, const gchar * media_type)
+{
+  static const guint8 jpeg_eoi[] = { 0xff, 0xd9 };
+  static const guint8 png_iend[] = { 'I', 'E', 'N', 'D' };
+  gsize size;
+  const guint8 *data = g_bytes_get_data (image, &size);
+
+  if (g_str_equal (media_type, "image/jpeg"))
+    return size >= 4 && memcmp (data + size - 2, jpeg_eoi, 2) == 0;
+  /* The IEND chunk: length (0), "IEND", CRC. */
+  return size >= 12 && memcmp (data + size - 8, png_iend, 4) == 0;
+}
+
 /* The still as Kling takes it (JPEG or PNG bytes), or NULL with an error posted. */
 static GBytes *
 capture_still (GstKlingImage2Video * self, GstBuffer * buffer)
@@ -288,6 +305,7 @@ capture_still (GstKlingImage2Video * self, GstBuffer * buffer)
   GstCaps *caps = gst_pad_get_current_caps (self->sinkpad);
   g_autoptr (GError) error = NULL;
   gchar *details = NULL;
+  const gchar *media_type;
   GBytes *image;
 
   if (!caps) {
@@ -297,10 +315,22 @@ capture_still (GstKlingImage2Video * self, GstBuffer * buffer)
     return NULL;
   }
 
-  if (gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw"))
+  media_type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (g_str_equal (media_type, "video/x-raw")) {
     image = encode_raw_still (self, buffer, caps, &details);
-  else
+  } else {
     image = buffer_to_bytes (buffer);
+    if (!encoded_still_is_complete (image, media_type)) {
+      details = g_strdup_printf ("the first %s buffer (%" G_GSIZE_FORMAT
+          " bytes) is not a whole image", media_type, g_bytes_get_size (image));
+      g_clear_pointer (&image, g_bytes_unref);
+      gst_kling_render_fail_input (render, "The image reached klingimage2video "
+          "in pieces: put jpegparse or pngparse before it.", details);
+      g_free (details);
+      gst_caps_unref (caps);
+      return NULL;
+    }
+  }
   gst_caps_unref (caps);
 
   if (!image) {

@@ -674,6 +674,44 @@ GST_START_TEST (test_error_bad_image)
 
 GST_END_TEST;
 
+/* A JPEG cut in pieces (filesrc without jpegparse) is refused before any request. */
+GST_START_TEST (test_error_partial_jpeg)
+{
+  Fixture f;
+  GstBuffer *whole = media_file_buffer ("still.jpg");
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h,
+          gst_buffer_copy_region (whole, GST_BUFFER_COPY_MEMORY, 0, 4096)),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "jpegparse");
+  fail_unless_equals_int (create_requests (&f), 0);
+  gst_buffer_unref (whole);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_png_input)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), "video/quicktime");
+  gst_harness_set_src_caps_str (f.h, "image/png");
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("square.png")), GST_FLOW_OK);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_error_eos_without_image)
 {
   Fixture f;
@@ -989,6 +1027,8 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_timeout);
   tcase_add_test (tc, test_error_bad_image);
   tcase_add_test (tc, test_error_eos_without_image);
+  tcase_add_test (tc, test_error_partial_jpeg);
+  tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
   tcase_add_test (tc, test_unknown_model_warns_and_renders);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
