@@ -90,7 +90,6 @@ struct _KlingJob {
   guint download_attempts;
   guint url_refreshes;
   GError *start_error;         /* set when the job cannot even start */
-  GError *create_error;        /* the ambiguous failure that led to a query by external id */
   /* the download in progress */
   SoupMessage *download_msg;
   gchar *part_path;
@@ -622,7 +621,6 @@ kling_job_unref (KlingJob *job)
   g_free (job->result_path);
   g_free (job->external_task_id);
   g_clear_pointer (&job->task, kling_task_free);
-  g_clear_error (&job->create_error);
   g_clear_error (&job->start_error);
   g_clear_object (&job->cancellable);
   g_clear_object (&job->download_msg);
@@ -886,7 +884,8 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
     goto out;
   }
   if (error) {
-    job_fail (job, job->create_error ? job->create_error : error);
+    /* The lookup's own failure is the news (the create's is in the log above). */
+    job_fail (job, error);
     goto out;
   }
   task = kling_task_new_from_json (data, request_id, &parse_error);
@@ -990,8 +989,6 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
     job_fail (job, error);
     return;
   }
-  g_clear_error (&job->create_error);
-  job->create_error = g_error_copy (error);
   g_info ("the create call of job %s may or may not have reached Kling (%s): looking it "
       "up by its external id in %u ms", job->key, error->message, delay_ms);
   job_wait_then (job, delay_ms, job_create_again);
