@@ -669,12 +669,25 @@ post_element_error (GstKlingRender * self, GQuark domain, gint code,
       code, message, details, __FILE__, function, line);
 }
 
+/* Progress ERROR closes a START: only once something was submitted in this run. */
+static gboolean
+was_submitted (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean submitted;
+
+  g_mutex_lock (&priv->lock);
+  submitted = priv->run_settings != NULL;
+  g_mutex_unlock (&priv->lock);
+  return submitted;
+}
+
 void
 gst_kling_render_post_error (GstKlingRender * self, const GError * error)
 {
-  GQuark domain;
-  gint code;
-  gchar *message;
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code = GST_RESOURCE_ERROR_FAILED;
+  gchar *message, *details = NULL;
 
   g_return_if_fail (GST_IS_KLING_RENDER (self));
   g_return_if_fail (error != NULL);
@@ -685,15 +698,14 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
   if (error->domain == KLING_ERROR) {
     kling_error_to_gst (error, &domain, &code);
     message = kling_error_dup_user_message (error);
-    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
-    post_element_error (self, domain, code, message,
-        kling_error_dup_details (error), GST_FUNCTION, __LINE__);
+    details = kling_error_dup_details (error);
   } else {
-    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s",
-        error->message);
-    post_element_error (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-        g_strdup (error->message), NULL, GST_FUNCTION, __LINE__);
+    message = g_strdup (error->message);
   }
+  if (was_submitted (self))
+    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
+  post_element_error (self, domain, code, message, details, GST_FUNCTION,
+      __LINE__);
   mark_failed (self);
 }
 

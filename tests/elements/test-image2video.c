@@ -342,6 +342,8 @@ check_error (GstMessage * message, GQuark domain, gint code,
   gst_message_unref (message);
 }
 
+static void wait_for_progress (Fixture * f, GstProgressType type);
+
 /* Runs a JPEG still through a fresh element and expects an error. */
 static void
 run_expecting_error (Fixture * f, GstElement * element, GQuark domain,
@@ -349,6 +351,8 @@ run_expecting_error (Fixture * f, GstElement * element, GQuark domain,
 {
   start_harness (f, element, NULL);
   push_jpeg_still (f);
+  /* The progress of the submitted task ends in ERROR, then the error itself. */
+  wait_for_progress (f, GST_PROGRESS_TYPE_ERROR);
   check_error (pop_error (f), domain, code, words);
   fixture_stop_harness (f);
 }
@@ -669,6 +673,26 @@ GST_START_TEST (test_error_bad_image)
       "300");
   /* Refused before any request. */
   fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* A property Kling would refuse fails before any request. */
+GST_START_TEST (test_error_prompt_too_long)
+{
+  Fixture f;
+  gchar *prompt = g_strnfill (2501, 'a');
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "prompt", prompt, NULL), NULL);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "prompt");
+  fail_unless_equals_int (create_requests (&f), 0);
+  g_free (prompt);
   fixture_stop (&f);
 }
 
@@ -1028,6 +1052,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_bad_image);
   tcase_add_test (tc, test_error_eos_without_image);
   tcase_add_test (tc, test_error_partial_jpeg);
+  tcase_add_test (tc, test_error_prompt_too_long);
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
   tcase_add_test (tc, test_unknown_model_warns_and_renders);
