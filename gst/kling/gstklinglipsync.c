@@ -82,6 +82,7 @@
 #endif
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
@@ -156,6 +157,11 @@ struct _GstKlingLipSync
   GBytes *still;                /* JPEG or PNG, once it came */
   Stage stage;
   GCancellable *cancellable;    /* identify-face of this run */
+  /* A remembered face session in use, and the video it belongs to: forgotten (and
+   * identify-face asked again) if Kling refuses the session. */
+  gchar *memo_in_use;
+  gchar *memo_video_id;
+  gchar *memo_video_url;
 
   /* Streaming threads only; reset once they are stopped. */
   GstKlingAudioCollector *collector;    /* audio pad */
@@ -387,6 +393,15 @@ run_config_copy (const RunConfig * from, RunConfig * to)
   to->method = from->method;
 }
 
+/* self->lock held (or the element is being finalized). */
+static void
+forget_memo_in_use (GstKlingLipSync * self)
+{
+  g_clear_pointer (&self->memo_in_use, g_free);
+  g_clear_pointer (&self->memo_video_id, g_free);
+  g_clear_pointer (&self->memo_video_url, g_free);
+}
+
 static void
 gst_kling_lip_sync_finalize (GObject * object)
 {
@@ -398,6 +413,7 @@ gst_kling_lip_sync_finalize (GObject * object)
   g_clear_pointer (&self->voice, g_bytes_unref);
   g_clear_pointer (&self->still, g_bytes_unref);
   g_clear_object (&self->cancellable);
+  forget_memo_in_use (self);
   gst_kling_audio_collector_free (self->collector);
   g_mutex_clear (&self->lock);
 
@@ -717,6 +733,12 @@ start_identify_face (GstKlingLipSync * self, const gchar * video_id,
   if (remembered) {
     GST_INFO_OBJECT (self, "reusing face session %s from %s", remembered->session_id,
         memo_path);
+    g_mutex_lock (&self->lock);
+    forget_memo_in_use (self);
+    self->memo_in_use = g_steal_pointer (&memo_path);
+    self->memo_video_id = g_strdup (video_id);
+    self->memo_video_url = g_strdup (video_url);
+    g_mutex_unlock (&self->lock);
     submit_advanced (self, remembered);
     return;
   }
@@ -835,6 +857,29 @@ set_result_video_id (GstKlingLipSync * self, const gchar * video_id)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESULT_VIDEO_ID]);
 }
 
+/* Kling refused an advanced request made with a remembered face session (it expired,
+ * or the server forgot it): forget it and ask identify-face again, once. A refused
+ * create costs nothing. TRUE when a new attempt started. */
+static gboolean
+retry_without_memo (GstKlingLipSync * self, const GError * error)
+{
+  g_autofree gchar *memo = NULL, *video_id = NULL, *video_url = NULL;
+
+  g_mutex_lock (&self->lock);
+  memo = g_steal_pointer (&self->memo_in_use);
+  video_id = g_steal_pointer (&self->memo_video_id);
+  video_url = g_steal_pointer (&self->memo_video_url);
+  g_mutex_unlock (&self->lock);
+
+  if (!memo || !g_error_matches (error, KLING_ERROR, KLING_ERROR_INVALID_INPUT))
+    return FALSE;
+  GST_INFO_OBJECT (self, "the remembered face session was refused (%s); asking "
+      "identify-face again", error->message);
+  g_unlink (memo);
+  start_identify_face (self, video_id, video_url);
+  return TRUE;
+}
+
 /* The client's worker thread: the image2video clip goes on to lip-sync; the lip-sync
  * clip goes out through the base. */
 static gboolean
@@ -845,7 +890,7 @@ gst_kling_lip_sync_job_done (GstKlingRender * render, const gchar * mp4_path,
   Stage stage;
 
   if (error)
-    return FALSE;
+    return retry_without_memo (self, error);
 
   g_mutex_lock (&self->lock);
   stage = self->stage;
@@ -974,6 +1019,7 @@ gst_kling_lip_sync_reset (GstKlingRender * render)
   g_clear_pointer (&self->voice, g_bytes_unref);
   g_clear_pointer (&self->still, g_bytes_unref);
   self->stage = STAGE_WAITING;
+  forget_memo_in_use (self);
   g_mutex_unlock (&self->lock);
 }
 

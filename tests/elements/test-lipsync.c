@@ -594,6 +594,44 @@ GST_START_TEST (test_advanced_rerun_uses_cache)
 }
 GST_END_TEST;
 
+/* A remembered face session Kling no longer knows: refused, forgotten, asked again. */
+GST_START_TEST (test_advanced_stale_session)
+{
+  Fixture f;
+  gchar *source, *key, *name, *dir, *path, *memo;
+
+  fixture_start (&f, 0.1);
+  source = g_strconcat ("id:", f.video_id, NULL);
+  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, source, -1);
+  name = g_strconcat (key, ".json", NULL);
+  dir = g_build_filename (f.cache_dir, "face-sessions", NULL);
+  path = g_build_filename (dir, name, NULL);
+  memo = g_strdup_printf ("{\"saved_at\": %" G_GINT64_FORMAT ", \"data\": "
+      "{\"session_id\": \"forgotten\", \"face_data\": [{\"face_id\": \"0\", "
+      "\"start_time\": 0, \"end_time\": 5000}]}}",
+      g_get_real_time () / G_USEC_PER_SEC);
+  fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
+  fail_unless (g_file_set_contents (path, memo, -1, NULL));
+
+  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      2);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+
+  g_free (source);
+  g_free (key);
+  g_free (name);
+  g_free (dir);
+  g_free (path);
+  g_free (memo);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* Only "src" linked: the audio is dropped and nothing waits for it. */
 GST_START_TEST (test_only_src_linked)
 {
@@ -919,6 +957,7 @@ lipsync_suite (void)
   tcase_add_test (tc, test_advanced_method);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
+  tcase_add_test (tc, test_advanced_stale_session);
   tcase_add_test (tc, test_only_src_linked);
   tcase_add_test (tc, test_rerun_uses_cache);
   tcase_add_test (tc, test_audio_too_short);
