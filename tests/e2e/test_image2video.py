@@ -10,8 +10,9 @@ import gi
 import pytest
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstApp", "1.0")
 gi.require_version("GstPbutils", "1.0")
-from gi.repository import Gst, GstPbutils  # noqa: E402
+from gi.repository import Gst, GstApp, GstPbutils  # noqa: E402,F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STILL = ROOT / "examples" / "media" / "still.jpg"
@@ -181,3 +182,41 @@ def test_c_example(sandbox, tmp_path, build_dir):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[kling-task]" in result.stdout
     assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
+
+
+def test_application_seeks_and_queries(sandbox, tmp_path, monkeypatch):
+    """What a PyGObject application does: play, ask the duration, seek, read to EOS."""
+    for name, value in element_env(sandbox, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    pipeline = Gst.parse_launch(
+        f"filesrc location={STILL} ! jpegdec ! klingimage2video name=kling "
+        f"poll-interval=0.1 cache-dir={tmp_path / 'cache'} ! "
+        "appsink name=sink sync=false max-buffers=4")
+    sink = pipeline.get_by_name("sink")
+    try:
+        assert pipeline.set_state(Gst.State.PLAYING) != Gst.StateChangeReturn.FAILURE
+        first = sink.try_pull_preroll(30 * Gst.SECOND)
+        assert first is not None, "no clip"
+        assert first.get_buffer().pts == 0
+        ok, duration = pipeline.query_duration(Gst.Format.TIME)
+        # The container's duration; the sandbox's MP4s may end a frame short in the header.
+        assert ok and abs(duration - 5 * Gst.SECOND) <= Gst.SECOND // 30
+
+        assert pipeline.seek_simple(Gst.Format.TIME,
+                                    Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE,
+                                    3 * Gst.SECOND)
+        pts = []
+        while True:
+            sample = sink.try_pull_sample(10 * Gst.SECOND)
+            if sample is None:
+                break
+            pts.append(sample.get_buffer().pts)
+        assert sink.is_eos()
+        assert pts[0] == 3 * Gst.SECOND
+        assert len(pts) == 2 * 30
+        assert pts == sorted(pts)
+        ok, position = pipeline.query_position(Gst.Format.TIME)
+        assert ok and abs(position - 5 * Gst.SECOND) < Gst.MSECOND
+        assert pipeline.get_by_name("kling").get_property("video-id")
+    finally:
+        pipeline.set_state(Gst.State.NULL)
