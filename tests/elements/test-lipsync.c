@@ -465,6 +465,33 @@ check_error (GstMessage * message, GQuark domain, gint code, const gchar * words
 /* ------------------------------------------------------------------------- */
 /* The main paths                                                            */
 
+/* The kling-task messages name the lip-sync endpoint and end with "succeed"; progress
+ * goes START ... COMPLETE. */
+static void
+check_lip_sync_messages (Fixture * f)
+{
+  GstMessage *message;
+  gboolean started = FALSE, completed = FALSE, succeeded = FALSE;
+
+  while ((message = gst_bus_pop (f->bus))) {
+    const GstStructure *s = gst_message_get_structure (message);
+    GstProgressType type;
+
+    if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS) {
+      gst_message_parse_progress (message, &type, NULL, NULL);
+      started |= type == GST_PROGRESS_TYPE_START;
+      completed |= type == GST_PROGRESS_TYPE_COMPLETE;
+    } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT
+        && gst_structure_has_name (s, "kling-task")) {
+      fail_unless_equals_string (gst_structure_get_string (s, "endpoint"), "lip-sync");
+      succeeded |= g_strcmp0 (gst_structure_get_string (s, "status"), "succeed") == 0;
+    }
+    gst_message_unref (message);
+  }
+  fail_unless (started && completed && succeeded, "start %d complete %d succeed %d",
+      started, completed, succeeded);
+}
+
 GST_START_TEST (test_raw_audio_and_video_id)
 {
   Fixture f;
@@ -476,6 +503,7 @@ GST_START_TEST (test_raw_audio_and_video_id)
   push_tone (f.h, "S16LE", 48000, 2, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  check_lip_sync_messages (&f);
   fixture_stop (&f);
 }
 GST_END_TEST;
