@@ -106,3 +106,41 @@ def stream_duration(path, kind):
         end = max(end, buf.pts + buf.duration)
     pipeline.set_state(Gst.State.NULL)
     return end / Gst.SECOND
+
+
+def audio_envelope(path, window_s=0.1):
+    """RMS of the audio per window, decoded to mono 8 kHz: from a WAV file or from the
+    AAC track of an MP4."""
+    import array
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+    Gst.init(None)
+    demux = "qtdemux ! aacparse ! avdec_aac" if str(path).endswith(".mp4") else "wavparse"
+    pipeline = Gst.parse_launch(f"filesrc location={path} ! {demux} ! audioconvert ! "
+                                "audioresample ! audio/x-raw,format=S16LE,channels=1,"
+                                "rate=8000 ! appsink name=sink sync=false")
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    samples = array.array("h")
+    while True:
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            break
+        buf = sample.get_buffer()
+        samples.frombytes(buf.extract_dup(0, buf.get_size()))
+    pipeline.set_state(Gst.State.NULL)
+    size = int(8000 * window_s)
+    return [math.sqrt(sum(s * s for s in samples[i:i + size]) / size)
+            for i in range(0, len(samples) - size + 1, size)]
+
+
+def correlation(a, b):
+    """Pearson correlation of two equally long sequences."""
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    mean_a, mean_b = sum(a) / n, sum(b) / n
+    cov = sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b))
+    var_a = sum((x - mean_a) ** 2 for x in a)
+    var_b = sum((y - mean_b) ** 2 for y in b)
+    return cov / math.sqrt(var_a * var_b)

@@ -1,12 +1,11 @@
 """kling-sandbox lip-sync: one-step (audio file, audio URL, text) and identify-face +
 advanced-lip-sync; the result is the source video with the audio muxed in."""
-import http.server
-import threading
 import time
 
 import pytest
 
-from media import MEDIA, b64, changed, discover_info, stream_duration, wav
+from media import (MEDIA, audio_envelope, b64, changed, correlation, discover_info,
+                   stream_duration, wav)
 
 # AAC works in frames of 1024 samples: "ends with the video" means within one frame.
 AAC_FRAME_S = 1024 / 44100
@@ -19,20 +18,6 @@ def source(sandbox):
     done = sandbox.wait_task("image2video", task["task_id"])
     assert done["task_status"] == "succeed", done
     return done["task_result"]["videos"][0]
-
-
-@pytest.fixture
-def file_server(tmp_path):
-    """A loopback HTTP server over tmp_path (a third-party host for video_url/audio_url)."""
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(tmp_path), **kw)
-    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def finish(sandbox, endpoint, body, tmp_path):
@@ -64,6 +49,11 @@ def test_audio_file_is_muxed_and_padded_to_the_video(sandbox, source, tmp_path):
     assert done["task_result"]["videos"][0]["duration"] == "5"
     facts = assert_audio_ends_with_video(path, 5.0)
     assert (facts["video"]["width"], facts["video"]["height"]) == (320, 180)
+    # It is the submitted audio (same loudness over time), then silence to 5 s.
+    voice = audio_envelope(MEDIA / "voice.wav")
+    result = audio_envelope(path)
+    assert correlation(voice, result[:len(voice)]) > 0.9
+    assert max(result[43:]) < 0.02 * max(voice)
 
 
 def test_long_audio_is_trimmed_and_audio_url_is_fetched(sandbox, source, file_server,
@@ -104,6 +94,12 @@ def test_identify_face_then_advanced_lip_sync(sandbox, source, tmp_path):
         "sound_end_time": 3000, "sound_insert_time": 1000, "sound_volume": 1.0,
         "original_audio_volume": 0.5}]}, tmp_path)
     assert_audio_ends_with_video(path, 5.0)
+    # Silence, then the voice's first 3 s from 1.0 s on, then silence again.
+    voice = audio_envelope(MEDIA / "voice.wav")
+    result = audio_envelope(path)
+    loudest = max(voice)
+    assert max(result[:9]) < 0.02 * loudest and max(result[41:]) < 0.02 * loudest
+    assert correlation(voice[:30], result[10:40]) > 0.9
     assert sandbox.counters()["tasks_created"]["advanced-lip-sync"] == 1
 
 

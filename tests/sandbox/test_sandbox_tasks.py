@@ -204,3 +204,16 @@ def test_body_must_be_a_json_object(sandbox, raw, code):
     status, answer = sandbox.call("POST", "/v1/videos/image2video", raw,
                                   headers={"Content-Type": "application/json"})
     assert (status, answer["code"]) == (400, code)
+
+
+def test_image_by_loopback_url_is_fetched_and_checked(sandbox, file_server, tmp_path):
+    root, base = file_server
+    (root / "still.jpg").write_bytes((MEDIA / "still.jpg").read_bytes())
+    (root / "fake.jpg").write_bytes(b"\xff\xd8\xff this is no JPEG")
+    task = sandbox.create("image2video", {"image": f"{base}/still.jpg"})
+    done = sandbox.wait_task("image2video", task["task_id"])
+    assert done["task_status"] == "succeed", done
+    for name in ("fake.jpg", "missing.jpg"):
+        task = sandbox.create("image2video", {"image": f"{base}/{name}"})
+        done = sandbox.wait_task("image2video", task["task_id"])
+        assert done["task_status"] == "failed" and done["task_status_msg"], done

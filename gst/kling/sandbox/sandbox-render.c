@@ -19,6 +19,9 @@
 #define AUDIO_RATE      44100
 #define AUDIO_CHANNELS  2
 #define AUDIO_FRAME     (AUDIO_CHANNELS * 2)        /* S16LE interleaved */
+/* avenc_aac's priming: decoders put this many samples of silence first, and mp4mux
+ * writes no edit list for them, so the encoder gets the track this much ahead. */
+#define AAC_ENCODER_DELAY 1024
 /* How far the camera moves in over the whole clip: 1.0 -> 1.15. */
 #define ZOOM_END        1.15
 /* The prompt is drawn, not read: long ones are cut. */
@@ -584,6 +587,7 @@ mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArr
       "queue ! mux.", AUDIO_RATE, AUDIO_CHANNELS);
   GstElement *pipeline = launch (description, error);
   GstBuffer *buffer;
+  gsize skip;
   gboolean ok;
 
   if (pipeline == NULL)
@@ -595,9 +599,10 @@ mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArr
     stop_pipeline (pipeline);
     return FALSE;
   }
-  buffer = gst_buffer_new_memdup (track->data, track->len);
+  skip = MIN (track->len, AAC_ENCODER_DELAY * AUDIO_FRAME);
+  buffer = gst_buffer_new_memdup (track->data + skip, track->len - skip);
   GST_BUFFER_PTS (buffer) = 0;
-  GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale (track->len / AUDIO_FRAME,
+  GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale ((track->len - skip) / AUDIO_FRAME,
       GST_SECOND, AUDIO_RATE);
   gst_app_src_push_buffer (GST_APP_SRC (get_by_name (pipeline, "asrc")), buffer);
   gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "asrc")));
