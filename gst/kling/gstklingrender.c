@@ -859,6 +859,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   };
   KlingJobOptions options = { 0, };
   g_autofree gchar *cache_dir = NULL;
+  g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
   JobContext *ctx;
@@ -874,6 +875,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   GST_OBJECT_UNLOCK (self);
   options.cache_dir = cache_dir;
 
+  settings = gst_kling_render_dup_settings (self);
   g_mutex_lock (&priv->lock);
   if (priv->flushing || !priv->client) {
     g_mutex_unlock (&priv->lock);
@@ -884,8 +886,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   generation = priv->generation;
   previous_job = g_steal_pointer (&priv->job);
   priv->endpoint = request->endpoint;
+  /* A chained job keeps the settings of the first: they describe the clip. */
   if (!priv->run_settings)
-    priv->run_settings = gst_kling_render_dup_settings (self);
+    priv->run_settings = g_steal_pointer (&settings);
   g_mutex_unlock (&priv->lock);
 
   /* A second submit from job_done() chains after a finished job: nothing to cancel then. */

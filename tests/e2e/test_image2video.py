@@ -107,8 +107,10 @@ def test_wrong_key_is_one_clear_error(sandbox, tmp_path):
     assert sandbox.counters()["tasks_created"].get("image2video", 0) == 0
 
 
-@pytest.mark.parametrize("jwt", [True, False], ids=["jwt", "api-key"])
-def test_no_secret_in_full_debug_log(sandbox_factory, tmp_path, jwt):
+@pytest.mark.parametrize("jwt,header", [(True, "bearer"), (False, "bearer"),
+                                        (False, "x-api-key")],
+                         ids=["jwt", "api-key", "x-api-key"])
+def test_no_secret_in_full_debug_log(sandbox_factory, tmp_path, jwt, header):
     secret_key = "sk-" + secrets.token_hex(16)
     api_key = "key-" + secrets.token_hex(16)
     sandbox = sandbox_factory(secret_key=secret_key, api_key=api_key)
@@ -116,7 +118,8 @@ def test_no_secret_in_full_debug_log(sandbox_factory, tmp_path, jwt):
     env = element_env(sandbox, tmp_path, jwt=jwt, GST_DEBUG="*:9")
     with log.open("wb") as sink:
         result = gst_launch(env, "filesrc", f"location={STILL}", "!", "jpegparse", "!",
-                            "klingimage2video", *kling_props(tmp_path), "!",
+                            "klingimage2video", f"auth-header={header}",
+                            *kling_props(tmp_path), "!",
                             "video/quicktime", "!", "fakesink", stdout=sink)
     data = log.read_bytes()
     assert result.returncode == 0, data[-4000:].decode(errors="replace")
