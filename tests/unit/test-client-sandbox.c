@@ -675,7 +675,7 @@ GST_END_TEST;
 GST_START_TEST (test_stale_journal_entry)
 {
   g_autoptr (KlingRequest) request = make_request ("stale journal");
-  g_autofree gchar *key = kling_request_cache_key (request);
+  g_autofree gchar *key = kling_client_cache_key (client, request);
   JobOutcome o;
   KlingJob *job;
 

@@ -234,6 +234,29 @@ GST_START_TEST (test_unref_cancels_jobs)
 }
 GST_END_TEST;
 
+/* A clip cached for one server is never handed out for a request to another: a sandbox
+ * render must not stand in for a paid one. The credentials do not matter (same account). */
+GST_START_TEST (test_cache_key_follows_server)
+{
+  g_autoptr (KlingRequest) request = make_request ("server");
+  KlingClient *sandbox = fast_client (CLOSED_URL, "cache");
+  KlingClient *same = fast_client (CLOSED_URL "/", "other secret");
+  KlingClient *other = fast_client ("http://127.0.0.1:2", "cache");
+  g_autofree gchar *k_sandbox = kling_client_cache_key (sandbox, request);
+  g_autofree gchar *k_same = kling_client_cache_key (same, request);
+  g_autofree gchar *k_other = kling_client_cache_key (other, request);
+  g_autofree gchar *k_request = kling_request_cache_key (request);
+
+  fail_unless_equals_int (strlen (k_sandbox), 64);
+  fail_unless_equals_string (k_sandbox, k_same);
+  fail_if (g_str_equal (k_sandbox, k_other));
+  fail_if (g_str_equal (k_sandbox, k_request));
+  kling_client_unref (sandbox);
+  kling_client_unref (same);
+  kling_client_unref (other);
+}
+GST_END_TEST;
+
 /* A clip in the cache: finished at once, no HTTP at all (the URL is a closed port). */
 GST_START_TEST (test_cache_hit_needs_no_server)
 {
@@ -241,10 +264,10 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
   g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
   g_autoptr (KlingRequest) request = make_request ("cached");
-  g_autofree gchar *key = kling_request_cache_key (request);
   KlingTask task = { .task_id = "T-c", .status = KLING_TASK_SUCCEED, .video_id = "V-c" };
   KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5, .cache_dir = dir };
   KlingClient *client = fast_client (CLOSED_URL, "cache");
+  g_autofree gchar *key = kling_client_cache_key (client, request);
   KlingJob *job;
   JobOutcome o;
 
@@ -316,6 +339,7 @@ client_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_auth_from_settings);
   tcase_add_test (tc, test_shared_instances);
+  tcase_add_test (tc, test_cache_key_follows_server);
   tcase_add_test (tc, test_acquire_release_threads);
   tcase_add_test (tc, test_network_failure_after_retries);
   tcase_add_test (tc, test_cancel_is_prompt);

@@ -1338,6 +1338,15 @@ job_download (KlingJob *job)
 
 /* --- start ------------------------------------------------------------------------------- */
 
+gchar *
+kling_client_cache_key (KlingClient *client, const KlingRequest *request)
+{
+  g_autofree gchar *request_key = kling_request_cache_key (request);
+  g_autofree gchar *material = g_strconcat (client->base_url, "\n", request_key, NULL);
+
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, material, -1);
+}
+
 KlingJob *
 kling_client_start_job (KlingClient *client, const KlingRequest *request,
     const KlingJobOptions *options, const KlingJobCallbacks *callbacks,
@@ -1354,7 +1363,7 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   job->client = client;
   job->worker_client = client;
   job->request = kling_request_copy (request);
-  job->key = kling_request_cache_key (request);
+  job->key = kling_client_cache_key (client, request);
   job->poll_interval_s = options && options->poll_interval_s > 0 ?
       options->poll_interval_s : 5.0;
   job->timeout_s = options ? MAX (options->timeout_s, 0) : 1800;

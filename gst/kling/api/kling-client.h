@@ -66,6 +66,11 @@ void          kling_request_free           (KlingRequest *request);
 gchar        *kling_request_cache_key      (const KlingRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingRequest, kling_request_free)
 
+/* The key a job of @client files @request under in the cache and the journal: the request's
+ * key above combined with the client's base URL, so a clip rendered by one server (the
+ * sandbox, say) is never handed out for a request to another. */
+gchar        *kling_client_cache_key       (KlingClient *client, const KlingRequest *request);
+
 typedef struct {
   /* The task exists (created now, or found in the journal / by external id). */
   void (*submitted)  (KlingJob *job, const KlingTask *task, gpointer user_data);
