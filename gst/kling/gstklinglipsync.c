@@ -600,17 +600,19 @@ face_call_free (FaceCall * call)
  * within the time Kling keeps sessions. */
 #define FACE_SESSION_MEMO_TTL_S (60 * 60)
 
-/* <cache-dir>/face-sessions/<sha256 of the video id or URL>.json, or NULL when the
- * element has no cache (cache-dir ""). The default directory follows the base's. */
+/* <cache-dir>/face-sessions/<sha256 of the server and the video id or URL>.json, or
+ * NULL when the element has no cache (cache-dir ""). The default directory follows the
+ * base's; sessions of one server are never offered to another. */
 static gchar *
 face_memo_path (GstKlingLipSync * self, const gchar * video_id,
     const gchar * video_url)
 {
-  g_autofree gchar *cache_dir = NULL, *key = NULL, *name = NULL;
-  g_autofree gchar *source = g_strconcat (video_id ? "id:" : "url:",
-      video_id ? video_id : video_url, NULL);
+  g_autofree gchar *cache_dir = NULL, *api_url = NULL, *key = NULL, *name = NULL;
+  g_autofree gchar *source = NULL;
 
-  g_object_get (self, "cache-dir", &cache_dir, NULL);
+  g_object_get (self, "cache-dir", &cache_dir, "api-url", &api_url, NULL);
+  source = g_strconcat (api_url ? api_url : "", video_id ? " id:" : " url:",
+      video_id ? video_id : video_url, NULL);
   if (cache_dir && !*cache_dir)
     return NULL;
   if (!cache_dir)

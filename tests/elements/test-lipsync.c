@@ -629,7 +629,7 @@ GST_START_TEST (test_advanced_stale_session)
   gchar *source, *key, *name, *dir, *path, *memo;
 
   fixture_start (&f, 0.1);
-  source = g_strconcat ("id:", f.video_id, NULL);
+  source = g_strconcat (kling_sandbox_get_base_url (f.sandbox), " id:", f.video_id, NULL);
   key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, source, -1);
   name = g_strconcat (key, ".json", NULL);
   dir = g_build_filename (f.cache_dir, "face-sessions", NULL);
