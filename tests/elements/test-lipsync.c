@@ -584,6 +584,23 @@ GST_START_TEST (test_advanced_method)
 }
 GST_END_TEST;
 
+/* A photo and a text: image2video, then the one-step lip-sync in text mode. */
+GST_START_TEST (test_image_pad_text_mode)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "text", "Hi, I am a photo",
+      "voice-language", 1, NULL);
+  start_harnesses (&f, TRUE, FALSE, TRUE);
+  push_jpeg_still (&f);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
+  fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* The advanced method on a still: image2video, identify-face, advanced-lip-sync. */
 GST_START_TEST (test_image_pad_chain_advanced)
 {
@@ -982,6 +999,7 @@ lipsync_suite (void)
   tcase_add_test (tc, test_text_mode);
   tcase_add_test (tc, test_video_url);
   tcase_add_test (tc, test_image_pad_chain);
+  tcase_add_test (tc, test_image_pad_text_mode);
   tcase_add_test (tc, test_advanced_method);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
