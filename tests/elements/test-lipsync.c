@@ -217,21 +217,27 @@ tasks_created (Fixture * f, const gchar * endpoint)
 /* A klinglipsync pointed at the sandbox, with the test's bus; extra properties as
  * name/value pairs ending with NULL. */
 static void
-make_element (Fixture * f, const gchar * first_property, ...)
+make_element_valist (Fixture * f, const gchar * first_property, va_list args)
 {
-  va_list args;
-
   f->element = gst_element_factory_make ("klinglipsync", NULL);
   fail_unless (f->element != NULL, "klinglipsync is not in GST_PLUGIN_PATH");
   g_object_set (f->element,
       "api-url", kling_sandbox_get_base_url (f->sandbox),
       "access-key", ACCESS_KEY, "secret-key", SECRET_KEY,
       "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
-  va_start (args, first_property);
   if (first_property)
     g_object_set_valist (G_OBJECT (f->element), first_property, args);
-  va_end (args);
   gst_element_set_bus (f->element, f->bus);
+}
+
+static void
+make_element (Fixture * f, const gchar * first_property, ...)
+{
+  va_list args;
+
+  va_start (args, first_property);
+  make_element_valist (f, first_property, args);
+  va_end (args);
 }
 
 /* Links the harnesses: the image pad first (it must exist before the element leaves
@@ -245,6 +251,19 @@ start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_
   if (audio_out)
     f->audio_out = gst_harness_new_with_element (f->element, NULL, "audio_src");
   gst_harness_play (f->h);
+}
+
+/* The usual element: audio pad in, src out (and audio_src when @audio_out); its
+ * properties as name/value pairs ending with NULL. */
+static void
+start_element (Fixture * f, gboolean audio_out, const gchar * first_property, ...)
+{
+  va_list args;
+
+  va_start (args, first_property);
+  make_element_valist (f, first_property, args);
+  va_end (args);
+  start_harnesses (f, FALSE, TRUE, audio_out);
 }
 
 /* @seconds of a 300 Hz tone in @format at @rate Hz, @channels channels, pushed in
@@ -497,9 +516,7 @@ GST_START_TEST (test_raw_audio_and_video_id)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, NULL);
-  g_object_set (f.element, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, TRUE);
+  start_element (&f, TRUE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 48000, 2, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -513,8 +530,7 @@ GST_START_TEST (test_mp3_audio)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, TRUE);
+  start_element (&f, TRUE, "video-id", f.video_id, NULL);
   push_mp3 (f.h, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -542,8 +558,7 @@ GST_START_TEST (test_video_url)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-url", f.video_url, NULL);
-  start_harnesses (&f, FALSE, TRUE, TRUE);
+  start_element (&f, TRUE, "video-url", f.video_url, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 2.5);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -573,8 +588,7 @@ GST_START_TEST (test_advanced_method)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
-  start_harnesses (&f, FALSE, TRUE, TRUE);
+  start_element (&f, TRUE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
@@ -627,8 +641,7 @@ GST_START_TEST (test_advanced_rerun_uses_cache)
 
   fixture_start (&f, 0.1);
   for (run = 0; run < 2; run++) {
-    make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
-    start_harnesses (&f, FALSE, TRUE, FALSE);
+    start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
     push_tone (f.h, "S16LE", 16000, 1, 3.0);
     check_lip_synced_clip (&f);
     stop_element (&f);
@@ -658,8 +671,7 @@ GST_START_TEST (test_advanced_stale_session)
   fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
   fail_unless (g_file_set_contents (path, memo, -1, NULL));
 
-  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
@@ -683,8 +695,7 @@ GST_START_TEST (test_only_src_linked)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fixture_stop (&f);
@@ -697,14 +708,12 @@ GST_START_TEST (test_rerun_uses_cache)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   stop_element (&f);
 
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -721,16 +730,22 @@ check_no_lip_sync_request (Fixture * f)
   fail_unless_equals_int (counter (f, "requests", "POST /v1/videos/lip-sync"), 0);
 }
 
+/* The input was refused as STREAM FORMAT, naming @words, and nothing was sent. */
+static void
+check_refused_input (Fixture * f, const gchar * words)
+{
+  check_error (pop_error (f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, words);
+  check_no_lip_sync_request (f);
+}
+
 GST_START_TEST (test_audio_too_short)
 {
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 1.5);
-  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "1.50 s");
-  check_no_lip_sync_request (&f);
+  check_refused_input (&f, "1.50 s");
   fixture_stop (&f);
 }
 GST_END_TEST;
@@ -741,11 +756,9 @@ GST_START_TEST (test_audio_too_long)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 8000, 1, 61.0);
-  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "60 s");
-  check_no_lip_sync_request (&f);
+  check_refused_input (&f, "60 s");
   fixture_stop (&f);
 }
 GST_END_TEST;
@@ -756,8 +769,7 @@ GST_START_TEST (test_audio_trimmed_by_segment)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone_until (f.h, "S16LE", 8000, 1, 70.0, 3 * GST_SECOND);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -795,12 +807,10 @@ GST_START_TEST (test_mp3_too_big)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   fail_unless_equals_int (push_mp3_frames_until_refused (f.h, 6 * 1024 * 1024),
       GST_FLOW_ERROR);
-  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "5 MB");
-  check_no_lip_sync_request (&f);
+  check_refused_input (&f, "5 MB");
   fixture_stop (&f);
 }
 GST_END_TEST;
@@ -812,15 +822,12 @@ GST_START_TEST (test_not_mp3)
   GstBuffer *noise = gst_buffer_new_allocate (NULL, 64 * 1024, NULL);
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   gst_buffer_memset (noise, 0, 0x42, 64 * 1024);
   gst_harness_set_src_caps_str (f.h, "audio/mpeg,mpegversion=1,layer=3");
   fail_unless_equals_int (gst_harness_push (f.h, noise), GST_FLOW_OK);
   gst_harness_push_event (f.h, gst_event_new_eos ());
-  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-      "not WAV or MP3");
-  check_no_lip_sync_request (&f);
+  check_refused_input (&f, "not WAV or MP3");
   fixture_stop (&f);
 }
 GST_END_TEST;
@@ -895,8 +902,7 @@ GST_START_TEST (test_failed_task)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync\", \"method\": \"POST\", \"action\": \"fail-task\", "
           "\"message\": \"no mouth found\"}", &error));
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
       "no mouth found");
@@ -934,8 +940,7 @@ GST_START_TEST (test_cancel_during_identify_face)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/identify-face\", \"action\": \"delay\", \"seconds\": 30}",
           NULL));
-  make_element (&f, "video-id", f.video_id, "lip-sync-method", 1, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "requests", "POST /v1/videos/identify-face") == 0)
     g_usleep (10000);
@@ -963,8 +968,7 @@ GST_START_TEST (test_cancel_while_rendering)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync/\", \"method\": \"GET\", \"action\": \"delay\", "
           "\"seconds\": 30, \"times\": 0}", NULL));
-  make_element (&f, "video-id", f.video_id, NULL);
-  start_harnesses (&f, FALSE, TRUE, FALSE);
+  start_element (&f, FALSE, "video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "tasks_created", "lip-sync") == 0)
     g_usleep (10000);
