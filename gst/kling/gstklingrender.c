@@ -16,6 +16,34 @@
  * pipeline and the output mode. Lock order: output_lock, then lock; nothing that signals
  * cond takes output_lock.
  */
+/**
+ * SECTION:gstklingrender
+ * @title: GstKlingRender
+ * @short_description: base class of the Kling elements (klingimage2video, klinglipsync)
+ *
+ * Holds what every Kling element shares: the properties (api-url, keys, model-name,
+ * mode, duration, prompt, cfg-scale, poll-interval, timeout, cache-dir, the read-only
+ * task-id and video-id), the job (progress messages, `kling-task` element messages,
+ * errors) and the output: `src` pushes the clip decoded, with timestamps from 0, tags
+ * and EOS, or the MP4 bytes when downstream only takes `video/quicktime`; a subclass
+ * that installs an `audio_src` pad template gets the clip's audio there.
+ *
+ * Errors map as follows: AUTH and PERMISSION -> RESOURCE NOT_AUTHORIZED; INVALID_INPUT
+ * and CONTENT_POLICY (Kling refused the parameters or the content) -> RESOURCE
+ * SETTINGS; NETWORK -> RESOURCE OPEN_READ; QUOTA, RATE_LIMITED, TASK_FAILED, SERVER,
+ * PROTOCOL and TIMEOUT -> RESOURCE FAILED; bad input found by a subclass before any
+ * request -> STREAM FORMAT; a clip that does not decode -> STREAM DECODE. A cancelled job
+ * (state change) posts a CANCELED progress message and no error.
+ *
+ * Seeking: flushing, forward, time-format seeks once the clip decodes; seeks before the
+ * clip is there, non-flushing seeks and seeks in MP4 passthrough are refused.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
+ *     klingimage2video prompt="a slow zoom" ! videoconvert ! autovideosink
+ * ]|
+ */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
