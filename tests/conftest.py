@@ -122,7 +122,8 @@ class SandboxProcess:
 
     # -- shutdown
     def stop(self):
-        """SIGTERM; asserts a clean exit (status 0, no GLib criticals) and returns stderr."""
+        """SIGTERM; asserts a clean exit (status 0, no GLib warning or critical) and
+        returns stderr."""
         if self.proc.poll() is None:
             self.proc.send_signal(_signal.SIGTERM)
         try:
@@ -132,7 +133,8 @@ class SandboxProcess:
             _, self.stderr = self.proc.communicate()
             raise AssertionError("kling-sandbox did not exit on SIGTERM")
         assert self.proc.returncode == 0, f"exit {self.proc.returncode}: {self.stderr}"
-        assert "CRITICAL" not in self.stderr, self.stderr
+        assert "CRITICAL **" not in self.stderr, self.stderr
+        assert "WARNING **" not in self.stderr, self.stderr
         return self.stderr
 
 

@@ -110,6 +110,11 @@ def test_dot_segments_are_resolved_before_routing(sandbox_factory):
     b"GARBAGE\r\n\r\n",
     b"GET / HTTP/9.9\r\n\r\n",
     b"GET /v1/videos/image2video HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    b"POST /v1/videos/image2video HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"POST /v1/videos/image2video HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Length: 99999999999999999999999\r\n\r\n",
+    b"POST /v1/videos/image2video HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"zz\r\n",
     b"POST /v1/videos/image2video HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"a\"",
     b"GET /v1/videos/image2video HTTP/1.1\r\n" + b"X-Big: " + b"a" * 100000 + b"\r\n\r\n",
     b"BREW /v1/videos/image2video HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -131,3 +136,14 @@ def test_bad_tokens_of_every_shape(sandbox):
                                           headers={"Authorization": value}, auth=False)
         assert status in (400, 401), value[:40]
     alive(sandbox)
+
+
+def test_client_gone_during_a_delay(sandbox):
+    sandbox.add_fault(path="/v1/videos/image2video", action="delay", seconds=0.5, times=3)
+    for _ in range(3):
+        with pytest.raises(OSError):      # socket.timeout / URLError: we hang up first
+            sandbox.request("GET", "/v1/videos/image2video", timeout=0.1)
+    import time
+    time.sleep(0.7)
+    alive(sandbox)
+    # The fixture's stop() then asserts a clean exit without GLib criticals.

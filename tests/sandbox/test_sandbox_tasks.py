@@ -38,8 +38,9 @@ def test_image2video_walks_the_statuses_and_renders_the_clip(sandbox, still, tmp
     video = current["task_result"]["videos"][0]
     assert video["duration"] == "5" and video["id"]
     clip = download(sandbox, video, tmp_path)
-    info = discover(clip)                       # the command-line tool reads it too
+    info = discover(clip)                       # gst-discoverer-1.0 -v
     assert "Duration: 0:00:05.000000000" in info and "H.264" in info
+    assert "Width: 320" in info and "Height: 180" in info and "Frame rate: 30/1" in info
     facts = discover_info(clip)
     assert facts["video"]["width"] == 320 and facts["video"]["height"] == 180
     assert facts["video"]["fps"] == 30 and facts["audio"] is None
