@@ -167,6 +167,7 @@ typedef struct
   gboolean decoder_ready;       /* playing, and every stream it has is exposed */
   GstSegment segment;
   guint32 segment_seqnum;
+  gboolean segment_placed;      /* the run's first segment got its base */
   OutputStream streams[2];      /* [0] "src" (video), [1] "audio_src" when the class has it */
   guint n_streams;
 } GstKlingRenderPrivate;
@@ -1286,6 +1287,7 @@ stop_decoder (GstKlingRender * self)
   priv->output = OUTPUT_UNDECIDED;
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
   priv->segment_seqnum = gst_util_seqnum_next ();
+  priv->segment_placed = FALSE;
   for (i = 0; i < priv->n_streams; i++) {
     OutputStream *stream = &priv->streams[i];
 
@@ -1397,6 +1399,34 @@ build_tags (GstKlingRender * self)
   return tags;
 }
 
+/* Where "now" is on the pipeline's timeline. The clip arrives minutes after the input:
+ * in a pipeline already PLAYING (a live input, sinks that do not preroll) its frames
+ * must play from now, not from running time 0, or every one of them is late. In PAUSED
+ * (the usual preroll) it is 0, and the pipeline's clock starts with the clip. */
+static GstClockTime
+current_running_time (GstKlingRender * self)
+{
+  GstClock *clock;
+  GstClockTime now, base_time, running_time = 0;
+  gboolean playing;
+
+  GST_OBJECT_LOCK (self);
+  playing = GST_STATE (self) == GST_STATE_PLAYING;
+  base_time = GST_ELEMENT_CAST (self)->base_time;
+  clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self)) : NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  if (playing && clock) {
+    now = gst_clock_get_time (clock);
+    if (GST_CLOCK_TIME_IS_VALID (now) && now > base_time)
+      running_time = now - base_time;
+  }
+  gst_clear_object (&clock);
+  GST_DEBUG_OBJECT (self, "the clip starts at running time %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (running_time));
+  return running_time;
+}
+
 /* Pushes stream-start (once), caps (when they change), segment and tags before data. */
 static void
 push_sticky_events (OutputStream * stream, GstCaps * caps, GstFormat format)
@@ -1430,6 +1460,10 @@ push_sticky_events (OutputStream * stream, GstCaps * caps, GstFormat format)
     GstSegment segment;
 
     g_mutex_lock (&priv->output_lock);
+    if (!priv->segment_placed) {
+      priv->segment.base = current_running_time (self);
+      priv->segment_placed = TRUE;
+    }
     if (format == GST_FORMAT_TIME)
       segment = priv->segment;
     else

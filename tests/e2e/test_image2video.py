@@ -219,7 +219,30 @@ def test_application_seeks_and_queries(sandbox, tmp_path, monkeypatch):
         assert len(pts) == 2 * 30
         assert pts == sorted(pts)
         ok, position = pipeline.query_position(Gst.Format.TIME)
-        assert ok and abs(position - 5 * Gst.SECOND) < Gst.MSECOND
+        # The sink reports the start or the end of the last frame.
+        assert ok and abs(position - 5 * Gst.SECOND) <= Gst.SECOND // 30 + 1
         assert pipeline.get_by_name("kling").get_property("video-id")
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+
+
+def test_live_pipeline_plays_every_frame(sandbox, tmp_path, monkeypatch):
+    """A live input sends the pipeline to PLAYING at once; the clip comes later and must
+    play from then on (not from running time 0, where every frame would be late)."""
+    for name, value in element_env(sandbox, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    pipeline = Gst.parse_launch(
+        "videotestsrc is-live=true num-buffers=1 ! video/x-raw,width=640,height=360 ! "
+        f"klingimage2video poll-interval=0.1 cache-dir={tmp_path / 'cache'} ! "
+        # Like a video sink: frames more than 20 ms late are dropped.
+        "fakesink name=sink sync=true qos=true max-lateness=20000000")
+    try:
+        pipeline.set_state(Gst.State.PLAYING)
+        message = pipeline.get_bus().timed_pop_filtered(
+            30 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        assert message is not None and message.type == Gst.MessageType.EOS
+        stats = pipeline.get_by_name("sink").get_property("stats")
+        assert stats.get_uint64("dropped") == (True, 0)
+        assert stats.get_uint64("rendered") == (True, 150)
     finally:
         pipeline.set_state(Gst.State.NULL)
