@@ -770,6 +770,22 @@ GST_START_TEST (test_error_bad_camera_control)
 
 GST_END_TEST;
 
+GST_START_TEST (test_camera_control_renders)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "camera-control", "simple, zoom=(int)5",
+          NULL), "video/quicktime");
+  push_jpeg_still (&f);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unknown_model_warns_and_renders)
 {
   Fixture f;
@@ -1055,6 +1071,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_prompt_too_long);
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
+  tcase_add_test (tc, test_camera_control_renders);
   tcase_add_test (tc, test_unknown_model_warns_and_renders);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
