@@ -1,4 +1,4 @@
-/* kling-sandbox: lifecycle, HTTP routing, authentication, result files and the control API.
+/* kling-sandbox: lifecycle, HTTP routing, faults on the wire and the control API.
  *
  * Everything HTTP runs on one thread with its own GMainContext (libsoup binds a server to
  * the context it was created on). Renders run on a thread pool and report back to that
@@ -11,11 +11,6 @@
 #include <gst/gst.h>
 #include <openssl/rand.h>
 
-#include "kling-auth.h"
-
-/* A client clock a few seconds ahead of ours must not turn a 30-minute token into a refusal. */
-#define JWT_CLOCK_SLACK_S   5
-#define JWT_MAX_LIFETIME_S  1800
 
 typedef struct {
   KlingSandbox *sandbox;
@@ -99,8 +94,8 @@ sandbox_response_error (SandboxResponse *resp, guint status, guint code,
   sandbox_response_json (resp, status, code, message, NULL);
 }
 
-static void
-response_text (SandboxResponse *resp, guint status, const gchar *text)
+void
+sandbox_response_text (SandboxResponse *resp, guint status, const gchar *text)
 {
   g_clear_pointer (&resp->body, g_bytes_unref);
   resp->status = status;
@@ -204,7 +199,7 @@ send_response (SandboxRequest *req, SandboxResponse *resp)
     return;
   }
   if (req->fault && kind == SANDBOX_FAULT_MALFORMED) {
-    response_text (resp, SOUP_STATUS_OK, "{\"code\": 0, \"data\": <html>not json");
+    sandbox_response_text (resp, SOUP_STATUS_OK, "{\"code\": 0, \"data\": <html>not json");
     resp->content_type = "application/json";
   }
 
@@ -222,313 +217,6 @@ send_response (SandboxRequest *req, SandboxResponse *resp)
   }
   soup_message_headers_set_content_length (headers,
       resp->body ? g_bytes_get_size (resp->body) : 0);
-}
-
-/* ---- authentication ----------------------------------------------------------------- */
-
-static gboolean
-json_member_int (JsonObject *object, const gchar *name, gint64 *value)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  switch (json_node_get_value_type (node)) {
-    case G_TYPE_INT64:
-      *value = json_node_get_int (node);
-      return TRUE;
-    case G_TYPE_DOUBLE:
-      *value = (gint64) json_node_get_double (node);
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-static JsonObject *
-decode_json_part (const gchar *part)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree guint8 *raw = NULL;
-  gsize len = 0;
-  JsonNode *root;
-
-  raw = kling_base64url_decode (part, &len);
-  if (raw == NULL || len == 0 || len > 4096 ||
-      !sandbox_json_depth_ok ((const gchar *) raw, len, SANDBOX_MAX_JSON_DEPTH))
-    return NULL;
-  if (!json_parser_load_from_data (parser, (const gchar *) raw, len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  return json_object_ref (json_node_get_object (root));
-}
-
-/* Checks a compact JWT like Kling: HS256 signature with our secret, iss, nbf, exp. */
-static gboolean
-verify_jwt (KlingSandbox *sandbox, const gchar *token, SandboxResponse *resp)
-{
-  g_auto (GStrv) parts = g_strsplit (token, ".", 4);
-  g_autoptr (JsonObject) header = NULL;
-  g_autoptr (JsonObject) payload = NULL;
-  g_autofree guint8 *signature = NULL;
-  g_autofree gchar *signed_part = NULL;
-  guint8 expected[32];
-  gsize sig_len = 0;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC, exp = 0, nbf = 0;
-  const gchar *alg, *iss;
-
-  if (g_strv_length (parts) != 3 || !*parts[0] || !*parts[1] || !*parts[2])
-    goto invalid;
-  header = decode_json_part (parts[0]);
-  alg = header ? json_object_get_string_member_with_default (header, "alg", NULL) : NULL;
-  if (g_strcmp0 (alg, "HS256") != 0)
-    goto invalid;
-
-  signature = kling_base64url_decode (parts[2], &sig_len);
-  signed_part = g_strconcat (parts[0], ".", parts[1], NULL);
-  kling_hmac_sha256 ((const guint8 *) sandbox->secret_key, strlen (sandbox->secret_key),
-      (const guint8 *) signed_part, strlen (signed_part), expected);
-  if (signature == NULL || sig_len != sizeof (expected) ||
-      !kling_secure_equal (signature, expected, sizeof (expected)))
-    goto invalid;
-
-  payload = decode_json_part (parts[1]);
-  if (payload == NULL)
-    goto invalid;
-  iss = json_object_get_string_member_with_default (payload, "iss", NULL);
-  if (g_strcmp0 (iss, sandbox->access_key) != 0 || !json_member_int (payload, "exp", &exp))
-    goto invalid;
-  if (json_member_int (payload, "nbf", &nbf) && nbf > now) {
-    sandbox_response_error (resp, 401, 1003, "Authorization is not yet valid (nbf)");
-    return FALSE;
-  }
-  if (exp <= now) {
-    sandbox_response_error (resp, 401, 1004, "Authorization has expired (exp)");
-    return FALSE;
-  }
-  if (exp > now + JWT_MAX_LIFETIME_S + JWT_CLOCK_SLACK_S) {
-    sandbox_response_error (resp, 401, 1002,
-        "Authorization is invalid: exp is more than 30 minutes ahead");
-    return FALSE;
-  }
-  return TRUE;
-
-invalid:
-  sandbox_response_error (resp, 401, 1002, "Authorization is invalid");
-  return FALSE;
-}
-
-static gboolean
-static_key_matches (KlingSandbox *sandbox, const gchar *value)
-{
-  gsize len = strlen (value);
-
-  return sandbox->api_key != NULL && len == strlen (sandbox->api_key) &&
-      kling_secure_equal ((const guint8 *) value, (const guint8 *) sandbox->api_key, len);
-}
-
-static gboolean
-check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *x_api_key = soup_message_headers_get_one (headers, "X-API-Key");
-  const gchar *authorization = soup_message_headers_get_one (headers, "Authorization");
-  const gchar *token;
-
-  if (sandbox->access_key == NULL && sandbox->api_key == NULL)
-    return TRUE;
-
-  if (x_api_key != NULL && sandbox->api_key != NULL) {
-    if (static_key_matches (sandbox, x_api_key))
-      return TRUE;
-    sandbox_response_error (resp, 401, 1002, "Authorization is invalid (X-API-Key)");
-    return FALSE;
-  }
-  /* "Bearer " loses its trailing space on the way: it is as empty as no header. */
-  if (authorization == NULL || *authorization == '\0' ||
-      g_ascii_strcasecmp (authorization, "Bearer") == 0) {
-    sandbox_response_error (resp, 401, 1001, "Authorization is empty");
-    return FALSE;
-  }
-  if (g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0) {
-    sandbox_response_error (resp, 401, 1000,
-        "Authentication failed: expected 'Authorization: Bearer <token>'");
-    return FALSE;
-  }
-  token = authorization + 7;
-  while (*token == ' ')
-    token++;
-  if (*token == '\0') {
-    sandbox_response_error (resp, 401, 1001, "Authorization is empty");
-    return FALSE;
-  }
-  if (static_key_matches (sandbox, token))
-    return TRUE;
-  if (sandbox->access_key != NULL)
-    return verify_jwt (sandbox, token, resp);
-  sandbox_response_error (resp, 401, 1002, "Authorization is invalid");
-  return FALSE;
-}
-
-/* ---- result files ------------------------------------------------------------------- */
-
-static gchar *
-url_signature (KlingSandbox *sandbox, const gchar *video_id, gint64 expires)
-{
-  g_autofree gchar *text = g_strdup_printf ("%s.%" G_GINT64_FORMAT, video_id, expires);
-  guint8 mac[32];
-  GString *hex = g_string_sized_new (64);
-
-  kling_hmac_sha256 (sandbox->url_secret, sizeof (sandbox->url_secret),
-      (const guint8 *) text, strlen (text), mac);
-  for (guint i = 0; i < sizeof (mac); i++)
-    g_string_append_printf (hex, "%02x", mac[i]);
-  return g_string_free (hex, FALSE);
-}
-
-gchar *
-sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video, gboolean expired)
-{
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gint64 expires = expired ? now - 1 : now + sandbox->options.url_ttl_s;
-  g_autofree gchar *sig = url_signature (sandbox, video->id, expires);
-
-  return g_strdup_printf ("%s/files/%s.mp4?expires=%" G_GINT64_FORMAT "&sig=%s",
-      sandbox->base_url, video->id, expires, sig);
-}
-
-/* NULL when @sig signs @video_id until @expires_text and that time has not come, else
- * why not. */
-static const gchar *
-signature_problem (KlingSandbox *sandbox, const gchar *video_id, const gchar *expires_text,
-    const gchar *sig)
-{
-  g_autofree gchar *expected = NULL;
-  gint64 expires;
-  gchar *end = NULL;
-
-  if (expires_text == NULL || sig == NULL)
-    return "unsigned URL";
-  expires = g_ascii_strtoll (expires_text, &end, 10);
-  expected = url_signature (sandbox, video_id, expires);
-  if (end == expires_text || *end != '\0' || strlen (sig) != strlen (expected) ||
-      !kling_secure_equal ((const guint8 *) sig, (const guint8 *) expected,
-          strlen (expected)))
-    return "bad signature";
-  if (expires <= g_get_real_time () / G_USEC_PER_SEC)
-    return "URL expired";
-  return NULL;
-}
-
-/* The video id in "/files/<id>.mp4", or NULL. */
-static gchar *
-file_path_to_video_id (const gchar *path)
-{
-  const gchar *name;
-
-  if (!g_str_has_prefix (path, "/files/"))
-    return NULL;
-  name = path + strlen ("/files/");
-  if (!g_str_has_suffix (name, ".mp4") || strchr (name, '/') != NULL)
-    return NULL;
-  return g_strndup (name, strlen (name) - 4);
-}
-
-gboolean
-sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id)
-{
-  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
-  g_autoptr (GHashTable) params = NULL;
-  g_autofree gchar *id = NULL;
-  const gchar *query;
-
-  if (uri == NULL)
-    return FALSE;
-  query = g_uri_get_query (uri);
-  id = file_path_to_video_id (g_uri_get_path (uri));
-  params = query ? g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
-  if (id == NULL || params == NULL ||
-      signature_problem (sandbox, id, g_hash_table_lookup (params, "expires"),
-          g_hash_table_lookup (params, "sig")) != NULL)
-    return FALSE;
-  *video_id = g_steal_pointer (&id);
-  return TRUE;
-}
-
-/* The video a /files/ path and query name, when the signature holds and has not expired.
- * Sets a 403/404 answer otherwise. */
-static SandboxVideo *
-verify_file_request (KlingSandbox *sandbox, const gchar *path, GHashTable *query,
-    SandboxResponse *resp)
-{
-  g_autofree gchar *video_id = file_path_to_video_id (path);
-  SandboxVideo *video = video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
-  const gchar *problem;
-
-  if (video == NULL) {
-    response_text (resp, 404, "Not Found\n");
-    return NULL;
-  }
-  problem = signature_problem (sandbox, video_id,
-      query ? g_hash_table_lookup (query, "expires") : NULL,
-      query ? g_hash_table_lookup (query, "sig") : NULL);
-  if (problem != NULL) {
-    g_autofree gchar *text = g_strdup_printf ("Forbidden: %s\n", problem);
-    response_text (resp, 403, text);
-    return NULL;
-  }
-  return video;
-}
-
-static void
-serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *path,
-    GHashTable *query, SandboxResponse *resp)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  g_autoptr (GMappedFile) mapped = NULL;
-  g_autoptr (GBytes) all = NULL;
-  SoupRange *ranges = NULL;
-  SandboxVideo *video;
-  gint n_ranges = 0;
-  gsize size;
-
-  video = verify_file_request (sandbox, path, query, resp);
-  if (video == NULL)
-    return;
-  mapped = g_mapped_file_new (video->path, FALSE, NULL);
-  if (mapped == NULL) {
-    response_text (resp, 500, "Internal Server Error: result file is gone\n");
-    return;
-  }
-  all = g_mapped_file_get_bytes (mapped);
-  size = g_bytes_get_size (all);
-  sandbox_count (sandbox, &sandbox->downloads);
-
-  resp->status = SOUP_STATUS_OK;
-  resp->content_type = "video/mp4";
-  if (soup_message_headers_get_one (headers, "Range") == NULL) {
-    resp->body = g_bytes_ref (all);
-    return;
-  }
-  if (!soup_message_headers_get_ranges (headers, size, &ranges, &n_ranges) ||
-      ranges[0].start < 0 || ranges[0].start >= (goffset) size ||
-      ranges[0].end < ranges[0].start || ranges[0].end >= (goffset) size) {
-    if (ranges)
-      soup_message_headers_free_ranges (headers, ranges);
-    response_text (resp, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
-        "Range Not Satisfiable\n");
-    resp->content_range = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
-    return;
-  }
-  /* One range is what players and download resumers ask for; the first one wins. */
-  resp->status = SOUP_STATUS_PARTIAL_CONTENT;
-  resp->body = g_bytes_new_from_bytes (all, ranges[0].start,
-      ranges[0].end - ranges[0].start + 1);
-  resp->content_range = g_strdup_printf ("bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
-      "/%" G_GSIZE_FORMAT, ranges[0].start, ranges[0].end, size);
-  soup_message_headers_free_ranges (headers, ranges);
 }
 
 /* ---- control API -------------------------------------------------------------------- */
@@ -549,7 +237,7 @@ handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
   g_autoptr (GError) error = NULL;
 
   if (!sandbox->options.control) {
-    response_text (resp, 404, "Not Found (start the sandbox with --control)\n");
+    sandbox_response_text (resp, 404, "Not Found (start the sandbox with --control)\n");
     return;
   }
   if (g_str_equal (path, "/sandbox/faults") && g_str_equal (method, "POST")) {
@@ -574,7 +262,7 @@ handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
     kling_sandbox_reset (sandbox);
     json_response_take_string (resp, 200, g_strdup ("{}"));
   } else {
-    response_text (resp, 404, "Not Found\n");
+    sandbox_response_text (resp, 404, "Not Found\n");
   }
 }
 
@@ -656,11 +344,11 @@ dispatch (SandboxRequest *req)
 
   if (g_str_has_prefix (req->path, "/files/")) {
     if (g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD"))
-      serve_file (sandbox, req->msg, req->path, req->query, &resp);
+      sandbox_serve_file (sandbox, req->msg, req->path, req->query, &resp);
     else
-      response_text (&resp, 405, "Method Not Allowed\n");
+      sandbox_response_text (&resp, 405, "Method Not Allowed\n");
   } else if (parse_api_path (req->path, &endpoint, &id)) {
-    if (check_auth (sandbox, req->msg, &resp))
+    if (sandbox_check_auth (sandbox, req->msg, &resp))
       sandbox_handle_api (sandbox, req->method, endpoint, id, req->query, body, &resp);
   } else {
     sandbox_response_error (&resp, 404, 1203, "Unknown resource: %s",

@@ -125,18 +125,28 @@ typedef struct {
 } SandboxResponse;
 
 /* kling-sandbox.c */
+void      sandbox_response_text (SandboxResponse *resp, guint status, const gchar *text);
 void      sandbox_response_json (SandboxResponse *resp, guint status, guint code,
                                  const gchar *message, JsonNode *data);
 void      sandbox_response_error (SandboxResponse *resp, guint status, guint code,
                                   const gchar *format, ...) G_GNUC_PRINTF (4, 5);
-gchar    *sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video,
-                                 gboolean expired);
 gchar    *sandbox_new_id (const gchar *prefix);
-/* Does @url carry a valid, unexpired signature for a /files/ video? Sets @video_id. */
-gboolean  sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id);
+
 /* A timeout on the sandbox's own context (g_timeout_add would use the global one). */
 guint     sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
                                gpointer data, GDestroyNotify destroy);
+
+/* sandbox-auth.c: FALSE with a 401 answer in @resp when the credentials fail. */
+gboolean  sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
+                              SandboxResponse *resp);
+
+/* sandbox-files.c */
+gchar    *sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video,
+                                 gboolean expired);
+/* Does @url carry a valid, unexpired signature for a /files/ video? Sets @video_id. */
+gboolean  sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id);
+void      sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg,
+                              const gchar *path, GHashTable *query, SandboxResponse *resp);
 
 /* sandbox-faults.c */
 void      sandbox_counters_init (KlingSandbox *sandbox);
@@ -153,6 +163,25 @@ guint     sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault);
 /* The fault that fires for this request, as a copy, or NULL. */
 SandboxFault *sandbox_pick_fault (KlingSandbox *sandbox, const gchar *method,
                                   const gchar *path, gboolean creates_task);
+
+/* sandbox-requests.c: each fills @task (its render spec, parent video) from a create
+ * body, or answers 400 in @resp. */
+typedef gboolean (*SandboxParseFunc) (KlingSandbox *sandbox, JsonObject *body,
+                                      SandboxTask *task, SandboxResponse *resp);
+gboolean  sandbox_parse_image2video (KlingSandbox *sandbox, JsonObject *body,
+                                     SandboxTask *task, SandboxResponse *resp);
+gboolean  sandbox_parse_text2video (KlingSandbox *sandbox, JsonObject *body,
+                                    SandboxTask *task, SandboxResponse *resp);
+gboolean  sandbox_parse_video_extend (KlingSandbox *sandbox, JsonObject *body,
+                                      SandboxTask *task, SandboxResponse *resp);
+gboolean  sandbox_parse_lip_sync (KlingSandbox *sandbox, JsonObject *body,
+                                  SandboxTask *task, SandboxResponse *resp);
+gboolean  sandbox_parse_advanced_lip_sync (KlingSandbox *sandbox, JsonObject *body,
+                                           SandboxTask *task, SandboxResponse *resp);
+/* video_id (one of ours) or video_url (ours, or fetched from loopback) in @object;
+ * @prefix ("input." or "") names the fields in errors. */
+SandboxVideo *sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object,
+                                          const gchar *prefix, SandboxResponse *resp);
 
 /* sandbox-tasks.c */
 void      sandbox_tasks_init (KlingSandbox *sandbox);
