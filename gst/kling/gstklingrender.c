@@ -51,6 +51,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 
 #include "gstklingrender.h"
@@ -1804,6 +1805,37 @@ query_duration (GstKlingRender * self, gint64 * duration)
   return ok;
 }
 
+/* The MP4's size, for BYTES queries in passthrough. */
+static gboolean
+query_clip_size (GstKlingRender * self, gint64 * size)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gchar *clip_path;
+  GStatBuf info;
+  gboolean ok;
+
+  g_mutex_lock (&priv->lock);
+  clip_path = g_strdup (priv->clip_path);
+  g_mutex_unlock (&priv->lock);
+  ok = clip_path && g_stat (clip_path, &info) == 0;
+  if (ok)
+    *size = info.st_size;
+  g_free (clip_path);
+  return ok;
+}
+
+static gboolean
+is_passthrough (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean passthrough;
+
+  g_mutex_lock (&priv->output_lock);
+  passthrough = priv->output == OUTPUT_PASSTHROUGH;
+  g_mutex_unlock (&priv->output_lock);
+  return passthrough;
+}
+
 static gboolean
 gst_kling_render_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -1816,6 +1848,11 @@ gst_kling_render_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
   switch (GST_QUERY_TYPE (query)) {
     case GST_QUERY_POSITION:
       gst_query_parse_position (query, &format, NULL);
+      if (format == GST_FORMAT_BYTES && stream->is_video
+          && is_passthrough (self)) {
+        gst_query_set_position (query, format, stream->passthrough_offset);
+        return TRUE;
+      }
       if (format != GST_FORMAT_TIME
           || !GST_CLOCK_TIME_IS_VALID (stream->position))
         return FALSE;
@@ -1823,6 +1860,11 @@ gst_kling_render_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       return TRUE;
     case GST_QUERY_DURATION:
       gst_query_parse_duration (query, &format, NULL);
+      if (format == GST_FORMAT_BYTES && stream->is_video
+          && is_passthrough (self) && query_clip_size (self, &duration)) {
+        gst_query_set_duration (query, format, duration);
+        return TRUE;
+      }
       if (format != GST_FORMAT_TIME || !query_duration (self, &duration))
         return FALSE;
       gst_query_set_duration (query, format, duration);

@@ -460,6 +460,7 @@ GST_START_TEST (test_passthrough)
   GByteArray *bytes = g_byte_array_new ();
   gchar *video_id, *clip_path, *clip;
   gsize clip_size;
+  gint64 size;
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), "video/quicktime");
@@ -499,6 +500,13 @@ GST_START_TEST (test_passthrough)
   fail_unless (clip_path != NULL, "no clip in the cache");
   fail_unless (g_file_get_contents (clip_path, &clip, &clip_size, NULL));
   fail_unless_equals_uint64 (clip_size, bytes->len);
+  /* Byte queries answer with the file. */
+  fail_unless (gst_element_query_duration (f.h->element, GST_FORMAT_BYTES,
+          &size));
+  fail_unless_equals_int64 (size, clip_size);
+  fail_unless (gst_element_query_position (f.h->element, GST_FORMAT_BYTES,
+          &size));
+  fail_unless_equals_int64 (size, clip_size);
   fail_unless (memcmp (clip, bytes->data, clip_size) == 0);
   g_free (clip);
   g_free (clip_path);
