@@ -1494,12 +1494,12 @@ handle_flow_return (OutputStream * stream, GstFlowReturn ret)
 
   GST_DEBUG_OBJECT (stream->pad, "pausing: %s", gst_flow_get_name (ret));
   gst_pad_pause_task (stream->pad);
-  if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING)
+  if (ret == GST_FLOW_FLUSHING)
     return;
-  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+  /* Downstream wants no more (EOS) or failed: either way the stream ends here. */
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
     GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_push_event (stream->pad, gst_event_new_eos ());
-  }
+  gst_pad_push_event (stream->pad, gst_event_new_eos ());
 }
 
 static void
