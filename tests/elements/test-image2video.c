@@ -863,6 +863,28 @@ GST_START_TEST (test_retry_then_success)
 
 GST_END_TEST;
 
+/* A failing poll and a download cut in half are retried; the clip comes out whole. */
+GST_START_TEST (test_server_error_and_truncated_download_retried)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"GET\",\"path\":\"/v1/videos/image2video/\","
+      "\"action\":\"status\",\"http\":500,\"code\":5000,"
+      "\"message\":\"internal error\"}");
+  add_fault (&f, "{\"method\":\"GET\",\"path\":\"/files/\","
+      "\"action\":\"truncated\"}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
+  fail_unless_equals_int (counter (&f, NULL, "faults_hit"), 2);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* Waits for a kling-task message whose status is @status. */
 static void
 wait_for_task_status (Fixture * f, const gchar * status)
@@ -1083,6 +1105,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_unknown_model_warns_and_renders);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
+  tcase_add_test (tc, test_server_error_and_truncated_download_retried);
   tcase_add_test (tc, test_cancel_while_submitting);
   tcase_add_test (tc, test_cancel_while_polling);
   tcase_add_test (tc, test_cancel_while_downloading);
