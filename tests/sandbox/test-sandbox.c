@@ -122,6 +122,14 @@ GST_START_TEST (test_start_serve_stop)
 }
 GST_END_TEST;
 
+/* A stop right after the start must not be lost (the thread may not run its loop yet). */
+GST_START_TEST (test_stop_right_after_start)
+{
+  for (guint i = 0; i < 20; i++)
+    kling_sandbox_stop (start_sandbox (i % 2));
+}
+GST_END_TEST;
+
 GST_START_TEST (test_c_faults_and_counters_without_control)
 {
   KlingSandbox *sandbox = start_sandbox (FALSE);
@@ -279,6 +287,7 @@ sandbox_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_options_defaults);
   tcase_add_test (tc, test_start_serve_stop);
+  tcase_add_test (tc, test_stop_right_after_start);
   tcase_add_test (tc, test_c_faults_and_counters_without_control);
   tcase_add_test (tc, test_clear_faults_keeps_counters);
   tcase_add_test (tc, test_bad_options_and_busy_port);

@@ -383,6 +383,20 @@ sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
   return id;
 }
 
+/* Runs @func on the server thread, whoever calls this and whenever: always queued
+ * (g_main_context_invoke() runs it in the caller when the context is free, as it is
+ * once the server thread has left its loop at shutdown). */
+void
+sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
+    GDestroyNotify destroy)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, data, destroy);
+  g_source_attach (source, sandbox->context);
+  g_source_unref (source);
+}
+
 static void
 apply_fault (SandboxRequest *req)
 {
@@ -722,7 +736,8 @@ kling_sandbox_stop (KlingSandbox *sandbox)
 
   g_atomic_int_set (&sandbox->cancel_renders, 1);
   g_atomic_int_set (&sandbox->stopping, 1);
-  g_main_context_invoke (sandbox->context, quit_loop, sandbox);
+  /* Queued on the server's context even before its loop runs, so never lost. */
+  sandbox_idle_add (sandbox, quit_loop, sandbox, NULL);
   g_thread_join (sandbox->thread);
   sandbox_free (sandbox);
 }

@@ -132,6 +132,9 @@ void      sandbox_response_error (SandboxResponse *resp, guint status, guint cod
                                   const gchar *format, ...) G_GNUC_PRINTF (4, 5);
 gchar    *sandbox_new_id (const gchar *prefix);
 
+/* Runs @func on the server thread, from any thread. */
+void      sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
+                            GDestroyNotify destroy);
 /* A timeout on the sandbox's own context (g_timeout_add would use the global one). */
 guint     sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
                                gpointer data, GDestroyNotify destroy);

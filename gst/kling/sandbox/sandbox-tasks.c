@@ -306,8 +306,7 @@ render_thread (gpointer data, gpointer user_data)
     job->error = g_strdup (error ? error->message : "unknown error");
     g_clear_error (&error);
   }
-  g_main_context_invoke_full (job->sandbox->context, G_PRIORITY_DEFAULT, render_finished,
-      job, (GDestroyNotify) render_job_free);
+  sandbox_idle_add (job->sandbox, render_finished, job, (GDestroyNotify) render_job_free);
 }
 
 static void
