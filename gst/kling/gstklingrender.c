@@ -1053,17 +1053,77 @@ decoded_pad_type (GstPad * pad)
   return type;
 }
 
-/* decodebin3 exposed a decoded stream: give it an appsink when one of our source pads
- * wants it, otherwise a fakesink (so the private pipeline never stalls on it). Runs on a
- * streaming thread of the private pipeline while the pad task waits for preroll. */
+/* What downstream of @stream takes, narrowed to raw media: the appsink's caps, so the
+ * converters in front of it deliver what downstream wants (format, size, rate). */
+static GstCaps *
+downstream_raw_caps (OutputStream * stream)
+{
+  GstCaps *raw = gst_caps_new_empty_simple (stream->is_video ? "video/x-raw" :
+      "audio/x-raw");
+  GstCaps *wanted = gst_pad_peer_query_caps (stream->pad, raw);
+
+  if (gst_caps_is_empty (wanted)) {
+    /* Downstream takes no raw media: the push fails with not-negotiated. */
+    gst_caps_unref (wanted);
+    return raw;
+  }
+  gst_caps_unref (raw);
+  return wanted;
+}
+
+/* Puts the installed converters of @names, then @sink, after @pad in the private
+ * pipeline; returns FALSE if the branch could not be linked. */
+static gboolean
+add_branch (GstKlingRender * self, GstPad * pad, const gchar * const *names,
+    GstElement * sink)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GPtrArray *chain = g_ptr_array_new ();
+  GstPad *first_pad;
+  gboolean linked = TRUE;
+  gint i;
+
+  for (; *names; names++) {
+    GstElement *element = gst_element_factory_make (*names, NULL);
+
+    if (element)
+      g_ptr_array_add (chain, element);
+  }
+  g_ptr_array_add (chain, sink);
+
+  for (i = 0; i < (gint) chain->len; i++) {
+    gst_bin_add (GST_BIN (priv->decoder), chain->pdata[i]);
+    if (i > 0)
+      linked &= gst_element_link (chain->pdata[i - 1], chain->pdata[i]);
+  }
+  /* The sink first, so data never reaches an element still in NULL. */
+  for (i = chain->len - 1; i >= 0; i--)
+    gst_element_sync_state_with_parent (chain->pdata[i]);
+
+  first_pad = gst_element_get_static_pad (chain->pdata[0], "sink");
+  linked &= gst_pad_link (pad, first_pad) == GST_PAD_LINK_OK;
+  gst_object_unref (first_pad);
+  g_ptr_array_unref (chain);
+  return linked;
+}
+
+/* decodebin3 exposed a decoded stream: give it converters and an appsink when one of
+ * our source pads wants it, otherwise a fakesink (so the private pipeline never stalls
+ * on it). Runs on a streaming thread of the private pipeline while the pad task waits. */
 static void
 decoder_pad_added (GstElement * decodebin, GstPad * pad, GstKlingRender * self)
 {
+  static const gchar *const video_converters[] = { "videoconvert", "videoscale",
+    NULL
+  };
+  static const gchar *const audio_converters[] = { "audioconvert",
+    "audioresample", NULL
+  };
+  static const gchar *const none[] = { NULL };
   GstKlingRenderPrivate *priv = PRIV (self);
   GstStreamType type = decoded_pad_type (pad);
   OutputStream *stream = stream_for_type (self, type);
   GstElement *sink;
-  GstPad *sinkpad;
 
   GST_OBJECT_LOCK (self);
   if (stream && stream->appsink)
@@ -1071,25 +1131,22 @@ decoder_pad_added (GstElement * decodebin, GstPad * pad, GstKlingRender * self)
   GST_OBJECT_UNLOCK (self);
 
   if (stream) {
-    GstCaps *raw = gst_caps_new_empty_simple (stream->is_video ? "video/x-raw" :
-        "audio/x-raw");
+    GstCaps *caps = downstream_raw_caps (stream);
 
     sink = gst_element_factory_make ("appsink", NULL);
-    g_object_set (sink, "sync", FALSE, "max-buffers", 4, "caps", raw, NULL);
-    gst_caps_unref (raw);
+    g_object_set (sink, "sync", FALSE, "max-buffers", 4, "caps", caps, NULL);
+    GST_DEBUG_OBJECT (self, "decoded pad %s to %s as %" GST_PTR_FORMAT,
+        GST_PAD_NAME (pad), GST_PAD_NAME (stream->pad), caps);
+    gst_caps_unref (caps);
   } else {
     sink = gst_element_factory_make ("fakesink", NULL);
     g_object_set (sink, "sync", FALSE, NULL);
+    GST_DEBUG_OBJECT (self, "decoded pad %s dropped", GST_PAD_NAME (pad));
   }
-  GST_DEBUG_OBJECT (self, "decoded pad %s: %s", GST_PAD_NAME (pad),
-      stream ? "to a source pad" : "dropped");
 
-  gst_bin_add (GST_BIN (priv->decoder), sink);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+  if (!add_branch (self, pad, !stream ? none : stream->is_video ?
+          video_converters : audio_converters, sink))
     GST_WARNING_OBJECT (self, "could not link decoded pad %s", GST_PAD_NAME (pad));
-  gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (sink);
 
   if (stream) {
     GST_OBJECT_LOCK (self);

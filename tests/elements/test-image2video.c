@@ -451,6 +451,31 @@ GST_START_TEST (test_progress_and_task_messages)
 
 GST_END_TEST;
 
+/* Downstream that only takes RGBA at 160x90 gets it, without a videoconvert of its own. */
+GST_START_TEST (test_output_follows_downstream_caps)
+{
+  Fixture f;
+  GstEvent *event;
+  GstCaps *caps;
+  GstVideoInfo info;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL),
+      "video/x-raw, format=RGBA, width=160, height=90");
+  push_jpeg_still (&f);
+  event = pull_event_of_type (f.h, GST_EVENT_CAPS);
+  gst_event_parse_caps (event, &caps);
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  fail_unless_equals_int (GST_VIDEO_INFO_FORMAT (&info), GST_VIDEO_FORMAT_RGBA);
+  fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), 160);
+  fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), 90);
+  gst_event_unref (event);
+  fail_unless_equals_int (check_clip_until_eos (f.h, 0), CLIP_S * CLIP_FPS);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_passthrough)
 {
   Fixture f;
@@ -1087,6 +1112,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_raw_input);
   tcase_add_test (tc, test_jpeg_input_and_later_buffers_ignored);
   tcase_add_test (tc, test_progress_and_task_messages);
+  tcase_add_test (tc, test_output_follows_downstream_caps);
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_seek);
   tcase_add_test (tc, test_cache_reuse);
