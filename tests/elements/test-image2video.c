@@ -606,6 +606,25 @@ GST_START_TEST (test_cache_reuse)
 
 GST_END_TEST;
 
+/* cache-dir="" turns the cache off: the clip still comes out, and every run pays. */
+GST_START_TEST (test_without_cache)
+{
+  Fixture f;
+  gint run;
+
+  fixture_start (&f, 0.1, 0.2);
+  for (run = 1; run <= 2; run++) {
+    start_harness (&f, make_element (&f, "cache-dir", "", NULL), NULL);
+    push_jpeg_still (&f);
+    check_full_clip (&f);
+    fixture_stop_harness (&f);
+    fail_unless_equals_int (tasks_created (&f), run);
+  }
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_error_auth)
 {
   Fixture f;
@@ -1116,6 +1135,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_seek);
   tcase_add_test (tc, test_cache_reuse);
+  tcase_add_test (tc, test_without_cache);
   tcase_add_test (tc, test_error_auth);
   tcase_add_test (tc, test_error_money);
   tcase_add_test (tc, test_error_policy);
