@@ -73,7 +73,7 @@ def test_readme_gst_launch_line_makes_a_playable_mp4(sandbox, tmp_path):
     assert (video[0].get_width(), video[0].get_height()) == (320, 180)
     assert sandbox.counters()["tasks_created"]["image2video"] == 1
     # The provenance tags reached the file through mp4mux.
-    tags = info.get_tags()
+    tags = info.get_stream_info().get_tags()
     assert tags.get_string(Gst.TAG_DESCRIPTION) == (True, PROMPT)
     ok, comment = tags.get_string(Gst.TAG_COMMENT)
     assert ok and comment.startswith("Rendered by Kling image2video, model kling-v1-6")
