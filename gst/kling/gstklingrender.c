@@ -36,7 +36,8 @@
  * (state change) posts a CANCELED progress message and no error.
  *
  * Seeking: flushing, forward, time-format seeks once the clip decodes; seeks before the
- * clip is there, non-flushing seeks and seeks in MP4 passthrough are refused.
+ * clip is there, non-flushing and segment seeks and seeks in MP4 passthrough are
+ * refused.
  *
  * ## Example launch line
  * |[
@@ -1766,8 +1767,11 @@ handle_seek (GstKlingRender * self, GstEvent * event)
 
   gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
       &stop_type, &stop);
-  if (format != GST_FORMAT_TIME || !(flags & GST_SEEK_FLAG_FLUSH) || rate <= 0) {
-    GST_DEBUG_OBJECT (self, "refusing seek: only forward flushing time seeks");
+  /* Segment seeks would end in SEGMENT_DONE, which the private pipeline keeps. */
+  if (format != GST_FORMAT_TIME || !(flags & GST_SEEK_FLAG_FLUSH)
+      || (flags & GST_SEEK_FLAG_SEGMENT) || rate <= 0) {
+    GST_DEBUG_OBJECT (self, "refusing seek: only forward flushing time seeks, "
+        "not segment seeks");
     return FALSE;
   }
 

@@ -552,8 +552,24 @@ GST_START_TEST (test_seek)
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
+  /* No clip yet: nothing to seek in. */
+  fail_if (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
   push_jpeg_still (&f);
   check_full_clip (&f);
+
+  /* Seeks the element cannot honour are refused, not half done. */
+  fail_if (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_NONE,
+              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
+  fail_if (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME,
+              GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_SEGMENT,
+              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
+  fail_if (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_BYTES, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1)));
 
   /* The whole clip went out: seek back into it. */
   fail_unless (gst_harness_push_upstream_event (f.h,
