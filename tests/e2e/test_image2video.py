@@ -3,6 +3,7 @@ against the kling-sandbox binary (fixture `sandbox`, tests/conftest.py)."""
 import os
 import pathlib
 import secrets
+import shlex
 import subprocess
 import sys
 
@@ -251,3 +252,30 @@ def test_live_pipeline_plays_every_frame(sandbox, tmp_path, monkeypatch):
         assert stats.get_uint64("rendered") == (True, 150)
     finally:
         pipeline.set_state(Gst.State.NULL)
+
+
+def readme_recipe(first_words):
+    """The README's gst-launch-1.0 command that starts with @first_words, as arguments."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(first_words)
+    end = start
+    while text[end:].split("\n", 1)[0].rstrip().endswith("\\"):
+        end += len(text[end:].split("\n", 1)[0]) + 1
+    end += len(text[end:].split("\n", 1)[0])
+    return shlex.split(text[start:end].replace("\\\n", " "))
+
+
+def test_readme_recipe_as_written(sandbox, tmp_path):
+    """The README's first klingimage2video recipe, word for word (default poll interval
+    and cache), run from a directory that has the examples, into its out.mp4."""
+    command = readme_recipe(
+        "gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \\\n"
+        "    klingimage2video")
+    assert command[-1] == "location=out.mp4" and "x264enc" in command
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    env = element_env(sandbox, tmp_path, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    result = subprocess.run(command, cwd=tmp_path, env=env, timeout=90,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout.decode(errors="replace")
+    assert abs(discover(tmp_path / "out.mp4").get_duration() / Gst.SECOND - 5.0) < 0.1
+    assert list((tmp_path / "xdg" / "gst-kling").glob("*.mp4"))
