@@ -173,3 +173,20 @@ def test_own_urls_are_used_directly_and_never_fetched_from_ourselves(sandbox_fac
     status, answer = box.call("POST", "/v1/videos/identify-face", {"video_url": url})
     assert (status, answer["code"]) == (400, 1201) and "video_url" in answer["message"]
     assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize("content, problem", [
+    (wav(1.0), "lasts 1.0 s"),
+    (b"RIFF\0\0\0\0WAVE" + b"\x13" * 4000, "cannot be decoded"),
+    (b"plain text", "must be mp3, wav, m4a or aac"),
+])
+def test_fetched_audio_is_checked_like_an_upload(sandbox, source, file_server, content,
+                                                  problem):
+    root, base = file_server
+    (root / "audio.bin").write_bytes(content)
+    task = sandbox.create("lip-sync", {"input": {
+        "video_id": source["id"], "mode": "audio2video", "audio_type": "url",
+        "audio_url": f"{base}/audio.bin"}})
+    done = sandbox.wait_task("lip-sync", task["task_id"])
+    assert done["task_status"] == "failed"
+    assert "audio_url" in done["task_status_msg"] and problem in done["task_status_msg"]

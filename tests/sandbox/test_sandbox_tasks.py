@@ -214,7 +214,9 @@ def test_image_by_loopback_url_is_fetched_and_checked(sandbox, file_server, tmp_
     task = sandbox.create("image2video", {"image": f"{base}/still.jpg"})
     done = sandbox.wait_task("image2video", task["task_id"])
     assert done["task_status"] == "succeed", done
-    for name in ("fake.jpg", "missing.jpg"):
+    (root / "small.png").write_bytes(png(200, 200))
+    for name, problem in (("fake.jpg", "JPEG or PNG"), ("small.png", "at least 300 px"),
+                          ("missing.jpg", "404")):
         task = sandbox.create("image2video", {"image": f"{base}/{name}"})
         done = sandbox.wait_task("image2video", task["task_id"])
-        assert done["task_status"] == "failed" and done["task_status_msg"], done
+        assert done["task_status"] == "failed" and problem in done["task_status_msg"], done

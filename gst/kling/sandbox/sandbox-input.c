@@ -179,29 +179,33 @@ decode_base64 (const gchar *text)
   return g_bytes_new_take (data, size);
 }
 
-static gboolean
-check_image (const gchar *field, GBytes *image, SandboxResponse *resp)
+gchar *
+sandbox_image_problem (GBytes *image)
 {
   guint width, height;
   gdouble aspect;
 
   if (g_bytes_get_size (image) > IMAGE_MAX_BYTES)
-    return invalid (resp, field, "is larger than 10 MB");
+    return g_strdup ("is larger than 10 MB");
   if (sandbox_probe_image (g_bytes_get_data (image, NULL), g_bytes_get_size (image),
           &width, &height) == SANDBOX_IMAGE_UNKNOWN)
-    return invalid (resp, field, "must be a JPEG or PNG image");
-  if (width < IMAGE_MIN_SIDE || height < IMAGE_MIN_SIDE) {
-    g_autofree gchar *problem = g_strdup_printf ("is %ux%u; both sides must be at least "
-        "%u px", width, height, IMAGE_MIN_SIDE);
-    return invalid (resp, field, problem);
-  }
+    return g_strdup ("must be a JPEG or PNG image");
+  if (width < IMAGE_MIN_SIDE || height < IMAGE_MIN_SIDE)
+    return g_strdup_printf ("is %ux%u; both sides must be at least %u px", width, height,
+        IMAGE_MIN_SIDE);
   aspect = (gdouble) width / height;
-  if (aspect > IMAGE_MAX_ASPECT || aspect < 1.0 / IMAGE_MAX_ASPECT) {
-    g_autofree gchar *problem = g_strdup_printf ("is %ux%u; the aspect ratio must be "
-        "between 1:2.5 and 2.5:1", width, height);
-    return invalid (resp, field, problem);
-  }
-  return TRUE;
+  if (aspect > IMAGE_MAX_ASPECT || aspect < 1.0 / IMAGE_MAX_ASPECT)
+    return g_strdup_printf ("is %ux%u; the aspect ratio must be between 1:2.5 and 2.5:1",
+        width, height);
+  return NULL;
+}
+
+static gboolean
+check_image (const gchar *field, GBytes *image, SandboxResponse *resp)
+{
+  g_autofree gchar *problem = sandbox_image_problem (image);
+
+  return problem == NULL || invalid (resp, field, problem);
 }
 
 /* An image as base64 (no data: prefix) or a URL; sets exactly one of @bytes and @url. */
@@ -233,37 +237,42 @@ sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
   return TRUE;
 }
 
-/* mp3/wav/m4a/aac, <= 5 MB, 2..60 s; the length is read by GstDiscoverer from a
- * temporary copy in @tmp_dir. */
+gchar *
+sandbox_audio_problem (GBytes *audio, const gchar *path)
+{
+  g_autoptr (GError) error = NULL;
+  gdouble seconds;
+
+  if (g_bytes_get_size (audio) > AUDIO_MAX_BYTES)
+    return g_strdup ("is larger than 5 MB");
+  if (sandbox_probe_audio_format (g_bytes_get_data (audio, NULL),
+          g_bytes_get_size (audio)) == NULL)
+    return g_strdup ("must be mp3, wav, m4a or aac audio");
+  seconds = sandbox_media_duration (path, FALSE, NULL, NULL, NULL, &error);
+  if (seconds < 0)
+    return g_strdup ("cannot be decoded as audio");
+  if (seconds < AUDIO_MIN_S || seconds > AUDIO_MAX_S)
+    return g_strdup_printf ("lasts %.1f s; it must last 2 to 60 s", seconds);
+  return NULL;
+}
+
+/* The length is read by GstDiscoverer from a temporary copy in @tmp_dir. */
 static gboolean
 check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio,
     SandboxResponse *resp)
 {
   g_autofree gchar *name = sandbox_new_id ("audio-");
   g_autofree gchar *path = g_build_filename (tmp_dir, name, NULL);
-  g_autoptr (GError) error = NULL;
-  gdouble seconds;
+  g_autofree gchar *problem = NULL;
 
-  if (g_bytes_get_size (audio) > AUDIO_MAX_BYTES)
-    return invalid (resp, field, "is larger than 5 MB");
-  if (sandbox_probe_audio_format (g_bytes_get_data (audio, NULL),
-          g_bytes_get_size (audio)) == NULL)
-    return invalid (resp, field, "must be mp3, wav, m4a or aac audio");
   if (!g_file_set_contents (path, g_bytes_get_data (audio, NULL), g_bytes_get_size (audio),
-          &error)) {
+          NULL)) {
     sandbox_response_error (resp, 500, 5000, "cannot store the audio");
     return FALSE;
   }
-  seconds = sandbox_media_duration (path, FALSE, NULL, NULL, NULL, &error);
+  problem = sandbox_audio_problem (audio, path);
   g_unlink (path);
-  if (seconds < 0)
-    return invalid (resp, field, "cannot be decoded as audio");
-  if (seconds < AUDIO_MIN_S || seconds > AUDIO_MAX_S) {
-    g_autofree gchar *problem = g_strdup_printf ("lasts %.1f s; it must last 2 to 60 s",
-        seconds);
-    return invalid (resp, field, problem);
-  }
-  return TRUE;
+  return problem == NULL || invalid (resp, field, problem);
 }
 
 /* Audio as base64 or (when @allow_url) a URL; sets one of @bytes and @url. */

@@ -240,4 +240,9 @@ gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const g
                                const gchar *name, gboolean allow_url, GBytes **bytes,
                                gchar **url, SandboxResponse *resp);
 gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
+/* NULL when the input passes Kling's checks, else what is wrong with it ("is larger than
+ * 10 MB"). Images: JPEG/PNG, <= 10 MB, sides >= 300 px, aspect 1:2.5..2.5:1. Audio
+ * (also stored at @path, for its length): mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
+gchar    *sandbox_image_problem (GBytes *image);
+gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path);
 G_END_DECLS

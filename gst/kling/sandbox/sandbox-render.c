@@ -114,6 +114,36 @@ get_by_name (GstElement *pipeline, const gchar *name)
   return element;
 }
 
+/* The next sample of @sink; NULL at the end of the stream, or on an error or a stall
+ * (with @error set), so a broken input never leaves a render thread waiting for ever. */
+static GstSample *
+next_sample (GstElement *pipeline, GstAppSink *sink, GError **error)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (TRUE) {
+    GstSample *sample = gst_app_sink_try_pull_sample (sink, 100 * GST_MSECOND);
+    g_autoptr (GstMessage) message = NULL;
+
+    if (sample != NULL)
+      return sample;
+    if (gst_app_sink_is_eos (sink))
+      return NULL;
+    message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (message != NULL) {
+      g_autoptr (GError) gst_error = NULL;
+      gst_message_parse_error (message, &gst_error, NULL);
+      g_set_error (error, RENDER_ERROR, 0, "%s", gst_error->message);
+      return NULL;
+    }
+    if (g_get_monotonic_time () > deadline) {
+      g_set_error (error, RENDER_ERROR, 0, "decoding stalled");
+      return NULL;
+    }
+  }
+}
+
 static void
 stop_pipeline (GstElement *pipeline)
 {
@@ -401,7 +431,7 @@ render_scene (SandboxRenderSpec *spec, GError **error)
 
 /* ---- video-extend ------------------------------------------------------------------- */
 
-/* A decoder of @path to RGBx at the spec's size, read with gst_app_sink_pull_sample. */
+/* A decoder of @path to RGBx at the spec's size, read with next_sample(). */
 static GstElement *
 start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **error)
 {
@@ -428,9 +458,10 @@ copy_frames (GstElement *decoder, GstElement *appsrc, const SandboxRenderSpec *s
 {
   GstAppSink *sink = GST_APP_SINK (get_by_name (decoder, "frames"));
   gsize size = (gsize) spec->width * spec->height * 4;
+  GError *decode_error = NULL;
   GstSample *sample;
 
-  while ((sample = gst_app_sink_pull_sample (sink)) != NULL) {
+  while ((sample = next_sample (decoder, sink, &decode_error)) != NULL) {
     guint8 *pixels = g_malloc (size);
 
     gst_buffer_extract (gst_sample_get_buffer (sample), 0, pixels, size);
@@ -443,6 +474,10 @@ copy_frames (GstElement *decoder, GstElement *appsrc, const SandboxRenderSpec *s
     }
     if (!push_frame (appsrc, pixels, size, (*n_frames)++, spec->fps))
       return TRUE;
+  }
+  if (decode_error != NULL) {
+    g_propagate_prefixed_error (error, decode_error, "cannot decode the source video: ");
+    return FALSE;
   }
   if (last->pixels == NULL) {
     g_set_error (error, RENDER_ERROR, 0, "the source video has no frames");
@@ -489,8 +524,7 @@ decode_audio (GBytes *audio, GError **error)
   GByteArray *pcm;
   GstSample *sample;
   GstAppSink *sink;
-  g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstMessage) message = NULL;
+  g_autoptr (GError) decode_error = NULL;
 
   if (pipeline == NULL)
     return NULL;
@@ -501,7 +535,7 @@ decode_audio (GBytes *audio, GError **error)
   gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "src")));
 
   pcm = g_byte_array_new ();
-  while ((sample = gst_app_sink_pull_sample (sink)) != NULL) {
+  while ((sample = next_sample (pipeline, sink, &decode_error)) != NULL) {
     GstMapInfo map;
     GstBuffer *buffer = gst_sample_get_buffer (sample);
 
@@ -511,10 +545,8 @@ decode_audio (GBytes *audio, GError **error)
     }
     gst_sample_unref (sample);
   }
-  bus = gst_element_get_bus (pipeline);
-  message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   stop_pipeline (pipeline);
-  if (message != NULL || pcm->len == 0) {
+  if (decode_error != NULL || pcm->len == 0) {
     g_set_error (error, RENDER_ERROR, 0, "cannot decode the audio");
     g_byte_array_unref (pcm);
     return NULL;
@@ -683,27 +715,47 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
       error);
 }
 
-/* Replaces every URL input of @spec by its content, fetched next to the output. */
+/* Fetches @url next to the output and checks it like an upload (@problem_of, with the
+ * fetched file's path); a problem fails the render, naming @field. */
+static GBytes *
+fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field,
+    gsize max_bytes, gchar *(*problem_of) (GBytes *, const gchar *), GError **error)
+{
+  g_autofree gchar *path = g_strconcat (spec->output_path, ".", field, NULL);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *problem = NULL;
+
+  if (sandbox_fetch_to_file (url, path, max_bytes, error))
+    bytes = read_file_bytes (path, error);
+  if (bytes != NULL)
+    problem = problem_of (bytes, path);
+  g_unlink (path);
+  if (problem != NULL) {
+    g_set_error (error, RENDER_ERROR, 0, "%s %s", field, problem);
+    return NULL;
+  }
+  return g_steal_pointer (&bytes);
+}
+
+static gchar *
+image_problem (GBytes *image, const gchar *path)
+{
+  return sandbox_image_problem (image);
+}
+
+/* Replaces every URL input of @spec by its content, checked like an upload. */
 static gboolean
 fetch_inputs (SandboxRenderSpec *spec, GError **error)
 {
   if (spec->image_url) {
-    g_autofree gchar *path = g_strconcat (spec->output_path, ".image", NULL);
-    gboolean ok = sandbox_fetch_to_file (spec->image_url, path, 10 * 1024 * 1024, error);
-
-    if (ok)
-      spec->image = read_file_bytes (path, error);
-    g_unlink (path);
+    spec->image = fetch_input (spec, spec->image_url, "image", 10 * 1024 * 1024,
+        image_problem, error);
     if (spec->image == NULL)
       return FALSE;
   }
   if (spec->audio_url) {
-    g_autofree gchar *path = g_strconcat (spec->output_path, ".audio", NULL);
-    gboolean ok = sandbox_fetch_to_file (spec->audio_url, path, 5 * 1024 * 1024, error);
-
-    if (ok)
-      spec->audio = read_file_bytes (path, error);
-    g_unlink (path);
+    spec->audio = fetch_input (spec, spec->audio_url, "audio_url", 5 * 1024 * 1024,
+        sandbox_audio_problem, error);
     if (spec->audio == NULL)
       return FALSE;
   }
