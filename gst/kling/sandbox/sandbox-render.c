@@ -24,6 +24,8 @@
 #define AAC_ENCODER_DELAY 1024
 /* How far the camera moves in over the whole clip: 1.0 -> 1.15. */
 #define ZOOM_END        1.15
+/* Inputs by URL are fetched by the render thread, which can afford to wait. */
+#define RENDER_FETCH_TIMEOUT_S 20
 /* The prompt is drawn, not read: long ones are cut. */
 #define PROMPT_DRAW_MAX 160
 
@@ -681,7 +683,7 @@ render_lipsync (SandboxRenderSpec *spec, gdouble *video_s, GError **error)
 
 gboolean
 sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
-    GError **error)
+    guint timeout_s, GError **error)
 {
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
@@ -692,7 +694,8 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
     return FALSE;
   }
   /* Loopback only: never through a proxy from the environment. */
-  session = soup_session_new_with_options ("timeout", 20, "proxy-resolver", NULL, NULL);
+  session = soup_session_new_with_options ("timeout", timeout_s, "proxy-resolver", NULL,
+      NULL);
   msg = soup_message_new ("GET", url);
   if (msg == NULL) {
     g_set_error (error, RENDER_ERROR, 0, "%s is not a URL", url);
@@ -725,7 +728,7 @@ fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field
   g_autoptr (GBytes) bytes = NULL;
   g_autofree gchar *problem = NULL;
 
-  if (sandbox_fetch_to_file (url, path, max_bytes, error))
+  if (sandbox_fetch_to_file (url, path, max_bytes, RENDER_FETCH_TIMEOUT_S, error))
     bytes = read_file_bytes (path, error);
   if (bytes != NULL)
     problem = problem_of (bytes, path);

@@ -55,8 +55,8 @@ gboolean  sandbox_render (SandboxRenderSpec *spec, gdouble *duration_s, guint *w
 gdouble   sandbox_media_duration (const gchar *path, gboolean need_video, guint *width,
                                   guint *height, guint *fps, GError **error);
 
-/* Downloads a loopback URL into @path (blocking; render threads only). */
+/* Downloads a loopback URL into @path (blocking), giving up after @timeout_s. */
 gboolean  sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
-                                 GError **error);
+                                 guint timeout_s, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,9 @@
 #define SOURCE_VIDEO_MAX_BYTES (100 * 1024 * 1024)
 #define SOURCE_VIDEO_MIN_S    2.0
 #define SOURCE_VIDEO_MAX_S    10.0
+/* A source video by URL is fetched while the create waits, on the HTTP thread: other
+ * requests wait too, so not for long. */
+#define SOURCE_FETCH_TIMEOUT_S 5
 
 static const gchar *const modes[] = { "std", "pro", NULL };
 
@@ -117,7 +120,8 @@ fetch_source_video (KlingSandbox *sandbox, const gchar *field, const gchar *url,
   gdouble seconds;
   guint width = 0, height = 0, fps = 0;
 
-  if (!sandbox_fetch_to_file (url, path, SOURCE_VIDEO_MAX_BYTES, &error)) {
+  if (!sandbox_fetch_to_file (url, path, SOURCE_VIDEO_MAX_BYTES, SOURCE_FETCH_TIMEOUT_S,
+          &error)) {
     g_unlink (path);
     sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: the video cannot be "
         "fetched (%s)", field, error->message);
