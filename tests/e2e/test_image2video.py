@@ -279,3 +279,14 @@ def test_readme_recipe_as_written(sandbox, tmp_path):
     assert result.returncode == 0, result.stdout.decode(errors="replace")
     assert abs(discover(tmp_path / "out.mp4").get_duration() / Gst.SECOND - 5.0) < 0.1
     assert list((tmp_path / "xdg" / "gst-kling").glob("*.mp4"))
+
+
+def test_shell_recipe_saves_the_mp4(sandbox, tmp_path):
+    out = tmp_path / "kling.mp4"
+    env = element_env(sandbox, tmp_path, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    result = subprocess.run([str(ROOT / "examples" / "image2video.sh"), "mp4", str(out)],
+                            env=env, timeout=90, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    assert result.returncode == 0, result.stdout.decode(errors="replace")
+    assert out.read_bytes()[4:8] == b"ftyp"
+    assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
