@@ -35,9 +35,9 @@
  * request -> STREAM FORMAT; a clip that does not decode -> STREAM DECODE. A cancelled job
  * (state change) posts a CANCELED progress message and no error.
  *
- * Seeking: flushing, forward, time-format seeks once the clip decodes; seeks before the
- * clip is there, non-flushing and segment seeks and seeks in MP4 passthrough are
- * refused.
+ * Seeking: flushing, forward, time-format seeks; one that comes before the clip is
+ * there makes the clip start at that point. Non-flushing and segment seeks and seeks in
+ * MP4 passthrough are refused.
  *
  * ## Example launch line
  * |[
@@ -170,6 +170,7 @@ typedef struct
   GstSegment segment;
   guint32 segment_seqnum;
   gboolean segment_placed;      /* the run's first segment got its base */
+  gboolean pending_seek;        /* a seek came before the clip: start there */
   OutputStream streams[2];      /* [0] "src" (video), [1] "audio_src" when the class has it */
   guint n_streams;
 } GstKlingRenderPrivate;
@@ -1347,6 +1348,7 @@ stop_decoder (GstKlingRender * self)
   gst_segment_init (&priv->segment, GST_FORMAT_TIME);
   priv->segment_seqnum = gst_util_seqnum_next ();
   priv->segment_placed = FALSE;
+  priv->pending_seek = FALSE;
   for (i = 0; i < priv->n_streams; i++) {
     OutputStream *stream = &priv->streams[i];
 
@@ -1382,6 +1384,44 @@ downstream_wants_mp4 (GstKlingRender * self)
   return wants;
 }
 
+/* A seek that came before the clip: the private pipeline starts where it asked, before
+ * any sample went out (so nothing to flush downstream). output_lock is held. */
+static gboolean
+apply_pending_seek (GstKlingRender * self)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  const GstSegment *segment = &priv->segment;
+
+  GstElement *appsink = priv->streams[0].appsink;
+  gint64 deadline = g_get_monotonic_time () + DECODER_START_TIMEOUT_US;
+  GstSample *preroll = NULL;
+
+  priv->pending_seek = FALSE;
+  GST_DEBUG_OBJECT (self, "starting the clip at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (segment->start));
+  /* decodebin3 refuses seeks until data flows: wait for the first frame. */
+  while (appsink && !preroll && g_get_monotonic_time () < deadline) {
+    if (is_flushing (self))
+      return FALSE;
+    preroll = gst_app_sink_try_pull_preroll (GST_APP_SINK (appsink),
+        OUTPUT_WAIT);
+  }
+  if (preroll)
+    gst_sample_unref (preroll);
+  if (gst_element_seek (priv->decoder, segment->rate, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+          segment->start, GST_CLOCK_TIME_IS_VALID (segment->stop) ?
+          GST_SEEK_TYPE_SET : GST_SEEK_TYPE_NONE, segment->stop))
+    return TRUE;
+
+  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      g_strdup ("Could not seek in the clip Kling rendered."),
+      g_strdup_printf ("seek to %" GST_TIME_FORMAT " failed",
+          GST_TIME_ARGS (segment->start)), GST_FUNCTION, __LINE__);
+  mark_failed (self);
+  return FALSE;
+}
+
 /* Decides once per run how the clip leaves (decode or pass through) and sets that up.
  * FALSE when the pad task must pause (error posted, or flushing). */
 static gboolean
@@ -1407,6 +1447,8 @@ ensure_output (GstKlingRender * self, const gchar * clip_path)
         priv->streams[1].appsink = NULL;
     }
     ok = start_decoder (self, clip_path);
+    if (ok && priv->pending_seek)
+      ok = apply_pending_seek (self);
   }
   g_mutex_unlock (&priv->output_lock);
   return ok;
@@ -1778,6 +1820,17 @@ handle_seek (GstKlingRender * self, GstEvent * event)
   g_mutex_lock (&priv->output_lock);
   ready = priv->output == OUTPUT_DECODE && priv->decoder_ready;
   done = seqnum == priv->segment_seqnum;
+  if (!done && !ready && priv->output != OUTPUT_PASSTHROUGH) {
+    /* Nothing went out yet: the clip will start there. */
+    gst_segment_do_seek (&priv->segment, rate, format, flags, start_type,
+        start, stop_type, stop, NULL);
+    priv->segment_seqnum = seqnum;
+    priv->pending_seek = TRUE;
+    g_mutex_unlock (&priv->output_lock);
+    GST_DEBUG_OBJECT (self, "the clip will start at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (start));
+    return TRUE;
+  }
   g_mutex_unlock (&priv->output_lock);
   if (done) {
     /* A pipeline seek reaches each source pad: the first one did the work. */
@@ -1785,7 +1838,7 @@ handle_seek (GstKlingRender * self, GstEvent * event)
     return TRUE;
   }
   if (!ready) {
-    GST_DEBUG_OBJECT (self, "refusing seek: the clip is not decoding yet");
+    GST_DEBUG_OBJECT (self, "refusing seek: the MP4 passes through");
     return FALSE;
   }
 

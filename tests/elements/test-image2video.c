@@ -552,10 +552,6 @@ GST_START_TEST (test_seek)
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
-  /* No clip yet: nothing to seek in. */
-  fail_if (gst_harness_push_upstream_event (f.h,
-          gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
-              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
   push_jpeg_still (&f);
   check_full_clip (&f);
 
@@ -588,6 +584,32 @@ GST_START_TEST (test_seek)
       (CLIP_S - 2) * CLIP_FPS);
   buffer = gst_harness_try_pull (f.h);
   fail_unless (buffer == NULL);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* A seek before the clip exists: the clip starts there. */
+GST_START_TEST (test_seek_before_clip)
+{
+  Fixture f;
+  GstEvent *event;
+  const GstSegment *segment;
+  const GstClockTime target = 3 * GST_SECOND;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  fail_unless (gst_harness_push_upstream_event (f.h,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+              GST_SEEK_TYPE_SET, target, GST_SEEK_TYPE_NONE, -1)));
+  push_jpeg_still (&f);
+  check_output_caps (f.h);
+  event = pull_event_of_type (f.h, GST_EVENT_SEGMENT);
+  gst_event_parse_segment (event, &segment);
+  fail_unless_equals_uint64 (segment->start, target);
+  gst_event_unref (event);
+  fail_unless_equals_int (check_clip_until_eos (f.h, target),
+      (CLIP_S - 3) * CLIP_FPS);
   fixture_stop (&f);
 }
 
@@ -1150,6 +1172,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_output_follows_downstream_caps);
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_seek);
+  tcase_add_test (tc, test_seek_before_clip);
   tcase_add_test (tc, test_cache_reuse);
   tcase_add_test (tc, test_without_cache);
   tcase_add_test (tc, test_error_auth);
