@@ -130,3 +130,14 @@ def test_range_requests_and_signatures(sandbox):
     assert sandbox.request("POST", url, body=b"", auth=False)[0] == 405
     status, headers, body = sandbox.request("HEAD", url, auth=False)
     assert status == 200 and headers["Content-Length"] == str(size) and body == b""
+
+
+def test_many_tasks_at_once_all_finish(sandbox):
+    ids = [sandbox.create("text2video", {"prompt": f"crowd {i}"})["task_id"]
+           for i in range(12)]
+    assert sandbox.counters()["tasks_in_flight"] == 12
+    results = [sandbox.wait_task("text2video", task_id) for task_id in ids]
+    assert all(t["task_status"] == "succeed" for t in results)
+    assert len({t["task_result"]["videos"][0]["id"] for t in results}) == 12
+    counters = sandbox.counters()
+    assert counters["tasks_in_flight"] == 0 and counters["peak_parallel"] == 12
