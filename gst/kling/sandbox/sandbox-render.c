@@ -22,6 +22,8 @@
 /* avenc_aac's priming: decoders put this many samples of silence first, and mp4mux
  * writes no edit list for them, so the encoder gets the track this much ahead. */
 #define AAC_ENCODER_DELAY 1024
+/* Raw frames waiting in front of the encoder: enough to keep it busy, few in memory. */
+#define ENCODER_QUEUED_FRAMES 4
 /* How far the camera moves in over the whole clip: 1.0 -> 1.15. */
 #define ZOOM_END        1.15
 /* Inputs by URL are fetched by the render thread, which can afford to wait. */
@@ -321,34 +323,59 @@ raw_video_caps (const SandboxRenderSpec *spec)
       "pixel-aspect-ratio=1/1", spec->width, spec->height, spec->fps);
 }
 
+/* Pushes one frame into the encoder's appsrc once it holds fewer than
+ * ENCODER_QUEUED_FRAMES. While it waits, it watches for a pipeline error and for the
+ * cancel flag, so a failed encoder never leaves the render thread stuck. Takes @pixels. */
 static gboolean
-push_frame (GstElement *appsrc, guint8 *pixels, gsize size, guint64 index, guint fps)
+push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
+    guint64 index, GError **error)
 {
-  GstBuffer *buffer = gst_buffer_new_wrapped (pixels, size);
+  GstAppSrc *src = GST_APP_SRC (get_by_name (encoder, "vsrc"));
+  gsize size = (gsize) spec->width * spec->height * 4;
+  g_autoptr (GstBus) bus = gst_element_get_bus (encoder);
+  GstBuffer *buffer;
 
-  GST_BUFFER_PTS (buffer) = gst_util_uint64_scale (index, GST_SECOND, fps);
+  while (gst_app_src_get_current_level_bytes (src) >= size * ENCODER_QUEUED_FRAMES) {
+    g_autoptr (GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+
+    if (message != NULL) {
+      g_autoptr (GError) gst_error = NULL;
+      gst_message_parse_error (message, &gst_error, NULL);
+      g_set_error (error, RENDER_ERROR, 0, "%s", gst_error->message);
+    }
+    if (message != NULL || cancelled (spec, error)) {
+      g_free (pixels);
+      return FALSE;
+    }
+    g_usleep (2000);
+  }
+  buffer = gst_buffer_new_wrapped (pixels, size);
+  GST_BUFFER_PTS (buffer) = gst_util_uint64_scale (index, GST_SECOND, spec->fps);
   GST_BUFFER_DURATION (buffer) =
-      gst_util_uint64_scale (index + 1, GST_SECOND, fps) - GST_BUFFER_PTS (buffer);
-  return gst_app_src_push_buffer (GST_APP_SRC (appsrc), buffer) == GST_FLOW_OK;
+      gst_util_uint64_scale (index + 1, GST_SECOND, spec->fps) - GST_BUFFER_PTS (buffer);
+  if (gst_app_src_push_buffer (src, buffer) != GST_FLOW_OK) {
+    g_set_error (error, RENDER_ERROR, 0, "the encoder stopped");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* Pushes @n_frames of the zoom over @still, numbered from @first_index. */
 static gboolean
-push_zoom (GstElement *appsrc, const SandboxRenderSpec *spec, const Still *still,
+push_zoom (GstElement *encoder, const SandboxRenderSpec *spec, const Still *still,
     guint64 first_index, guint n_frames, GError **error)
 {
   gsize size = (gsize) spec->width * spec->height * 4;
 
   for (guint i = 0; i < n_frames; i++) {
-    guint8 *pixels = g_malloc (size);
+    guint8 *pixels;
 
-    if (cancelled (spec, error)) {
-      g_free (pixels);
+    if (cancelled (spec, error))
       return FALSE;
-    }
+    pixels = g_malloc (size);
     zoom_frame (still, i, n_frames, pixels, spec->width, spec->height);
-    if (!push_frame (appsrc, pixels, size, first_index + i, spec->fps))
-      break;                    /* the pipeline failed: its bus says why */
+    if (!push_frame (encoder, spec, pixels, first_index + i, error))
+      return FALSE;
   }
   return TRUE;
 }
@@ -358,8 +385,9 @@ static GstElement *
 start_frame_encoder (const SandboxRenderSpec *spec, GError **error)
 {
   g_autofree gchar *caps = raw_video_caps (spec);
-  g_autofree gchar *head = g_strdup_printf ("appsrc name=vsrc format=time block=true "
-      "max-bytes=%u caps=\"%s\"", spec->width * spec->height * 4 * 4, caps);
+  /* No block=true: push_frame() paces itself and can give up on a failed pipeline. */
+  g_autofree gchar *head = g_strdup_printf ("appsrc name=vsrc format=time caps=\"%s\"",
+      caps);
   g_autofree gchar *description = encoder_description (spec, head);
   GstElement *pipeline = launch (description, error);
 
@@ -400,8 +428,7 @@ render_zoom (SandboxRenderSpec *spec, GError **error)
     still_clear (&still);
     return FALSE;
   }
-  ok = push_zoom (get_by_name (pipeline, "vsrc"), spec, &still, 0,
-      spec->duration_s * spec->fps, error);
+  ok = push_zoom (pipeline, spec, &still, 0, spec->duration_s * spec->fps, error);
   still_clear (&still);
   return finish_encoder (pipeline, ok, error);
 }
@@ -455,7 +482,7 @@ start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **
 }
 
 static gboolean
-copy_frames (GstElement *decoder, GstElement *appsrc, const SandboxRenderSpec *spec,
+copy_frames (GstElement *decoder, GstElement *encoder, const SandboxRenderSpec *spec,
     Still *last, guint64 *n_frames, GError **error)
 {
   GstAppSink *sink = GST_APP_SINK (get_by_name (decoder, "frames"));
@@ -474,8 +501,10 @@ copy_frames (GstElement *decoder, GstElement *appsrc, const SandboxRenderSpec *s
       g_free (pixels);
       return FALSE;
     }
-    if (!push_frame (appsrc, pixels, size, (*n_frames)++, spec->fps))
-      return TRUE;
+    if (!push_frame (encoder, spec, pixels, (*n_frames)++, error)) {
+      g_clear_error (&decode_error);
+      return FALSE;
+    }
   }
   if (decode_error != NULL) {
     g_propagate_prefixed_error (error, decode_error, "cannot decode the source video: ");
@@ -504,11 +533,10 @@ render_extend (SandboxRenderSpec *spec, GError **error)
     stop_pipeline (decoder);
     return FALSE;
   }
-  ok = copy_frames (decoder, get_by_name (encoder, "vsrc"), spec, &last, &n_frames, error);
+  ok = copy_frames (decoder, encoder, spec, &last, &n_frames, error);
   stop_pipeline (decoder);
   if (ok)
-    ok = push_zoom (get_by_name (encoder, "vsrc"), spec, &last, n_frames,
-        spec->duration_s * spec->fps, error);
+    ok = push_zoom (encoder, spec, &last, n_frames, spec->duration_s * spec->fps, error);
   still_clear (&last);
   return finish_encoder (encoder, ok, error);
 }
