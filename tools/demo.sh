@@ -46,7 +46,7 @@ export KLING_API_URL
 echo "kling-sandbox is serving at $KLING_API_URL"
 
 rm -f demo.mp4
-gst-launch-1.0 -e \
+gst-launch-1.0 \
     filesrc location=examples/media/still.jpg ! jpegdec ! \
     klingimage2video prompt="a slow zoom over colour bars, studio light" \
         duration=5 poll-interval=1 cache-dir="$workdir/cache" ! \
