@@ -594,6 +594,58 @@ GST_START_TEST (test_cancel_during_poll_keeps_task)
 }
 GST_END_TEST;
 
+/* Two jobs of one process for the same clip at once (two identical pipelines): one task,
+ * one download, one clip for both. The create is slowed down so the second job starts
+ * while Kling does not know the first one's external id yet. */
+GST_START_TEST (test_twins_pay_once)
+{
+  JobOutcome a, b;
+  KlingJob *job_a, *job_b;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"delay\","
+      " \"seconds\": 0.5}");
+  job_a = start_job ("twins", 30, &a);
+  job_b = start_job ("twins", 30, &b);
+  fail_unless (job_outcome_wait (&a, 30));
+  fail_unless (job_outcome_wait (&b, 30));
+  check_success (&a);
+  check_success (&b);
+  fail_unless_equals_string (a.mp4_path, b.mp4_path);
+  fail_unless_equals_string (a.task->task_id, b.task->task_id);
+  fail_unless_equals_int (creates_sent (), 1);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (counter (NULL, "downloads"), 1);
+  finish_job (job_a, &a);
+  finish_job (job_b, &b);
+  job_outcome_clear (&a);
+  job_outcome_clear (&b);
+}
+GST_END_TEST;
+
+/* The first of two twins is cancelled (its pipeline stopped): the other one takes its
+ * task over from the journal rather than paying for a second. */
+GST_START_TEST (test_twin_resumes_after_cancel)
+{
+  JobOutcome a, b;
+  KlingJob *job_a, *job_b;
+
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
+      " \"seconds\": 1, \"times\": 1}");
+  job_a = start_job ("twin cancelled", 30, &a);
+  job_b = start_job ("twin cancelled", 30, &b);
+  fail_unless (job_outcome_wait_submitted (&a, 10));
+  cancel_and_check_prompt (job_a, &a);
+  fail_unless (job_outcome_wait (&b, 30));
+  check_success (&b);
+  fail_unless_equals_string (b.task->task_id, a.submitted_task_id);
+  fail_unless_equals_int (creates_sent (), 1);
+  finish_job (job_a, &a);
+  finish_job (job_b, &b);
+  job_outcome_clear (&a);
+  job_outcome_clear (&b);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_cancel_during_download)
 {
   JobOutcome o;
@@ -668,6 +720,41 @@ GST_START_TEST (test_oneshot_call)
       o.error ? o.error->message : "success?");
   fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 1);
   job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Another process (sharing the cache) created the task with the journal's external id
+ * just after this job looked it up and found nothing: Kling refuses the create as a
+ * duplicate id, and the job follows that task instead of failing or paying again. */
+GST_START_TEST (test_external_id_taken_by_another_process)
+{
+  g_autoptr (KlingRequest) request = make_request ("shared journal");
+  g_autofree gchar *key = kling_client_cache_key (client, request);
+  g_autoptr (JsonNode) body = json_node_copy (request->body);
+  JobOutcome other, o;
+  KlingJob *job;
+
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO,
+          "gstkling-other-process", NULL, NULL));
+  /* the other process's create */
+  json_object_set_string_member (json_node_get_object (body), "external_task_id",
+      "gstkling-other-process");
+  job_outcome_init (&other);
+  kling_client_call (client, KLING_ENDPOINT_IMAGE2VIDEO, body, NULL, on_call_done, &other);
+  fail_unless (job_outcome_wait (&other, 10));
+  fail_unless (other.error == NULL, "%s", other.error ? other.error->message : "");
+  /* this job's look-up comes too early for it */
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/gstkling-other-process\","
+      " \"action\": \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\"}");
+
+  job = start_job ("shared journal", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_string (o.task->external_task_id, "gstkling-other-process");
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+  job_outcome_clear (&other);
 }
 GST_END_TEST;
 
@@ -783,6 +870,9 @@ client_sandbox_suite (void)
   tcase_add_test (tc, test_parallel_cap);
   tcase_add_test (tc, test_oneshot_call);
   tcase_add_test (tc, test_stale_journal_entry);
+  tcase_add_test (tc, test_twins_pay_once);
+  tcase_add_test (tc, test_external_id_taken_by_another_process);
+  tcase_add_test (tc, test_twin_resumes_after_cancel);
   tcase_add_test (tc, test_no_cache_dir);
   tcase_add_test (tc, test_static_keys);
   return s;

@@ -51,6 +51,7 @@ struct _KlingClient {
   guint pending_ops;           /* calls and downloads whose completion has not run yet */
   guint tasks_in_flight;
   GQueue waiting_jobs;         /* jobs waiting for a task slot (max_parallel_tasks) */
+  GHashTable *leaders;         /* "cache_dir\nkey" -> the job rendering that clip (no ref) */
   GList *oneshot_cancellables; /* of kling_client_call()s in progress */
   gboolean shutting_down;
   gboolean free_on_worker;     /* the last unref ran on the worker itself */
@@ -79,6 +80,10 @@ struct _KlingJob {
   gint64 started_us;
   gboolean finished;
   gboolean holds_slot;
+  gchar *leader_key;           /* NULL without a cache: such jobs share nothing */
+  gboolean is_leader;          /* this job renders the clip its twins wait for */
+  KlingJob *leader;            /* a twin: the job it waits for (no ref) */
+  GQueue twins;                /* leader: jobs for the same clip waiting for it (refs) */
   gchar *external_task_id;
   KlingTask *task;
   GSource *poll_source;
@@ -87,6 +92,7 @@ struct _KlingJob {
   guint create_attempts;
   gint64 create_started_us;    /* the first create call: its retries' deadline counts here */
   gboolean unconfirmed_resume; /* following a journal's task id no answer confirmed yet */
+  gboolean id_conflict_seen;   /* Kling said our external id was taken: looked it up once */
   guint download_attempts;
   guint url_refreshes;
   GError *start_error;         /* set when the job cannot even start */
@@ -176,6 +182,7 @@ client_free (KlingClient *client)
   g_main_context_unref (client->context);
   kling_auth_free (client->auth);
   g_list_free (client->jobs);
+  g_hash_table_unref (client->leaders);
   g_mutex_clear (&client->lock);
   g_mutex_clear (&client->ready_lock);
   g_cond_clear (&client->ready_cond);
@@ -201,6 +208,7 @@ client_new (gchar *base_url, KlingAuth *auth, gchar *table_key)
     .max_parallel_tasks = 0,
   };
   g_queue_init (&client->waiting_jobs);
+  client->leaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->context = g_main_context_new ();
   client->loop = g_main_loop_new (client->context, FALSE);
 
@@ -617,6 +625,7 @@ kling_job_unref (KlingJob *job)
     job->notify (job->user_data);
   kling_request_free (job->request);
   g_free (job->key);
+  g_free (job->leader_key);
   g_free (job->cache_dir);
   g_free (job->result_path);
   g_free (job->external_task_id);
@@ -646,6 +655,8 @@ destroy_source (GSource **source)
 }
 
 static void job_take_slot_or_wait (KlingJob *job);
+static void job_start_or_wait_for_twin (KlingJob *job);
+static void job_fail (KlingJob *job, const GError *error);
 
 static void
 release_slot (KlingClient *client, KlingJob *job)
@@ -664,6 +675,51 @@ release_slot (KlingClient *client, KlingJob *job)
     kling_job_unref (next);
     if (alive)
       break;
+  }
+}
+
+/* --- twins: jobs of one client for the same clip ---------------------------------------- */
+/* Two pipelines of a process asking for the same clip at once must not pay twice, and the
+ * journal alone cannot stop that: the second job would look up the first one's external id
+ * before Kling has it, and create again. So twins wait for the first (the leader), then
+ * start over: they find its clip in the cache, or resume its task from the journal. */
+
+static void
+job_stop_leading_or_waiting (KlingJob *job)
+{
+  KlingClient *client = job_get_client (job);
+
+  if (job->leader) {
+    if (g_queue_remove (&job->leader->twins, job))
+      kling_job_unref (job);
+    job->leader = NULL;
+  }
+  if (job->is_leader) {
+    g_hash_table_remove (client->leaders, job->leader_key);
+    job->is_leader = FALSE;
+  }
+}
+
+/* The leader has finished (@error NULL: its clip is in the cache). Twins fail with its
+ * error, since the same request would fail the same way and cost again; after a cancel
+ * they start over and the first of them resumes the task from the journal. */
+static void
+twins_take_over (KlingJob *leader, const GError *error)
+{
+  KlingClient *client = job_get_client (leader);
+  gboolean start_over = error == NULL || g_error_matches (error, KLING_ERROR,
+      KLING_ERROR_CANCELLED);
+  KlingJob *twin;
+
+  while ((twin = g_queue_pop_head (&leader->twins))) {
+    twin->leader = NULL;
+    if (!twin->finished && !client->shutting_down) {
+      if (start_over)
+        job_start_or_wait_for_twin (twin);
+      else
+        job_fail (twin, error);
+    }
+    kling_job_unref (twin);
   }
 }
 
@@ -689,6 +745,7 @@ job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
   release_slot (client, job);
   if (g_queue_remove (&client->waiting_jobs, job))
     kling_job_unref (job);
+  job_stop_leading_or_waiting (job);
 
   g_mutex_lock (&job->lock);
   job->client = NULL;
@@ -704,6 +761,7 @@ job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
     g_debug ("job %s finished after %.1f s", job->key, job_elapsed_s (job));
   if (job->callbacks.finished)
     job->callbacks.finished (job, mp4_path, job->task, error, job->user_data);
+  twins_take_over (job, error);
   kling_job_unref (job);   /* the client's reference */
 }
 
@@ -797,23 +855,46 @@ job_take_slot_or_wait (KlingJob *job)
   job_submit (job);
 }
 
+/* The cache first; then either wait for a twin that renders the same clip, or lead. */
+static void
+job_start_or_wait_for_twin (KlingJob *job)
+{
+  KlingClient *client = job_get_client (job);
+  g_autofree gchar *cached = NULL;
+  g_autoptr (KlingTask) task = NULL;
+  KlingJob *leader;
+
+  if (job->own_dir) {
+    job_take_slot_or_wait (job);
+    return;
+  }
+  if (kling_cache_lookup (job->cache_dir, job->key, &cached, &task)) {
+    g_debug ("job %s: clip found in the cache, nothing to request", job->key);
+    job->task = g_steal_pointer (&task);
+    job_finish (job, cached, NULL);
+    return;
+  }
+  leader = g_hash_table_lookup (client->leaders, job->leader_key);
+  if (leader) {
+    g_debug ("job %s waits for a twin asking for the same clip", job->key);
+    job->leader = leader;
+    g_queue_push_tail (&leader->twins, kling_job_ref (job));
+    return;
+  }
+  g_hash_table_insert (client->leaders, g_strdup (job->leader_key), job);
+  job->is_leader = TRUE;
+  job_take_slot_or_wait (job);
+}
+
 static gboolean
 job_begin (gpointer data)
 {
   KlingJob *job = data;
-  g_autofree gchar *cached = NULL;
-  g_autoptr (KlingTask) task = NULL;
 
   if (job->finished)
     return G_SOURCE_REMOVE;
   if (job->start_error) {
     job_fail (job, job->start_error);
-    return G_SOURCE_REMOVE;
-  }
-  if (!job->own_dir && kling_cache_lookup (job->cache_dir, job->key, &cached, &task)) {
-    g_debug ("job %s: clip found in the cache, nothing to request", job->key);
-    job->task = g_steal_pointer (&task);
-    job_finish (job, cached, NULL);
     return G_SOURCE_REMOVE;
   }
   if (job->timeout_s > 0) {
@@ -822,7 +903,7 @@ job_begin (gpointer data)
     g_source_set_callback (job->deadline_source, job_deadline_reached, job, NULL);
     g_source_attach (job->deadline_source, job_get_client (job)->context);
   }
-  job_take_slot_or_wait (job);
+  job_start_or_wait_for_twin (job);
   return G_SOURCE_REMOVE;
 }
 
@@ -994,6 +1075,15 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
   job_wait_then (job, delay_ms, job_create_again);
 }
 
+/* Kling has no documented code for a duplicate external_task_id; it is a parameter error
+ * (1201) that names the field. */
+static gboolean
+is_external_id_taken (const GError *error)
+{
+  return g_error_matches (error, KLING_ERROR, KLING_ERROR_INVALID_INPUT) &&
+      strstr (error->message, "external_task_id") != NULL;
+}
+
 static void
 create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     const GError *error, gpointer user_data)
@@ -1012,6 +1102,13 @@ create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     job_task_known (job, task, TRUE);
   } else if (is_ambiguous (error)) {
     job_retry_ambiguous_create (job, error);
+  } else if (is_external_id_taken (error) && !job->id_conflict_seen) {
+    /* Another process created the task with our journal's external id in the meantime:
+     * follow that task instead of failing (or paying) again. */
+    g_info ("job %s: external id %s is taken already: looking the task up", job->key,
+        job->external_task_id);
+    job->id_conflict_seen = TRUE;
+    job_query_by_external_id (job);
   } else {
     /* Kling refused the request: nothing was created, the journal entry is void. */
     if (!job->own_dir)
@@ -1369,6 +1466,7 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   job->timeout_s = options ? MAX (options->timeout_s, 0) : 1800;
   if (options && options->cache_dir && *options->cache_dir) {
     job->cache_dir = g_strdup (options->cache_dir);
+    job->leader_key = g_strconcat (job->cache_dir, "\n", job->key, NULL);
   } else {
     job->cache_dir = g_dir_make_tmp ("gst-kling-XXXXXX", &error);
     job->own_dir = TRUE;
