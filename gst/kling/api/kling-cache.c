@@ -46,11 +46,12 @@ ensure_dir (const gchar *path, GError **error)
   return TRUE;
 }
 
-/* Temporary file + fsync + rename: a reader sees the old file or the new one, whole. */
+/* Temporary file + fsync + rename: a reader sees the old file or the new one, whole.
+ * Takes @object. */
 static gboolean
 write_json_atomically (const gchar *path, JsonObject *object, GError **error)
 {
-  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), object);
+  g_autoptr (JsonNode) node = kling_json_node_take_object (object);
   g_autofree gchar *text = json_to_string (node, TRUE);
   g_autofree gchar *dir = g_path_get_dirname (path);
   GError *local = NULL;

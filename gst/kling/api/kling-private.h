@@ -14,6 +14,10 @@ gboolean     kling_json_get_int      (JsonObject *object, const gchar *member, g
 /* Numbers, and strings holding a number ("5.0" for durations). */
 gboolean     kling_json_get_double   (JsonObject *object, const gchar *member, gdouble *value);
 
+/* A node that owns @object (json_node_init_object() would take a second reference). */
+JsonNode    *kling_json_node_take_object (JsonObject *object);
+JsonNode    *kling_json_node_take_array  (JsonArray *array);
+
 /* Hex SHA-256 of @data. */
 gchar       *kling_sha256_hex        (const guint8 *data, gsize len);
 

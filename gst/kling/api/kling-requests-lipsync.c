@@ -354,15 +354,6 @@ set_video_source (JsonObject *object, const gchar *video_id, const gchar *video_
     json_object_set_string_member (object, "video_url", video_url);
 }
 
-static JsonNode *
-node_new_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 /* Sets @member to the audio: base64 in a body; in a summary (sidecar, logs) a
  * description instead of the bytes. */
 static void
@@ -455,7 +446,7 @@ lip_sync_body_new (const KlingLipSyncParams *params, gboolean summary)
   json_object_set_object_member (body, "input", input);
   if (is_set (params->callback_url))
     json_object_set_string_member (body, "callback_url", params->callback_url);
-  return node_new_object (body);
+  return kling_json_node_take_object (body);
 }
 
 gboolean
@@ -490,7 +481,7 @@ kling_identify_face_body_new (const gchar *video_id, const gchar *video_url,
     return NULL;
   body = json_object_new ();
   set_video_source (body, video_id, video_url);
-  return node_new_object (body);
+  return kling_json_node_take_object (body);
 }
 
 /* --- identify-face answer ----------------------------------------------------------- */
@@ -667,7 +658,7 @@ advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 sound_end_ms
   json_object_set_array_member (body, "face_choose", faces);
   if (is_set (params->callback_url))
     json_object_set_string_member (body, "callback_url", params->callback_url);
-  return node_new_object (body);
+  return kling_json_node_take_object (body);
 }
 
 KlingRequest *

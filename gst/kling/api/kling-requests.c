@@ -16,8 +16,7 @@ kling_request_new (KlingEndpoint endpoint, JsonNode *body, JsonNode *summary)
   request = g_new0 (KlingRequest, 1);
   request->endpoint = endpoint;
   request->body = body;
-  request->summary = summary ? summary : json_node_init_object (json_node_alloc (),
-      json_object_new ());
+  request->summary = summary ? summary : kling_json_node_take_object (json_object_new ());
   return request;
 }
 
@@ -58,7 +57,7 @@ canonical_copy (JsonNode *node)
       json_object_set_member (dst, l->data,
           canonical_copy (json_object_get_member (src, l->data)));
     g_list_free (members);
-    return json_node_init_object (json_node_alloc (), dst);
+    return kling_json_node_take_object (dst);
   }
   if (JSON_NODE_HOLDS_ARRAY (node)) {
     JsonArray *src = json_node_get_array (node), *dst = json_array_new ();
@@ -66,7 +65,7 @@ canonical_copy (JsonNode *node)
 
     for (i = 0; i < json_array_get_length (src); i++)
       json_array_add_element (dst, canonical_copy (json_array_get_element (src, i)));
-    return json_node_init_array (json_node_alloc (), dst);
+    return kling_json_node_take_array (dst);
   }
   return json_node_copy (node);
 }
@@ -501,6 +500,5 @@ kling_image2video_request_new (const KlingImage2VideoParams *params, GError **er
   set_optional_string (body, "callback_url", params->callback_url);
 
   return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
-      json_node_init_object (json_node_alloc (), body),
-      json_node_init_object (json_node_alloc (), summary));
+      kling_json_node_take_object (body), kling_json_node_take_object (summary));
 }

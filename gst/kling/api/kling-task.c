@@ -146,6 +146,24 @@ kling_json_get_double (JsonObject *object, const gchar *member, gdouble *value)
   return end != text && *end == '\0';
 }
 
+JsonNode *
+kling_json_node_take_object (JsonObject *object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
+}
+
+JsonNode *
+kling_json_node_take_array (JsonArray *array)
+{
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+  json_node_take_array (node, array);
+  return node;
+}
+
 gchar *
 kling_sha256_hex (const guint8 *data, gsize len)
 {
