@@ -1176,12 +1176,16 @@ collection_types (GstStreamCollection * collection)
 
 /* Runs on the private pipeline's threads. The stream collection says which kinds of
  * stream decodebin3 will expose (it may reach PLAYING before exposing any). Only errors
- * are kept on the bus; everything else would pile up unread. */
+ * are kept on the bus; everything else would pile up unread. A sync handler that
+ * returns GST_BUS_DROP owns the message and must unref it. */
 static GstBusSyncReply
 decoder_bus_filter (GstBus * bus, GstMessage * message, gpointer user_data)
 {
   GstKlingRender *self = user_data;
   GstKlingRenderPrivate *priv = PRIV (self);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
+    return GST_BUS_PASS;
 
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_STREAM_COLLECTION) {
     GstStreamCollection *collection = NULL;
@@ -1194,8 +1198,8 @@ decoder_bus_filter (GstBus * bus, GstMessage * message, gpointer user_data)
     g_mutex_unlock (&priv->lock);
     gst_object_unref (collection);
   }
-  return GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR ?
-      GST_BUS_PASS : GST_BUS_DROP;
+  gst_message_unref (message);
+  return GST_BUS_DROP;
 }
 
 /* Posts the private pipeline's error (if any) as ours; TRUE if there was one. */
