@@ -25,6 +25,7 @@ test: build
 
 test-c:
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2 --setup valgrind --suite memcheck
 
 test-py:
 	./tools/run-pytest.sh $(BUILD) $(PYTHON)

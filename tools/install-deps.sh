@@ -12,6 +12,7 @@ gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 fonts-dejavu-core
 python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 python3-pytest python3-jwt
+valgrind
 "
 
 missing=""
