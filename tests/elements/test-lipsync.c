@@ -266,6 +266,24 @@ start_element (Fixture * f, gboolean audio_out, const gchar * first_property, ..
   start_harnesses (f, FALSE, TRUE, audio_out);
 }
 
+/* One sample of the tone, @value on the S16 scale, in the test's format: every byte of
+ * the buffer is written, so the element hashes and sends what the test meant. */
+static void
+write_tone_sample (const GstAudioInfo * info, guint8 * data, guint index,
+    gdouble value)
+{
+  switch (GST_AUDIO_INFO_FORMAT (info)) {
+    case GST_AUDIO_FORMAT_S16LE:
+      ((gint16 *) data)[index] = (gint16) value;
+      break;
+    case GST_AUDIO_FORMAT_F32LE:
+      ((gfloat *) data)[index] = (gfloat) (value / 32768.0);
+      break;
+    default:
+      g_assert_not_reached ();
+  }
+}
+
 /* @seconds of a 300 Hz tone in @format at @rate Hz, @channels channels, pushed in
  * 100 ms buffers, then EOS; in a segment that ends at @stop (or never). */
 static void
@@ -293,8 +311,8 @@ push_tone_until (GstHarness * h, const gchar * format, gint rate, gint channels,
     gst_buffer_map (buffer, &map, GST_MAP_WRITE);
     for (i = 0; i < n; i++)
       for (c = 0; c < (guint) channels; c++)
-        ((gint16 *) map.data)[i * channels + c] =
-            (gint16) (8000 * sin (2 * G_PI * 300 * (done + i) / rate));
+        write_tone_sample (&info, map.data, i * channels + c,
+            8000 * sin (2 * G_PI * 300 * (done + i) / rate));
     gst_buffer_unmap (buffer, &map);
     GST_BUFFER_PTS (buffer) = gst_util_uint64_scale (done, GST_SECOND, rate);
     GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale (n, GST_SECOND, rate);
