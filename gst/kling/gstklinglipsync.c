@@ -988,12 +988,19 @@ gst_kling_lip_sync_change_state (GstElement * element, GstStateChange transition
       if (!prepare_run (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
+    case GST_STATE_CHANGE_PAUSED_TO_READY:{
+      GCancellable *cancellable;
+
+      /* "cancelled" handlers run in this thread: not with self->lock held. */
       g_mutex_lock (&self->lock);
-      if (self->cancellable)
-        g_cancellable_cancel (self->cancellable);
+      cancellable = self->cancellable ? g_object_ref (self->cancellable) : NULL;
       g_mutex_unlock (&self->lock);
+      if (cancellable) {
+        g_cancellable_cancel (cancellable);
+        g_object_unref (cancellable);
+      }
       break;
+    }
     default:
       break;
   }
