@@ -1202,9 +1202,54 @@ decoder_bus_filter (GstBus * bus, GstMessage * message, gpointer user_data)
   return GST_BUS_DROP;
 }
 
-/* Posts the private pipeline's error (if any) as ours; TRUE if there was one. */
-static gboolean
-forward_decoder_error (GstKlingRender * self, GstElement * decoder)
+#define DECODE_FAILED_MESSAGE "Could not decode the clip Kling rendered."
+
+/* An error found while output_lock is held: posted once the lock is released, so that
+ * nothing that handles the message synchronously (a bus sync handler querying or
+ * seeking the element) finds the lock taken. */
+typedef struct
+{
+  GQuark domain;
+  gint code;
+  gchar *message;
+  gchar *details;
+  const gchar *function;
+  gint line;
+} OutputError;
+
+static void
+output_error_set (OutputError * error, GQuark domain, gint code,
+    gchar * message, gchar * details, const gchar * function, gint line)
+{
+  /* Takes @message and @details; the first error wins. */
+  if (error->message) {
+    g_free (message);
+    g_free (details);
+    return;
+  }
+  error->domain = domain;
+  error->code = code;
+  error->message = message;
+  error->details = details;
+  error->function = function;
+  error->line = line;
+}
+
+/* Posts @error, if one was set, and stops the source pads. No lock held. */
+static void
+output_error_post (GstKlingRender * self, OutputError * error)
+{
+  if (!error->message)
+    return;
+  post_element_error (self, error->domain, error->code,
+      g_steal_pointer (&error->message), g_steal_pointer (&error->details),
+      error->function, error->line);
+  mark_failed (self);
+}
+
+/* The private pipeline's error, if any, as the details of ours; NULL if none. */
+static gchar *
+pop_decoder_error (GstElement * decoder)
 {
   GstBus *bus = gst_element_get_bus (decoder);
   GstMessage *message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -1214,17 +1259,26 @@ forward_decoder_error (GstKlingRender * self, GstElement * decoder)
 
   gst_object_unref (bus);
   if (!message)
-    return FALSE;
+    return NULL;
 
   gst_message_parse_error (message, &error, &debug);
   details = g_strdup_printf ("%s (%s)", error->message, debug ? debug : "");
-  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-      g_strdup ("Could not decode the clip Kling rendered."), details,
-      GST_FUNCTION, __LINE__);
   g_clear_error (&error);
   g_free (debug);
   gst_message_unref (message);
-  mark_failed (self);
+  return details;
+}
+
+/* Records the private pipeline's error (if any) in @error; TRUE if there was one. */
+static gboolean
+take_decoder_error (GstElement * decoder, OutputError * error)
+{
+  gchar *details = pop_decoder_error (decoder);
+
+  if (!details)
+    return FALSE;
+  output_error_set (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      g_strdup (DECODE_FAILED_MESSAGE), details, GST_FUNCTION, __LINE__);
   return TRUE;
 }
 
@@ -1241,9 +1295,10 @@ is_flushing (GstKlingRender * self)
 }
 
 /* Waits until decodebin3 exposed a pad for each kind of stream in the clip, so every
- * source pad knows whether it has a stream. FALSE when flushing or on error (posted). */
+ * source pad knows whether it has a stream. FALSE when flushing or on @error. */
 static gboolean
-wait_for_decoded_streams (GstKlingRender * self, GstElement * pipeline)
+wait_for_decoded_streams (GstKlingRender * self, GstElement * pipeline,
+    OutputError * error)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   gint64 deadline = g_get_monotonic_time () + DECODER_START_TIMEOUT_US;
@@ -1258,25 +1313,25 @@ wait_for_decoded_streams (GstKlingRender * self, GstElement * pipeline)
       g_cond_wait_until (&priv->cond, &priv->lock, g_get_monotonic_time () +
           OUTPUT_WAIT / GST_USECOND);
     g_mutex_unlock (&priv->lock);
-    if (!exposed && forward_decoder_error (self, pipeline))
+    if (!exposed && take_decoder_error (pipeline, error))
       return FALSE;
   }
   if (exposed || flushing)
     return exposed;
 
-  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-      g_strdup ("Could not decode the clip Kling rendered."),
+  output_error_set (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      g_strdup (DECODE_FAILED_MESSAGE),
       g_strdup ("decodebin3 exposed no decoded stream in time"), GST_FUNCTION,
       __LINE__);
-  mark_failed (self);
   return FALSE;
 }
 
 /* Builds `filesrc ! decodebin3` with sinks added as streams appear, and brings it to
- * PLAYING (its sinks don't sync). Returns FALSE on error (posted) or when flushing.
+ * PLAYING (its sinks don't sync). Returns FALSE on @error or when flushing.
  * output_lock is held. */
 static gboolean
-start_decoder (GstKlingRender * self, const gchar * clip_path)
+start_decoder (GstKlingRender * self, const gchar * clip_path,
+    OutputError * error)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   GstElement *pipeline, *src, *decodebin;
@@ -1290,10 +1345,9 @@ start_decoder (GstKlingRender * self, const gchar * clip_path)
     gst_clear_object (&src);
     gst_clear_object (&decodebin);
     gst_object_unref (pipeline);
-    post_element_error (self, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+    output_error_set (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         g_strdup ("filesrc or decodebin3 is missing: install GStreamer's base "
             "plugins."), NULL, GST_FUNCTION, __LINE__);
-    mark_failed (self);
     return FALSE;
   }
   g_object_set (src, "location", clip_path, NULL);
@@ -1318,18 +1372,16 @@ start_decoder (GstKlingRender * self, const gchar * clip_path)
     ret = gst_element_get_state (pipeline, NULL, NULL, OUTPUT_WAIT);
 
   if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (!forward_decoder_error (self, pipeline)) {
-      post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-          g_strdup ("Could not decode the clip Kling rendered."),
+    if (!take_decoder_error (pipeline, error))
+      output_error_set (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+          g_strdup (DECODE_FAILED_MESSAGE),
           g_strdup_printf ("cannot play %s", clip_path), GST_FUNCTION,
           __LINE__);
-      mark_failed (self);
-    }
     return FALSE;
   }
   if (ret == GST_STATE_CHANGE_ASYNC)
     return FALSE;               /* flushing */
-  if (!wait_for_decoded_streams (self, pipeline))
+  if (!wait_for_decoded_streams (self, pipeline, error))
     return FALSE;
 
   priv->decoder_ready = TRUE;
@@ -1391,7 +1443,7 @@ downstream_wants_mp4 (GstKlingRender * self)
 /* A seek that came before the clip: the private pipeline starts where it asked, before
  * any sample went out (so nothing to flush downstream). output_lock is held. */
 static gboolean
-apply_pending_seek (GstKlingRender * self)
+apply_pending_seek (GstKlingRender * self, OutputError * error)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   const GstSegment *segment = &priv->segment;
@@ -1418,11 +1470,10 @@ apply_pending_seek (GstKlingRender * self)
           GST_SEEK_TYPE_SET : GST_SEEK_TYPE_NONE, segment->stop))
     return TRUE;
 
-  post_element_error (self, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+  output_error_set (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
       g_strdup ("Could not seek in the clip Kling rendered."),
       g_strdup_printf ("seek to %" GST_TIME_FORMAT " failed",
           GST_TIME_ARGS (segment->start)), GST_FUNCTION, __LINE__);
-  mark_failed (self);
   return FALSE;
 }
 
@@ -1432,6 +1483,7 @@ static gboolean
 ensure_output (GstKlingRender * self, const gchar * clip_path)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
+  OutputError error = { 0, };
   gboolean ok = TRUE;
 
   g_mutex_lock (&priv->output_lock);
@@ -1450,11 +1502,12 @@ ensure_output (GstKlingRender * self, const gchar * clip_path)
       if (priv->n_streams > 1)
         priv->streams[1].appsink = NULL;
     }
-    ok = start_decoder (self, clip_path);
+    ok = start_decoder (self, clip_path, &error);
     if (ok && priv->pending_seek)
-      ok = apply_pending_seek (self);
+      ok = apply_pending_seek (self, &error);
   }
   g_mutex_unlock (&priv->output_lock);
+  output_error_post (self, &error);
   return ok;
 }
 
@@ -1707,8 +1760,13 @@ push_decoded_sample (OutputStream * stream)
       GST_DEBUG_OBJECT (stream->pad, "clip finished");
       push_sticky_events (stream, NULL, GST_FORMAT_TIME);
       push_eos (stream);
-    } else if (forward_decoder_error (self, PRIV (self)->decoder)) {
-      gst_pad_pause_task (stream->pad);
+    } else {
+      OutputError error = { 0, };
+
+      if (take_decoder_error (PRIV (self)->decoder, &error)) {
+        output_error_post (self, &error);
+        gst_pad_pause_task (stream->pad);
+      }
     }
     return;
   }

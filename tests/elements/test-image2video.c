@@ -1109,6 +1109,75 @@ GST_START_TEST (test_cancel_while_decoding)
 
 GST_END_TEST;
 
+/* Keeps the ftyp box of every cached clip (so the cache still takes it) and turns the
+ * rest into noise that no demuxer reads. */
+static void
+spoil_cached_clips (const gchar * cache_dir)
+{
+  GDir *dir = g_dir_open (cache_dir, 0, NULL);
+  const gchar *name;
+  gint spoiled = 0;
+
+  fail_unless (dir != NULL);
+  while ((name = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename (cache_dir, name, NULL);
+    gchar *data;
+    gsize size, i;
+
+    if (g_str_has_suffix (name, ".mp4")
+        && g_file_get_contents (path, &data, &size, NULL)) {
+      for (i = 32; i < size; i++)
+        data[i] = (gchar) (i * 131);
+      fail_unless (g_file_set_contents (path, data, size, NULL));
+      g_free (data);
+      spoiled++;
+    }
+    g_free (path);
+  }
+  g_dir_close (dir);
+  fail_unless (spoiled > 0, "no cached clip in %s", cache_dir);
+}
+
+/* A bus sync handler that asks the element for its duration on an error, as an
+ * application that handles errors synchronously may: the element must not post with
+ * a lock held that the query takes too. */
+static GstBusSyncReply
+query_on_error (GstBus * bus, GstMessage * message, gpointer user_data)
+{
+  gint64 duration;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
+    gst_element_query_duration (GST_ELEMENT (GST_MESSAGE_SRC (message)),
+        GST_FORMAT_TIME, &duration);
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_error_undecodable_clip)
+{
+  Fixture f;
+  GstMessage *message;
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fixture_stop_harness (&f);
+  spoil_cached_clips (f.cache_dir);
+
+  gst_bus_set_sync_handler (f.bus, query_on_error, NULL, NULL);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  message = pop_error (&f);
+  check_error (message, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      "Could not decode");
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop_harness (&f);
+  gst_bus_set_sync_handler (f.bus, NULL, NULL, NULL);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* The same element, back to READY after a clip, renders again (from the cache). */
 GST_START_TEST (test_same_element_runs_again)
 {
@@ -1183,6 +1252,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_bad_image);
   tcase_add_test (tc, test_error_eos_without_image);
   tcase_add_test (tc, test_error_partial_jpeg);
+  tcase_add_test (tc, test_error_undecodable_clip);
   tcase_add_test (tc, test_error_prompt_too_long);
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
