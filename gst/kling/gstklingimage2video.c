@@ -109,8 +109,6 @@ static GstFlowReturn gst_kling_image2video_chain (GstPad * pad,
     GstObject * parent, GstBuffer * buffer);
 static gboolean gst_kling_image2video_sink_event (GstPad * pad,
     GstObject * parent, GstEvent * event);
-static gboolean gst_kling_image2video_sink_query (GstPad * pad,
-    GstObject * parent, GstQuery * query);
 static void gst_kling_image2video_reset (GstKlingRender * render);
 
 static void
@@ -159,7 +157,7 @@ gst_kling_image2video_init (GstKlingImage2Video * self)
   gst_pad_set_event_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (gst_kling_image2video_sink_event));
   gst_pad_set_query_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_kling_image2video_sink_query));
+      GST_DEBUG_FUNCPTR (gst_kling_render_sink_query));
   GST_PAD_SET_ACCEPT_TEMPLATE (self->sinkpad);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 }
@@ -219,16 +217,6 @@ gst_kling_image2video_reset (GstKlingRender * render)
 /* ------------------------------------------------------------------------- */
 /* The still                                                                 */
 
-static GBytes *
-buffer_to_bytes (GstBuffer * buffer)
-{
-  gsize size = gst_buffer_get_size (buffer);
-  gpointer data = g_malloc (size);
-
-  gst_buffer_extract (buffer, 0, data, size);
-  return g_bytes_new_take (data, size);
-}
-
 /* Encodes a raw frame to JPEG at its own size, or smaller when the JPEG would exceed
  * Kling's size limit. Returns NULL with @details set when the frame cannot be encoded. */
 static GBytes *
@@ -264,7 +252,7 @@ encode_raw_still (GstKlingImage2Video * self, GstBuffer * buffer,
       break;
     }
     g_clear_pointer (&jpeg, g_bytes_unref);
-    jpeg = buffer_to_bytes (gst_sample_get_buffer (encoded));
+    jpeg = gst_kling_render_buffer_to_bytes (gst_sample_get_buffer (encoded));
     gst_sample_unref (encoded);
 
     GST_DEBUG_OBJECT (self, "encoded the still at %dx%d: %" G_GSIZE_FORMAT
@@ -319,7 +307,7 @@ capture_still (GstKlingImage2Video * self, GstBuffer * buffer)
   if (g_str_equal (media_type, "video/x-raw")) {
     image = encode_raw_still (self, buffer, caps, &details);
   } else {
-    image = buffer_to_bytes (buffer);
+    image = gst_kling_render_buffer_to_bytes (buffer);
     if (!encoded_still_is_complete (image, media_type)) {
       details = g_strdup_printf ("the first %s buffer (%" G_GSIZE_FORMAT
           " bytes) is not a whole image", media_type, g_bytes_get_size (image));
@@ -406,27 +394,14 @@ camera_control_to_json (const gchar * text, gchar ** details)
   return json;
 }
 
-static void
-warn_unknown_model (GstKlingImage2Video * self, const gchar * model_name)
-{
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-      ("Unknown Kling model \"%s\": sending it anyway.", model_name),
-      ("model-name is not in the list of known models; Kling may refuse it"));
-}
-
 /* Builds the image2video request from the properties and @image; NULL with an error
  * posted when a property is not usable. */
 static KlingRequest *
 build_request (GstKlingImage2Video * self, GBytes * image)
 {
   GstKlingRender *render = GST_KLING_RENDER (self);
-  g_autoptr (GstKlingRenderSettings) settings =
-      gst_kling_render_dup_settings (render);
-  KlingImage2VideoParams params = { 0, };
   g_autofree gchar *camera_control = NULL;
   g_autofree gchar *camera_json = NULL;
-  g_autoptr (GError) error = NULL;
-  KlingRequest *request;
 
   GST_OBJECT_LOCK (self);
   camera_control = g_strdup (self->camera_control);
@@ -444,23 +419,7 @@ build_request (GstKlingImage2Video * self, GBytes * image)
     }
   }
 
-  if (!kling_model_is_known (settings->model_name))
-    warn_unknown_model (self, settings->model_name);
-
-  params.model_name = settings->model_name;
-  params.mode = (KlingMode) settings->mode;
-  params.duration_s = settings->duration_s;
-  params.prompt = settings->prompt;
-  params.negative_prompt = settings->negative_prompt;
-  params.cfg_scale = settings->cfg_scale;
-  params.camera_control_json = camera_json;
-  params.callback_url = settings->callback_url;
-  params.image = image;
-
-  request = kling_image2video_request_new (&params, &error);
-  if (!request)
-    gst_kling_render_post_error (render, error);
-  return request;
+  return gst_kling_render_new_image2video_request (render, image, camera_json);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -514,18 +473,4 @@ gst_kling_image2video_sink_event (GstPad * pad, GstObject * parent,
   GST_LOG_OBJECT (pad, "consumed %" GST_PTR_FORMAT, event);
   gst_event_unref (event);
   return TRUE;
-}
-
-static gboolean
-gst_kling_image2video_sink_query (GstPad * pad, GstObject * parent,
-    GstQuery * query)
-{
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:
-    case GST_QUERY_ACCEPT_CAPS:
-      return gst_pad_query_default (pad, parent, query);
-    default:
-      /* The output is not a transformation of the input: answer nothing for it. */
-      return FALSE;
-  }
 }

@@ -249,8 +249,6 @@ static GstFlowReturn gst_kling_lip_sync_image_chain (GstPad * pad,
     GstObject * parent, GstBuffer * buffer);
 static gboolean gst_kling_lip_sync_image_event (GstPad * pad,
     GstObject * parent, GstEvent * event);
-static gboolean gst_kling_lip_sync_sink_query (GstPad * pad, GstObject * parent,
-    GstQuery * query);
 static void gst_kling_lip_sync_reset (GstKlingRender * render);
 static gboolean gst_kling_lip_sync_job_done (GstKlingRender * render,
     const gchar * mp4_path, const KlingTask * task, const GError * error);
@@ -342,7 +340,7 @@ new_sink_pad (GstKlingLipSync * self, GstPadTemplate * templ, const gchar * name
   gst_pad_set_chain_function (pad, chain);
   gst_pad_set_event_function (pad, event);
   gst_pad_set_query_function (pad,
-      GST_DEBUG_FUNCPTR (gst_kling_lip_sync_sink_query));
+      GST_DEBUG_FUNCPTR (gst_kling_render_sink_query));
   GST_PAD_SET_ACCEPT_TEMPLATE (pad);
   return pad;
 }
@@ -792,29 +790,11 @@ start_lip_sync (GstKlingLipSync * self, const gchar * video_id,
 static void
 submit_image2video (GstKlingLipSync * self, GBytes * still)
 {
-  g_autoptr (GstKlingRenderSettings) settings =
-      gst_kling_render_dup_settings (GST_KLING_RENDER (self));
-  KlingImage2VideoParams params = { 0, };
-  g_autoptr (GError) error = NULL;
-  KlingRequest *request;
+  KlingRequest *request =
+      gst_kling_render_new_image2video_request (GST_KLING_RENDER (self), still,
+      NULL);
 
-  if (!kling_model_is_known (settings->model_name))
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
-        ("model-name is not in the list of known models; Kling may refuse it"));
-  params.model_name = settings->model_name;
-  params.mode = (KlingMode) settings->mode;
-  params.duration_s = settings->duration_s;
-  params.prompt = settings->prompt;
-  params.negative_prompt = settings->negative_prompt;
-  params.cfg_scale = settings->cfg_scale;
-  params.callback_url = settings->callback_url;
-  params.image = still;
-
-  request = kling_image2video_request_new (&params, &error);
-  if (!request)
-    gst_kling_render_post_error (GST_KLING_RENDER (self), error);
-  else
+  if (request)
     submit_request (self, STAGE_IMAGE2VIDEO, request);
 }
 
@@ -1129,19 +1109,6 @@ gst_kling_lip_sync_audio_event (GstPad * pad, GstObject * parent,
   return ret;
 }
 
-static gboolean
-gst_kling_lip_sync_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:
-    case GST_QUERY_ACCEPT_CAPS:
-      return gst_pad_query_default (pad, parent, query);
-    default:
-      /* The output is not a transformation of the input: answer nothing for it. */
-      return FALSE;
-  }
-}
-
 /* ------------------------------------------------------------------------- */
 /* The image request pad                                                     */
 
@@ -1183,16 +1150,6 @@ gst_kling_lip_sync_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
 }
 
-static GBytes *
-buffer_to_bytes (GstBuffer * buffer)
-{
-  gsize size = gst_buffer_get_size (buffer);
-  gpointer data = g_malloc (size);
-
-  gst_buffer_extract (buffer, 0, data, size);
-  return g_bytes_new_take (data, size);
-}
-
 /* A raw frame as a JPEG of its own size; NULL with @error set when it cannot be. */
 static GBytes *
 encode_still (GstBuffer * buffer, GstCaps * caps, GError ** error)
@@ -1204,7 +1161,7 @@ encode_still (GstBuffer * buffer, GstCaps * caps, GError ** error)
 
   jpeg = gst_video_convert_sample (sample, jpeg_caps, ENCODE_TIMEOUT, error);
   if (jpeg) {
-    bytes = buffer_to_bytes (gst_sample_get_buffer (jpeg));
+    bytes = gst_kling_render_buffer_to_bytes (gst_sample_get_buffer (jpeg));
     gst_sample_unref (jpeg);
   }
   gst_caps_unref (jpeg_caps);
@@ -1236,7 +1193,7 @@ capture_still (GstKlingLipSync * self, GstPad * pad, GstBuffer * buffer)
           "Could not encode the image for Kling.", details);
     }
   } else {
-    still = buffer_to_bytes (buffer);
+    still = gst_kling_render_buffer_to_bytes (buffer);
   }
   gst_caps_unref (caps);
 

@@ -753,6 +753,66 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
 }
 
 /* ------------------------------------------------------------------------- */
+/* What the subclasses' sink sides share                                     */
+
+KlingRequest *
+gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
+    const gchar * camera_control_json)
+{
+  g_autoptr (GstKlingRenderSettings) settings = NULL;
+  KlingImage2VideoParams params = { 0, };
+  g_autoptr (GError) error = NULL;
+  KlingRequest *request;
+
+  g_return_val_if_fail (GST_IS_KLING_RENDER (self), NULL);
+  g_return_val_if_fail (image != NULL, NULL);
+
+  settings = gst_kling_render_dup_settings (self);
+  if (!kling_model_is_known (settings->model_name))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
+        ("model-name is not in the list of known models; Kling may refuse it"));
+
+  params.model_name = settings->model_name;
+  params.mode = (KlingMode) settings->mode;
+  params.duration_s = settings->duration_s;
+  params.prompt = settings->prompt;
+  params.negative_prompt = settings->negative_prompt;
+  params.cfg_scale = settings->cfg_scale;
+  params.camera_control_json = camera_control_json;
+  params.callback_url = settings->callback_url;
+  params.image = image;
+
+  request = kling_image2video_request_new (&params, &error);
+  if (!request)
+    gst_kling_render_post_error (self, error);
+  return request;
+}
+
+GBytes *
+gst_kling_render_buffer_to_bytes (GstBuffer * buffer)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  gpointer data = g_malloc (size);
+
+  gst_buffer_extract (buffer, 0, data, size);
+  return g_bytes_new_take (data, size);
+}
+
+gboolean
+gst_kling_render_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:
+    case GST_QUERY_ACCEPT_CAPS:
+      return gst_pad_query_default (pad, parent, query);
+    default:
+      /* The output is not a transformation of the input: answer nothing for it. */
+      return FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------------- */
 /* The job: submit and callbacks (the latter on the client's worker thread)   */
 
 static gboolean

@@ -89,6 +89,21 @@ void     gst_kling_render_deliver     (GstKlingRender *self, const gchar *mp4_pa
  * plus a progress ERROR message, and stops the source pads. CANCELLED posts nothing. */
 void     gst_kling_render_post_error  (GstKlingRender *self, const GError *error);
 
+/* The image2video request of the element's prompt properties for @image (JPEG or PNG)
+ * and @camera_control_json (NULL: none). Warns (GST_ELEMENT_WARNING) about a model
+ * name Kling may not know; returns NULL with an error posted when Kling's rules refuse
+ * the request. For klingimage2video and for klinglipsync's image pad alike. */
+KlingRequest *gst_kling_render_new_image2video_request (GstKlingRender *self,
+                                                        GBytes *image,
+                                                        const gchar *camera_control_json);
+
+/* A copy of the bytes of @buffer (a still as captured from a sink pad). */
+GBytes  *gst_kling_render_buffer_to_bytes (GstBuffer *buffer);
+
+/* Query function for the subclasses' sink pads: caps queries only, since the output is
+ * not a transformation of the input. */
+gboolean gst_kling_render_sink_query  (GstPad *pad, GstObject *parent, GstQuery *query);
+
 /* Bad input, found before any request: GST_ELEMENT_ERROR (STREAM, FORMAT) with @message
  * (one sentence for a person) and @details (the debug string), and stops the source pads. */
 void     gst_kling_render_fail_input  (GstKlingRender *self, const gchar *message,
