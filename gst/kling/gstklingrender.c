@@ -1428,8 +1428,13 @@ start_decoder (GstKlingRender * self, const gchar * clip_path,
   GST_DEBUG_OBJECT (self, "decoding %s", clip_path);
 
   ret = gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  while (ret == GST_STATE_CHANGE_ASYNC && !is_flushing (self))
+  /* An element that fails before the sinks preroll leaves the state change ASYNC for
+   * good: its error on the private bus is what ends the wait. */
+  while (ret == GST_STATE_CHANGE_ASYNC && !is_flushing (self)) {
+    if (take_decoder_error (pipeline, error))
+      return FALSE;
     ret = gst_element_get_state (pipeline, NULL, NULL, OUTPUT_WAIT);
+  }
 
   if (ret == GST_STATE_CHANGE_FAILURE) {
     if (!take_decoder_error (pipeline, error))
