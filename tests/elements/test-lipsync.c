@@ -362,9 +362,12 @@ push_mp3 (GstHarness * h, gdouble seconds)
 static void
 push_jpeg_still (Fixture * f)
 {
+  GBytes *jpeg = media_file ("still.jpg");
+  GstBuffer *buffer = gst_buffer_new_wrapped_bytes (jpeg);
+
+  g_bytes_unref (jpeg);         /* the buffer holds its own reference */
   gst_harness_set_src_caps_str (f->image, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f->image,
-          gst_buffer_new_wrapped_bytes (media_file ("still.jpg"))), GST_FLOW_EOS);
+  fail_unless_equals_int (gst_harness_push (f->image, buffer), GST_FLOW_EOS);
 }
 
 /* ------------------------------------------------------------------------- */
