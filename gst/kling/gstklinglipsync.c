@@ -97,8 +97,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_lip_sync_debug);
 #define DEFAULT_VOICE_ID        "oversea_male1"
 #define DEFAULT_VOICE_LANGUAGE  GST_KLING_VOICE_LANGUAGE_EN
 #define DEFAULT_VOICE_SPEED     1.0
-/* gst_video_convert_sample() of one still: local work on the streaming thread. */
-#define ENCODE_TIMEOUT          (30 * GST_SECOND)
 
 enum
 {
@@ -1150,60 +1148,6 @@ gst_kling_lip_sync_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
 }
 
-/* A raw frame as a JPEG of its own size; NULL with @error set when it cannot be. */
-static GBytes *
-encode_still (GstBuffer * buffer, GstCaps * caps, GError ** error)
-{
-  GstSample *sample = gst_sample_new (buffer, caps, NULL, NULL);
-  GstCaps *jpeg_caps = gst_caps_new_empty_simple ("image/jpeg");
-  GstSample *jpeg;
-  GBytes *bytes = NULL;
-
-  jpeg = gst_video_convert_sample (sample, jpeg_caps, ENCODE_TIMEOUT, error);
-  if (jpeg) {
-    bytes = gst_kling_render_buffer_to_bytes (gst_sample_get_buffer (jpeg));
-    gst_sample_unref (jpeg);
-  }
-  gst_caps_unref (jpeg_caps);
-  gst_sample_unref (sample);
-  return bytes;
-}
-
-/* The still as Kling takes it, checked; NULL with an error posted. */
-static GBytes *
-capture_still (GstKlingLipSync * self, GstPad * pad, GstBuffer * buffer)
-{
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  g_autoptr (GError) error = NULL;
-  GBytes *still = NULL;
-
-  if (!caps) {
-    gst_kling_render_fail_input (GST_KLING_RENDER (self),
-        "The image reached klinglipsync without caps.",
-        "no CAPS event before the first buffer on the image pad");
-    return NULL;
-  }
-  if (gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw")) {
-    still = encode_still (buffer, caps, &error);
-    if (!still) {
-      g_autofree gchar *details = g_strdup_printf ("JPEG encoding failed: %s",
-          error ? error->message : "unknown error");
-
-      gst_kling_render_fail_input (GST_KLING_RENDER (self),
-          "Could not encode the image for Kling.", details);
-    }
-  } else {
-    still = gst_kling_render_buffer_to_bytes (buffer);
-  }
-  gst_caps_unref (caps);
-
-  if (still && !kling_validate_image (still, "image", &error)) {
-    fail_input_error (self, error);
-    g_clear_pointer (&still, g_bytes_unref);
-  }
-  return still;
-}
-
 static GstFlowReturn
 gst_kling_lip_sync_image_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
@@ -1217,7 +1161,7 @@ gst_kling_lip_sync_image_chain (GstPad * pad, GstObject * parent,
   }
   self->got_still = TRUE;
 
-  still = capture_still (self, pad, buffer);
+  still = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer);
   gst_buffer_unref (buffer);
   if (!still)
     return GST_FLOW_ERROR;

@@ -50,10 +50,12 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
 
 #include "gstklingrender.h"
 
@@ -797,6 +799,149 @@ gst_kling_render_buffer_to_bytes (GstBuffer * buffer)
 
   gst_buffer_extract (buffer, 0, data, size);
   return g_bytes_new_take (data, size);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The still (klingimage2video's sink, klinglipsync's image pad)              */
+
+/* gst_video_convert_sample() may take a while on a large frame; it runs on the streaming
+ * thread, which is allowed to block on local work, never on the network. */
+#define ENCODE_TIMEOUT   (30 * GST_SECOND)
+/* Shrink attempts for a raw frame whose JPEG exceeds Kling's 10 MB limit. */
+#define MAX_ENCODE_TRIES 4
+
+/* Encodes a raw frame to JPEG at its own size, or smaller when the JPEG would exceed
+ * Kling's size limit. Returns NULL with @details set when the frame cannot be encoded. */
+static GBytes *
+encode_raw_still (GstKlingRender * self, GstBuffer * buffer,
+    GstCaps * caps, gchar ** details)
+{
+  GstVideoInfo info;
+  GstSample *sample;
+  GBytes *jpeg = NULL;
+  gint width, height, attempt;
+
+  if (!gst_video_info_from_caps (&info, caps)) {
+    *details = g_strdup_printf ("unusable raw video caps %" GST_PTR_FORMAT, caps);
+    return NULL;
+  }
+  width = GST_VIDEO_INFO_WIDTH (&info);
+  height = GST_VIDEO_INFO_HEIGHT (&info);
+  sample = gst_sample_new (buffer, caps, NULL, NULL);
+
+  for (attempt = 0; attempt < MAX_ENCODE_TRIES; attempt++) {
+    GstCaps *target = gst_caps_new_simple ("image/jpeg",
+        "width", G_TYPE_INT, width, "height", G_TYPE_INT, height, NULL);
+    GError *error = NULL;
+    GstSample *encoded;
+    gdouble scale;
+
+    encoded = gst_video_convert_sample (sample, target, ENCODE_TIMEOUT, &error);
+    gst_caps_unref (target);
+    if (!encoded) {
+      *details = g_strdup_printf ("JPEG encoding of a %dx%d frame failed: %s",
+          width, height, error ? error->message : "unknown error");
+      g_clear_error (&error);
+      break;
+    }
+    g_clear_pointer (&jpeg, g_bytes_unref);
+    jpeg = gst_kling_render_buffer_to_bytes (gst_sample_get_buffer (encoded));
+    gst_sample_unref (encoded);
+
+    GST_DEBUG_OBJECT (self, "encoded the still at %dx%d: %" G_GSIZE_FORMAT
+        " bytes", width, height, g_bytes_get_size (jpeg));
+    if (g_bytes_get_size (jpeg) <= KLING_IMAGE_MAX_BYTES)
+      break;
+
+    /* JPEG size goes roughly with the pixel count; aim a little under the limit. */
+    scale = 0.9 * sqrt ((gdouble) KLING_IMAGE_MAX_BYTES / g_bytes_get_size (jpeg));
+    width = MAX (2, (gint) (width * scale) & ~1);
+    height = MAX (2, (gint) (height * scale) & ~1);
+  }
+  gst_sample_unref (sample);
+  return jpeg;
+}
+
+/* An encoded still must arrive whole in one buffer: a JPEG ends with EOI, a PNG with its
+ * IEND chunk. filesrc alone cuts files into 4 KiB blocks: jpegparse/pngparse fix that. */
+static gboolean
+encoded_still_is_complete (GBytes * image, const gchar * media_type)
+{
+  static const guint8 jpeg_eoi[] = { 0xff, 0xd9 };
+  static const guint8 png_iend[] = { 'I', 'E', 'N', 'D' };
+  gsize size;
+  const guint8 *data = g_bytes_get_data (image, &size);
+
+  if (g_str_equal (media_type, "image/jpeg"))
+    return size >= 4 && memcmp (data + size - 2, jpeg_eoi, 2) == 0;
+  /* The IEND chunk: length (0), "IEND", CRC. */
+  return size >= 12 && memcmp (data + size - 8, png_iend, 4) == 0;
+}
+
+/* "klingimage2video": how the element is named in the messages a person reads. */
+static const gchar *
+element_label (GstKlingRender * self)
+{
+  GstElementFactory *factory = gst_element_get_factory (GST_ELEMENT (self));
+
+  return factory ? GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (self);
+}
+
+GBytes *
+gst_kling_render_capture_still (GstKlingRender * self, GstPad * pad,
+    GstBuffer * buffer)
+{
+  GstKlingRender *render = self;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  g_autofree gchar *message = NULL;
+  g_autoptr (GError) error = NULL;
+  gchar *details = NULL;
+  const gchar *media_type;
+  GBytes *image;
+
+  if (!caps) {
+    message = g_strdup_printf ("The image reached %s without caps.",
+        element_label (self));
+    gst_kling_render_fail_input (render, message,
+        "no CAPS event before the first buffer");
+    return NULL;
+  }
+
+  media_type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (g_str_equal (media_type, "video/x-raw")) {
+    image = encode_raw_still (self, buffer, caps, &details);
+  } else {
+    image = gst_kling_render_buffer_to_bytes (buffer);
+    if (!encoded_still_is_complete (image, media_type)) {
+      details = g_strdup_printf ("the first %s buffer (%" G_GSIZE_FORMAT
+          " bytes) is not a whole image", media_type, g_bytes_get_size (image));
+      g_clear_pointer (&image, g_bytes_unref);
+      message = g_strdup_printf ("The image reached %s in pieces: put jpegparse or "
+          "pngparse before it.", element_label (self));
+      gst_kling_render_fail_input (render, message, details);
+      g_free (details);
+      gst_caps_unref (caps);
+      return NULL;
+    }
+  }
+  gst_caps_unref (caps);
+
+  if (!image) {
+    gst_kling_render_fail_input (render,
+        "Could not encode the image for Kling.", details);
+    g_free (details);
+    return NULL;
+  }
+
+  if (!kling_validate_image (image, "image", &error)) {
+    g_autofree gchar *debug = kling_error_dup_details (error);
+
+    message = kling_error_dup_user_message (error);
+    gst_kling_render_fail_input (render, message, debug);
+    g_bytes_unref (image);
+    return NULL;
+  }
+  return image;
 }
 
 gboolean

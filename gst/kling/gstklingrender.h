@@ -100,6 +100,13 @@ KlingRequest *gst_kling_render_new_image2video_request (GstKlingRender *self,
 /* A copy of the bytes of @buffer (a still as captured from a sink pad). */
 GBytes  *gst_kling_render_buffer_to_bytes (GstBuffer *buffer);
 
+/* The still that arrived as @buffer on @pad, as Kling takes it: a raw frame encoded to
+ * JPEG (smaller when it would exceed Kling's 10 MB), JPEG or PNG as they are once checked
+ * to be whole, then validated against Kling's limits. NULL with the input error posted
+ * (before any request). For klingimage2video's sink and klinglipsync's image pad alike. */
+GBytes  *gst_kling_render_capture_still (GstKlingRender *self, GstPad *pad,
+                                         GstBuffer *buffer);
+
 /* Query function for the subclasses' sink pads: caps queries only, since the output is
  * not a transformation of the input. */
 gboolean gst_kling_render_sink_query  (GstPad *pad, GstObject *parent, GstQuery *query);

@@ -874,6 +874,27 @@ GST_START_TEST (test_small_still)
 }
 GST_END_TEST;
 
+/* A JPEG in pieces (filesrc without jpegparse) on the image pad is refused before any
+ * request, as on klingimage2video: Kling would be sent a broken image. */
+GST_START_TEST (test_partial_jpeg_still)
+{
+  Fixture f;
+  GBytes *jpeg = media_file ("still.jpg");
+  GstBuffer *piece = gst_buffer_new_memdup (g_bytes_get_data (jpeg, NULL), 4096);
+
+  g_bytes_unref (jpeg);
+  fixture_start (&f, 0.1);
+  make_element (&f, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  gst_harness_set_src_caps_str (f.image, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.image, piece), GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "klinglipsync in pieces: put jpegparse");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 static void
 expect_start_failure (Fixture * f, const gchar * words)
 {
@@ -1037,6 +1058,7 @@ lipsync_suite (void)
   tcase_add_test (tc, test_mp3_too_big);
   tcase_add_test (tc, test_not_mp3);
   tcase_add_test (tc, test_small_still);
+  tcase_add_test (tc, test_partial_jpeg_still);
   tcase_add_test (tc, test_setting_errors);
   tcase_add_test (tc, test_failed_task);
   tcase_add_test (tc, test_image_stage_fails);
