@@ -161,21 +161,7 @@ push_jpeg_still (Fixture * f)
 static gint64
 counter (Fixture * f, const gchar * group, const gchar * name)
 {
-  gchar *json = kling_sandbox_dup_counters_json (f->sandbox);
-  JsonNode *root = json_from_string (json, NULL);
-  JsonObject *object = json_node_get_object (root);
-  gint64 value = 0;
-
-  if (group) {
-    object = json_object_get_object_member (object, group);
-    if (object && json_object_has_member (object, name))
-      value = json_object_get_int_member (object, name);
-  } else if (json_object_has_member (object, name)) {
-    value = json_object_get_int_member (object, name);
-  }
-  json_node_unref (root);
-  g_free (json);
-  return value;
+  return kling_sandbox_get_counter (f->sandbox, group, name);
 }
 
 static gint64

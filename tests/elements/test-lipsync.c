@@ -192,17 +192,7 @@ fixture_stop (Fixture * f)
 static gint64
 counter (Fixture * f, const gchar * group, const gchar * name)
 {
-  gchar *json = kling_sandbox_dup_counters_json (f->sandbox);
-  JsonNode *root = json_from_string (json, NULL);
-  JsonObject *object = json_object_get_object_member (json_node_get_object (root),
-      group);
-  gint64 value = 0;
-
-  if (object && json_object_has_member (object, name))
-    value = json_object_get_int_member (object, name);
-  json_node_unref (root);
-  g_free (json);
-  return value;
+  return kling_sandbox_get_counter (f->sandbox, group, name);
 }
 
 static gint64

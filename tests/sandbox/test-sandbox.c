@@ -148,6 +148,12 @@ GST_START_TEST (test_c_faults_and_counters_without_control)
 
   fail_unless_equals_int (counter (sandbox, NULL, "faults_hit"), 1);
   fail_unless_equals_int (counter (sandbox, "requests", "GET /v1/videos/text2video"), 2);
+  /* The C reader agrees with the JSON; what was never counted reads 0. */
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL, "faults_hit"), 1);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "requests",
+          "GET /v1/videos/text2video"), 2);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "requests", "PUT /nowhere"), 0);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "no-group", "x"), 0);
 
   /* The HTTP control API stays closed. */
   control = http (sandbox, "GET", "/sandbox/counters", NULL);

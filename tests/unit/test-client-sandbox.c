@@ -105,17 +105,7 @@ start_job (const gchar *prompt, gdouble timeout_s, JobOutcome *o)
 static gint64
 counter (const gchar *section, const gchar *name)
 {
-  g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
-  g_autoptr (JsonNode) root = json_from_string (json, NULL);
-  JsonObject *object = json_node_get_object (root);
-
-  if (section) {
-    object = json_object_get_object_member (object, section);
-    if (object == NULL)
-      return 0;
-  }
-  return json_object_has_member (object, name) ? json_object_get_int_member (object, name)
-      : 0;
+  return kling_sandbox_get_counter (sandbox, section, name);
 }
 
 static gint64

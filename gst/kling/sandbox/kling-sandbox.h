@@ -43,6 +43,10 @@ void          kling_sandbox_stop (KlingSandbox *sandbox);
 gboolean      kling_sandbox_add_fault_json (KlingSandbox *sandbox, const gchar *rule_json,
                                             GError **error);
 gchar        *kling_sandbox_dup_counters_json (KlingSandbox *sandbox);
+/* One number of those counters: counters[@group][@name], or counters[@name] when @group
+ * is NULL ("downloads", "peak_parallel", ...); 0 when it was never counted. */
+gint64        kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group,
+                                         const gchar *name);
 
 /* Clears counters and faults; tasks and results stay. */
 void          kling_sandbox_reset (KlingSandbox *sandbox);

@@ -165,6 +165,22 @@ kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
   return json_to_string (root, FALSE);
 }
 
+gint64
+kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group, const gchar *name)
+{
+  /* Read back from the JSON the control API serves, so both always agree. */
+  g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
+  g_autoptr (JsonNode) root = json_from_string (json, NULL);
+  JsonObject *object = json_node_get_object (root);
+
+  g_return_val_if_fail (name != NULL, 0);
+  if (group)
+    object = json_object_get_object_member (object, group);
+  if (object == NULL || !json_object_has_member (object, name))
+    return 0;
+  return json_object_get_int_member (object, name);
+}
+
 void
 kling_sandbox_reset (KlingSandbox *sandbox)
 {
