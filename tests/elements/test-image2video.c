@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include "test-fs.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY  "ak-element-tests"
@@ -51,24 +52,6 @@ fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
 }
 
 static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (dir) {
-    while ((name = g_dir_read_name (dir))) {
-      gchar *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-  }
-  g_remove (path);
-}
-
-static void
 fixture_stop_harness (Fixture * f)
 {
   if (f->h) {
@@ -85,7 +68,7 @@ fixture_stop (Fixture * f)
   fixture_stop_harness (f);
   gst_object_unref (f->bus);
   kling_sandbox_stop (f->sandbox);
-  remove_tree (f->cache_dir);
+  test_remove_tree (f->cache_dir);
   g_free (f->cache_dir);
 }
 

@@ -16,6 +16,7 @@
 
 #include "kling-client.h"
 #include "kling-requests.h"
+#include "test-fs.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY   "ak-lipsync-tests"
@@ -141,24 +142,6 @@ fixture_start (Fixture * f, gdouble render_delay_s)
   kling_sandbox_reset (f->sandbox);     /* counters from here on are the element's */
 }
 
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (dir) {
-    while ((name = g_dir_read_name (dir))) {
-      gchar *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-      g_free (child);
-    }
-    g_dir_close (dir);
-  }
-  g_remove (path);
-}
-
 /* Takes the element down; its messages stay on the bus. */
 static void
 teardown_element (Fixture * f)
@@ -183,7 +166,7 @@ fixture_stop (Fixture * f)
   stop_element (f);
   gst_object_unref (f->bus);
   kling_sandbox_stop (f->sandbox);
-  remove_tree (f->cache_dir);
+  test_remove_tree (f->cache_dir);
   g_free (f->cache_dir);
   g_free (f->video_id);
   g_free (f->video_url);

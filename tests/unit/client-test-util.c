@@ -2,7 +2,6 @@
 #include "client-test-util.h"
 
 #include <string.h>
-#include <glib/gstdio.h>
 
 void
 job_outcome_init (JobOutcome *o)
@@ -120,20 +119,4 @@ gboolean
 job_outcome_wait_notified (JobOutcome *o, gdouble seconds)
 {
   return wait_for (o, &o->notified, NULL, seconds);
-}
-
-void
-test_remove_tree (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      test_remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
 }

@@ -1,8 +1,9 @@
 /* Test helpers for the client suites: what a KlingJob reports, for a test thread to wait
- * on; and removing a test's temporary directory. */
+ * on (and, through test-fs.h, removing a test's temporary directory). */
 #pragma once
 
 #include "kling-client.h"
+#include "test-fs.h"
 
 G_BEGIN_DECLS
 
@@ -34,8 +35,5 @@ extern const KlingJobCallbacks job_outcome_callbacks;
 void     job_outcome_notify (gpointer data);
 /* TRUE once the job was freed (its notify ran): only then may the JobOutcome go. */
 gboolean job_outcome_wait_notified (JobOutcome *o, gdouble seconds);
-
-/* Removes @path and everything below it. */
-void     test_remove_tree (const gchar *path);
 
 G_END_DECLS
