@@ -1441,7 +1441,7 @@ kling_client_cache_key (KlingClient *client, const KlingRequest *request)
   g_autofree gchar *request_key = kling_request_cache_key (request);
   g_autofree gchar *material = g_strconcat (client->base_url, "\n", request_key, NULL);
 
-  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, material, -1);
+  return kling_sha256_hex ((const guint8 *) material, strlen (material));
 }
 
 KlingJob *
