@@ -686,7 +686,11 @@ kling_error_to_gst (const GError * error, GQuark * domain, gint * code)
       *code = GST_RESOURCE_ERROR_SETTINGS;
       break;
     case KLING_ERROR_NETWORK:
+    case KLING_ERROR_TLS:
       *code = GST_RESOURCE_ERROR_OPEN_READ;
+      break;
+    case KLING_ERROR_LOCAL_IO:
+      *code = GST_RESOURCE_ERROR_OPEN_WRITE;
       break;
     default:
       *code = GST_RESOURCE_ERROR_FAILED;

@@ -193,6 +193,17 @@ GST_START_TEST (test_user_messages)
       "account's IP allow-list.", KLING_ERROR_PERMISSION, 429, 1304, NULL, NULL, "ip");
   CHECK_USER_MESSAGE ("The Kling request was cancelled.", KLING_ERROR_CANCELLED, 0, -1,
       NULL, NULL, "cancelled");
+  CHECK_USER_MESSAGE ("The server's TLS certificate failed the check (api.example.com: "
+      "signed by an unknown authority): give ssl-ca-file or tls-database for a private CA, "
+      "or fix api-url.", KLING_ERROR_TLS, 0, -1, NULL, NULL,
+      "api.example.com: signed by an unknown authority");
+  CHECK_USER_MESSAGE ("The cache directory cannot be written (cannot create /ro/tmp: "
+      "Permission denied): make it writable or set cache-dir to another directory.",
+      KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, "cannot create /ro/tmp: Permission denied");
+  CHECK_USER_MESSAGE ("Kling may have created a task for this request, but its answer was "
+      "lost and the task could not be found (502): wait a few minutes and run again (the "
+      "journal in cache-dir keeps it from being paid twice).", KLING_ERROR_UNCONFIRMED,
+      502, -1, NULL, NULL, "lip-sync create: no answer");
 }
 GST_END_TEST;
 

@@ -318,6 +318,18 @@ kling_error_dup_user_message (const GError *error)
           "property; the task is kept and a rerun picks it up.", task, priv->timeout_s);
     case KLING_ERROR_CANCELLED:
       return g_strdup ("The Kling request was cancelled.");
+    case KLING_ERROR_TLS:
+      reason = dup_reason (error, "certificate check failed");
+      return g_strdup_printf ("The server's TLS certificate failed the check (%s): give "
+          "ssl-ca-file or tls-database for a private CA, or fix api-url.", reason);
+    case KLING_ERROR_LOCAL_IO:
+      reason = dup_reason (error, "cannot write");
+      return g_strdup_printf ("The cache directory cannot be written (%s): make it "
+          "writable or set cache-dir to another directory.", reason);
+    case KLING_ERROR_UNCONFIRMED:
+      return g_strdup_printf ("Kling may have created a task for this request, but its answer "
+          "was lost and the task could not be found%s: wait a few minutes and run again "
+          "(the journal in cache-dir keeps it from being paid twice).", tag);
   }
   return g_strdup (error->message);
 }

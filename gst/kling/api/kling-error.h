@@ -26,6 +26,10 @@ typedef enum {
   KLING_ERROR_PROTOCOL,        /* an answer that is not the documented shape */
   KLING_ERROR_TIMEOUT,         /* the element's timeout ran out */
   KLING_ERROR_CANCELLED,       /* the caller cancelled (state change, flush) */
+  KLING_ERROR_TLS,             /* the server's certificate failed a check: never retried */
+  KLING_ERROR_LOCAL_IO,        /* the cache directory (or a temporary file) cannot be written */
+  KLING_ERROR_UNCONFIRMED,     /* a create's answer was lost and the task could not be found:
+                                * it may exist, so it is not created again */
 } KlingErrorCode;
 
 GQuark       kling_error_quark              (void);
