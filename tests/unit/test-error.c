@@ -222,6 +222,31 @@ GST_START_TEST (test_details)
 }
 GST_END_TEST;
 
+/* An HTML page where Kling's JSON should be: the sentence blames api-url, by name. */
+GST_START_TEST (test_foreign_answer)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_PROTOCOL, 200, -1, NULL, NULL,
+      NULL, "text/html answer, not JSON");
+  g_autoptr (GError) copy = NULL;
+  g_autofree gchar *plain = kling_error_dup_user_message (err);
+  g_autofree gchar *message = NULL, *details = NULL;
+
+  fail_if (g_str_has_prefix (plain, "api-url"));
+  kling_error_set_api_url (err, "https://example.com");
+  kling_error_set_endpoint (err, "/v1/videos/image2video");
+  kling_error_set_foreign_answer (err, TRUE);
+  copy = g_error_copy (err);
+  message = kling_error_dup_user_message (copy);
+  details = kling_error_dup_details (copy);
+  fail_unless_equals_string (message, "api-url https://example.com does not answer like a "
+      "Kling server (200) (text/html answer, not JSON): check api-url (the default is "
+      "https://api-singapore.klingai.com).");
+  fail_unless_equals_string (details, "http=200 url=https://example.com/v1/videos/image2video: "
+      "text/html answer, not JSON");
+  fail_unless_equals_string (kling_error_get_endpoint (copy), "/v1/videos/image2video");
+}
+GST_END_TEST;
+
 static Suite *
 error_suite (void)
 {
@@ -236,6 +261,7 @@ error_suite (void)
   tcase_add_test (tc, test_other_domains);
   tcase_add_test (tc, test_user_messages);
   tcase_add_test (tc, test_details);
+  tcase_add_test (tc, test_foreign_answer);
   return s;
 }
 

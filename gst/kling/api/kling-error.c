@@ -4,6 +4,7 @@
  * copied by g_error_copy() and freed with the error: an error can cross threads and still
  * tell the element which task failed and why.
  */
+#include "config.h"
 #include "kling-error.h"
 
 #include <stdarg.h>
@@ -17,6 +18,9 @@ typedef struct {
   gchar *task_status_msg;
   guint retry_after_s;
   guint timeout_s;
+  gchar *api_url;
+  gchar *endpoint;
+  gboolean foreign_answer;
 } KlingErrorPrivate;
 
 static void
@@ -35,6 +39,9 @@ kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
   dest->task_status_msg = g_strdup (src->task_status_msg);
   dest->retry_after_s = src->retry_after_s;
   dest->timeout_s = src->timeout_s;
+  dest->api_url = g_strdup (src->api_url);
+  dest->endpoint = g_strdup (src->endpoint);
+  dest->foreign_answer = src->foreign_answer;
 }
 
 static void
@@ -43,6 +50,8 @@ kling_error_private_clear (KlingErrorPrivate *priv)
   g_clear_pointer (&priv->request_id, g_free);
   g_clear_pointer (&priv->task_id, g_free);
   g_clear_pointer (&priv->task_status_msg, g_free);
+  g_clear_pointer (&priv->api_url, g_free);
+  g_clear_pointer (&priv->endpoint, g_free);
 }
 
 G_DEFINE_EXTENDED_ERROR (KlingError, kling_error)
@@ -236,6 +245,53 @@ kling_error_set_timeout (GError *error, guint seconds)
   priv->timeout_s = seconds;
 }
 
+const gchar *
+kling_error_get_api_url (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->api_url : NULL;
+}
+
+void
+kling_error_set_api_url (GError *error, const gchar *api_url)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  g_free (priv->api_url);
+  priv->api_url = g_strdup (api_url);
+}
+
+const gchar *
+kling_error_get_endpoint (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->endpoint : NULL;
+}
+
+void
+kling_error_set_endpoint (GError *error, const gchar *endpoint)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  g_free (priv->endpoint);
+  priv->endpoint = g_strdup (endpoint);
+}
+
+gboolean
+kling_error_is_foreign_answer (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->foreign_answer : FALSE;
+}
+
+void
+kling_error_set_foreign_answer (GError *error, gboolean foreign)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  priv->foreign_answer = foreign;
+}
+
 /* "(401, code 1002)", "(402)", "(code 1303)" or "" */
 static gchar *
 dup_status_tag (const KlingErrorPrivate *priv)
@@ -311,6 +367,10 @@ kling_error_dup_user_message (const GError *error)
           reason);
     case KLING_ERROR_PROTOCOL:
       reason = dup_reason (error, "unexpected answer");
+      if (priv->foreign_answer)
+        return g_strdup_printf ("api-url %s does not answer like a Kling server%s (%s): "
+            "check api-url (the default is " KLING_DEFAULT_API_URL ").",
+            priv->api_url ? priv->api_url : "(unset)", tag, reason);
       return g_strdup_printf ("Kling answered in an unexpected shape%s (%s): check that "
           "api-url points at a Kling-compatible server.", tag, reason);
     case KLING_ERROR_TIMEOUT:
@@ -355,6 +415,9 @@ kling_error_dup_details (const GError *error)
     g_string_append_printf (out, "task_id=%s ", priv->task_id);
   if (priv->task_status_msg)
     g_string_append_printf (out, "status_msg=%s ", priv->task_status_msg);
+  if (priv->api_url || priv->endpoint)
+    g_string_append_printf (out, "url=%s%s ", priv->api_url ? priv->api_url : "",
+        priv->endpoint ? priv->endpoint : "");
   if (out->len > 0)
     g_string_truncate (out, out->len - 1);
   if (error->message && *error->message)

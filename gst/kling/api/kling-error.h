@@ -61,6 +61,16 @@ void         kling_error_set_task_id        (GError *error, const gchar *task_id
 /* The job's timeout (seconds) for KLING_ERROR_TIMEOUT, named in the user message. */
 guint        kling_error_get_timeout        (const GError *error);
 void         kling_error_set_timeout        (GError *error, guint seconds);
+/* The server (api-url) and the endpoint path ("/v1/videos/image2video") the failed request
+ * went to; set by the call layer, shown in the details and in structured element errors. */
+const gchar *kling_error_get_api_url        (const GError *error);
+void         kling_error_set_api_url        (GError *error, const gchar *api_url);
+const gchar *kling_error_get_endpoint       (const GError *error);
+void         kling_error_set_endpoint       (GError *error, const gchar *endpoint);
+/* TRUE when the answer was not Kling's JSON envelope at all (an HTML page, a proxy's error,
+ * another service): the user message then blames api-url, not the server's mood. */
+gboolean     kling_error_is_foreign_answer  (const GError *error);
+void         kling_error_set_foreign_answer (GError *error, gboolean foreign);
 
 /* One sentence for a person: what went wrong and what to do, e.g. "Kling refused the
  * credentials (401, code 1002): check access-key and secret-key." */
