@@ -1161,7 +1161,8 @@ gst_kling_lip_sync_image_chain (GstPad * pad, GstObject * parent,
   }
   self->got_still = TRUE;
 
-  still = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer);
+  still = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer,
+      GST_KLING_STILL_FIRST_FRAME);
   gst_buffer_unref (buffer);
   if (!still)
     return GST_FLOW_ERROR;

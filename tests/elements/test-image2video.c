@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "test-fs.h"
+#include "harness-util.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY  "ak-element-tests"
@@ -133,12 +134,13 @@ media_file_buffer (const gchar * name)
   return gst_buffer_new_wrapped (data, size);
 }
 
+/* Once the still is taken the sink answers EOS, as imagefreeze does. */
 static void
 push_jpeg_still (Fixture * f)
 {
   gst_harness_set_src_caps_str (f->h, "image/jpeg");
   fail_unless_equals_int (gst_harness_push (f->h, media_file_buffer ("still.jpg")),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
 }
 
 static gint64
@@ -166,27 +168,6 @@ add_fault (Fixture * f, const gchar * rule)
 
   fail_unless (kling_sandbox_add_fault_json (f->sandbox, rule, &error),
       "fault %s: %s", rule, error ? error->message : "?");
-}
-
-/* Pulls events until one of @type; fails after the timeout. */
-static GstEvent *
-pull_event_of_type (GstHarness * h, GstEventType type)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
-
-  while (g_get_monotonic_time () < deadline) {
-    GstEvent *event = gst_harness_try_pull_event (h);
-
-    if (!event) {
-      g_usleep (5000);
-      continue;
-    }
-    if (GST_EVENT_TYPE (event) == type)
-      return event;
-    gst_event_unref (event);
-  }
-  fail ("no %s event", gst_event_type_get_name (type));
-  return NULL;
 }
 
 static GstMessage *
@@ -335,7 +316,7 @@ GST_START_TEST (test_raw_input)
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
   fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
   check_full_clip (&f);
   fail_unless_equals_int (tasks_created (&f), 1);
   fixture_stop (&f);
@@ -343,16 +324,16 @@ GST_START_TEST (test_raw_input)
 
 GST_END_TEST;
 
-GST_START_TEST (test_jpeg_input_and_later_buffers_ignored)
+GST_START_TEST (test_jpeg_input_and_later_buffers_refused)
 {
   Fixture f;
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
-  /* Only the first buffer is the still. */
+  /* Only the first buffer is the still: upstream is told to stop. */
   fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
   check_full_clip (&f);
   fail_unless_equals_int (tasks_created (&f), 1);
   fail_unless_equals_int (create_requests (&f), 1);
@@ -786,7 +767,7 @@ GST_START_TEST (test_png_input)
   start_harness (&f, make_element (&f, NULL), "video/quicktime");
   gst_harness_set_src_caps_str (f.h, "image/png");
   fail_unless_equals_int (gst_harness_push (f.h,
-          media_file_buffer ("square.png")), GST_FLOW_OK);
+          media_file_buffer ("square.png")), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fail_unless_equals_int (tasks_created (&f), 1);
@@ -886,7 +867,7 @@ GST_START_TEST (test_huge_raw_frame_is_shrunk)
     map.data[i] = g_rand_int (rand) & 0xff;
   gst_buffer_unmap (buffer, &map);
   g_rand_free (rand);
-  fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fail_unless_equals_int (tasks_created (&f), 1);
@@ -1205,7 +1186,7 @@ image2video_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_raw_input);
-  tcase_add_test (tc, test_jpeg_input_and_later_buffers_ignored);
+  tcase_add_test (tc, test_jpeg_input_and_later_buffers_refused);
   tcase_add_test (tc, test_progress_and_task_messages);
   tcase_add_test (tc, test_output_follows_downstream_caps);
   tcase_add_test (tc, test_passthrough);

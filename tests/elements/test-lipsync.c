@@ -17,6 +17,7 @@
 #include "kling-client.h"
 #include "kling-requests.h"
 #include "test-fs.h"
+#include "harness-util.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY   "ak-lipsync-tests"
@@ -345,26 +346,6 @@ push_jpeg_still (Fixture * f)
 
 /* ------------------------------------------------------------------------- */
 /* What comes out                                                            */
-
-static GstEvent *
-pull_event_of_type (GstHarness * h, GstEventType type)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
-
-  while (g_get_monotonic_time () < deadline) {
-    GstEvent *event = gst_harness_try_pull_event (h);
-
-    if (!event) {
-      g_usleep (5000);
-      continue;
-    }
-    if (GST_EVENT_TYPE (event) == type)
-      return event;
-    gst_event_unref (event);
-  }
-  fail ("no %s event", gst_event_type_get_name (type));
-  return NULL;
-}
 
 /* Every buffer up to EOS, checked to run from 0 without gaps; returns the end time. */
 static GstClockTime
