@@ -58,72 +58,29 @@
 
 #include "gstklingrender.h"
 #include "gstklingclipoutput.h"
+#include "gstklinghandoff.h"
+#include "gstklingmessages.h"
+#include "gstklingproperties.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_kling_render_debug);
+GST_DEBUG_CATEGORY (gst_kling_render_debug);
 #define GST_CAT_DEFAULT gst_kling_render_debug
 
-#define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
-#define DEFAULT_MODE            GST_KLING_MODE_STD
-#define DEFAULT_DURATION        GST_KLING_DURATION_5
-#define DEFAULT_CFG_SCALE       0.5
-#define DEFAULT_POLL_INTERVAL   5.0
-#define DEFAULT_TIMEOUT         1800.0
-#define MIN_POLL_INTERVAL       0.01
-
+/* The shared properties come first (gstklingproperties.h), then the base's own. */
 enum
 {
-  PROP_0,
-  PROP_API_URL,
-  PROP_ACCESS_KEY,
-  PROP_SECRET_KEY,
-  PROP_API_KEY,
-  PROP_AUTH_HEADER,
-  PROP_MODEL_NAME,
-  PROP_MODE,
-  PROP_DURATION,
-  PROP_PROMPT,
-  PROP_NEGATIVE_PROMPT,
-  PROP_CFG_SCALE,
-  PROP_CALLBACK_URL,
-  PROP_POLL_INTERVAL,
-  PROP_TIMEOUT,
-  PROP_CACHE_DIR,
-  PROP_TASK_ID,
+  PROP_TASK_ID = GST_KLING_N_SHARED_PROPS,
   PROP_VIDEO_ID,
   N_PROPERTIES
 };
 
 static GParamSpec *properties[N_PROPERTIES];
 
-/* One item of the hand-off queue. */
 typedef struct
 {
-  GstKlingRenderHandOff func;
-  gpointer data;
-  GDestroyNotify notify;
-  guint generation;
-} HandOff;
-
-typedef struct
-{
-  /* Properties, under GST_OBJECT_LOCK. */
-  gchar *api_url;
-  gchar *access_key;
-  gchar *secret_key;
-  gchar *api_key;
-  GstKlingAuthHeader auth_header;
-  gchar *model_name;
-  GstKlingMode mode;
-  GstKlingDuration duration;
-  gchar *prompt;
-  gchar *negative_prompt;
-  gdouble cfg_scale;
-  gchar *callback_url;
-  gdouble poll_interval;
-  gdouble timeout;
-  gchar *cache_dir;
+  GstKlingProperties props;     /* under GST_OBJECT_LOCK */
 
   GstKlingClipOutput *output;   /* set in constructed(), for the element's life */
+  GstKlingHandOffQueue *hand_offs;
 
   /* The run, under lock. */
   GMutex lock;
@@ -137,8 +94,6 @@ typedef struct
   KlingEndpoint endpoint;
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
   gdouble elapsed_s;            /* of the job, as last reported by the client */
-  GQueue hand_offs;             /* of HandOff */
-  gboolean draining;            /* a gst_element_call_async() runs them */
 } GstKlingRenderPrivate;
 
 /* What a job's callbacks need: the element and the run they belong to. */
@@ -168,80 +123,21 @@ static GstStateChangeReturn gst_kling_render_change_state (GstElement * element,
     GstStateChange transition);
 static gboolean gst_kling_render_default_job_done (GstKlingRender * self,
     const gchar * mp4_path, const KlingTask * task, const GError * error);
+static gboolean run_is_current (GstElement * element, guint generation);
 
 /* ------------------------------------------------------------------------- */
 /* Properties and class setup                                                */
 
 static void
-install_string_property (GObjectClass * gobject_class, guint prop_id,
-    const gchar * name, const gchar * nick, const gchar * blurb,
-    const gchar * default_value, GParamFlags flags)
-{
-  properties[prop_id] = g_param_spec_string (name, nick, blurb, default_value,
-      flags | G_PARAM_STATIC_STRINGS);
-}
-
-static void
 gst_kling_render_install_properties (GObjectClass * gobject_class)
 {
-  const GParamFlags rw = G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY;
-  const GParamFlags wo = G_PARAM_WRITABLE | GST_PARAM_MUTABLE_READY;
-
-  install_string_property (gobject_class, PROP_API_URL, "api-url", "API URL",
-      "Base URL of the Kling API (the KLING_API_URL environment variable "
-      "replaces the default)", KLING_DEFAULT_API_URL, rw);
-  install_string_property (gobject_class, PROP_ACCESS_KEY, "access-key",
-      "Access key", "Kling access key for JWT authentication (write-only; "
-      "default: the KLING_ACCESS_KEY environment variable)", NULL, wo);
-  install_string_property (gobject_class, PROP_SECRET_KEY, "secret-key",
-      "Secret key", "Kling secret key that signs the JWT (write-only; "
-      "default: the KLING_SECRET_KEY environment variable)", NULL, wo);
-  install_string_property (gobject_class, PROP_API_KEY, "api-key", "API key",
-      "Static API key of a reseller, used instead of access-key/secret-key "
-      "(write-only; default: the KLING_API_KEY environment variable)", NULL, wo);
-  properties[PROP_AUTH_HEADER] = g_param_spec_enum ("auth-header",
-      "Auth header", "How a static api-key is sent (JWTs always go as Bearer)",
-      GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
-      rw | G_PARAM_STATIC_STRINGS);
-  install_string_property (gobject_class, PROP_MODEL_NAME, "model-name",
-      "Model name", "Kling model, e.g. kling-v1-6, kling-v2-1, kling-v2-5-turbo "
-      "(unknown names are sent with a warning)", KLING_DEFAULT_MODEL, rw);
-  properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
-      "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
-      DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
-  properties[PROP_DURATION] = g_param_spec_enum ("duration", "Duration",
-      "Length of the clip in seconds", GST_TYPE_KLING_DURATION,
-      DEFAULT_DURATION, rw | G_PARAM_STATIC_STRINGS);
-  install_string_property (gobject_class, PROP_PROMPT, "prompt", "Prompt",
-      "What should happen in the clip (at most 2500 characters)", NULL, rw);
-  install_string_property (gobject_class, PROP_NEGATIVE_PROMPT,
-      "negative-prompt", "Negative prompt",
-      "What the clip should avoid (at most 2500 characters)", NULL, rw);
-  properties[PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
-      "How closely the clip follows the prompt (not sent to kling-v2.x models)",
-      0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
-  install_string_property (gobject_class, PROP_CALLBACK_URL, "callback-url",
-      "Callback URL", "URL Kling POSTs status changes to (optional; the element "
-      "polls anyway)", NULL, rw);
-  properties[PROP_POLL_INTERVAL] = g_param_spec_double ("poll-interval",
-      "Poll interval", "Seconds between two status queries of the task",
-      MIN_POLL_INTERVAL, 3600.0, DEFAULT_POLL_INTERVAL,
-      rw | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TIMEOUT] = g_param_spec_double ("timeout", "Timeout",
-      "Seconds the whole render (submit, wait, download) may take before it "
-      "fails; 0 = no limit", 0.0, G_MAXDOUBLE, DEFAULT_TIMEOUT,
-      rw | G_PARAM_STATIC_STRINGS);
-  install_string_property (gobject_class, PROP_CACHE_DIR, "cache-dir",
-      "Cache directory", "Where finished clips and the journal of tasks in "
-      "flight are kept (NULL: $XDG_CACHE_HOME/gst-kling; empty: no cache, no "
-      "resume)", NULL, rw);
-  install_string_property (gobject_class, PROP_TASK_ID, "task-id", "Task ID",
+  gst_kling_properties_make_pspecs (properties);
+  properties[PROP_TASK_ID] = g_param_spec_string ("task-id", "Task ID",
       "Kling task id of the current render, once known", NULL,
-      G_PARAM_READABLE);
-  install_string_property (gobject_class, PROP_VIDEO_ID, "video-id",
-      "Video ID", "Kling video id of the finished clip, once known", NULL,
-      G_PARAM_READABLE);
-
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
+      "Kling video id of the finished clip, once known", NULL,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 }
 
@@ -286,19 +182,11 @@ static void
 gst_kling_render_init (GstKlingRender * self)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  const gchar *env_url = g_getenv ("KLING_API_URL");
 
-  priv->api_url = g_strdup (env_url && *env_url ? env_url : KLING_DEFAULT_API_URL);
-  priv->auth_header = DEFAULT_AUTH_HEADER;
-  priv->model_name = g_strdup (KLING_DEFAULT_MODEL);
-  priv->mode = DEFAULT_MODE;
-  priv->duration = DEFAULT_DURATION;
-  priv->cfg_scale = DEFAULT_CFG_SCALE;
-  priv->poll_interval = DEFAULT_POLL_INTERVAL;
-  priv->timeout = DEFAULT_TIMEOUT;
-
+  gst_kling_properties_init (&priv->props);
   g_mutex_init (&priv->lock);
-  g_queue_init (&priv->hand_offs);
+  priv->hand_offs = gst_kling_hand_off_queue_new (GST_ELEMENT (self),
+      run_is_current);
 }
 
 /* The source pads come from the final class's templates. Not in _init(): while the base
@@ -314,45 +202,19 @@ gst_kling_render_constructed (GObject * object)
 }
 
 static void
-free_secret (gchar ** secret)
-{
-  if (*secret) {
-    memset (*secret, 0, strlen (*secret));
-    g_clear_pointer (secret, g_free);
-  }
-}
-
-static void
-replace_secret (gchar ** secret, const GValue * value)
-{
-  const gchar *text = g_value_get_string (value);
-
-  free_secret (secret);
-  *secret = text && *text ? g_strdup (text) : NULL;
-}
-
-static void
 gst_kling_render_finalize (GObject * object)
 {
   GstKlingRender *self = GST_KLING_RENDER (object);
   GstKlingRenderPrivate *priv = PRIV (self);
 
-  g_free (priv->api_url);
-  free_secret (&priv->access_key);
-  free_secret (&priv->secret_key);
-  free_secret (&priv->api_key);
-  g_free (priv->model_name);
-  g_free (priv->prompt);
-  g_free (priv->negative_prompt);
-  g_free (priv->callback_url);
-  g_free (priv->cache_dir);
-
+  gst_kling_properties_clear (&priv->props);
   g_free (priv->task_id);
   g_free (priv->video_id);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   g_clear_pointer (&priv->job, kling_job_unref);
   g_clear_pointer (&priv->client, kling_client_unref);
   gst_clear_object (&priv->output);
+  gst_kling_hand_off_queue_free (priv->hand_offs);
   g_mutex_clear (&priv->lock);
 
   G_OBJECT_CLASS (gst_kling_render_parent_class)->finalize (object);
@@ -363,66 +225,13 @@ gst_kling_render_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstKlingRender *self = GST_KLING_RENDER (object);
-  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean known;
 
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_API_URL:
-      g_free (priv->api_url);
-      priv->api_url = g_value_dup_string (value);
-      break;
-    case PROP_ACCESS_KEY:
-      replace_secret (&priv->access_key, value);
-      break;
-    case PROP_SECRET_KEY:
-      replace_secret (&priv->secret_key, value);
-      break;
-    case PROP_API_KEY:
-      replace_secret (&priv->api_key, value);
-      break;
-    case PROP_AUTH_HEADER:
-      priv->auth_header = g_value_get_enum (value);
-      break;
-    case PROP_MODEL_NAME:
-      g_free (priv->model_name);
-      priv->model_name = g_value_dup_string (value);
-      break;
-    case PROP_MODE:
-      priv->mode = g_value_get_enum (value);
-      break;
-    case PROP_DURATION:
-      priv->duration = g_value_get_enum (value);
-      break;
-    case PROP_PROMPT:
-      g_free (priv->prompt);
-      priv->prompt = g_value_dup_string (value);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_free (priv->negative_prompt);
-      priv->negative_prompt = g_value_dup_string (value);
-      break;
-    case PROP_CFG_SCALE:
-      priv->cfg_scale = g_value_get_double (value);
-      break;
-    case PROP_CALLBACK_URL:
-      g_free (priv->callback_url);
-      priv->callback_url = g_value_dup_string (value);
-      break;
-    case PROP_POLL_INTERVAL:
-      priv->poll_interval = g_value_get_double (value);
-      break;
-    case PROP_TIMEOUT:
-      priv->timeout = g_value_get_double (value);
-      break;
-    case PROP_CACHE_DIR:
-      g_free (priv->cache_dir);
-      priv->cache_dir = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  known = gst_kling_properties_set (&PRIV (self)->props, prop_id, value);
   GST_OBJECT_UNLOCK (self);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -431,6 +240,7 @@ gst_kling_render_get_property (GObject * object, guint prop_id,
 {
   GstKlingRender *self = GST_KLING_RENDER (object);
   GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean known;
 
   if (prop_id == PROP_TASK_ID || prop_id == PROP_VIDEO_ID) {
     g_mutex_lock (&priv->lock);
@@ -439,50 +249,11 @@ gst_kling_render_get_property (GObject * object, guint prop_id,
     g_mutex_unlock (&priv->lock);
     return;
   }
-
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_API_URL:
-      g_value_set_string (value, priv->api_url);
-      break;
-    case PROP_AUTH_HEADER:
-      g_value_set_enum (value, priv->auth_header);
-      break;
-    case PROP_MODEL_NAME:
-      g_value_set_string (value, priv->model_name);
-      break;
-    case PROP_MODE:
-      g_value_set_enum (value, priv->mode);
-      break;
-    case PROP_DURATION:
-      g_value_set_enum (value, priv->duration);
-      break;
-    case PROP_PROMPT:
-      g_value_set_string (value, priv->prompt);
-      break;
-    case PROP_NEGATIVE_PROMPT:
-      g_value_set_string (value, priv->negative_prompt);
-      break;
-    case PROP_CFG_SCALE:
-      g_value_set_double (value, priv->cfg_scale);
-      break;
-    case PROP_CALLBACK_URL:
-      g_value_set_string (value, priv->callback_url);
-      break;
-    case PROP_POLL_INTERVAL:
-      g_value_set_double (value, priv->poll_interval);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_double (value, priv->timeout);
-      break;
-    case PROP_CACHE_DIR:
-      g_value_set_string (value, priv->cache_dir);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  known = gst_kling_properties_get (&priv->props, prop_id, value);
   GST_OBJECT_UNLOCK (self);
+  if (!known)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static gchar *
@@ -498,14 +269,14 @@ gst_kling_render_dup_settings (GstKlingRender * self)
   GstKlingRenderSettings *settings = g_new0 (GstKlingRenderSettings, 1);
 
   GST_OBJECT_LOCK (self);
-  settings->model_name = g_strdup (priv->model_name && *priv->model_name ?
-      priv->model_name : KLING_DEFAULT_MODEL);
-  settings->mode = priv->mode;
-  settings->duration_s = priv->duration;
-  settings->prompt = dup_non_empty (priv->prompt);
-  settings->negative_prompt = dup_non_empty (priv->negative_prompt);
-  settings->cfg_scale = priv->cfg_scale;
-  settings->callback_url = dup_non_empty (priv->callback_url);
+  settings->model_name = g_strdup (priv->props.model_name && *priv->props.model_name ?
+      priv->props.model_name : KLING_DEFAULT_MODEL);
+  settings->mode = priv->props.mode;
+  settings->duration_s = priv->props.duration;
+  settings->prompt = dup_non_empty (priv->props.prompt);
+  settings->negative_prompt = dup_non_empty (priv->props.negative_prompt);
+  settings->cfg_scale = priv->props.cfg_scale;
+  settings->callback_url = dup_non_empty (priv->props.callback_url);
   GST_OBJECT_UNLOCK (self);
 
   return settings;
@@ -525,27 +296,6 @@ gst_kling_render_settings_free (GstKlingRenderSettings * settings)
 /* ------------------------------------------------------------------------- */
 /* Messages and errors                                                       */
 
-static void
-post_progress (GstKlingRender * self, GstProgressType type, const gchar * code,
-    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
-
-static void
-post_progress (GstKlingRender * self, GstProgressType type, const gchar * code,
-    const gchar * format, ...)
-{
-  va_list args;
-  gchar *text;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  GST_INFO_OBJECT (self, "progress %s: %s", code, text);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), type, code, text));
-  g_free (text);
-}
-
 static KlingEndpoint
 current_endpoint (GstKlingRender * self)
 {
@@ -562,77 +312,21 @@ static void
 post_task_message (GstKlingRender * self, const KlingTask * task,
     gdouble elapsed_s)
 {
-  GstStructure *s;
-
-  s = gst_structure_new ("kling-task",
-      "task-id", G_TYPE_STRING, task->task_id,
-      "status", G_TYPE_STRING, kling_task_status_to_string (task->status),
-      "elapsed", G_TYPE_DOUBLE, elapsed_s,
-      "endpoint", G_TYPE_STRING, kling_endpoint_name (current_endpoint (self)),
-      NULL);
-  if (task->video_id)
-    gst_structure_set (s, "video-id", G_TYPE_STRING, task->video_id, NULL);
-  if (task->status_msg)
-    gst_structure_set (s, "status-message", G_TYPE_STRING, task->status_msg,
-        NULL);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
+  gst_kling_post_task_message (GST_ELEMENT (self), task, elapsed_s,
+      current_endpoint (self));
 }
 
-/* The GStreamer error for each KLING_ERROR code (documented in the element docs):
- * credentials -> NOT_AUTHORIZED; a request Kling refused for its content or parameters ->
- * SETTINGS (the properties or the input must change); network -> OPEN_READ; the cache
- * directory -> OPEN_WRITE; everything else (money, rate, server, protocol, failed task,
- * timeout) -> FAILED. */
-static gint
-kling_error_to_gst_code (const GError * error)
-{
-  switch ((KlingErrorCode) error->code) {
-    case KLING_ERROR_AUTH:
-    case KLING_ERROR_PERMISSION:
-      return GST_RESOURCE_ERROR_NOT_AUTHORIZED;
-    case KLING_ERROR_INVALID_INPUT:
-    case KLING_ERROR_CONTENT_POLICY:
-      return GST_RESOURCE_ERROR_SETTINGS;
-    case KLING_ERROR_NETWORK:
-    case KLING_ERROR_TLS:
-      return GST_RESOURCE_ERROR_OPEN_READ;
-    case KLING_ERROR_LOCAL_IO:
-      return GST_RESOURCE_ERROR_OPEN_WRITE;
-    default:
-      return GST_RESOURCE_ERROR_FAILED;
-  }
-}
-
-static void
-set_detail_string (GstStructure * details, const gchar * field,
-    const gchar * value)
-{
-  if (value && *value)
-    gst_structure_set (details, field, G_TYPE_STRING, value, NULL);
-}
-
-/* What an application may read off the error message, where known. */
+/* The details of @error, with the run's task and endpoint where it says nothing. */
 static GstStructure *
 error_details (GstKlingRender * self, const GError * error)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  GstStructure *details = gst_structure_new_empty ("details");
-  const gchar *task_id = kling_error_get_task_id (error);
+  GstStructure *details;
 
-  if (kling_error_get_http_status (error) > 0)
-    gst_structure_set (details, "http-status-code", G_TYPE_UINT,
-        kling_error_get_http_status (error), NULL);
-  if (kling_error_get_kling_code (error) >= 0)
-    gst_structure_set (details, "kling-code", G_TYPE_INT,
-        kling_error_get_kling_code (error), NULL);
-  set_detail_string (details, "request-id", kling_error_get_request_id (error));
   g_mutex_lock (&priv->lock);
-  set_detail_string (details, "task-id", task_id ? task_id : priv->task_id);
+  details = gst_kling_error_details (error, priv->task_id,
+      priv->run_settings ? kling_endpoint_path (priv->endpoint) : NULL);
   g_mutex_unlock (&priv->lock);
-  set_detail_string (details, "endpoint", kling_error_get_endpoint (error));
-  set_detail_string (details, "task-status-message",
-      kling_error_get_task_status_msg (error));
   return details;
 }
 
@@ -678,7 +372,7 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
     return;
 
   if (error->domain == KLING_ERROR) {
-    code = kling_error_to_gst_code (error);
+    code = gst_kling_error_resource_code (error);
     message = kling_error_dup_user_message (error);
     debug = kling_error_dup_details (error);
     details = error_details (self, error);
@@ -687,7 +381,7 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
   }
   mark_finished (self);
   if (was_submitted (self))
-    post_progress (self, GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
   /* Takes @message, @debug and @details. */
   gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       domain, code, message, debug, __FILE__, GST_FUNCTION, __LINE__, details);
@@ -778,60 +472,16 @@ gst_kling_render_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 /* ------------------------------------------------------------------------- */
 /* The hand-off queue: the element's own thread, one item after the other    */
 
-static void
-hand_off_free (HandOff * item)
+static gboolean
+run_is_current (GstElement * element, guint generation)
 {
-  if (item->notify)
-    item->notify (item->data);
-  g_free (item);
-}
+  GstKlingRenderPrivate *priv = PRIV (GST_KLING_RENDER (element));
+  gboolean current;
 
-/* Runs on a thread of GStreamer's pool (gst_element_call_async(), which holds a
- * reference to the element) until the queue is empty. Items of an earlier run are
- * dropped. */
-static void
-drain_hand_offs (GstElement * element, gpointer user_data)
-{
-  GstKlingRender *self = GST_KLING_RENDER (element);
-  GstKlingRenderPrivate *priv = PRIV (self);
-
-  for (;;) {
-    HandOff *item;
-    gboolean current;
-
-    g_mutex_lock (&priv->lock);
-    item = g_queue_pop_head (&priv->hand_offs);
-    if (!item)
-      priv->draining = FALSE;
-    current = item && item->generation == priv->generation && !priv->flushing;
-    g_mutex_unlock (&priv->lock);
-    if (!item)
-      return;
-    if (current)
-      item->func (self, item->data);
-    hand_off_free (item);
-  }
-}
-
-static void
-hand_off_for_run (GstKlingRender * self, guint generation,
-    GstKlingRenderHandOff func, gpointer data, GDestroyNotify notify)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  HandOff *item = g_new0 (HandOff, 1);
-  gboolean start;
-
-  item->func = func;
-  item->data = data;
-  item->notify = notify;
-  item->generation = generation;
   g_mutex_lock (&priv->lock);
-  g_queue_push_tail (&priv->hand_offs, item);
-  start = !priv->draining;
-  priv->draining = TRUE;
+  current = generation == priv->generation && !priv->flushing;
   g_mutex_unlock (&priv->lock);
-  if (start)
-    gst_element_call_async (GST_ELEMENT (self), drain_hand_offs, NULL, NULL);
+  return current;
 }
 
 void
@@ -846,7 +496,8 @@ gst_kling_render_hand_off (GstKlingRender * self, GstKlingRenderHandOff func,
   g_mutex_lock (&PRIV (self)->lock);
   generation = PRIV (self)->generation;
   g_mutex_unlock (&PRIV (self)->lock);
-  hand_off_for_run (self, generation, func, data, notify);
+  gst_kling_hand_off_queue_push (PRIV (self)->hand_offs, generation,
+      (GstKlingHandOffFunc) func, data, notify);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -876,13 +527,7 @@ job_report_free (gpointer data)
 static gboolean
 job_context_is_current (JobContext * ctx)
 {
-  GstKlingRenderPrivate *priv = PRIV (ctx->self);
-  gboolean current;
-
-  g_mutex_lock (&priv->lock);
-  current = ctx->generation == priv->generation && !priv->flushing;
-  g_mutex_unlock (&priv->lock);
-  return current;
+  return run_is_current (GST_ELEMENT (ctx->self), ctx->generation);
 }
 
 static void
@@ -920,7 +565,7 @@ on_job_submitted (GstKlingRender * self, gpointer data)
       kling_task_status_to_string (task->status));
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "kling-task",
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE, "kling-task",
       "Kling task %s: %s", task->task_id,
       kling_task_status_to_string (task->status));
   post_task_message (self, task, 0.0);
@@ -937,7 +582,7 @@ on_job_progress (GstKlingRender * self, gpointer data)
   g_mutex_unlock (&PRIV (self)->lock);
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  post_progress (self, GST_PROGRESS_TYPE_CONTINUE, "kling-task",
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE, "kling-task",
       "Kling task %s: %s (%.0f s)", task->task_id,
       kling_task_status_to_string (task->status), report->elapsed_s);
   post_task_message (self, task, report->elapsed_s);
@@ -965,7 +610,8 @@ static void
 hand_off_report (JobContext * ctx, GstKlingRenderHandOff func,
     JobReport * report)
 {
-  hand_off_for_run (ctx->self, ctx->generation, func, report, job_report_free);
+  gst_kling_hand_off_queue_push (PRIV (ctx->self)->hand_offs, ctx->generation,
+      (GstKlingHandOffFunc) func, report, job_report_free);
 }
 
 static void
@@ -1054,9 +700,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   g_return_val_if_fail (request != NULL, FALSE);
 
   GST_OBJECT_LOCK (self);
-  options.poll_interval_s = priv->poll_interval;
-  options.timeout_s = priv->timeout;
-  cache_dir = resolve_cache_dir (priv->cache_dir);
+  options.poll_interval_s = priv->props.poll_interval;
+  options.timeout_s = priv->props.timeout;
+  cache_dir = resolve_cache_dir (priv->props.cache_dir);
   GST_OBJECT_UNLOCK (self);
   options.cache_dir = cache_dir;
 
@@ -1082,7 +728,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     kling_job_unref (previous_job);
   }
 
-  post_progress (self, GST_PROGRESS_TYPE_START, "kling-submit",
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START, "kling-submit",
       "Submitting a Kling %s task to %s", kling_endpoint_name (request->endpoint),
       kling_client_get_base_url (client));
 
@@ -1195,7 +841,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     job = kling_job_ref (priv->job);
   g_mutex_unlock (&priv->lock);
   mark_finished (self);
-  post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "kling-task",
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE, "kling-task",
       "Kling task %s: clip ready (%.0f s)",
       task && task->task_id ? task->task_id : "?", elapsed_s);
   if (task)
@@ -1246,9 +892,9 @@ start_run (GstKlingRender * self)
   g_mutex_unlock (&priv->lock);
 
   GST_OBJECT_LOCK (self);
-  api_url = dup_non_empty (priv->api_url);
-  auth = kling_auth_new_from_settings (priv->access_key, priv->secret_key,
-      priv->api_key, (KlingAuthHeader) priv->auth_header, &error);
+  api_url = dup_non_empty (priv->props.api_url);
+  auth = kling_auth_new_from_settings (priv->props.access_key, priv->props.secret_key,
+      priv->props.api_key, (KlingAuthHeader) priv->props.auth_header, &error);
   GST_OBJECT_UNLOCK (self);
 
   if (auth)
@@ -1280,7 +926,7 @@ begin_shutdown (GstKlingRender * self)
 
   if (job) {
     if (!finished)
-      post_progress (self, GST_PROGRESS_TYPE_CANCELED, "kling-task",
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED, "kling-task",
           "Kling render cancelled");
     kling_job_cancel (job);
     kling_job_unref (job);
