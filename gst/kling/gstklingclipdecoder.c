@@ -653,6 +653,30 @@ gst_kling_clip_decoder_set_caps (GstKlingClipDecoder * decoder,
   apply_branch_caps (decoder, branch);
 }
 
+void
+gst_kling_clip_decoder_drop_stream (GstKlingClipDecoder * decoder,
+    GstStreamType type)
+{
+  Branch *branch = branch_for_type (decoder, type);
+  GstElement *appsink = NULL;
+
+  g_return_if_fail (branch != NULL);
+
+  g_mutex_lock (&decoder->lock);
+  /* A branch not built yet becomes a fakesink. */
+  gst_clear_caps (&branch->caps);
+  if (branch->appsink)
+    appsink = gst_object_ref (branch->appsink);
+  g_mutex_unlock (&decoder->lock);
+
+  if (appsink) {
+    GST_DEBUG ("%s: dropping the %s stream", gst_kling_clip_get_name
+        (decoder->clip), gst_stream_type_get_name (type));
+    g_object_set (appsink, "drop", TRUE, "max-buffers", 1, NULL);
+    gst_object_unref (appsink);
+  }
+}
+
 GstClockTime
 gst_kling_clip_decoder_get_duration (GstKlingClipDecoder * decoder)
 {

@@ -67,6 +67,11 @@ gboolean             gst_kling_clip_decoder_seek  (GstKlingClipDecoder *decoder,
 void                 gst_kling_clip_decoder_set_caps (GstKlingClipDecoder *decoder,
                                                       GstStreamType type, GstCaps *caps);
 
+/* Nobody pulls the stream of @type any more (its pad ended): its appsink drops what comes
+ * from now on instead of filling up, so the clip's other streams go on. */
+void                 gst_kling_clip_decoder_drop_stream (GstKlingClipDecoder *decoder,
+                                                         GstStreamType type);
+
 /* The clip's duration once started, or GST_CLOCK_TIME_NONE. */
 GstClockTime         gst_kling_clip_decoder_get_duration (GstKlingClipDecoder *decoder);
 

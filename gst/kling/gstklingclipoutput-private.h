@@ -80,6 +80,7 @@ struct _GstKlingClipOutput
   OutputKind kind;
   GstKlingClipDecoder *decoder;
   DecoderState decoder_state;
+  GstKlingClipDecoder *starting;        /* the one a task is starting, to cancel it */
   guint start_serial;           /* bumped by every seek: a decoder started for an older
                                  * one is thrown away */
   GstClockTime pending_start;   /* timeline position the next decoder starts at */

@@ -62,6 +62,7 @@ gst_kling_clip_output_finalize (GObject * object)
   guint i;
 
   g_clear_pointer (&self->decoder, gst_kling_clip_decoder_unref);
+  g_clear_pointer (&self->starting, gst_kling_clip_decoder_unref);
   g_ptr_array_unref (self->entries);
   for (i = 0; i < self->n_streams; i++) {
     gst_clear_caps (&self->streams[i].caps);
@@ -237,7 +238,7 @@ gst_kling_clip_output_abort (GstKlingClipOutput * self)
 static void
 stop_streams (GstKlingClipOutput * self, Stream * only)
 {
-  GstKlingClipDecoder *decoder = NULL;
+  GstKlingClipDecoder *decoder = NULL, *starting = NULL;
   gboolean any_active = FALSE;
   guint i;
 
@@ -248,6 +249,8 @@ stop_streams (GstKlingClipOutput * self, Stream * only)
       self->streams[i].active = FALSE;
   if (self->decoder)
     decoder = gst_kling_clip_decoder_ref (self->decoder);
+  if (self->starting)
+    starting = gst_kling_clip_decoder_ref (self->starting);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
@@ -255,6 +258,10 @@ stop_streams (GstKlingClipOutput * self, Stream * only)
   if (decoder) {
     gst_kling_clip_decoder_cancel (decoder);
     gst_kling_clip_decoder_unref (decoder);
+  }
+  if (starting) {
+    gst_kling_clip_decoder_cancel (starting);
+    gst_kling_clip_decoder_unref (starting);
   }
   for (i = 0; i < self->n_streams; i++)
     if (!only || only == &self->streams[i])
@@ -397,7 +404,7 @@ reset_streams_for_flush (GstKlingClipOutput * self)
 static gboolean
 flushing_seek (GstKlingClipOutput * self, GstEvent * seek)
 {
-  GstKlingClipDecoder *decoder = NULL, *drop = NULL;
+  GstKlingClipDecoder *decoder = NULL, *drop = NULL, *starting = NULL;
   guint32 seqnum = gst_event_get_seqnum (seek);
   GstClockTime target, local = 0;
   GstSeekType start_type, stop_type;
@@ -407,7 +414,7 @@ flushing_seek (GstKlingClipOutput * self, GstEvent * seek)
   gdouble rate;
   GstEvent *event;
   GError *error = NULL;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, any_ended = FALSE;
   guint i, index;
 
   gst_event_parse_seek (seek, &rate, &format, &flags, &start_type, &start,
@@ -416,8 +423,15 @@ flushing_seek (GstKlingClipOutput * self, GstEvent * seek)
   g_mutex_lock (&self->lock);
   self->seeking = TRUE;
   self->start_serial++;
+  if (self->starting)
+    starting = gst_kling_clip_decoder_ref (self->starting);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  /* A decoder being started is for the old position: no need to wait for it. */
+  if (starting) {
+    gst_kling_clip_decoder_cancel (starting);
+    gst_kling_clip_decoder_unref (starting);
+  }
 
   event = gst_event_new_flush_start ();
   gst_event_set_seqnum (event, seqnum);
@@ -431,7 +445,11 @@ flushing_seek (GstKlingClipOutput * self, GstEvent * seek)
   self->seqnum = seqnum;
   target = self->segment.start;
   index = clip_output_locate_entry (self, target);
-  if (self->decoder_state == DECODER_READY && index == self->current) {
+  /* A stream that ended had its branch dropped: that decoder cannot play it again. */
+  for (i = 0; i < self->n_streams; i++)
+    any_ended |= self->streams[i].eos_pushed;
+  if (self->decoder_state == DECODER_READY && index == self->current
+      && !any_ended) {
     Entry *entry = g_ptr_array_index (self->entries, index);
 
     if (GST_CLOCK_TIME_IS_VALID (entry->duration)

@@ -143,11 +143,13 @@ push_sticky_events (Stream * stream, GstCaps * caps, gint index,
     gst_pad_push_event (stream->pad, gst_event_new_tag (tags));
 }
 
-/* The stream is over: stream-start if it never went out, then EOS, once. */
+/* The stream is over: stream-start if it never went out, then EOS, once. The decoder
+ * (if the other stream still plays) stops keeping this stream's samples. */
 static void
 finish_stream (Stream * stream)
 {
   GstKlingClipOutput *self = stream->output;
+  GstKlingClipDecoder *decoder = NULL;
   GstEvent *eos = gst_event_new_eos ();
 
   push_sticky_events (stream, NULL, -1, GST_FORMAT_TIME);
@@ -159,8 +161,14 @@ finish_stream (Stream * stream)
 
   g_mutex_lock (&self->lock);
   stream->eos_pushed = TRUE;
+  if (self->decoder)
+    decoder = gst_kling_clip_decoder_ref (self->decoder);
   clip_output_pause_self (stream);
   g_mutex_unlock (&self->lock);
+  if (decoder) {
+    gst_kling_clip_decoder_drop_stream (decoder, stream->type);
+    gst_kling_clip_decoder_unref (decoder);
+  }
 }
 
 /* An error (no lock held): @domain/@code with @message for a person and @details, then
@@ -418,14 +426,21 @@ start_decoder (GstKlingClipOutput * self)
 {
   GstKlingClipDecoder *decoder, *drop = NULL;
   GstCaps *caps[2] = { NULL, NULL };
+  gboolean ended[2] = { FALSE, FALSE };
   GstClockTime target, local = 0, duration = GST_CLOCK_TIME_NONE;
   GError *error = NULL;
   guint serial, index, i;
   Entry *entry;
   gboolean ok;
 
+  /* A stream that has ended gets no branch: nobody would pull it. */
+  g_mutex_lock (&self->lock);
   for (i = 0; i < self->n_streams; i++)
-    caps[i] = downstream_raw_caps (&self->streams[i]);
+    ended[i] = self->streams[i].eos_pushed;
+  g_mutex_unlock (&self->lock);
+  for (i = 0; i < self->n_streams; i++)
+    if (!ended[i])
+      caps[i] = downstream_raw_caps (&self->streams[i]);
 
   g_mutex_lock (&self->lock);
   index = self->current;
@@ -441,6 +456,10 @@ start_decoder (GstKlingClipOutput * self)
 
   decoder = gst_kling_clip_decoder_new (entry->clip, caps[0], caps[1],
       decoder_wake, self);
+  /* A stop or a seek may cancel the start: it waits for decodebin3. */
+  g_mutex_lock (&self->lock);
+  self->starting = gst_kling_clip_decoder_ref (decoder);
+  g_mutex_unlock (&self->lock);
   ok = gst_kling_clip_decoder_start (decoder, local, &error);
   if (ok)
     duration = gst_kling_clip_decoder_get_duration (decoder);
@@ -448,6 +467,7 @@ start_decoder (GstKlingClipOutput * self)
   gst_clear_caps (&caps[1]);
 
   g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->starting, gst_kling_clip_decoder_unref);
   if (self->stopping || self->seeking || self->aborted
       || serial != self->start_serial) {
     /* Going down, or a seek came meanwhile: the next start follows it. */

@@ -441,6 +441,32 @@ GST_START_TEST (test_seek)
 
 GST_END_TEST;
 
+/* A seek with a stop position: both streams end there, each with its own EOS, and
+ * the stream that ends first does not hold up the other. */
+GST_START_TEST (test_seek_with_stop)
+{
+  Fixture f;
+  Collected video, audio;
+
+  fixture_start (&f, TRUE, NULL);
+  fail_unless (gst_harness_push_upstream_event (f.video, gst_event_new_seek (1.0,
+              GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+              GST_SEEK_TYPE_SET, GST_SECOND, GST_SEEK_TYPE_SET, 2 * GST_SECOND)));
+  give_clip (f.element, av_clip, "first", TRUE);
+  collect_until_eos (f.video, GST_MSECOND, &video);
+  fail_unless_equals_int (video.buffers, FPS);
+  fail_unless_equals_uint64 (video.segment.stop, 2 * GST_SECOND);
+  collect_until_eos (f.audio, GST_MSECOND, &audio);
+  fail_unless (audio.buffers > 0);
+  fail_unless (audio.end <= 2 * GST_SECOND + 25 * GST_MSECOND,
+      "audio ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (audio.end));
+  collected_clear (&video);
+  collected_clear (&audio);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A seek before any clip: the clip starts there. */
 GST_START_TEST (test_seek_before_clip)
 {
@@ -705,7 +731,7 @@ GST_START_TEST (test_abort_while_decoding)
   start = g_get_monotonic_time ();
   fail_unless_equals_int (gst_element_set_state (f.element, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
-  fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC / 2);
+  fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
   collected_clear (&video);
   collected_clear (&audio);
   fixture_stop (&f);
@@ -713,27 +739,37 @@ GST_START_TEST (test_abort_while_decoding)
 
 GST_END_TEST;
 
-/* Going down in the middle of a clip is prompt, at any point. */
+/* Going down in the middle of a clip returns at once, whatever the output is doing:
+ * blocked in a push to a full sink, starting a decoder, right after a seek. The sinks
+ * hold one buffer and nobody pulls, so an output that waited for its clip to drain would
+ * never return (the bound, generous for valgrind, only fails a hang sooner). */
 GST_START_TEST (test_stop_while_decoding)
 {
   guint run;
 
   for (run = 0; run < 6; run++) {
-    Fixture f;
+    GstElement *source, *pipeline = launch (run % 2 == 0 ?
+        "testclipsrc name=s s.src ! appsink name=v max-buffers=1 sync=false "
+        "s.audio_src ! appsink max-buffers=1 sync=false" :
+        "testclipsrc name=s ! appsink name=v max-buffers=1 sync=false", &source);
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "v");
     gint64 start;
 
-    fixture_start (&f, run % 2 == 0, NULL);
-    give_clip (f.element, av_clip, "first", TRUE);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    give_clip (source, av_clip, "first", TRUE);
     if (run >= 2)
-      gst_buffer_unref (gst_harness_pull (f.video));
+      gst_sample_unref (gst_app_sink_pull_sample (GST_APP_SINK (sink)));
     if (run >= 4)
-      fail_unless (seek_to (f.video, 3 * GST_SECOND));
+      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+              GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, 3 * GST_SECOND));
     start = g_get_monotonic_time ();
-    fail_unless_equals_int (gst_element_set_state (f.element, GST_STATE_NULL),
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
         GST_STATE_CHANGE_SUCCESS);
-    fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC / 2,
+    fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC,
         "stopping took %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
-    fixture_stop (&f);
+    gst_object_unref (sink);
+    gst_object_unref (source);
+    gst_object_unref (pipeline);
   }
 }
 
@@ -837,6 +873,28 @@ GST_START_TEST (test_append_two_clips)
 
 GST_END_TEST;
 
+/* A silent clip, then one with sound: audio_src ends with the first (it never carried
+ * data), and the second clip's audio, which nobody pulls, must not hold up its video. */
+GST_START_TEST (test_silent_clip_then_sound)
+{
+  Fixture f;
+  Collected video, audio;
+
+  fixture_start (&f, TRUE, NULL);
+  give_clip (f.element, video_clip, "first", FALSE);
+  give_clip (f.element, av_clip, "second", TRUE);
+  collect_until_eos (f.audio, 0, &audio);
+  fail_unless_equals_int (audio.buffers, 0);
+  collect_until_eos (f.video, GST_MSECOND, &video);
+  fail_unless_equals_int (video.buffers, 2 * FRAMES);
+  fail_unless (video.continuous);
+  collected_clear (&video);
+  collected_clear (&audio);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A seek into the second clip before anything played: the first is skipped. */
 GST_START_TEST (test_seek_into_second_clip)
 {
@@ -896,6 +954,7 @@ clipoutput_suite (void)
   tcase_add_test (tc, test_decode);
   tcase_add_test (tc, test_seek);
   tcase_add_test (tc, test_seek_before_clip);
+  tcase_add_test (tc, test_seek_with_stop);
   tcase_add_test (tc, test_passthrough);
   tcase_add_test (tc, test_audio_unlinked_does_not_stall);
   tcase_add_test (tc, test_seek_while_playing);
@@ -906,6 +965,7 @@ clipoutput_suite (void)
   tcase_add_test (tc, test_undecodable_clip);
   tcase_add_test (tc, test_reset_and_reuse);
   tcase_add_test (tc, test_append_two_clips);
+  tcase_add_test (tc, test_silent_clip_then_sound);
   tcase_add_test (tc, test_seek_into_second_clip);
   tcase_add_test (tc, test_open_queue_then_end);
   return s;
