@@ -269,8 +269,9 @@ gst_kling_render_dup_settings (GstKlingRender * self)
   GstKlingRenderSettings *settings = g_new0 (GstKlingRenderSettings, 1);
 
   GST_OBJECT_LOCK (self);
-  settings->model_name = g_strdup (priv->props.model_name && *priv->props.model_name ?
-      priv->props.model_name : KLING_DEFAULT_MODEL);
+  settings->model_name = g_strdup (priv->props.model_name
+      && *priv->props.model_name ? priv->props.model_name :
+      KLING_DEFAULT_MODEL);
   settings->mode = priv->props.mode;
   settings->duration_s = priv->props.duration;
   settings->prompt = dup_non_empty (priv->props.prompt);
@@ -381,7 +382,8 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
   }
   mark_finished (self);
   if (was_submitted (self))
-    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_ERROR, "kling-task", "%s", message);
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_ERROR,
+        "kling-task", "%s", message);
   /* Takes @message, @debug and @details. */
   gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       domain, code, message, debug, __FILE__, GST_FUNCTION, __LINE__, details);
@@ -565,8 +567,8 @@ on_job_submitted (GstKlingRender * self, gpointer data)
       kling_task_status_to_string (task->status));
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE, "kling-task",
-      "Kling task %s: %s", task->task_id,
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+      "kling-task", "Kling task %s: %s", task->task_id,
       kling_task_status_to_string (task->status));
   post_task_message (self, task, 0.0);
 }
@@ -582,8 +584,8 @@ on_job_progress (GstKlingRender * self, gpointer data)
   g_mutex_unlock (&PRIV (self)->lock);
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE, "kling-task",
-      "Kling task %s: %s (%.0f s)", task->task_id,
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+      "kling-task", "Kling task %s: %s (%.0f s)", task->task_id,
       kling_task_status_to_string (task->status), report->elapsed_s);
   post_task_message (self, task, report->elapsed_s);
 }
@@ -728,8 +730,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     kling_job_unref (previous_job);
   }
 
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START, "kling-submit",
-      "Submitting a Kling %s task to %s", kling_endpoint_name (request->endpoint),
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
+      "kling-submit", "Submitting a Kling %s task to %s",
+      kling_endpoint_name (request->endpoint),
       kling_client_get_base_url (client));
 
   ctx = g_new0 (JobContext, 1);
@@ -841,8 +844,8 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     job = kling_job_ref (priv->job);
   g_mutex_unlock (&priv->lock);
   mark_finished (self);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE, "kling-task",
-      "Kling task %s: clip ready (%.0f s)",
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+      "kling-task", "Kling task %s: clip ready (%.0f s)",
       task && task->task_id ? task->task_id : "?", elapsed_s);
   if (task)
     post_task_message (self, task, elapsed_s);
@@ -893,8 +896,9 @@ start_run (GstKlingRender * self)
 
   GST_OBJECT_LOCK (self);
   api_url = dup_non_empty (priv->props.api_url);
-  auth = kling_auth_new_from_settings (priv->props.access_key, priv->props.secret_key,
-      priv->props.api_key, (KlingAuthHeader) priv->props.auth_header, &error);
+  auth = kling_auth_new_from_settings (priv->props.access_key,
+      priv->props.secret_key, priv->props.api_key,
+      (KlingAuthHeader) priv->props.auth_header, &error);
   GST_OBJECT_UNLOCK (self);
 
   if (auth)
@@ -926,8 +930,8 @@ begin_shutdown (GstKlingRender * self)
 
   if (job) {
     if (!finished)
-      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED, "kling-task",
-          "Kling render cancelled");
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED,
+          "kling-task", "Kling render cancelled");
     kling_job_cancel (job);
     kling_job_unref (job);
   }
