@@ -214,8 +214,9 @@ bus_sync_handler (GstBus * bus, GstMessage * message, gpointer user_data)
     gchar *debug = NULL;
 
     gst_message_parse_error (message, &error, &debug);
-    GST_WARNING ("decoding %s: %s (%s)", gst_kling_clip_get_name (decoder->clip),
-        error->message, debug ? debug : "");
+    GST_WARNING ("decoding %s: %s (%s)",
+        gst_kling_clip_get_name (decoder->clip), error->message,
+        debug ? debug : "");
     if (debug) {
       gchar *text = g_strdup_printf ("%s (%s)", error->message, debug);
 
@@ -258,7 +259,8 @@ decoded_pad_type (GstPad * pad)
 
   caps = gst_pad_query_caps (pad, NULL);
   if (caps && !gst_caps_is_empty (caps)) {
-    const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+    const gchar *name =
+        gst_structure_get_name (gst_caps_get_structure (caps, 0));
 
     if (g_str_has_prefix (name, "video/"))
       type = GST_STREAM_TYPE_VIDEO;

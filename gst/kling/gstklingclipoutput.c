@@ -128,17 +128,6 @@ gst_kling_clip_output_new (GstElement * element)
   return self;
 }
 
-GstPad *
-gst_kling_clip_output_get_pad (GstKlingClipOutput * self, GstStreamType type)
-{
-  guint i;
-
-  for (i = 0; i < self->n_streams; i++)
-    if (self->streams[i].type & type)
-      return self->streams[i].pad;
-  return NULL;
-}
-
 /* ------------------------------------------------------------------------- */
 /* Waking and pausing the tasks                                              */
 
@@ -151,8 +140,8 @@ clip_output_wake_tasks (GstKlingClipOutput * self)
   g_cond_broadcast (&self->cond);
   for (i = 0; i < self->n_streams; i++)
     if (self->streams[i].active)
-      gst_pad_start_task (self->streams[i].pad, clip_output_loop, &self->streams[i],
-          NULL);
+      gst_pad_start_task (self->streams[i].pad, clip_output_loop,
+          &self->streams[i], NULL);
 }
 
 /* Lock held, from the stream's own task: it pauses once the function returns. */
@@ -467,8 +456,8 @@ flushing_seek (GstKlingClipOutput * self, GstEvent * seek)
   reset_streams_for_flush (self);
   g_mutex_unlock (&self->lock);
 
-  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT "%s", GST_TIME_ARGS (target),
-      decoder ? " in the clip playing" : "");
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT "%s",
+      GST_TIME_ARGS (target), decoder ? " in the clip playing" : "");
   g_clear_pointer (&drop, gst_kling_clip_decoder_unref);
   if (decoder) {
     ok = gst_kling_clip_decoder_seek (decoder, local, &error);
@@ -515,8 +504,8 @@ handle_seek (GstKlingClipOutput * self, GstEvent * seek)
 
   g_mutex_lock (&self->lock);
   if (self->kind == KIND_PASSTHROUGH || self->aborted || self->stopping) {
-    GST_DEBUG_OBJECT (self, "refusing seek: %s", self->kind == KIND_PASSTHROUGH ?
-        "the MP4 passes through" : "stopped");
+    GST_DEBUG_OBJECT (self, "refusing seek: %s",
+        self->kind == KIND_PASSTHROUGH ? "the MP4 passes through" : "stopped");
     ok = FALSE;
     full = FALSE;
   } else if (gst_event_get_seqnum (seek) == self->seqnum) {
@@ -670,7 +659,8 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
       return TRUE;
     case GST_QUERY_SCHEDULING:
-      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1, 0);
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1,
+          0);
       gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
       return TRUE;
     case GST_QUERY_CAPS:

@@ -52,17 +52,14 @@ void                gst_kling_clip_output_set_clip    (GstKlingClipOutput *outpu
  * out yet, then EOS) and stops. Never blocks. Any thread. */
 void                gst_kling_clip_output_abort       (GstKlingClipOutput *output);
 
-/* Stops the pad tasks and the decoder and returns when they stopped; the pads' own
- * deactivation does the same. Not from a pad task. */
+/* Stops the pad tasks and the decoder and returns when they stopped: nothing more is
+ * pushed (no EOS: this is not an error) and clips are no longer taken until reset(). The
+ * pads' own deactivation does the same. Not from a pad task, and not while downstream may
+ * hold a push (a sink waiting for preroll): deactivation flushes first. */
 void                gst_kling_clip_output_stop        (GstKlingClipOutput *output);
 
 /* Forgets the clips, the segment, a pending seek, an abort: ready for the next run. Call
  * while the pads are inactive (before READY->PAUSED, or after PAUSED->READY). */
 void                gst_kling_clip_output_reset       (GstKlingClipOutput *output);
-
-/* The source pad of @type (GST_STREAM_TYPE_VIDEO for "src", _AUDIO for "audio_src"), or
- * NULL; borrowed. */
-GstPad             *gst_kling_clip_output_get_pad     (GstKlingClipOutput *output,
-                                                       GstStreamType type);
 
 G_END_DECLS

@@ -25,7 +25,8 @@
 static void
 wait_for_news (GstKlingClipOutput * self, Stream * stream, guint64 seen)
 {
-  if (self->wakeups == seen && !clip_output_must_leave (self, stream) && !self->aborted)
+  if (self->wakeups == seen && !clip_output_must_leave (self, stream)
+      && !self->aborted)
     g_cond_wait (&self->cond, &self->lock);
 }
 
@@ -285,8 +286,8 @@ advance_entry (GstKlingClipOutput * self)
 
     next->start = self->next_start;
   }
-  GST_DEBUG_OBJECT (self, "clip %u ends at %" GST_TIME_FORMAT, self->current - 1,
-      GST_TIME_ARGS (end));
+  GST_DEBUG_OBJECT (self, "clip %u ends at %" GST_TIME_FORMAT,
+      self->current - 1, GST_TIME_ARGS (end));
   self->decoder_state = DECODER_NONE;
   clip_output_wake_tasks (self);
   return g_steal_pointer (&self->decoder);
@@ -413,7 +414,8 @@ push_sample (Stream * stream, GstKlingClipDecoder * decoder, guint index,
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   g_mutex_lock (&self->lock);
   if (GST_CLOCK_TIME_IS_VALID (pts))
-    stream->position = pts + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0);
+    stream->position = pts + (GST_CLOCK_TIME_IS_VALID (duration) ?
+        duration : 0);
   self->pushed = TRUE;
   g_mutex_unlock (&self->lock);
   handle_flow_return (stream, gst_pad_push (stream->pad, buffer));
@@ -624,8 +626,9 @@ passthrough_step (GstKlingClipOutput * self, Stream * stream)
   if (n <= 0) {
     gst_buffer_unref (buffer);
     g_mutex_lock (&self->lock);
+    /* The next step ends the stream, or refuses a second clip. */
     if (n == 0 && !clip_output_must_leave (self, stream))
-      self->current++;          /* the next step ends the stream, or refuses more */
+      self->current++;
     g_mutex_unlock (&self->lock);
     if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       clip_output_post_error (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,

@@ -117,7 +117,8 @@ encode_raw_still (GstBuffer * buffer, GstCaps * caps, gchar ** details)
       break;
 
     /* JPEG size goes roughly with the pixel count; aim a little under the limit. */
-    scale = 0.9 * sqrt ((gdouble) KLING_IMAGE_MAX_BYTES / g_bytes_get_size (jpeg));
+    scale = 0.9 * sqrt ((gdouble) KLING_IMAGE_MAX_BYTES /
+        g_bytes_get_size (jpeg));
     width = MAX (2, (gint) (width * scale) & ~1);
     height = MAX (2, (gint) (height * scale) & ~1);
   }

@@ -775,6 +775,45 @@ GST_START_TEST (test_stop_while_decoding)
 
 GST_END_TEST;
 
+/* stop() from the application: the tasks stop at once, nothing more is pushed (not even
+ * EOS: it is not an error), clips are refused until the next run, which works again. */
+GST_START_TEST (test_stop_mid_clip)
+{
+  Fixture f;
+  guint received;
+  GstBuffer *buffer;
+  GstEvent *event;
+
+  fixture_start (&f, TRUE, NULL);
+  give_clip (f.element, av_clip, "first", TRUE);
+  gst_buffer_unref (gst_harness_pull (f.video));
+  gst_kling_clip_output_stop (output_of (f.element));
+  received = gst_harness_buffers_received (f.video);
+  fail_unless (received < FRAMES);
+  give_clip (f.element, av_clip, "refused", TRUE);
+  g_usleep (G_USEC_PER_SEC / 10);
+  fail_unless_equals_int (gst_harness_buffers_received (f.video), received);
+  while ((event = gst_harness_try_pull_event (f.video))) {
+    fail_if (GST_EVENT_TYPE (event) == GST_EVENT_EOS);
+    gst_event_unref (event);
+  }
+
+  fail_unless_equals_int (gst_element_set_state (f.element, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (f.element, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  /* What the first run pushed before the stop. */
+  while ((buffer = gst_harness_try_pull (f.video)))
+    gst_buffer_unref (buffer);
+  while ((buffer = gst_harness_try_pull (f.audio)))
+    gst_buffer_unref (buffer);
+  give_clip (f.element, av_clip, "first", TRUE);
+  check_av_clip (&f, 0, FRAMES);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_undecodable_clip)
 {
   Fixture f;
@@ -962,6 +1001,7 @@ clipoutput_suite (void)
   tcase_add_test (tc, test_reconfigure);
   tcase_add_test (tc, test_abort_while_decoding);
   tcase_add_test (tc, test_stop_while_decoding);
+  tcase_add_test (tc, test_stop_mid_clip);
   tcase_add_test (tc, test_undecodable_clip);
   tcase_add_test (tc, test_reset_and_reuse);
   tcase_add_test (tc, test_append_two_clips);
