@@ -127,6 +127,28 @@ GST_START_TEST (test_task_tolerates_odd_optionals)
 }
 GST_END_TEST;
 
+/* Found by tests/fuzz/fuzz-envelope: numbers beyond gint64 and "nan"/"inf" strings are not
+ * values of any field; reading them must neither convert out of range nor pass them on. */
+GST_START_TEST (test_numbers_out_of_range)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"4\", \"task_status\": \"succeed\","
+      " \"created_at\": 1e41, \"updated_at\": -1e300, \"task_result\": {\"videos\": ["
+      "{\"id\": \"v\", \"url\": \"http://h/x.mp4\", \"duration\": \"nan\"}]}}", &err);
+  g_autoptr (GError) code_error = NULL;
+  g_autoptr (JsonNode) data = NULL;
+
+  fail_unless (task != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int64 (task->created_at_ms, 0);
+  fail_unless_equals_int64 (task->updated_at_ms, 0);
+  fail_unless (task->video_duration_s == 0);
+
+  data = kling_envelope_parse (429, "{\"code\": 1e041}", 15, NULL, &code_error);
+  fail_unless (data == NULL);
+  fail_unless_equals_int (kling_error_get_kling_code (code_error), -1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_endpoints)
 {
   KlingEndpoint e;
@@ -154,6 +176,7 @@ task_suite (void)
   tcase_add_test (tc, test_task_failed_keeps_reason);
   tcase_add_test (tc, test_task_protocol_errors);
   tcase_add_test (tc, test_task_tolerates_odd_optionals);
+  tcase_add_test (tc, test_numbers_out_of_range);
   tcase_add_test (tc, test_endpoints);
   return s;
 }
