@@ -524,6 +524,15 @@ GST_START_TEST (test_face_session_parse)
   fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": 3}", &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
+  /* Found by fuzz-envelope: a time no clip has must not be converted to an integer. */
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+          "\"start_time\": 0, \"end_time\": 2e50}]}", &error) == NULL);
+  fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
+  g_clear_error (&error);
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+          "\"start_time\": -5, \"end_time\": 100}]}", &error) == NULL);
+  fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
+  g_clear_error (&error);
 }
 GST_END_TEST;
 

@@ -494,13 +494,24 @@ set_protocol_error (GError **error, const gchar *what)
   return FALSE;
 }
 
-/* Numbers, or strings holding one (liberal in what we read); absent is 0. */
-static gint64
-read_time_ms (JsonObject *object, const gchar *name)
+/* The longest a face can be on screen: far beyond any clip Kling lip-syncs (10 s), and
+ * small enough that every time converts to gint64 exactly. */
+#define MAX_FACE_TIME_MS (24.0 * 3600 * 1000)
+
+/* Numbers, or strings holding one (liberal in what we read); absent is 0. FALSE for a time
+ * no clip can have (negative, NaN, days long): converting it would be undefined. */
+static gboolean
+read_time_ms (JsonObject *object, const gchar *name, gint64 *time_ms)
 {
   gdouble value;
 
-  return kling_json_get_double (object, name, &value) ? (gint64) value : 0;
+  *time_ms = 0;
+  if (!kling_json_get_double (object, name, &value))
+    return TRUE;
+  if (!(value >= 0 && value <= MAX_FACE_TIME_MS))
+    return FALSE;
+  *time_ms = (gint64) value;
+  return TRUE;
 }
 
 static gchar *
@@ -538,11 +549,16 @@ face_new_from_json (JsonNode *node, GError **error)
   face = g_new0 (KlingFace, 1);
   face->face_id = dup_id (json_object_get_member (object, "face_id"));
   face->face_image = g_strdup (kling_json_get_string (object, "face_image"));
-  face->start_time_ms = read_time_ms (object, "start_time");
-  face->end_time_ms = read_time_ms (object, "end_time");
   if (face->face_id == NULL) {
     kling_face_free (face);
     set_protocol_error (error, "face_data entry without face_id");
+    return NULL;
+  }
+  if (!read_time_ms (object, "start_time", &face->start_time_ms) ||
+      !read_time_ms (object, "end_time", &face->end_time_ms)) {
+    kling_face_free (face);
+    set_protocol_error (error, "face_data entry with a start_time or end_time that is "
+        "negative or not a time");
     return NULL;
   }
   return face;
