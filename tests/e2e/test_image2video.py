@@ -179,7 +179,7 @@ def test_python_example_reports_errors(sandbox, tmp_path):
          "--cache-dir", str(tmp_path / "cache")],
         env=element_env(sandbox, tmp_path), timeout=90, capture_output=True, text=True)
     assert result.returncode == 1
-    assert "error: Kling says the account has no credit left" in result.stderr
+    assert "error: The Kling account's resource pack is used up" in result.stderr
 
 
 def test_c_example(sandbox, tmp_path, build_dir):
