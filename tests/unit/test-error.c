@@ -211,9 +211,10 @@ GST_START_TEST (test_user_messages)
       "T-2", NULL, "timeout");
   CHECK_USER_MESSAGE ("Kling refused the request (400, code 1201): duration must be 5 or 10.",
       KLING_ERROR_INVALID_INPUT, 400, 1201, NULL, NULL, "duration must be 5 or 10");
-  CHECK_USER_MESSAGE ("The request was not sent, its input is invalid: prompt has 2501 "
-      "characters, Kling takes at most 2500.", KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
-      "prompt has 2501 characters, Kling takes at most 2500");
+  /* Refused before any request: the message is the sentence already. */
+  CHECK_USER_MESSAGE ("prompt has 2501 characters, Kling takes at most 2500: shorten it.",
+      KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
+      "prompt has 2501 characters, Kling takes at most 2500: shorten it");
   CHECK_USER_MESSAGE ("Kling refused this IP address (429, code 1304): add it to the "
       "account's IP allow-list.", KLING_ERROR_PERMISSION, 429, 1304, NULL, NULL, "ip");
   CHECK_USER_MESSAGE ("The Kling request was cancelled.", KLING_ERROR_CANCELLED, 0, -1,
@@ -311,6 +312,40 @@ GST_START_TEST (test_no_credentials)
 }
 GST_END_TEST;
 
+static gchar *
+refused_create_message (const gchar *endpoint, const gchar *model)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_INVALID_INPUT, 404, 1203, "r",
+      NULL, NULL, "model is not supported");
+
+  kling_error_set_endpoint (err, endpoint);
+  kling_error_set_model (err, model);
+  return kling_error_dup_user_message (err);
+}
+
+/* 1203 at create: the same helpful sentence as a retired model, built from the table. */
+GST_START_TEST (test_model_not_served)
+{
+  g_autofree gchar *unknown = refused_create_message ("/v1/videos/image2video", "kling-v9");
+  g_autofree gchar *live = refused_create_message ("/v1/videos/text2video", "kling-v2-6");
+  g_autofree gchar *nameless = refused_create_message ("/v1/videos/image2video", NULL);
+  g_autofree gchar *query = refused_create_message ("/v1/videos/image2video/T-1", "kling-v9");
+  g_autofree gchar *lipsync = refused_create_message ("/v1/videos/lip-sync", NULL);
+
+  fail_unless_equals_string (unknown, "Kling does not serve kling-v9 for image2video (404, "
+      "code 1203): use kling-v3, kling-v2-6 or kling-v2-5-turbo.");
+  fail_unless_equals_string (live, "Kling does not serve kling-v2-6 for text2video (404, "
+      "code 1203): use kling-v3 or kling-v2-5-turbo.");
+  fail_unless_equals_string (nameless, "Kling does not serve the requested model for "
+      "image2video (404, code 1203): use kling-v3, kling-v2-6 or kling-v2-5-turbo.");
+  /* Not a create (a task that is not there), or an endpoint without models. */
+  fail_unless_equals_string (query, "Kling refused the request (404, code 1203): model is "
+      "not supported.");
+  fail_unless_equals_string (lipsync, "Kling refused the request (404, code 1203): model is "
+      "not supported.");
+}
+GST_END_TEST;
+
 /* The model travels with the error, through copies. */
 GST_START_TEST (test_model_field)
 {
@@ -392,6 +427,7 @@ error_suite (void)
   tcase_add_test (tc, test_details);
   tcase_add_test (tc, test_foreign_answer);
   tcase_add_test (tc, test_no_credentials);
+  tcase_add_test (tc, test_model_not_served);
   tcase_add_test (tc, test_model_field);
   tcase_add_test (tc, test_foreign_answer_sentences);
   return s;

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 #include "kling-error.h"
-#include "kling-task.h"
+#include "kling-models.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -431,11 +431,23 @@ dup_invalid_input_sentence (const GError *error, const KlingErrorPrivate *priv,
     const gchar *tag)
 {
   g_autofree gchar *reason = dup_reason (error, "invalid parameters");
+  KlingEndpoint endpoint;
 
-  if (priv->http_status == 0)
-    return g_strdup_printf ("The request was not sent, its input is invalid: %s.", reason);
+  /* Refused before any request: the message is the sentence already. */
+  if (priv->http_status == 0 && priv->kling_code < 0)
+    return g_strdup_printf ("%s.", reason);
   if (priv->foreign_answer)
     return dup_foreign_sentence (error, priv);
+  if (priv->kling_code == 1203 && kling_endpoint_from_path (priv->endpoint, &endpoint)) {
+    gchar *sentence = kling_models_dup_not_served_sentence (priv->model, endpoint, tag);
+
+    if (sentence) {
+      gchar *full = g_strconcat (sentence, ".", NULL);
+
+      g_free (sentence);
+      return full;
+    }
+  }
   return g_strdup_printf ("Kling refused the request%s: %s.", tag, reason);
 }
 

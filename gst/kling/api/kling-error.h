@@ -2,9 +2,10 @@
  *
  * The message of a KLING_ERROR is the technical detail line (HTTP status, Kling code,
  * request id, task id, the server's words); kling_error_dup_user_message() gives the one
- * sentence a person should read: what went wrong, then what to do. The structured fields
- * travel with the GError itself (an extended GError), so they survive g_error_copy() and
- * thread hops.
+ * sentence a person should read: what went wrong, then what to do. A refusal made before
+ * any request (KLING_ERROR_INVALID_INPUT with http_status 0, e.g. from the model table) is
+ * the exception: its message is that sentence already. The structured fields travel with
+ * the GError itself (an extended GError), so they survive g_error_copy() and thread hops.
  */
 #pragma once
 
