@@ -49,7 +49,8 @@ static const KlingModelInfo models[] = {
 
   /* --- /v1, retired for image2video and text2video (404 / 1203 at create). cfg_scale and
    * camera control as they were: v1.x took cfg_scale; camera control was kling-v1-5's, in
-   * pro mode at 5 s only. */
+   * pro mode at 5 s only (documented for image2video; the row shares it with text2video,
+   * where a retired name is refused before this matters). */
   { .name = "kling-v1", .endpoints = VIDEO, .generation = KLING_API_V1,
     .retired = RETIRED_2026_09, .durations = DUR_5_10, .modes = STD_PRO, .cfg_scale = TRUE },
   { .name = "kling-v1-5", .endpoints = VIDEO, .generation = KLING_API_V1,
