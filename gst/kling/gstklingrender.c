@@ -247,8 +247,8 @@ gst_kling_render_install_properties (GObjectClass * gobject_class)
       GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
       rw | G_PARAM_STATIC_STRINGS);
   install_string_property (gobject_class, PROP_MODEL_NAME, "model-name",
-      "Model name", "Kling model, e.g. kling-v1-6, kling-v2-1, kling-v2-5-turbo "
-      "(unknown names are sent with a warning)", KLING_DEFAULT_MODEL, rw);
+      "Model name", kling_models_blurb (KLING_ENDPOINT_IMAGE2VIDEO),
+      KLING_DEFAULT_MODEL, rw);
   properties[PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
       DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
@@ -261,7 +261,8 @@ gst_kling_render_install_properties (GObjectClass * gobject_class)
       "negative-prompt", "Negative prompt",
       "What the clip should avoid (at most 2500 characters)", NULL, rw);
   properties[PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
-      "How closely the clip follows the prompt (not sent to kling-v2.x models)",
+      "How closely the clip follows the prompt (sent only to the models that "
+      "take it; Kling's newer models do not)",
       0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
   install_string_property (gobject_class, PROP_CALLBACK_URL, "callback-url",
       "Callback URL", "URL Kling POSTs status changes to (optional; the element "
@@ -774,7 +775,7 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   g_return_val_if_fail (image != NULL, NULL);
 
   settings = gst_kling_render_dup_settings (self);
-  if (!kling_model_is_known (settings->model_name))
+  if (!kling_models_lookup (settings->model_name, KLING_ENDPOINT_IMAGE2VIDEO))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
         ("model-name is not in the list of known models; Kling may refuse it"));

@@ -21,10 +21,11 @@
 
 #define ACCESS_KEY   "ak-lipsync-tests"
 #define SECRET_KEY   "sk-lipsync-tests-secret"
-/* The sandbox's std size (1280x720) times its video_scale; kling-v1-6 is 30 fps. */
+/* The sandbox's std size (1280x720) times its video_scale; kling-v3 (the default model)
+ * is 24 fps. */
 #define CLIP_WIDTH   320
 #define CLIP_HEIGHT  180
-#define CLIP_FPS     30
+#define CLIP_FPS     24
 #define CLIP_S       5
 #define FRAME        (GST_SECOND / CLIP_FPS)
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
