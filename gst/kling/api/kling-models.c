@@ -26,6 +26,12 @@
  * measured 404 / 1203 for every such name on 2026-10-01. */
 #define RETIRED_2026_09  "2026-09-15"
 
+/* Typical waits from submit to result, seconds: docs/kling-api.md "Results" (image2video
+ * about 3 min, text2video 5, lip-sync 7). Kling publishes no per-model figures, so every
+ * served row has the endpoint's. */
+#define RENDER_S_VIDEO   { [KLING_ENDPOINT_IMAGE2VIDEO] = 180, [KLING_ENDPOINT_TEXT2VIDEO] = 300 }
+#define RENDER_S_LIPSYNC { [KLING_ENDPOINT_LIP_SYNC] = 420, [KLING_ENDPOINT_ADVANCED_LIP_SYNC] = 420 }
+
 /* Prices [mode][native audio], USD per second of output (Kling's pricing page, mid 2026). */
 #define PRICE(std, std_audio, pro, pro_audio) \
   { [KLING_MODE_STD] = { std, std_audio }, [KLING_MODE_PRO] = { pro, pro_audio } }
@@ -34,16 +40,19 @@ static const KlingModelInfo models[] = {
   /* --- /v1, served for image2video and text2video since 2026-09-15, in the order the
    * refusals list them (the default first). */
   { .name = "kling-v3", .endpoints = VIDEO, .generation = KLING_API_V1,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_RANGE (3, 15), .modes = STD_PRO, .audio_modes = STD_PRO,
     .end_frame_modes = STD_PRO, .multi_shot = TRUE, .prompt_required = TRUE,
     .usd_per_s = PRICE (0.084, 0.112, 0.112, 0.14) },
   /* Start + end frame only at 720p, native audio only at 1080p (the 2026 notes). */
   { .name = "kling-v2-6", .endpoints = VIDEO, .generation = KLING_API_V1,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_5_10, .modes = STD_PRO, .audio_modes = MODE (PRO),
     .end_frame_modes = MODE (STD), .prompt_required = TRUE,
     .usd_per_s = PRICE (0.042, 0, 0.07, 0.14) },
   /* Start + end frame only at 1080p; no native audio. */
   { .name = "kling-v2-5-turbo", .endpoints = VIDEO, .generation = KLING_API_V1,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_5_10, .modes = STD_PRO, .end_frame_modes = MODE (PRO),
     .prompt_required = TRUE, .usd_per_s = PRICE (0.042, 0, 0.07, 0) },
 
@@ -68,6 +77,7 @@ static const KlingModelInfo models[] = {
   /* --- The per-model API (API keys only; bodies of contents/settings/options). Its
    * documents do not say the prompt is required for image-to-video. */
   { .name = "kling-3.0", .endpoints = VIDEO, .generation = KLING_API_PER_MODEL,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_RANGE (3, 15), .modes = ALL_MODES, .audio_modes = ALL_MODES,
     .end_frame_modes = ALL_MODES, .multi_shot = TRUE,
     /* The price page lists one 4k price, without audio. */
@@ -75,48 +85,38 @@ static const KlingModelInfo models[] = {
         [KLING_MODE_4K] = { 0.42, 0 } } },
   /* First frame only; every clip has native audio, so it has only the audio price. */
   { .name = "kling-3.0-turbo", .endpoints = VIDEO, .generation = KLING_API_PER_MODEL,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_RANGE (3, 15), .modes = STD_PRO, .audio_always = TRUE,
     .usd_per_s = PRICE (0, 0.112, 0, 0.14) },
   /* The same model as kling-v2-6: the same end-frame and audio modes. */
   { .name = "kling-2.6", .endpoints = VIDEO, .generation = KLING_API_PER_MODEL,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_5_10, .modes = STD_PRO, .audio_modes = MODE (PRO),
     .end_frame_modes = MODE (STD), .usd_per_s = PRICE (0.042, 0, 0.07, 0.14) },
   { .name = "kling-2.5-turbo", .endpoints = VIDEO, .generation = KLING_API_PER_MODEL,
+    .render_s = RENDER_S_VIDEO,
     .durations = DUR_5_10, .modes = STD_PRO, .end_frame_modes = MODE (PRO),
     .usd_per_s = PRICE (0.042, 0, 0.07, 0) },
   /* Omni: 5 or 10 s without a reference video; nothing else is documented, no price. */
   { .name = "kling-o1", .endpoints = VIDEO, .generation = KLING_API_PER_MODEL,
+    .render_s = RENDER_S_VIDEO,
     .create_path = "/omni-video/kling-o1", .durations = DUR_5_10, .modes = STD_PRO },
 
   /* --- Lip-sync (one-step and advanced): the models whose videos it animates. It retired
    * nothing. The video is 2 to 10 s, 720p or 1080p; Kling publishes no per-second price. */
   { .name = "kling-v1-5", .endpoints = LIP_SYNC, .generation = KLING_API_V1,
+    .render_s = RENDER_S_LIPSYNC,
     .durations = DUR_RANGE (2, 10), .modes = STD_PRO },
   { .name = "kling-v1-6", .endpoints = LIP_SYNC, .generation = KLING_API_V1,
+    .render_s = RENDER_S_LIPSYNC,
     .durations = DUR_RANGE (2, 10), .modes = STD_PRO },
   { .name = "kling-v2", .endpoints = LIP_SYNC, .generation = KLING_API_V1,
+    .render_s = RENDER_S_LIPSYNC,
     .durations = DUR_RANGE (2, 10), .modes = STD_PRO },
   { .name = "kling-v2-1", .endpoints = LIP_SYNC, .generation = KLING_API_V1,
+    .render_s = RENDER_S_LIPSYNC,
     .durations = DUR_RANGE (2, 10), .modes = STD_PRO },
 };
-
-/* Typical wait from submit to result, seconds (docs/kling-api.md "Results": image2video
- * ~3 min, text2video ~5 min, lip-sync ~7 min). Kling publishes no per-model figures. */
-static guint
-typical_render_s (KlingEndpoint endpoint)
-{
-  switch (endpoint) {
-    case KLING_ENDPOINT_IMAGE2VIDEO:
-      return 180;
-    case KLING_ENDPOINT_TEXT2VIDEO:
-      return 300;
-    case KLING_ENDPOINT_LIP_SYNC:
-    case KLING_ENDPOINT_ADVANCED_LIP_SYNC:
-      return 420;
-    default:
-      return 0;
-  }
-}
 
 /* --- modes ------------------------------------------------------------------------------ */
 
@@ -741,10 +741,14 @@ kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMod
 {
   const KlingModelInfo *info = kling_models_lookup (model_name && *model_name ? model_name :
       KLING_DEFAULT_MODEL, endpoint);
+  /* A name the table does not know (or no longer serves) would wait about as long as the
+   * endpoint's default model. */
+  const KlingModelInfo *timing = info && info->render_s[endpoint] ? info :
+      kling_models_lookup (KLING_DEFAULT_MODEL, endpoint);
   gdouble price;
 
   if (render_s)
-    *render_s = typical_render_s (endpoint);
+    *render_s = timing ? timing->render_s[endpoint] : 0;
   if (usd)
     *usd = 0;
   if (info == NULL || info->retired || !kling_model_info_has_mode (info, mode))

@@ -64,6 +64,8 @@ typedef struct {
   gboolean prompt_required;
   /* Kling's price per second of output, USD, [mode][with native audio]; 0: not priced. */
   gdouble usd_per_s[KLING_N_MODES][2];
+  /* The typical wait from submit to result on each endpoint, seconds (0: not known). */
+  guint render_s[KLING_N_ENDPOINTS];
 } KlingModelInfo;
 
 /* The row for @name on @endpoint, NULL when the table does not know that pair. The

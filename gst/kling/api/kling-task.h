@@ -15,6 +15,8 @@ typedef enum {
   KLING_ENDPOINT_VIDEO_EXTEND,
 } KlingEndpoint;
 
+#define KLING_N_ENDPOINTS (KLING_ENDPOINT_VIDEO_EXTEND + 1)
+
 /* "/v1/videos/image2video" etc.; the query path is "<path>/<task id or external id>". */
 const gchar *kling_endpoint_path (KlingEndpoint endpoint);
 /* "image2video", "lip-sync", ...: for logs, tags and cache sidecars. */
