@@ -203,32 +203,3 @@ kling_journal_remove (const gchar *cache_dir, const gchar *key)
   if (g_unlink (path) != 0 && errno != ENOENT)
     g_info ("could not remove journal entry %s: %s", path, g_strerror (errno));
 }
-
-gboolean
-kling_mp4_check (const gchar *path, goffset expected_size, GError **error)
-{
-  GStatBuf st;
-  guint8 head[8];
-  FILE *f;
-  gsize got;
-
-  if (g_stat (path, &st) != 0)
-    return io_error (error, "read", path, errno);
-  if (expected_size >= 0 && (goffset) st.st_size != expected_size) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL,
-            NULL, "the download has %" G_GOFFSET_FORMAT " bytes, the server announced %"
-            G_GOFFSET_FORMAT, (goffset) st.st_size, expected_size));
-    return FALSE;
-  }
-  f = g_fopen (path, "rb");
-  if (f == NULL)
-    return io_error (error, "open", path, errno);
-  got = fread (head, 1, sizeof (head), f);
-  fclose (f);
-  if (got < sizeof (head) || memcmp (head + 4, "ftyp", 4) != 0) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL,
-            NULL, "the download is not an MP4 file (no ftyp box)"));
-    return FALSE;
-  }
-  return TRUE;
-}

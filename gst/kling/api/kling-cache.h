@@ -12,6 +12,7 @@
 #pragma once
 
 #include "kling-client.h"
+#include "kling-mp4.h"
 
 G_BEGIN_DECLS
 
@@ -37,10 +38,5 @@ gboolean  kling_journal_save         (const gchar *cache_dir, const gchar *key,
                                       const gchar *external_task_id, const gchar *task_id,
                                       GError **error);
 void      kling_journal_remove       (const gchar *cache_dir, const gchar *key);
-
-/* The file holds @expected_size bytes (-1: not checked) and starts like an MP4 (an 'ftyp'
- * box at offset 4). KLING_ERROR_PROTOCOL otherwise. */
-gboolean  kling_mp4_check            (const gchar *path, goffset expected_size,
-                                      GError **error);
 
 G_END_DECLS
