@@ -18,6 +18,7 @@ struct _KlingClient {
   gint ref_count;              /* the last unref is decided under the table's lock */
   gchar *table_key;
   gchar *base_url;
+  gchar *account;              /* base URL + credential fingerprint: whose slots */
   KlingAuth *auth;
 
   GMutex lock;
@@ -34,8 +35,6 @@ struct _KlingClient {
   /* worker-only */
   SoupSession *session;
   guint pending_ops;           /* calls and downloads whose completion has not run yet */
-  guint tasks_in_flight;
-  GQueue waiting_jobs;         /* jobs waiting for a task slot (max_parallel_tasks) */
   GHashTable *leaders;         /* "cache_dir\nkey" -> the job rendering that clip (no ref) */
   GList *oneshot_cancellables; /* of kling_client_call()s in progress */
   gboolean shutting_down;
@@ -61,6 +60,35 @@ GError   *kling_cancelled_error      (void);
 GSource  *kling_wait_source_new      (guint delay_ms, GCancellable *cancellable);
 
 gdouble   kling_elapsed_s_since      (gint64 start_us);
+
+/* A KLING_ERROR for a failed transfer: KLING_ERROR_TLS naming the certificate checks that
+ * failed (never retried), else KLING_ERROR_NETWORK with @what and the I/O error. */
+GError   *kling_error_from_transfer  (SoupMessage *msg, const GError *io_error,
+                                      const gchar *what);
+/* The reason a failure with @error makes a call or a download wait. */
+KlingWaitReason kling_wait_reason_for_error (const GError *error);
+/* TRUE when @io_error proves the request never left (refused, no route, no such host):
+ * sending it again cannot pay twice. */
+gboolean  kling_transfer_never_sent  (const GError *io_error);
+
+/* An I/O inactivity timer: it cancels @cancellable when kling_watchdog_kick() has not been
+ * called for @timeout_ms. Worker-only. */
+typedef struct {
+  GSource *source;
+  GCancellable *cancellable;
+  gint64 timeout_us;
+  gboolean fired;
+} KlingWatchdog;
+
+void      kling_watchdog_start       (KlingWatchdog *dog, GMainContext *context,
+                                      guint timeout_ms, GCancellable *cancellable);
+void      kling_watchdog_kick        (KlingWatchdog *dog);
+void      kling_watchdog_stop        (KlingWatchdog *dog);
+
+/* The policy with every 0 of @options (may be NULL) replaced by the client's setting. */
+void      kling_client_get_effective_policy (KlingClient *client,
+                                             const KlingJobOptions *options,
+                                             KlingRetryPolicy *policy);
 
 /* kling-job.c: ends @job with KLING_ERROR_CANCELLED, on the worker (client shutdown). */
 void      kling_job_finish_cancelled (KlingJob *job);

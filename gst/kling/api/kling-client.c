@@ -9,8 +9,13 @@
 
 #include <string.h>
 
-#define HTTP_TIMEOUT_S 60
+/* Idle keep-alive connections are closed after this long. Transfers have no session-wide
+ * timeout: each attempt has its own I/O inactivity timeout (KlingRetryPolicy). */
 #define HTTP_IDLE_TIMEOUT_S 30
+/* The defaults of KlingRetryPolicy (kling-client.h says why). */
+#define DEFAULT_BUSY_MAX_DELAY_MS 30000
+#define DEFAULT_IO_TIMEOUT_MS 20000
+#define DEFAULT_RATE_WINDOW_MS 30000
 /* libsoup's default of 2 per host would queue every element's polls behind two downloads. */
 #define HTTP_MAX_CONNS_PER_HOST 8
 
@@ -81,6 +86,13 @@ normalize_base_url (const gchar *base_url, GError **error)
   len = strlen (copy);
   while (len > 0 && copy[len - 1] == '/')
     copy[--len] = '\0';
+  /* Kling's docs name endpoints "/v1/videos/...": an api-url with the /v1 already in it
+   * means the same server. */
+  if (g_str_has_suffix (copy, "/v1") && *g_uri_get_path (uri) != '\0' &&
+      g_uri_get_query (uri) == NULL && g_uri_get_fragment (uri) == NULL) {
+    copy[len - 3] = '\0';
+    g_debug ("api-url %s ends in /v1: using %s (the paths carry /v1 themselves)", url, copy);
+  }
   return copy;
 }
 
@@ -100,27 +112,30 @@ client_free (KlingClient *client)
   g_mutex_clear (&client->ready_lock);
   g_cond_clear (&client->ready_cond);
   g_free (client->base_url);
+  g_free (client->account);
   g_free (client->table_key);
   g_free (client);
 }
 
 static KlingClient *
-client_new (gchar *base_url, KlingAuth *auth, gchar *table_key)
+client_new (gchar *base_url, KlingAuth *auth, gchar *account)
 {
   KlingClient *client = g_new0 (KlingClient, 1);
 
   client->ref_count = 1;
   client->base_url = base_url;
   client->auth = auth;
-  client->table_key = table_key;
+  /* One client per account for now; network settings will join the table key later. */
+  client->account = account;
+  client->table_key = g_strdup (account);
   g_mutex_init (&client->lock);
   g_mutex_init (&client->ready_lock);
   g_cond_init (&client->ready_cond);
   client->policy = (KlingRetryPolicy) {
-    .max_attempts = 6, .base_delay_ms = 1000, .max_delay_ms = 30000, .deadline_s = 300,
-    .max_parallel_tasks = 0,
+    .max_attempts = 6, .base_delay_ms = 1000, .max_delay_ms = 30000, .deadline_s = 120,
+    .busy_max_delay_ms = DEFAULT_BUSY_MAX_DELAY_MS, .io_timeout_ms = DEFAULT_IO_TIMEOUT_MS,
+    .min_download_rate = 8192, .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
   };
-  g_queue_init (&client->waiting_jobs);
   client->leaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->context = g_main_context_new ();
   client->loop = g_main_loop_new (client->context, FALSE);
@@ -138,7 +153,7 @@ KlingClient *
 kling_client_acquire (const gchar *base_url, KlingAuth *auth, GError **error)
 {
   g_autofree gchar *url = NULL, *fingerprint = NULL;
-  gchar *table_key;
+  gchar *account;
   KlingClient *client;
 
   g_return_val_if_fail (auth != NULL, NULL);
@@ -148,20 +163,20 @@ kling_client_acquire (const gchar *base_url, KlingAuth *auth, GError **error)
     return NULL;
   }
   fingerprint = kling_auth_fingerprint (auth);
-  table_key = g_strconcat (url, "\n", fingerprint, NULL);
+  account = g_strconcat (url, "\n", fingerprint, NULL);
 
   G_LOCK (clients);
   if (clients == NULL)
     clients = g_hash_table_new (g_str_hash, g_str_equal);
-  client = g_hash_table_lookup (clients, table_key);
+  client = g_hash_table_lookup (clients, account);
   if (client) {
     g_atomic_int_inc (&client->ref_count);
     G_UNLOCK (clients);
-    g_free (table_key);
+    g_free (account);
     kling_auth_free (auth);
     return client;
   }
-  client = client_new (g_steal_pointer (&url), auth, table_key);
+  client = client_new (g_steal_pointer (&url), auth, account);
   g_hash_table_insert (clients, client->table_key, client);
   G_UNLOCK (clients);
   g_debug ("new client for %s", client->base_url);
@@ -197,6 +212,12 @@ kling_client_set_policy (KlingClient *client, const KlingRetryPolicy *policy)
   g_mutex_lock (&client->lock);
   client->policy = *policy;
   client->policy.max_attempts = MAX (client->policy.max_attempts, 1);
+  if (client->policy.busy_max_delay_ms == 0)
+    client->policy.busy_max_delay_ms = DEFAULT_BUSY_MAX_DELAY_MS;
+  if (client->policy.io_timeout_ms == 0)
+    client->policy.io_timeout_ms = DEFAULT_IO_TIMEOUT_MS;
+  if (client->policy.rate_window_ms == 0)
+    client->policy.rate_window_ms = DEFAULT_RATE_WINDOW_MS;
   g_mutex_unlock (&client->lock);
 }
 
@@ -263,6 +284,145 @@ kling_client_next_retry_delay (KlingClient *client, guint attempts_made, gint64 
   }
   return kling_backoff_may_retry (attempts_made, policy.max_attempts, elapsed_ms, *delay_ms,
       deadline_ms);
+}
+
+void
+kling_client_get_effective_policy (KlingClient *client, const KlingJobOptions *options,
+    KlingRetryPolicy *policy)
+{
+  kling_client_get_policy (client, policy);
+  if (options == NULL)
+    return;
+  if (options->io_timeout_ms)
+    policy->io_timeout_ms = options->io_timeout_ms;
+  if (options->min_download_rate)
+    policy->min_download_rate = options->min_download_rate;
+  if (options->rate_window_ms)
+    policy->rate_window_ms = options->rate_window_ms;
+}
+
+const gchar *
+kling_wait_reason_to_string (KlingWaitReason reason)
+{
+  static const gchar *const names[] = {
+    [KLING_WAIT_RATE_LIMIT] = "rate-limit",
+    [KLING_WAIT_BUSY_ACCOUNT] = "busy-account",
+    [KLING_WAIT_LOCAL_QUEUE] = "local-queue",
+    [KLING_WAIT_SERVER_ERROR] = "server-error",
+    [KLING_WAIT_NETWORK] = "network",
+  };
+
+  g_return_val_if_fail ((guint) reason < G_N_ELEMENTS (names), NULL);
+  return names[reason];
+}
+
+KlingWaitReason
+kling_wait_reason_for_error (const GError *error)
+{
+  if (g_error_matches (error, KLING_ERROR, KLING_ERROR_RATE_LIMITED))
+    return kling_error_get_kling_code (error) == 1303 ? KLING_WAIT_BUSY_ACCOUNT :
+        KLING_WAIT_RATE_LIMIT;
+  if (g_error_matches (error, KLING_ERROR, KLING_ERROR_NETWORK))
+    return KLING_WAIT_NETWORK;
+  return KLING_WAIT_SERVER_ERROR;
+}
+
+/* --- transfers: their failures and their inactivity timer -------------------------------- */
+
+static const struct {
+  GTlsCertificateFlags flag;
+  const gchar *what;
+} tls_checks[] = {
+  { G_TLS_CERTIFICATE_UNKNOWN_CA, "is not signed by a trusted certificate authority" },
+  { G_TLS_CERTIFICATE_BAD_IDENTITY, "does not name the host" },
+  { G_TLS_CERTIFICATE_NOT_ACTIVATED, "is not valid yet" },
+  { G_TLS_CERTIFICATE_EXPIRED, "has expired" },
+  { G_TLS_CERTIFICATE_REVOKED, "has been revoked" },
+  { G_TLS_CERTIFICATE_INSECURE, "uses an insecure algorithm" },
+  { G_TLS_CERTIFICATE_GENERIC_ERROR, "failed a check" },
+};
+
+GError *
+kling_error_from_transfer (SoupMessage *msg, const GError *io_error, const gchar *what)
+{
+  GTlsCertificateFlags flags = msg ? soup_message_get_tls_peer_certificate_errors (msg) : 0;
+  GUri *uri = msg ? soup_message_get_uri (msg) : NULL;
+  const gchar *host = uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : "the server";
+  g_autoptr (GString) reasons = NULL;
+  guint i;
+
+  if (flags != 0 || g_error_matches (io_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+    reasons = g_string_new (NULL);
+    for (i = 0; i < G_N_ELEMENTS (tls_checks); i++) {
+      if (flags & tls_checks[i].flag)
+        g_string_append_printf (reasons, "%s%s", reasons->len ? ", " : "",
+            tls_checks[i].what);
+    }
+    return kling_error_new_full (KLING_ERROR_TLS, 0, -1, NULL, NULL, NULL,
+        "the certificate of %s %s", host, reasons->len ? reasons->str :
+        (io_error ? io_error->message : "was refused"));
+  }
+  return kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL, "%s%s%s",
+      io_error ? io_error->message : "transfer failed", what && *what ? " " : "",
+      what ? what : "");
+}
+
+gboolean
+kling_transfer_never_sent (const GError *io_error)
+{
+  return io_error != NULL && (io_error->domain == G_RESOLVER_ERROR ||
+      g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+      g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+      g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE));
+}
+
+static gboolean
+watchdog_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs watchdog_funcs = { NULL, NULL, watchdog_dispatch, NULL, NULL, NULL };
+
+static gboolean
+watchdog_fire (gpointer data)
+{
+  KlingWatchdog *dog = data;
+
+  dog->fired = TRUE;
+  g_cancellable_cancel (dog->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kling_watchdog_start (KlingWatchdog *dog, GMainContext *context, guint timeout_ms,
+    GCancellable *cancellable)
+{
+  kling_watchdog_stop (dog);
+  dog->fired = FALSE;
+  dog->timeout_us = (gint64) MAX (timeout_ms, 1) * 1000;
+  dog->cancellable = g_object_ref (cancellable);
+  dog->source = g_source_new (&watchdog_funcs, sizeof (GSource));
+  g_source_set_callback (dog->source, watchdog_fire, dog, NULL);
+  g_source_set_ready_time (dog->source, g_get_monotonic_time () + dog->timeout_us);
+  g_source_attach (dog->source, context);
+}
+
+void
+kling_watchdog_kick (KlingWatchdog *dog)
+{
+  if (dog->source && !dog->fired)
+    g_source_set_ready_time (dog->source, g_get_monotonic_time () + dog->timeout_us);
+}
+
+void
+kling_watchdog_stop (KlingWatchdog *dog)
+{
+  if (dog->source) {
+    g_source_destroy (dog->source);
+    g_clear_pointer (&dog->source, g_source_unref);
+  }
+  g_clear_object (&dog->cancellable);
 }
 
 /* ====================================================================================== */
@@ -349,8 +509,16 @@ oneshot_begin (gpointer data)
   }
   client->oneshot_cancellables = g_list_prepend (client->oneshot_cancellables,
       shot->internal);
-  kling_call_start (client, "POST", kling_endpoint_path (start->endpoint), start->body,
-      shot->internal, TRUE, oneshot_done, shot);
+  {
+    /* identify-face has no external id to look up after a lost answer, and a session is
+     * cheap beside a render: an ambiguous failure is retried like a query's. */
+    KlingCallSpec spec = {
+      .method = "POST", .path = kling_endpoint_path (start->endpoint), .body = start->body,
+      .cancellable = shot->internal, .retry_ambiguous = TRUE, .done = oneshot_done,
+      .user_data = shot,
+    };
+    kling_call_start (client, &spec);
+  }
   start->shot = NULL;
   return G_SOURCE_REMOVE;
 }
@@ -404,7 +572,7 @@ worker_main (gpointer data)
 
   g_main_context_push_thread_default (client->context);
   /* libsoup 3 binds a session to the thread-default context it was created in. */
-  client->session = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S,
+  client->session = soup_session_new_with_options ("timeout", 0,
       "idle-timeout", HTTP_IDLE_TIMEOUT_S, "max-conns-per-host", HTTP_MAX_CONNS_PER_HOST,
       "max-conns", 4 * HTTP_MAX_CONNS_PER_HOST,
       "user-agent", "gst-kling/" PACKAGE_VERSION, NULL);

@@ -1,18 +1,23 @@
-/* gst-kling: one paid render followed to its end: the cache, twins (two jobs of one
- * process for the same clip share one task), a local slot cap, the journal, the create
- * call and its recovery, polling; the download is in kling-download.c. */
+/* gst-kling: a job's life: the cache lookup, twins (two jobs of one process for the same
+ * clip share one task), the cross-process claim (one process of all that share a cache
+ * directory pays; the others follow), the local slot cap per account, the deadline,
+ * cancellation and the end. What the job does with its task is kling-job-task.c. */
 #include "config.h"
 #include "kling-job-private.h"
 #include "kling-call.h"
-#include "kling-cache.h"
 #include "kling-private.h"
 
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
-static void job_submit (KlingJob *job);
-static void job_create (KlingJob *job);
+/* Partial downloads of other keys older than this, whose claim is free, are leftovers. */
+#define STALE_PART_AGE_S (24 * 3600)
+/* A follower looks at least this often for the clip or a free claim. */
+#define FOLLOW_MAX_INTERVAL_MS 5000
+
+static void job_start (KlingJob *job);
+static void job_lead (KlingJob *job);
 
 KlingJob *
 kling_job_ref (KlingJob *job)
@@ -58,13 +63,20 @@ kling_job_unref (KlingJob *job)
   g_free (job->cache_dir);
   g_free (job->result_path);
   g_free (job->external_task_id);
+  g_free (job->followed_task_id);
   g_clear_pointer (&job->task, kling_task_free);
+  g_clear_pointer (&job->damaged, kling_task_free);
   g_clear_error (&job->start_error);
   g_clear_object (&job->cancellable);
-  g_clear_object (&job->download_msg);
-  g_free (job->part_path);
   g_mutex_clear (&job->lock);
   g_free (job);
+}
+
+gboolean
+kling_job_is_cache_hit (KlingJob *job)
+{
+  g_return_val_if_fail (job != NULL, FALSE);
+  return g_atomic_int_get (&job->cache_hit);
 }
 
 KlingClient *
@@ -83,27 +95,40 @@ kling_destroy_source (GSource **source)
   }
 }
 
-static void job_take_slot_or_wait (KlingJob *job);
-static void job_start_or_wait_for_twin (KlingJob *job);
-
-static void
-release_slot (KlingClient *client, KlingJob *job)
+static gboolean
+job_timer_fired (gpointer data)
 {
-  if (!job->holds_slot)
-    return;
-  job->holds_slot = FALSE;
-  client->tasks_in_flight--;
-  /* Wake the next job waiting for a slot. */
-  while (!g_queue_is_empty (&client->waiting_jobs) && !client->shutting_down) {
-    KlingJob *next = g_queue_pop_head (&client->waiting_jobs);
-    gboolean alive = !next->finished;
+  KlingJob *job = data;
 
-    if (alive)
-      job_take_slot_or_wait (next);
-    kling_job_unref (next);
-    if (alive)
-      break;
-  }
+  g_clear_pointer (&job->timer, g_source_unref);
+  job->timer_step (job);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kling_job_wait_then (KlingJob *job, guint delay_ms, KlingJobStep step)
+{
+  kling_destroy_source (&job->timer);
+  job->timer_step = step;
+  job->timer = g_timeout_source_new (delay_ms);
+  g_source_set_callback (job->timer, job_timer_fired, job, NULL);
+  g_source_attach (job->timer, kling_job_get_client (job)->context);
+}
+
+void
+kling_job_report_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
+    const GError *cause, gpointer data)
+{
+  KlingJob *job = data;
+
+  if (!job->finished && job->callbacks.waiting)
+    job->callbacks.waiting (job, reason, delay_ms, attempt, cause, job->user_data);
+}
+
+void
+kling_job_release_slot (KlingJob *job)
+{
+  g_clear_pointer (&job->slot, kling_slot_release);
 }
 
 /* --- twins: jobs of one client for the same clip ---------------------------------------- */
@@ -143,7 +168,7 @@ twins_take_over (KlingJob *leader, const GError *error)
     twin->leader = NULL;
     if (!twin->finished && !client->shutting_down) {
       if (start_over)
-        job_start_or_wait_for_twin (twin);
+        job_start (twin);
       else
         kling_job_fail (twin, error);
     }
@@ -151,13 +176,8 @@ twins_take_over (KlingJob *leader, const GError *error)
   }
 }
 
-static gdouble
-job_elapsed_s (KlingJob *job)
-{
-  return kling_elapsed_s_since (job->started_us);
-}
+/* --- the end ----------------------------------------------------------------------------- */
 
-/* Ends the job: exactly once, on the worker. */
 void
 kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
 {
@@ -167,12 +187,12 @@ kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
     return;
   job->finished = TRUE;
   g_cancellable_cancel (job->cancellable);
-  kling_destroy_source (&job->poll_source);
   kling_destroy_source (&job->deadline_source);
-  kling_destroy_source (&job->wait_source);
-  release_slot (client, job);
-  if (g_queue_remove (&client->waiting_jobs, job))
-    kling_job_unref (job);
+  kling_destroy_source (&job->timer);
+  g_clear_pointer (&job->download, kling_download_free);
+  kling_job_release_slot (job);
+  /* The journal and the cache are written: another process may have the clip now. */
+  g_clear_pointer (&job->claim, kling_claim_release);
   job_stop_leading_or_waiting (job);
 
   g_mutex_lock (&job->lock);
@@ -183,10 +203,11 @@ kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
   g_mutex_unlock (&client->lock);
 
   if (error)
-    g_debug ("job %s finished after %.1f s: %s", job->key, job_elapsed_s (job),
-        error->message);
+    g_debug ("job %s finished after %.1f s: %s", job->key,
+        kling_elapsed_s_since (job->started_us), error->message);
   else
-    g_debug ("job %s finished after %.1f s", job->key, job_elapsed_s (job));
+    g_debug ("job %s finished after %.1f s%s", job->key,
+        kling_elapsed_s_since (job->started_us), job->cache_hit ? " (from the cache)" : "");
   if (job->callbacks.finished)
     job->callbacks.finished (job, mp4_path, job->task, error, job->user_data);
   twins_take_over (job, error);
@@ -220,27 +241,17 @@ kling_job_finish_cancelled (KlingJob *job)
   kling_job_finish (job, NULL, error);
 }
 
-static gchar *
-job_task_path (KlingJob *job, const gchar *id)
-{
-  return g_strconcat (kling_endpoint_path (job->request->endpoint), "/", id, NULL);
-}
-
 /* --- cancellation and deadline ---------------------------------------------------------- */
 
 static gboolean
 job_cancel_on_worker (gpointer data)
 {
   KlingJob *job = data;
-  g_autoptr (GError) error = NULL;
 
   if (job->finished)
     return G_SOURCE_REMOVE;
-  error = kling_cancelled_error ();
-  if (job->task)
-    kling_error_set_task_id (error, job->task->task_id);
   g_debug ("job %s cancelled; its journal entry stays", job->key);
-  kling_job_finish (job, NULL, error);
+  kling_job_finish_cancelled (job);
   return G_SOURCE_REMOVE;
 }
 
@@ -250,8 +261,8 @@ kling_job_cancel (KlingJob *job)
   g_return_if_fail (job != NULL);
   g_mutex_lock (&job->lock);
   if (job->client)
-    kling_client_run_on_worker (job->client->context, job_cancel_on_worker, kling_job_ref (job),
-        (GDestroyNotify) kling_job_unref);
+    kling_client_run_on_worker (job->client->context, job_cancel_on_worker,
+        kling_job_ref (job), (GDestroyNotify) kling_job_unref);
   g_mutex_unlock (&job->lock);
 }
 
@@ -260,42 +271,106 @@ job_deadline_reached (gpointer data)
 {
   KlingJob *job = data;
   g_autoptr (GError) error = NULL;
-  const gchar *task_id = job->task ? job->task->task_id : NULL;
+  const gchar *task_id = job->task ? job->task->task_id : job->followed_task_id;
 
   g_clear_pointer (&job->deadline_source, g_source_unref);
   error = kling_error_new_full (KLING_ERROR_TIMEOUT, 0, -1, NULL, task_id,
       job->task ? job->task->status_msg : NULL,
       "task %s not finished after %.0f s (status %s)", task_id ? task_id : "(none yet)",
       job->timeout_s, job->task ? kling_task_status_to_string (job->task->status) :
-      "not created");
+      job->following ? "rendered by another process" : "not created");
   kling_error_set_timeout (error, (guint) ceil (job->timeout_s));
   kling_job_finish (job, NULL, error);
   return G_SOURCE_REMOVE;
 }
 
-/* --- start: cache, slot, journal -------------------------------------------------------- */
+/* --- the start: cache, twins, claim, slot ----------------------------------------------- */
 
-static void
-job_take_slot_or_wait (KlingJob *job)
+static gboolean
+job_slot_granted (gpointer data)
 {
-  KlingClient *client = kling_job_get_client (job);
-  KlingRetryPolicy policy;
+  KlingJob *job = data;
 
-  kling_client_get_policy (client, &policy);
-  if (policy.max_parallel_tasks > 0 && client->tasks_in_flight >= policy.max_parallel_tasks) {
-    g_debug ("job %s waits for a task slot (%u in flight)", job->key,
-        client->tasks_in_flight);
-    g_queue_push_tail (&client->waiting_jobs, kling_job_ref (job));
-    return;
+  if (!job->finished) {
+    g_debug ("job %s got a local slot", job->key);
+    kling_job_submit (job);
   }
-  client->tasks_in_flight++;
-  job->holds_slot = TRUE;
-  job_submit (job);
+  return G_SOURCE_REMOVE;
 }
 
-/* The cache first; then either wait for a twin that renders the same clip, or lead. */
+/* The account's local cap (max_parallel) first; then the task. */
 static void
-job_start_or_wait_for_twin (KlingJob *job)
+job_take_slot (KlingJob *job)
+{
+  KlingClient *client = kling_job_get_client (job);
+  gboolean granted;
+
+  job->slot = kling_slot_acquire (client->account, job->max_parallel, client->context,
+      job_slot_granted, kling_job_ref (job), (GDestroyNotify) kling_job_unref, &granted);
+  if (granted) {
+    kling_job_submit (job);
+    return;
+  }
+  g_debug ("job %s waits for a local slot (%u renders of the account in flight, cap %u)",
+      job->key, kling_slots_in_flight (client->account), job->max_parallel);
+  kling_job_report_waiting (KLING_WAIT_LOCAL_QUEUE, 0, 1, NULL, job);
+}
+
+void
+kling_job_follow_later (KlingJob *job)
+{
+  guint interval_ms = (guint) CLAMP (job->poll_interval_s * 1000, 1, FOLLOW_MAX_INTERVAL_MS);
+
+  if (!job->finished)
+    kling_job_wait_then (job, interval_ms, job_start);
+}
+
+/* Another process holds the claim: look for its clip, or for the claim to come free (it
+ * finished, or died), every poll interval; tell the caller about its task meanwhile. */
+static void
+job_follow (KlingJob *job)
+{
+  KlingJournalEntry entry;
+
+  if (!job->following)
+    g_debug ("job %s: another process renders this clip; following it", job->key);
+  job->following = TRUE;
+  if (kling_journal_load (job->cache_dir, job->key, &entry) && entry.task_id) {
+    kling_job_poll_followed (job, entry.task_id);   /* then kling_job_follow_later() */
+  } else {
+    kling_job_follow_later (job);
+  }
+  kling_journal_entry_clear (&entry);
+}
+
+/* This job renders the clip for its process: prove the cache writable (before any money
+ * is spent), claim the clip across processes, clear leftovers, take a slot. */
+static void
+job_lead (KlingJob *job)
+{
+  g_autoptr (GError) error = NULL;
+
+  if ((!job->following && !kling_cache_prepare (job->cache_dir, &error)) ||
+      !kling_cache_claim (job->cache_dir, job->key, &job->claim, &error)) {
+    if (error) {
+      kling_job_fail (job, error);
+      return;
+    }
+    job_follow (job);
+    return;
+  }
+  if (job->following)
+    g_debug ("job %s: the other process let go of the clip; this one takes over",
+        job->key);
+  job->following = FALSE;
+  kling_cache_clean_parts (job->cache_dir, job->key, STALE_PART_AGE_S);
+  job_take_slot (job);
+}
+
+/* The cache first; then wait for a twin that renders the same clip, or lead. Runs again
+ * after a twin finished and at every tick of a follower. */
+static void
+job_start (KlingJob *job)
 {
   KlingClient *client = kling_job_get_client (job);
   g_autofree gchar *cached = NULL;
@@ -303,13 +378,30 @@ job_start_or_wait_for_twin (KlingJob *job)
   KlingJob *leader;
 
   if (job->own_dir) {
-    job_take_slot_or_wait (job);
+    job_take_slot (job);
     return;
   }
-  if (kling_cache_lookup (job->cache_dir, job->key, &cached, &task)) {
-    g_debug ("job %s: clip found in the cache, nothing to request", job->key);
-    job->task = g_steal_pointer (&task);
-    kling_job_finish (job, cached, NULL);
+  switch (kling_cache_lookup (job->cache_dir, job->key, job->stale_clip_id, &cached,
+          &task)) {
+    case KLING_CACHE_HIT:
+      g_debug ("job %s: clip found in the cache, nothing to request", job->key);
+      g_clear_pointer (&job->task, kling_task_free);
+      job->task = g_steal_pointer (&task);
+      g_atomic_int_set (&job->cache_hit, TRUE);
+      kling_job_finish (job, cached, NULL);
+      return;
+    case KLING_CACHE_DAMAGED:
+      if (job->damaged == NULL)
+        g_info ("the cached clip of task %s is missing or damaged: downloading it again",
+            task->task_id);
+      g_clear_pointer (&job->damaged, kling_task_free);
+      job->damaged = g_steal_pointer (&task);
+      break;
+    case KLING_CACHE_MISS:
+      break;
+  }
+  if (job->following) {
+    job_lead (job);
     return;
   }
   leader = g_hash_table_lookup (client->leaders, job->leader_key);
@@ -321,7 +413,7 @@ job_start_or_wait_for_twin (KlingJob *job)
   }
   g_hash_table_insert (client->leaders, g_strdup (job->leader_key), job);
   job->is_leader = TRUE;
-  job_take_slot_or_wait (job);
+  job_lead (job);
 }
 
 static gboolean
@@ -341,337 +433,11 @@ job_begin (gpointer data)
     g_source_set_callback (job->deadline_source, job_deadline_reached, job, NULL);
     g_source_attach (job->deadline_source, kling_job_get_client (job)->context);
   }
-  job_start_or_wait_for_twin (job);
+  if (job->refresh && !job->own_dir)
+    job->stale_clip_id = kling_cache_clip_id (job->cache_dir, job->key);
+  job_start (job);
   return G_SOURCE_REMOVE;
 }
-
-static void
-job_set_task (KlingJob *job, KlingTask *task)
-{
-  g_clear_pointer (&job->task, kling_task_free);
-  job->task = task;
-  if (job->task->external_task_id == NULL && job->external_task_id)
-    job->task->external_task_id = g_strdup (job->external_task_id);
-}
-
-static void job_schedule_poll (KlingJob *job);
-
-/* The task exists: record it, tell the caller, follow it. A task just created is first
- * queried after one poll interval; a resumed one at once (it may be done already). */
-static void
-job_task_known (KlingJob *job, KlingTask *task, gboolean just_created)
-{
-  g_autoptr (GError) error = NULL;
-
-  job_set_task (job, task);
-  if (!job->own_dir && !kling_journal_save (job->cache_dir, job->key,
-          job->request->endpoint, job->external_task_id, job->task->task_id, &error))
-    g_info ("journal not updated: %s", error->message);
-  g_debug ("job %s follows task %s (%s)", job->key, job->task->task_id,
-      kling_task_status_to_string (job->task->status));
-  if (job->callbacks.submitted)
-    job->callbacks.submitted (job, job->task, job->user_data);
-  if (job->finished)
-    return;
-  if (just_created)
-    job_schedule_poll (job);
-  else
-    kling_job_poll_now (job);
-}
-
-static gboolean
-is_not_found (const GError *error)
-{
-  return error->domain == KLING_ERROR && (kling_error_get_http_status (error) == 404 ||
-      kling_error_get_kling_code (error) == 1203);
-}
-
-static void
-external_query_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
-{
-  KlingJob *job = user_data;
-  g_autoptr (GError) parse_error = NULL;
-  KlingTask *task;
-
-  if (job->finished)
-    goto out;
-  if (error && is_not_found (error)) {
-    g_debug ("job %s: no task with external id %s, creating it", job->key,
-        job->external_task_id);
-    job_create (job);
-    goto out;
-  }
-  if (error) {
-    /* The lookup's own failure is the news (the create's is in the log above). */
-    kling_job_fail (job, error);
-    goto out;
-  }
-  task = kling_task_new_from_json (data, request_id, &parse_error);
-  if (task == NULL) {
-    kling_job_fail (job, parse_error);
-    goto out;
-  }
-  g_debug ("job %s: found task %s by its external id", job->key, task->task_id);
-  job_task_known (job, task, FALSE);
-out:
-  kling_job_unref (job);
-}
-
-static void
-job_query_by_external_id (KlingJob *job)
-{
-  g_autofree gchar *path = job_task_path (job, job->external_task_id);
-
-  kling_call_start (kling_job_get_client (job), "GET", path, NULL, job->cancellable, TRUE,
-      external_query_done, kling_job_ref (job));
-}
-
-static void
-job_submit (KlingJob *job)
-{
-  g_autofree gchar *task_id = NULL, *external_id = NULL, *uuid = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!job->own_dir && kling_journal_load (job->cache_dir, job->key, &external_id,
-          &task_id)) {
-    job->external_task_id = g_steal_pointer (&external_id);
-    if (task_id) {
-      KlingTask *task = g_new0 (KlingTask, 1);
-
-      g_debug ("job %s resumes task %s from the journal", job->key, task_id);
-      job->unconfirmed_resume = TRUE;
-      task->task_id = g_steal_pointer (&task_id);
-      task->status = KLING_TASK_SUBMITTED;
-      job_task_known (job, task, FALSE);
-      return;
-    }
-    /* The create may or may not have reached Kling: ask before paying twice. */
-    job_query_by_external_id (job);
-    return;
-  }
-  uuid = g_uuid_string_random ();
-  job->external_task_id = g_strconcat ("gstkling-", uuid, NULL);
-  /* Written before the create call, so a crash right after it still finds the task. */
-  if (!job->own_dir && !kling_journal_save (job->cache_dir, job->key,
-          job->request->endpoint, job->external_task_id, NULL, &error)) {
-    kling_job_fail (job, error);
-    return;
-  }
-  job_create (job);
-}
-
-/* --- create ------------------------------------------------------------------------------ */
-
-static gboolean
-is_ambiguous (const GError *error)
-{
-  switch (error->code) {
-    case KLING_ERROR_NETWORK:
-    case KLING_ERROR_SERVER:
-    case KLING_ERROR_PROTOCOL:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-/* Runs @func on the worker after @delay_ms unless the job finishes first. */
-void
-kling_job_wait_then (KlingJob *job, guint delay_ms, GSourceFunc func)
-{
-  kling_destroy_source (&job->wait_source);
-  job->wait_source = g_timeout_source_new (delay_ms);
-  g_source_set_callback (job->wait_source, func, job, NULL);
-  g_source_attach (job->wait_source, kling_job_get_client (job)->context);
-}
-
-static gboolean
-job_create_again (gpointer data)
-{
-  KlingJob *job = data;
-
-  g_clear_pointer (&job->wait_source, g_source_unref);
-  job_query_by_external_id (job);
-  return G_SOURCE_REMOVE;
-}
-
-/* After an ambiguous create failure: wait, then look the task up by its external id
- * (which creates it only when Kling does not know it). */
-static void
-job_retry_ambiguous_create (KlingJob *job, const GError *error)
-{
-  guint delay_ms;
-
-  if (!kling_client_next_retry_delay (kling_job_get_client (job), job->create_attempts,
-          job->create_started_us, error, &delay_ms)) {
-    kling_job_fail (job, error);
-    return;
-  }
-  g_info ("the create call of job %s may or may not have reached Kling (%s): looking it "
-      "up by its external id in %u ms", job->key, error->message, delay_ms);
-  kling_job_wait_then (job, delay_ms, job_create_again);
-}
-
-/* Kling has no documented code for a duplicate external_task_id; it is a parameter error
- * (1201) that names the field. */
-static gboolean
-is_external_id_taken (const GError *error)
-{
-  return g_error_matches (error, KLING_ERROR, KLING_ERROR_INVALID_INPUT) &&
-      strstr (error->message, "external_task_id") != NULL;
-}
-
-static void
-create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
-{
-  KlingJob *job = user_data;
-  g_autoptr (GError) parse_error = NULL;
-  KlingTask *task = NULL;
-
-  if (job->finished)
-    goto out;
-  if (error == NULL) {
-    task = kling_task_new_from_json (data, request_id, &parse_error);
-    error = parse_error;
-  }
-  if (task) {
-    job_task_known (job, task, TRUE);
-  } else if (is_ambiguous (error)) {
-    job_retry_ambiguous_create (job, error);
-  } else if (is_external_id_taken (error) && !job->id_conflict_seen) {
-    /* Another process created the task with our journal's external id in the meantime:
-     * follow that task instead of failing (or paying) again. */
-    g_info ("job %s: external id %s is taken already: looking the task up", job->key,
-        job->external_task_id);
-    job->id_conflict_seen = TRUE;
-    job_query_by_external_id (job);
-  } else {
-    /* Kling refused the request: nothing was created, the journal entry is void. */
-    if (!job->own_dir)
-      kling_journal_remove (job->cache_dir, job->key);
-    kling_job_fail (job, error);
-  }
-out:
-  kling_job_unref (job);
-}
-
-static void
-job_create (KlingJob *job)
-{
-  g_autoptr (JsonNode) body = json_node_copy (job->request->body);
-
-  if (job->create_attempts++ == 0)
-    job->create_started_us = g_get_monotonic_time ();
-  json_object_set_string_member (json_node_get_object (body), "external_task_id",
-      job->external_task_id);
-  g_debug ("job %s creates a task at %s (external id %s)", job->key,
-      kling_endpoint_path (job->request->endpoint), job->external_task_id);
-  kling_call_start (kling_job_get_client (job), "POST",
-      kling_endpoint_path (job->request->endpoint),
-      body, job->cancellable, FALSE, create_done, kling_job_ref (job));
-}
-
-/* --- poll -------------------------------------------------------------------------------- */
-
-static gboolean
-job_poll_fire (gpointer data)
-{
-  KlingJob *job = data;
-
-  g_clear_pointer (&job->poll_source, g_source_unref);
-  kling_job_poll_now (job);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-job_schedule_poll (KlingJob *job)
-{
-  guint interval_ms = (guint) CLAMP (job->poll_interval_s * 1000, 1, (gdouble) G_MAXUINT);
-
-  job->poll_source = g_timeout_source_new (interval_ms);
-  g_source_set_callback (job->poll_source, job_poll_fire, job, NULL);
-  g_source_attach (job->poll_source, kling_job_get_client (job)->context);
-}
-
-static void
-poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
-{
-  KlingJob *job = user_data;
-  g_autoptr (GError) parse_error = NULL;
-  KlingTask *task;
-  gboolean refresh = FALSE;
-
-  if (job->finished)
-    goto out;
-  if (error && job->unconfirmed_resume && is_not_found (error)) {
-    /* A journal entry the server does not know (another account or server, or a task
-     * long gone): forget it and start afresh. */
-    g_info ("task %s of the journal is unknown to the server: submitting anew",
-        job->task->task_id);
-    kling_journal_remove (job->cache_dir, job->key);
-    job->unconfirmed_resume = FALSE;
-    g_clear_pointer (&job->task, kling_task_free);
-    g_clear_pointer (&job->external_task_id, g_free);
-    job_submit (job);
-    goto out;
-  }
-  if (error) {
-    kling_job_fail (job, error);
-    goto out;
-  }
-  task = kling_task_new_from_json (data, request_id, &parse_error);
-  if (task == NULL) {
-    kling_job_fail (job, parse_error);
-    goto out;
-  }
-  job->unconfirmed_resume = FALSE;
-  refresh = job->task && job->task->status == KLING_TASK_SUCCEED &&
-      job->task->video_url != NULL;
-  job_set_task (job, task);
-  if (job->callbacks.progress)
-    job->callbacks.progress (job, job->task, job_elapsed_s (job), job->user_data);
-  if (job->finished)
-    goto out;
-
-  switch (job->task->status) {
-    case KLING_TASK_SUCCEED:
-      if (refresh)
-        g_debug ("job %s got a fresh result URL", job->key);
-      kling_job_download (job);
-      break;
-    case KLING_TASK_FAILED:{
-      g_autoptr (GError) failed = kling_error_new_full (KLING_ERROR_TASK_FAILED, 0, 0,
-          job->task->request_id, job->task->task_id, job->task->status_msg,
-          "task %s failed: %s", job->task->task_id,
-          job->task->status_msg ? job->task->status_msg : "no reason given");
-      /* Nothing to resume: the failed task is over. */
-      if (!job->own_dir)
-        kling_journal_remove (job->cache_dir, job->key);
-      kling_job_fail (job, failed);
-      break;
-    }
-    default:
-      job_schedule_poll (job);
-      break;
-  }
-out:
-  kling_job_unref (job);
-}
-
-void
-kling_job_poll_now (KlingJob *job)
-{
-  g_autofree gchar *path = job_task_path (job, job->task->task_id);
-
-  kling_call_start (kling_job_get_client (job), "GET", path, NULL, job->cancellable, TRUE,
-      poll_done,
-      kling_job_ref (job));
-}
-
-/* --- start ------------------------------------------------------------------------------- */
 
 gchar *
 kling_client_cache_key (KlingClient *client, const KlingRequest *request)
@@ -682,13 +448,26 @@ kling_client_cache_key (KlingClient *client, const KlingRequest *request)
   return kling_sha256_hex ((const guint8 *) material, strlen (material));
 }
 
+static void
+job_set_options (KlingJob *job, KlingClient *client, const KlingJobOptions *options)
+{
+  job->poll_interval_s = options && options->poll_interval_s > 0 ?
+      options->poll_interval_s : 5.0;
+  job->timeout_s = options ? MAX (options->timeout_s, 0) : 1800;
+  job->refresh = options && options->refresh;
+  job->max_parallel = options ? options->max_parallel : 0;
+  kling_client_get_effective_policy (client, options, &job->policy);
+  job->deadline_us = job->timeout_s > 0 ? job->started_us + (gint64) (job->timeout_s *
+      G_USEC_PER_SEC) : G_MAXINT64;
+}
+
 KlingJob *
 kling_client_start_job (KlingClient *client, const KlingRequest *request,
     const KlingJobOptions *options, const KlingJobCallbacks *callbacks,
     gpointer user_data, GDestroyNotify notify)
 {
   KlingJob *job;
-  GError *error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_return_val_if_fail (client != NULL && request != NULL, NULL);
 
@@ -699,33 +478,28 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   job->worker_client = client;
   job->request = kling_request_copy (request);
   job->key = kling_client_cache_key (client, request);
-  job->poll_interval_s = options && options->poll_interval_s > 0 ?
-      options->poll_interval_s : 5.0;
-  job->timeout_s = options ? MAX (options->timeout_s, 0) : 1800;
+  job->started_us = g_get_monotonic_time ();
+  job_set_options (job, client, options);
   if (options && options->cache_dir && *options->cache_dir) {
     job->cache_dir = g_strdup (options->cache_dir);
     job->leader_key = g_strconcat (job->cache_dir, "\n", job->key, NULL);
   } else {
     job->cache_dir = g_dir_make_tmp ("gst-kling-XXXXXX", &error);
-    job->own_dir = TRUE;
+    job->own_dir = job->cache_dir != NULL;
   }
   if (callbacks)
     job->callbacks = *callbacks;
   job->user_data = user_data;
   job->notify = notify;
   job->cancellable = g_cancellable_new ();
-  job->started_us = g_get_monotonic_time ();
 
   g_mutex_lock (&client->lock);
   client->jobs = g_list_prepend (client->jobs, job);
   g_mutex_unlock (&client->lock);
 
-  if (job->cache_dir == NULL) {
-    job->own_dir = FALSE;
-    job->start_error = kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL, NULL,
+  if (job->cache_dir == NULL)
+    job->start_error = kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, NULL,
         "cannot create a temporary directory: %s", error->message);
-    g_error_free (error);
-  }
   kling_client_run_on_worker (client->context, job_begin, kling_job_ref (job),
       (GDestroyNotify) kling_job_unref);
   return job;
