@@ -17,6 +17,8 @@
 #include <glib/gstdio.h>
 
 #define READ_CHUNK_BYTES 65536
+/* See attempt_failed(). */
+#define PROGRESS_RENEWS_ATTEMPTS_BYTES (1024 * 1024)
 
 struct _KlingDownload {
   gint ref_count;
@@ -38,7 +40,7 @@ struct _KlingDownload {
   /* across attempts */
   guint64 written;             /* valid bytes in the part file */
   gint64 total;                /* the clip's size, -1 until known */
-  guint64 best_written;        /* the most bytes ever reached: progress resets failures */
+  guint64 best_written;        /* the most bytes any attempt reached */
   gboolean restart_next;       /* the next attempt begins the file anew */
   guint failures;
   GSource *retry_source;
@@ -198,10 +200,12 @@ attempt_failed (KlingDownload *dl, GError *error_taken)
   guint delay_ms;
 
   attempt_clear (dl);
-  if (dl->written > dl->best_written) {
-    dl->best_written = dl->written;
+  /* An attempt that carried the file well beyond where any got before, and was then cut,
+   * was a healthy transfer: the next cut gets the policy's attempts afresh. A crawl
+   * moves on a little at each attempt, and must not: it fails after the attempts. */
+  if (!dl->too_slow && dl->written >= dl->best_written + PROGRESS_RENEWS_ATTEMPTS_BYTES)
     dl->failures = 0;
-  }
+  dl->best_written = MAX (dl->best_written, dl->written);
   dl->failures++;
   if (dl->final || !worth_retrying (error) ||
       !kling_client_next_retry_delay (dl->client, dl->failures, 0, error, &delay_ms)) {
