@@ -35,8 +35,9 @@ KlingAuth   *kling_auth_new_from_settings  (const gchar *access_key, const gchar
                                             const gchar *api_key, KlingAuthHeader header,
                                             GError **error);
 
-/* The client for @base_url (NULL: KLING_API_URL, else the Singapore host) and @auth (taken
- * over). Returns a new reference to the shared instance. */
+/* The client for @base_url (NULL: KLING_API_URL, else the Singapore host; a trailing /v1
+ * is dropped, the paths carry it) and @auth (taken over). Returns a new reference to the
+ * shared instance. */
 KlingClient *kling_client_acquire          (const gchar *base_url, KlingAuth *auth,
                                             GError **error);
 KlingClient *kling_client_ref              (KlingClient *client);
@@ -58,7 +59,7 @@ typedef struct {
   /* One attempt fails when nothing is sent or received for this long (connecting,
    * waiting for the answer, reading it, downloading), separately from the job's timeout.
    * Default 20000: Kling answers a create or a query within a few seconds, and 6 attempts
-   * of 20 s with their backoff end a stalled call in about 2 minutes. */
+   * of 20 s with their backoff end a stalled call in about 2 minutes (139 s measured). */
   guint   io_timeout_ms;
   /* A download slower than min_download_rate bytes/s over any rate_window_ms (after its
    * first window) is given up and retried, like curl's speed-limit / speed-time; 0: no
@@ -216,7 +217,8 @@ void         kling_job_unref               (KlingJob *job);
 gboolean     kling_job_is_cache_hit        (KlingJob *job);
 
 /* One-shot call that is not a task (identify-face): the answer's "data" node, on the
- * worker; @callback gets either data or error. */
+ * worker (hand off, as for the job callbacks); @callback gets either data or error. Retried
+ * like a query, a 1303 within the policy's deadline_s. */
 typedef void (*KlingCallCallback) (JsonNode *data, const GError *error, gpointer user_data);
 void         kling_client_call             (KlingClient *client, KlingEndpoint endpoint,
                                             JsonNode *body, GCancellable *cancellable,
