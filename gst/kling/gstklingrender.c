@@ -1097,7 +1097,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   static const KlingJobCallbacks callbacks = {
-    job_submitted, job_progress, job_finished,
+    .submitted = job_submitted,
+    .progress = job_progress,
+    .finished = job_finished,
   };
   KlingJobOptions options = { 0, };
   g_autofree gchar *cache_dir = NULL;

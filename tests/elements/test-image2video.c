@@ -1081,8 +1081,8 @@ GST_START_TEST (test_cancel_while_decoding)
 
 GST_END_TEST;
 
-/* Keeps the ftyp box of every cached clip (so the cache still takes it) and turns the
- * rest into noise that no demuxer reads. */
+/* Keeps the boxes of every cached clip (so the cache still takes it as whole) and names
+ * a codec in its sample description that no decoder knows. */
 static void
 spoil_cached_clips (const gchar * cache_dir)
 {
@@ -1098,8 +1098,10 @@ spoil_cached_clips (const gchar * cache_dir)
 
     if (g_str_has_suffix (name, ".mp4")
         && g_file_get_contents (path, &data, &size, NULL)) {
-      for (i = 32; i < size; i++)
-        data[i] = (gchar) (i * 131);
+      for (i = 0; i + 4 <= size; i++) {
+        if (memcmp (data + i, "avc1", 4) == 0 || memcmp (data + i, "mp4a", 4) == 0)
+          memcpy (data + i, "zzzz", 4);
+      }
       fail_unless (g_file_set_contents (path, data, size, NULL));
       g_free (data);
       spoiled++;

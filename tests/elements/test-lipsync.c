@@ -84,7 +84,7 @@ media_file (const gchar * name)
 static void
 make_source_clip (Fixture * f)
 {
-  static const KlingJobCallbacks callbacks = { NULL, NULL, job_finished };
+  static const KlingJobCallbacks callbacks = { .finished = job_finished };
   KlingImage2VideoParams params = { .mode = KLING_MODE_STD, .duration_s = CLIP_S,
     .prompt = "a face, talking", .cfg_scale = 0.5 };
   KlingJobOptions options = { .poll_interval_s = 0.05, .timeout_s = 60 };
