@@ -158,6 +158,7 @@ GST_END_TEST;
 GST_START_TEST (test_no_credentials_at_all)
 {
   g_autoptr (GError) err = NULL;
+  g_autofree gchar *message = NULL;
 
   g_unsetenv ("KLING_ACCESS_KEY");
   g_unsetenv ("KLING_SECRET_KEY");
@@ -166,8 +167,18 @@ GST_START_TEST (test_no_credentials_at_all)
           &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
   fail_unless_equals_int (kling_error_get_http_status (err), 0);
-  fail_unless (strstr (err->message, "no credentials") != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, "KLING_API_KEY") != NULL, "%s", err->message);
+  message = kling_error_dup_user_message (err);
+  fail_unless_equals_string (message, "No Kling credentials are set: set access-key and "
+      "secret-key (or the KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or "
+      "api-key (or KLING_API_KEY).");
+  g_clear_error (&err);
+  g_clear_pointer (&message, g_free);
+
+  fail_unless (kling_auth_new_from_settings ("ak", NULL, NULL, KLING_AUTH_HEADER_BEARER,
+          &err) == NULL);
+  message = kling_error_dup_user_message (err);
+  fail_unless_equals_string (message, "Only an access key is set, without its secret key: "
+      "set secret-key (or KLING_SECRET_KEY), or use api-key instead.");
 }
 GST_END_TEST;
 

@@ -54,11 +54,7 @@ kling_auth_new_from_settings (const gchar *access_key, const gchar *secret_key,
   if (ak && sk)
     return kling_auth_new_jwt (ak, sk);
 
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL,
-          "%s", ak ? "an access key is set but no secret key" :
-          sk ? "a secret key is set but no access key" :
-          "no credentials: set access-key and secret-key, or api-key (or KLING_ACCESS_KEY "
-          "and KLING_SECRET_KEY, or KLING_API_KEY)"));
+  g_propagate_error (error, kling_error_new_no_credentials (ak != NULL, sk != NULL));
   return NULL;
 }
 

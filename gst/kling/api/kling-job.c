@@ -6,6 +6,7 @@
 #include "kling-job-private.h"
 #include "kling-call.h"
 #include "kling-private.h"
+#include "kling-requests.h"
 
 #include <math.h>
 #include <string.h>
@@ -219,8 +220,13 @@ kling_job_fail (KlingJob *job, const GError *error)
 {
   g_autoptr (GError) copy = g_error_copy (error);
 
-  if (job->task && kling_error_get_task_id (copy) == NULL && copy->domain == KLING_ERROR)
-    kling_error_set_task_id (copy, job->task->task_id);
+  if (copy->domain == KLING_ERROR) {
+    if (job->task && kling_error_get_task_id (copy) == NULL)
+      kling_error_set_task_id (copy, job->task->task_id);
+    /* The model names the live ones in a 1203 sentence, and the model in a 1103 one. */
+    if (kling_error_get_model (copy) == NULL)
+      kling_error_set_model (copy, kling_request_get_model_name (job->request));
+  }
   kling_job_finish (job, NULL, copy);
 }
 
