@@ -267,6 +267,18 @@ foreign_answer_error (guint http_status, const gchar *body, gsize len, JsonNode 
   return error;
 }
 
+/* A body that opens a JSON object but does not parse: Kling's answer garbled or cut short
+ * on the way (a glitch a query may retry), not another server. */
+static gboolean
+is_garbled_object (const gchar *body, gsize len)
+{
+  gsize i = 0;
+
+  while (body && i < len && g_ascii_isspace (body[i]))
+    i++;
+  return body && i < len && body[i] == '{';
+}
+
 /* Kling's envelope has "code" and "data"; resellers answer {"error": ..., "code": ...}. */
 static gboolean
 is_envelope (JsonObject *object)
@@ -292,6 +304,13 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
   if (body != NULL && len > 0 && len <= G_MAXSSIZE &&
       json_parser_load_from_data (parser, body, (gssize) len, NULL))
     root = json_parser_get_root (parser);
+  if (root == NULL && is_garbled_object (body, len)) {
+    g_propagate_error (error, http_status >= 400 ? envelope_error (http_status, -1, NULL,
+            "the answer is JSON cut short or garbled") : kling_error_new_full
+        (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
+            "the answer is JSON cut short or garbled"));
+    return NULL;
+  }
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
       !is_envelope (json_node_get_object (root))) {
     g_propagate_error (error, foreign_answer_error (http_status, body, len, root));
