@@ -42,7 +42,7 @@ fuzz-build: deps $(FUZZ_BUILD)/build.ninja
 # In `make test` (and so in CI): the server-less unit suites under ASan + UBSan, then a
 # short pass of every fuzz target; `make fuzz` runs each target for longer.
 test-fuzz: fuzz-build
-	meson test -C $(FUZZ_BUILD) --print-errorlogs --num-processes 2 --suite unit
+	meson test -C $(FUZZ_BUILD) --print-errorlogs --num-processes 2 --suite memcheck
 	./tools/run-fuzz.sh $(FUZZ_BUILD) 15
 
 fuzz: fuzz-build
