@@ -1,7 +1,8 @@
-/* libFuzzer target: every answer body the network can send goes through the envelope
- * parser, then the task and face-session parsers. The first byte picks the HTTP status.
+/* libFuzzer target: every answer body the network can send goes through the depth check
+ * and the envelope parser, then the task and face-session parsers. The first byte picks the HTTP status.
  * Whatever the bytes, the answer is data or one KLING_ERROR, never a crash or a critical. */
 #include "kling-task.h"
+#include "kling-call.h"
 #include "kling-requests-lipsync.h"
 
 static const guint statuses[] = { 200, 201, 400, 401, 402, 403, 404, 429, 500, 503 };
@@ -30,6 +31,9 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   if (size == 0)
     return 0;
   status = statuses[data[0] % G_N_ELEMENTS (statuses)];
+  /* What the call layer does before json-glib's recursive parser sees an answer. */
+  if (kling_json_too_deep ((const gchar *) data + 1, size - 1, KLING_CALL_MAX_JSON_DEPTH))
+    return 0;
   answer = kling_envelope_parse (status, (const gchar *) data + 1, size - 1, &request_id,
       &error);
   if (!answer) {

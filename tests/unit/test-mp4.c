@@ -198,6 +198,27 @@ GST_START_TEST (test_structure_errors)
 }
 GST_END_TEST;
 
+/* Size 0 ("to the end of the file") is taken for an 'mdat' only: a 'moov' without a size
+ * ends wherever the download was cut (found by tests/fuzz/fuzz-mp4). */
+GST_START_TEST (test_size_zero_boxes)
+{
+  TestMp4Spec moov_last = { .moov_last = TRUE };
+  g_autoptr (GBytes) faststart = test_mp4_build (NULL);
+  g_autoptr (GBytes) moov_at_end = test_mp4_build (&moov_last);
+  g_autoptr (GByteArray) open_moov = copy_of (moov_at_end), open_mdat = copy_of (faststart);
+  gssize moov = find_fourcc (open_moov->data, open_moov->len, "moov");
+  gssize mdat = find_fourcc (open_mdat->data, open_mdat->len, "mdat");
+  g_autoptr (GError) err = NULL;
+
+  /* The last box each time, so "to the end of the file" covers the same bytes. */
+  put_be32 (open_moov->data + moov, 0);
+  check_refused (open_moov->data, open_moov->len, "only 'mdat' may have");
+  put_be32 (open_mdat->data + mdat, 0);
+  fail_unless (kling_mp4_verify (open_mdat->data, open_mdat->len, NULL, &err), "%s",
+      err ? err->message : "");
+}
+GST_END_TEST;
+
 /* Random damage (bytes flipped, runs zeroed) never crashes or hangs the verifier; run
  * under AddressSanitizer and valgrind this is a small, deterministic fuzz pass. */
 GST_START_TEST (test_random_damage_is_safe)
@@ -277,6 +298,7 @@ mp4_suite (void)
   tcase_add_test (tc, test_chunk_outside_media_data);
   tcase_add_test (tc, test_sample_count_mismatch);
   tcase_add_test (tc, test_structure_errors);
+  tcase_add_test (tc, test_size_zero_boxes);
   tcase_add_test (tc, test_random_damage_is_safe);
   tcase_add_test (tc, test_file);
   tcase_add_test (tc, test_plausible_size);

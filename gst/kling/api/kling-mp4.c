@@ -91,7 +91,9 @@ fourcc_name (guint32 type, gchar out[5])
 }
 
 /* The box that starts at @pos and must end by @limit. At the top level a size of 0
- * means "to the end of the file". */
+ * means "to the end of the file"; only an 'mdat' may say so (muxers write that for the
+ * media data of a stream they cannot seek back into), since the sample tables still show
+ * where its data ends. A 'moov' (or anything else) of size 0 would hide a cut. */
 static gboolean
 read_box (Verifier *v, guint64 pos, guint64 limit, gboolean top_level, Box *box)
 {
@@ -110,6 +112,9 @@ read_box (Verifier *v, guint64 pos, guint64 limit, gboolean top_level, Box *box)
     size = be64 (v->data + pos + 8);
     header = 16;
   } else if (size == 0 && top_level) {
+    if (box->type != BOX_MDAT)
+      return fail (v, "box '%s' at %" G_GUINT64_FORMAT " has no size (\"to the end of the "
+          "file\"), which only 'mdat' may have", fourcc_name (box->type, name), pos);
     size = limit - pos;
   }
   if (size < header)
