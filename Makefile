@@ -6,7 +6,7 @@ BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 MESON_SETUP_ARGS ?=
 
-.PHONY: all deps build test test-c test-py demo bench clean
+.PHONY: all deps build test test-c test-py test-fuzz fuzz fuzz-build demo bench clean
 
 all: build
 
@@ -19,9 +19,9 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
-# Every test: the gst-check C suites through meson, then the pytest suites.
+# Every test: the gst-check C suites through meson, the pytest suites, a short fuzz pass.
 test: build
-	$(MAKE) --no-print-directory test-c test-py
+	$(MAKE) --no-print-directory test-c test-py test-fuzz
 
 test-c:
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
@@ -29,6 +29,24 @@ test-c:
 
 test-py:
 	./tools/run-pytest.sh $(BUILD) $(PYTHON)
+
+# The libFuzzer targets live in a clang build of their own (tests/fuzz/README.md).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=enabled
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	meson compile -C $(FUZZ_BUILD)
+
+# In `make test` (and so in CI): the server-less unit suites under ASan + UBSan, then a
+# short pass of every fuzz target; `make fuzz` runs each target for longer.
+test-fuzz: fuzz-build
+	meson test -C $(FUZZ_BUILD) --print-errorlogs --num-processes 2 --suite memcheck
+	./tools/run-fuzz.sh $(FUZZ_BUILD) 15
+
+fuzz: fuzz-build
+	./tools/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 demo: build
 	./tools/demo.sh $(BUILD)
@@ -38,4 +56,4 @@ bench: build
 	$(PYTHON) tests/bench/bench_image2video.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD) demo.mp4
+	rm -rf $(BUILD) $(FUZZ_BUILD) demo.mp4

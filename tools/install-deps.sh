@@ -13,6 +13,7 @@ fonts-dejavu-core
 python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 python3-pytest python3-jwt
 valgrind
+clang libclang-rt-14-dev
 "
 
 missing=""

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gstklingproperties.h"
+#include "kling-models.h"
 #include "kling-requests.h"
 
 #define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
@@ -51,8 +52,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
       GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
       rw | G_PARAM_STATIC_STRINGS);
   pspecs[GST_KLING_PROP_MODEL_NAME] = string_pspec ("model-name",
-      "Model name", "Kling model, e.g. kling-v1-6, kling-v2-1, kling-v2-5-turbo "
-      "(unknown names are sent with a warning)", KLING_DEFAULT_MODEL, rw);
+      "Model name", kling_models_blurb (KLING_ENDPOINT_IMAGE2VIDEO),
+      KLING_DEFAULT_MODEL, rw);
   pspecs[GST_KLING_PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
       DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
@@ -65,7 +66,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
       "negative-prompt", "Negative prompt",
       "What the clip should avoid (at most 2500 characters)", NULL, rw);
   pspecs[GST_KLING_PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
-      "How closely the clip follows the prompt (not sent to kling-v2.x models)",
+      "How closely the clip follows the prompt (sent only to the models that "
+      "take it; Kling's newer models do not)",
       0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
   pspecs[GST_KLING_PROP_CALLBACK_URL] = string_pspec ("callback-url",
       "Callback URL", "URL Kling POSTs status changes to (optional; the element "

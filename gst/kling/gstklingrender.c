@@ -419,7 +419,7 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   g_return_val_if_fail (image != NULL, NULL);
 
   settings = gst_kling_render_dup_settings (self);
-  if (!kling_model_is_known (settings->model_name))
+  if (!kling_models_lookup (settings->model_name, KLING_ENDPOINT_IMAGE2VIDEO))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
         ("model-name is not in the list of known models; Kling may refuse it"));

@@ -18,6 +18,8 @@ from gi.repository import Gst, GstApp, GstPbutils  # noqa: E402,F401
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STILL = ROOT / "examples" / "media" / "still.jpg"
 PROMPT = "a slow zoom over colour bars"
+# The sandbox renders the default model, kling-v3, at 24 fps.
+FPS = 24
 # base64url of '{"alg":"HS256",': the start of every token the client mints.
 JWT_PREFIX = b"eyJhbGciOiJIUzI1NiIs"
 
@@ -77,7 +79,7 @@ def test_readme_gst_launch_line_makes_a_playable_mp4(sandbox, tmp_path):
     tags = info.get_stream_info().get_tags()
     assert tags.get_string(Gst.TAG_DESCRIPTION) == (True, PROMPT)
     ok, comment = tags.get_string(Gst.TAG_COMMENT)
-    assert ok and comment.startswith("Rendered by Kling image2video, model kling-v1-6")
+    assert ok and comment.startswith("Rendered by Kling image2video, model kling-v3")
 
 
 def test_passthrough_saves_the_kling_mp4_untouched(sandbox, tmp_path):
@@ -148,7 +150,7 @@ def test_gst_inspect_documents_the_properties():
                  "timeout", "cache-dir", "task-id", "video-id"):
         assert f"\n  {name} " in text, name
     assert 'Default: "https://api-singapore.klingai.com"' in text
-    assert 'Default: "kling-v1-6"' in text
+    assert 'Default: "kling-v3"' in text
     assert 'Default: 0, "std"' in text
     assert 'Default: 5, "5"' in text
     assert "Default:            1800" in text
@@ -179,7 +181,7 @@ def test_python_example_reports_errors(sandbox, tmp_path):
          "--cache-dir", str(tmp_path / "cache")],
         env=element_env(sandbox, tmp_path), timeout=90, capture_output=True, text=True)
     assert result.returncode == 1
-    assert "error: Kling says the account has no credit left" in result.stderr
+    assert "error: The Kling account's resource pack is used up" in result.stderr
 
 
 def test_c_example(sandbox, tmp_path, build_dir):
@@ -199,7 +201,7 @@ def test_application_seeks_and_queries(sandbox, tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     pipeline = Gst.parse_launch(
         f"filesrc location={STILL} ! jpegdec ! klingimage2video name=kling "
-        f"poll-interval=0.1 cache-dir={tmp_path / 'cache'} ! "
+        f"prompt=\"{PROMPT}\" poll-interval=0.1 cache-dir={tmp_path / 'cache'} ! "
         "appsink name=sink sync=false max-buffers=4")
     sink = pipeline.get_by_name("sink")
     try:
@@ -209,7 +211,7 @@ def test_application_seeks_and_queries(sandbox, tmp_path, monkeypatch):
         assert first.get_buffer().pts == 0
         ok, duration = pipeline.query_duration(Gst.Format.TIME)
         # The container's duration; the sandbox's MP4s may end a frame short in the header.
-        assert ok and abs(duration - 5 * Gst.SECOND) <= Gst.SECOND // 30
+        assert ok and abs(duration - 5 * Gst.SECOND) <= Gst.SECOND // FPS
 
         assert pipeline.seek_simple(Gst.Format.TIME,
                                     Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE,
@@ -222,11 +224,11 @@ def test_application_seeks_and_queries(sandbox, tmp_path, monkeypatch):
             pts.append(sample.get_buffer().pts)
         assert sink.is_eos()
         assert pts[0] == 3 * Gst.SECOND
-        assert len(pts) == 2 * 30
+        assert len(pts) == 2 * FPS
         assert pts == sorted(pts)
         ok, position = pipeline.query_position(Gst.Format.TIME)
         # The sink reports the start or the end of the last frame.
-        assert ok and abs(position - 5 * Gst.SECOND) <= Gst.SECOND // 30 + 1
+        assert ok and abs(position - 5 * Gst.SECOND) <= Gst.SECOND // FPS + 1
         assert pipeline.get_by_name("kling").get_property("video-id")
     finally:
         pipeline.set_state(Gst.State.NULL)
@@ -239,7 +241,8 @@ def test_live_pipeline_plays_every_frame(sandbox, tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     pipeline = Gst.parse_launch(
         "videotestsrc is-live=true num-buffers=1 ! video/x-raw,width=640,height=360 ! "
-        f"klingimage2video poll-interval=0.1 cache-dir={tmp_path / 'cache'} ! "
+        f"klingimage2video prompt=\"{PROMPT}\" poll-interval=0.1 "
+        f"cache-dir={tmp_path / 'cache'} ! "
         # Like a video sink: frames more than 20 ms late are dropped.
         "fakesink name=sink sync=true qos=true max-lateness=20000000")
     try:
@@ -249,7 +252,7 @@ def test_live_pipeline_plays_every_frame(sandbox, tmp_path, monkeypatch):
         assert message is not None and message.type == Gst.MessageType.EOS
         stats = pipeline.get_by_name("sink").get_property("stats")
         assert stats.get_uint64("dropped") == (True, 0)
-        assert stats.get_uint64("rendered") == (True, 150)
+        assert stats.get_uint64("rendered") == (True, 5 * FPS)
     finally:
         pipeline.set_state(Gst.State.NULL)
 

@@ -24,7 +24,7 @@
 /* The sandbox's std size (1280x720) times its video_scale. */
 #define CLIP_WIDTH  320
 #define CLIP_HEIGHT 180
-#define CLIP_FPS    30          /* kling-v1-6 */
+#define CLIP_FPS    24          /* kling-v3, the default model */
 #define CLIP_S      5
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
 
@@ -247,7 +247,7 @@ check_full_clip (Fixture * f)
   fail_unless_equals_string (text, PROMPT);
   g_free (text);
   fail_unless (gst_tag_list_get_string (tags, "kling-model", &text));
-  fail_unless_equals_string (text, "kling-v1-6");
+  fail_unless_equals_string (text, "kling-v3");
   g_free (text);
   fail_unless (gst_tag_list_get_string (tags, "kling-mode", &text));
   fail_unless_equals_string (text, "std");
@@ -814,17 +814,20 @@ GST_START_TEST (test_error_bad_camera_control)
 
 GST_END_TEST;
 
-GST_START_TEST (test_camera_control_renders)
+/* No model Kling serves takes camera control: refused before any request. */
+GST_START_TEST (test_camera_control_refused_on_live_models)
 {
   Fixture f;
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, "camera-control", "simple, zoom=(int)5",
           NULL), "video/quicktime");
-  push_jpeg_still (&f);
-  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
-  fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "camera-control is not available on kling-v3");
+  fail_unless_equals_int (create_requests (&f), 0);
   fixture_stop (&f);
 }
 
@@ -1063,8 +1066,8 @@ GST_START_TEST (test_cancel_while_decoding)
 
 GST_END_TEST;
 
-/* Keeps the ftyp box of every cached clip (so the cache still takes it) and turns the
- * rest into noise that no demuxer reads. */
+/* Keeps the boxes of every cached clip (so the cache still takes it as whole) and names
+ * a codec in its sample description that no decoder knows. */
 static void
 spoil_cached_clips (const gchar * cache_dir)
 {
@@ -1080,8 +1083,10 @@ spoil_cached_clips (const gchar * cache_dir)
 
     if (g_str_has_suffix (name, ".mp4")
         && g_file_get_contents (path, &data, &size, NULL)) {
-      for (i = 32; i < size; i++)
-        data[i] = (gchar) (i * 131);
+      for (i = 0; i + 4 <= size; i++) {
+        if (memcmp (data + i, "avc1", 4) == 0 || memcmp (data + i, "mp4a", 4) == 0)
+          memcpy (data + i, "zzzz", 4);
+      }
       fail_unless (g_file_set_contents (path, data, size, NULL));
       g_free (data);
       spoiled++;
@@ -1523,7 +1528,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_error_prompt_too_long);
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
-  tcase_add_test (tc, test_camera_control_renders);
+  tcase_add_test (tc, test_camera_control_refused_on_live_models);
   tcase_add_test (tc, test_unknown_model_warns_and_renders);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);

@@ -23,10 +23,11 @@
 
 #define ACCESS_KEY   "ak-lipsync-tests"
 #define SECRET_KEY   "sk-lipsync-tests-secret"
-/* The sandbox's std size (1280x720) times its video_scale; kling-v1-6 is 30 fps. */
+/* The sandbox's std size (1280x720) times its video_scale; kling-v3 (the default model)
+ * is 24 fps. */
 #define CLIP_WIDTH   320
 #define CLIP_HEIGHT  180
-#define CLIP_FPS     30
+#define CLIP_FPS     24
 #define CLIP_S       5
 #define FRAME        (GST_SECOND / CLIP_FPS)
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
@@ -73,7 +74,7 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
 static void
 make_source_clip (Fixture * f)
 {
-  static const KlingJobCallbacks callbacks = { NULL, NULL, job_finished };
+  static const KlingJobCallbacks callbacks = { .finished = job_finished };
   KlingImage2VideoParams params = { .mode = KLING_MODE_STD, .duration_s = CLIP_S,
     .prompt = "a face, talking", .cfg_scale = 0.5 };
   KlingJobOptions options = { .poll_interval_s = 0.05, .timeout_s = 60 };

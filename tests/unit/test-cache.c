@@ -1,9 +1,15 @@
-/* Unit tests: the clip cache, its sidecars, the journal and the MP4 check. */
+/* Unit tests: the clip cache, its sidecars, the journal, the claims and the leftovers of
+ * killed downloads. */
 #include <gst/check/gstcheck.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <utime.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 #include "kling-cache.h"
 #include "client-test-util.h"
+#include "mp4-build.h"
 
 static gchar *cache_dir;
 
@@ -30,7 +36,15 @@ write_file (const gchar *name, const gchar *data, gsize len)
   return path;
 }
 
-static const gchar mp4_head[] = "\0\0\0\x18" "ftypisom" "\0\0\0\0isomiso2";
+/* A whole (crafted) MP4 file in the cache directory. */
+static gchar *
+write_mp4 (const gchar *name)
+{
+  gchar *path = g_build_filename (cache_dir, name, NULL);
+
+  test_mp4_write (path, NULL);
+  return path;
+}
 
 static KlingRequest *
 make_request (void)
@@ -55,7 +69,7 @@ GST_START_TEST (test_store_and_lookup)
 {
   g_autoptr (KlingRequest) request = make_request ();
   g_autofree gchar *key = kling_request_cache_key (request);
-  g_autofree gchar *download = write_file ("download.part", mp4_head, sizeof (mp4_head));
+  g_autofree gchar *download = write_mp4 ("download.part");
   g_autofree gchar *path = NULL, *sidecar_text = NULL, *sidecar = NULL;
   g_autoptr (KlingTask) found = NULL;
   g_autoptr (GError) err = NULL;
@@ -66,11 +80,13 @@ GST_START_TEST (test_store_and_lookup)
     .request_id = "R-1",
   };
 
-  fail_unless (!kling_cache_lookup (cache_dir, key, &path, &found));
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, &path, &found),
+      KLING_CACHE_MISS);
   fail_unless (kling_cache_store (cache_dir, key, download, request, &task, &err),
       "%s", err ? err->message : "");
   fail_unless (!g_file_test (download, G_FILE_TEST_EXISTS));
-  fail_unless (kling_cache_lookup (cache_dir, key, &path, &found));
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, &path, &found),
+      KLING_CACHE_HIT);
   fail_unless (g_str_has_suffix (path, ".mp4") && strstr (path, key) != NULL);
   fail_unless_equals_string (found->task_id, "T-1");
   fail_unless (found->status == KLING_TASK_SUCCEED);
@@ -94,48 +110,99 @@ GST_END_TEST;
 GST_START_TEST (test_lookup_needs_both_files)
 {
   g_autofree gchar *clip = NULL, *json = NULL;
+  g_autoptr (GBytes) whole = test_mp4_build (NULL);
+  g_autoptr (KlingTask) task = NULL;
+  g_autofree gchar *path = NULL;
 
-  clip = write_file ("k1.mp4", mp4_head, sizeof (mp4_head));
-  fail_unless (!kling_cache_lookup (cache_dir, "k1", NULL, NULL));
-  json = write_file ("k2.json", "{\"task_id\":\"t\"}", 15);
-  fail_unless (!kling_cache_lookup (cache_dir, "k2", NULL, NULL));
-  g_free (json);
+  clip = write_mp4 ("k1.mp4");
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, NULL),
+      KLING_CACHE_MISS);
   json = write_file ("k1.json", "{\"task_id\": 5}", 14);
-  fail_unless (!kling_cache_lookup (cache_dir, "k1", NULL, NULL));
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, NULL),
+      KLING_CACHE_MISS);
   g_free (json);
   json = write_file ("k1.json", "{\"task_id\": \"t\"}", 16);
-  fail_unless (kling_cache_lookup (cache_dir, "k1", NULL, NULL));
-  /* A clip that is not an MP4 is no hit. */
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, NULL),
+      KLING_CACHE_HIT);
+  /* A sidecar without its clip, or with a clip that is not a whole MP4 (an error page, a
+   * cut download an older version cached): damaged, and the task to fetch it again from
+   * is named, so it is never rendered (paid) again. */
+  g_free (json);
+  json = write_file ("k2.json", "{\"task_id\":\"t2\"}", 16);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k2", 0, &path, &task),
+      KLING_CACHE_DAMAGED);
+  fail_unless (path == NULL);
+  fail_unless_equals_string (task->task_id, "t2");
+  g_clear_pointer (&task, kling_task_free);
   g_free (clip);
   clip = write_file ("k1.mp4", "<html>expired</html>", 20);
-  fail_unless (!kling_cache_lookup (cache_dir, "k1", NULL, NULL));
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, &task),
+      KLING_CACHE_DAMAGED);
+  fail_unless_equals_string (task->task_id, "t");
+  g_free (clip);
+  clip = write_file ("k1.mp4", g_bytes_get_data (whole, NULL),
+      g_bytes_get_size (whole) - 1);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, NULL),
+      KLING_CACHE_DAMAGED);
+}
+GST_END_TEST;
+
+/* A refresh ignores the clip it replaces, and sees the new one once it is in place. */
+GST_START_TEST (test_lookup_ignores_replaced_clip)
+{
+  g_autoptr (KlingRequest) request = make_request ();
+  g_autofree gchar *key = kling_request_cache_key (request);
+  g_autofree gchar *part1 = write_mp4 ("first.part"), *part2 = write_mp4 ("second.part");
+  KlingTask task = { .task_id = "T-1", .status = KLING_TASK_SUCCEED };
+  guint64 old_id;
+
+  fail_unless_equals_uint64 (kling_cache_clip_id (cache_dir, key), 0);
+  fail_unless (kling_cache_store (cache_dir, key, part1, request, &task, NULL));
+  old_id = kling_cache_clip_id (cache_dir, key);
+  fail_unless (old_id != 0);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL, NULL),
+      KLING_CACHE_MISS);
+  fail_unless (kling_cache_store (cache_dir, key, part2, request, &task, NULL));
+  fail_unless (kling_cache_clip_id (cache_dir, key) != old_id);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL, NULL),
+      KLING_CACHE_HIT);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_journal)
 {
-  g_autofree gchar *ext = NULL, *task_id = NULL, *journal_dir = NULL;
+  g_autofree gchar *journal_dir = NULL;
+  g_auto (GStrv) ids = NULL;
+  KlingJournalEntry entry;
+  KlingJournalEntry saved = { .external_task_id = "gstkling-1", .create_sent_ms = 1234 };
 
-  fail_unless (!kling_journal_load (cache_dir, "k", &ext, &task_id));
-  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, "gstkling-1",
-          NULL, NULL));
-  fail_unless (kling_journal_load (cache_dir, "k", &ext, &task_id));
-  fail_unless_equals_string (ext, "gstkling-1");
-  fail_unless (task_id == NULL);
-  g_clear_pointer (&ext, g_free);
+  fail_unless (!kling_journal_load (cache_dir, "k", &entry));
+  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  fail_unless (kling_journal_load (cache_dir, "k", &entry));
+  fail_unless_equals_string (entry.external_task_id, "gstkling-1");
+  fail_unless (entry.task_id == NULL);
+  fail_unless_equals_int64 (entry.create_sent_ms, 1234);
+  kling_journal_entry_clear (&entry);
 
-  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, "gstkling-1",
-          "T-9", NULL));
-  fail_unless (kling_journal_load (cache_dir, "k", &ext, &task_id));
-  fail_unless_equals_string (task_id, "T-9");
+  saved.task_id = "T-9";
+  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  fail_unless (kling_journal_load (cache_dir, "k", &entry));
+  fail_unless_equals_string (entry.task_id, "T-9");
+  kling_journal_entry_clear (&entry);
   journal_dir = g_build_filename (cache_dir, "journal", NULL);
   fail_unless_equals_int (count_entries (journal_dir), 1);
 
+  /* the task ids of the other entries */
+  saved.task_id = "T-10";
+  fail_unless (kling_journal_save (cache_dir, "k2", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  ids = kling_journal_dup_task_ids (cache_dir, "k");
+  fail_unless_equals_int (g_strv_length (ids), 1);
+  fail_unless_equals_string (ids[0], "T-10");
+  kling_journal_remove (cache_dir, "k2");
+
   kling_journal_remove (cache_dir, "k");
   kling_journal_remove (cache_dir, "k");     /* twice is harmless */
-  g_clear_pointer (&ext, g_free);
-  g_clear_pointer (&task_id, g_free);
-  fail_unless (!kling_journal_load (cache_dir, "k", &ext, &task_id));
+  fail_unless (!kling_journal_load (cache_dir, "k", &entry));
   fail_unless_equals_int (count_entries (journal_dir), 0);
 }
 GST_END_TEST;
@@ -144,31 +211,131 @@ GST_START_TEST (test_journal_garbage)
 {
   g_autofree gchar *dir = g_build_filename (cache_dir, "journal", NULL);
   g_autofree gchar *path = g_build_filename (dir, "k.json", NULL);
-  g_autofree gchar *ext = NULL, *task_id = NULL;
+  KlingJournalEntry entry;
 
   g_mkdir_with_parents (dir, 0700);
   fail_unless (g_file_set_contents (path, "{\"external_task_id\": 3}", -1, NULL));
-  fail_unless (!kling_journal_load (cache_dir, "k", &ext, &task_id));
+  fail_unless (!kling_journal_load (cache_dir, "k", &entry));
   fail_unless (g_file_set_contents (path, "{trunc", -1, NULL));
-  fail_unless (!kling_journal_load (cache_dir, "k", &ext, &task_id));
+  fail_unless (!kling_journal_load (cache_dir, "k", &entry));
 }
 GST_END_TEST;
 
-GST_START_TEST (test_mp4_check)
+/* One holder per key: a second claim (another process, or a second open claim in this
+ * one) is refused without an error, and the key is free again once released. */
+GST_START_TEST (test_claims)
 {
-  g_autofree gchar *good = write_file ("a.mp4", mp4_head, sizeof (mp4_head));
-  g_autofree gchar *bad = write_file ("b.mp4", "\0\0\0\x18moov....", 12);
-  g_autofree gchar *tiny = write_file ("c.mp4", "\0\0\0", 3);
+  KlingClaim *a = NULL, *b = NULL, *other = NULL;
   g_autoptr (GError) err = NULL;
 
-  fail_unless (kling_mp4_check (good, sizeof (mp4_head), NULL));
-  fail_unless (kling_mp4_check (good, -1, NULL));
-  fail_unless (!kling_mp4_check (good, sizeof (mp4_head) * 2, &err));
-  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_PROTOCOL));
-  fail_unless (strstr (err->message, "announced") != NULL);
-  fail_unless (!kling_mp4_check (bad, -1, NULL));
-  fail_unless (!kling_mp4_check (tiny, -1, NULL));
-  fail_unless (!kling_mp4_check ("/nonexistent/x.mp4", -1, NULL));
+  fail_unless (kling_cache_claim (cache_dir, "k", &a, &err));
+  fail_unless (a != NULL && err == NULL);
+  fail_unless (!kling_cache_claim (cache_dir, "k", &b, &err));
+  fail_unless (b == NULL && err == NULL);
+  fail_unless (kling_cache_claim (cache_dir, "other", &other, NULL));
+  kling_claim_release (a);
+  fail_unless (kling_cache_claim (cache_dir, "k", &b, NULL));
+  kling_claim_release (b);
+  kling_claim_release (other);
+  kling_claim_release (NULL);
+}
+GST_END_TEST;
+
+/* A claim held by a process that dies is free at once: flock() dies with its holder. */
+GST_START_TEST (test_claim_of_a_dead_process)
+{
+  KlingClaim *claim = NULL;
+  gint to_parent[2];
+  gchar ready;
+  pid_t pid;
+  gint status;
+
+  fail_unless (pipe (to_parent) == 0);
+  pid = fork ();
+  if (pid == 0) {
+    KlingClaim *held = NULL;
+
+    close (to_parent[0]);
+    if (!kling_cache_claim (cache_dir, "k", &held, NULL))
+      _exit (2);
+    if (write (to_parent[1], "r", 1) != 1)
+      _exit (3);
+    pause ();                   /* until killed, claim in hand */
+    _exit (0);
+  }
+  close (to_parent[1]);
+  fail_unless (read (to_parent[0], &ready, 1) == 1);
+  close (to_parent[0]);
+  fail_unless (!kling_cache_claim (cache_dir, "k", &claim, NULL));
+  kill (pid, SIGKILL);
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  fail_unless (kling_cache_claim (cache_dir, "k", &claim, NULL));
+  kling_claim_release (claim);
+}
+GST_END_TEST;
+
+/* An unwritable directory is the directory's fault, said before any request. */
+GST_START_TEST (test_prepare_unwritable)
+{
+  g_autofree gchar *file = write_file ("plain-file", "x", 1);
+  g_autofree gchar *below = g_build_filename (file, "cache", NULL);
+  g_autofree gchar *tmp_as_file = NULL;
+  g_autoptr (GError) err = NULL;
+
+  fail_unless (kling_cache_prepare (cache_dir, NULL));
+  fail_unless (!kling_cache_prepare (below, &err));
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_LOCAL_IO), "%s",
+      err->message);
+  fail_unless (strstr (err->message, below) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* the journal writable, but tmp/ (where a paid clip would land) not */
+  test_remove_tree (cache_dir);
+  g_mkdir_with_parents (cache_dir, 0700);
+  tmp_as_file = write_file ("tmp", "x", 1);
+  fail_unless (!kling_cache_prepare (cache_dir, &err));
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_LOCAL_IO));
+  fail_unless (strstr (err->message, "tmp") != NULL, "%s", err->message);
+}
+GST_END_TEST;
+
+static void
+touch_old (const gchar *path, gint64 age_s)
+{
+  struct utimbuf times;
+
+  times.actime = times.modtime = g_get_real_time () / G_USEC_PER_SEC - age_s;
+  fail_unless (g_utime (path, &times) == 0);
+}
+
+/* Partial downloads: a claim holder removes its key's leftovers; others' only when they
+ * are old and nobody claims their key. */
+GST_START_TEST (test_clean_parts)
+{
+  g_autofree gchar *tmp = kling_cache_ensure_tmp_dir (cache_dir, NULL);
+  g_autofree gchar *mine = g_build_filename (tmp, "aaaa.0001.part", NULL);
+  g_autofree gchar *old = g_build_filename (tmp, "bbbb.0002.part", NULL);
+  g_autofree gchar *young = g_build_filename (tmp, "cccc.0003.part", NULL);
+  g_autofree gchar *claimed = g_build_filename (tmp, "dddd.0004.part", NULL);
+  g_autofree gchar *other = g_build_filename (tmp, "notes.txt", NULL);
+  KlingClaim *claim = NULL;
+
+  fail_unless (g_file_set_contents (mine, "x", 1, NULL));
+  fail_unless (g_file_set_contents (old, "x", 1, NULL));
+  fail_unless (g_file_set_contents (young, "x", 1, NULL));
+  fail_unless (g_file_set_contents (claimed, "x", 1, NULL));
+  fail_unless (g_file_set_contents (other, "x", 1, NULL));
+  touch_old (old, 7200);
+  touch_old (claimed, 7200);
+  touch_old (other, 7200);
+  fail_unless (kling_cache_claim (cache_dir, "dddd", &claim, NULL));
+
+  fail_unless_equals_int (kling_cache_clean_parts (cache_dir, "aaaa", 3600), 2);
+  fail_unless (!g_file_test (mine, G_FILE_TEST_EXISTS));
+  fail_unless (!g_file_test (old, G_FILE_TEST_EXISTS));
+  fail_unless (g_file_test (young, G_FILE_TEST_EXISTS));
+  fail_unless (g_file_test (claimed, G_FILE_TEST_EXISTS));
+  fail_unless (g_file_test (other, G_FILE_TEST_EXISTS));
+  kling_claim_release (claim);
 }
 GST_END_TEST;
 
@@ -184,7 +351,11 @@ cache_suite (void)
   tcase_add_test (tc, test_lookup_needs_both_files);
   tcase_add_test (tc, test_journal);
   tcase_add_test (tc, test_journal_garbage);
-  tcase_add_test (tc, test_mp4_check);
+  tcase_add_test (tc, test_lookup_ignores_replaced_clip);
+  tcase_add_test (tc, test_claims);
+  tcase_add_test (tc, test_claim_of_a_dead_process);
+  tcase_add_test (tc, test_prepare_unwritable);
+  tcase_add_test (tc, test_clean_parts);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include "kling-sandbox.h"
 #include "kling-requests.h"
+#include "kling-requests-lipsync.h"
 #include "kling-cache.h"
 #include "client-test-util.h"
 
@@ -70,35 +71,52 @@ teardown (void)
 static KlingRequest *
 make_request (const gchar *prompt)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
-  g_autoptr (GBytes) image = NULL;
   g_autoptr (GError) err = NULL;
-  gchar *data;
-  gsize len;
-  KlingImage2VideoParams params = {
-    .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5, .prompt = prompt,
-  };
-  KlingRequest *request;
+  KlingRequest *request = test_still_request (prompt, &err);
 
-  fail_unless (g_file_get_contents (path, &data, &len, NULL));
-  image = g_bytes_new_take (data, len);
-  params.image = image;
-  request = kling_image2video_request_new (&params, &err);
   fail_unless (request != NULL, "%s", err ? err->message : "");
   return request;
+}
+
+/* The options of the tests' jobs: quick polls, the test's cache. */
+static KlingJobOptions
+job_options (gdouble timeout_s)
+{
+  KlingJobOptions options = {
+    .poll_interval_s = 0.1, .timeout_s = timeout_s, .cache_dir = cache_dir,
+  };
+  return options;
+}
+
+static KlingJob *
+start_job_with (const gchar *prompt, const KlingJobOptions *options, JobOutcome *o)
+{
+  g_autoptr (KlingRequest) request = make_request (prompt);
+
+  job_outcome_init (o);
+  return kling_client_start_job (client, request, options, &job_outcome_callbacks, o,
+      job_outcome_notify);
 }
 
 static KlingJob *
 start_job (const gchar *prompt, gdouble timeout_s, JobOutcome *o)
 {
-  g_autoptr (KlingRequest) request = make_request (prompt);
-  KlingJobOptions options = {
-    .poll_interval_s = 0.1, .timeout_s = timeout_s, .cache_dir = cache_dir,
+  KlingJobOptions options = job_options (timeout_s);
+
+  return start_job_with (prompt, &options, o);
+}
+
+/* A journal entry as another run (or process) would have left it. */
+static void
+journal_put (const gchar *key, KlingEndpoint endpoint, const gchar *external_task_id,
+    const gchar *task_id)
+{
+  KlingJournalEntry entry = {
+    .external_task_id = (gchar *) external_task_id, .task_id = (gchar *) task_id,
+    .create_sent_ms = g_get_real_time () / 1000,
   };
 
-  job_outcome_init (o);
-  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  fail_unless (kling_journal_save (cache_dir, key, endpoint, &entry, NULL));
 }
 
 /* counters["requests"]["POST /v1/videos/image2video"] etc.; @section NULL: top level. */
@@ -147,7 +165,7 @@ check_clip (JobOutcome *o)
   fail_unless (o->error == NULL, "job failed: %s", o->error ? o->error->message : "");
   fail_unless (o->mp4_path != NULL);
   fail_unless (g_str_has_prefix (o->mp4_path, cache_dir));
-  fail_unless (kling_mp4_check (o->mp4_path, -1, NULL));
+  fail_unless (kling_mp4_verify_file (o->mp4_path, NULL, NULL));
   fail_unless (o->task != NULL && o->task->status == KLING_TASK_SUCCEED);
   fail_unless (o->task->video_id != NULL);
 }
@@ -188,6 +206,19 @@ GST_START_TEST (test_render_then_cache_hit)
   fail_unless_equals_int (tasks_created (), 1);
   fail_unless_equals_int (creates_sent (), 1);
   fail_unless_equals_int (counter (NULL, "downloads"), 1);
+  fail_unless (!o.cache_hit);
+  /* the download's handle says where the clip went */
+  {
+    KlingDownloadStatus status;
+    g_autofree gchar *final_path = NULL;
+
+    fail_unless_equals_int (o.download_started_calls, 1);
+    kling_download_progress_get_status (o.progress, &status);
+    fail_unless_equals_int (status.state, KLING_DOWNLOAD_DONE);
+    final_path = kling_download_progress_dup_final_path (o.progress);
+    fail_unless_equals_string (final_path, o.mp4_path);
+    fail_unless_equals_uint64 (status.written, (guint64) status.total);
+  }
   /* the sidecar describes the request, without the image bytes */
   {
     g_autofree gchar *stem = g_strndup (o.mp4_path, strlen (o.mp4_path) - strlen (".mp4"));
@@ -210,6 +241,8 @@ GST_START_TEST (test_render_then_cache_hit)
   fail_unless_equals_int (counter ("requests", "GET " ENDPOINT_PATH) + creates_sent () +
       counter (NULL, "downloads"), requests_before);
   fail_unless_equals_int (again.submitted_calls, 0);
+  fail_unless (again.cache_hit);
+  fail_unless_equals_int (again.download_started_calls, 0);
   finish_job (job, &again);
   job_outcome_clear (&o);
   job_outcome_clear (&again);
@@ -657,29 +690,31 @@ GST_START_TEST (test_cancel_during_download)
 }
 GST_END_TEST;
 
-/* max_parallel_tasks queues jobs before their create call. */
+/* max_parallel queues jobs before their create call. */
 GST_START_TEST (test_parallel_cap)
 {
-  KlingRetryPolicy policy;
+  KlingJobOptions options = job_options (60);
   JobOutcome o[3];
   KlingJob *jobs[3];
   guint i;
 
-  kling_client_get_policy (client, &policy);
-  policy.max_parallel_tasks = 1;
-  kling_client_set_policy (client, &policy);
+  options.max_parallel = 1;
   for (i = 0; i < 3; i++) {
     g_autofree gchar *prompt = g_strdup_printf ("parallel %u", i);
-    jobs[i] = start_job (prompt, 60, &o[i]);
+    jobs[i] = start_job_with (prompt, &options, &o[i]);
   }
   for (i = 0; i < 3; i++) {
     fail_unless (job_outcome_wait (&o[i], 60));
     check_clip (&o[i]);
     finish_job (jobs[i], &o[i]);
-    job_outcome_clear (&o[i]);
   }
   fail_unless_equals_int (tasks_created (), 3);
   fail_unless_equals_int (counter (NULL, "peak_parallel"), 1);
+  /* the two that queued were told so */
+  fail_unless_equals_int ((o[1].wait_reasons | o[2].wait_reasons) &
+      (1u << KLING_WAIT_LOCAL_QUEUE), 1u << KLING_WAIT_LOCAL_QUEUE);
+  for (i = 0; i < 3; i++)
+    job_outcome_clear (&o[i]);
   fail_unless_equals_int (journal_entries (), 0);
 }
 GST_END_TEST;
@@ -695,6 +730,18 @@ on_call_done (JsonNode *data, const GError *error, gpointer user_data)
   o->done = TRUE;
   g_cond_broadcast (&o->cond);
   g_mutex_unlock (&o->lock);
+}
+
+/* Like on_call_done(), keeping the answer's data. */
+static void
+on_data_call_done (JsonNode *data, const GError *error, gpointer user_data)
+{
+  JobOutcome *o = user_data;
+
+  g_mutex_lock (&o->lock);
+  o->data = data ? json_node_copy (data) : NULL;
+  g_mutex_unlock (&o->lock);
+  on_call_done (data, error, user_data);
 }
 
 GST_START_TEST (test_oneshot_call)
@@ -724,8 +771,7 @@ GST_START_TEST (test_external_id_taken_by_another_process)
   JobOutcome other, o;
   KlingJob *job;
 
-  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO,
-          "gstkling-other-process", NULL, NULL));
+  journal_put (key, KLING_ENDPOINT_IMAGE2VIDEO, "gstkling-other-process", NULL);
   /* the other process's create */
   json_object_set_string_member (json_node_get_object (body), "external_task_id",
       "gstkling-other-process");
@@ -756,8 +802,7 @@ GST_START_TEST (test_stale_journal_entry)
   JobOutcome o;
   KlingJob *job;
 
-  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO,
-          "gstkling-from-elsewhere", "no-such-task", NULL));
+  journal_put (key, KLING_ENDPOINT_IMAGE2VIDEO, "gstkling-from-elsewhere", "no-such-task");
   job = start_job ("stale journal", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
@@ -782,7 +827,7 @@ GST_START_TEST (test_no_cache_dir)
       job_outcome_notify);
   fail_unless (job_outcome_wait (&o, 30));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
-  fail_unless (kling_mp4_check (o.mp4_path, -1, NULL));
+  fail_unless (kling_mp4_verify_file (o.mp4_path, NULL, NULL));
   fail_unless (!g_str_has_prefix (o.mp4_path, cache_dir));
   dir = g_path_get_dirname (o.mp4_path);
   fail_unless_equals_int (journal_entries (), 0);
@@ -831,6 +876,414 @@ GST_START_TEST (test_static_keys)
 }
 GST_END_TEST;
 
+
+/* --- glitches: one odd answer is retried, only a persistent one is an error ------------- */
+
+GST_START_TEST (test_poll_404_once_is_retried)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+      " \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"skip\": 1}");
+  job = start_job ("poll 404 once", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless (o.wait_reasons & (1u << KLING_WAIT_SERVER_ERROR));
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_download_404_and_429_once_are_retried)
+{
+  const gchar *const faults[] = {
+    "{\"path\": \"/files/\", \"action\": \"status\", \"http\": 404, \"code\": 1203,"
+        " \"message\": \"not yet\"}",
+    "{\"path\": \"/files/\", \"action\": \"status\", \"http\": 429, \"code\": 1302,"
+        " \"message\": \"slow down\"}",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (faults); i++) {
+    g_autofree gchar *prompt = g_strdup_printf ("download glitch %u", i);
+    JobOutcome o;
+    KlingJob *job;
+
+    kling_sandbox_reset (sandbox);
+    add_fault (faults[i]);
+    job = start_job (prompt, 30, &o);
+    fail_unless (job_outcome_wait (&o, 30));
+    check_success (&o);
+    fail_unless_equals_int (counter (NULL, "downloads"), 1);
+    fail_unless_equals_int (counter ("requests", "GET /files"), 2);
+    fail_unless_equals_int (tasks_created (), 1);
+    finish_job (job, &o);
+    job_outcome_clear (&o);
+  }
+}
+GST_END_TEST;
+
+/* The next @times creates are refused with 1303 (0: all), and busy waits last 1 s. */
+static void
+make_account_busy (guint times)
+{
+  KlingRetryPolicy policy;
+  g_autofree gchar *fault = g_strdup_printf ("{\"method\": \"POST\", \"path\": \""
+      ENDPOINT_PATH "\", \"action\": \"status\", \"http\": 429, \"code\": 1303, "
+      "\"message\": \"parallel task limit\", \"times\": %u}", times);
+
+  kling_client_get_policy (client, &policy);
+  policy.busy_max_delay_ms = 1000;
+  kling_client_set_policy (client, &policy);
+  add_fault (fault);
+}
+
+/* A 1303 is a queue: waited out with a backoff of at least 1 s for as long as the job's
+ * timeout allows, far beyond the call's attempts, and the caller is told. */
+GST_START_TEST (test_busy_account_is_waited_out)
+{
+  JobOutcome o;
+  KlingJob *job;
+  gint64 start = g_get_monotonic_time ();
+
+  /* 5 refusals, more than the 4 attempts a call has */
+  make_account_busy (5);
+  job = start_job ("busy account", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless_equals_int (creates_sent (), 6);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless (g_get_monotonic_time () - start >= 5 * G_USEC_PER_SEC);
+  fail_unless_equals_int (o.waiting_calls, 5);
+  fail_unless_equals_int (o.last_wait_reason, KLING_WAIT_BUSY_ACCOUNT);
+  fail_unless (o.last_wait_delay_ms >= 1000);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* The busy wait ends with the job's own timeout, not before: 6 s is twice what the 4
+ * attempts of a call last with their 1 s waits. */
+GST_START_TEST (test_busy_account_until_timeout)
+{
+  JobOutcome o;
+  KlingJob *job;
+  gint64 start = g_get_monotonic_time ();
+
+  make_account_busy (0);
+  job = start_job ("busy until timeout", 6, &o);
+  fail_unless (job_outcome_wait (&o, 15));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT), "%s",
+      o.error ? o.error->message : "success?");
+  fail_unless (g_get_monotonic_time () - start >= 6 * G_USEC_PER_SEC - 100 * 1000);
+  fail_unless (creates_sent () >= 5);
+  fail_unless_equals_int (tasks_created (), 0);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* A 1003 after the one re-mint is surfaced as it is (the local clock is wrong). */
+GST_START_TEST (test_not_yet_valid_after_remint)
+{
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+      " \"http\": 401, \"code\": 1003, \"message\": \"token not yet valid\", \"times\": 0}");
+  job = start_job ("clock skew", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH));
+  fail_unless_equals_int (kling_error_get_kling_code (o.error), 1003);
+  fail_unless_equals_int (creates_sent (), 2);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* --- the cache directory ----------------------------------------------------------------- */
+
+static gint64
+all_requests (void)
+{
+  return creates_sent () + counter ("requests", "GET " ENDPOINT_PATH);
+}
+
+/* An unwritable cache-dir is the directory's fault, said before any money is spent: a
+ * path below a plain file, and a cache whose tmp/ (where the paid clip lands) is not a
+ * directory. */
+GST_START_TEST (test_unwritable_cache_dir)
+{
+  g_autofree gchar *file = g_build_filename (cache_dir, "plain-file", NULL);
+  g_autofree gchar *below = g_build_filename (file, "cache", NULL);
+  g_autofree gchar *other = g_build_filename (cache_dir, "other", NULL);
+  g_autofree gchar *tmp = g_build_filename (other, "tmp", NULL);
+  const gchar *dirs[] = { below, other };
+  guint i;
+
+  fail_unless (g_file_set_contents (file, "x", 1, NULL));
+  g_mkdir_with_parents (other, 0700);
+  fail_unless (g_file_set_contents (tmp, "x", 1, NULL));
+  for (i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    KlingJobOptions options = job_options (30);
+    g_autofree gchar *user = NULL;
+    JobOutcome o;
+    KlingJob *job;
+
+    options.cache_dir = dirs[i];
+    job = start_job_with ("unwritable", &options, &o);
+    fail_unless (job_outcome_wait (&o, 10));
+    fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_LOCAL_IO), "%s",
+        o.error ? o.error->message : "success?");
+    user = kling_error_dup_user_message (o.error);
+    fail_unless (strstr (user, "cache directory cannot be written") != NULL, "%s", user);
+    fail_unless_equals_int (all_requests (), 0);
+    finish_job (job, &o);
+    job_outcome_clear (&o);
+  }
+}
+GST_END_TEST;
+
+/* refresh renders again and replaces the cached clip; the next plain job takes the new
+ * one from the cache. */
+GST_START_TEST (test_refresh_renders_again)
+{
+  KlingJobOptions refresh = job_options (30);
+  g_autofree gchar *first_task = NULL;
+  JobOutcome o;
+  KlingJob *job;
+
+  job = start_job ("refresh me", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  first_task = g_strdup (o.task->task_id);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  refresh.refresh = TRUE;
+  job = start_job_with ("refresh me", &refresh, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless (!o.cache_hit);
+  fail_unless (!g_str_equal (o.task->task_id, first_task));
+  fail_unless_equals_int (tasks_created (), 2);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  job = start_job ("refresh me", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless (o.cache_hit);
+  fail_unless (!g_str_equal (o.task->task_id, first_task));
+  fail_unless_equals_int (tasks_created (), 2);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* A cached clip found cut (an older version's truncated download, a damaged disk) is
+ * downloaded again from its task, never rendered (paid) again. */
+GST_START_TEST (test_damaged_cache_downloads_again)
+{
+  g_autofree gchar *bytes = NULL;
+  gsize len;
+  JobOutcome o;
+  KlingJob *job;
+
+  job = start_job ("damaged later", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless (g_file_get_contents (o.mp4_path, &bytes, &len, NULL));
+  fail_unless (g_file_set_contents (o.mp4_path, bytes, len / 2, NULL));
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+
+  job = start_job ("damaged later", 30, &o);
+  fail_unless (job_outcome_wait (&o, 30));
+  check_success (&o);
+  fail_unless (!o.cache_hit);
+  fail_unless_equals_int (tasks_created (), 1);
+  fail_unless_equals_int (counter (NULL, "downloads"), 2);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* --- lip-sync after a lost create answer ------------------------------------------------- */
+
+/* A clip of this sandbox to lip-sync: its video id. */
+static gchar *
+render_source_video (void)
+{
+  JobOutcome o;
+  KlingJob *job = start_job ("a face to lip-sync", 30, &o);
+  gchar *video_id;
+
+  fail_unless (job_outcome_wait (&o, 30));
+  check_clip (&o);
+  video_id = g_strdup (o.task->video_id);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+  kling_sandbox_reset (sandbox);
+  return video_id;
+}
+
+static GBytes *
+read_voice (void)
+{
+  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "voice.wav", NULL);
+  gchar *data;
+  gsize len;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  return g_bytes_new_take (data, len);
+}
+
+static KlingRequest *
+make_lip_sync_request (const gchar *video_id)
+{
+  g_autoptr (GBytes) voice = read_voice ();
+  g_autoptr (GError) err = NULL;
+  KlingLipSyncParams params = {
+    .video_id = video_id, .mode = KLING_LIP_SYNC_AUDIO2VIDEO, .audio = voice,
+  };
+  KlingRequest *request = kling_lip_sync_request_new (&params, &err);
+
+  fail_unless (request != NULL, "%s", err ? err->message : "");
+  return request;
+}
+
+static KlingJob *
+start_request_job (const KlingRequest *request, JobOutcome *o)
+{
+  KlingJobOptions options = job_options (30);
+
+  job_outcome_init (o);
+  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
+      job_outcome_notify);
+}
+
+#define LIP_SYNC_PATH "/v1/videos/lip-sync"
+
+/* Kling cannot look a one-step lip-sync task up by external id (the sandbox can: the
+ * fault makes it answer as Kling does), so after a lost answer the task is found in the
+ * task list, and not paid twice. */
+GST_START_TEST (test_lip_sync_lost_answer_found_in_list)
+{
+  g_autofree gchar *video_id = render_source_video ();
+  g_autoptr (KlingRequest) request = make_lip_sync_request (video_id);
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH "\", \"action\": "
+      "\"drop-after\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH "/gstkling-\", \"action\":"
+      " \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"times\": 0}");
+  job = start_request_job (request, &o);
+  fail_unless (job_outcome_wait (&o, 60));
+  check_success (&o);
+  fail_unless_equals_int (counter ("tasks_created", "lip-sync"), 1);
+  fail_unless_equals_int (counter ("requests", "POST " LIP_SYNC_PATH), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* The create never reached the server, and the list does not show it: it may still
+ * appear, so nothing is created again; the job says so and keeps its journal entry. */
+GST_START_TEST (test_lip_sync_lost_answer_unconfirmed)
+{
+  g_autofree gchar *video_id = render_source_video ();
+  g_autoptr (KlingRequest) request = make_lip_sync_request (video_id);
+  g_autofree gchar *user = NULL;
+  JobOutcome o;
+  KlingJob *job;
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH "\", \"action\": \"drop\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH "/gstkling-\", \"action\":"
+      " \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"times\": 0}");
+  job = start_request_job (request, &o);
+  fail_unless (job_outcome_wait (&o, 60));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_UNCONFIRMED), "%s",
+      o.error ? o.error->message : "success?");
+  user = kling_error_dup_user_message (o.error);
+  fail_unless (strstr (user, "may have created a task") != NULL, "%s", user);
+  fail_unless_equals_int (counter ("tasks_created", "lip-sync"), 0);
+  fail_unless_equals_int (counter ("requests", "POST " LIP_SYNC_PATH), 1);
+  fail_unless_equals_int (journal_entries (), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Minutes later, a create the list still does not show never reached Kling: the rerun
+ * creates it. */
+GST_START_TEST (test_lip_sync_rerun_after_grace)
+{
+  g_autofree gchar *video_id = render_source_video ();
+  g_autoptr (KlingRequest) request = make_lip_sync_request (video_id);
+  g_autofree gchar *key = kling_client_cache_key (client, request);
+  KlingJournalEntry entry = {
+    .external_task_id = "gstkling-lost", .create_sent_ms = g_get_real_time () / 1000 -
+        600 * 1000,
+  };
+  JobOutcome o;
+  KlingJob *job;
+
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_LIP_SYNC, &entry, NULL));
+  job = start_request_job (request, &o);
+  fail_unless (job_outcome_wait (&o, 60));
+  check_success (&o);
+  fail_unless_equals_int (counter ("tasks_created", "lip-sync"), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Advanced lip-sync is queried by task id only: after a lost answer its task is found in
+ * the list by the external id it was created with. */
+GST_START_TEST (test_advanced_lip_sync_lost_answer)
+{
+  g_autofree gchar *video_id = render_source_video ();
+  g_autoptr (JsonNode) body = kling_identify_face_body_new (video_id, NULL, NULL);
+  g_autoptr (KlingFaceSession) session = NULL;
+  g_autoptr (KlingRequest) request = NULL;
+  g_autoptr (GBytes) voice = read_voice ();
+  g_autoptr (GError) err = NULL;
+  KlingAdvancedLipSyncParams params = { .sound = voice, .sound_volume = 1,
+    .original_audio_volume = 1 };
+  JobOutcome face, o;
+  KlingJob *job;
+
+  job_outcome_init (&face);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_data_call_done,
+      &face);
+  fail_unless (job_outcome_wait (&face, 10));
+  fail_unless (face.error == NULL && face.data != NULL);
+  session = kling_face_session_new_from_json (face.data, &err);
+  fail_unless (session != NULL, "%s", err ? err->message : "");
+  params.session_id = session->session_id;
+  params.face = g_ptr_array_index (session->faces, 0);
+  request = kling_advanced_lip_sync_request_new (&params, &err);
+  fail_unless (request != NULL, "%s", err ? err->message : "");
+
+  add_fault ("{\"method\": \"POST\", \"path\": \"/v1/videos/advanced-lip-sync\", "
+      "\"action\": \"drop-after\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"/v1/videos/advanced-lip-sync/gstkling-\", "
+      "\"action\": \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", "
+      "\"times\": 0}");
+  job = start_request_job (request, &o);
+  fail_unless (job_outcome_wait (&o, 60));
+  check_success (&o);
+  fail_unless_equals_int (counter ("tasks_created", "advanced-lip-sync"), 1);
+  finish_job (job, &o);
+  job_outcome_clear (&o);
+  job_outcome_clear (&face);
+}
+GST_END_TEST;
+
 static Suite *
 client_sandbox_suite (void)
 {
@@ -865,6 +1318,18 @@ client_sandbox_suite (void)
   tcase_add_test (tc, test_twin_resumes_after_cancel);
   tcase_add_test (tc, test_no_cache_dir);
   tcase_add_test (tc, test_static_keys);
+  tcase_add_test (tc, test_poll_404_once_is_retried);
+  tcase_add_test (tc, test_download_404_and_429_once_are_retried);
+  tcase_add_test (tc, test_busy_account_is_waited_out);
+  tcase_add_test (tc, test_busy_account_until_timeout);
+  tcase_add_test (tc, test_not_yet_valid_after_remint);
+  tcase_add_test (tc, test_unwritable_cache_dir);
+  tcase_add_test (tc, test_refresh_renders_again);
+  tcase_add_test (tc, test_damaged_cache_downloads_again);
+  tcase_add_test (tc, test_lip_sync_lost_answer_found_in_list);
+  tcase_add_test (tc, test_lip_sync_lost_answer_unconfirmed);
+  tcase_add_test (tc, test_lip_sync_rerun_after_grace);
+  tcase_add_test (tc, test_advanced_lip_sync_lost_answer);
   return s;
 }
 

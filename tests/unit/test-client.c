@@ -6,6 +6,7 @@
 #include "kling-client.h"
 #include "kling-cache.h"
 #include "client-test-util.h"
+#include "mp4-build.h"
 
 /* Port 1 on loopback: nothing listens there, connections are refused at once. */
 #define CLOSED_URL "http://127.0.0.1:1"
@@ -99,6 +100,11 @@ GST_START_TEST (test_shared_instances)
   kling_client_get_policy (a, &policy);
   fail_unless_equals_int (policy.max_attempts, 6);
   fail_unless_equals_int (policy.base_delay_ms, 1000);
+  /* a stalled call ends in about 2 minutes; a download must keep 8 KB/s */
+  fail_unless_equals_int (policy.io_timeout_ms, 20000);
+  fail_unless_equals_int (policy.deadline_s, 120);
+  fail_unless_equals_int (policy.busy_max_delay_ms, 30000);
+  fail_unless_equals_int (policy.min_download_rate, 8192);
   policy.max_attempts = 2;
   kling_client_set_policy (a, &policy);
   kling_client_unref (a);
@@ -119,6 +125,60 @@ GST_START_TEST (test_shared_instances)
   fail_unless (kling_client_acquire ("ftp://host", kling_auth_new_jwt ("AK", "SK"),
           &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+}
+GST_END_TEST;
+
+/* Kling's docs write endpoints as "/v1/videos/...": an api-url that already ends in /v1
+ * is the same server (and the same shared client). */
+GST_START_TEST (test_api_url_with_v1)
+{
+  const gchar *const urls[] = { CLOSED_URL "/v1", CLOSED_URL "/v1/", CLOSED_URL "/v1//" };
+  KlingClient *plain = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+      NULL);
+  KlingClient *other = kling_client_acquire (CLOSED_URL "/v2", kling_auth_new_jwt ("AK",
+          "SK"), NULL);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (urls); i++) {
+    KlingClient *c = kling_client_acquire (urls[i], kling_auth_new_jwt ("AK", "SK"), NULL);
+
+    fail_unless (c == plain, "%s", urls[i]);
+    fail_unless_equals_string (kling_client_get_base_url (c), CLOSED_URL);
+    kling_client_unref (c);
+  }
+  /* only /v1 is Kling's own prefix */
+  fail_unless_equals_string (kling_client_get_base_url (other), CLOSED_URL "/v2");
+  kling_client_unref (other);
+  kling_client_unref (plain);
+}
+GST_END_TEST;
+
+/* No credentials anywhere: an AUTH error before any request (no HTTP status), saying what
+ * to set. */
+GST_START_TEST (test_no_credentials_at_all)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *message = NULL;
+
+  g_unsetenv ("KLING_ACCESS_KEY");
+  g_unsetenv ("KLING_SECRET_KEY");
+  g_unsetenv ("KLING_API_KEY");
+  fail_unless (kling_auth_new_from_settings (NULL, NULL, NULL, KLING_AUTH_HEADER_BEARER,
+          &err) == NULL);
+  fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
+  fail_unless_equals_int (kling_error_get_http_status (err), 0);
+  message = kling_error_dup_user_message (err);
+  fail_unless_equals_string (message, "No Kling credentials are set: set access-key and "
+      "secret-key (or the KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or "
+      "api-key (or KLING_API_KEY).");
+  g_clear_error (&err);
+  g_clear_pointer (&message, g_free);
+
+  fail_unless (kling_auth_new_from_settings ("ak", NULL, NULL, KLING_AUTH_HEADER_BEARER,
+          &err) == NULL);
+  message = kling_error_dup_user_message (err);
+  fail_unless_equals_string (message, "Only an access key is set, without its secret key: "
+      "set secret-key (or KLING_SECRET_KEY), or use api-key instead.");
 }
 GST_END_TEST;
 
@@ -260,7 +320,6 @@ GST_END_TEST;
 /* A clip in the cache: finished at once, no HTTP at all (the URL is a closed port). */
 GST_START_TEST (test_cache_hit_needs_no_server)
 {
-  static const gchar mp4[] = "\0\0\0\x18" "ftypisom" "\0\0\0\0isomiso2";
   g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
   g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
   g_autoptr (KlingRequest) request = make_request ("cached");
@@ -271,10 +330,11 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   KlingJob *job;
   JobOutcome o;
 
-  fail_unless (g_file_set_contents (part, mp4, sizeof (mp4), NULL));
+  test_mp4_write (part, NULL);
   fail_unless (kling_cache_store (dir, key, part, request, &task, NULL));
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o, job_outcome_notify);
+  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
+      job_outcome_notify);
   fail_unless (job != NULL);
   fail_unless (job_outcome_wait (&o, 5));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
@@ -339,6 +399,8 @@ client_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_auth_from_settings);
   tcase_add_test (tc, test_shared_instances);
+  tcase_add_test (tc, test_api_url_with_v1);
+  tcase_add_test (tc, test_no_credentials_at_all);
   tcase_add_test (tc, test_cache_key_follows_server);
   tcase_add_test (tc, test_acquire_release_threads);
   tcase_add_test (tc, test_network_failure_after_retries);

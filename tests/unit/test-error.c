@@ -172,23 +172,49 @@ GST_START_TEST (test_user_messages)
   CHECK_USER_MESSAGE ("Kling refused the credentials (401, code 1002): check access-key and "
       "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.",
       KLING_ERROR_AUTH, 401, 1002, NULL, NULL, "invalid token");
-  CHECK_USER_MESSAGE ("Kling says the account has no credit left (429, code 1102): top up "
-      "the resource pack, then run again.", KLING_ERROR_QUOTA, 429, 1102, NULL, NULL, "x");
-  CHECK_USER_MESSAGE ("Kling says the account has no credit left (402): top up the resource "
-      "pack, then run again.", KLING_ERROR_QUOTA, 402, -1, NULL, NULL,
-      "Subscription required");
+  CHECK_USER_MESSAGE ("Kling reports a problem with the account (429, code 1100): check "
+      "the account's settings and status in Kling's console, then run again.",
+      KLING_ERROR_QUOTA, 429, 1100, NULL, NULL, "account exception");
+  CHECK_USER_MESSAGE ("The Kling account is in arrears (429, code 1101): pay the outstanding "
+      "bill, then run again.", KLING_ERROR_QUOTA, 429, 1101, NULL, NULL, "arrears");
+  CHECK_USER_MESSAGE ("The Kling account's resource pack is used up (429, code 1102): buy "
+      "more credits or wait for the pack to renew, then run again.", KLING_ERROR_QUOTA, 429,
+      1102, NULL, NULL, "x");
+  CHECK_USER_MESSAGE ("The account has no credit left (402): top it up or renew its plan, "
+      "then run again.", KLING_ERROR_QUOTA, 402, -1, NULL, NULL, "Subscription required");
+  CHECK_USER_MESSAGE ("Kling says the token is not valid yet (401, code 1003), even freshly "
+      "minted: this computer's clock is ahead, sync it (e.g. timedatectl set-ntp true) and "
+      "run again.", KLING_ERROR_AUTH, 401, 1003, NULL, NULL, "token not yet valid");
+  CHECK_USER_MESSAGE ("Kling says the token has expired (401, code 1004), even freshly "
+      "minted: this computer's clock is behind, sync it (e.g. timedatectl set-ntp true) and "
+      "run again.", KLING_ERROR_AUTH, 401, 1004, NULL, NULL, "token expired");
+  CHECK_USER_MESSAGE ("Kling's content checks stopped task T-3 (Failure to pass the risk "
+      "control system): change the prompt or the image, then run again.",
+      KLING_ERROR_TASK_FAILED, 200, 0, "T-3", "Failure to pass the risk control system", "");
+  CHECK_USER_MESSAGE ("Kling's content checks stopped task T-4 (The content violates the "
+      "platform Policy): change the prompt or the image, then run again.",
+      KLING_ERROR_TASK_FAILED, 200, 0, "T-4", "The content violates the platform Policy", "");
+  CHECK_USER_MESSAGE ("Kling denied access to this API or model (403, code 1103): check the "
+      "account's plan and model-name.", KLING_ERROR_PERMISSION, 403, 1103, NULL, NULL, "x");
+  CHECK_USER_MESSAGE ("Kling's server kept failing (503, code 5001): try again later.",
+      KLING_ERROR_SERVER, 503, 5001, NULL, NULL, "maintenance");
   CHECK_USER_MESSAGE ("Kling's content policy refused the request (400, code 1301): change "
       "the prompt or the image.", KLING_ERROR_CONTENT_POLICY, 400, 1301, NULL, NULL, "x");
-  CHECK_USER_MESSAGE ("The Kling task T-1 failed: Failure to pass the risk control system.",
-      KLING_ERROR_TASK_FAILED, 200, 0, "T-1", "Failure to pass the risk control system", "");
+  CHECK_USER_MESSAGE ("The Kling task T-1 failed (internal error): run again, and if it "
+      "fails again change the prompt or the image.", KLING_ERROR_TASK_FAILED, 200, 0, "T-1",
+      "internal error", "");
+  CHECK_USER_MESSAGE ("The Kling task (unknown) failed (no reason given): run again, and if "
+      "it fails again change the prompt or the image.", KLING_ERROR_TASK_FAILED, 200, 0, NULL,
+      NULL, "");
   CHECK_USER_MESSAGE ("Kling did not finish task T-2 within 600 s: raise the timeout "
       "property; the task is kept and a rerun picks it up.", KLING_ERROR_TIMEOUT, 0, -1,
       "T-2", NULL, "timeout");
   CHECK_USER_MESSAGE ("Kling refused the request (400, code 1201): duration must be 5 or 10.",
       KLING_ERROR_INVALID_INPUT, 400, 1201, NULL, NULL, "duration must be 5 or 10");
-  CHECK_USER_MESSAGE ("The request was not sent, its input is invalid: prompt has 2501 "
-      "characters, Kling takes at most 2500.", KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
-      "prompt has 2501 characters, Kling takes at most 2500");
+  /* Refused before any request: the message is the sentence already. */
+  CHECK_USER_MESSAGE ("prompt has 2501 characters, Kling takes at most 2500: shorten it.",
+      KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
+      "prompt has 2501 characters, Kling takes at most 2500: shorten it");
   CHECK_USER_MESSAGE ("Kling refused this IP address (429, code 1304): add it to the "
       "account's IP allow-list.", KLING_ERROR_PERMISSION, 429, 1304, NULL, NULL, "ip");
   CHECK_USER_MESSAGE ("The Kling request was cancelled.", KLING_ERROR_CANCELLED, 0, -1,
@@ -239,11 +265,148 @@ GST_START_TEST (test_foreign_answer)
   message = kling_error_dup_user_message (copy);
   details = kling_error_dup_details (copy);
   fail_unless_equals_string (message, "api-url https://example.com does not answer like a "
-      "Kling server (200) (text/html answer, not JSON): check api-url (the default is "
-      "https://api-singapore.klingai.com).");
+      "Kling server (200, text/html answer, not JSON): check api-url, the base URL of Kling's "
+      "API or of a compatible service (the default is https://api-singapore.klingai.com).");
   fail_unless_equals_string (details, "http=200 url=https://example.com/v1/videos/image2video: "
       "text/html answer, not JSON");
   fail_unless_equals_string (kling_error_get_endpoint (copy), "/v1/videos/image2video");
+}
+GST_END_TEST;
+
+
+/* KLING_ERROR_AUTH without any request: say that nothing (or half a pair) was set, and
+ * how to set it; never "Kling refused". */
+GST_START_TEST (test_no_credentials)
+{
+  static const struct {
+    gboolean access, secret;
+    const gchar *sentence;
+  } cases[] = {
+    {FALSE, FALSE, "No Kling credentials are set: set access-key and secret-key (or the "
+          "KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or api-key (or "
+          "KLING_API_KEY)."},
+    {TRUE, FALSE, "Only an access key is set, without its secret key: set secret-key (or "
+          "KLING_SECRET_KEY), or use api-key instead."},
+    {FALSE, TRUE, "Only a secret key is set, without its access key: set access-key (or "
+          "KLING_ACCESS_KEY), or use api-key instead."},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) err = kling_error_new_no_credentials (cases[i].access,
+        cases[i].secret);
+    g_autofree gchar *message = kling_error_dup_user_message (err);
+
+    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
+    fail_unless_equals_int (kling_error_get_http_status (err), 0);
+    fail_unless_equals_string (message, cases[i].sentence);
+  }
+  /* Any AUTH error that never reached a server says nothing was set. */
+  CHECK_USER_MESSAGE (cases[0].sentence, KLING_ERROR_AUTH, 0, -1, NULL, NULL,
+      "no credentials in the element or the environment");
+  CHECK_USER_MESSAGE (cases[1].sentence, KLING_ERROR_AUTH, 0, -1, NULL, NULL,
+      "an access key is set but no secret key");
+  CHECK_USER_MESSAGE (cases[2].sentence, KLING_ERROR_AUTH, 0, -1, NULL, NULL,
+      "a secret key is set but no access key");
+}
+GST_END_TEST;
+
+static gchar *
+refused_create_message (const gchar *endpoint, const gchar *model)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_INVALID_INPUT, 404, 1203, "r",
+      NULL, NULL, "model is not supported");
+
+  kling_error_set_endpoint (err, endpoint);
+  kling_error_set_model (err, model);
+  return kling_error_dup_user_message (err);
+}
+
+/* 1203 at create: the same helpful sentence as a retired model, built from the table. */
+GST_START_TEST (test_model_not_served)
+{
+  g_autofree gchar *unknown = refused_create_message ("/v1/videos/image2video", "kling-v9");
+  g_autofree gchar *live = refused_create_message ("/v1/videos/text2video", "kling-v2-6");
+  g_autofree gchar *nameless = refused_create_message ("/v1/videos/image2video", NULL);
+  g_autofree gchar *query = refused_create_message ("/v1/videos/image2video/T-1", "kling-v9");
+  g_autofree gchar *lipsync = refused_create_message ("/v1/videos/lip-sync", NULL);
+
+  fail_unless_equals_string (unknown, "Kling does not serve kling-v9 for image2video (404, "
+      "code 1203): use kling-v3, kling-v2-6 or kling-v2-5-turbo.");
+  fail_unless_equals_string (live, "Kling does not serve kling-v2-6 for text2video (404, "
+      "code 1203): use kling-v3 or kling-v2-5-turbo.");
+  fail_unless_equals_string (nameless, "Kling does not serve the requested model for "
+      "image2video (404, code 1203): use kling-v3, kling-v2-6 or kling-v2-5-turbo.");
+  /* Not a create (a task that is not there), or an endpoint without models. */
+  fail_unless_equals_string (query, "Kling refused the request (404, code 1203): model is "
+      "not supported.");
+  fail_unless_equals_string (lipsync, "Kling refused the request (404, code 1203): model is "
+      "not supported.");
+}
+GST_END_TEST;
+
+/* The model travels with the error, through copies. */
+GST_START_TEST (test_model_field)
+{
+  g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_PERMISSION, 403, 1103, NULL,
+      NULL, NULL, "no access");
+  g_autoptr (GError) copy = NULL;
+  g_autofree gchar *message = NULL, *details = NULL;
+
+  fail_unless (kling_error_get_model (err) == NULL);
+  kling_error_set_model (err, "kling-v3");
+  copy = g_error_copy (err);
+  g_clear_error (&err);
+  fail_unless_equals_string (kling_error_get_model (copy), "kling-v3");
+  message = kling_error_dup_user_message (copy);
+  fail_unless_equals_string (message, "Kling denied the account access to kling-v3 (403, "
+      "code 1103): check that the account's plan includes it, or set another model-name.");
+  details = kling_error_dup_details (copy);
+  fail_unless_equals_string (details, "http=403 code=1103 model=kling-v3: no access");
+}
+GST_END_TEST;
+
+/* Not Kling's envelope: a wrong api-url gets the sentence that blames api-url, whatever
+ * status came with it, unless the status says more (credentials, money, a server down). */
+GST_START_TEST (test_foreign_answer_sentences)
+{
+  static const struct {
+    guint http;
+    const gchar *body;
+    const gchar *sentence;
+  } cases[] = {
+    {404, "<html><body>Not Found</body></html>", "api-url http://127.0.0.1:1 does not answer "
+          "like a Kling server (404, an HTML page): check api-url, the base URL of Kling's API "
+          "or of a compatible service (the default is https://api-singapore.klingai.com)."},
+    {200, "hello", "api-url http://127.0.0.1:1 does not answer like a Kling server (200, an "
+          "answer that is not JSON): check api-url, the base URL of Kling's API or of a "
+          "compatible service (the default is https://api-singapore.klingai.com)."},
+    {200, "{\"status\": \"ok\"}", "api-url http://127.0.0.1:1 does not answer like a Kling "
+          "server (200, JSON without Kling's code and data): check api-url, the base URL of "
+          "Kling's API or of a compatible service (the default is "
+          "https://api-singapore.klingai.com)."},
+    {405, "{\"message\": \"Method Not Allowed\"}", "api-url http://127.0.0.1:1 does not answer "
+          "like a Kling server (405, JSON without Kling's code and data: Method Not Allowed): "
+          "check api-url, the base URL of Kling's API or of a compatible service (the default "
+          "is https://api-singapore.klingai.com)."},
+    {502, "<html>Bad Gateway</html>", "The server at api-url http://127.0.0.1:1 kept failing "
+          "(502) without a Kling answer: try again later, and check api-url if it goes on."},
+    {401, "Unauthorized", "Kling refused the credentials (401): check access-key and "
+          "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key."},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *message = NULL;
+
+    fail_unless (kling_envelope_parse (cases[i].http, cases[i].body, strlen (cases[i].body),
+            NULL, &err) == NULL);
+    fail_unless (kling_error_is_foreign_answer (err), "%s", cases[i].body);
+    kling_error_set_api_url (err, "http://127.0.0.1:1");
+    message = kling_error_dup_user_message (err);
+    fail_unless_equals_string (message, cases[i].sentence);
+  }
 }
 GST_END_TEST;
 
@@ -262,6 +425,10 @@ error_suite (void)
   tcase_add_test (tc, test_user_messages);
   tcase_add_test (tc, test_details);
   tcase_add_test (tc, test_foreign_answer);
+  tcase_add_test (tc, test_no_credentials);
+  tcase_add_test (tc, test_model_not_served);
+  tcase_add_test (tc, test_model_field);
+  tcase_add_test (tc, test_foreign_answer_sentences);
   return s;
 }
 

@@ -524,6 +524,15 @@ GST_START_TEST (test_face_session_parse)
   fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": 3}", &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
+  /* Found by fuzz-envelope: a time no clip has must not be converted to an integer. */
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+          "\"start_time\": 0, \"end_time\": 2e50}]}", &error) == NULL);
+  fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
+  g_clear_error (&error);
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+          "\"start_time\": -5, \"end_time\": 100}]}", &error) == NULL);
+  fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
+  g_clear_error (&error);
 }
 GST_END_TEST;
 
@@ -558,7 +567,7 @@ GST_START_TEST (test_advanced_lip_sync_fits_face)
   KlingFace face = { .face_id = "2", .start_time_ms = 1500, .end_time_ms = 6500 };
   KlingFace brief = { .face_id = "3", .start_time_ms = 0, .end_time_ms = 1999 };
   KlingAdvancedLipSyncParams params = { .session_id = "s-1", .face = &face, .sound = wav,
-    .sound_volume = 2.0, .original_audio_volume = 0.0 };
+    .sound_volume = 2.0, .original_audio_volume = 0.0, .video_duration_s = 10.0 };
   g_autoptr (KlingRequest) request = kling_advanced_lip_sync_request_new (&params, NULL);
   JsonObject *choice;
   GError *error = NULL;
@@ -566,12 +575,13 @@ GST_START_TEST (test_advanced_lip_sync_fits_face)
   fail_unless (request != NULL);
   choice = json_array_get_object_element (json_object_get_array_member
       (json_node_get_object (request->body), "face_choose"), 0);
+  fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_start_time"), 0);
   fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_end_time"), 5000);
   fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_insert_time"), 1500);
 
   params.face = &brief;
   fail_unless (kling_advanced_lip_sync_request_new (&params, &error) == NULL);
-  assert_invalid_input (error, "1999 ms");
+  assert_invalid_input (error, "visible for 1999 ms of the video");
   g_clear_error (&error);
 
   params.face = &face;
@@ -596,6 +606,69 @@ GST_START_TEST (test_advanced_lip_sync_fits_face)
   params.sound_duration_s = 4.0;
   kling_request_free (kling_advanced_lip_sync_request_new (&params, &error));
   fail_unless (error == NULL);
+}
+GST_END_TEST;
+
+/* Where the inserted sound ends: sound_insert_time + sound_end_time - sound_start_time. */
+static gint64
+inserted_sound_end_ms (const KlingAdvancedLipSyncParams *params)
+{
+  g_autoptr (KlingRequest) request = kling_advanced_lip_sync_request_new (params, NULL);
+  JsonObject *choice;
+
+  fail_unless (request != NULL);
+  choice = json_array_get_object_element (json_object_get_array_member
+      (json_node_get_object (request->body), "face_choose"), 0);
+  return json_object_get_int_member (choice, "sound_insert_time") +
+      json_object_get_int_member (choice, "sound_end_time") -
+      json_object_get_int_member (choice, "sound_start_time");
+}
+
+/* identify-face overstates end_time (Kling's own example: 5200 ms for a 5 s video): the
+ * inserted sound must end with the video, not after it. */
+GST_START_TEST (test_advanced_lip_sync_never_outlasts_the_video)
+{
+  g_autoptr (GBytes) long_voice = make_wav (8.0, 16000, 1);
+  KlingFace docs_example = { .face_id = "0", .start_time_ms = 0, .end_time_ms = 5200 };
+  KlingFace late = { .face_id = "1", .start_time_ms = 1500, .end_time_ms = 6500 };
+  KlingFace after = { .face_id = "4", .start_time_ms = 5000, .end_time_ms = 7000 };
+  const struct {
+    const KlingFace *face;
+    gdouble video_duration_s;
+    gint64 sound_ends_ms;
+  } cases[] = {
+    /* The clip we made is 5 s long: the sound stops at 5000 ms, not at end_time. */
+    {&docs_example, 5.0, 5000},
+    /* A probed video_url: clamped to its length, to the millisecond. */
+    {&docs_example, 4.35, 4350}, {&docs_example, 2.01, 2010},
+    /* The video outlasts the face: the face bounds the sound. */
+    {&late, 10.0, 6500}, {&late, 6.2, 6200},
+    /* Unknown length: end_time rounded down to a whole second. */
+    {&late, 0, 6000}, {&docs_example, 0, 5000},
+  };
+  KlingAdvancedLipSyncParams params = { .session_id = "s-1", .sound = long_voice,
+    .sound_volume = 1.0, .original_audio_volume = 1.0 };
+  GError *error = NULL;
+  gint64 start, end;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    params.face = cases[i].face;
+    params.video_duration_s = cases[i].video_duration_s;
+    fail_unless_equals_int64 (inserted_sound_end_ms (&params), cases[i].sound_ends_ms);
+  }
+  /* A face that appears only after the video ended cannot be lip-synced. */
+  params.face = &after;
+  params.video_duration_s = 4.0;
+  fail_unless (kling_advanced_lip_sync_request_new (&params, &error) == NULL);
+  assert_invalid_input (error, "visible for 0 ms of the video");
+  g_clear_error (&error);
+
+  fail_unless (kling_lip_sync_face_window_ms (&late, 3.0, &start, &end));
+  fail_unless_equals_int64 (start, 1500);
+  fail_unless_equals_int64 (end, 3000);
+  fail_unless (!kling_lip_sync_face_window_ms (&after, 4.0, &start, &end));
+  fail_unless_equals_int64 (end - start, 0);
 }
 GST_END_TEST;
 
@@ -883,6 +956,7 @@ requests_lipsync_suite (void)
   tcase_add_test (tc, test_face_session_parse);
   tcase_add_test (tc, test_advanced_lip_sync_body);
   tcase_add_test (tc, test_advanced_lip_sync_fits_face);
+  tcase_add_test (tc, test_advanced_lip_sync_never_outlasts_the_video);
   tcase_add_test (tc, test_collector_raw_formats);
   tcase_add_test (tc, test_collector_caps_change);
   tcase_add_test (tc, test_collector_limits);

@@ -3,12 +3,18 @@
  * A KlingClient owns one worker thread running its own GMainContext and SoupSession: every
  * HTTP request, poll timer and download happens there, never on the caller's thread. One
  * client exists per (base URL, credentials) in a process and is shared by every element, so
- * they share one token, one retry/rate policy and one cap on tasks in flight.
+ * they share one token and one retry/rate policy; the cap on renders in flight is shared
+ * per account by every client of the process.
  *
- * A KlingJob is one paid render followed to its end: look in the cache, resume a task in
- * flight from the journal, or create the task (with an external_task_id written to the
- * journal first), poll it, download the MP4 into the cache and verify it. Callbacks run on
- * the worker thread and must not block.
+ * A KlingJob is one paid render followed to its end: look in the cache, claim the clip
+ * (one process of all that share a cache directory pays for it; the others follow), resume
+ * a task in flight from the journal, or create the task (with an external_task_id written
+ * to the journal first), poll it, download the MP4 into the cache and verify it.
+ *
+ * Callbacks run on the client's worker thread, which every element of the process shares:
+ * they must not block and must not call application code (no signal emission, no bus sync
+ * handler, no property notification). Copy what you need and hand it to your own thread
+ * (the elements use gst_element_call_async()).
  */
 #pragma once
 
@@ -29,8 +35,9 @@ KlingAuth   *kling_auth_new_from_settings  (const gchar *access_key, const gchar
                                             const gchar *api_key, KlingAuthHeader header,
                                             GError **error);
 
-/* The client for @base_url (NULL: KLING_API_URL, else the Singapore host) and @auth (taken
- * over). Returns a new reference to the shared instance. */
+/* The client for @base_url (NULL: KLING_API_URL, else the Singapore host; a trailing /v1
+ * is dropped, the paths carry it) and @auth (taken over). Returns a new reference to the
+ * shared instance. */
 KlingClient *kling_client_acquire          (const gchar *base_url, KlingAuth *auth,
                                             GError **error);
 KlingClient *kling_client_ref              (KlingClient *client);
@@ -38,12 +45,27 @@ KlingClient *kling_client_ref              (KlingClient *client);
 void         kling_client_unref            (KlingClient *client);
 const gchar *kling_client_get_base_url     (KlingClient *client);
 
+/* The client's settings for every call and download it makes. A 0 in busy_max_delay_ms,
+ * io_timeout_ms or rate_window_ms given to kling_client_set_policy() means the default. */
 typedef struct {
   guint   max_attempts;      /* per HTTP call, first try included; default 6 */
   guint   base_delay_ms;     /* first backoff; default 1000 */
   guint   max_delay_ms;      /* cap of one backoff; default 30000 */
-  guint   deadline_s;        /* total time one call may spend retrying; default 300 */
-  guint   max_parallel_tasks; /* tasks in flight per client; 0 = no cap; default 0 */
+  guint   deadline_s;        /* total time one call may spend retrying; default 120 */
+  /* Kling's 1303 (every parallel slot of the account taken) is a queue, not an error: the
+   * call keeps waiting, backing off from 1 s up to this cap, for as long as the job's own
+   * timeout allows (a one-shot call: deadline_s). Default 30000; at least 1000. */
+  guint   busy_max_delay_ms;
+  /* One attempt fails when nothing is sent or received for this long (connecting,
+   * waiting for the answer, reading it, downloading), separately from the job's timeout.
+   * Default 20000: Kling answers a create or a query within a few seconds, and 6 attempts
+   * of 20 s with their backoff end a stalled call in about 2 minutes (139 s measured). */
+  guint   io_timeout_ms;
+  /* A download slower than min_download_rate bytes/s over any rate_window_ms (after its
+   * first window) is given up and retried, like curl's speed-limit / speed-time; 0: no
+   * minimum. Defaults 8192 and 30000: a 20 MB clip takes 40 minutes at that rate. */
+  guint   min_download_rate;
+  guint   rate_window_ms;
 } KlingRetryPolicy;
 
 void         kling_client_get_policy       (KlingClient *client, KlingRetryPolicy *policy);
@@ -71,8 +93,63 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingRequest, kling_request_free)
  * sandbox, say) is never handed out for a request to another. */
 gchar        *kling_client_cache_key       (KlingClient *client, const KlingRequest *request);
 
+/* Why a job waits before its next attempt (the waiting() callback). */
+typedef enum {
+  KLING_WAIT_RATE_LIMIT,     /* 1302: too many requests (Retry-After honoured) */
+  KLING_WAIT_BUSY_ACCOUNT,   /* 1303: every parallel task slot of the account is taken */
+  KLING_WAIT_LOCAL_QUEUE,    /* max_parallel renders of this account run in this process */
+  KLING_WAIT_SERVER_ERROR,   /* 5xx, or one odd answer (a lone 404, an unreadable body) */
+  KLING_WAIT_NETWORK,        /* no connection, a reset, a stall, a body cut short */
+} KlingWaitReason;
+
+/* "rate-limit", "busy-account", "local-queue", "server-error", "network". */
+const gchar *kling_wait_reason_to_string (KlingWaitReason reason);
+
+/* A download in progress, readable from any thread while the clip grows: the MP4 arrives
+ * in a part file under the cache's tmp/ (Kling's files are faststart, so a reader can
+ * start at byte 0 before the end has come), and only the whole, verified file is renamed
+ * into the cache. When a download must start over from byte 0 (the server ignored a Range
+ * request, or the bytes failed the check), the part file is made anew at the same path
+ * and `restarts` grows: bytes read before are void. A re-download after a cut resumes
+ * from the byte reached (Range), so bytes already read stay valid. */
+typedef struct _KlingDownloadProgress KlingDownloadProgress;
+
+typedef enum {
+  KLING_DOWNLOAD_RUNNING,    /* bytes are arriving (or a retry is pending) */
+  KLING_DOWNLOAD_DONE,       /* the whole file is verified and in the cache */
+  KLING_DOWNLOAD_FAILED,     /* the job failed or was cancelled; the part file is gone */
+} KlingDownloadState;
+
 typedef struct {
-  /* The task exists (created now, or found in the journal / by external id). */
+  KlingDownloadState state;
+  guint64 written;           /* valid bytes at the start of the part file */
+  gint64 total;              /* the clip's size, -1 until the server said it */
+  guint restarts;            /* times the part file was started over from byte 0 */
+} KlingDownloadStatus;
+
+KlingDownloadProgress *kling_download_progress_ref   (KlingDownloadProgress *progress);
+void         kling_download_progress_unref           (KlingDownloadProgress *progress);
+/* <cache>/tmp/<key>.<n>.part: fixed for the life of the download. */
+const gchar *kling_download_progress_get_part_path   (KlingDownloadProgress *progress);
+void         kling_download_progress_get_status      (KlingDownloadProgress *progress,
+                                                      KlingDownloadStatus *status);
+/* The clip in the cache once DONE (the part file was renamed to it), else NULL. */
+gchar       *kling_download_progress_dup_final_path  (KlingDownloadProgress *progress);
+/* Blocks until more than @offset bytes are written, the state leaves RUNNING, `restarts`
+ * differs from @restarts, @timeout_us passes (-1: no limit) or @cancellable is cancelled;
+ * fills @status (may be NULL) either way. FALSE on timeout or cancellation. Never call it
+ * on the client's worker (from a callback). */
+gboolean     kling_download_progress_wait            (KlingDownloadProgress *progress,
+                                                      guint64 offset, guint restarts,
+                                                      gint64 timeout_us,
+                                                      GCancellable *cancellable,
+                                                      KlingDownloadStatus *status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingDownloadProgress, kling_download_progress_unref)
+
+/* Every callback runs on the client's worker thread (see the top of this file). */
+typedef struct {
+  /* The task exists (created now, or found in the journal / by external id / in the
+   * task list, or followed while another process renders it). */
   void (*submitted)  (KlingJob *job, const KlingTask *task, gpointer user_data);
   /* After each poll, and when the status changes; elapsed since the job started. */
   void (*progress)   (KlingJob *job, const KlingTask *task, gdouble elapsed_s,
@@ -80,17 +157,38 @@ typedef struct {
   /* Exactly once per job, also after kling_job_cancel(). On success @mp4_path is the
    * verified file in the cache (or in the job's own temporary directory when there is no
    * cache: that file and directory are removed when the job is freed, so keep a reference
-   * to the job while the file is read) and
-   * @task the final task (from the cache sidecar when nothing was requested); on failure
-   * @error is a KLING_ERROR and @task the last known task or NULL. */
+   * to the job while the file is read) and @task the final task (from the cache sidecar
+   * when kling_job_is_cache_hit()); on failure @error is a KLING_ERROR and @task the last
+   * known task or NULL. */
   void (*finished)   (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
                       const GError *error, gpointer user_data);
+  /* Before each wait for another attempt: @reason, the wait (@delay_ms; 0 when it lasts
+   * until a local slot frees), the attempt that failed (1 = the first), and the answer or
+   * failure that caused it (NULL for the local queue). May be NULL. */
+  void (*waiting)    (KlingJob *job, KlingWaitReason reason, guint delay_ms, guint attempt,
+                      const GError *cause, gpointer user_data);
+  /* Once per job, when the clip's first bytes are about to arrive: take a reference to
+   * @progress to read the clip while it downloads. May be NULL. */
+  void (*download_started) (KlingJob *job, KlingDownloadProgress *progress,
+                            gpointer user_data);
 } KlingJobCallbacks;
 
 typedef struct {
   gdouble poll_interval_s;   /* default 5 */
   gdouble timeout_s;         /* whole job; 0 = none; default 1800 */
   const gchar *cache_dir;    /* NULL: no cache, no journal (a temporary directory is used) */
+  /* Skip the cache lookup, render again and replace the cached clip. A task of the same
+   * request already in flight (in the journal, or rendered by another process) is still
+   * followed rather than paid twice. Default FALSE. */
+  gboolean refresh;
+  /* Renders of this account (base URL + credentials) in flight at once in this process,
+   * across every client and element; this job waits while that many or more run. 0 = no
+   * cap; default 0. */
+  guint max_parallel;
+  /* The client's policy (KlingRetryPolicy) for this job's calls and download when 0. */
+  guint io_timeout_ms;
+  guint min_download_rate;
+  guint rate_window_ms;
 } KlingJobOptions;
 
 /* Notes on the job's life:
@@ -99,9 +197,9 @@ typedef struct {
  * - The last kling_client_unref() finishes every unfinished job with KLING_ERROR_CANCELLED
  *   before it returns (or, when called on the worker itself, soon after).
  * - Errors that leave a task alive (timeout, cancel, network/server failures while
- *   polling or downloading) keep its journal entry: a new job for the same request resumes
- *   that task instead of paying for another. A failed task, a refused create and a
- *   finished download remove it. */
+ *   polling or downloading, an unconfirmed create) keep its journal entry: a new job for
+ *   the same request resumes that task instead of paying for another. A failed task, a
+ *   refused create and a finished download remove it. */
 
 /* Starts following @request (copied). Returns at once; callbacks run on the worker. */
 KlingJob    *kling_client_start_job        (KlingClient *client, const KlingRequest *request,
@@ -114,9 +212,13 @@ KlingJob    *kling_client_start_job        (KlingClient *client, const KlingRequ
 void         kling_job_cancel              (KlingJob *job);
 KlingJob    *kling_job_ref                 (KlingJob *job);
 void         kling_job_unref               (KlingJob *job);
+/* TRUE once finished() reported a clip this job neither rendered nor downloaded: it was
+ * in the cache already (or another process put it there while this job followed). */
+gboolean     kling_job_is_cache_hit        (KlingJob *job);
 
 /* One-shot call that is not a task (identify-face): the answer's "data" node, on the
- * worker; @callback gets either data or error. */
+ * worker (hand off, as for the job callbacks); @callback gets either data or error. Retried
+ * like a query, a 1303 within the policy's deadline_s. */
 typedef void (*KlingCallCallback) (JsonNode *data, const GError *error, gpointer user_data);
 void         kling_client_call             (KlingClient *client, KlingEndpoint endpoint,
                                             JsonNode *body, GCancellable *cancellable,

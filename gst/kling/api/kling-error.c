@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "kling-error.h"
+#include "kling-models.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -20,6 +21,7 @@ typedef struct {
   guint timeout_s;
   gchar *api_url;
   gchar *endpoint;
+  gchar *model;
   gboolean foreign_answer;
 } KlingErrorPrivate;
 
@@ -41,6 +43,7 @@ kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
   dest->timeout_s = src->timeout_s;
   dest->api_url = g_strdup (src->api_url);
   dest->endpoint = g_strdup (src->endpoint);
+  dest->model = g_strdup (src->model);
   dest->foreign_answer = src->foreign_answer;
 }
 
@@ -52,6 +55,7 @@ kling_error_private_clear (KlingErrorPrivate *priv)
   g_clear_pointer (&priv->task_status_msg, g_free);
   g_clear_pointer (&priv->api_url, g_free);
   g_clear_pointer (&priv->endpoint, g_free);
+  g_clear_pointer (&priv->model, g_free);
 }
 
 G_DEFINE_EXTENDED_ERROR (KlingError, kling_error)
@@ -277,6 +281,22 @@ kling_error_set_endpoint (GError *error, const gchar *endpoint)
   priv->endpoint = g_strdup (endpoint);
 }
 
+const gchar *
+kling_error_get_model (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->model : NULL;
+}
+
+void
+kling_error_set_model (GError *error, const gchar *model)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  g_free (priv->model);
+  priv->model = g_strdup (model);
+}
+
 gboolean
 kling_error_is_foreign_answer (const GError *error)
 {
@@ -318,6 +338,171 @@ dup_reason (const GError *error, const gchar *fallback)
   return reason;
 }
 
+/* --- the sentences ------------------------------------------------------------------- */
+
+/* The messages of kling_error_new_no_credentials(); kling_auth_new_from_settings() writes
+ * the same two for half a pair. */
+#define HALF_PAIR_ACCESS "an access key is set but no secret key"
+#define HALF_PAIR_SECRET "a secret key is set but no access key"
+
+GError *
+kling_error_new_no_credentials (gboolean access_key_set, gboolean secret_key_set)
+{
+  return kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL, "%s",
+      access_key_set && !secret_key_set ? HALF_PAIR_ACCESS :
+      secret_key_set && !access_key_set ? HALF_PAIR_SECRET : "no credentials are set");
+}
+
+static gchar *
+dup_auth_sentence (const GError *error, const KlingErrorPrivate *priv, const gchar *tag)
+{
+  /* Nothing was sent: the element and the environment gave no usable credential. */
+  if (priv->http_status == 0 && priv->kling_code < 0) {
+    if (g_str_has_prefix (error->message, HALF_PAIR_ACCESS))
+      return g_strdup ("Only an access key is set, without its secret key: set secret-key "
+          "(or KLING_SECRET_KEY), or use api-key instead.");
+    if (g_str_has_prefix (error->message, HALF_PAIR_SECRET))
+      return g_strdup ("Only a secret key is set, without its access key: set access-key "
+          "(or KLING_ACCESS_KEY), or use api-key instead.");
+    return g_strdup ("No Kling credentials are set: set access-key and secret-key (or the "
+        "KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or api-key (or "
+        "KLING_API_KEY).");
+  }
+  /* The client mints a fresh token once on 1003/1004: one surfacing is about the clock. */
+  if (priv->kling_code == 1003)
+    return g_strdup_printf ("Kling says the token is not valid yet%s, even freshly minted: "
+        "this computer's clock is ahead, sync it (e.g. timedatectl set-ntp true) and run "
+        "again.", tag);
+  if (priv->kling_code == 1004)
+    return g_strdup_printf ("Kling says the token has expired%s, even freshly minted: this "
+        "computer's clock is behind, sync it (e.g. timedatectl set-ntp true) and run again.",
+        tag);
+  return g_strdup_printf ("Kling refused the credentials%s: check access-key and "
+      "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.", tag);
+}
+
+static gchar *
+dup_quota_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+{
+  switch (priv->kling_code) {
+    case 1100:
+      return g_strdup_printf ("Kling reports a problem with the account%s: check the "
+          "account's settings and status in Kling's console, then run again.", tag);
+    case 1101:
+      return g_strdup_printf ("The Kling account is in arrears%s: pay the outstanding bill, "
+          "then run again.", tag);
+    case 1102:
+      return g_strdup_printf ("The Kling account's resource pack is used up%s: buy more "
+          "credits or wait for the pack to renew, then run again.", tag);
+    default:
+      return g_strdup_printf ("The account has no credit left%s: top it up or renew its "
+          "plan, then run again.", tag);
+  }
+}
+
+static gchar *
+dup_permission_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+{
+  if (priv->kling_code == 1304)
+    return g_strdup_printf ("Kling refused this IP address%s: add it to the account's "
+        "IP allow-list.", tag);
+  if (priv->model)
+    return g_strdup_printf ("Kling denied the account access to %s%s: check that the "
+        "account's plan includes it, or set another model-name.", priv->model, tag);
+  return g_strdup_printf ("Kling denied access to this API or model%s: check the "
+      "account's plan and model-name.", tag);
+}
+
+/* "(200, an HTML page)": the status and what came instead of Kling's envelope. */
+static gchar *
+dup_foreign_sentence (const GError *error, const KlingErrorPrivate *priv)
+{
+  g_autofree gchar *what = dup_reason (error, "an answer that is not Kling's");
+  g_autofree gchar *status = priv->http_status ?
+      g_strdup_printf ("%u, ", priv->http_status) : g_strdup ("");
+
+  return g_strdup_printf ("api-url %s does not answer like a Kling server (%s%s): check "
+      "api-url, the base URL of Kling's API or of a compatible service (the default is "
+      KLING_DEFAULT_API_URL ").", priv->api_url ? priv->api_url : "(unset)", status, what);
+}
+
+static gchar *
+dup_invalid_input_sentence (const GError *error, const KlingErrorPrivate *priv,
+    const gchar *tag)
+{
+  g_autofree gchar *reason = dup_reason (error, "invalid parameters");
+  KlingEndpoint endpoint;
+
+  /* Refused before any request: the message is the sentence already. */
+  if (priv->http_status == 0 && priv->kling_code < 0)
+    return g_strdup_printf ("%s.", reason);
+  if (priv->foreign_answer)
+    return dup_foreign_sentence (error, priv);
+  if (priv->kling_code == 1203 && kling_endpoint_from_path (priv->endpoint, &endpoint)) {
+    gchar *sentence = kling_models_dup_not_served_sentence (priv->model, endpoint, tag);
+
+    if (sentence) {
+      gchar *full = g_strconcat (sentence, ".", NULL);
+
+      g_free (sentence);
+      return full;
+    }
+  }
+  return g_strdup_printf ("Kling refused the request%s: %s.", tag, reason);
+}
+
+/* Words of Kling's moderation in a failed task's task_status_msg. */
+static gboolean
+is_content_refusal (const gchar *status_msg)
+{
+  static const gchar *const words[] = {
+    "risk", "policy", "sensitive", "safety", "moderat", "violat", "inappropriate",
+    "prohibit", "audit", "censor",
+  };
+  g_autofree gchar *lower = status_msg ? g_utf8_strdown (status_msg, -1) : NULL;
+  guint i;
+
+  for (i = 0; lower && i < G_N_ELEMENTS (words); i++)
+    if (strstr (lower, words[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gchar *
+dup_task_failed_sentence (const KlingErrorPrivate *priv)
+{
+  const gchar *task = priv->task_id ? priv->task_id : "(unknown)";
+  const gchar *why = priv->task_status_msg ? priv->task_status_msg : "no reason given";
+
+  if (is_content_refusal (priv->task_status_msg))
+    return g_strdup_printf ("Kling's content checks stopped task %s (%s): change the "
+        "prompt or the image, then run again.", task, why);
+  return g_strdup_printf ("The Kling task %s failed (%s): run again, and if it fails "
+      "again change the prompt or the image.", task, why);
+}
+
+static gchar *
+dup_server_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+{
+  if (priv->foreign_answer)
+    return g_strdup_printf ("The server at api-url %s kept failing%s without a Kling "
+        "answer: try again later, and check api-url if it goes on.",
+        priv->api_url ? priv->api_url : "(unset)", tag);
+  return g_strdup_printf ("Kling's server kept failing%s: try again later.", tag);
+}
+
+static gchar *
+dup_protocol_sentence (const GError *error, const KlingErrorPrivate *priv,
+    const gchar *tag)
+{
+  g_autofree gchar *reason = dup_reason (error, "unexpected answer");
+
+  if (priv->foreign_answer)
+    return dup_foreign_sentence (error, priv);
+  return g_strdup_printf ("Kling answered in an unexpected shape%s (%s): check that "
+      "api-url points at a Kling-compatible server.", tag, reason);
+}
+
 gchar *
 kling_error_dup_user_message (const GError *error)
 {
@@ -333,46 +518,29 @@ kling_error_dup_user_message (const GError *error)
   task = priv->task_id ? priv->task_id : "(unknown)";
   switch ((KlingErrorCode) error->code) {
     case KLING_ERROR_AUTH:
-      return g_strdup_printf ("Kling refused the credentials%s: check access-key and "
-          "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.", tag);
+      return dup_auth_sentence (error, priv, tag);
     case KLING_ERROR_PERMISSION:
-      if (priv->kling_code == 1304)
-        return g_strdup_printf ("Kling refused this IP address%s: add it to the account's "
-            "IP allow-list.", tag);
-      return g_strdup_printf ("Kling denied access to this API or model%s: check the "
-          "account's plan and model-name.", tag);
+      return dup_permission_sentence (priv, tag);
     case KLING_ERROR_QUOTA:
-      return g_strdup_printf ("Kling says the account has no credit left%s: top up the "
-          "resource pack, then run again.", tag);
+      return dup_quota_sentence (priv, tag);
     case KLING_ERROR_RATE_LIMITED:
       return g_strdup_printf ("Kling kept refusing for too many requests or parallel "
           "tasks%s: run fewer renders at once or try again later.", tag);
     case KLING_ERROR_INVALID_INPUT:
-      reason = dup_reason (error, "invalid parameters");
-      if (priv->http_status == 0)
-        return g_strdup_printf ("The request was not sent, its input is invalid: %s.",
-            reason);
-      return g_strdup_printf ("Kling refused the request%s: %s.", tag, reason);
+      return dup_invalid_input_sentence (error, priv, tag);
     case KLING_ERROR_CONTENT_POLICY:
       return g_strdup_printf ("Kling's content policy refused the request%s: change the "
           "prompt or the image.", tag);
     case KLING_ERROR_TASK_FAILED:
-      return g_strdup_printf ("The Kling task %s failed: %s.", task,
-          priv->task_status_msg ? priv->task_status_msg : "no reason given");
+      return dup_task_failed_sentence (priv);
     case KLING_ERROR_SERVER:
-      return g_strdup_printf ("Kling's server kept failing%s: try again later.", tag);
+      return dup_server_sentence (priv, tag);
     case KLING_ERROR_NETWORK:
       reason = dup_reason (error, "network failure");
       return g_strdup_printf ("Could not reach Kling (%s): check api-url and the network.",
           reason);
     case KLING_ERROR_PROTOCOL:
-      reason = dup_reason (error, "unexpected answer");
-      if (priv->foreign_answer)
-        return g_strdup_printf ("api-url %s does not answer like a Kling server%s (%s): "
-            "check api-url (the default is " KLING_DEFAULT_API_URL ").",
-            priv->api_url ? priv->api_url : "(unset)", tag, reason);
-      return g_strdup_printf ("Kling answered in an unexpected shape%s (%s): check that "
-          "api-url points at a Kling-compatible server.", tag, reason);
+      return dup_protocol_sentence (error, priv, tag);
     case KLING_ERROR_TIMEOUT:
       return g_strdup_printf ("Kling did not finish task %s within %u s: raise the timeout "
           "property; the task is kept and a rerun picks it up.", task, priv->timeout_s);
@@ -415,6 +583,8 @@ kling_error_dup_details (const GError *error)
     g_string_append_printf (out, "task_id=%s ", priv->task_id);
   if (priv->task_status_msg)
     g_string_append_printf (out, "status_msg=%s ", priv->task_status_msg);
+  if (priv->model)
+    g_string_append_printf (out, "model=%s ", priv->model);
   if (priv->api_url || priv->endpoint)
     g_string_append_printf (out, "url=%s%s ", priv->api_url ? priv->api_url : "",
         priv->endpoint ? priv->endpoint : "");

@@ -2,8 +2,10 @@
  *
  * The message of a KLING_ERROR is the technical detail line (HTTP status, Kling code,
  * request id, task id, the server's words); kling_error_dup_user_message() gives the one
- * sentence a person should read. The structured fields travel with the GError itself
- * (an extended GError), so they survive g_error_copy() and thread hops.
+ * sentence a person should read: what went wrong, then what to do. A refusal made before
+ * any request (KLING_ERROR_INVALID_INPUT with http_status 0, e.g. from the model table) is
+ * the exception: its message is that sentence already. The structured fields travel with
+ * the GError itself (an extended GError), so they survive g_error_copy() and thread hops.
  */
 #pragma once
 
@@ -67,10 +69,18 @@ const gchar *kling_error_get_api_url        (const GError *error);
 void         kling_error_set_api_url        (GError *error, const gchar *api_url);
 const gchar *kling_error_get_endpoint       (const GError *error);
 void         kling_error_set_endpoint       (GError *error, const gchar *endpoint);
+/* The model the failed request asked for (the create's model_name), set by the caller
+ * that knows the request: a 1203 then names it and the models that are served instead. */
+const gchar *kling_error_get_model          (const GError *error);
+void         kling_error_set_model          (GError *error, const gchar *model);
 /* TRUE when the answer was not Kling's JSON envelope at all (an HTML page, a proxy's error,
  * another service): the user message then blames api-url, not the server's mood. */
 gboolean     kling_error_is_foreign_answer  (const GError *error);
 void         kling_error_set_foreign_answer (GError *error, gboolean foreign);
+
+/* KLING_ERROR_AUTH (http_status 0) for an element and environment that gave no usable
+ * credential: nothing at all, or half of an access key / secret key pair. */
+GError      *kling_error_new_no_credentials (gboolean access_key_set, gboolean secret_key_set);
 
 /* One sentence for a person: what went wrong and what to do, e.g. "Kling refused the
  * credentials (401, code 1002): check access-key and secret-key." */

@@ -8,6 +8,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 
 #include "kling-requests-lipsync.h"
@@ -494,13 +495,24 @@ set_protocol_error (GError **error, const gchar *what)
   return FALSE;
 }
 
-/* Numbers, or strings holding one (liberal in what we read); absent is 0. */
-static gint64
-read_time_ms (JsonObject *object, const gchar *name)
+/* The longest a face can be on screen: far beyond any clip Kling lip-syncs (10 s), and
+ * small enough that every time converts to gint64 exactly. */
+#define MAX_FACE_TIME_MS (24.0 * 3600 * 1000)
+
+/* Numbers, or strings holding one (liberal in what we read); absent is 0. FALSE for a time
+ * no clip can have (negative, NaN, days long): converting it would be undefined. */
+static gboolean
+read_time_ms (JsonObject *object, const gchar *name, gint64 *time_ms)
 {
   gdouble value;
 
-  return kling_json_get_double (object, name, &value) ? (gint64) value : 0;
+  *time_ms = 0;
+  if (!kling_json_get_double (object, name, &value))
+    return TRUE;
+  if (!(value >= 0 && value <= MAX_FACE_TIME_MS))
+    return FALSE;
+  *time_ms = (gint64) value;
+  return TRUE;
 }
 
 static gchar *
@@ -538,11 +550,16 @@ face_new_from_json (JsonNode *node, GError **error)
   face = g_new0 (KlingFace, 1);
   face->face_id = dup_id (json_object_get_member (object, "face_id"));
   face->face_image = g_strdup (kling_json_get_string (object, "face_image"));
-  face->start_time_ms = read_time_ms (object, "start_time");
-  face->end_time_ms = read_time_ms (object, "end_time");
   if (face->face_id == NULL) {
     kling_face_free (face);
     set_protocol_error (error, "face_data entry without face_id");
+    return NULL;
+  }
+  if (!read_time_ms (object, "start_time", &face->start_time_ms) ||
+      !read_time_ms (object, "end_time", &face->end_time_ms)) {
+    kling_face_free (face);
+    set_protocol_error (error, "face_data entry with a start_time or end_time that is "
+        "negative or not a time");
     return NULL;
   }
   return face;
@@ -635,8 +652,8 @@ advanced_sound_duration_ms (const KlingAdvancedLipSyncParams *params, gint64 *so
 }
 
 static JsonNode *
-advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 sound_end_ms,
-    gboolean summary)
+advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 insert_ms,
+    gint64 sound_end_ms, gboolean summary)
 {
   JsonObject *body = json_object_new (), *choice = json_object_new ();
   JsonArray *faces = json_array_new ();
@@ -648,7 +665,7 @@ advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 sound_end_ms
     json_object_set_string_member (choice, "sound_file", params->sound_url);
   json_object_set_int_member (choice, "sound_start_time", 0);
   json_object_set_int_member (choice, "sound_end_time", sound_end_ms);
-  json_object_set_int_member (choice, "sound_insert_time", params->face->start_time_ms);
+  json_object_set_int_member (choice, "sound_insert_time", insert_ms);
   json_object_set_double_member (choice, "sound_volume", params->sound_volume);
   json_object_set_double_member (choice, "original_audio_volume",
       params->original_audio_volume);
@@ -661,11 +678,30 @@ advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 sound_end_ms
   return kling_json_node_take_object (body);
 }
 
+gboolean
+kling_lip_sync_face_window_ms (const KlingFace *face, gdouble video_duration_s,
+    gint64 *start_ms, gint64 *end_ms)
+{
+  gint64 start, end;
+
+  g_return_val_if_fail (face != NULL, FALSE);
+
+  start = MAX (face->start_time_ms, 0);
+  if (video_duration_s > 0)
+    /* The epsilon keeps 2.01 s at 2010 ms although 2.01 * 1000 is 2009.999... in binary. */
+    end = MIN (face->end_time_ms, (gint64) floor (video_duration_s * 1000.0 + 1e-6));
+  else
+    end = face->end_time_ms / 1000 * 1000;
+  *start_ms = start;
+  *end_ms = MAX (end, start);
+  return end > start;
+}
+
 KlingRequest *
 kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams *params,
     GError **error)
 {
-  gint64 sound_ms, face_ms, sound_end_ms;
+  gint64 sound_ms, window_start, window_end, sound_end_ms;
 
   g_return_val_if_fail (params != NULL, NULL);
 
@@ -682,15 +718,16 @@ kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams *params,
       || !advanced_sound_duration_ms (params, &sound_ms, error))
     return NULL;
 
-  face_ms = params->face->end_time_ms - params->face->start_time_ms;
-  sound_end_ms = MIN (sound_ms, face_ms);
+  kling_lip_sync_face_window_ms (params->face, params->video_duration_s, &window_start,
+      &window_end);
+  sound_end_ms = MIN (sound_ms, window_end - window_start);
   if (sound_end_ms < (gint64) (KLING_AUDIO_MIN_S * 1000)) {
-    (void) set_invalid_input (error, "face %s is visible for %" G_GINT64_FORMAT " ms: "
-        "Kling needs %.0f s of speech over a face", params->face->face_id, face_ms,
-        KLING_AUDIO_MIN_S);
+    (void) set_invalid_input (error, "face %s is visible for %" G_GINT64_FORMAT " ms of the "
+        "video: Kling needs %.0f s of speech over a face", params->face->face_id,
+        window_end - window_start, KLING_AUDIO_MIN_S);
     return NULL;
   }
   return kling_request_new (KLING_ENDPOINT_ADVANCED_LIP_SYNC,
-      advanced_body_new (params, sound_end_ms, FALSE),
-      advanced_body_new (params, sound_end_ms, TRUE));
+      advanced_body_new (params, window_start, sound_end_ms, FALSE),
+      advanced_body_new (params, window_start, sound_end_ms, TRUE));
 }

@@ -76,7 +76,8 @@ gboolean      kling_lip_sync_validate_voice (const KlingLipSyncParams *params,
  * {"input": {"video_id"|"video_url", "mode", "audio_type", "audio_file"|"audio_url"}}
  * or {"input": {"video_id"|"video_url", "mode", "text", "voice_id", "voice_language",
  * "voice_speed"}}, plus "callback_url" when set. The summary carries the size, format,
- * duration and SHA-256 of the audio instead of its bytes. */
+ * duration and SHA-256 of the audio instead of its bytes. This body has no
+ * external_task_id field at all (kling_endpoint_takes_external_id() is FALSE for it). */
 KlingRequest *kling_lip_sync_request_new (const KlingLipSyncParams *params,
                                           GError **error);
 
@@ -118,14 +119,31 @@ typedef struct {
   gdouble sound_volume;          /* 0..2 */
   gdouble original_audio_volume; /* 0..2 */
   const gchar *callback_url;     /* may be NULL */
+  /* Since 0.2: the real length of the video being lip-synced, in seconds: the
+   * video_duration_s of the task that made it, or the probed length of a video_url. 0 when
+   * unknown (see kling_lip_sync_face_window_ms()). */
+  gdouble video_duration_s;
 } KlingAdvancedLipSyncParams;
+
+/* Where in the video the sound may go, in ms: from the face's start_time to the earlier
+ * of its end_time and the video's end. identify-face overstates end_time (Kling's own
+ * example gives 5200 ms for a 5 s video), so the video's end is what bounds the sound:
+ * - @video_duration_s > 0: the window ends at most at that length (whole ms, rounded down);
+ * - 0 (unknown): at end_time rounded down to a whole second. Kling renders whole seconds
+ *   and the overstatement it documents is a fraction of one, so this never ends after the
+ *   video; a video_url of another length may lose up to a second of face.
+ * FALSE when the window is empty (the face starts at or after the video's end). */
+gboolean      kling_lip_sync_face_window_ms (const KlingFace *face, gdouble video_duration_s,
+                                             gint64 *start_ms, gint64 *end_ms);
 
 /* POST /v1/videos/advanced-lip-sync: {"session_id", "face_choose": [{"face_id",
  * "sound_file", "sound_start_time", "sound_end_time", "sound_insert_time", "sound_volume",
  * "original_audio_volume"}]}. The sound is inserted where the face appears
- * (sound_insert_time = face start) and cut to the time the face stays visible: sound
- * that outlasts the face is trimmed, never refused; less than KLING_AUDIO_MIN_S of
- * overlap is an error. Times are whole milliseconds. */
+ * (sound_insert_time = the window's start) and cut to the face's window in the video
+ * (kling_lip_sync_face_window_ms()): sound that outlasts it is trimmed, never refused, and
+ * never ends after the video; less than KLING_AUDIO_MIN_S of overlap is an error. Times are
+ * whole milliseconds. The body has no external_task_id: the job adds one where the
+ * endpoint takes it (kling_endpoint_takes_external_id()). */
 KlingRequest *kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams *params,
                                                    GError **error);
 

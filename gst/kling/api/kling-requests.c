@@ -239,20 +239,22 @@ kling_validate_image (GBytes *image, const gchar *field, GError **error)
   guint width, height, longer, shorter;
 
   if (size == 0)
-    return invalid_input (error, "%s is empty", field);
+    return invalid_input (error, "%s is empty: give a JPEG or PNG image", field);
   if (size > KLING_IMAGE_MAX_BYTES)
-    return invalid_input (error, "%s has %" G_GSIZE_FORMAT " bytes, Kling takes at most %d",
-        field, size, KLING_IMAGE_MAX_BYTES);
+    return invalid_input (error, "%s has %" G_GSIZE_FORMAT " bytes, Kling takes at most %d: "
+        "give a smaller image", field, size, KLING_IMAGE_MAX_BYTES);
   if (!kling_image_probe (image, &format, &width, &height))
-    return invalid_input (error, "%s is not a readable JPEG or PNG image", field);
+    return invalid_input (error, "%s is not a readable JPEG or PNG image: give a whole JPEG "
+        "or PNG file", field);
   if (width < KLING_IMAGE_MIN_SIDE || height < KLING_IMAGE_MIN_SIDE)
-    return invalid_input (error, "%s is %ux%u, Kling needs at least %d px on each side",
-        field, width, height, KLING_IMAGE_MIN_SIDE);
+    return invalid_input (error, "%s is %ux%u, Kling needs at least %d px on each side: give "
+        "a larger image", field, width, height, KLING_IMAGE_MIN_SIDE);
   longer = MAX (width, height);
   shorter = MIN (width, height);
   if ((gdouble) longer > KLING_IMAGE_MAX_ASPECT * shorter)
-    return invalid_input (error, "%s is %ux%u, its aspect ratio is beyond 1:%.1f", field,
-        width, height, KLING_IMAGE_MAX_ASPECT);
+    return invalid_input (error, "%s is %ux%u, its aspect ratio is beyond 1:%.1f: crop it to "
+        "between 1:%.1f and %.1f:1", field, width, height, KLING_IMAGE_MAX_ASPECT,
+        KLING_IMAGE_MAX_ASPECT, KLING_IMAGE_MAX_ASPECT);
   return TRUE;
 }
 
@@ -264,50 +266,12 @@ kling_validate_text (const gchar *text, const gchar *field, guint max_chars, GEr
   if (text == NULL)
     return TRUE;
   if (!g_utf8_validate (text, -1, NULL))
-    return invalid_input (error, "%s is not valid UTF-8", field);
+    return invalid_input (error, "%s is not valid UTF-8: give it as UTF-8 text", field);
   chars = g_utf8_strlen (text, -1);
   if (chars > (glong) max_chars)
-    return invalid_input (error, "%s has %ld characters, Kling takes at most %u", field,
-        chars, max_chars);
+    return invalid_input (error, "%s has %ld characters, Kling takes at most %u: shorten it",
+        field, chars, max_chars);
   return TRUE;
-}
-
-/* --- models ------------------------------------------------------------------------- */
-
-static const gchar *const known_models[] = {
-  "kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1",
-  "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3",
-};
-
-gboolean
-kling_model_takes_cfg_scale (const gchar *model_name)
-{
-  if (model_name == NULL)
-    model_name = KLING_DEFAULT_MODEL;
-  return g_str_equal (model_name, "kling-v1") || g_str_has_prefix (model_name, "kling-v1-");
-}
-
-gboolean
-kling_model_is_known (const gchar *model_name)
-{
-  guint i;
-
-  for (i = 0; model_name && i < G_N_ELEMENTS (known_models); i++)
-    if (g_str_equal (model_name, known_models[i]))
-      return TRUE;
-  return FALSE;
-}
-
-const gchar *
-kling_mode_to_string (KlingMode mode)
-{
-  switch (mode) {
-    case KLING_MODE_STD:
-      return "std";
-    case KLING_MODE_PRO:
-      return "pro";
-  }
-  return NULL;
 }
 
 /* --- camera control ----------------------------------------------------------------- */
@@ -327,7 +291,8 @@ validate_simple_camera (JsonObject *control, GError **error)
   guint i, non_zero = 0;
 
   if (config == NULL)
-    return invalid_input (error, "camera_control of type simple needs a \"config\" object");
+    return invalid_input (error, "camera_control of type simple needs a \"config\" object: give "
+        "one axis, e.g. {\"zoom\": 5}");
   for (i = 0; i < G_N_ELEMENTS (camera_axes); i++) {
     gdouble value;
 
@@ -336,11 +301,11 @@ validate_simple_camera (JsonObject *control, GError **error)
     if (!kling_json_get_double (config, camera_axes[i], &value) ||
         json_node_get_value_type (json_object_get_member (config, camera_axes[i])) ==
         G_TYPE_STRING)
-      return invalid_input (error, "camera_control.config.%s is not a number",
-          camera_axes[i]);
+      return invalid_input (error, "camera_control.config.%s is not a number: give one "
+          "from -10 to 10", camera_axes[i]);
     if (value < -10 || value > 10)
-      return invalid_input (error, "camera_control.config.%s = %g, the range is -10..10",
-          camera_axes[i], value);
+      return invalid_input (error, "camera_control.config.%s = %g, the range is -10..10: "
+          "give a value within it", camera_axes[i], value);
     if (value != 0)
       non_zero++;
   }
@@ -361,13 +326,14 @@ parse_camera_control (const gchar *json, GError **error)
 
   if (!json_parser_load_from_data (parser, json, -1, NULL) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    invalid_input (error, "camera_control is not a JSON object");
+    invalid_input (error, "camera_control is not a JSON object: write it like "
+        "{\"type\": \"simple\", \"config\": {\"zoom\": 5}}");
     return NULL;
   }
   control = json_node_get_object (root);
   type = kling_json_get_string (control, "type");
   if (type == NULL) {
-    invalid_input (error, "camera_control has no \"type\"");
+    invalid_input (error, "camera_control has no \"type\": give \"simple\" or a preset");
     return NULL;
   }
   if (g_str_equal (type, "simple")) {
@@ -378,40 +344,98 @@ parse_camera_control (const gchar *json, GError **error)
   for (i = 0; i < G_N_ELEMENTS (camera_presets); i++)
     if (g_str_equal (type, camera_presets[i]))
       return json_node_copy (root);
-  invalid_input (error, "camera_control type \"%s\" is not simple or a known preset", type);
+  invalid_input (error, "camera_control type \"%s\" is not simple or a known preset: use "
+      "simple, down_back, forward_up, right_turn_forward or left_turn_forward", type);
   return NULL;
 }
 
-/* --- image2video -------------------------------------------------------------------- */
+/* --- image2video and text2video ----------------------------------------------------- */
+
+const gchar *
+kling_aspect_ratio_to_string (KlingAspectRatio ratio)
+{
+  switch (ratio) {
+    case KLING_ASPECT_RATIO_16_9:
+      return "16:9";
+    case KLING_ASPECT_RATIO_9_16:
+      return "9:16";
+    case KLING_ASPECT_RATIO_1_1:
+      return "1:1";
+  }
+  return NULL;
+}
+
+/* What image2video and text2video share, so both are checked and built by one code path. */
+typedef struct {
+  KlingEndpoint endpoint;
+  const gchar *model;            /* resolved: never NULL */
+  KlingMode mode;
+  guint duration_s;
+  const gchar *prompt;
+  const gchar *negative_prompt;
+  gdouble cfg_scale;
+  gboolean sound;
+  gboolean end_frame;
+  const gchar *camera_control_json;
+  const gchar *callback_url;
+} VideoSettings;
 
 static gboolean
-validate_image2video (const KlingImage2VideoParams *params, GError **error)
+is_set (const gchar *text)
 {
-  const gchar *model = params->model_name ? params->model_name : KLING_DEFAULT_MODEL;
+  return text != NULL && *text != '\0';
+}
 
-  if ((params->image != NULL) == (params->image_url != NULL))
-    return invalid_input (error, "give either image bytes or image_url, exactly one");
-  if (params->image && !kling_validate_image (params->image, "image", error))
+/* A prompt of only spaces is as empty as none to Kling. */
+static gboolean
+has_text (const gchar *text)
+{
+  for (; text && *text; text++)
+    if (!g_ascii_isspace (*text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+validate_url (const gchar *url, const gchar *field, GError **error)
+{
+  if (url == NULL || g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://"))
+    return TRUE;
+  return invalid_input (error, "%s \"%s\" is not an http(s) URL: give an http:// or https:// "
+      "URL", field, url);
+}
+
+/* The table's verdict on the model and the settings, then Kling's limits on each field.
+ * *@camera gets the parsed camera_control (or NULL). */
+static gboolean
+validate_video (const VideoSettings *v, JsonNode **camera, GError **error)
+{
+  const KlingModelInfo *info = kling_models_lookup (v->model, v->endpoint);
+  KlingRenderSpec spec = {
+    .model_name = v->model, .endpoint = v->endpoint, .mode = v->mode,
+    .duration_s = v->duration_s, .sound = v->sound, .end_frame = v->end_frame,
+    .camera_control = is_set (v->camera_control_json), .prompt = has_text (v->prompt),
+  };
+
+  *camera = NULL;
+  if (info && info->generation != KLING_API_V1 && !info->retired) {
+    g_autofree gchar *live = kling_models_live_names (v->endpoint, KLING_API_V1);
+
+    return invalid_input (error, "%s is only on Kling's per-model API, which gst-kling does "
+        "not speak yet: use %s", v->model, live);
+  }
+  if (!kling_models_check (&spec, NULL, error))
     return FALSE;
-  if (params->image_url && !g_str_has_prefix (params->image_url, "https://") &&
-      !g_str_has_prefix (params->image_url, "http://"))
-    return invalid_input (error, "image_url must be an http(s) URL");
-  if (*model == '\0')
-    return invalid_input (error, "model_name is empty");
-  if (kling_mode_to_string (params->mode) == NULL)
-    return invalid_input (error, "mode must be std or pro");
-  if (params->duration_s != 5 && params->duration_s != 10)
-    return invalid_input (error, "duration is %u s, Kling renders 5 or 10 s",
-        params->duration_s);
-  if (isnan (params->cfg_scale) || params->cfg_scale < 0 || params->cfg_scale > 1)
-    return invalid_input (error, "cfg_scale %g is outside 0..1", params->cfg_scale);
-  if (!kling_validate_text (params->prompt, "prompt", KLING_PROMPT_MAX_CHARS, error) ||
-      !kling_validate_text (params->negative_prompt, "negative_prompt",
-          KLING_PROMPT_MAX_CHARS, error))
+  if (isnan (v->cfg_scale) || v->cfg_scale < 0 || v->cfg_scale > 1)
+    return invalid_input (error, "cfg_scale %g is outside 0..1: give a value from 0 to 1",
+        v->cfg_scale);
+  if (!kling_validate_text (v->prompt, "prompt", KLING_PROMPT_MAX_CHARS, error) ||
+      !kling_validate_text (v->negative_prompt, "negative_prompt", KLING_PROMPT_MAX_CHARS,
+          error) || !validate_url (v->callback_url, "callback_url", error))
     return FALSE;
-  if (params->callback_url && !g_str_has_prefix (params->callback_url, "https://") &&
-      !g_str_has_prefix (params->callback_url, "http://"))
-    return invalid_input (error, "callback_url must be an http(s) URL");
+  if (is_set (v->camera_control_json) &&
+      (*camera = parse_camera_control (v->camera_control_json, error)) == NULL)
+    return FALSE;
   return TRUE;
 }
 
@@ -420,6 +444,51 @@ set_optional_string (JsonObject *object, const gchar *member, const gchar *value
 {
   if (value && *value)
     json_object_set_string_member (object, member, value);
+}
+
+/* Every member that shapes the clip, strictly as Kling wants them. */
+static JsonObject *
+video_body_new (const VideoSettings *v, JsonNode *camera)
+{
+  const KlingModelInfo *info = kling_models_lookup (v->model, v->endpoint);
+  JsonObject *body = json_object_new ();
+  g_autofree gchar *duration = g_strdup_printf ("%u", v->duration_s);
+
+  json_object_set_string_member (body, "model_name", v->model);
+  json_object_set_string_member (body, "mode", kling_mode_to_string (v->mode));
+  json_object_set_string_member (body, "duration", duration);
+  set_optional_string (body, "prompt", v->prompt);
+  set_optional_string (body, "negative_prompt", v->negative_prompt);
+  /* Names the table does not know are newer models: none of those takes cfg_scale. */
+  if (info && info->cfg_scale)
+    json_object_set_double_member (body, "cfg_scale", v->cfg_scale);
+  /* The check let sound through only where the model makes it (or the model is new). */
+  if (v->sound)
+    json_object_set_string_member (body, "sound", "on");
+  if (camera)
+    json_object_set_member (body, "camera_control", json_node_copy (camera));
+  return body;
+}
+
+/* The summary's estimate: what the table expects this render to cost and take. */
+static JsonObject *
+estimate_new (const VideoSettings *v)
+{
+  const KlingModelInfo *info = kling_models_lookup (v->model, v->endpoint);
+  JsonObject *estimate = json_object_new ();
+  gdouble usd;
+  guint render_s;
+
+  json_object_set_string_member (estimate, "model", v->model);
+  json_object_set_string_member (estimate, "mode", kling_mode_to_string (v->mode));
+  json_object_set_int_member (estimate, "duration_s", v->duration_s);
+  json_object_set_boolean_member (estimate, "sound", info ?
+      kling_model_info_makes_audio (info, v->mode, v->sound) : v->sound);
+  if (kling_models_estimate (v->model, v->endpoint, v->mode, v->duration_s, v->sound, &usd,
+          &render_s))
+    json_object_set_double_member (estimate, "usd", usd);
+  json_object_set_int_member (estimate, "render_s", render_s);
+  return estimate;
 }
 
 static void
@@ -453,52 +522,116 @@ describe_image (GBytes *image)
   return desc;
 }
 
+/* @field in the body (base64 without a data: prefix, or the URL) and in the summary (a
+ * description, or the URL under "<field>_url"). */
+static void
+set_image (JsonObject *body, JsonObject *summary, const gchar *field, GBytes *bytes,
+    const gchar *url)
+{
+  g_autofree gchar *url_field = g_strconcat (field, "_url", NULL);
+
+  if (bytes) {
+    g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (bytes, NULL),
+        g_bytes_get_size (bytes));
+
+    json_object_set_string_member (body, field, b64);
+    json_object_set_object_member (summary, field, describe_image (bytes));
+  } else if (url) {
+    json_object_set_string_member (body, field, url);
+    json_object_set_string_member (summary, url_field, url);
+  }
+}
+
+/* The request of a checked @v: @body (taken) and a summary of it without the images. */
+static KlingRequest *
+video_request_new (const VideoSettings *v, JsonObject *body, GBytes *image,
+    const gchar *image_url, GBytes *tail, const gchar *tail_url)
+{
+  JsonObject *summary = json_object_new ();
+
+  copy_members (summary, body);
+  json_object_set_object_member (summary, "estimate", estimate_new (v));
+  set_image (body, summary, "image", image, image_url);
+  set_image (body, summary, "image_tail", tail, tail_url);
+  set_optional_string (body, "callback_url", v->callback_url);
+  return kling_request_new (v->endpoint, kling_json_node_take_object (body),
+      kling_json_node_take_object (summary));
+}
+
+/* image and image_tail: bytes or a URL, each checked by the same rules. */
+static gboolean
+validate_images (const KlingImage2VideoParams *params, GError **error)
+{
+  if ((params->image != NULL) == (params->image_url != NULL))
+    return invalid_input (error, "give either image bytes or image_url, exactly one");
+  if (params->image_tail && params->image_tail_url)
+    return invalid_input (error, "give either image_tail bytes or image_tail_url, not both");
+  return (params->image == NULL || kling_validate_image (params->image, "image", error)) &&
+      validate_url (params->image_url, "image_url", error) &&
+      (params->image_tail == NULL ||
+      kling_validate_image (params->image_tail, "image_tail", error)) &&
+      validate_url (params->image_tail_url, "image_tail_url", error);
+}
+
+static const gchar *
+resolve_model (const gchar *model_name)
+{
+  return is_set (model_name) ? model_name : KLING_DEFAULT_MODEL;
+}
+
 KlingRequest *
 kling_image2video_request_new (const KlingImage2VideoParams *params, GError **error)
 {
-  const gchar *model;
   g_autoptr (JsonNode) camera = NULL;
-  JsonObject *body, *summary;
-  g_autofree gchar *duration = NULL;
+  VideoSettings v;
 
   g_return_val_if_fail (params != NULL, NULL);
-  if (!validate_image2video (params, error))
+  v = (VideoSettings) {
+    .endpoint = KLING_ENDPOINT_IMAGE2VIDEO, .model = resolve_model (params->model_name),
+    .mode = params->mode, .duration_s = params->duration_s, .prompt = params->prompt,
+    .negative_prompt = params->negative_prompt, .cfg_scale = params->cfg_scale,
+    .sound = params->sound, .end_frame = params->image_tail || params->image_tail_url,
+    .camera_control_json = params->camera_control_json,
+    .callback_url = params->callback_url,
+  };
+  if (!validate_images (params, error) || !validate_video (&v, &camera, error))
     return NULL;
-  if (params->camera_control_json && *params->camera_control_json &&
-      (camera = parse_camera_control (params->camera_control_json, error)) == NULL)
+  return video_request_new (&v, video_body_new (&v, camera), params->image,
+      params->image_url, params->image_tail, params->image_tail_url);
+}
+
+KlingRequest *
+kling_text2video_request_new (const KlingText2VideoParams *params, GError **error)
+{
+  g_autoptr (JsonNode) camera = NULL;
+  const gchar *ratio;
+  JsonObject *body;
+  VideoSettings v;
+
+  g_return_val_if_fail (params != NULL, NULL);
+  v = (VideoSettings) {
+    .endpoint = KLING_ENDPOINT_TEXT2VIDEO, .model = resolve_model (params->model_name),
+    .mode = params->mode, .duration_s = params->duration_s, .prompt = params->prompt,
+    .negative_prompt = params->negative_prompt, .cfg_scale = params->cfg_scale,
+    .sound = params->sound, .camera_control_json = params->camera_control_json,
+    .callback_url = params->callback_url,
+  };
+  ratio = kling_aspect_ratio_to_string (params->aspect_ratio);
+  if (ratio == NULL) {
+    invalid_input (error, "aspect_ratio %d is not 16:9, 9:16 or 1:1: use one of them",
+        (gint) params->aspect_ratio);
     return NULL;
-
-  model = params->model_name ? params->model_name : KLING_DEFAULT_MODEL;
-  duration = g_strdup_printf ("%u", params->duration_s);
-  body = json_object_new ();
-  summary = json_object_new ();
-
-  json_object_set_string_member (body, "model_name", model);
-  json_object_set_string_member (body, "mode", kling_mode_to_string (params->mode));
-  json_object_set_string_member (body, "duration", duration);
-  set_optional_string (body, "prompt", params->prompt);
-  set_optional_string (body, "negative_prompt", params->negative_prompt);
-  if (kling_model_takes_cfg_scale (model))
-    json_object_set_double_member (body, "cfg_scale", params->cfg_scale);
-  if (camera)
-    json_object_set_member (body, "camera_control", json_node_copy (camera));
-
-  /* The summary repeats every setting that shapes the clip, but only describes the image. */
-
-  /* The summary repeats every setting that shapes the clip, but only describes the image. */
-  copy_members (summary, body);
-
-  if (params->image) {
-    g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (params->image, NULL),
-        g_bytes_get_size (params->image));
-    json_object_set_string_member (body, "image", b64);
-    json_object_set_object_member (summary, "image", describe_image (params->image));
-  } else {
-    json_object_set_string_member (body, "image", params->image_url);
-    json_object_set_string_member (summary, "image_url", params->image_url);
   }
-  set_optional_string (body, "callback_url", params->callback_url);
+  if (!validate_video (&v, &camera, error))
+    return NULL;
+  body = video_body_new (&v, camera);
+  json_object_set_string_member (body, "aspect_ratio", ratio);
+  return video_request_new (&v, body, NULL, NULL, NULL, NULL);
+}
 
-  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
-      kling_json_node_take_object (body), kling_json_node_take_object (summary));
+const gchar *
+kling_request_get_model_name (const KlingRequest *request)
+{
+  g_return_val_if_fail (request != NULL, NULL);
+  return kling_json_get_string (json_node_get_object (request->body), "model_name");
 }

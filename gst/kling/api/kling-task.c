@@ -3,20 +3,27 @@
 #include "kling-error.h"
 #include "kling-private.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
 
+/* docs/kling-api.md "Endpoints": which bodies have external_task_id, and which queries
+ * take it in place of the task id. */
 static const struct {
   const gchar *path;
   const gchar *name;
+  gboolean takes_external_id;
+  gboolean resolves_external_id;
 } endpoints[] = {
-  [KLING_ENDPOINT_IMAGE2VIDEO] = {"/v1/videos/image2video", "image2video"},
-  [KLING_ENDPOINT_TEXT2VIDEO] = {"/v1/videos/text2video", "text2video"},
-  [KLING_ENDPOINT_LIP_SYNC] = {"/v1/videos/lip-sync", "lip-sync"},
-  [KLING_ENDPOINT_IDENTIFY_FACE] = {"/v1/videos/identify-face", "identify-face"},
-  [KLING_ENDPOINT_ADVANCED_LIP_SYNC] = {"/v1/videos/advanced-lip-sync", "advanced-lip-sync"},
-  [KLING_ENDPOINT_VIDEO_EXTEND] = {"/v1/videos/video-extend", "video-extend"},
+  [KLING_ENDPOINT_IMAGE2VIDEO] = {"/v1/videos/image2video", "image2video", TRUE, TRUE},
+  [KLING_ENDPOINT_TEXT2VIDEO] = {"/v1/videos/text2video", "text2video", TRUE, TRUE},
+  [KLING_ENDPOINT_LIP_SYNC] = {"/v1/videos/lip-sync", "lip-sync", FALSE, FALSE},
+  [KLING_ENDPOINT_IDENTIFY_FACE] = {"/v1/videos/identify-face", "identify-face", FALSE,
+      FALSE},
+  [KLING_ENDPOINT_ADVANCED_LIP_SYNC] = {"/v1/videos/advanced-lip-sync", "advanced-lip-sync",
+      TRUE, FALSE},
+  [KLING_ENDPOINT_VIDEO_EXTEND] = {"/v1/videos/video-extend", "video-extend", TRUE, TRUE},
 };
 
 const gchar *
@@ -45,6 +52,34 @@ kling_endpoint_from_name (const gchar *name, KlingEndpoint *endpoint)
     }
   }
   return FALSE;
+}
+
+gboolean
+kling_endpoint_from_path (const gchar *path, KlingEndpoint *endpoint)
+{
+  guint i;
+
+  for (i = 0; path && i < G_N_ELEMENTS (endpoints); i++) {
+    if (g_str_equal (path, endpoints[i].path)) {
+      *endpoint = (KlingEndpoint) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+gboolean
+kling_endpoint_takes_external_id (KlingEndpoint endpoint)
+{
+  g_return_val_if_fail ((guint) endpoint < G_N_ELEMENTS (endpoints), FALSE);
+  return endpoints[endpoint].takes_external_id;
+}
+
+gboolean
+kling_endpoint_resolves_external_id (KlingEndpoint endpoint)
+{
+  g_return_val_if_fail ((guint) endpoint < G_N_ELEMENTS (endpoints), FALSE);
+  return endpoints[endpoint].resolves_external_id;
 }
 
 static const gchar *const status_names[] = {
@@ -119,7 +154,9 @@ kling_json_get_int (JsonObject *object, const gchar *member, gint64 *value)
   }
   if (type == G_TYPE_DOUBLE) {
     gdouble d = json_node_get_double (node);
-    if (d != (gdouble) (gint64) d)
+    /* Whole and within gint64 before the cast: converting 1e41 is undefined behaviour
+     * (found by tests/fuzz/fuzz-envelope). 2^63 itself is one past G_MAXINT64. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor (d))
       return FALSE;
     *value = (gint64) d;
     return TRUE;
@@ -143,7 +180,8 @@ kling_json_get_double (JsonObject *object, const gchar *member, gdouble *value)
     return FALSE;
   text = json_node_get_string (node);
   *value = g_ascii_strtod (text, &end);
-  return end != text && *end == '\0';
+  /* "nan" and "inf" parse, but no field of an answer is one. */
+  return end != text && *end == '\0' && isfinite (*value);
 }
 
 JsonNode *
@@ -189,14 +227,64 @@ envelope_error (guint http_status, gint kling_code, const gchar *request_id,
       "%s", message ? message : "no message");
 }
 
-/* An error status without a parseable envelope: the status alone decides. */
-static GError *
-bare_status_error (guint http_status, const gchar *what)
+/* What came instead of Kling's envelope, for the sentence that blames api-url. */
+static const gchar *
+describe_foreign_body (const gchar *body, gsize len, JsonNode *root)
 {
+  gsize i = 0;
+
+  if (root != NULL)
+    return JSON_NODE_HOLDS_OBJECT (root) ? "JSON without Kling's code and data" :
+        "JSON that is not an object";
+  while (body && i < len && g_ascii_isspace (body[i]))
+    i++;
+  if (body == NULL || i == len)
+    return "an empty answer";
+  return body[i] == '<' ? "an HTML page" : "an answer that is not JSON";
+}
+
+/* Not Kling's envelope at all: the status alone decides the code, and the error says that
+ * api-url may not be a Kling server. */
+static GError *
+foreign_answer_error (guint http_status, const gchar *body, gsize len, JsonNode *root)
+{
+  JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) :
+      NULL;
+  const gchar *words = kling_json_get_string (object, "message");
+  g_autofree gchar *what = NULL;
+  GError *error;
+
+  if (words == NULL)
+    words = kling_json_get_string (object, "detail");
+  what = words ? g_strdup_printf ("%s: %s", describe_foreign_body (body, len, root), words) :
+      g_strdup (describe_foreign_body (body, len, root));
   if (http_status >= 400)
-    return envelope_error (http_status, -1, NULL, what);
-  return kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
-      "%s", what);
+    error = envelope_error (http_status, -1, NULL, what);
+  else
+    error = kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
+        "%s", what);
+  kling_error_set_foreign_answer (error, TRUE);
+  return error;
+}
+
+/* A body that opens a JSON object but does not parse: Kling's answer garbled or cut short
+ * on the way (a glitch a query may retry), not another server. */
+static gboolean
+is_garbled_object (const gchar *body, gsize len)
+{
+  gsize i = 0;
+
+  while (body && i < len && g_ascii_isspace (body[i]))
+    i++;
+  return body && i < len && body[i] == '{';
+}
+
+/* Kling's envelope has "code" and "data"; resellers answer {"error": ..., "code": ...}. */
+static gboolean
+is_envelope (JsonObject *object)
+{
+  return json_object_has_member (object, "code") || json_object_has_member (object, "data")
+      || json_object_has_member (object, "error");
 }
 
 JsonNode *
@@ -204,7 +292,7 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
     gchar **request_id, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  JsonNode *root = NULL;
   JsonObject *envelope;
   JsonNode *data;
   const gchar *rid, *message;
@@ -213,15 +301,19 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
 
   if (request_id)
     *request_id = NULL;
-  if (body == NULL || len == 0 || len > G_MAXSSIZE ||
-      !json_parser_load_from_data (parser, body, (gssize) len, NULL)) {
-    g_propagate_error (error, bare_status_error (http_status, "the answer is not JSON"));
+  if (body != NULL && len > 0 && len <= G_MAXSSIZE &&
+      json_parser_load_from_data (parser, body, (gssize) len, NULL))
+    root = json_parser_get_root (parser);
+  if (root == NULL && is_garbled_object (body, len)) {
+    g_propagate_error (error, http_status >= 400 ? envelope_error (http_status, -1, NULL,
+            "the answer is JSON cut short or garbled") : kling_error_new_full
+        (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
+            "the answer is JSON cut short or garbled"));
     return NULL;
   }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_propagate_error (error, bare_status_error (http_status,
-            "the answer is not a JSON object"));
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      !is_envelope (json_node_get_object (root))) {
+    g_propagate_error (error, foreign_answer_error (http_status, body, len, root));
     return NULL;
   }
   envelope = json_node_get_object (root);
@@ -293,10 +385,35 @@ parse_first_video (KlingTask *task, JsonObject *data, GError **error)
   else if (kling_json_get_int (video, "id", &id_num))
     task->video_id = g_strdup_printf ("%" G_GINT64_FORMAT, id_num);
   task->video_url = g_strdup (url);
+  url = kling_json_get_string (video, "watermark_url");
+  task->video_watermark_url = url && *url ? g_strdup (url) : NULL;
   if (!kling_json_get_double (video, "duration", &task->video_duration_s) ||
       !(task->video_duration_s >= 0))
     task->video_duration_s = 0;
   return TRUE;
+}
+
+/* final_unit_deduction: "1", 1, 0.2 or absent. Anything else is ignored (unknown shapes
+ * are never fatal), as is a negative amount. */
+static void
+parse_final_unit_deduction (KlingTask *task, JsonObject *data)
+{
+  JsonNode *node = json_object_get_member (data, "final_unit_deduction");
+  gchar text[G_ASCII_DTOSTR_BUF_SIZE];
+  gdouble amount;
+  gint64 whole;
+
+  if (node == NULL || !kling_json_get_double (data, "final_unit_deduction", &amount) ||
+      !(amount >= 0))
+    return;
+  if (json_node_get_value_type (node) == G_TYPE_STRING)
+    task->charge = g_strdup (json_node_get_string (node));
+  else if (kling_json_get_int (data, "final_unit_deduction", &whole))
+    task->charge = g_strdup_printf ("%" G_GINT64_FORMAT, whole);
+  else
+    task->charge = g_strdup (g_ascii_dtostr (text, sizeof (text), amount));
+  task->charge_amount = amount;
+  task->charge_unit = g_strdup ("credits");
 }
 
 KlingTask *
@@ -329,6 +446,7 @@ kling_task_new_from_json (JsonNode *data, const gchar *request_id, GError **erro
   task->external_task_id = g_strdup (kling_json_get_string (info, "external_task_id"));
   kling_json_get_int (object, "created_at", &task->created_at_ms);
   kling_json_get_int (object, "updated_at", &task->updated_at_ms);
+  parse_final_unit_deduction (task, object);
 
   if (task->status == KLING_TASK_SUCCEED && !parse_first_video (task, object, error))
     return NULL;
@@ -347,7 +465,10 @@ kling_task_copy (const KlingTask *task)
   copy->external_task_id = g_strdup (task->external_task_id);
   copy->video_id = g_strdup (task->video_id);
   copy->video_url = g_strdup (task->video_url);
+  copy->video_watermark_url = g_strdup (task->video_watermark_url);
   copy->request_id = g_strdup (task->request_id);
+  copy->charge = g_strdup (task->charge);
+  copy->charge_unit = g_strdup (task->charge_unit);
   return copy;
 }
 
@@ -361,6 +482,9 @@ kling_task_free (KlingTask *task)
   g_free (task->external_task_id);
   g_free (task->video_id);
   g_free (task->video_url);
+  g_free (task->video_watermark_url);
   g_free (task->request_id);
+  g_free (task->charge);
+  g_free (task->charge_unit);
   g_free (task);
 }
