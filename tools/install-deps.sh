@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-libsoup-3.0-dev libjson-glib-dev libssl-dev
+libsoup-3.0-dev libjson-glib-dev libssl-dev libjpeg-dev libpng-dev zlib1g-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good gstreamer1.0-x
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 fonts-dejavu-core

@@ -13,8 +13,10 @@
  * sent as they are. It is checked against Kling's limits (both sides at least 300 px,
  * aspect ratio between 1:2.5 and 2.5:1, at most 10 MB; a raw frame whose JPEG would be
  * larger is scaled down, never refused for that) before anything is sent, then submitted
- * as an image2video task with the prompt properties. Later buffers are ignored; an EOS
- * before any buffer is an error.
+ * as an image2video task with the prompt properties. Once the still is taken the sink
+ * returns EOS upstream (as imagefreeze does), so a live or endless source stops instead of
+ * running for the minutes Kling takes; an EOS before any buffer is an error. A JPEG or PNG
+ * whose data is damaged (it does not decode completely) is refused before any request.
  *
  * While Kling renders, the element posts progress messages (START, CONTINUE with the
  * task status and elapsed seconds, then COMPLETE, ERROR or CANCELED) and an element
@@ -208,9 +210,6 @@ gst_kling_image2video_reset (GstKlingRender * render)
 }
 
 /* ------------------------------------------------------------------------- */
-/* The still                                                                 */
-
-/* ------------------------------------------------------------------------- */
 /* The request                                                               */
 
 /* "simple, zoom=(int)5" -> {"type":"simple","config":{"zoom":5}}; "down_back" ->
@@ -296,6 +295,9 @@ build_request (GstKlingImage2Video * self, GBytes * image)
 /* ------------------------------------------------------------------------- */
 /* The sink pad                                                              */
 
+/* Like imagefreeze: the first buffer is the still, and once it is taken the sink answers
+ * EOS, so an endless upstream (a camera, videotestsrc) stops instead of producing frames
+ * nobody reads for the minutes Kling takes. */
 static GstFlowReturn
 gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
@@ -305,15 +307,15 @@ gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
   GBytes *image;
 
   if (self->got_image) {
-    GST_DEBUG_OBJECT (self, "ignoring a later buffer %" GST_PTR_FORMAT
+    GST_DEBUG_OBJECT (self, "refusing a later buffer %" GST_PTR_FORMAT
         ": only the first one is the still", buffer);
     gst_buffer_unref (buffer);
-    return GST_FLOW_OK;
+    return GST_FLOW_EOS;
   }
   self->got_image = TRUE;
 
   image = gst_kling_render_capture_still (GST_KLING_RENDER (self), self->sinkpad,
-      buffer);
+      buffer, GST_KLING_STILL_FIRST_FRAME);
   gst_buffer_unref (buffer);
   if (image) {
     GST_INFO_OBJECT (self, "still of %" G_GSIZE_FORMAT " bytes captured",
@@ -326,7 +328,7 @@ gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
 
   gst_kling_render_submit (GST_KLING_RENDER (self), request);
   kling_request_free (request);
-  return GST_FLOW_OK;
+  return GST_FLOW_EOS;
 }
 
 static gboolean

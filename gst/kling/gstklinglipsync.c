@@ -25,9 +25,11 @@
  * - text mode: when #GstKlingLipSync:text is set and nothing is linked to `audio` when the
  *   element goes from READY to PAUSED, Kling speaks the text (at most 120 characters)
  *   with #GstKlingLipSync:voice-id, #GstKlingLipSync:voice-language and
- *   #GstKlingLipSync:voice-speed. The pads are looked at once, at that state change: a
- *   link made later (e.g. from a decodebin) counts only when text is not set. With both
- *   a linked `audio` pad and text, the audio wins (with a warning).
+ *   #GstKlingLipSync:voice-speed. The pads are looked at once, at that state change: with
+ *   neither a linked `audio` pad nor text the state change fails at once (RESOURCE
+ *   SETTINGS) instead of waiting for a voice that cannot come, so link `audio` before
+ *   the pipeline starts (from a decodebin, through an audioconvert that is linked
+ *   already). With both a linked `audio` pad and text, the audio wins (with a warning).
  *
  * The video to animate is given in exactly one way (anything else is a RESOURCE
  * SETTINGS error at READY to PAUSED):
@@ -578,14 +580,20 @@ typedef struct
   GstKlingLipSync *self;
   GCancellable *cancellable;
   gchar *memo_path;             /* where to remember the session; NULL: no cache */
+  JsonNode *data;               /* the answer, once it came */
+  GError *error;
 } FaceCall;
 
 static void
-face_call_free (FaceCall * call)
+face_call_free (gpointer data)
 {
+  FaceCall *call = data;
+
   gst_object_unref (call->self);
   g_object_unref (call->cancellable);
   g_free (call->memo_path);
+  g_clear_pointer (&call->data, json_node_unref);
+  g_clear_error (&call->error);
   g_free (call);
 }
 
@@ -692,28 +700,46 @@ submit_advanced (GstKlingLipSync * self, const KlingFaceSession * session)
     submit_request (self, STAGE_LIP_SYNC, request);
 }
 
-/* The client's worker thread. */
+/* The element's own thread (handed off): the session found is remembered, then the
+ * advanced request goes out. */
 static void
-identify_face_done (JsonNode * data, const GError * error, gpointer user_data)
+identify_face_finished (GstKlingRender * render, gpointer data)
 {
-  FaceCall *call = user_data;
+  FaceCall *call = data;
   GstKlingLipSync *self = call->self;
   g_autoptr (KlingFaceSession) session = NULL;
   g_autoptr (GError) parse_error = NULL;
 
   if (g_cancellable_is_cancelled (call->cancellable)
-      || g_error_matches (error, KLING_ERROR, KLING_ERROR_CANCELLED)) {
+      || g_error_matches (call->error, KLING_ERROR, KLING_ERROR_CANCELLED)) {
     GST_DEBUG_OBJECT (self, "identify-face cancelled");
-  } else if (error) {
-    gst_kling_render_post_error (GST_KLING_RENDER (self), error);
-  } else if (!(session = kling_face_session_new_from_json (data, &parse_error))) {
-    gst_kling_render_post_error (GST_KLING_RENDER (self), parse_error);
+  } else if (call->error) {
+    /* The run's job is not this call: say which endpoint failed. */
+    if (!kling_error_get_endpoint (call->error))
+      kling_error_set_endpoint (call->error,
+          kling_endpoint_path (KLING_ENDPOINT_IDENTIFY_FACE));
+    gst_kling_render_post_error (render, call->error);
+  } else if (!(session = kling_face_session_new_from_json (call->data,
+              &parse_error))) {
+    gst_kling_render_post_error (render, parse_error);
   } else {
     if (call->memo_path)
-      face_memo_save (call->memo_path, data);
+      face_memo_save (call->memo_path, call->data);
     submit_advanced (self, session);
   }
-  face_call_free (call);
+}
+
+/* The client's worker thread: nothing but a copy and a hand-off (no file I/O, no
+ * message, no next request here). */
+static void
+identify_face_done (JsonNode * data, const GError * error, gpointer user_data)
+{
+  FaceCall *call = user_data;
+
+  call->data = data ? json_node_copy (data) : NULL;
+  call->error = error ? g_error_copy (error) : NULL;
+  gst_kling_render_hand_off (GST_KLING_RENDER (call->self),
+      identify_face_finished, call, face_call_free);
 }
 
 /* Advanced, first step. */
@@ -940,6 +966,10 @@ prepare_run (GstKlingLipSync * self)
         "the image pad." :
         "Give the video to lip-sync one way only: video-id, video-url or the "
         "image pad.");
+  /* Nothing would ever come: fail now rather than wait for ever. */
+  if (!audio_linked && !self->run.text)
+    return post_settings_error (self, "klinglipsync has no voice: link its audio "
+        "pad before the pipeline starts, or set text.");
   if (self->run.text && audio_linked)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("text is ignored: the audio pad is linked and gives the voice."), (NULL));
@@ -1161,7 +1191,8 @@ gst_kling_lip_sync_image_chain (GstPad * pad, GstObject * parent,
   }
   self->got_still = TRUE;
 
-  still = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer);
+  still = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer,
+      GST_KLING_STILL_FIRST_FRAME);
   gst_buffer_unref (buffer);
   if (!still)
     return GST_FLOW_ERROR;

@@ -1,14 +1,20 @@
 /* gst-kling: GstKlingRender, the abstract base of the Kling elements.
  *
- * The base owns everything that is the same for every Kling task: the shared properties,
- * the client, the job (submit, progress messages, errors) and the output side (a source
- * pad task that waits for the clip, decodes it in a private pipeline and pushes it, or
- * passes the MP4 through when downstream wants video/quicktime).
+ * The base owns what is the same for every Kling task: the shared properties, the client of
+ * the run, the job (submit, progress and `kling-task` messages, errors with structured
+ * details) and the mapping of its result to the output. The source pads belong to a
+ * GstKlingClipOutput (gstklingclipoutput.h), created from the class's pad templates: "src"
+ * (always, added by the base class) and "audio_src" when a subclass installs an ALWAYS
+ * template of that name (the clip's audio leaves there; dropped while it is not linked).
  *
- * A subclass owns its sink pad(s): it captures the input, builds a KlingRequest and calls
- * gst_kling_render_submit(). Source pads are created by the base from the class's pad
- * templates: "src" (always, added by the base class) and "audio_src" (when a subclass
- * installs a template of that name; its samples are dropped when it is not linked).
+ * A subclass owns its sink pad(s): it captures the input (stills with
+ * gst_kling_render_capture_still()), builds a KlingRequest and calls
+ * gst_kling_render_submit().
+ *
+ * Threads: nothing here runs application code on the client's shared worker thread. The
+ * job's callbacks only hand off: what they report (messages, property notifications,
+ * job_done()) runs in order on the element's own thread (gst_element_call_async()), and so
+ * does whatever a subclass hands off with gst_kling_render_hand_off().
  */
 #pragma once
 
@@ -16,6 +22,7 @@
 #include "kling-client.h"
 #include "kling-requests.h"
 #include "gstklingenums.h"
+#include "gstklingstill.h"
 
 G_BEGIN_DECLS
 
@@ -33,12 +40,13 @@ G_DECLARE_DERIVABLE_TYPE (GstKlingRender, gst_kling_render, GST, KLING_RENDER, G
  * GstKlingRenderClass:
  * @reset: the element went down to READY (streaming stopped, the job cancelled): forget
  *   any captured input so the next run starts afresh. Chain up is not needed.
- * @job_done: a job ended (the client's worker thread: must not block). @mp4_path and
- *   @task on success, @error (a KLING_ERROR, never CANCELLED) on failure. Return TRUE when
- *   the subclass took over (it started another job with gst_kling_render_submit(), or
- *   called gst_kling_render_deliver() / gst_kling_render_post_error() itself); FALSE
- *   lets the base deliver the clip or post the error, which is what the base class's
- *   own implementation does.
+ * @job_done: a job ended; runs on the element's own thread (never the client's worker),
+ *   in order after the job's other messages. @mp4_path and @task on success, @error (a
+ *   KLING_ERROR, never CANCELLED) on failure. Return TRUE when the subclass took over (it
+ *   started another job with gst_kling_render_submit(), or called
+ *   gst_kling_render_deliver() / gst_kling_render_post_error() itself); FALSE lets the
+ *   base deliver the clip or post the error, which is what the base class's own
+ *   implementation does.
  * @add_tags: add element-specific tags to the list pushed before the clip (the base has
  *   already put the prompt, model, mode, task id and video id in it).
  */
@@ -81,12 +89,16 @@ gboolean gst_kling_render_submit      (GstKlingRender *self, const KlingRequest 
  * tasks, e.g. identify-face before an advanced lip-sync. */
 KlingClient *gst_kling_render_dup_client (GstKlingRender *self);
 
-/* Hands a finished clip to the source pads (what the default job_done does). */
+/* Hands a finished clip to the output (what the default job_done does): the file of the
+ * current job, with the run's tags. */
 void     gst_kling_render_deliver     (GstKlingRender *self, const gchar *mp4_path,
                                        const KlingTask *task);
 
-/* Posts @error (a KLING_ERROR) as a GST_ELEMENT_ERROR with its user sentence and details,
- * plus a progress ERROR message, and stops the source pads. CANCELLED posts nothing. */
+/* Posts @error (a KLING_ERROR) as a GST_ELEMENT_ERROR with its user sentence, its
+ * technical line as the debug string and a "details" structure (http-status-code,
+ * kling-code, request-id, task-id, endpoint, task-status-message, where known), plus a
+ * progress ERROR message; the source pads then end like a source's after an error.
+ * CANCELLED posts nothing. Any thread but the client's worker. */
 void     gst_kling_render_post_error  (GstKlingRender *self, const GError *error);
 
 /* The image2video request of the element's prompt properties for @image (JPEG or PNG)
@@ -97,23 +109,29 @@ KlingRequest *gst_kling_render_new_image2video_request (GstKlingRender *self,
                                                         GBytes *image,
                                                         const gchar *camera_control_json);
 
-/* A copy of the bytes of @buffer (a still as captured from a sink pad). */
-GBytes  *gst_kling_render_buffer_to_bytes (GstBuffer *buffer);
-
-/* The still that arrived as @buffer on @pad, as Kling takes it: a raw frame encoded to
- * JPEG (smaller when it would exceed Kling's 10 MB), JPEG or PNG as they are once checked
- * to be whole, then validated against Kling's limits. NULL with the input error posted
- * (before any request). For klingimage2video's sink and klinglipsync's image pad alike. */
+/* The still that arrived as @buffer on @pad, as Kling takes it (gstklingstill.h): NULL
+ * with the input error posted (before any request). @role says which frame of the clip it
+ * is: klingimage2video's sink and klinglipsync's image pad take the first, an end_frame
+ * pad the last. */
 GBytes  *gst_kling_render_capture_still (GstKlingRender *self, GstPad *pad,
-                                         GstBuffer *buffer);
+                                         GstBuffer *buffer, GstKlingStillRole role);
 
 /* Query function for the subclasses' sink pads: caps queries only, since the output is
  * not a transformation of the input. */
 gboolean gst_kling_render_sink_query  (GstPad *pad, GstObject *parent, GstQuery *query);
 
 /* Bad input, found before any request: GST_ELEMENT_ERROR (STREAM, FORMAT) with @message
- * (one sentence for a person) and @details (the debug string), and stops the source pads. */
+ * (one sentence for a person) and @details (the debug string); the source pads end. */
 void     gst_kling_render_fail_input  (GstKlingRender *self, const gchar *message,
                                        const gchar *details);
+
+typedef void (*GstKlingRenderHandOff) (GstKlingRender *self, gpointer data);
+
+/* Runs @func (@self, @data) on the element's own thread, in order with the job's
+ * messages, unless the run ends first; @notify (may be NULL) frees @data either way. For
+ * what a subclass's client callbacks (which run on the shared worker) must not do
+ * themselves: post, notify, touch files, start the next step. */
+void     gst_kling_render_hand_off    (GstKlingRender *self, GstKlingRenderHandOff func,
+                                       gpointer data, GDestroyNotify notify);
 
 G_END_DECLS

@@ -10,7 +10,12 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include <gst/app/gstappsink.h>
+
 #include "test-fs.h"
+#include "harness-util.h"
+#include "still-util.h"
+#include "kling-requests.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY  "ak-element-tests"
@@ -133,12 +138,13 @@ media_file_buffer (const gchar * name)
   return gst_buffer_new_wrapped (data, size);
 }
 
+/* Once the still is taken the sink answers EOS, as imagefreeze does. */
 static void
 push_jpeg_still (Fixture * f)
 {
   gst_harness_set_src_caps_str (f->h, "image/jpeg");
   fail_unless_equals_int (gst_harness_push (f->h, media_file_buffer ("still.jpg")),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
 }
 
 static gint64
@@ -166,27 +172,6 @@ add_fault (Fixture * f, const gchar * rule)
 
   fail_unless (kling_sandbox_add_fault_json (f->sandbox, rule, &error),
       "fault %s: %s", rule, error ? error->message : "?");
-}
-
-/* Pulls events until one of @type; fails after the timeout. */
-static GstEvent *
-pull_event_of_type (GstHarness * h, GstEventType type)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
-
-  while (g_get_monotonic_time () < deadline) {
-    GstEvent *event = gst_harness_try_pull_event (h);
-
-    if (!event) {
-      g_usleep (5000);
-      continue;
-    }
-    if (GST_EVENT_TYPE (event) == type)
-      return event;
-    gst_event_unref (event);
-  }
-  fail ("no %s event", gst_event_type_get_name (type));
-  return NULL;
 }
 
 static GstMessage *
@@ -335,7 +320,7 @@ GST_START_TEST (test_raw_input)
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
   fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
   check_full_clip (&f);
   fail_unless_equals_int (tasks_created (&f), 1);
   fixture_stop (&f);
@@ -343,16 +328,16 @@ GST_START_TEST (test_raw_input)
 
 GST_END_TEST;
 
-GST_START_TEST (test_jpeg_input_and_later_buffers_ignored)
+GST_START_TEST (test_jpeg_input_and_later_buffers_refused)
 {
   Fixture f;
 
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
-  /* Only the first buffer is the still. */
+  /* Only the first buffer is the still: upstream is told to stop. */
   fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_OK);
+      GST_FLOW_EOS);
   check_full_clip (&f);
   fail_unless_equals_int (tasks_created (&f), 1);
   fail_unless_equals_int (create_requests (&f), 1);
@@ -786,7 +771,7 @@ GST_START_TEST (test_png_input)
   start_harness (&f, make_element (&f, NULL), "video/quicktime");
   gst_harness_set_src_caps_str (f.h, "image/png");
   fail_unless_equals_int (gst_harness_push (f.h,
-          media_file_buffer ("square.png")), GST_FLOW_OK);
+          media_file_buffer ("square.png")), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fail_unless_equals_int (tasks_created (&f), 1);
@@ -889,7 +874,7 @@ GST_START_TEST (test_huge_raw_frame_is_shrunk)
     map.data[i] = g_rand_int (rand) & 0xff;
   gst_buffer_unmap (buffer, &map);
   g_rand_free (rand);
-  fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fail_unless_equals_int (tasks_created (&f), 1);
@@ -1201,6 +1186,319 @@ GST_START_TEST (test_missing_credentials)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------- */
+/* Stills whose data is damaged, upstream that must stop, renegotiation      */
+
+/* A JPEG or PNG whose headers are fine but whose data is damaged is refused before any
+ * request, saying so (issue 9 item 10). */
+GST_START_TEST (test_error_damaged_stills)
+{
+  struct
+  {
+    GBytes *(*make) (void);
+    const gchar *caps;
+  } stills[] = {
+    {still_jpeg_cut_in_middle, "image/jpeg"},
+    {still_jpeg_scrambled, "image/jpeg"},
+    {still_png_scrambled, "image/png"},
+    {still_png_half_rows, "image/png"},
+  };
+  Fixture f;
+  guint i;
+
+  fixture_start (&f, 0.1, 0.2);
+  for (i = 0; i < G_N_ELEMENTS (stills); i++) {
+    GBytes *image = stills[i].make ();
+    GstBuffer *buffer = gst_buffer_new_wrapped_bytes (image);
+
+    fail_unless (kling_image_probe (image, NULL, NULL, NULL));
+    g_bytes_unref (image);
+    start_harness (&f, make_element (&f, NULL), NULL);
+    gst_harness_set_src_caps_str (f.h, stills[i].caps);
+    fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_ERROR);
+    check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "The image data is damaged");
+    fixture_stop_harness (&f);
+  }
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"),
+      0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs @description (with a klingimage2video named "kling" pointed at the sandbox) until
+ * EOS; fails on an error. */
+static GstElement *
+launch_with_kling (Fixture * f, const gchar * description)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+  GstElement *kling;
+
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  kling = gst_bin_get_by_name (GST_BIN (pipeline), "kling");
+  g_object_set (kling, "api-url", kling_sandbox_get_base_url (f->sandbox),
+      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY, "prompt", PROMPT,
+      "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  gst_object_unref (kling);
+  return pipeline;
+}
+
+static void
+run_to_eos (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *message;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (bus, PULL_TIMEOUT * GST_USECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (message != NULL, "the pipeline neither ended nor failed");
+  fail_unless (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS, "%" GST_PTR_FORMAT,
+      message);
+  gst_message_unref (message);
+  gst_object_unref (bus);
+}
+
+/* An endless source costs what num-buffers=1 costs: once the still is taken the sink
+ * answers EOS, so videotestsrc stops after one buffer instead of running for the whole
+ * render (issue 10 feature 1). */
+GST_START_TEST (test_endless_source_stops)
+{
+  Fixture f;
+  GstElement *pipeline, *source;
+  GstPad *pad;
+  gint pushed = 0;
+
+  fixture_start (&f, 0.1, 0.5);
+  pipeline = launch_with_kling (&f, "videotestsrc name=source ! "
+      "video/x-raw,width=640,height=360 ! klingimage2video name=kling ! fakesink");
+  source = gst_bin_get_by_name (GST_BIN (pipeline), "source");
+  pad = gst_element_get_static_pad (source, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &pushed, NULL);
+  run_to_eos (pipeline);
+  fail_unless_equals_int (g_atomic_int_get (&pushed), 1);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (source);
+  gst_object_unref (pipeline);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* Downstream changes its caps mid-clip (a capsfilter's caps set while frames flow): the
+ * rest of the clip comes at the new size and format, as `decodebin3 ! videoconvert !
+ * videoscale` would give it, and no frame is lost. */
+GST_START_TEST (test_reconfigure_mid_clip)
+{
+  Fixture f;
+  GstElement *pipeline, *filter, *sink;
+  GstSample *sample;
+  gchar *description;
+  guint frames = 0, old_size = 0;
+  gboolean new_seen = FALSE;
+
+  fixture_start (&f, 0.1, 0.2);
+  description = g_strdup_printf ("filesrc location=%s/still.jpg ! jpegparse ! "
+      "klingimage2video name=kling ! capsfilter name=filter "
+      "caps=video/x-raw,format=I420 ! appsink name=sink sync=false max-buffers=1",
+      MEDIA_DIR);
+  pipeline = launch_with_kling (&f, description);
+  filter = gst_bin_get_by_name (GST_BIN (pipeline), "filter");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              PULL_TIMEOUT * GST_USECOND))) {
+    GstVideoInfo info;
+
+    fail_unless (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
+    if (GST_VIDEO_INFO_WIDTH (&info) == CLIP_WIDTH) {
+      fail_if (new_seen, "the old size after the new one");
+      old_size++;
+    } else {
+      fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), 160);
+      fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), 90);
+      fail_unless_equals_int (GST_VIDEO_INFO_FORMAT (&info),
+          GST_VIDEO_FORMAT_RGBA);
+      new_seen = TRUE;
+    }
+    gst_sample_unref (sample);
+    if (++frames == 20) {
+      GstCaps *caps = gst_caps_from_string ("video/x-raw,format=RGBA,width=160,"
+          "height=90");
+
+      g_object_set (filter, "caps", caps, NULL);
+      gst_caps_unref (caps);
+    }
+    if (gst_app_sink_is_eos (GST_APP_SINK (sink)))
+      break;
+  }
+  fail_unless_equals_int (frames, CLIP_S * CLIP_FPS);
+  fail_unless (new_seen, "the caps change mid-clip was not honoured");
+  fail_unless (old_size < 30, "%u frames at the old size", old_size);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (filter);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (description);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------- */
+/* Structured error details; application code off the shared worker         */
+
+static const GstStructure *
+error_details (GstMessage * message)
+{
+  const GstStructure *details = NULL;
+
+  gst_message_parse_error_details (message, &details);
+  fail_unless (details != NULL, "the error has no details");
+  return details;
+}
+
+GST_START_TEST (test_error_details)
+{
+  Fixture f;
+  GstMessage *message;
+  const GstStructure *details;
+  guint http_status;
+  gint kling_code;
+  gchar *task_id;
+
+  fixture_start (&f, 0.1, 0.2);
+  add_fault (&f, "{\"method\":\"POST\",\"path\":\"/v1/videos/image2video\","
+      "\"action\":\"status\",\"http\":429,\"code\":1102,"
+      "\"message\":\"resource pack exhausted\"}");
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  message = pop_error (&f);
+  details = error_details (message);
+  fail_unless (gst_structure_get_uint (details, "http-status-code", &http_status));
+  fail_unless_equals_int (http_status, 429);
+  fail_unless (gst_structure_get_int (details, "kling-code", &kling_code));
+  fail_unless_equals_int (kling_code, 1102);
+  fail_unless_equals_string (gst_structure_get_string (details, "endpoint"),
+      "/v1/videos/image2video");
+  fail_unless (gst_structure_get_string (details, "request-id") != NULL);
+  fail_if (gst_structure_has_field (details, "task-id"), "no task was created");
+  gst_message_unref (message);
+  fixture_stop_harness (&f);
+
+  /* A task that failed: its id is in the details. */
+  kling_sandbox_clear_faults (f.sandbox);
+  add_fault (&f, "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
+      "\"message\":\"the render farm caught fire\"}");
+  start_harness (&f, make_element (&f, "prompt", "another prompt", NULL), NULL);
+  push_jpeg_still (&f);
+  message = pop_error (&f);
+  details = error_details (message);
+  g_object_get (f.h->element, "task-id", &task_id, NULL);
+  fail_unless (task_id != NULL);
+  fail_unless_equals_string (gst_structure_get_string (details, "task-id"),
+      task_id);
+  fail_unless (strstr (gst_structure_get_string (details, "task-status-message"),
+          "caught fire") != NULL);
+  g_free (task_id);
+  gst_message_unref (message);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  KlingSandbox *sandbox;
+  gint sleeping;                /* the handler is in its wait */
+  gint saw_other_task;          /* the other element's task was created meanwhile */
+} SlowHandler;
+
+/* Element A's bus sync handler, as slow as an application's can be: on A's first
+ * kling-task message it waits (up to 5 s) for element B's task to be created. On the
+ * client's shared worker it would block B's create for the whole wait. */
+static GstBusSyncReply
+slow_sync_handler (GstBus * bus, GstMessage * message, gpointer user_data)
+{
+  SlowHandler *slow = user_data;
+  gint64 deadline;
+
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT
+      || !gst_message_has_name (message, "kling-task")
+      || g_atomic_int_get (&slow->sleeping))
+    return GST_BUS_PASS;
+  g_atomic_int_set (&slow->sleeping, 1);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline) {
+    if (kling_sandbox_get_counter (slow->sandbox, "tasks_created",
+            "image2video") >= 2) {
+      g_atomic_int_set (&slow->saw_other_task, 1);
+      break;
+    }
+    g_usleep (10000);
+  }
+  return GST_BUS_PASS;
+}
+
+/* Two elements share one client (same server and keys). Element A's application blocks
+ * in a bus sync handler; element B's render goes on meanwhile: B's task is created while
+ * A's handler still waits. Nothing the shared worker runs may call application code. */
+GST_START_TEST (test_slow_sync_handler_does_not_delay_others)
+{
+  SlowHandler slow = { 0, };
+  Fixture f;
+  GstElement *b;
+  GstHarness *hb;
+  GstBus *bus_b = gst_bus_new ();
+  gint64 deadline;
+
+  fixture_start (&f, 0.1, 0.3);
+  slow.sandbox = f.sandbox;
+  gst_bus_set_sync_handler (f.bus, slow_sync_handler, &slow, NULL);
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+  while (!g_atomic_int_get (&slow.sleeping)) {
+    fail_unless (g_get_monotonic_time () < deadline, "A posted no kling-task");
+    g_usleep (1000);
+  }
+
+  b = make_element (&f, "prompt", "element B's own prompt", NULL);
+  gst_element_set_bus (b, bus_b);
+  hb = gst_harness_new_with_element (b, "sink", "src");
+  gst_object_unref (b);
+  gst_harness_set_src_caps_str (hb, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (hb, media_file_buffer ("still.jpg")),
+      GST_FLOW_EOS);
+
+  /* B's clip comes; A's too, once its handler let go. */
+  gst_event_unref (pull_event_of_type (hb, GST_EVENT_EOS));
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless (g_atomic_int_get (&slow.saw_other_task),
+      "B's task waited for A's bus sync handler");
+  fail_unless_equals_int (tasks_created (&f), 2);
+
+  gst_harness_teardown (hb);
+  fixture_stop_harness (&f);
+  gst_bus_set_sync_handler (f.bus, NULL, NULL, NULL);
+  gst_bus_set_flushing (bus_b, TRUE);
+  gst_object_unref (bus_b);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 image2video_suite (void)
 {
@@ -1210,7 +1508,7 @@ image2video_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_raw_input);
-  tcase_add_test (tc, test_jpeg_input_and_later_buffers_ignored);
+  tcase_add_test (tc, test_jpeg_input_and_later_buffers_refused);
   tcase_add_test (tc, test_progress_and_task_messages);
   tcase_add_test (tc, test_output_follows_downstream_caps);
   tcase_add_test (tc, test_passthrough);
@@ -1241,6 +1539,11 @@ image2video_suite (void)
   tcase_add_test (tc, test_cancel_while_decoding);
   tcase_add_test (tc, test_same_element_runs_again);
   tcase_add_test (tc, test_missing_credentials);
+  tcase_add_test (tc, test_error_damaged_stills);
+  tcase_add_test (tc, test_endless_source_stops);
+  tcase_add_test (tc, test_reconfigure_mid_clip);
+  tcase_add_test (tc, test_error_details);
+  tcase_add_test (tc, test_slow_sync_handler_does_not_delay_others);
   return s;
 }
 

@@ -17,6 +17,8 @@
 #include "kling-client.h"
 #include "kling-requests.h"
 #include "test-fs.h"
+#include "harness-util.h"
+#include "still-util.h"
 #include "kling-sandbox.h"
 
 #define ACCESS_KEY   "ak-lipsync-tests"
@@ -68,18 +70,6 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
   g_mutex_unlock (&wait->lock);
 }
 
-static GBytes *
-media_file (const gchar * name)
-{
-  gchar *path = g_build_filename (MEDIA_DIR, name, NULL);
-  gchar *data;
-  gsize size;
-
-  fail_unless (g_file_get_contents (path, &data, &size, NULL), "%s", path);
-  g_free (path);
-  return g_bytes_new_take (data, size);
-}
-
 /* Renders still.jpg on the sandbox through the client: its video id and URL. */
 static void
 make_source_clip (Fixture * f)
@@ -97,7 +87,7 @@ make_source_clip (Fixture * f)
   client = kling_client_acquire (kling_sandbox_get_base_url (f->sandbox),
       kling_auth_new_jwt (ACCESS_KEY, SECRET_KEY), &error);
   fail_unless (client != NULL, "%s", error ? error->message : "");
-  params.image = media_file ("still.jpg");
+  params.image = still_media_file ("still.jpg");
   request = kling_image2video_request_new (&params, &error);
   fail_unless (request != NULL, "%s", error ? error->message : "");
 
@@ -214,14 +204,18 @@ make_element (Fixture * f, const gchar * first_property, ...)
   va_end (args);
 }
 
-/* Links the harnesses: the image pad first (it must exist before the element leaves
- * READY), then audio -> src, then audio_src. The element starts with the first. */
+/* Links the harnesses. The image request pad is requested first (it must exist before the
+ * element leaves READY), then audio -> src starts the element with its audio linked (with
+ * neither audio nor text it refuses to start), then the image and audio_src harnesses
+ * attach to pads that exist. */
 static void
 start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_out)
 {
   if (image)
-    f->image = gst_harness_new_with_element (f->element, "image", NULL);
+    gst_object_unref (gst_element_request_pad_simple (f->element, "image"));
   f->h = gst_harness_new_with_element (f->element, audio_in ? "audio" : NULL, "src");
+  if (image)
+    f->image = gst_harness_new_with_element (f->element, "image", NULL);
   if (audio_out)
     f->audio_out = gst_harness_new_with_element (f->element, NULL, "audio_src");
   gst_harness_play (f->h);
@@ -336,7 +330,7 @@ push_mp3 (GstHarness * h, gdouble seconds)
 static void
 push_jpeg_still (Fixture * f)
 {
-  GBytes *jpeg = media_file ("still.jpg");
+  GBytes *jpeg = still_media_file ("still.jpg");
   GstBuffer *buffer = gst_buffer_new_wrapped_bytes (jpeg);
 
   g_bytes_unref (jpeg);         /* the buffer holds its own reference */
@@ -346,26 +340,6 @@ push_jpeg_still (Fixture * f)
 
 /* ------------------------------------------------------------------------- */
 /* What comes out                                                            */
-
-static GstEvent *
-pull_event_of_type (GstHarness * h, GstEventType type)
-{
-  gint64 deadline = g_get_monotonic_time () + PULL_TIMEOUT;
-
-  while (g_get_monotonic_time () < deadline) {
-    GstEvent *event = gst_harness_try_pull_event (h);
-
-    if (!event) {
-      g_usleep (5000);
-      continue;
-    }
-    if (GST_EVENT_TYPE (event) == type)
-      return event;
-    gst_event_unref (event);
-  }
-  fail ("no %s event", gst_event_type_get_name (type));
-  return NULL;
-}
 
 /* Every buffer up to EOS, checked to run from 0 without gaps; returns the end time. */
 static GstClockTime
@@ -853,7 +827,7 @@ GST_END_TEST;
 GST_START_TEST (test_partial_jpeg_still)
 {
   Fixture f;
-  GBytes *jpeg = media_file ("still.jpg");
+  GBytes *jpeg = still_media_file ("still.jpg");
   GstBuffer *piece = gst_buffer_new_memdup (g_bytes_get_data (jpeg, NULL), 4096);
 
   g_bytes_unref (jpeg);
@@ -1006,6 +980,110 @@ GST_START_TEST (test_cancel_while_rendering)
 }
 GST_END_TEST;
 
+/* Neither a linked audio pad nor text: no voice can ever come, so the state change fails
+ * at once, saying so, instead of waiting for ever (issue 10 feature 6). */
+GST_START_TEST (test_no_voice_fails_at_once)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "video-id", f.video_id, NULL);
+  expect_start_failure (&f, "no voice");
+  check_no_lip_sync_request (&f);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+typedef struct
+{
+  KlingSandbox *sandbox;
+  gint sleeping;
+  gint saw_other_task;
+} SlowHandler;
+
+/* klinglipsync's application, slow in its bus sync handler: when the advanced request is
+ * submitted (after identify-face answered), it waits up to 5 s for another element's
+ * image2video task to be created. Were identify-face's completion run on the client's
+ * shared worker, that task could not be created meanwhile. */
+static GstBusSyncReply
+slow_on_advanced_submit (GstBus * bus, GstMessage * message, gpointer user_data)
+{
+  SlowHandler *slow = user_data;
+  GstProgressType type;
+  gchar *code = NULL, *text = NULL;
+  gboolean advanced;
+  gint64 deadline;
+
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_PROGRESS)
+    return GST_BUS_PASS;
+  gst_message_parse_progress (message, &type, &code, &text);
+  advanced = type == GST_PROGRESS_TYPE_START && strstr (text, "advanced") != NULL;
+  g_free (code);
+  g_free (text);
+  if (!advanced || g_atomic_int_get (&slow->sleeping))
+    return GST_BUS_PASS;
+
+  g_atomic_int_set (&slow->sleeping, 1);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline) {
+    if (kling_sandbox_get_counter (slow->sandbox, "tasks_created",
+            "image2video") >= 1) {
+      g_atomic_int_set (&slow->saw_other_task, 1);
+      break;
+    }
+    g_usleep (10000);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_identify_face_completion_off_the_worker)
+{
+  SlowHandler slow = { 0, };
+  Fixture f;
+  GstElement *other;
+  GstHarness *h2;
+  GstBus *other_bus = gst_bus_new ();
+  GBytes *jpeg;
+  gint64 deadline;
+
+  fixture_start (&f, 0.1);
+  slow.sandbox = f.sandbox;
+  gst_bus_set_sync_handler (f.bus, slow_on_advanced_submit, &slow, NULL);
+  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+  while (!g_atomic_int_get (&slow.sleeping)) {
+    fail_unless (g_get_monotonic_time () < deadline, "no advanced submit");
+    g_usleep (1000);
+  }
+
+  /* Another element of the process, on the same client. */
+  other = gst_element_factory_make ("klingimage2video", NULL);
+  g_object_set (other, "api-url", kling_sandbox_get_base_url (f.sandbox),
+      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY, "poll-interval", 0.05,
+      "prompt", "another element", "cache-dir", f.cache_dir, NULL);
+  gst_element_set_bus (other, other_bus);
+  h2 = gst_harness_new_with_element (other, "sink", "src");
+  gst_object_unref (other);
+  gst_harness_set_src_caps_str (h2, "image/jpeg");
+  jpeg = still_media_file ("still.jpg");
+  gst_harness_push (h2, gst_buffer_new_wrapped_bytes (jpeg));
+  g_bytes_unref (jpeg);
+
+  gst_event_unref (pull_event_of_type (h2, GST_EVENT_EOS));
+  check_lip_synced_clip (&f);
+  fail_unless (g_atomic_int_get (&slow.saw_other_task),
+      "the other element's task waited for klinglipsync's bus sync handler");
+
+  gst_harness_teardown (h2);
+  stop_element (&f);
+  gst_bus_set_sync_handler (f.bus, NULL, NULL, NULL);
+  gst_bus_set_flushing (other_bus, TRUE);
+  gst_object_unref (other_bus);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 static Suite *
 lipsync_suite (void)
 {
@@ -1038,6 +1116,8 @@ lipsync_suite (void)
   tcase_add_test (tc, test_image_stage_fails);
   tcase_add_test (tc, test_cancel_during_identify_face);
   tcase_add_test (tc, test_cancel_while_rendering);
+  tcase_add_test (tc, test_no_voice_fails_at_once);
+  tcase_add_test (tc, test_identify_face_completion_off_the_worker);
   return s;
 }
 

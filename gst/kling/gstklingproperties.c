@@ -1,0 +1,244 @@
+/* gst-kling: the properties every Kling element shares.
+ *
+ * Copyright (C) 2026 the gst-kling authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "gstklingproperties.h"
+#include "kling-models.h"
+#include "kling-requests.h"
+
+#define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
+#define DEFAULT_MODE            GST_KLING_MODE_STD
+#define DEFAULT_DURATION        GST_KLING_DURATION_5
+#define DEFAULT_CFG_SCALE       0.5
+#define DEFAULT_POLL_INTERVAL   5.0
+#define DEFAULT_TIMEOUT         1800.0
+#define MIN_POLL_INTERVAL       0.01
+
+static GParamSpec *
+string_pspec (const gchar * name, const gchar * nick, const gchar * blurb,
+    const gchar * default_value, GParamFlags flags)
+{
+  return g_param_spec_string (name, nick, blurb, default_value,
+      flags | G_PARAM_STATIC_STRINGS);
+}
+
+void
+gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY;
+  const GParamFlags wo = G_PARAM_WRITABLE | GST_PARAM_MUTABLE_READY;
+
+  pspecs[GST_KLING_PROP_API_URL] = string_pspec ("api-url", "API URL",
+      "Base URL of the Kling API (the KLING_API_URL environment variable "
+      "replaces the default)", KLING_DEFAULT_API_URL, rw);
+  pspecs[GST_KLING_PROP_ACCESS_KEY] = string_pspec ("access-key",
+      "Access key", "Kling access key for JWT authentication (write-only; "
+      "default: the KLING_ACCESS_KEY environment variable)", NULL, wo);
+  pspecs[GST_KLING_PROP_SECRET_KEY] = string_pspec ("secret-key",
+      "Secret key", "Kling secret key that signs the JWT (write-only; "
+      "default: the KLING_SECRET_KEY environment variable)", NULL, wo);
+  pspecs[GST_KLING_PROP_API_KEY] = string_pspec ("api-key", "API key",
+      "Static API key of a reseller, used instead of access-key/secret-key "
+      "(write-only; default: the KLING_API_KEY environment variable)", NULL, wo);
+  pspecs[GST_KLING_PROP_AUTH_HEADER] = g_param_spec_enum ("auth-header",
+      "Auth header", "How a static api-key is sent (JWTs always go as Bearer)",
+      GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
+      rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_MODEL_NAME] = string_pspec ("model-name",
+      "Model name", kling_models_blurb (KLING_ENDPOINT_IMAGE2VIDEO),
+      KLING_DEFAULT_MODEL, rw);
+  pspecs[GST_KLING_PROP_MODE] = g_param_spec_enum ("mode", "Mode",
+      "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
+      DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_DURATION] = g_param_spec_enum ("duration", "Duration",
+      "Length of the clip in seconds", GST_TYPE_KLING_DURATION,
+      DEFAULT_DURATION, rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_PROMPT] = string_pspec ("prompt", "Prompt",
+      "What should happen in the clip (at most 2500 characters)", NULL, rw);
+  pspecs[GST_KLING_PROP_NEGATIVE_PROMPT] = string_pspec (
+      "negative-prompt", "Negative prompt",
+      "What the clip should avoid (at most 2500 characters)", NULL, rw);
+  pspecs[GST_KLING_PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
+      "How closely the clip follows the prompt (sent only to the models that "
+      "take it; Kling's newer models do not)",
+      0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_CALLBACK_URL] = string_pspec ("callback-url",
+      "Callback URL", "URL Kling POSTs status changes to (optional; the element "
+      "polls anyway)", NULL, rw);
+  pspecs[GST_KLING_PROP_POLL_INTERVAL] = g_param_spec_double ("poll-interval",
+      "Poll interval", "Seconds between two status queries of the task",
+      MIN_POLL_INTERVAL, 3600.0, DEFAULT_POLL_INTERVAL,
+      rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_TIMEOUT] = g_param_spec_double ("timeout", "Timeout",
+      "Seconds the whole render (submit, wait, download) may take before it "
+      "fails; 0 = no limit", 0.0, G_MAXDOUBLE, DEFAULT_TIMEOUT,
+      rw | G_PARAM_STATIC_STRINGS);
+  pspecs[GST_KLING_PROP_CACHE_DIR] = string_pspec ("cache-dir",
+      "Cache directory", "Where finished clips and the journal of tasks in "
+      "flight are kept (NULL: $XDG_CACHE_HOME/gst-kling; empty: no cache, no "
+      "resume)", NULL, rw);
+}
+
+void
+gst_kling_properties_init (GstKlingProperties * props)
+{
+  const gchar *env_url = g_getenv ("KLING_API_URL");
+
+  memset (props, 0, sizeof (*props));
+  props->api_url = g_strdup (env_url && *env_url ? env_url :
+      KLING_DEFAULT_API_URL);
+  props->auth_header = DEFAULT_AUTH_HEADER;
+  props->model_name = g_strdup (KLING_DEFAULT_MODEL);
+  props->mode = DEFAULT_MODE;
+  props->duration = DEFAULT_DURATION;
+  props->cfg_scale = DEFAULT_CFG_SCALE;
+  props->poll_interval = DEFAULT_POLL_INTERVAL;
+  props->timeout = DEFAULT_TIMEOUT;
+}
+
+/* Keys are overwritten before their memory goes back to the allocator. */
+static void
+free_secret (gchar ** secret)
+{
+  if (*secret) {
+    memset (*secret, 0, strlen (*secret));
+    g_clear_pointer (secret, g_free);
+  }
+}
+
+static void
+replace_secret (gchar ** secret, const GValue * value)
+{
+  const gchar *text = g_value_get_string (value);
+
+  free_secret (secret);
+  *secret = text && *text ? g_strdup (text) : NULL;
+}
+
+void
+gst_kling_properties_clear (GstKlingProperties * props)
+{
+  g_clear_pointer (&props->api_url, g_free);
+  free_secret (&props->access_key);
+  free_secret (&props->secret_key);
+  free_secret (&props->api_key);
+  g_clear_pointer (&props->model_name, g_free);
+  g_clear_pointer (&props->prompt, g_free);
+  g_clear_pointer (&props->negative_prompt, g_free);
+  g_clear_pointer (&props->callback_url, g_free);
+  g_clear_pointer (&props->cache_dir, g_free);
+}
+
+gboolean
+gst_kling_properties_set (GstKlingProperties * props, guint prop_id,
+    const GValue * value)
+{
+  switch (prop_id) {
+    case GST_KLING_PROP_API_URL:
+      g_free (props->api_url);
+      props->api_url = g_value_dup_string (value);
+      return TRUE;
+    case GST_KLING_PROP_ACCESS_KEY:
+      replace_secret (&props->access_key, value);
+      return TRUE;
+    case GST_KLING_PROP_SECRET_KEY:
+      replace_secret (&props->secret_key, value);
+      return TRUE;
+    case GST_KLING_PROP_API_KEY:
+      replace_secret (&props->api_key, value);
+      return TRUE;
+    case GST_KLING_PROP_AUTH_HEADER:
+      props->auth_header = g_value_get_enum (value);
+      return TRUE;
+    case GST_KLING_PROP_MODEL_NAME:
+      g_free (props->model_name);
+      props->model_name = g_value_dup_string (value);
+      return TRUE;
+    case GST_KLING_PROP_MODE:
+      props->mode = g_value_get_enum (value);
+      return TRUE;
+    case GST_KLING_PROP_DURATION:
+      props->duration = g_value_get_enum (value);
+      return TRUE;
+    case GST_KLING_PROP_PROMPT:
+      g_free (props->prompt);
+      props->prompt = g_value_dup_string (value);
+      return TRUE;
+    case GST_KLING_PROP_NEGATIVE_PROMPT:
+      g_free (props->negative_prompt);
+      props->negative_prompt = g_value_dup_string (value);
+      return TRUE;
+    case GST_KLING_PROP_CFG_SCALE:
+      props->cfg_scale = g_value_get_double (value);
+      return TRUE;
+    case GST_KLING_PROP_CALLBACK_URL:
+      g_free (props->callback_url);
+      props->callback_url = g_value_dup_string (value);
+      return TRUE;
+    case GST_KLING_PROP_POLL_INTERVAL:
+      props->poll_interval = g_value_get_double (value);
+      return TRUE;
+    case GST_KLING_PROP_TIMEOUT:
+      props->timeout = g_value_get_double (value);
+      return TRUE;
+    case GST_KLING_PROP_CACHE_DIR:
+      g_free (props->cache_dir);
+      props->cache_dir = g_value_dup_string (value);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+gboolean
+gst_kling_properties_get (const GstKlingProperties * props, guint prop_id,
+    GValue * value)
+{
+  switch (prop_id) {
+    case GST_KLING_PROP_API_URL:
+      g_value_set_string (value, props->api_url);
+      return TRUE;
+    case GST_KLING_PROP_AUTH_HEADER:
+      g_value_set_enum (value, props->auth_header);
+      return TRUE;
+    case GST_KLING_PROP_MODEL_NAME:
+      g_value_set_string (value, props->model_name);
+      return TRUE;
+    case GST_KLING_PROP_MODE:
+      g_value_set_enum (value, props->mode);
+      return TRUE;
+    case GST_KLING_PROP_DURATION:
+      g_value_set_enum (value, props->duration);
+      return TRUE;
+    case GST_KLING_PROP_PROMPT:
+      g_value_set_string (value, props->prompt);
+      return TRUE;
+    case GST_KLING_PROP_NEGATIVE_PROMPT:
+      g_value_set_string (value, props->negative_prompt);
+      return TRUE;
+    case GST_KLING_PROP_CFG_SCALE:
+      g_value_set_double (value, props->cfg_scale);
+      return TRUE;
+    case GST_KLING_PROP_CALLBACK_URL:
+      g_value_set_string (value, props->callback_url);
+      return TRUE;
+    case GST_KLING_PROP_POLL_INTERVAL:
+      g_value_set_double (value, props->poll_interval);
+      return TRUE;
+    case GST_KLING_PROP_TIMEOUT:
+      g_value_set_double (value, props->timeout);
+      return TRUE;
+    case GST_KLING_PROP_CACHE_DIR:
+      g_value_set_string (value, props->cache_dir);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
