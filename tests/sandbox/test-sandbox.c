@@ -72,7 +72,7 @@ counter (KlingSandbox *sandbox, const gchar *group, const gchar *name)
 }
 
 static KlingSandbox *
-start_sandbox (gboolean control)
+start_sandbox_with (gboolean control, gboolean accept_any_model)
 {
   KlingSandboxOptions options;
   g_autoptr (GError) error = NULL;
@@ -83,9 +83,16 @@ start_sandbox (gboolean control)
   options.render_delay_s = 0.1;
   options.video_scale = 0.25;
   options.control = control;
+  options.accept_any_model = accept_any_model;
   sandbox = kling_sandbox_start (&options, &error);
   fail_unless (sandbox != NULL, "%s", error ? error->message : "");
   return sandbox;
+}
+
+static KlingSandbox *
+start_sandbox (gboolean control)
+{
+  return start_sandbox_with (control, FALSE);
 }
 
 GST_START_TEST (test_options_defaults)
@@ -103,6 +110,7 @@ GST_START_TEST (test_options_defaults)
   fail_unless_equals_float (options.video_scale, 1.0);
   fail_unless_equals_int (options.url_ttl_s, 3600);
   fail_unless (!options.control);
+  fail_unless (!options.accept_any_model);
   fail_unless_equals_int (options.port, 0);
 }
 GST_END_TEST;
@@ -283,6 +291,33 @@ GST_START_TEST (test_render_next_to_gstreamer)
 }
 GST_END_TEST;
 
+/* A retired model is refused at create (nothing created) unless the option for old tests
+ * is set, which takes it, and its cfg_scale, as before the retirement. */
+GST_START_TEST (test_retired_model_and_accept_any_model)
+{
+  const gchar *body = "{\"model_name\": \"kling-v1-6\", \"prompt\": \"old\", "
+      "\"cfg_scale\": 0.5}";
+  KlingSandbox *strict = start_sandbox (FALSE);
+  KlingSandbox *lenient = start_sandbox_with (FALSE, TRUE);
+  g_auto (Reply) refused = http (strict, "POST", "/v1/videos/text2video", body);
+  g_auto (Reply) taken = http (lenient, "POST", "/v1/videos/text2video", body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *code_path[] = { "code", NULL };
+
+  fail_unless_equals_int (refused.status, 404);
+  fail_unless_equals_int (json_node_get_int (json_lookup (parser, refused.body, code_path)),
+      1203);
+  fail_unless (strstr (refused.body, "kling-v3") != NULL, "%s", refused.body);
+  fail_unless_equals_int (kling_sandbox_get_counter (strict, "tasks_created", "text2video"),
+      0);
+  fail_unless_equals_int (taken.status, 200);
+  fail_unless_equals_int (kling_sandbox_get_counter (lenient, "tasks_created", "text2video"),
+      1);
+  kling_sandbox_stop (strict);
+  kling_sandbox_stop (lenient);
+}
+GST_END_TEST;
+
 static Suite *
 sandbox_suite (void)
 {
@@ -298,6 +333,7 @@ sandbox_suite (void)
   tcase_add_test (tc, test_clear_faults_keeps_counters);
   tcase_add_test (tc, test_bad_options_and_busy_port);
   tcase_add_test (tc, test_render_next_to_gstreamer);
+  tcase_add_test (tc, test_retired_model_and_accept_any_model);
   return s;
 }
 

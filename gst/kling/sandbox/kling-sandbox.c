@@ -40,6 +40,21 @@ sandbox_new_id (const gchar *prefix)
   return g_strconcat (prefix, uuid, NULL);
 }
 
+gchar *
+sandbox_format_decimal (gdouble value, guint decimals)
+{
+  gchar *text = g_strdup_printf ("%.*f", (gint) decimals, value);
+  gchar *end = text + strlen (text) - 1;
+
+  if (strchr (text, '.') == NULL)
+    return text;
+  while (*end == '0')
+    *end-- = '\0';
+  if (*end == '.')
+    *end = '\0';
+  return text;
+}
+
 /* ---- responses ---------------------------------------------------------------------- */
 
 static gchar *

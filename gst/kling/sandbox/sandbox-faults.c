@@ -173,12 +173,15 @@ kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group, const gcha
   g_autoptr (JsonNode) root = json_from_string (json, NULL);
   JsonObject *object = json_node_get_object (root);
 
+  JsonNode *node;
+
   g_return_val_if_fail (name != NULL, 0);
-  if (group)
-    object = json_object_get_object_member (object, group);
-  if (object == NULL || !json_object_has_member (object, name))
-    return 0;
-  return json_object_get_int_member (object, name);
+  if (group) {
+    node = json_object_get_member (object, group);
+    object = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  }
+  node = object ? json_object_get_member (object, name) : NULL;
+  return node && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_int (node) : 0;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kling-sandbox.h"
+#include "sandbox-models.h"
 #include "sandbox-render.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,8 @@ typedef struct {
   gchar *path;
   gdouble duration_s;
   guint width, height, fps;
+  const SandboxModel *model;    /* the model that made it; NULL: not image2video,
+                                 * text2video or an extension of one */
 } SandboxVideo;
 
 typedef struct {
@@ -41,6 +44,8 @@ typedef struct {
   gchar *callback_url;
   gchar *fail_message;          /* from a fail-task fault: ends failed with this */
   gchar *parent_video_id;       /* extend / lip-sync source, when a sandbox video */
+  gchar *parent_video_url;      /* the source's URL as the create gave it, if it did */
+  gchar *units;                 /* final_unit_deduction once it succeeds */
   SandboxRenderSpec *spec;      /* owned until the render job takes it */
   gboolean render_done, delay_done;
   gchar *render_error;
@@ -49,6 +54,13 @@ typedef struct {
   GQueue callback_queue;        /* bodies waiting to be POSTed, in order */
   gboolean callback_busy;
 } SandboxTask;
+
+/* An identify-face session: the video it found the face in, and the URL it was given
+ * for it (NULL when it was given a video_id). */
+typedef struct {
+  gchar *video_id;
+  gchar *video_url;
+} SandboxSession;
 
 /* A fault rule, see README.md. */
 typedef enum {
@@ -131,6 +143,8 @@ void      sandbox_response_json (SandboxResponse *resp, guint status, guint code
 void      sandbox_response_error (SandboxResponse *resp, guint status, guint code,
                                   const gchar *format, ...) G_GNUC_PRINTF (4, 5);
 gchar    *sandbox_new_id (const gchar *prefix);
+/* @value with at most @decimals decimals and no trailing zeros: "5", "4.2", "1.25". */
+gchar    *sandbox_format_decimal (gdouble value, guint decimals);
 
 /* Runs @func on the server thread, from any thread. */
 void      sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
@@ -182,9 +196,20 @@ gboolean  sandbox_parse_lip_sync (KlingSandbox *sandbox, JsonObject *body,
 gboolean  sandbox_parse_advanced_lip_sync (KlingSandbox *sandbox, JsonObject *body,
                                            SandboxTask *task, SandboxResponse *resp);
 /* video_id (one of ours) or video_url (ours, or fetched from loopback) in @object;
- * @prefix ("input." or "") names the fields in errors. */
+ * @prefix ("input." or "") names the fields in errors. @given_url: the video_url as
+ * sent (pointing into @object), or NULL. */
 SandboxVideo *sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object,
-                                          const gchar *prefix, SandboxResponse *resp);
+                                          const gchar *prefix, const gchar **given_url,
+                                          SandboxResponse *resp);
+/* The identify-face answer (a session, one face) for the create body @body. */
+void      sandbox_identify_face (KlingSandbox *sandbox, JsonObject *body,
+                                 SandboxResponse *resp);
+void      sandbox_session_free (SandboxSession *session);
+/* Advanced lip-sync: NULL when the sound cut from @spec's audio (@sound_ms long; 0:
+ * not known yet) ends by @video_ms and lasts 2 s at least, else the problem, with the
+ * field it is about in @field. */
+gchar    *sandbox_sound_fit_problem (const SandboxRenderSpec *spec, guint sound_ms,
+                                     guint video_ms, const gchar **field);
 
 /* sandbox-tasks.c */
 void      sandbox_tasks_init (KlingSandbox *sandbox);
@@ -197,6 +222,8 @@ void      sandbox_handle_api (KlingSandbox *sandbox, const gchar *method,
                               GBytes *body, SandboxResponse *resp);
 SandboxVideo *sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url);
 void      sandbox_video_free (SandboxVideo *video);
+/* Its real duration in whole milliseconds. */
+guint     sandbox_video_ms (const SandboxVideo *video);
 
 /* sandbox-media.c: header probes, no decoding. */
 typedef enum {
@@ -217,6 +244,9 @@ G_END_DECLS
 
 /* sandbox-input.c: request fields, checked like Kling (400 / 1201 naming the field). */
 G_BEGIN_DECLS
+/* Answers 400 / 1201 "Invalid parameter <field>: <problem>"; returns FALSE. */
+gboolean  sandbox_refuse (SandboxResponse *resp, const gchar *field, const gchar *format,
+                          ...) G_GNUC_PRINTF (3, 4);
 gboolean  sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
                                 gboolean required, guint max_chars, const gchar **value,
                                 SandboxResponse *resp);
@@ -226,8 +256,10 @@ gboolean  sandbox_input_number (JsonObject *object, const gchar *field, const gc
 gboolean  sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
                                 const gchar *const *choices, const gchar **value,
                                 SandboxResponse *resp);
-gboolean  sandbox_input_duration (JsonObject *object, const gchar *field, guint *seconds,
-                                  SandboxResponse *resp);
+gboolean  sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name,
+                                 guint *seconds, SandboxResponse *resp);
+gboolean  sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
+                                 gboolean *value, SandboxResponse *resp);
 gboolean  sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
                                 gboolean required, JsonObject **value,
                                 SandboxResponse *resp);
@@ -238,11 +270,12 @@ gboolean  sandbox_input_image (JsonObject *object, const gchar *field, const gch
                                SandboxResponse *resp);
 gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
                                const gchar *name, gboolean allow_url, GBytes **bytes,
-                               gchar **url, SandboxResponse *resp);
+                               gchar **url, gdouble *length_s, SandboxResponse *resp);
 gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
 /* NULL when the input passes Kling's checks, else what is wrong with it ("is larger than
  * 10 MB"). Images: JPEG/PNG, <= 10 MB, sides >= 300 px, aspect 1:2.5..2.5:1. Audio
- * (also stored at @path, for its length): mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
+ * (also stored at @path, for its length, set in @length_s when it passes; may be NULL):
+ * mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
 gchar    *sandbox_image_problem (GBytes *image);
-gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path);
+gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s);
 G_END_DECLS
