@@ -171,7 +171,9 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
                                           "video-extend": 0, "lip-sync": 0,
                                           "advanced-lip-sync": 0},
         "tasks_in_flight": 0, "peak_parallel": 0, "responses_429": 0, "downloads": 0,
-        "callbacks_sent": 0, "faults_hit": 0}
+        "downloads_by_path": {}, "callbacks_sent": 0, "sessions_created": 0,
+        "faults_hit": 0, "credentialed_requests": 0, "credentialed": {},
+        "connections_held": 0}
     first = sandbox.create("image2video", {"image": image, "prompt": "p"})
     second = sandbox.create("text2video", {"prompt": "two at once"})
     assert sandbox.counters()["tasks_in_flight"] == 2
@@ -190,13 +192,20 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
     assert counters["tasks_created"]["text2video"] == 1
     assert counters["tasks_in_flight"] == 0 and counters["peak_parallel"] == 2
     assert counters["downloads"] == 1 and counters["responses_429"] == 1
+    file_path = done["task_result"]["videos"][0]["url"][len(sandbox.url):].split("?")[0]
+    assert counters["downloads_by_path"] == {file_path: 1}
     assert counters["faults_hit"] == 1
+    # Every API request carried a token; the download carried none.
+    assert counters["credentialed"] == {key: n for key, n in counters["requests"].items()
+                                        if key != "GET /files"}
+    assert counters["credentialed_requests"] == sum(counters["credentialed"].values())
 
     sandbox.add_fault(path=I2V, action="status", http=500, code=5000)
     sandbox.reset()
     cleared = sandbox.counters()
     assert cleared["requests"] == {} and cleared["peak_parallel"] == 0
     assert cleared["faults_hit"] == 0 and cleared["downloads"] == 0
+    assert cleared["credentialed"] == {} and cleared["downloads_by_path"] == {}
     assert sandbox.request("GET", I2V)[0] == 200             # the fault went too
     # Tasks and results stay.
     assert sandbox.call("GET", f"{I2V}/{first['task_id']}")[1]["data"]["task_status"] == "succeed"

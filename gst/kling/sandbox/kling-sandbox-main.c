@@ -58,7 +58,7 @@ main (int argc, char **argv)
     { "accept-any-model", 0, 0, G_OPTION_ARG_NONE, &accept_any_model,
         "Take retired and unknown model_name values as before their retirement, "
         "unchecked (for old tests; default: 404/1203)", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;

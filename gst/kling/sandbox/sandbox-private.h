@@ -72,6 +72,17 @@ typedef enum {
   SANDBOX_FAULT_TRUNCATED,
   SANDBOX_FAULT_FAIL_TASK,
   SANDBOX_FAULT_EXPIRE_URL,
+  SANDBOX_FAULT_CHUNKED_CUT,
+  SANDBOX_FAULT_EOF_CUT,
+  SANDBOX_FAULT_SHORT_LENGTH,
+  SANDBOX_FAULT_ENDLESS,
+  SANDBOX_FAULT_THROTTLE,
+  SANDBOX_FAULT_OVERSIZE,
+  SANDBOX_FAULT_DEEP_JSON,
+  SANDBOX_FAULT_TASK_STATUS,
+  SANDBOX_FAULT_HTML,
+  SANDBOX_FAULT_STALL,
+  SANDBOX_FAULT_REDIRECT,
 } SandboxFaultKind;
 
 typedef struct {
@@ -84,7 +95,13 @@ typedef struct {
   guint http, code;
   gchar *message;
   guint retry_after;
-  gdouble seconds;
+  gdouble seconds;              /* < 0: the kind's default */
+  guint64 bytes;                /* cut point, size or cap; 0: the kind's default */
+  guint bytes_per_second;
+  guint depth;
+  gchar *location;
+  gboolean append_path;
+  JsonNode *value;              /* task-status: what task_status becomes */
 } SandboxFault;
 
 struct _KlingSandbox {
@@ -111,8 +128,11 @@ struct _KlingSandbox {
   guint next_fault_id;
   GHashTable *request_counts;   /* "POST /v1/videos/image2video" -> count */
   GHashTable *task_counts;      /* "image2video" -> count */
+  GHashTable *credentialed_counts;      /* request key -> requests with credentials */
+  GHashTable *download_counts;  /* "/files/<id>.mp4" -> files served */
   guint tasks_in_flight, peak_parallel, responses_429, downloads, callbacks_sent,
-      faults_hit;
+      faults_hit, credentialed_requests, sessions_created;
+  guint connections_held;       /* state, not a counter: wires open now */
 
   /* Server thread only. */
   GHashTable *tasks;            /* task_id -> SandboxTask */
@@ -122,6 +142,8 @@ struct _KlingSandbox {
   GQueue create_times;          /* monotonic µs of recent creates (rate limit) */
   GThreadPool *render_pool;
   gint cancel_renders;          /* atomic, read by the render threads */
+  GHashTable *wires;            /* connections sandbox-wire.c writes or holds */
+  GHashTable *delayed;          /* GSource of each request a delay rule holds */
 };
 
 /* What a handler answers; kling-sandbox.c writes it, applying any output fault. */
@@ -131,6 +153,7 @@ typedef struct {
   const gchar *content_type;
   guint retry_after;            /* 0: no header */
   gchar *content_range;
+  gchar *location;              /* a redirect's Location */
   gboolean expire_urls;         /* set by an expire-url fault before the handler runs */
   gboolean fail_task;           /* set by a fail-task fault */
   const gchar *fail_message;
@@ -142,6 +165,8 @@ void      sandbox_response_json (SandboxResponse *resp, guint status, guint code
                                  const gchar *message, JsonNode *data);
 void      sandbox_response_error (SandboxResponse *resp, guint status, guint code,
                                   const gchar *format, ...) G_GNUC_PRINTF (4, 5);
+/* Frees what @resp holds (not @resp). */
+void      sandbox_response_clear (SandboxResponse *resp);
 gchar    *sandbox_new_id (const gchar *prefix);
 /* @value with at most @decimals decimals and no trailing zeros: "5", "4.2", "1.25". */
 gchar    *sandbox_format_decimal (gdouble value, guint decimals);
@@ -152,6 +177,20 @@ void      sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer da
 /* A timeout on the sandbox's own context (g_timeout_add would use the global one). */
 guint     sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
                                gpointer data, GDestroyNotify destroy);
+
+/* sandbox-respond.c: @resp to @msg, reshaped by @fault (may be NULL: as it is). */
+void      sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg,
+                           const gchar *method, const SandboxFault *fault,
+                           SandboxResponse *resp);
+/* Answers @msg in place of the handler when @fault is a kind that does (status, html,
+ * redirect, drop, stall): the request is not processed. FALSE for the other kinds. */
+gboolean  sandbox_respond_instead (KlingSandbox *sandbox, SoupServerMessage *msg,
+                                   const gchar *path, GHashTable *query,
+                                   const SandboxFault *fault);
+/* A whole answer with its Content-Length, written by hand, then the connection closed:
+ * for requests libsoup will not be allowed to finish reading. */
+void      sandbox_respond_raw (KlingSandbox *sandbox, SoupServerMessage *msg,
+                               const SandboxResponse *resp);
 
 /* sandbox-auth.c: FALSE with a 401 answer in @resp when the credentials fail. */
 gboolean  sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
@@ -165,15 +204,22 @@ gboolean  sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar *
 void      sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg,
                               const gchar *path, GHashTable *query, SandboxResponse *resp);
 
-/* sandbox-faults.c */
+/* sandbox-counters.c */
 void      sandbox_counters_init (KlingSandbox *sandbox);
+void      sandbox_counters_free (KlingSandbox *sandbox);
 void      sandbox_counters_clear (KlingSandbox *sandbox);
 void      sandbox_count_request (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_download (KlingSandbox *sandbox, const gchar *path);
 void      sandbox_count_task (KlingSandbox *sandbox, const gchar *kind);
 void      sandbox_count (KlingSandbox *sandbox, guint *counter);
+/* Adds @delta (+1 or -1) to a state kept with the counters (connections_held). */
+void      sandbox_count_add (KlingSandbox *sandbox, guint *state, gint delta);
 void      sandbox_task_started (KlingSandbox *sandbox);
 void      sandbox_task_ended (KlingSandbox *sandbox);
 guint     sandbox_tasks_in_flight (KlingSandbox *sandbox);
+
+/* sandbox-faults.c */
 SandboxFault *sandbox_fault_new_from_json (const gchar *json, GError **error);
 void      sandbox_fault_free (SandboxFault *fault);
 guint     sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault);

@@ -188,6 +188,7 @@ sandbox_identify_face (KlingSandbox *sandbox, JsonObject *body, SandboxResponse 
   session->video_id = g_strdup (video->id);
   session->video_url = g_strdup (url);
   g_hash_table_insert (sandbox->sessions, g_strdup (session_id), session);
+  sandbox_count (sandbox, &sandbox->sessions_created);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "session_id");
