@@ -94,52 +94,55 @@ def discover_info(path):
     return result
 
 
-def stream_duration(path, kind):
-    """Duration of the one stream of `kind` ("video" or "audio") in an MP4, in seconds,
-    from its decoded buffers (what a player sees)."""
+def samples_of(description, stall_s=20):
+    """The samples an appsink named "sink" gets from a pipeline, to EOS; an error or a
+    stall fails the test instead of hanging it."""
     import gi
     gi.require_version("Gst", "1.0")
     from gi.repository import Gst
     Gst.init(None)
-    decoder = "avdec_h264" if kind == "video" else "avdec_aac"
-    pad = "video_0" if kind == "video" else "audio_0"
-    pipeline = Gst.parse_launch(f"filesrc location={path} ! qtdemux name=d d.{pad} ! "
-                                f"{decoder} ! appsink name=sink sync=false")
+    pipeline = Gst.parse_launch(description)
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
+    try:
+        while True:
+            sample = sink.emit("try-pull-sample", stall_s * Gst.SECOND)
+            if sample is not None:
+                yield sample
+                continue
+            if sink.get_property("eos"):
+                return
+            error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+            raise AssertionError(f"{description}: "
+                                 f"{error.parse_error()[0].message if error else 'stalled'}")
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+
+
+def stream_duration(path, kind):
+    """Duration of the one stream of `kind` ("video" or "audio") in an MP4, in seconds,
+    from its decoded buffers (what a player sees)."""
+    decoder = "avdec_h264" if kind == "video" else "avdec_aac"
+    pad = "video_0" if kind == "video" else "audio_0"
     end = 0
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
+    for sample in samples_of(f"filesrc location={path} ! qtdemux name=d d.{pad} ! "
+                             f"{decoder} ! appsink name=sink sync=false"):
         buf = sample.get_buffer()
         end = max(end, buf.pts + buf.duration)
-    pipeline.set_state(Gst.State.NULL)
-    return end / Gst.SECOND
+    return end / 1e9
 
 
 def decoded_audio(path, rate):
     """The audio of a WAV file or of the AAC track of an MP4, decoded to mono S16 samples
     at `rate`."""
     import array
-    import gi
-    gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
-    Gst.init(None)
     demux = "qtdemux ! aacparse ! avdec_aac" if str(path).endswith(".mp4") else "wavparse"
-    pipeline = Gst.parse_launch(f"filesrc location={path} ! {demux} ! audioconvert ! "
-                                "audioresample ! audio/x-raw,format=S16LE,channels=1,"
-                                f"rate={rate} ! appsink name=sink sync=false")
-    sink = pipeline.get_by_name("sink")
-    pipeline.set_state(Gst.State.PLAYING)
     samples = array.array("h")
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
+    for sample in samples_of(f"filesrc location={path} ! {demux} ! audioconvert ! "
+                             "audioresample ! audio/x-raw,format=S16LE,channels=1,"
+                             f"rate={rate} ! appsink name=sink sync=false"):
         buf = sample.get_buffer()
         samples.frombytes(buf.extract_dup(0, buf.get_size()))
-    pipeline.set_state(Gst.State.NULL)
     return samples
 
 
@@ -166,16 +169,6 @@ def correlation(a, b):
 def first_and_last_colour(path):
     """Mean (R, G, B) of the top half of the first and of the last decoded frame of an MP4
     (the prompt is drawn at the bottom)."""
-    import gi
-    gi.require_version("Gst", "1.0")
-    from gi.repository import Gst
-    Gst.init(None)
-    pipeline = Gst.parse_launch(f"filesrc location={path} ! qtdemux ! avdec_h264 ! "
-                                "videoconvert ! video/x-raw,format=RGB ! appsink name=sink "
-                                "sync=false")
-    sink = pipeline.get_by_name("sink")
-    pipeline.set_state(Gst.State.PLAYING)
-
     def top_half_mean(sample):
         caps = sample.get_caps().get_structure(0)
         width, height = caps.get_value("width"), caps.get_value("height")
@@ -190,13 +183,11 @@ def first_and_last_colour(path):
         return tuple(t / (width * (height // 2)) for t in total)
 
     first = last = None
-    while True:
-        sample = sink.emit("pull-sample")
-        if sample is None:
-            break
+    for sample in samples_of(f"filesrc location={path} ! qtdemux ! avdec_h264 ! "
+                             "videoconvert ! video/x-raw,format=RGB ! appsink name=sink "
+                             "sync=false"):
         first = first or top_half_mean(sample)
         last = sample
-    pipeline.set_state(Gst.State.NULL)
     return first, top_half_mean(last)
 
 

@@ -210,6 +210,7 @@ def test_sound_pitch_follows_the_prompt_on_image2video(sandbox, image, tmp_path)
         _, path = fetch_clip(sandbox, "image2video", {
             "image": image, "prompt": prompt, "model_name": "kling-v2-6", "mode": "pro",
             "duration": "5", "sound": "on"}, tmp_path, f"{prompt}.mp4")
+        assert discover_info(path)["audio"] is not None
         assert stream_duration(path, "video") == pytest.approx(5.0, abs=0.001)
         assert stream_duration(path, "audio") == pytest.approx(5.0, abs=AAC_FRAME_S + 0.001)
         assert audio_pitch(path) == pytest.approx(tone_pitch(prompt), rel=0.01)
