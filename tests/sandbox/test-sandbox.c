@@ -72,7 +72,7 @@ counter (KlingSandbox *sandbox, const gchar *group, const gchar *name)
 }
 
 static KlingSandbox *
-start_sandbox (gboolean control)
+start_sandbox_with (gboolean control, gboolean accept_any_model)
 {
   KlingSandboxOptions options;
   g_autoptr (GError) error = NULL;
@@ -83,9 +83,16 @@ start_sandbox (gboolean control)
   options.render_delay_s = 0.1;
   options.video_scale = 0.25;
   options.control = control;
+  options.accept_any_model = accept_any_model;
   sandbox = kling_sandbox_start (&options, &error);
   fail_unless (sandbox != NULL, "%s", error ? error->message : "");
   return sandbox;
+}
+
+static KlingSandbox *
+start_sandbox (gboolean control)
+{
+  return start_sandbox_with (control, FALSE);
 }
 
 GST_START_TEST (test_options_defaults)
@@ -103,6 +110,7 @@ GST_START_TEST (test_options_defaults)
   fail_unless_equals_float (options.video_scale, 1.0);
   fail_unless_equals_int (options.url_ttl_s, 3600);
   fail_unless (!options.control);
+  fail_unless (!options.accept_any_model);
   fail_unless_equals_int (options.port, 0);
 }
 GST_END_TEST;
@@ -283,6 +291,126 @@ GST_START_TEST (test_render_next_to_gstreamer)
 }
 GST_END_TEST;
 
+/* A retired model is refused at create (nothing created) unless the option for old tests
+ * is set, which takes it, and its cfg_scale, as before the retirement. */
+GST_START_TEST (test_retired_model_and_accept_any_model)
+{
+  const gchar *body = "{\"model_name\": \"kling-v1-6\", \"prompt\": \"old\", "
+      "\"cfg_scale\": 0.5}";
+  KlingSandbox *strict = start_sandbox (FALSE);
+  KlingSandbox *lenient = start_sandbox_with (FALSE, TRUE);
+  g_auto (Reply) refused = http (strict, "POST", "/v1/videos/text2video", body);
+  g_auto (Reply) taken = http (lenient, "POST", "/v1/videos/text2video", body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *code_path[] = { "code", NULL };
+
+  fail_unless_equals_int (refused.status, 404);
+  fail_unless_equals_int (json_node_get_int (json_lookup (parser, refused.body, code_path)),
+      1203);
+  fail_unless (strstr (refused.body, "kling-v3") != NULL, "%s", refused.body);
+  fail_unless_equals_int (kling_sandbox_get_counter (strict, "tasks_created", "text2video"),
+      0);
+  fail_unless_equals_int (taken.status, 200);
+  fail_unless_equals_int (kling_sandbox_get_counter (lenient, "tasks_created", "text2video"),
+      1);
+  kling_sandbox_stop (strict);
+  kling_sandbox_stop (lenient);
+}
+GST_END_TEST;
+
+/* Sends a bare GET of @path to @sandbox on a socket left open (the caller closes it). */
+static GSocketConnection *
+send_get (KlingSandbox *sandbox, const gchar *path)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  /* Loopback: no proxy resolver (libproxy), which also keeps ASan quiet. */
+  g_autoptr (GError) error = NULL;
+  const gchar *base = kling_sandbox_get_base_url (sandbox);
+  g_autofree gchar *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+  GSocketConnection *connection;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  connection = g_socket_client_connect_to_host (client, base + strlen ("http://"), 0, NULL,
+      &error);
+
+  fail_unless (connection != NULL, "%s", error ? error->message : "");
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM
+              (connection)), request, strlen (request), NULL, NULL, &error));
+  return connection;
+}
+
+/* Stopping never waits for what a fault rule holds: a 600 s stall and a 600 s delay
+ * end at once, their clients see the connection close unanswered, nothing leaks. */
+GST_START_TEST (test_stop_ends_stalls_and_delays)
+{
+  KlingSandbox *sandbox = start_sandbox (FALSE);
+  GSocketConnection *stalled, *delayed;
+  gchar answer[64];
+  gint64 start;
+
+  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"path\": \"/v1/videos/lip-sync\","
+          " \"kind\": \"stall\", \"seconds\": 600}", NULL));
+  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"path\": \"/v1/videos/text2video"
+          "\", \"kind\": \"delay\", \"seconds\": 600}", NULL));
+  stalled = send_get (sandbox, "/v1/videos/lip-sync");
+  delayed = send_get (sandbox, "/v1/videos/text2video");
+  for (guint i = 0; i < 200 && kling_sandbox_get_counter (sandbox, NULL, "faults_hit") < 2;
+      i++)
+    g_usleep (10 * 1000);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL, "faults_hit"), 2);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL, "connections_held"), 1);
+
+  start = g_get_monotonic_time ();
+  kling_sandbox_stop (sandbox);
+  fail_unless (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC);
+  fail_unless_equals_int (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM
+              (stalled)), answer, sizeof (answer), NULL, NULL), 0);
+  fail_unless_equals_int (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM
+              (delayed)), answer, sizeof (answer), NULL, NULL), 0);
+  g_object_unref (stalled);
+  g_object_unref (delayed);
+}
+GST_END_TEST;
+
+/* A redirect rule points a client at a second in-process sandbox, whose counters say
+ * whether credentials came along. */
+GST_START_TEST (test_redirect_and_credential_counters)
+{
+  KlingSandbox *origin = start_sandbox (FALSE);
+  KlingSandbox *other = start_sandbox (FALSE);
+  g_autofree gchar *rule = g_strdup_printf ("{\"kind\": \"redirect\", \"http\": 307, "
+      "\"location\": \"%s\", \"append_path\": true}", kling_sandbox_get_base_url (other));
+  g_autofree gchar *url = g_strconcat (kling_sandbox_get_base_url (origin),
+      "/v1/videos/text2video", NULL);
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL,
+      NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = NULL;
+  g_autofree gchar *expected = g_strconcat (kling_sandbox_get_base_url (other),
+      "/v1/videos/text2video", NULL);
+  g_auto (Reply) with_key = { 0, };
+
+  fail_unless (kling_sandbox_add_fault_json (origin, rule, NULL));
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_headers_append (soup_message_get_request_headers (msg), "X-API-Key", "k");
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  fail_unless_equals_int (soup_message_get_status (msg), 307);
+  fail_unless_equals_string (soup_message_headers_get_one (soup_message_get_response_headers
+          (msg), "Location"), expected);
+  fail_unless_equals_int (kling_sandbox_get_counter (origin, NULL, "credentialed_requests"),
+      1);
+  fail_unless_equals_int (kling_sandbox_get_counter (other, NULL, "credentialed_requests"),
+      0);
+
+  with_key = http (other, "GET", "/v1/videos/text2video?api_key=k", NULL);
+  fail_unless_equals_int (with_key.status, 200);
+  fail_unless_equals_int (kling_sandbox_get_counter (other, "credentialed",
+          "GET /v1/videos/text2video"), 1);
+  kling_sandbox_stop (origin);
+  kling_sandbox_stop (other);
+}
+GST_END_TEST;
+
 static Suite *
 sandbox_suite (void)
 {
@@ -298,6 +426,9 @@ sandbox_suite (void)
   tcase_add_test (tc, test_clear_faults_keeps_counters);
   tcase_add_test (tc, test_bad_options_and_busy_port);
   tcase_add_test (tc, test_render_next_to_gstreamer);
+  tcase_add_test (tc, test_retired_model_and_accept_any_model);
+  tcase_add_test (tc, test_stop_ends_stalls_and_delays);
+  tcase_add_test (tc, test_redirect_and_credential_counters);
   return s;
 }
 

@@ -92,7 +92,7 @@ def test_delay_holds_one_request_without_blocking_others(sandbox):
 def test_drop_closes_without_answer_and_does_not_create(sandbox, image):
     sandbox.add_fault(method="POST", path=I2V, action="drop")
     with pytest.raises(http.client.RemoteDisconnected):
-        raw_request(sandbox, "POST", I2V, {"image": image, "external_task_id": "lost"})
+        raw_request(sandbox, "POST", I2V, {"image": image, "prompt": "p", "external_task_id": "lost"})
     assert sandbox.counters()["tasks_created"]["image2video"] == 0
     assert sandbox.call("GET", f"{I2V}/lost")[0] == 404
 
@@ -100,7 +100,7 @@ def test_drop_closes_without_answer_and_does_not_create(sandbox, image):
 def test_drop_after_creates_the_task_but_loses_the_answer(sandbox, image):
     sandbox.add_fault(method="POST", path=I2V, action="drop-after")
     with pytest.raises(http.client.RemoteDisconnected):
-        raw_request(sandbox, "POST", I2V, {"image": image, "external_task_id": "ext-1"})
+        raw_request(sandbox, "POST", I2V, {"image": image, "prompt": "p", "external_task_id": "ext-1"})
     assert sandbox.counters()["tasks_created"]["image2video"] == 1
     status, answer = sandbox.call("GET", f"{I2V}/ext-1")
     assert status == 200 and answer["data"]["task_info"]["external_task_id"] == "ext-1"
@@ -115,7 +115,7 @@ def test_malformed_answer(sandbox):
 
 
 def test_truncated_api_answer_and_download(sandbox, image):
-    task = sandbox.create("image2video", {"image": image})
+    task = sandbox.create("image2video", {"image": image, "prompt": "p"})
     video = sandbox.wait_task("image2video", task["task_id"])["task_result"]["videos"][0]
     full = sandbox.request("GET", video["url"], auth=False)[2]
 
@@ -133,18 +133,18 @@ def test_truncated_api_answer_and_download(sandbox, image):
 def test_fail_task_waits_for_a_create(sandbox, image):
     sandbox.add_fault(path=I2V, action="fail-task", message="Content safety check failed")
     assert sandbox.request("GET", I2V)[0] == 200            # a query does not use it up
-    task = sandbox.create("image2video", {"image": image})
+    task = sandbox.create("image2video", {"image": image, "prompt": "p"})
     done = sandbox.wait_task("image2video", task["task_id"])
     assert done["task_status"] == "failed"
     assert done["task_status_msg"] == "Content safety check failed"
     assert "task_result" not in done
-    again = sandbox.wait_task("image2video", sandbox.create("image2video", {"image": image})
+    again = sandbox.wait_task("image2video", sandbox.create("image2video", {"image": image, "prompt": "p"})
                               ["task_id"])
     assert again["task_status"] == "succeed"
 
 
 def test_expire_url_makes_the_answer_urls_dead(sandbox, image):
-    task = sandbox.create("image2video", {"image": image})
+    task = sandbox.create("image2video", {"image": image, "prompt": "p"})
     sandbox.wait_task("image2video", task["task_id"])
     sandbox.add_fault(method="GET", path=f"{I2V}/", action="expire-url")
     expired = sandbox.call("GET", f"{I2V}/{task['task_id']}")[1]["data"]
@@ -171,8 +171,10 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
                                           "video-extend": 0, "lip-sync": 0,
                                           "advanced-lip-sync": 0},
         "tasks_in_flight": 0, "peak_parallel": 0, "responses_429": 0, "downloads": 0,
-        "callbacks_sent": 0, "faults_hit": 0}
-    first = sandbox.create("image2video", {"image": image})
+        "downloads_by_path": {}, "callbacks_sent": 0, "sessions_created": 0,
+        "faults_hit": 0, "credentialed_requests": 0, "credentialed": {},
+        "connections_held": 0}
+    first = sandbox.create("image2video", {"image": image, "prompt": "p"})
     second = sandbox.create("text2video", {"prompt": "two at once"})
     assert sandbox.counters()["tasks_in_flight"] == 2
     done = sandbox.wait_task("image2video", first["task_id"])
@@ -190,13 +192,20 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
     assert counters["tasks_created"]["text2video"] == 1
     assert counters["tasks_in_flight"] == 0 and counters["peak_parallel"] == 2
     assert counters["downloads"] == 1 and counters["responses_429"] == 1
+    file_path = done["task_result"]["videos"][0]["url"][len(sandbox.url):].split("?")[0]
+    assert counters["downloads_by_path"] == {file_path: 1}
     assert counters["faults_hit"] == 1
+    # Every API request carried a token; the download carried none.
+    assert counters["credentialed"] == {key: n for key, n in counters["requests"].items()
+                                        if key != "GET /files"}
+    assert counters["credentialed_requests"] == sum(counters["credentialed"].values())
 
     sandbox.add_fault(path=I2V, action="status", http=500, code=5000)
     sandbox.reset()
     cleared = sandbox.counters()
     assert cleared["requests"] == {} and cleared["peak_parallel"] == 0
     assert cleared["faults_hit"] == 0 and cleared["downloads"] == 0
+    assert cleared["credentialed"] == {} and cleared["downloads_by_path"] == {}
     assert sandbox.request("GET", I2V)[0] == 200             # the fault went too
     # Tasks and results stay.
     assert sandbox.call("GET", f"{I2V}/{first['task_id']}")[1]["data"]["task_status"] == "succeed"

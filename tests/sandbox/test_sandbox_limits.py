@@ -42,7 +42,8 @@ def test_queries_answer_while_a_render_runs(sandbox_factory):
     # pro at half scale takes a second or so to render: queries must not wait for it.
     box = sandbox_factory(args=("--queue-delay", "0", "--render-delay", "0",
                                 "--video-scale", "0.5"))
-    task = box.create("image2video", {"image": b64(MEDIA / "still.jpg"), "mode": "pro"})
+    task = box.create("image2video", {"image": b64(MEDIA / "still.jpg"), "prompt": "p",
+                                       "mode": "pro"})
     time.sleep(0.2)
     start = time.monotonic()
     status, answer = box.call("GET", f"/v1/videos/image2video/{task['task_id']}")

@@ -38,7 +38,7 @@ def test_stop_removes_every_temporary_file(sandbox_factory, tmp_path):
         tmp = tmp_path / sig.name
         tmp.mkdir()
         box = sandbox_factory(env={"TMPDIR": str(tmp)})
-        task = box.create("image2video", {"image": b64(MEDIA / "square.png")})
+        task = box.create("image2video", {"image": b64(MEDIA / "square.png"), "prompt": "p"})
         assert box.wait_task("image2video", task["task_id"])["task_status"] == "succeed"
         assert list(tmp.rglob("*.mp4")), "the result lives under TMPDIR"
         box.proc.send_signal(sig)

@@ -30,7 +30,7 @@ main (int argc, char **argv)
   g_autofree gchar *access_key = NULL, *secret_key = NULL, *api_key = NULL;
   gdouble queue_delay = 1.0, render_delay = 3.0, video_scale = 1.0;
   gint port = 0, max_parallel = 0, rate_limit = 0, url_ttl = 3600;
-  gboolean control = FALSE;
+  gboolean control = FALSE, accept_any_model = FALSE;
   const GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1 (0: any free port; default 0)", "PORT" },
@@ -55,7 +55,10 @@ main (int argc, char **argv)
         "Seconds a result URL stays valid, then 403 (default 3600)", "S" },
     { "control", 0, 0, G_OPTION_ARG_NONE, &control,
         "Enable the test control API under /sandbox/ (faults, counters, reset)", NULL },
-    { NULL }
+    { "accept-any-model", 0, 0, G_OPTION_ARG_NONE, &accept_any_model,
+        "Take retired and unknown model_name values as before their retirement, "
+        "unchecked (for old tests; default: 404/1203)", NULL },
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
@@ -93,6 +96,7 @@ main (int argc, char **argv)
   options.video_scale = video_scale;
   options.url_ttl_s = url_ttl;
   options.control = control;
+  options.accept_any_model = accept_any_model;
   options.port = port;
 
   /* Handlers first: a SIGTERM right after the URL is printed must still clean up. */

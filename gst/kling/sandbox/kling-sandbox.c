@@ -1,4 +1,5 @@
-/* kling-sandbox: lifecycle, HTTP routing, faults on the wire and the control API.
+/* kling-sandbox: lifecycle, HTTP routing, the fault rules' hold on requests and the
+ * control API (how answers and faults are written is sandbox-respond.c's).
  *
  * Everything HTTP runs on one thread with its own GMainContext (libsoup binds a server to
  * the context it was created on). Renders run on a thread pool and report back to that
@@ -6,6 +7,7 @@
  */
 #include "config.h"
 #include "sandbox-private.h"
+#include "sandbox-wire.h"
 
 #include <string.h>
 #include <gst/gst.h>
@@ -38,6 +40,21 @@ sandbox_new_id (const gchar *prefix)
 {
   g_autofree gchar *uuid = g_uuid_string_random ();
   return g_strconcat (prefix, uuid, NULL);
+}
+
+gchar *
+sandbox_format_decimal (gdouble value, guint decimals)
+{
+  gchar *text = g_strdup_printf ("%.*f", (gint) decimals, value);
+  gchar *end = text + strlen (text) - 1;
+
+  if (strchr (text, '.') == NULL)
+    return text;
+  while (*end == '0')
+    *end-- = '\0';
+  if (*end == '.')
+    *end = '\0';
+  return text;
 }
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -103,120 +120,12 @@ sandbox_response_text (SandboxResponse *resp, guint status, const gchar *text)
   resp->content_type = "text/plain";
 }
 
-static void
-response_clear (SandboxResponse *resp)
+void
+sandbox_response_clear (SandboxResponse *resp)
 {
   g_clear_pointer (&resp->body, g_bytes_unref);
   g_clear_pointer (&resp->content_range, g_free);
-}
-
-/* ---- raw connection faults ---------------------------------------------------------- */
-
-static void
-close_stream_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
-}
-
-static void
-raw_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GIOStream *stream = user_data;
-
-  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
-  g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_done, NULL);
-  g_object_unref (stream);
-}
-
-/* Takes the connection from libsoup and writes @head and @body (may be NULL) on it, then
- * closes it: a dropped connection (nothing written) or a cut-off answer. */
-static void
-write_raw_and_close (SoupServerMessage *msg, GString *head, GBytes *body, gsize body_len)
-{
-  GIOStream *stream = soup_server_message_steal_connection (msg);
-  GOutputStream *out;
-  GBytes *bytes;
-  GString *all = g_string_new (NULL);
-
-  if (stream == NULL)
-    return;
-  if (head != NULL)
-    g_string_append_len (all, head->str, head->len);
-  if (body != NULL)
-    g_string_append_len (all, g_bytes_get_data (body, NULL), body_len);
-
-  if (all->len == 0) {
-    g_string_free (all, TRUE);
-    g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, close_stream_done, NULL);
-    g_object_unref (stream);
-    return;
-  }
-
-  bytes = g_string_free_to_bytes (all);
-  out = g_io_stream_get_output_stream (stream);
-  g_output_stream_write_all_async (out, g_bytes_get_data (bytes, NULL),
-      g_bytes_get_size (bytes), G_PRIORITY_DEFAULT, NULL, raw_write_done, stream);
-  /* The write keeps its own reference on the data through the closure's stream. */
-  g_object_set_data_full (G_OBJECT (stream), "kling-sandbox-raw", bytes,
-      (GDestroyNotify) g_bytes_unref);
-}
-
-static void
-write_truncated (SoupServerMessage *msg, SandboxResponse *resp)
-{
-  gsize len = resp->body ? g_bytes_get_size (resp->body) : 0;
-  GString *head = g_string_new (NULL);
-
-  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", resp->status,
-      soup_status_get_phrase (resp->status));
-  g_string_append_printf (head, "Content-Type: %s\r\n", resp->content_type);
-  g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", len);
-  if (resp->content_range)
-    g_string_append_printf (head, "Content-Range: %s\r\n", resp->content_range);
-  g_string_append (head, "Connection: close\r\n\r\n");
-  write_raw_and_close (msg, head, resp->body, len / 2);
-  g_string_free (head, TRUE);
-}
-
-/* ---- sending ------------------------------------------------------------------------ */
-
-static void
-send_response (SandboxRequest *req, SandboxResponse *resp)
-{
-  SoupServerMessage *msg = req->msg;
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  SandboxFaultKind kind = req->fault ? req->fault->kind : SANDBOX_FAULT_DELAY;
-
-  if (resp->status == 429)
-    sandbox_count (req->sandbox, &req->sandbox->responses_429);
-
-  if (req->fault && kind == SANDBOX_FAULT_DROP_AFTER) {
-    write_raw_and_close (msg, NULL, NULL, 0);
-    return;
-  }
-  if (req->fault && kind == SANDBOX_FAULT_TRUNCATED) {
-    write_truncated (msg, resp);
-    return;
-  }
-  if (req->fault && kind == SANDBOX_FAULT_MALFORMED) {
-    sandbox_response_text (resp, SOUP_STATUS_OK, "{\"code\": 0, \"data\": <html>not json");
-    resp->content_type = "application/json";
-  }
-
-  soup_server_message_set_status (msg, resp->status, NULL);
-  if (resp->retry_after > 0) {
-    g_autofree gchar *value = g_strdup_printf ("%u", resp->retry_after);
-    soup_message_headers_replace (headers, "Retry-After", value);
-  }
-  if (resp->content_range)
-    soup_message_headers_replace (headers, "Content-Range", resp->content_range);
-  if (resp->body) {
-    soup_message_headers_set_content_type (headers, resp->content_type, NULL);
-    soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
-        resp->body);
-  }
-  soup_message_headers_set_content_length (headers,
-      resp->body ? g_bytes_get_size (resp->body) : 0);
+  g_clear_pointer (&resp->location, g_free);
 }
 
 /* ---- control API -------------------------------------------------------------------- */
@@ -354,20 +263,46 @@ dispatch (SandboxRequest *req)
     sandbox_response_error (&resp, 404, 1203, "Unknown resource: %s",
         g_utf8_validate (req->path, -1, NULL) ? req->path : "(not UTF-8)");
   }
-  send_response (req, &resp);
-  response_clear (&resp);
+  sandbox_respond (sandbox, req->msg, req->method, req->fault, &resp);
+  sandbox_response_clear (&resp);
 }
 
 static gboolean
 delayed_dispatch (gpointer user_data)
 {
   SandboxRequest *req = user_data;
+  GSource *source = g_main_current_source ();
 
+  /* The table's reference goes; the context keeps its own until this returns. */
+  if (g_hash_table_steal (req->sandbox->delayed, source))
+    g_source_unref (source);
   /* The delay is spent; whatever else the rule says does not apply a second time. */
   g_clear_pointer (&req->fault, sandbox_fault_free);
   dispatch (req);
   soup_server_message_unpause (req->msg);
   return G_SOURCE_REMOVE;
+}
+
+/* A delay holds the request, then serves it normally: even when the client has hung up
+ * meanwhile (a create is then made all the same, as a server that got it would). At
+ * stop, the held requests are dropped unserved. */
+static void
+hold_request (SandboxRequest *req)
+{
+  GSource *source = g_timeout_source_new ((guint) (MAX (0.0, req->fault->seconds) * 1000.0
+          + 0.5));
+
+  soup_server_message_pause (req->msg);
+  g_source_set_callback (source, delayed_dispatch, req, (GDestroyNotify) request_free);
+  g_source_attach (source, req->sandbox->context);
+  g_hash_table_add (req->sandbox->delayed, source);
+}
+
+static void
+destroy_source (GSource *source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
 }
 
 guint
@@ -400,33 +335,25 @@ sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
 static void
 apply_fault (SandboxRequest *req)
 {
-  SandboxFault *fault = req->fault;
-  SandboxResponse resp = { 0, };
-
-  switch (fault->kind) {
-    case SANDBOX_FAULT_STATUS:
-      sandbox_response_json (&resp, fault->http, fault->code,
-          fault->message ? fault->message : "injected fault", NULL);
-      resp.retry_after = fault->retry_after;
-      g_clear_pointer (&req->fault, sandbox_fault_free);
-      send_response (req, &resp);
-      response_clear (&resp);
-      request_free (req);
-      break;
-    case SANDBOX_FAULT_DROP:
-      write_raw_and_close (req->msg, NULL, NULL, 0);
-      request_free (req);
-      break;
-    case SANDBOX_FAULT_DELAY:
-      soup_server_message_pause (req->msg);
-      sandbox_timeout_add (req->sandbox, fault->seconds, delayed_dispatch, req,
-          (GDestroyNotify) request_free);
-      break;
-    default:
-      dispatch (req);
-      request_free (req);
-      break;
+  if (req->fault->kind == SANDBOX_FAULT_DELAY) {
+    hold_request (req);
+    return;
   }
+  if (!sandbox_respond_instead (req->sandbox, req->msg, req->path, req->query, req->fault))
+    dispatch (req);
+  request_free (req);
+}
+
+/* Authorization, X-API-Key or an api_key in the query: counted (never read further), so
+ * a test can tell that a client sent none to another origin. */
+static gboolean
+carries_credentials (SoupServerMessage *msg, GHashTable *query)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  return soup_message_headers_get_one (headers, "Authorization") != NULL ||
+      soup_message_headers_get_one (headers, "X-API-Key") != NULL ||
+      (query != NULL && g_hash_table_contains (query, "api_key"));
 }
 
 static void
@@ -444,17 +371,18 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (g_str_has_prefix (path, "/sandbox/")) {
     SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
     g_autoptr (GBytes) body = soup_message_body_flatten (request_body);
-    SandboxRequest control = { sandbox, msg, NULL, NULL, NULL, NULL };
     SandboxResponse resp = { 0, };
 
     handle_control (sandbox, method, path, body, &resp);
-    send_response (&control, &resp);
-    response_clear (&resp);
+    sandbox_respond (sandbox, msg, method, NULL, &resp);
+    sandbox_response_clear (&resp);
     return;
   }
 
   key = counter_key (method, path);
   sandbox_count_request (sandbox, key);
+  if (carries_credentials (msg, query))
+    sandbox_count_credentialed (sandbox, key);
 
   creates_task = g_str_equal (method, "POST") && parse_api_path (path, &endpoint, &id) &&
       id == NULL && sandbox_endpoint_creates_task (endpoint);
@@ -479,16 +407,12 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 static void
 refuse_body (SoupServerMessage *msg, guint status, const gchar *message)
 {
-  g_autofree gchar *body = g_strdup_printf ("{\"code\": 1200, \"message\": "
-      "\"Invalid request: %s\"}", message);
-  g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-  GString *head = g_string_new (NULL);
+  KlingSandbox *sandbox = g_object_get_data (G_OBJECT (msg), "kling-sandbox");
+  SandboxResponse resp = { 0, };
 
-  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-      "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", status,
-      soup_status_get_phrase (status), strlen (body));
-  write_raw_and_close (msg, head, bytes, strlen (body));
-  g_string_free (head, TRUE);
+  sandbox_response_error (&resp, status, 1200, "Invalid request: %s", message);
+  sandbox_respond_raw (sandbox, msg, &resp);
+  sandbox_response_clear (&resp);
 }
 
 static void
@@ -517,6 +441,7 @@ early_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  g_object_set_data (G_OBJECT (msg), "kling-sandbox", user_data);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH) {
     goffset length = soup_message_headers_get_content_length (headers);
 
@@ -582,10 +507,14 @@ server_thread (gpointer user_data)
   if (ok)
     g_main_loop_run (sandbox->loop);
 
-  /* Stop renders first: their completions are dropped once stopping is set. */
+  /* Stop renders first: their completions are dropped once stopping is set. Then, with
+   * no request coming in any more, what the fault rules hold: delayed requests, and the
+   * connections written or held by hand. */
   sandbox_tasks_shutdown (sandbox);
   if (sandbox->server)
     soup_server_disconnect (sandbox->server);
+  g_hash_table_remove_all (sandbox->delayed);
+  sandbox_wire_shutdown (sandbox);
   g_clear_object (&sandbox->server);
   soup_session_abort (sandbox->session);
   g_clear_object (&sandbox->session);
@@ -615,8 +544,9 @@ sandbox_free (KlingSandbox *sandbox)
   g_clear_pointer (&sandbox->loop, g_main_loop_unref);
   g_clear_pointer (&sandbox->context, g_main_context_unref);
   g_clear_pointer (&sandbox->faults, g_ptr_array_unref);
-  g_clear_pointer (&sandbox->request_counts, g_hash_table_unref);
-  g_clear_pointer (&sandbox->task_counts, g_hash_table_unref);
+  g_clear_pointer (&sandbox->wires, g_hash_table_unref);
+  g_clear_pointer (&sandbox->delayed, g_hash_table_unref);
+  sandbox_counters_free (sandbox);
   g_mutex_clear (&sandbox->lock);
   g_free (sandbox->base_url);
   g_free (sandbox->access_key);
@@ -668,6 +598,9 @@ kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
   sandbox->options.api_key = NULL;
   g_mutex_init (&sandbox->lock);
   sandbox->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_fault_free);
+  sandbox->wires = g_hash_table_new (NULL, NULL);
+  sandbox->delayed = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) destroy_source,
+      NULL);
   sandbox_counters_init (sandbox);
 
   if (RAND_bytes (sandbox->url_secret, sizeof (sandbox->url_secret)) != 1) {

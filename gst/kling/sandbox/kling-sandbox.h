@@ -1,6 +1,7 @@
 /* kling-sandbox: an offline, Kling-compatible server for the demo, the tests and the
- * benchmarks. It speaks the API of shared/KLING-API.md on 127.0.0.1, renders real MP4s with
- * GStreamer and lets tests inject faults and read counters. See README.md next to this file.
+ * benchmarks. It speaks the API of the contract in docs/kling-api.md on 127.0.0.1, renders
+ * real MP4s with GStreamer and lets tests inject faults and read counters. See README.md
+ * next to this file.
  */
 #pragma once
 
@@ -21,6 +22,8 @@ typedef struct {
   gdouble video_scale;       /* 1.0 = real 1280x720 / 1920x1080; default 1.0 */
   guint url_ttl_s;           /* result URL lifetime; default 3600 */
   gboolean control;          /* enable /sandbox/...; default FALSE */
+  gboolean accept_any_model; /* take retired and unknown model names as before their
+                              * retirement (for old tests); default FALSE: 404 / 1203 */
   guint port;                /* 0 = any free port */
 } KlingSandboxOptions;
 

@@ -1,13 +1,15 @@
-/* kling-sandbox: fault rules tests inject, and the counters they read. Both are guarded
- * by sandbox->lock because the C API reaches them from the test's own thread. */
+/* kling-sandbox: the fault rules tests inject (POST /sandbox/faults), read from JSON,
+ * matched against requests and counted. Guarded by sandbox->lock because the C API
+ * reaches them from the test's own thread. What each kind does on the wire is
+ * sandbox-respond.c's. */
 #include "sandbox-private.h"
+#include "sandbox-wire.h"
 
 #include <string.h>
 
-/* The task kinds counted under "tasks_created", listed even while still zero. */
-static const gchar *const task_kinds[] = {
-  "image2video", "text2video", "video-extend", "lip-sync", "advanced-lip-sync", NULL
-};
+#define DEFAULT_OVERSIZE_BYTES (20 * 1024 * 1024)
+#define DEFAULT_DEPTH          80000
+#define MAX_DEPTH              1000000
 
 static const struct {
   const gchar *name;
@@ -21,186 +23,18 @@ static const struct {
   { "truncated", SANDBOX_FAULT_TRUNCATED },
   { "fail-task", SANDBOX_FAULT_FAIL_TASK },
   { "expire-url", SANDBOX_FAULT_EXPIRE_URL },
+  { "chunked-cut", SANDBOX_FAULT_CHUNKED_CUT },
+  { "eof-cut", SANDBOX_FAULT_EOF_CUT },
+  { "short-length", SANDBOX_FAULT_SHORT_LENGTH },
+  { "endless", SANDBOX_FAULT_ENDLESS },
+  { "throttle", SANDBOX_FAULT_THROTTLE },
+  { "oversize", SANDBOX_FAULT_OVERSIZE },
+  { "deep-json", SANDBOX_FAULT_DEEP_JSON },
+  { "task-status", SANDBOX_FAULT_TASK_STATUS },
+  { "html", SANDBOX_FAULT_HTML },
+  { "stall", SANDBOX_FAULT_STALL },
+  { "redirect", SANDBOX_FAULT_REDIRECT },
 };
-
-/* ---- counters ----------------------------------------------------------------------- */
-
-static void
-reset_task_counts (KlingSandbox *sandbox)
-{
-  g_hash_table_remove_all (sandbox->task_counts);
-  for (guint i = 0; task_kinds[i]; i++)
-    g_hash_table_insert (sandbox->task_counts, g_strdup (task_kinds[i]),
-        GUINT_TO_POINTER (0));
-}
-
-void
-sandbox_counters_init (KlingSandbox *sandbox)
-{
-  sandbox->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sandbox->task_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  reset_task_counts (sandbox);
-}
-
-/* Called with the lock held. Tasks in flight are state, not a counter: they stay. */
-void
-sandbox_counters_clear (KlingSandbox *sandbox)
-{
-  g_hash_table_remove_all (sandbox->request_counts);
-  reset_task_counts (sandbox);
-  sandbox->peak_parallel = sandbox->tasks_in_flight;
-  sandbox->responses_429 = sandbox->downloads = sandbox->callbacks_sent = 0;
-  sandbox->faults_hit = 0;
-}
-
-static void
-increment (GHashTable *table, const gchar *key)
-{
-  gpointer value = g_hash_table_lookup (table, key);
-
-  g_hash_table_replace (table, g_strdup (key), GUINT_TO_POINTER (GPOINTER_TO_UINT (value)
-          + 1));
-}
-
-void
-sandbox_count_request (KlingSandbox *sandbox, const gchar *key)
-{
-  g_mutex_lock (&sandbox->lock);
-  increment (sandbox->request_counts, key);
-  g_mutex_unlock (&sandbox->lock);
-}
-
-void
-sandbox_count_task (KlingSandbox *sandbox, const gchar *kind)
-{
-  g_mutex_lock (&sandbox->lock);
-  increment (sandbox->task_counts, kind);
-  g_mutex_unlock (&sandbox->lock);
-}
-
-/* Increments one of the sandbox's guint counters. */
-void
-sandbox_count (KlingSandbox *sandbox, guint *counter)
-{
-  g_mutex_lock (&sandbox->lock);
-  (*counter)++;
-  g_mutex_unlock (&sandbox->lock);
-}
-
-void
-sandbox_task_started (KlingSandbox *sandbox)
-{
-  g_mutex_lock (&sandbox->lock);
-  sandbox->tasks_in_flight++;
-  sandbox->peak_parallel = MAX (sandbox->peak_parallel, sandbox->tasks_in_flight);
-  g_mutex_unlock (&sandbox->lock);
-}
-
-void
-sandbox_task_ended (KlingSandbox *sandbox)
-{
-  g_mutex_lock (&sandbox->lock);
-  g_warn_if_fail (sandbox->tasks_in_flight > 0);
-  if (sandbox->tasks_in_flight > 0)
-    sandbox->tasks_in_flight--;
-  g_mutex_unlock (&sandbox->lock);
-}
-
-guint
-sandbox_tasks_in_flight (KlingSandbox *sandbox)
-{
-  guint n;
-
-  g_mutex_lock (&sandbox->lock);
-  n = sandbox->tasks_in_flight;
-  g_mutex_unlock (&sandbox->lock);
-  return n;
-}
-
-static void
-add_counts (JsonBuilder *builder, const gchar *name, GHashTable *table)
-{
-  g_autoptr (GList) keys = g_list_sort (g_hash_table_get_keys (table),
-      (GCompareFunc) g_strcmp0);
-
-  json_builder_set_member_name (builder, name);
-  json_builder_begin_object (builder);
-  for (GList * l = keys; l; l = l->next) {
-    json_builder_set_member_name (builder, l->data);
-    json_builder_add_int_value (builder,
-        GPOINTER_TO_UINT (g_hash_table_lookup (table, l->data)));
-  }
-  json_builder_end_object (builder);
-}
-
-static void
-add_count (JsonBuilder *builder, const gchar *name, guint value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-gchar *
-kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-  g_return_val_if_fail (sandbox != NULL, NULL);
-
-  g_mutex_lock (&sandbox->lock);
-  json_builder_begin_object (builder);
-  add_counts (builder, "requests", sandbox->request_counts);
-  add_counts (builder, "tasks_created", sandbox->task_counts);
-  add_count (builder, "tasks_in_flight", sandbox->tasks_in_flight);
-  add_count (builder, "peak_parallel", sandbox->peak_parallel);
-  add_count (builder, "responses_429", sandbox->responses_429);
-  add_count (builder, "downloads", sandbox->downloads);
-  add_count (builder, "callbacks_sent", sandbox->callbacks_sent);
-  add_count (builder, "faults_hit", sandbox->faults_hit);
-  json_builder_end_object (builder);
-  g_mutex_unlock (&sandbox->lock);
-
-  root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
-}
-
-gint64
-kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group, const gchar *name)
-{
-  /* Read back from the JSON the control API serves, so both always agree. */
-  g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
-  g_autoptr (JsonNode) root = json_from_string (json, NULL);
-  JsonObject *object = json_node_get_object (root);
-
-  g_return_val_if_fail (name != NULL, 0);
-  if (group)
-    object = json_object_get_object_member (object, group);
-  if (object == NULL || !json_object_has_member (object, name))
-    return 0;
-  return json_object_get_int_member (object, name);
-}
-
-void
-kling_sandbox_reset (KlingSandbox *sandbox)
-{
-  g_return_if_fail (sandbox != NULL);
-
-  g_mutex_lock (&sandbox->lock);
-  g_ptr_array_set_size (sandbox->faults, 0);
-  sandbox_counters_clear (sandbox);
-  g_mutex_unlock (&sandbox->lock);
-}
-
-void
-kling_sandbox_clear_faults (KlingSandbox *sandbox)
-{
-  g_return_if_fail (sandbox != NULL);
-
-  g_mutex_lock (&sandbox->lock);
-  g_ptr_array_set_size (sandbox->faults, 0);
-  g_mutex_unlock (&sandbox->lock);
-}
 
 /* ---- fault rules -------------------------------------------------------------------- */
 
@@ -212,6 +46,8 @@ sandbox_fault_free (SandboxFault *fault)
   g_free (fault->method);
   g_free (fault->path);
   g_free (fault->message);
+  g_free (fault->location);
+  g_clear_pointer (&fault->value, json_node_unref);
   g_free (fault);
 }
 
@@ -223,6 +59,8 @@ fault_copy (const SandboxFault *fault)
   copy->method = g_strdup (fault->method);
   copy->path = g_strdup (fault->path);
   copy->message = g_strdup (fault->message);
+  copy->location = g_strdup (fault->location);
+  copy->value = fault->value ? json_node_copy (fault->value) : NULL;
   return copy;
 }
 
@@ -280,45 +118,150 @@ member_uint (JsonObject *object, const gchar *name, guint max, guint *value,
 }
 
 static gboolean
-parse_kind (const gchar *action, SandboxFaultKind *kind, GError **error)
+member_size (JsonObject *object, const gchar *name, guint64 *value, GError **error)
 {
+  gdouble number = (gdouble) *value;
+
+  if (!member_number (object, name, 0, (gdouble) SANDBOX_WIRE_MAX_BYTES, &number, error))
+    return FALSE;
+  *value = (guint64) number;
+  return TRUE;
+}
+
+static gboolean
+member_boolean (JsonObject *object, const gchar *name, gboolean *value, GError **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'%s' must be true or false",
+        name);
+    return FALSE;
+  }
+  *value = json_node_get_boolean (node);
+  return TRUE;
+}
+
+/* "kind", or "action" (its older name); both may be given if they agree. */
+static gboolean
+parse_kind (JsonObject *rule, SandboxFaultKind *kind, GError **error)
+{
+  g_autofree gchar *action = NULL;
+  g_autofree gchar *name = NULL;
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  if (!member_string (rule, "action", &action, error) ||
+      !member_string (rule, "kind", &name, error))
+    return FALSE;
+  if (action && name && !g_str_equal (action, name)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "'kind' and 'action' name the same thing: give one");
+    return FALSE;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (fault_kinds); i++) {
-    if (g_strcmp0 (action, fault_kinds[i].name) == 0) {
+    if (g_strcmp0 (name ? name : action, fault_kinds[i].name) == 0) {
       *kind = fault_kinds[i].kind;
       return TRUE;
     }
+    g_string_append_printf (names, "%s%s", i ? ", " : "", fault_kinds[i].name);
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-      "'action' must be one of status, delay, drop, drop-after, malformed, truncated, "
-      "fail-task, expire-url");
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'kind' must be one of %s",
+      names->str);
   return FALSE;
+}
+
+static gboolean
+invalid_rule (GError **error, const gchar *message)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, message);
+  return FALSE;
+}
+
+/* What each kind needs, and the defaults it has. */
+static gboolean
+check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
+{
+  static const guint redirects[] = { 301, 302, 303, 307, 308 };
+  gboolean redirect_status = FALSE;
+
+  if (fault->seconds == 0 && fault->kind != SANDBOX_FAULT_DELAY)
+    return invalid_rule (error, "'seconds' bounds how long this fault lasts: give more "
+        "than 0 (or leave it out)");
+
+  switch (fault->kind) {
+    case SANDBOX_FAULT_STATUS:
+      if (fault->http < 100)
+        return invalid_rule (error, "a 'status' fault needs 'http' (100..599)");
+      break;
+    case SANDBOX_FAULT_FAIL_TASK:
+      if (fault->message == NULL)
+        fault->message = g_strdup ("Failure injected by kling-sandbox");
+      break;
+    case SANDBOX_FAULT_THROTTLE:
+      if (fault->bytes_per_second == 0)
+        return invalid_rule (error, "a 'throttle' fault needs 'bytes_per_second' (>= 1)");
+      break;
+
+    case SANDBOX_FAULT_OVERSIZE:
+      fault->bytes = fault->bytes ? fault->bytes : DEFAULT_OVERSIZE_BYTES;
+      break;
+    case SANDBOX_FAULT_ENDLESS:
+      fault->bytes = fault->bytes ? fault->bytes : SANDBOX_WIRE_MAX_BYTES;
+      break;
+    case SANDBOX_FAULT_DEEP_JSON:
+      fault->depth = fault->depth ? fault->depth : DEFAULT_DEPTH;
+      break;
+    case SANDBOX_FAULT_TASK_STATUS:
+      if (!json_object_has_member (rule, "value"))
+        return invalid_rule (error, "a 'task-status' fault needs 'value' (the task_status "
+            "to answer: any JSON value)");
+      fault->value = json_node_copy (json_object_get_member (rule, "value"));
+      break;
+    case SANDBOX_FAULT_HTML:
+      fault->http = fault->http ? fault->http : 200;
+      if (fault->http < 100)
+        return invalid_rule (error, "'http' must be within 100..599");
+      break;
+    case SANDBOX_FAULT_REDIRECT:
+      fault->http = fault->http ? fault->http : 302;
+      for (guint i = 0; i < G_N_ELEMENTS (redirects); i++)
+        redirect_status |= fault->http == redirects[i];
+      if (!redirect_status)
+        return invalid_rule (error, "a 'redirect' answers 301, 302, 303, 307 or 308");
+      if (fault->location == NULL || !(g_str_has_prefix (fault->location, "http://") ||
+              g_str_has_prefix (fault->location, "https://")))
+        return invalid_rule (error, "a 'redirect' fault needs 'location' (an http:// or "
+            "https:// URL)");
+      break;
+    default:
+      break;
+  }
+  return TRUE;
 }
 
 static gboolean
 fault_fill (SandboxFault *fault, JsonObject *rule, GError **error)
 {
-  g_autofree gchar *action = NULL;
-
   if (!member_string (rule, "method", &fault->method, error) ||
       !member_string (rule, "path", &fault->path, error) ||
-      !member_string (rule, "action", &action, error) ||
+      !parse_kind (rule, &fault->kind, error) ||
       !member_string (rule, "message", &fault->message, error) ||
       !member_uint (rule, "skip", G_MAXINT, &fault->skip, error) ||
       !member_uint (rule, "times", G_MAXINT, &fault->times, error) ||
       !member_uint (rule, "http", 599, &fault->http, error) ||
       !member_uint (rule, "code", G_MAXINT, &fault->code, error) ||
       !member_uint (rule, "retry_after", 86400, &fault->retry_after, error) ||
-      !member_number (rule, "seconds", 0, 600, &fault->seconds, error) ||
-      !parse_kind (action, &fault->kind, error))
+      !member_number (rule, "seconds", 0, SANDBOX_WIRE_MAX_SECONDS, &fault->seconds,
+          error) ||
+      !member_size (rule, "bytes", &fault->bytes, error) ||
+      !member_uint (rule, "bytes_per_second", G_MAXINT, &fault->bytes_per_second, error) ||
+      !member_uint (rule, "depth", MAX_DEPTH, &fault->depth, error) ||
+      !member_string (rule, "location", &fault->location, error) ||
+      !member_boolean (rule, "append_path", &fault->append_path, error) ||
+      !check_kind (fault, rule, error))
     return FALSE;
-
-  if (fault->kind == SANDBOX_FAULT_STATUS && fault->http < 100) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "a 'status' fault needs 'http' (100..599)");
-    return FALSE;
-  }
-  if (fault->kind == SANDBOX_FAULT_FAIL_TASK && fault->message == NULL)
-    fault->message = g_strdup ("Failure injected by kling-sandbox");
   if (fault->path == NULL)
     fault->path = g_strdup ("/");
   return TRUE;
@@ -346,6 +289,7 @@ sandbox_fault_new_from_json (const gchar *json, GError **error)
   fault = g_new0 (SandboxFault, 1);
   fault->times = 1;
   fault->code = 5000;
+  fault->seconds = -1;          /* not given: the kind's default */
   if (!fault_fill (fault, json_node_get_object (root), error)) {
     sandbox_fault_free (fault);
     return NULL;
@@ -417,3 +361,14 @@ sandbox_pick_fault (KlingSandbox *sandbox, const gchar *method, const gchar *pat
   g_mutex_unlock (&sandbox->lock);
   return fired;
 }
+
+void
+kling_sandbox_clear_faults (KlingSandbox *sandbox)
+{
+  g_return_if_fail (sandbox != NULL);
+
+  g_mutex_lock (&sandbox->lock);
+  g_ptr_array_set_size (sandbox->faults, 0);
+  g_mutex_unlock (&sandbox->lock);
+}
+

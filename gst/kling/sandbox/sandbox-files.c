@@ -137,7 +137,7 @@ sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *
   }
   all = g_mapped_file_get_bytes (mapped);
   size = g_bytes_get_size (all);
-  sandbox_count (sandbox, &sandbox->downloads);
+  sandbox_count_download (sandbox, path);
 
   resp->status = SOUP_STATUS_OK;
   resp->content_type = "video/mp4";

@@ -20,6 +20,18 @@ invalid (SandboxResponse *resp, const gchar *field, const gchar *problem)
   return FALSE;
 }
 
+gboolean
+sandbox_refuse (SandboxResponse *resp, const gchar *field, const gchar *format, ...)
+{
+  g_autofree gchar *problem = NULL;
+  va_list args;
+
+  va_start (args, format);
+  problem = g_strdup_vprintf (format, args);
+  va_end (args);
+  return invalid (resp, field, problem);
+}
+
 static JsonNode *
 member (JsonObject *object, const gchar *name)
 {
@@ -99,28 +111,40 @@ sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
   return invalid (resp, field, problem);
 }
 
-/* "5" or "10" (a string in Kling's documents; a number is taken too). */
+/* A string of whole seconds ("5"), as Kling takes durations; which ones a model takes is
+ * for the model table. */
 gboolean
-sandbox_input_duration (JsonObject *object, const gchar *field, guint *seconds,
-    SandboxResponse *resp)
+sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name,
+    guint *seconds, SandboxResponse *resp)
 {
-  JsonNode *node = member (object, "duration");
-  gint64 value;
+  JsonNode *node = member (object, name);
+  const gchar *text;
+  guint64 value;
 
   if (node == NULL)
     return TRUE;
-  if (holds (node, G_TYPE_STRING)) {
-    const gchar *text = json_node_get_string (node);
-    if (!g_ascii_string_to_signed (text, 10, 0, 100, &value, NULL))
-      value = -1;
-  } else if (holds (node, G_TYPE_INT64)) {
-    value = json_node_get_int (node);
-  } else {
-    return invalid (resp, field, "must be a string, \"5\" or \"10\"");
-  }
-  if (value != 5 && value != 10)
-    return invalid (resp, field, "must be \"5\" or \"10\"");
+  if (!holds (node, G_TYPE_STRING))
+    return invalid (resp, field, "must be a string of whole seconds, such as \"5\"");
+  text = json_node_get_string (node);
+  /* Digits only: no sign, no space, no fraction, no leading zero. */
+  if (text[0] == '0' || strspn (text, "0123456789") != strlen (text) ||
+      !g_ascii_string_to_unsigned (text, 10, 1, 999, &value, NULL))
+    return invalid (resp, field, "must be a string of whole seconds, such as \"5\"");
   *seconds = (guint) value;
+  return TRUE;
+}
+
+gboolean
+sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
+    gboolean *value, SandboxResponse *resp)
+{
+  JsonNode *node = member (object, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!holds (node, G_TYPE_BOOLEAN))
+    return invalid (resp, field, "must be true or false");
+  *value = json_node_get_boolean (node);
   return TRUE;
 }
 
@@ -238,7 +262,7 @@ sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
 }
 
 gchar *
-sandbox_audio_problem (GBytes *audio, const gchar *path)
+sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s)
 {
   g_autoptr (GError) error = NULL;
   gdouble seconds;
@@ -253,12 +277,14 @@ sandbox_audio_problem (GBytes *audio, const gchar *path)
     return g_strdup ("cannot be decoded as audio");
   if (seconds < AUDIO_MIN_S || seconds > AUDIO_MAX_S)
     return g_strdup_printf ("lasts %.1f s; it must last 2 to 60 s", seconds);
+  if (length_s)
+    *length_s = seconds;
   return NULL;
 }
 
 /* The length is read by GstDiscoverer from a temporary copy in @tmp_dir. */
 static gboolean
-check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio,
+check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio, gdouble *length_s,
     SandboxResponse *resp)
 {
   g_autofree gchar *name = sandbox_new_id ("audio-");
@@ -270,15 +296,16 @@ check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio,
     sandbox_response_error (resp, 500, 5000, "cannot store the audio");
     return FALSE;
   }
-  problem = sandbox_audio_problem (audio, path);
+  problem = sandbox_audio_problem (audio, path, length_s);
   g_unlink (path);
   return problem == NULL || invalid (resp, field, problem);
 }
 
-/* Audio as base64 or (when @allow_url) a URL; sets one of @bytes and @url. */
+/* Audio as base64 or (when @allow_url) a URL; sets one of @bytes and @url, and for bytes
+ * their length in @length_s (may be NULL). */
 gboolean
 sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
-    const gchar *name, gboolean allow_url, GBytes **bytes, gchar **url,
+    const gchar *name, gboolean allow_url, GBytes **bytes, gchar **url, gdouble *length_s,
     SandboxResponse *resp)
 {
   const gchar *text = NULL;
@@ -297,7 +324,7 @@ sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *fiel
   audio = decode_base64 (text);
   if (audio == NULL)
     return invalid (resp, field, "is not base64");
-  if (!check_audio (tmp_dir, field, audio, resp))
+  if (!check_audio (tmp_dir, field, audio, length_s, resp))
     return FALSE;
   *bytes = g_steal_pointer (&audio);
   return TRUE;

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kling-sandbox.h"
+#include "sandbox-models.h"
 #include "sandbox-render.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,8 @@ typedef struct {
   gchar *path;
   gdouble duration_s;
   guint width, height, fps;
+  const SandboxModel *model;    /* the model that made it; NULL: not image2video,
+                                 * text2video or an extension of one */
 } SandboxVideo;
 
 typedef struct {
@@ -41,6 +44,8 @@ typedef struct {
   gchar *callback_url;
   gchar *fail_message;          /* from a fail-task fault: ends failed with this */
   gchar *parent_video_id;       /* extend / lip-sync source, when a sandbox video */
+  gchar *parent_video_url;      /* the source's URL as the create gave it, if it did */
+  gchar *units;                 /* final_unit_deduction once it succeeds */
   SandboxRenderSpec *spec;      /* owned until the render job takes it */
   gboolean render_done, delay_done;
   gchar *render_error;
@@ -49,6 +54,13 @@ typedef struct {
   GQueue callback_queue;        /* bodies waiting to be POSTed, in order */
   gboolean callback_busy;
 } SandboxTask;
+
+/* An identify-face session: the video it found the face in, and the URL it was given
+ * for it (NULL when it was given a video_id). */
+typedef struct {
+  gchar *video_id;
+  gchar *video_url;
+} SandboxSession;
 
 /* A fault rule, see README.md. */
 typedef enum {
@@ -60,6 +72,17 @@ typedef enum {
   SANDBOX_FAULT_TRUNCATED,
   SANDBOX_FAULT_FAIL_TASK,
   SANDBOX_FAULT_EXPIRE_URL,
+  SANDBOX_FAULT_CHUNKED_CUT,
+  SANDBOX_FAULT_EOF_CUT,
+  SANDBOX_FAULT_SHORT_LENGTH,
+  SANDBOX_FAULT_ENDLESS,
+  SANDBOX_FAULT_THROTTLE,
+  SANDBOX_FAULT_OVERSIZE,
+  SANDBOX_FAULT_DEEP_JSON,
+  SANDBOX_FAULT_TASK_STATUS,
+  SANDBOX_FAULT_HTML,
+  SANDBOX_FAULT_STALL,
+  SANDBOX_FAULT_REDIRECT,
 } SandboxFaultKind;
 
 typedef struct {
@@ -72,7 +95,13 @@ typedef struct {
   guint http, code;
   gchar *message;
   guint retry_after;
-  gdouble seconds;
+  gdouble seconds;              /* < 0: the kind's default */
+  guint64 bytes;                /* cut point, size or cap; 0: the kind's default */
+  guint bytes_per_second;
+  guint depth;
+  gchar *location;
+  gboolean append_path;
+  JsonNode *value;              /* task-status: what task_status becomes */
 } SandboxFault;
 
 struct _KlingSandbox {
@@ -99,8 +128,11 @@ struct _KlingSandbox {
   guint next_fault_id;
   GHashTable *request_counts;   /* "POST /v1/videos/image2video" -> count */
   GHashTable *task_counts;      /* "image2video" -> count */
+  GHashTable *credentialed_counts;      /* request key -> requests with credentials */
+  GHashTable *download_counts;  /* "/files/<id>.mp4" -> files served */
   guint tasks_in_flight, peak_parallel, responses_429, downloads, callbacks_sent,
-      faults_hit;
+      faults_hit, credentialed_requests, sessions_created;
+  guint connections_held;       /* state, not a counter: wires open now */
 
   /* Server thread only. */
   GHashTable *tasks;            /* task_id -> SandboxTask */
@@ -110,6 +142,8 @@ struct _KlingSandbox {
   GQueue create_times;          /* monotonic µs of recent creates (rate limit) */
   GThreadPool *render_pool;
   gint cancel_renders;          /* atomic, read by the render threads */
+  GHashTable *wires;            /* connections sandbox-wire.c writes or holds */
+  GHashTable *delayed;          /* GSource of each request a delay rule holds */
 };
 
 /* What a handler answers; kling-sandbox.c writes it, applying any output fault. */
@@ -119,6 +153,7 @@ typedef struct {
   const gchar *content_type;
   guint retry_after;            /* 0: no header */
   gchar *content_range;
+  gchar *location;              /* a redirect's Location */
   gboolean expire_urls;         /* set by an expire-url fault before the handler runs */
   gboolean fail_task;           /* set by a fail-task fault */
   const gchar *fail_message;
@@ -130,7 +165,11 @@ void      sandbox_response_json (SandboxResponse *resp, guint status, guint code
                                  const gchar *message, JsonNode *data);
 void      sandbox_response_error (SandboxResponse *resp, guint status, guint code,
                                   const gchar *format, ...) G_GNUC_PRINTF (4, 5);
+/* Frees what @resp holds (not @resp). */
+void      sandbox_response_clear (SandboxResponse *resp);
 gchar    *sandbox_new_id (const gchar *prefix);
+/* @value with at most @decimals decimals and no trailing zeros: "5", "4.2", "1.25". */
+gchar    *sandbox_format_decimal (gdouble value, guint decimals);
 
 /* Runs @func on the server thread, from any thread. */
 void      sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
@@ -138,6 +177,20 @@ void      sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer da
 /* A timeout on the sandbox's own context (g_timeout_add would use the global one). */
 guint     sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
                                gpointer data, GDestroyNotify destroy);
+
+/* sandbox-respond.c: @resp to @msg, reshaped by @fault (may be NULL: as it is). */
+void      sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg,
+                           const gchar *method, const SandboxFault *fault,
+                           SandboxResponse *resp);
+/* Answers @msg in place of the handler when @fault is a kind that does (status, html,
+ * redirect, drop, stall): the request is not processed. FALSE for the other kinds. */
+gboolean  sandbox_respond_instead (KlingSandbox *sandbox, SoupServerMessage *msg,
+                                   const gchar *path, GHashTable *query,
+                                   const SandboxFault *fault);
+/* A whole answer with its Content-Length, written by hand, then the connection closed:
+ * for requests libsoup will not be allowed to finish reading. */
+void      sandbox_respond_raw (KlingSandbox *sandbox, SoupServerMessage *msg,
+                               const SandboxResponse *resp);
 
 /* sandbox-auth.c: FALSE with a 401 answer in @resp when the credentials fail. */
 gboolean  sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
@@ -151,15 +204,22 @@ gboolean  sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar *
 void      sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg,
                               const gchar *path, GHashTable *query, SandboxResponse *resp);
 
-/* sandbox-faults.c */
+/* sandbox-counters.c */
 void      sandbox_counters_init (KlingSandbox *sandbox);
+void      sandbox_counters_free (KlingSandbox *sandbox);
 void      sandbox_counters_clear (KlingSandbox *sandbox);
 void      sandbox_count_request (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_download (KlingSandbox *sandbox, const gchar *path);
 void      sandbox_count_task (KlingSandbox *sandbox, const gchar *kind);
 void      sandbox_count (KlingSandbox *sandbox, guint *counter);
+/* Adds @delta (+1 or -1) to a state kept with the counters (connections_held). */
+void      sandbox_count_add (KlingSandbox *sandbox, guint *state, gint delta);
 void      sandbox_task_started (KlingSandbox *sandbox);
 void      sandbox_task_ended (KlingSandbox *sandbox);
 guint     sandbox_tasks_in_flight (KlingSandbox *sandbox);
+
+/* sandbox-faults.c */
 SandboxFault *sandbox_fault_new_from_json (const gchar *json, GError **error);
 void      sandbox_fault_free (SandboxFault *fault);
 guint     sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault);
@@ -182,9 +242,20 @@ gboolean  sandbox_parse_lip_sync (KlingSandbox *sandbox, JsonObject *body,
 gboolean  sandbox_parse_advanced_lip_sync (KlingSandbox *sandbox, JsonObject *body,
                                            SandboxTask *task, SandboxResponse *resp);
 /* video_id (one of ours) or video_url (ours, or fetched from loopback) in @object;
- * @prefix ("input." or "") names the fields in errors. */
+ * @prefix ("input." or "") names the fields in errors. @given_url: the video_url as
+ * sent (pointing into @object), or NULL. */
 SandboxVideo *sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object,
-                                          const gchar *prefix, SandboxResponse *resp);
+                                          const gchar *prefix, const gchar **given_url,
+                                          SandboxResponse *resp);
+/* The identify-face answer (a session, one face) for the create body @body. */
+void      sandbox_identify_face (KlingSandbox *sandbox, JsonObject *body,
+                                 SandboxResponse *resp);
+void      sandbox_session_free (SandboxSession *session);
+/* Advanced lip-sync: NULL when the sound cut from @spec's audio (@sound_ms long; 0:
+ * not known yet) ends by @video_ms and lasts 2 s at least, else the problem, with the
+ * field it is about in @field. */
+gchar    *sandbox_sound_fit_problem (const SandboxRenderSpec *spec, guint sound_ms,
+                                     guint video_ms, const gchar **field);
 
 /* sandbox-tasks.c */
 void      sandbox_tasks_init (KlingSandbox *sandbox);
@@ -197,6 +268,8 @@ void      sandbox_handle_api (KlingSandbox *sandbox, const gchar *method,
                               GBytes *body, SandboxResponse *resp);
 SandboxVideo *sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url);
 void      sandbox_video_free (SandboxVideo *video);
+/* Its real duration in whole milliseconds. */
+guint     sandbox_video_ms (const SandboxVideo *video);
 
 /* sandbox-media.c: header probes, no decoding. */
 typedef enum {
@@ -217,6 +290,9 @@ G_END_DECLS
 
 /* sandbox-input.c: request fields, checked like Kling (400 / 1201 naming the field). */
 G_BEGIN_DECLS
+/* Answers 400 / 1201 "Invalid parameter <field>: <problem>"; returns FALSE. */
+gboolean  sandbox_refuse (SandboxResponse *resp, const gchar *field, const gchar *format,
+                          ...) G_GNUC_PRINTF (3, 4);
 gboolean  sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
                                 gboolean required, guint max_chars, const gchar **value,
                                 SandboxResponse *resp);
@@ -226,8 +302,10 @@ gboolean  sandbox_input_number (JsonObject *object, const gchar *field, const gc
 gboolean  sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
                                 const gchar *const *choices, const gchar **value,
                                 SandboxResponse *resp);
-gboolean  sandbox_input_duration (JsonObject *object, const gchar *field, guint *seconds,
-                                  SandboxResponse *resp);
+gboolean  sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name,
+                                 guint *seconds, SandboxResponse *resp);
+gboolean  sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
+                                 gboolean *value, SandboxResponse *resp);
 gboolean  sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
                                 gboolean required, JsonObject **value,
                                 SandboxResponse *resp);
@@ -238,11 +316,12 @@ gboolean  sandbox_input_image (JsonObject *object, const gchar *field, const gch
                                SandboxResponse *resp);
 gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
                                const gchar *name, gboolean allow_url, GBytes **bytes,
-                               gchar **url, SandboxResponse *resp);
+                               gchar **url, gdouble *length_s, SandboxResponse *resp);
 gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
 /* NULL when the input passes Kling's checks, else what is wrong with it ("is larger than
  * 10 MB"). Images: JPEG/PNG, <= 10 MB, sides >= 300 px, aspect 1:2.5..2.5:1. Audio
- * (also stored at @path, for its length): mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
+ * (also stored at @path, for its length, set in @length_s when it passes; may be NULL):
+ * mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
 gchar    *sandbox_image_problem (GBytes *image);
-gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path);
+gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s);
 G_END_DECLS

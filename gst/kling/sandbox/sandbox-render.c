@@ -1,38 +1,27 @@
-/* kling-sandbox: rendering. Every clip is H.264 in MP4 with the moov atom first
+/* kling-sandbox: rendering the clips. Every clip is H.264 in MP4 with the moov atom first
  * (faststart), encoded with the fastest x264 settings and a key frame every second so
  * players and the elements can seek. The still zoom is done here in C (a bilinear crop
- * that shrinks frame by frame) and fed through appsrc; audio for lip-sync is decoded to
- * PCM, cut, placed and padded in memory, then encoded to AAC.
+ * that shrinks frame by frame) and fed through appsrc; an end frame takes over halfway and
+ * the camera moves back out to it. The audio is sandbox-render-audio.c's.
  */
-#include "sandbox-render.h"
+#include "sandbox-pipeline.h"
 #include "sandbox-private.h"
 
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
-#include <gst/gst.h>
-#include <gst/app/gstappsrc.h>
-#include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
-#include <gst/pbutils/pbutils.h>
 
-#define AUDIO_RATE      44100
-#define AUDIO_CHANNELS  2
-#define AUDIO_FRAME     (AUDIO_CHANNELS * 2)        /* S16LE interleaved */
-/* avenc_aac's priming: decoders put this many samples of silence first, and mp4mux
- * writes no edit list for them, so the encoder gets the track this much ahead. */
-#define AAC_ENCODER_DELAY 1024
 /* Raw frames waiting in front of the encoder: enough to keep it busy, few in memory. */
 #define ENCODER_QUEUED_FRAMES 4
 /* How far the camera moves in over the whole clip: 1.0 -> 1.15. */
 #define ZOOM_END        1.15
 /* Inputs by URL are fetched by the render thread, which can afford to wait. */
 #define RENDER_FETCH_TIMEOUT_S 20
+#define IMAGE_FETCH_MAX_BYTES  (10 * 1024 * 1024)
+#define AUDIO_FETCH_MAX_BYTES  (5 * 1024 * 1024)
 /* The prompt is drawn, not read: long ones are cut. */
 #define PROMPT_DRAW_MAX 160
-
-G_DEFINE_QUARK (kling-sandbox-render-error-quark, sandbox_render_error)
-#define RENDER_ERROR (sandbox_render_error_quark ())
 
 SandboxRenderSpec *
 sandbox_render_spec_new (SandboxRenderKind kind)
@@ -53,106 +42,14 @@ sandbox_render_spec_free (SandboxRenderSpec *spec)
   g_free (spec->prompt);
   g_clear_pointer (&spec->image, g_bytes_unref);
   g_free (spec->image_url);
+  g_clear_pointer (&spec->image_tail, g_bytes_unref);
+  g_free (spec->image_tail_url);
   g_free (spec->source_path);
   g_clear_pointer (&spec->audio, g_bytes_unref);
   g_free (spec->audio_url);
   g_free (spec->speech_text);
   g_free (spec->output_path);
   g_free (spec);
-}
-
-static gboolean
-cancelled (const SandboxRenderSpec *spec, GError **error)
-{
-  if (spec->cancel == NULL || !g_atomic_int_get (spec->cancel))
-    return FALSE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "render cancelled");
-  return TRUE;
-}
-
-/* ---- pipelines ---------------------------------------------------------------------- */
-
-/* Runs @pipeline (already PLAYING or not) until EOS or an error. */
-static gboolean
-wait_for_eos (GstElement *pipeline, GError **error)
-{
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  g_autoptr (GstMessage) message = NULL;
-
-  message = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  if (message == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "render timed out");
-    return FALSE;
-  }
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) gst_error = NULL;
-    gst_message_parse_error (message, &gst_error, NULL);
-    g_set_error (error, RENDER_ERROR, 0, "%s", gst_error->message);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static GstElement *
-launch (const gchar *description, GError **error)
-{
-  GError *parse_error = NULL;
-  GstElement *pipeline = gst_parse_launch_full (description, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
-
-  if (pipeline == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot build a pipeline: %s",
-        parse_error ? parse_error->message : "unknown error");
-    g_clear_error (&parse_error);
-  }
-  return pipeline;
-}
-
-static GstElement *
-get_by_name (GstElement *pipeline, const gchar *name)
-{
-  GstElement *element = gst_bin_get_by_name (GST_BIN (pipeline), name);
-  /* The pipeline holds it for as long as we use it. */
-  gst_object_unref (element);
-  return element;
-}
-
-/* The next sample of @sink; NULL at the end of the stream, or on an error or a stall
- * (with @error set), so a broken input never leaves a render thread waiting for ever. */
-static GstSample *
-next_sample (GstElement *pipeline, GstAppSink *sink, GError **error)
-{
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (TRUE) {
-    GstSample *sample = gst_app_sink_try_pull_sample (sink, 100 * GST_MSECOND);
-    g_autoptr (GstMessage) message = NULL;
-
-    if (sample != NULL)
-      return sample;
-    if (gst_app_sink_is_eos (sink))
-      return NULL;
-    message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    if (message != NULL) {
-      g_autoptr (GError) gst_error = NULL;
-      gst_message_parse_error (message, &gst_error, NULL);
-      g_set_error (error, RENDER_ERROR, 0, "%s", gst_error->message);
-      return NULL;
-    }
-    if (g_get_monotonic_time () > deadline) {
-      g_set_error (error, RENDER_ERROR, 0, "decoding stalled");
-      return NULL;
-    }
-  }
-}
-
-static void
-stop_pipeline (GstElement *pipeline)
-{
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
 }
 
 /* The encoding half every video clip shares: raw frames in "vsrc" (an appsrc, or a
@@ -169,10 +66,10 @@ encoder_description (const SandboxRenderSpec *spec, const gchar *head)
 }
 
 static void
-configure_encoder (GstElement *pipeline, const SandboxRenderSpec *spec)
+configure_encoder (GstElement *pipeline, const SandboxRenderSpec *spec, const gchar *path)
 {
-  GstElement *text = get_by_name (pipeline, "text");
-  GstElement *sink = get_by_name (pipeline, "sink");
+  GstElement *text = sandbox_pipeline_get (pipeline, "text");
+  GstElement *sink = sandbox_pipeline_get (pipeline, "sink");
   g_autofree gchar *font = g_strdup_printf ("Sans Bold %u", MAX (8u, spec->height / 26));
   g_autofree gchar *shown = NULL;
   g_autofree gchar *escaped = NULL;
@@ -186,7 +83,7 @@ configure_encoder (GstElement *pipeline, const SandboxRenderSpec *spec)
   /* textoverlay reads its text as Pango markup: "&" or "<" in a prompt must stay text. */
   escaped = g_markup_escape_text (shown, -1);
   g_object_set (text, "text", escaped, "font-desc", font, NULL);
-  g_object_set (sink, "location", spec->output_path, NULL);
+  g_object_set (sink, "location", path, NULL);
 }
 
 /* ---- the zoom ----------------------------------------------------------------------- */
@@ -218,7 +115,7 @@ decode_still (GBytes *image, guint width, guint height, Still *still, GError **e
   gdouble scale;
 
   if (format == SANDBOX_IMAGE_UNKNOWN || img_w == 0 || img_h == 0) {
-    g_set_error (error, RENDER_ERROR, 0, "the image is neither JPEG nor PNG");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the image is neither JPEG nor PNG");
     return FALSE;
   }
   scale = MAX ((gdouble) width / img_w, (gdouble) height / img_h);
@@ -227,24 +124,24 @@ decode_still (GBytes *image, guint width, guint height, Still *still, GError **e
       "appsink name=sink sync=false", format == SANDBOX_IMAGE_PNG ? "image/png" :
       "image/jpeg", MAX (width, (guint) (img_w * scale + 0.999)),
       MAX (height, (guint) (img_h * scale + 0.999)));
-  pipeline = launch (description, error);
+  pipeline = sandbox_pipeline_launch (description, error);
   if (pipeline == NULL)
     return FALSE;
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  gst_app_src_push_buffer (GST_APP_SRC (get_by_name (pipeline, "src")),
+  gst_app_src_push_buffer (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")),
       gst_buffer_new_wrapped_bytes (image));
-  gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "src")));
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (get_by_name (pipeline, "sink")),
+  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")));
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sandbox_pipeline_get (pipeline, "sink")),
       10 * GST_SECOND);
-  stop_pipeline (pipeline);
+  sandbox_pipeline_stop (pipeline);
   if (sample == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot decode the image");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot decode the image");
     return FALSE;
   }
 
   gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
   if (!gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample), GST_MAP_READ)) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot map the decoded image");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot map the decoded image");
     return FALSE;
   }
   still->width = GST_VIDEO_FRAME_WIDTH (&frame);
@@ -296,14 +193,22 @@ crop_scale (const Still *still, gdouble x0, gdouble y0, gdouble w, gdouble h,
   }
 }
 
+/* A move of the camera over a still, from one zoom factor to another. */
+typedef struct {
+  gdouble from, to;
+} Zoom;
+
+static const Zoom zoom_in = { 1.0, ZOOM_END };
+static const Zoom zoom_out = { ZOOM_END, 1.0 };
+
 /* The frame @index of @n_frames: the largest centred crop of the output's aspect ratio,
- * shrunk as the clip goes on, so the camera slowly moves in. */
+ * shrunk (zoom > 1) as the clip goes on, so the camera slowly moves in or out. */
 static void
-zoom_frame (const Still *still, guint index, guint n_frames, guint8 *out, guint out_w,
-    guint out_h)
+zoom_frame (const Still *still, const Zoom *move, guint index, guint n_frames, guint8 *out,
+    guint out_w, guint out_h)
 {
   gdouble t = n_frames > 1 ? (gdouble) index / (n_frames - 1) : 0.0;
-  gdouble zoom = 1.0 + (ZOOM_END - 1.0) * t;
+  gdouble zoom = move->from + (move->to - move->from) * t;
   gdouble cw = still->width, ch = still->height;
 
   if (cw / ch > (gdouble) out_w / out_h)
@@ -330,7 +235,7 @@ static gboolean
 push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
     guint64 index, GError **error)
 {
-  GstAppSrc *src = GST_APP_SRC (get_by_name (encoder, "vsrc"));
+  GstAppSrc *src = GST_APP_SRC (sandbox_pipeline_get (encoder, "vsrc"));
   gsize size = (gsize) spec->width * spec->height * 4;
   g_autoptr (GstBus) bus = gst_element_get_bus (encoder);
   GstBuffer *buffer;
@@ -341,9 +246,9 @@ push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
     if (message != NULL) {
       g_autoptr (GError) gst_error = NULL;
       gst_message_parse_error (message, &gst_error, NULL);
-      g_set_error (error, RENDER_ERROR, 0, "%s", gst_error->message);
+      g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s", gst_error->message);
     }
-    if (message != NULL || cancelled (spec, error)) {
+    if (message != NULL || sandbox_render_cancelled (spec, error)) {
       g_free (pixels);
       return FALSE;
     }
@@ -354,49 +259,49 @@ push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
   GST_BUFFER_DURATION (buffer) =
       gst_util_uint64_scale (index + 1, GST_SECOND, spec->fps) - GST_BUFFER_PTS (buffer);
   if (gst_app_src_push_buffer (src, buffer) != GST_FLOW_OK) {
-    g_set_error (error, RENDER_ERROR, 0, "the encoder stopped");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the encoder stopped");
     return FALSE;
   }
   return TRUE;
 }
 
-/* Pushes @n_frames of the zoom over @still, numbered from @first_index. */
+/* Pushes @n_frames of the @move over @still, numbered from @first_index. */
 static gboolean
 push_zoom (GstElement *encoder, const SandboxRenderSpec *spec, const Still *still,
-    guint64 first_index, guint n_frames, GError **error)
+    const Zoom *move, guint64 first_index, guint n_frames, GError **error)
 {
   gsize size = (gsize) spec->width * spec->height * 4;
 
   for (guint i = 0; i < n_frames; i++) {
     guint8 *pixels;
 
-    if (cancelled (spec, error))
+    if (sandbox_render_cancelled (spec, error))
       return FALSE;
     pixels = g_malloc (size);
-    zoom_frame (still, i, n_frames, pixels, spec->width, spec->height);
+    zoom_frame (still, move, i, n_frames, pixels, spec->width, spec->height);
     if (!push_frame (encoder, spec, pixels, first_index + i, error))
       return FALSE;
   }
   return TRUE;
 }
 
-/* An encoder pipeline fed by the appsrc "vsrc". */
+/* An encoder pipeline into @path fed by the appsrc "vsrc". */
 static GstElement *
-start_frame_encoder (const SandboxRenderSpec *spec, GError **error)
+start_frame_encoder (const SandboxRenderSpec *spec, const gchar *path, GError **error)
 {
   g_autofree gchar *caps = raw_video_caps (spec);
   /* No block=true: push_frame() paces itself and can give up on a failed pipeline. */
   g_autofree gchar *head = g_strdup_printf ("appsrc name=vsrc format=time caps=\"%s\"",
       caps);
   g_autofree gchar *description = encoder_description (spec, head);
-  GstElement *pipeline = launch (description, error);
+  GstElement *pipeline = sandbox_pipeline_launch (description, error);
 
   if (pipeline == NULL)
     return NULL;
-  configure_encoder (pipeline, spec);
+  configure_encoder (pipeline, spec, path);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot start the encoder");
-    stop_pipeline (pipeline);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot start the encoder");
+    sandbox_pipeline_stop (pipeline);
     return NULL;
   }
   return pipeline;
@@ -407,36 +312,41 @@ static gboolean
 finish_encoder (GstElement *pipeline, gboolean ok, GError **error)
 {
   if (ok) {
-    gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "vsrc")));
-    ok = wait_for_eos (pipeline, error);
+    gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "vsrc")));
+    ok = sandbox_pipeline_wait_eos (pipeline, error);
   }
-  stop_pipeline (pipeline);
+  sandbox_pipeline_stop (pipeline);
   return ok;
 }
 
+/* The camera moves in over the image; with an end frame, that takes the second half
+ * and the camera moves back out, so the clip ends on the whole end frame. */
 static gboolean
-render_zoom (SandboxRenderSpec *spec, GError **error)
+render_zoom (SandboxRenderSpec *spec, const gchar *path, GError **error)
 {
-  Still still = { 0, };
-  GstElement *pipeline;
+  Still still = { 0, }, tail = { 0, };
+  guint n_frames = spec->duration_s * spec->fps;
+  guint first_part = spec->image_tail ? n_frames / 2 : n_frames;
+  GstElement *pipeline = NULL;
   gboolean ok;
 
-  if (!decode_still (spec->image, spec->width, spec->height, &still, error))
-    return FALSE;
-  pipeline = start_frame_encoder (spec, error);
-  if (pipeline == NULL) {
-    still_clear (&still);
-    return FALSE;
-  }
-  ok = push_zoom (pipeline, spec, &still, 0, spec->duration_s * spec->fps, error);
+  ok = decode_still (spec->image, spec->width, spec->height, &still, error) &&
+      (spec->image_tail == NULL ||
+      decode_still (spec->image_tail, spec->width, spec->height, &tail, error)) &&
+      (pipeline = start_frame_encoder (spec, path, error)) != NULL;
+  if (ok)
+    ok = push_zoom (pipeline, spec, &still, &zoom_in, 0, first_part, error) &&
+        (tail.pixels == NULL || push_zoom (pipeline, spec, &tail, &zoom_out, first_part,
+            n_frames - first_part, error));
   still_clear (&still);
-  return finish_encoder (pipeline, ok, error);
+  still_clear (&tail);
+  return pipeline ? finish_encoder (pipeline, ok, error) : FALSE;
 }
 
 /* ---- text2video --------------------------------------------------------------------- */
 
 static gboolean
-render_scene (SandboxRenderSpec *spec, GError **error)
+render_scene (SandboxRenderSpec *spec, const gchar *path, GError **error)
 {
   /* The prompt picks the colours, so two prompts make two different clips. */
   guint hash = g_str_hash (spec->prompt ? spec->prompt : "");
@@ -446,15 +356,15 @@ render_scene (SandboxRenderSpec *spec, GError **error)
       "pixel-aspect-ratio=1/1", spec->duration_s * spec->fps, 0xff000000 | hash,
       0xff000000 | ((hash >> 8) & 0x3f3f3f), spec->width, spec->height, spec->fps);
   g_autofree gchar *description = encoder_description (spec, head);
-  GstElement *pipeline = launch (description, error);
+  GstElement *pipeline = sandbox_pipeline_launch (description, error);
   gboolean ok;
 
   if (pipeline == NULL)
     return FALSE;
-  configure_encoder (pipeline, spec);
+  configure_encoder (pipeline, spec, path);
   ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE &&
-      wait_for_eos (pipeline, error);
-  stop_pipeline (pipeline);
+      sandbox_pipeline_wait_eos (pipeline, error);
+  sandbox_pipeline_stop (pipeline);
   return ok;
 }
 
@@ -468,14 +378,14 @@ start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **
       "videoconvert ! videoscale ! video/x-raw,format=RGBx,width=%u,height=%u,"
       "pixel-aspect-ratio=1/1 ! appsink name=frames sync=false max-buffers=4",
       spec->width, spec->height);
-  GstElement *pipeline = launch (description, error);
+  GstElement *pipeline = sandbox_pipeline_launch (description, error);
 
   if (pipeline == NULL)
     return NULL;
-  g_object_set (get_by_name (pipeline, "src"), "location", path, NULL);
+  g_object_set (sandbox_pipeline_get (pipeline, "src"), "location", path, NULL);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot decode the source video");
-    stop_pipeline (pipeline);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot decode the source video");
+    sandbox_pipeline_stop (pipeline);
     return NULL;
   }
   return pipeline;
@@ -485,19 +395,19 @@ static gboolean
 copy_frames (GstElement *decoder, GstElement *encoder, const SandboxRenderSpec *spec,
     Still *last, guint64 *n_frames, GError **error)
 {
-  GstAppSink *sink = GST_APP_SINK (get_by_name (decoder, "frames"));
+  GstAppSink *sink = GST_APP_SINK (sandbox_pipeline_get (decoder, "frames"));
   gsize size = (gsize) spec->width * spec->height * 4;
   GError *decode_error = NULL;
   GstSample *sample;
 
-  while ((sample = next_sample (decoder, sink, &decode_error)) != NULL) {
+  while ((sample = sandbox_pipeline_next_sample (decoder, sink, &decode_error)) != NULL) {
     guint8 *pixels = g_malloc (size);
 
     gst_buffer_extract (gst_sample_get_buffer (sample), 0, pixels, size);
     gst_sample_unref (sample);
     g_free (last->pixels);
     last->pixels = g_memdup2 (pixels, size);
-    if (cancelled (spec, error)) {
+    if (sandbox_render_cancelled (spec, error)) {
       g_free (pixels);
       return FALSE;
     }
@@ -511,14 +421,14 @@ copy_frames (GstElement *decoder, GstElement *encoder, const SandboxRenderSpec *
     return FALSE;
   }
   if (last->pixels == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "the source video has no frames");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the source video has no frames");
     return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
-render_extend (SandboxRenderSpec *spec, GError **error)
+render_extend (SandboxRenderSpec *spec, const gchar *path, GError **error)
 {
   Still last = { NULL, spec->width, spec->height, spec->width * 4 };
   GstElement *decoder, *encoder;
@@ -528,183 +438,18 @@ render_extend (SandboxRenderSpec *spec, GError **error)
   decoder = start_frame_decoder (spec, spec->source_path, error);
   if (decoder == NULL)
     return FALSE;
-  encoder = start_frame_encoder (spec, error);
+  encoder = start_frame_encoder (spec, path, error);
   if (encoder == NULL) {
-    stop_pipeline (decoder);
+    sandbox_pipeline_stop (decoder);
     return FALSE;
   }
   ok = copy_frames (decoder, encoder, spec, &last, &n_frames, error);
-  stop_pipeline (decoder);
+  sandbox_pipeline_stop (decoder);
   if (ok)
-    ok = push_zoom (encoder, spec, &last, n_frames, spec->duration_s * spec->fps, error);
+    ok = push_zoom (encoder, spec, &last, &zoom_in, n_frames, spec->duration_s * spec->fps,
+        error);
   still_clear (&last);
   return finish_encoder (encoder, ok, error);
-}
-
-/* ---- lip-sync ----------------------------------------------------------------------- */
-
-/* Decodes any audio GStreamer reads into S16LE stereo at AUDIO_RATE. */
-static GByteArray *
-decode_audio (GBytes *audio, GError **error)
-{
-  g_autofree gchar *description = g_strdup_printf ("appsrc name=src ! decodebin ! "
-      "audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,"
-      "rate=%u,channels=%u ! appsink name=pcm sync=false", AUDIO_RATE, AUDIO_CHANNELS);
-  GstElement *pipeline = launch (description, error);
-  GByteArray *pcm;
-  GstSample *sample;
-  GstAppSink *sink;
-  g_autoptr (GError) decode_error = NULL;
-
-  if (pipeline == NULL)
-    return NULL;
-  sink = GST_APP_SINK (get_by_name (pipeline, "pcm"));
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  gst_app_src_push_buffer (GST_APP_SRC (get_by_name (pipeline, "src")),
-      gst_buffer_new_wrapped_bytes (audio));
-  gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "src")));
-
-  pcm = g_byte_array_new ();
-  while ((sample = next_sample (pipeline, sink, &decode_error)) != NULL) {
-    GstMapInfo map;
-    GstBuffer *buffer = gst_sample_get_buffer (sample);
-
-    if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-      g_byte_array_append (pcm, map.data, map.size);
-      gst_buffer_unmap (buffer, &map);
-    }
-    gst_sample_unref (sample);
-  }
-  stop_pipeline (pipeline);
-  if (decode_error != NULL || pcm->len == 0) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot decode the audio");
-    g_byte_array_unref (pcm);
-    return NULL;
-  }
-  return pcm;
-}
-
-/* A voice-like track for text mode: one short tone per letter, a pause per space, at a
- * pitch that follows the letters; voice_speed shortens the syllables. */
-static GByteArray *
-synthesize_voice (const gchar *text, gdouble speed)
-{
-  GByteArray *pcm = g_byte_array_new ();
-  guint syllable = (guint) (AUDIO_RATE * 0.11 / MAX (speed, 0.1));
-
-  for (const gchar * p = text; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    gdouble freq = 140.0 + (c % 32) * 6.0;
-    gboolean silent = g_unichar_isspace (c) || g_unichar_ispunct (c);
-
-    for (guint i = 0; i < syllable; i++) {
-      gdouble envelope = silent ? 0.0 : sin (G_PI * i / syllable);
-      gint16 value = (gint16) (9000.0 * envelope * sin (2 * G_PI * freq * i / AUDIO_RATE));
-      gint16 frame[AUDIO_CHANNELS] = { value, value };
-
-      g_byte_array_append (pcm, (const guint8 *) frame, sizeof (frame));
-    }
-  }
-  return pcm;
-}
-
-static gsize
-ms_to_bytes (guint ms)
-{
-  return (gsize) ((guint64) ms * AUDIO_RATE / 1000) * AUDIO_FRAME;
-}
-
-/* The final track: silence of the video's length with [start, end) of @pcm placed at
- * the insert time and scaled by the volume; what does not fit is cut off. */
-static GByteArray *
-place_audio (const SandboxRenderSpec *spec, GByteArray *pcm, gdouble video_s)
-{
-  gsize total = (gsize) (video_s * AUDIO_RATE + 0.5) * AUDIO_FRAME;
-  gsize start = MIN (ms_to_bytes (spec->audio_start_ms), pcm->len);
-  gsize end = spec->audio_end_ms ? MIN (ms_to_bytes (spec->audio_end_ms), pcm->len) :
-      pcm->len;
-  gsize insert = MIN (ms_to_bytes (spec->audio_insert_ms), total);
-  gsize n = end > start ? MIN (end - start, total - insert) : 0;
-  GByteArray *track = g_byte_array_sized_new (total);
-  gint16 *out;
-  const gint16 *in;
-
-  g_byte_array_set_size (track, total);
-  memset (track->data, 0, total);
-  out = (gint16 *) (track->data + insert);
-  in = (const gint16 *) (pcm->data + start);
-  for (gsize i = 0; i < n / 2; i++)
-    out[i] = (gint16) CLAMP (in[i] * spec->audio_volume, G_MININT16, G_MAXINT16);
-  return track;
-}
-
-static gboolean
-mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArray *track,
-    GError **error)
-{
-  g_autofree gchar *description = g_strdup_printf ("filesrc name=src ! qtdemux name=demux "
-      "demux.video_0 ! queue ! h264parse ! mp4mux name=mux faststart=true ! "
-      "filesink name=sink appsrc name=asrc format=time caps=\"audio/x-raw,format=S16LE,"
-      "layout=interleaved,rate=%u,channels=%u\" ! audioconvert ! avenc_aac ! aacparse ! "
-      "queue ! mux.", AUDIO_RATE, AUDIO_CHANNELS);
-  GstElement *pipeline = launch (description, error);
-  GstBuffer *buffer;
-  gsize skip;
-  gboolean ok;
-
-  if (pipeline == NULL)
-    return FALSE;
-  g_object_set (get_by_name (pipeline, "src"), "location", video_path, NULL);
-  g_object_set (get_by_name (pipeline, "sink"), "location", spec->output_path, NULL);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, RENDER_ERROR, 0, "cannot mux the source video (is it H.264?)");
-    stop_pipeline (pipeline);
-    return FALSE;
-  }
-  skip = MIN (track->len, AAC_ENCODER_DELAY * AUDIO_FRAME);
-  buffer = gst_buffer_new_memdup (track->data + skip, track->len - skip);
-  GST_BUFFER_PTS (buffer) = 0;
-  GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale ((track->len - skip) / AUDIO_FRAME,
-      GST_SECOND, AUDIO_RATE);
-  gst_app_src_push_buffer (GST_APP_SRC (get_by_name (pipeline, "asrc")), buffer);
-  gst_app_src_end_of_stream (GST_APP_SRC (get_by_name (pipeline, "asrc")));
-  ok = wait_for_eos (pipeline, error);
-  stop_pipeline (pipeline);
-  return ok;
-}
-
-static GBytes *
-read_file_bytes (const gchar *path, GError **error)
-{
-  gchar *data;
-  gsize size;
-
-  if (!g_file_get_contents (path, &data, &size, error))
-    return NULL;
-  return g_bytes_new_take (data, size);
-}
-
-static gboolean
-render_lipsync (SandboxRenderSpec *spec, gdouble *video_s, GError **error)
-{
-  g_autoptr (GByteArray) pcm = NULL;
-  g_autoptr (GByteArray) track = NULL;
-
-  *video_s = sandbox_media_duration (spec->source_path, TRUE, &spec->width,
-      &spec->height, &spec->fps, error);
-  if (*video_s < 0)
-    return FALSE;
-  if (spec->speech_text) {
-    pcm = synthesize_voice (spec->speech_text, spec->voice_speed);
-  } else {
-    pcm = decode_audio (spec->audio, error);
-    if (pcm == NULL)
-      return FALSE;
-  }
-  if (cancelled (spec, error))
-    return FALSE;
-  track = place_audio (spec, pcm, *video_s);
-  return mux_with_audio (spec, spec->source_path, track, error);
 }
 
 /* ---- inputs by URL ------------------------------------------------------------------ */
@@ -718,7 +463,8 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
   g_autoptr (GBytes) body = NULL;
 
   if (!sandbox_url_is_loopback (url)) {
-    g_set_error (error, RENDER_ERROR, 0, "%s cannot be fetched: only loopback URLs are", url);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s cannot be fetched: only loopback URLs "
+        "are", url);
     return FALSE;
   }
   /* Loopback only: never through a proxy from the environment. */
@@ -726,24 +472,35 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
       NULL);
   msg = soup_message_new ("GET", url);
   if (msg == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "%s is not a URL", url);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s is not a URL", url);
     return FALSE;
   }
   body = soup_session_send_and_read (session, msg, NULL, error);
   if (body == NULL)
     return FALSE;
   if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
-    g_set_error (error, RENDER_ERROR, 0, "%s answered HTTP %u", url,
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s answered HTTP %u", url,
         soup_message_get_status (msg));
     return FALSE;
   }
   if (g_bytes_get_size (body) > max_bytes) {
-    g_set_error (error, RENDER_ERROR, 0, "%s is larger than %" G_GSIZE_FORMAT " bytes", url,
-        max_bytes);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s is larger than %" G_GSIZE_FORMAT
+        " bytes", url, max_bytes);
     return FALSE;
   }
   return g_file_set_contents (path, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
       error);
+}
+
+static GBytes *
+read_file_bytes (const gchar *path, GError **error)
+{
+  gchar *data;
+  gsize size;
+
+  if (!g_file_get_contents (path, &data, &size, error))
+    return NULL;
+  return g_bytes_new_take (data, size);
 }
 
 /* Fetches @url next to the output and checks it like an upload (@problem_of, with the
@@ -762,7 +519,7 @@ fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field
     problem = problem_of (bytes, path);
   g_unlink (path);
   if (problem != NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "%s %s", field, problem);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s %s", field, problem);
     return NULL;
   }
   return g_steal_pointer (&bytes);
@@ -774,23 +531,55 @@ image_problem (GBytes *image, const gchar *path)
   return sandbox_image_problem (image);
 }
 
+static gchar *
+audio_problem (GBytes *audio, const gchar *path)
+{
+  return sandbox_audio_problem (audio, path, NULL);
+}
+
 /* Replaces every URL input of @spec by its content, checked like an upload. */
 static gboolean
 fetch_inputs (SandboxRenderSpec *spec, GError **error)
 {
   if (spec->image_url) {
-    spec->image = fetch_input (spec, spec->image_url, "image", 10 * 1024 * 1024,
+    spec->image = fetch_input (spec, spec->image_url, "image", IMAGE_FETCH_MAX_BYTES,
         image_problem, error);
     if (spec->image == NULL)
       return FALSE;
   }
+  if (spec->image_tail_url) {
+    spec->image_tail = fetch_input (spec, spec->image_tail_url, "image_tail",
+        IMAGE_FETCH_MAX_BYTES, image_problem, error);
+    if (spec->image_tail == NULL)
+      return FALSE;
+  }
   if (spec->audio_url) {
-    spec->audio = fetch_input (spec, spec->audio_url, "audio_url", 5 * 1024 * 1024,
-        sandbox_audio_problem, error);
+    spec->audio = fetch_input (spec, spec->audio_url, "audio_url", AUDIO_FETCH_MAX_BYTES,
+        audio_problem, error);
     if (spec->audio == NULL)
       return FALSE;
   }
   return TRUE;
+}
+
+typedef gboolean (*VideoRender) (SandboxRenderSpec *spec, const gchar *path,
+    GError **error);
+
+/* A video render into spec->output_path; with sound, into a silent clip first that the
+ * sound is then muxed with. */
+static gboolean
+render_video (SandboxRenderSpec *spec, VideoRender render, GError **error)
+{
+  g_autofree gchar *silent = NULL;
+  gboolean ok;
+
+  if (!spec->sound)
+    return render (spec, spec->output_path, error);
+  silent = g_strconcat (spec->output_path, ".silent.mp4", NULL);
+  ok = render (spec, silent, error) &&
+      sandbox_render_add_sound (spec, silent, spec->duration_s, error);
+  g_unlink (silent);
+  return ok;
 }
 
 gboolean
@@ -805,20 +594,20 @@ sandbox_render (SandboxRenderSpec *spec, gdouble *duration_s, guint *width,
   if (ok) {
     switch (spec->kind) {
       case SANDBOX_RENDER_ZOOM:
-        ok = render_zoom (spec, error);
+        ok = render_video (spec, render_zoom, error);
         break;
       case SANDBOX_RENDER_SCENE:
-        ok = render_scene (spec, error);
+        ok = render_video (spec, render_scene, error);
         break;
       case SANDBOX_RENDER_EXTEND:
-        ok = render_extend (spec, error);
+        ok = render_extend (spec, spec->output_path, error);
         if (ok)
           *duration_s = sandbox_media_duration (spec->output_path, TRUE, NULL, NULL, NULL,
               error);
         ok = ok && *duration_s > 0;
         break;
       case SANDBOX_RENDER_LIPSYNC:
-        ok = render_lipsync (spec, duration_s, error);
+        ok = sandbox_render_lipsync (spec, duration_s, error);
         *width = spec->width;
         *height = spec->height;
         break;
@@ -827,49 +616,4 @@ sandbox_render (SandboxRenderSpec *spec, gdouble *duration_s, guint *width,
   if (!ok)
     g_unlink (spec->output_path);
   return ok;
-}
-
-/* ---- probing ------------------------------------------------------------------------ */
-
-static void
-read_video_stream (GstDiscovererVideoInfo *video, guint *width, guint *height, guint *fps)
-{
-  guint num = gst_discoverer_video_info_get_framerate_num (video);
-  guint denom = gst_discoverer_video_info_get_framerate_denom (video);
-
-  if (width)
-    *width = gst_discoverer_video_info_get_width (video);
-  if (height)
-    *height = gst_discoverer_video_info_get_height (video);
-  if (fps)
-    *fps = denom ? (num + denom / 2) / denom : 0;
-}
-
-gdouble
-sandbox_media_duration (const gchar *path, gboolean need_video, guint *width,
-    guint *height, guint *fps, GError **error)
-{
-  g_autoptr (GstDiscoverer) discoverer = gst_discoverer_new (5 * GST_SECOND, error);
-  g_autoptr (GstDiscovererInfo) info = NULL;
-  g_autofree gchar *uri = gst_filename_to_uri (path, error);
-  GList *videos;
-
-  if (discoverer == NULL || uri == NULL)
-    return -1;
-  info = gst_discoverer_discover_uri (discoverer, uri, error);
-  if (info == NULL ||
-      gst_discoverer_info_get_result (info) != GST_DISCOVERER_OK) {
-    g_clear_error (error);
-    g_set_error (error, RENDER_ERROR, 0, "the media cannot be read");
-    return -1;
-  }
-  videos = gst_discoverer_info_get_video_streams (info);
-  if (need_video && videos == NULL) {
-    g_set_error (error, RENDER_ERROR, 0, "the file has no video");
-    return -1;
-  }
-  if (videos != NULL)
-    read_video_stream (videos->data, width, height, fps);
-  gst_discoverer_stream_info_list_free (videos);
-  return (gdouble) gst_discoverer_info_get_duration (info) / GST_SECOND;
 }

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "sandbox-models.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -16,10 +18,14 @@ typedef struct {
   SandboxRenderKind kind;
   guint width, height, fps;
   guint duration_s;             /* ZOOM, SCENE; EXTEND: seconds added */
-  gchar *prompt;                /* drawn on the frames; may be NULL */
+  gchar *prompt;                /* drawn on the frames, picks the sound; may be NULL */
+  const SandboxModel *model;    /* what made it (videos remember it); may be NULL */
+  gboolean sound;               /* ZOOM, SCENE: add the native sound (an AAC tone) */
 
   GBytes *image;                /* ZOOM: JPEG or PNG bytes; or */
   gchar *image_url;             /* a loopback URL fetched first */
+  GBytes *image_tail;           /* ZOOM: the end frame, shown over the second half; or */
+  gchar *image_tail_url;        /* a loopback URL fetched first */
 
   gchar *source_path;           /* EXTEND, LIPSYNC: a local MP4 (H.264) */
 
@@ -33,6 +39,8 @@ typedef struct {
   gdouble voice_speed;
   guint audio_start_ms, audio_end_ms, audio_insert_ms;
   gdouble audio_volume;
+  guint audio_must_end_by_ms;   /* advanced lip-sync: the cut sound must end by then (a
+                                 * sound by URL is checked at render); 0: trim freely */
 
   gchar *output_path;
   const gint *cancel;           /* atomic flag: non-zero stops the render */

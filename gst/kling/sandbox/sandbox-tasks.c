@@ -12,6 +12,8 @@
 typedef struct {
   const gchar *name;
   SandboxParseFunc parse;       /* NULL: not a task endpoint (identify-face) */
+  gboolean takes_external_id;   /* its body has an external_task_id field */
+  gboolean finds_external_id;   /* GET <path>/<external_task_id> finds the task */
 } Endpoint;
 
 typedef struct {
@@ -37,14 +39,7 @@ now_ms (void)
 static gchar *
 format_duration (gdouble seconds)
 {
-  gchar *text = g_strdup_printf ("%.3f", round (seconds * 1000.0) / 1000.0);
-  gchar *end = text + strlen (text) - 1;
-
-  while (*end == '0')
-    *end-- = '\0';
-  if (*end == '.')
-    *end = '\0';
-  return text;
+  return sandbox_format_decimal (round (seconds * 1000.0) / 1000.0, 3);
 }
 
 static const gchar *
@@ -61,6 +56,12 @@ status_name (SandboxTaskStatus status)
     default:
       return "failed";
   }
+}
+
+guint
+sandbox_video_ms (const SandboxVideo *video)
+{
+  return (guint) (video->duration_s * 1000.0 + 0.5);
 }
 
 void
@@ -88,6 +89,8 @@ task_free (SandboxTask *task)
   g_free (task->callback_url);
   g_free (task->fail_message);
   g_free (task->parent_video_id);
+  g_free (task->parent_video_url);
+  g_free (task->units);
   g_free (task->render_error);
   sandbox_render_spec_free (task->spec);
   g_queue_clear_full (&task->callback_queue, g_free);
@@ -106,11 +109,13 @@ render_job_free (RenderJob *job)
 
 /* ---- task objects ------------------------------------------------------------------- */
 
+/* {id, url, duration}; the URL is a fresh signed one unless @given_url is set. */
 static void
 add_video_json (JsonBuilder *builder, KlingSandbox *sandbox, const SandboxVideo *video,
-    gboolean expired)
+    const gchar *given_url, gboolean expired)
 {
-  g_autofree gchar *url = sandbox_dup_video_url (sandbox, video, expired);
+  g_autofree gchar *url = given_url ? g_strdup (given_url) :
+      sandbox_dup_video_url (sandbox, video, expired);
   g_autofree gchar *duration = format_duration (video->duration_s);
 
   json_builder_begin_object (builder);
@@ -136,8 +141,10 @@ add_task_info (JsonBuilder *builder, SandboxTask *task, gboolean expired)
     json_builder_add_string_value (builder, task->external_task_id);
   }
   if (parent) {
+    /* As the create named it, so a client can find its task in a list by the URL it
+     * sent, as well as by the id. */
     json_builder_set_member_name (builder, "parent_video");
-    add_video_json (builder, task->sandbox, parent, expired);
+    add_video_json (builder, task->sandbox, parent, task->parent_video_url, expired);
   }
   json_builder_end_object (builder);
 }
@@ -164,11 +171,15 @@ task_to_json (SandboxTask *task, gboolean expired)
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "videos");
     json_builder_begin_array (builder);
-    add_video_json (builder, task->sandbox, task->video, expired);
+    add_video_json (builder, task->sandbox, task->video, NULL, expired);
     json_builder_end_array (builder);
     json_builder_end_object (builder);
+  }
+  /* Charged once the task has ended; a failed task costs nothing. */
+  if (task->status == SANDBOX_TASK_SUCCEED || task->status == SANDBOX_TASK_FAILED) {
     json_builder_set_member_name (builder, "final_unit_deduction");
-    json_builder_add_string_value (builder, "1");
+    json_builder_add_string_value (builder, task->status == SANDBOX_TASK_SUCCEED ?
+        task->units : "0");
   }
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -284,6 +295,7 @@ render_finished (gpointer user_data)
     video->width = job->width;
     video->height = job->height;
     video->fps = job->spec->fps;
+    video->model = job->spec->model;
     g_hash_table_insert (sandbox->videos, video->id, video);
     task->video = video;
   } else {
@@ -409,13 +421,15 @@ check_parallel_limit (KlingSandbox *sandbox, SandboxResponse *resp)
   return FALSE;
 }
 
+/* Lip-sync tasks cannot be found by an external id on Kling: the one-step body has no
+ * such field, and advanced-lip-sync is queried by task id only. */
 static const Endpoint endpoints[] = {
-  { "image2video", sandbox_parse_image2video },
-  { "text2video", sandbox_parse_text2video },
-  { "video-extend", sandbox_parse_video_extend },
-  { "lip-sync", sandbox_parse_lip_sync },
-  { "advanced-lip-sync", sandbox_parse_advanced_lip_sync },
-  { "identify-face", NULL },
+  { "image2video", sandbox_parse_image2video, TRUE, TRUE },
+  { "text2video", sandbox_parse_text2video, TRUE, TRUE },
+  { "video-extend", sandbox_parse_video_extend, TRUE, TRUE },
+  { "lip-sync", sandbox_parse_lip_sync, FALSE, FALSE },
+  { "advanced-lip-sync", sandbox_parse_advanced_lip_sync, TRUE, FALSE },
+  { "identify-face", NULL, FALSE, FALSE },
 };
 
 static const Endpoint *
@@ -474,11 +488,11 @@ parse_body (GBytes *body, SandboxResponse *resp)
 }
 
 static SandboxTask *
-find_task (KlingSandbox *sandbox, const gchar *kind, const gchar *id)
+find_task (KlingSandbox *sandbox, const Endpoint *endpoint, const gchar *id)
 {
   SandboxTask *task = g_hash_table_lookup (sandbox->tasks, id);
 
-  if (task == NULL) {
+  if (task == NULL && endpoint->finds_external_id) {
     for (guint i = 0; i < sandbox->task_order->len; i++) {
       SandboxTask *candidate = g_ptr_array_index (sandbox->task_order, i);
       if (g_strcmp0 (candidate->external_task_id, id) == 0) {
@@ -487,18 +501,20 @@ find_task (KlingSandbox *sandbox, const gchar *kind, const gchar *id)
       }
     }
   }
-  return task && g_str_equal (task->kind, kind) ? task : NULL;
+  return task && g_str_equal (task->kind, endpoint->name) ? task : NULL;
 }
 
-/* external_task_id and callback_url, shared by every create body. */
+/* external_task_id (where the body has it; elsewhere ignored, as any unknown field)
+ * and callback_url. */
 static gboolean
-parse_task_fields (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
-    SandboxResponse *resp)
+parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *body,
+    SandboxTask *task, SandboxResponse *resp)
 {
   const gchar *external = NULL, *callback = NULL;
 
-  if (!sandbox_input_string (body, "external_task_id", "external_task_id", FALSE,
-          EXTERNAL_ID_MAX_CHARS, &external, resp) ||
+  if ((endpoint->takes_external_id &&
+          !sandbox_input_string (body, "external_task_id", "external_task_id", FALSE,
+              EXTERNAL_ID_MAX_CHARS, &external, resp)) ||
       !sandbox_input_string (body, "callback_url", "callback_url", FALSE, 2048, &callback,
           resp))
     return FALSE;
@@ -536,7 +552,7 @@ handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
   task = g_new0 (SandboxTask, 1);
   task->sandbox = sandbox;
   task->kind = endpoint->name;
-  if (!parse_task_fields (sandbox, object, task, resp) ||
+  if (!parse_task_fields (sandbox, endpoint, object, task, resp) ||
       !endpoint->parse (sandbox, object, task, resp) ||
       !check_parallel_limit (sandbox, resp)) {
     task_free (task);
@@ -544,6 +560,8 @@ handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
   }
 
   task->task_id = sandbox_new_id ("");
+  if (task->units == NULL)
+    task->units = sandbox_units_charged (task->kind, NULL, FALSE, FALSE, 0);
   task->created_ms = task->updated_ms = now_ms ();
   task->status = SANDBOX_TASK_SUBMITTED;
   if (resp->fail_task)
@@ -561,44 +579,6 @@ handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
   sandbox_response_json (resp, 200, 0, "SUCCEED", data);
 }
 
-static void
-handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
-{
-  g_autoptr (JsonObject) object = parse_body (body, resp);
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonNode) data = NULL;
-  g_autofree gchar *session_id = NULL;
-  SandboxVideo *video;
-
-  if (object == NULL)
-    return;
-  video = sandbox_parse_source_video (sandbox, object, "", resp);
-  if (video == NULL)
-    return;
-  session_id = sandbox_new_id ("session-");
-  g_hash_table_insert (sandbox->sessions, g_strdup (session_id), g_strdup (video->id));
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "session_id");
-  json_builder_add_string_value (builder, session_id);
-  json_builder_set_member_name (builder, "face_data");
-  json_builder_begin_array (builder);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "face_id");
-  json_builder_add_string_value (builder, "0");
-  json_builder_set_member_name (builder, "face_image");
-  json_builder_add_string_value (builder, "");
-  json_builder_set_member_name (builder, "start_time");
-  json_builder_add_int_value (builder, 0);
-  json_builder_set_member_name (builder, "end_time");
-  json_builder_add_int_value (builder, (gint64) (video->duration_s * 1000 + 0.5));
-  json_builder_end_object (builder);
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-  data = json_builder_get_root (builder);
-  sandbox_response_json (resp, 200, 0, "SUCCEED", data);
-}
-
 static gboolean
 query_int (GHashTable *query, const gchar *name, gint64 min, gint64 max, gint64 *value,
     SandboxResponse *resp)
@@ -613,6 +593,15 @@ query_int (GHashTable *query, const gchar *name, gint64 min, gint64 max, gint64 
     return FALSE;
   }
   return TRUE;
+}
+
+static void
+handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
+{
+  g_autoptr (JsonObject) object = parse_body (body, resp);
+
+  if (object != NULL)
+    sandbox_identify_face (sandbox, object, resp);
 }
 
 /* Newest first, like Kling's console. */
@@ -656,7 +645,7 @@ sandbox_handle_api (KlingSandbox *sandbox, const gchar *method, const gchar *nam
   } else if (get && endpoint->parse && id == NULL) {
     handle_list (sandbox, name, query, resp);
   } else if (get && endpoint->parse) {
-    SandboxTask *task = find_task (sandbox, name, id);
+    SandboxTask *task = find_task (sandbox, endpoint, id);
     g_autoptr (JsonNode) data = task ? task_to_json (task, resp->expire_urls) : NULL;
 
     if (task)
@@ -692,7 +681,8 @@ sandbox_tasks_init (KlingSandbox *sandbox)
   sandbox->task_order = g_ptr_array_new ();
   sandbox->videos = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) sandbox_video_free);
-  sandbox->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sandbox->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) sandbox_session_free);
   sandbox->cancellable = g_cancellable_new ();
   /* Two renders at a time: the machines this runs on have two cores. */
   sandbox->render_pool = g_thread_pool_new_full (render_thread, sandbox,

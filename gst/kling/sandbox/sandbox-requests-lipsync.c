@@ -1,111 +1,21 @@
-/* kling-sandbox: the create bodies of each endpoint, read and checked like Kling,
- * turned into the render that will answer them. */
+/* kling-sandbox: the create bodies of lip-sync, identify-face's source video and
+ * advanced-lip-sync, read and checked like Kling, turned into the render that will answer
+ * them. */
 #include "sandbox-private.h"
 
 #include <glib/gstdio.h>
 
-#define PROMPT_MAX_CHARS      2500
 #define LIPSYNC_TEXT_MAX      120
-#define EXTEND_SECONDS        5
 #define SOURCE_VIDEO_MAX_BYTES (100 * 1024 * 1024)
 #define SOURCE_VIDEO_MIN_S    2.0
 #define SOURCE_VIDEO_MAX_S    10.0
 /* A source video by URL is fetched while the create waits, on the HTTP thread: other
  * requests wait too, so not for long. */
 #define SOURCE_FETCH_TIMEOUT_S 5
-
-static const gchar *const modes[] = { "std", "pro", NULL };
-
-static guint
-scaled_even (guint size, gdouble scale)
-{
-  guint scaled = (guint) (size * scale + 0.5);
-
-  return MAX (16u, scaled & ~1u);
-}
-
-static guint
-model_fps (const gchar *model_name)
-{
-  return g_str_has_prefix (model_name, "kling-v1") ? 30 : 24;
-}
-
-/* model_name, mode, duration: the output's size, rate and length. */
-static gboolean
-parse_format (KlingSandbox *sandbox, JsonObject *body, SandboxRenderSpec *spec,
-    SandboxResponse *resp)
-{
-  const gchar *model = "kling-v1-6", *mode = "std";
-  guint duration = 5;
-  gboolean pro;
-
-  if (!sandbox_input_string (body, "model_name", "model_name", FALSE, 64, &model, resp) ||
-      !sandbox_input_choice (body, "mode", "mode", modes, &mode, resp) ||
-      !sandbox_input_duration (body, "duration", &duration, resp))
-    return FALSE;
-  pro = g_str_equal (mode, "pro");
-  spec->width = scaled_even (pro ? 1920 : 1280, sandbox->options.video_scale);
-  spec->height = scaled_even (pro ? 1080 : 720, sandbox->options.video_scale);
-  spec->fps = model_fps (model);
-  spec->duration_s = duration;
-  return TRUE;
-}
-
-/* prompt, negative_prompt, cfg_scale. */
-static gboolean
-parse_prompts (JsonObject *body, gboolean prompt_required, SandboxRenderSpec *spec,
-    SandboxResponse *resp)
-{
-  const gchar *prompt = NULL, *negative = NULL;
-  gdouble cfg_scale = 0.5;
-
-  if (!sandbox_input_string (body, "prompt", "prompt", prompt_required, PROMPT_MAX_CHARS,
-          &prompt, resp) ||
-      !sandbox_input_string (body, "negative_prompt", "negative_prompt", FALSE,
-          PROMPT_MAX_CHARS, &negative, resp) ||
-      !sandbox_input_number (body, "cfg_scale", "cfg_scale", 0.0, 1.0, &cfg_scale, resp))
-    return FALSE;
-  spec->prompt = g_strdup (prompt);
-  return TRUE;
-}
-
-static gboolean
-parse_camera_control (JsonObject *body, gboolean *present, SandboxResponse *resp)
-{
-  static const gchar *const axes[] = { "horizontal", "vertical", "pan", "tilt", "roll",
-    "zoom", NULL
-  };
-  JsonObject *camera = NULL, *config = NULL;
-  const gchar *type = NULL;
-  guint non_zero = 0;
-
-  if (!sandbox_input_object (body, "camera_control", "camera_control", FALSE, &camera, resp))
-    return FALSE;
-  *present = camera != NULL;
-  if (camera == NULL)
-    return TRUE;
-  if (!sandbox_input_string (camera, "camera_control.type", "type", TRUE, 64, &type, resp))
-    return FALSE;
-  if (!g_str_equal (type, "simple"))
-    return TRUE;                /* a preset movement: nothing more to check */
-  if (!sandbox_input_object (camera, "camera_control.config", "config", TRUE, &config,
-          resp))
-    return FALSE;
-  for (guint i = 0; axes[i]; i++) {
-    g_autofree gchar *field = g_strconcat ("camera_control.config.", axes[i], NULL);
-    gdouble value = 0;
-
-    if (!sandbox_input_number (config, field, axes[i], -10, 10, &value, resp))
-      return FALSE;
-    non_zero += value != 0;
-  }
-  if (non_zero != 1) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter camera_control.config: "
-        "exactly one axis must be non-zero");
-    return FALSE;
-  }
-  return TRUE;
-}
+/* Kling's advanced lip-sync wants at least 2 s of sound over the face. */
+#define MIN_SOUND_MS          2000
+/* How much later than the video's end identify-face says the face ends. */
+#define FACE_END_OVERSTATED_MS 200
 
 /* video_id (a video this sandbox made) or video_url (fetched when on loopback). */
 static SandboxVideo *
@@ -148,7 +58,7 @@ fetch_source_video (KlingSandbox *sandbox, const gchar *field, const gchar *url,
 
 SandboxVideo *
 sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object, const gchar *prefix,
-    SandboxResponse *resp)
+    const gchar **given_url, SandboxResponse *resp)
 {
   g_autofree gchar *id_field = g_strconcat (prefix, "video_id", NULL);
   g_autofree gchar *url_field = g_strconcat (prefix, "video_url", NULL);
@@ -158,6 +68,7 @@ sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object, const gch
   if (!sandbox_input_string (object, id_field, "video_id", FALSE, 128, &id, resp) ||
       !sandbox_input_string (object, url_field, "video_url", FALSE, 0, &url, resp))
     return NULL;
+  *given_url = url;
   if ((id == NULL) == (url == NULL)) {
     sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: give either %s or %s",
         id_field, id_field, url_field);
@@ -186,84 +97,6 @@ sandbox_parse_source_video (KlingSandbox *sandbox, JsonObject *object, const gch
 
 /* ---- the endpoints ------------------------------------------------------------------ */
 
-gboolean
-sandbox_parse_image2video (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
-    SandboxResponse *resp)
-{
-  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_ZOOM);
-  g_autoptr (GBytes) tail = NULL;
-  g_autofree gchar *tail_url = NULL;
-  gboolean camera = FALSE;
-  JsonNode *static_mask = json_object_get_member (body, "static_mask");
-  JsonNode *dynamic_masks = json_object_get_member (body, "dynamic_masks");
-  gboolean masks = (static_mask && !JSON_NODE_HOLDS_NULL (static_mask)) ||
-      (dynamic_masks && !JSON_NODE_HOLDS_NULL (dynamic_masks));
-
-  if (!parse_format (sandbox, body, spec, resp) ||
-      !parse_prompts (body, FALSE, spec, resp) ||
-      !sandbox_input_image (body, "image", "image", TRUE, &spec->image, &spec->image_url,
-          resp) ||
-      !sandbox_input_image (body, "image_tail", "image_tail", FALSE, &tail, &tail_url,
-          resp) ||
-      !parse_camera_control (body, &camera, resp))
-    return FALSE;
-  if ((tail || tail_url) + camera + masks > 1) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter image_tail: image_tail, "
-        "static_mask/dynamic_masks and camera_control are mutually exclusive");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-sandbox_parse_text2video (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
-    SandboxResponse *resp)
-{
-  static const gchar *const ratios[] = { "16:9", "9:16", "1:1", NULL };
-  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_SCENE);
-  const gchar *ratio = "16:9";
-  gboolean camera = FALSE;
-
-  if (!parse_format (sandbox, body, spec, resp) ||
-      !parse_prompts (body, TRUE, spec, resp) ||
-      !sandbox_input_choice (body, "aspect_ratio", "aspect_ratio", ratios, &ratio, resp) ||
-      !parse_camera_control (body, &camera, resp))
-    return FALSE;
-  if (g_str_equal (ratio, "9:16")) {
-    guint width = spec->width;
-    spec->width = spec->height;
-    spec->height = width;
-  } else if (g_str_equal (ratio, "1:1")) {
-    spec->width = spec->height;
-  }
-  return TRUE;
-}
-
-gboolean
-sandbox_parse_video_extend (KlingSandbox *sandbox, JsonObject *body, SandboxTask *task,
-    SandboxResponse *resp)
-{
-  SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_EXTEND);
-  const gchar *id = NULL;
-  SandboxVideo *video;
-
-  if (!sandbox_input_string (body, "video_id", "video_id", TRUE, 128, &id, resp) ||
-      !parse_prompts (body, FALSE, spec, resp))
-    return FALSE;
-  video = g_hash_table_lookup (sandbox->videos, id);
-  if (video == NULL) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter video_id: no such video");
-    return FALSE;
-  }
-  spec->source_path = g_strdup (video->path);
-  spec->width = video->width;
-  spec->height = video->height;
-  spec->fps = video->fps ? video->fps : 30;
-  spec->duration_s = EXTEND_SECONDS;
-  task->parent_video_id = g_strdup (video->id);
-  return TRUE;
-}
-
 static gboolean
 parse_lipsync_audio (KlingSandbox *sandbox, JsonObject *input, SandboxRenderSpec *spec,
     SandboxResponse *resp)
@@ -281,9 +114,9 @@ parse_lipsync_audio (KlingSandbox *sandbox, JsonObject *input, SandboxRenderSpec
   }
   if (g_str_equal (audio_type, "file"))
     return sandbox_input_audio (sandbox->tmp_dir, input, "input.audio_file", "audio_file",
-        FALSE, &spec->audio, &spec->audio_url, resp);
+        FALSE, &spec->audio, &spec->audio_url, NULL, resp);
   return sandbox_input_audio (sandbox->tmp_dir, input, "input.audio_url", "audio_url",
-      TRUE, &spec->audio, &spec->audio_url, resp);
+      TRUE, &spec->audio, &spec->audio_url, NULL, resp);
 }
 
 static gboolean
@@ -312,7 +145,7 @@ sandbox_parse_lip_sync (KlingSandbox *sandbox, JsonObject *body, SandboxTask *ta
   static const gchar *const lipsync_modes[] = { "audio2video", "text2video", NULL };
   SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_LIPSYNC);
   JsonObject *input = NULL;
-  const gchar *mode = NULL;
+  const gchar *mode = NULL, *url = NULL;
   SandboxVideo *video;
 
   if (!sandbox_input_object (body, "input", "input", TRUE, &input, resp) ||
@@ -326,12 +159,105 @@ sandbox_parse_lip_sync (KlingSandbox *sandbox, JsonObject *body, SandboxTask *ta
   if (g_str_equal (mode, "audio2video") ? !parse_lipsync_audio (sandbox, input, spec, resp)
       : !parse_lipsync_text (input, spec, resp))
     return FALSE;
-  video = sandbox_parse_source_video (sandbox, input, "input.", resp);
+  video = sandbox_parse_source_video (sandbox, input, "input.", &url, resp);
   if (video == NULL)
     return FALSE;
   spec->source_path = g_strdup (video->path);
   task->parent_video_id = g_strdup (video->id);
+  task->parent_video_url = g_strdup (url);
   return TRUE;
+}
+
+/* identify-face answers at once: one face over the whole video, its end_time overstated
+ * as Kling's own is (their example gives 5200 ms for a 5 s video). */
+void
+sandbox_identify_face (KlingSandbox *sandbox, JsonObject *body, SandboxResponse *resp)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) data = NULL;
+  g_autofree gchar *session_id = NULL;
+  g_autofree gchar *units = sandbox_units_charged ("identify-face", NULL, FALSE, FALSE, 0);
+  SandboxSession *session;
+  const gchar *url = NULL;
+  SandboxVideo *video = sandbox_parse_source_video (sandbox, body, "", &url, resp);
+
+  if (video == NULL)
+    return;
+  session_id = sandbox_new_id ("session-");
+  session = g_new0 (SandboxSession, 1);
+  session->video_id = g_strdup (video->id);
+  session->video_url = g_strdup (url);
+  g_hash_table_insert (sandbox->sessions, g_strdup (session_id), session);
+  sandbox_count (sandbox, &sandbox->sessions_created);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "session_id");
+  json_builder_add_string_value (builder, session_id);
+  json_builder_set_member_name (builder, "final_unit_deduction");
+  json_builder_add_string_value (builder, units);
+  json_builder_set_member_name (builder, "face_data");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "face_id");
+  json_builder_add_string_value (builder, "0");
+  json_builder_set_member_name (builder, "face_image");
+  json_builder_add_string_value (builder, "");
+  json_builder_set_member_name (builder, "start_time");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "end_time");
+  json_builder_add_int_value (builder, sandbox_video_ms (video) + FACE_END_OVERSTATED_MS);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  data = json_builder_get_root (builder);
+  sandbox_response_json (resp, 200, 0, "SUCCEED", data);
+}
+
+void
+sandbox_session_free (SandboxSession *session)
+{
+  g_free (session->video_id);
+  g_free (session->video_url);
+  g_free (session);
+}
+
+gchar *
+sandbox_sound_fit_problem (const SandboxRenderSpec *spec, guint sound_ms, guint video_ms,
+    const gchar **field)
+{
+  guint end = spec->audio_end_ms ? spec->audio_end_ms : sound_ms;
+
+  /* An end past the sound's own is not refused: lengths differ a little with who
+   * measures them (a header, a decoder), and the cut simply stops at the sound's end. */
+  *field = spec->audio_end_ms ? "face_choose[0].sound_end_time" :
+      "face_choose[0].sound_insert_time";
+  if (end == 0)
+    return NULL;                /* by URL: the render knows its length */
+  if (end < spec->audio_start_ms + MIN_SOUND_MS)
+    return g_strdup_printf ("the sound from sound_start_time to its end must last at "
+        "least 2 s (it lasts %u ms)", end > spec->audio_start_ms ?
+        end - spec->audio_start_ms : 0);
+  if (spec->audio_insert_ms + (end - spec->audio_start_ms) > video_ms)
+    return g_strdup_printf ("the sound would end at %u ms (sound_insert_time + "
+        "sound_end_time - sound_start_time), after the video ends at %u ms",
+        spec->audio_insert_ms + (end - spec->audio_start_ms), video_ms);
+  return NULL;
+}
+
+/* The sound over the face must not end after the video really ends (not after
+ * identify-face's overstated end_time). A sound given by URL is checked by the render,
+ * once its length is known. */
+static gboolean
+check_sound_fits (SandboxVideo *video, gdouble sound_s, SandboxRenderSpec *spec,
+    SandboxResponse *resp)
+{
+  guint sound_ms = sound_s > 0 ? (guint) (sound_s * 1000.0 + 0.5) : 0;
+  const gchar *field = NULL;
+  g_autofree gchar *problem = NULL;
+
+  spec->audio_must_end_by_ms = sandbox_video_ms (video);
+  problem = sandbox_sound_fit_problem (spec, sound_ms, spec->audio_must_end_by_ms, &field);
+  return problem == NULL || sandbox_refuse (resp, field, "%s", problem);
 }
 
 static gboolean
@@ -339,38 +265,33 @@ parse_face_choice (KlingSandbox *sandbox, JsonObject *face, SandboxVideo *video,
     SandboxRenderSpec *spec, SandboxResponse *resp)
 {
   const gchar *face_id = NULL;
-  gdouble start = 0, end = 0, insert = 0, original = 1.0;
-  guint video_ms = (guint) (video->duration_s * 1000);
+  gdouble start = 0, end = 0, insert = 0, original = 1.0, sound_s = 0;
 
   if (!sandbox_input_string (face, "face_choose[0].face_id", "face_id", TRUE, 64, &face_id,
           resp) ||
       !sandbox_input_audio (sandbox->tmp_dir, face, "face_choose[0].sound_file",
-          "sound_file", TRUE, &spec->audio, &spec->audio_url, resp) ||
+          "sound_file", TRUE, &spec->audio, &spec->audio_url, &sound_s, resp) ||
       !sandbox_input_number (face, "face_choose[0].sound_start_time", "sound_start_time",
           0, 60000, &start, resp) ||
       !sandbox_input_number (face, "face_choose[0].sound_end_time", "sound_end_time", 0,
           60000, &end, resp) ||
       !sandbox_input_number (face, "face_choose[0].sound_insert_time", "sound_insert_time",
-          0, video_ms, &insert, resp) ||
+          0, sandbox_video_ms (video), &insert, resp) ||
       !sandbox_input_number (face, "face_choose[0].sound_volume", "sound_volume", 0, 2,
           &spec->audio_volume, resp) ||
       !sandbox_input_number (face, "face_choose[0].original_audio_volume",
           "original_audio_volume", 0, 2, &original, resp))
     return FALSE;
-  if (!g_str_equal (face_id, "0")) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose[0].face_id: "
-        "the session has one face, \"0\"");
-    return FALSE;
-  }
-  if (end != 0 && end <= start) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter "
-        "face_choose[0].sound_end_time: must be after sound_start_time");
-    return FALSE;
-  }
+  if (!g_str_equal (face_id, "0"))
+    return sandbox_refuse (resp, "face_choose[0].face_id", "the session has one face, "
+        "\"0\"");
+  if (end != 0 && end <= start)
+    return sandbox_refuse (resp, "face_choose[0].sound_end_time", "must be after "
+        "sound_start_time");
   spec->audio_start_ms = (guint) start;
   spec->audio_end_ms = (guint) end;
   spec->audio_insert_ms = (guint) insert;
-  return TRUE;
+  return check_sound_fits (video, sound_s, spec, resp);
 }
 
 gboolean
@@ -378,36 +299,30 @@ sandbox_parse_advanced_lip_sync (KlingSandbox *sandbox, JsonObject *body, Sandbo
     SandboxResponse *resp)
 {
   SandboxRenderSpec *spec = task->spec = sandbox_render_spec_new (SANDBOX_RENDER_LIPSYNC);
-  const gchar *session_id = NULL, *video_id;
+  const gchar *session_id = NULL;
   JsonNode *faces = json_object_get_member (body, "face_choose");
-  JsonNode *face;
+  SandboxSession *session;
   SandboxVideo *video;
+  JsonNode *face;
 
   if (!sandbox_input_string (body, "session_id", "session_id", TRUE, 128, &session_id,
           resp))
     return FALSE;
-  video_id = g_hash_table_lookup (sandbox->sessions, session_id);
-  video = video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
-  if (video == NULL) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter session_id: unknown "
-        "session (call identify-face first)");
-    return FALSE;
-  }
+  session = g_hash_table_lookup (sandbox->sessions, session_id);
+  video = session ? g_hash_table_lookup (sandbox->videos, session->video_id) : NULL;
+  if (video == NULL)
+    return sandbox_refuse (resp, "session_id", "unknown session (call identify-face "
+        "first)");
   if (faces == NULL || !JSON_NODE_HOLDS_ARRAY (faces) ||
-      json_array_get_length (json_node_get_array (faces)) == 0) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose: must be a "
-        "non-empty array");
-    return FALSE;
-  }
+      json_array_get_length (json_node_get_array (faces)) == 0)
+    return sandbox_refuse (resp, "face_choose", "must be a non-empty array");
   face = json_array_get_element (json_node_get_array (faces), 0);
-  if (!JSON_NODE_HOLDS_OBJECT (face)) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter face_choose[0]: must be "
-        "an object");
-    return FALSE;
-  }
+  if (!JSON_NODE_HOLDS_OBJECT (face))
+    return sandbox_refuse (resp, "face_choose[0]", "must be an object");
   if (!parse_face_choice (sandbox, json_node_get_object (face), video, spec, resp))
     return FALSE;
   spec->source_path = g_strdup (video->path);
   task->parent_video_id = g_strdup (video->id);
+  task->parent_video_url = g_strdup (session->video_url);
   return TRUE;
 }
