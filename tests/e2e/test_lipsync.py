@@ -21,7 +21,9 @@ RECIPES = ROOT / "examples" / "lipsync.sh"
 PYTHON_EXAMPLE = ROOT / "examples" / "lipsync.py"
 # The sandbox's std size at --video-scale 0.25; its clips last the 5 s asked for.
 WIDTH, HEIGHT, CLIP_S = 320, 180, 5.0
-FRAME_S = 1 / 30
+# kling-v3 renders 24 fps.
+FPS = 24
+FRAME_S = 1 / FPS
 
 Gst.init(None)
 
@@ -30,7 +32,7 @@ Gst.init(None)
 def source_video(sandbox):
     """A clip the sandbox rendered (image2video of still.jpg): (video id, video URL)."""
     image = base64.b64encode((MEDIA / "still.jpg").read_bytes()).decode()
-    task = sandbox.create("image2video", {"model_name": "kling-v1-6", "image": image,
+    task = sandbox.create("image2video", {"model_name": "kling-v3", "image": image,
                                           "prompt": "a face", "duration": "5"})
     task = sandbox.wait_task("image2video", task["task_id"])
     assert task["task_status"] == "succeed", task
@@ -149,4 +151,4 @@ def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
         assert sink.get_property("eos"), "no EOS: something stalled"
     finally:
         pipeline.set_state(Gst.State.NULL)
-    assert frames == round(CLIP_S * 30)
+    assert frames == round(CLIP_S * FPS)

@@ -833,7 +833,9 @@ GST_START_TEST (test_camera_control_refused_on_live_models)
 
 GST_END_TEST;
 
-GST_START_TEST (test_unknown_model_warns_and_renders)
+/* A name the table does not know is sent (Kling adds models) with a warning; Kling's own
+ * refusal (404, code 1203) then becomes the sentence that names the live models. */
+GST_START_TEST (test_unknown_model_warns_then_is_refused)
 {
   Fixture f;
   GstMessage *message;
@@ -849,8 +851,11 @@ GST_START_TEST (test_unknown_model_warns_and_renders)
   fail_unless (strstr (error->message, "kling-v9-imaginary") != NULL);
   g_error_free (error);
   gst_message_unref (message);
-  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
-  fail_unless_equals_int (tasks_created (&f), 1);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "Kling does not serve kling-v9-imaginary for image2video (404, code 1203): use "
+      "kling-v3, kling-v2-6 or kling-v2-5-turbo.");
+  fail_unless_equals_int (create_requests (&f), 1);
+  fail_unless_equals_int (tasks_created (&f), 0);
   fixture_stop (&f);
 }
 
@@ -1529,7 +1534,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
   tcase_add_test (tc, test_camera_control_refused_on_live_models);
-  tcase_add_test (tc, test_unknown_model_warns_and_renders);
+  tcase_add_test (tc, test_unknown_model_warns_then_is_refused);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
   tcase_add_test (tc, test_server_error_and_truncated_download_retried);
