@@ -4,10 +4,12 @@ tests/conftest.py). Each consumer runs in its own process with the environment a
 sets (server and key; XDG_CACHE_HOME so the default cache directory is the test's)."""
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import urllib.parse
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROMPT = "a red fox runs through snow"
 
 # One consumer of a URI in a process of its own: prints a JSON line with what it saw.
@@ -127,3 +129,63 @@ def test_uri_with_a_key_is_refused_before_any_request(sandbox, tmp_path):
     assert result.returncode != 0
     assert "cannot carry api-url" in text, text
     assert sandbox.counters()["requests"].get("POST /v1/videos/text2video", 0) == 0
+
+
+# The frame at @t_s of the video file at @path as a 16x16 RGB thumbnail, in a process of
+# its own.
+FRAME_MEAN = r"""
+import sys, gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst
+Gst.init(None)
+pipeline = Gst.parse_launch(f"filesrc location={sys.argv[1]} ! decodebin ! videoconvert ! "
+                            "videoscale ! video/x-raw,format=RGB,width=16,height=16 ! "
+                            "appsink name=s")
+pipeline.set_state(Gst.State.PAUSED)
+pipeline.get_state(30 * Gst.SECOND)
+pipeline.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE,
+                     int(float(sys.argv[2]) * Gst.SECOND))
+pipeline.get_state(30 * Gst.SECOND)
+data = pipeline.get_by_name("s").emit("pull-preroll").get_buffer().extract_dup(0, 16 * 16 * 3)
+pipeline.set_state(Gst.State.NULL)
+print(*data)
+"""
+
+
+def frame_mean(path, t_s):
+    result = subprocess.run(["/usr/bin/python3", "-c", FRAME_MEAN, str(path), str(t_s)],
+                            timeout=60, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return [float(v) for v in result.stdout.split()]
+
+
+def close(a, b, tolerance=8.0):
+    """Two thumbnails alike: a mean difference per value of a re-encode, not of a scene."""
+    return sum(abs(x - y) for x, y in zip(a, b)) / len(a) <= tolerance
+
+
+def test_ges_timeline_renders_two_shots_in_order(sandbox, tmp_path):
+    """The README's GES recipe (examples/ges-timeline.py): two renders, one after the other."""
+    env = uri_env(sandbox, tmp_path)
+    out = tmp_path / "timeline.mp4"
+    first, second = kling_uri(prompt="shot one"), kling_uri(prompt="shot two", duration="10")
+    result = subprocess.run(["/usr/bin/python3", str(ROOT / "examples" / "ges-timeline.py"),
+                             str(out), first, second], env=env, timeout=300,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = result.stdout.decode(errors="replace")
+    assert result.returncode == 0 and "rendered" in text, text
+    assert "clip 0 5000000000" in text and "clip 5000000000 10000000000" in text, text
+    # Each shot discovered, then played from the cache: paid once each.
+    assert tasks(sandbox) == 2
+
+    seen = consume(env, "discover", out.as_uri())
+    assert abs(seen["duration"] / 1e9 - 15.0) < 0.1, seen
+    # In order: the output shows shot one, then shot two (their frames differ).
+    clips = {}
+    for mp4 in (tmp_path / "xdg" / "gst-kling").glob("*.mp4"):
+        clips[round(consume(env, "discover", mp4.as_uri())["duration"] / 1e9)] = mp4
+    assert sorted(clips) == [5, 10]
+    one, two = frame_mean(clips[5], 2.5), frame_mean(clips[10], 2.5)
+    assert not close(one, two), (one, two)
+    assert close(frame_mean(out, 2.5), one), (frame_mean(out, 2.5), one)
+    assert close(frame_mean(out, 7.5), two), (frame_mean(out, 7.5), two)
