@@ -27,8 +27,9 @@
  * ## kling:// URIs
  *
  * The element is the source for `kling://text2video?prompt=...&model-name=...`
- * (#GstURIHandler), so `gst-play-1.0`, `playbin`, `uridecodebin3` and GES (a GESUriClip,
- * `ges-launch-1.0 +clip`) can play a render. The query keys are the element's property
+ * (#GstURIHandler), so `gst-play-1.0`, `playbin`, `uridecodebin3` and GES (a GESUriClip;
+ * not `ges-launch-1.0 +clip`, whose parser cuts the argument at the `?`) can play a
+ * render. The query keys are the element's property
  * names, their values URL-encoded and read as the property's type (`duration=10`,
  * `mode=pro`, `aspect-ratio=9:16`, `sound=true`); an unknown key, or one a URI must not
  * carry, is refused with one sentence. The server and the keys come only from the
