@@ -9,6 +9,7 @@ libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 libsoup-3.0-dev libjson-glib-dev libssl-dev libjpeg-dev libpng-dev zlib1g-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good gstreamer1.0-x
 gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+ges1.0-tools gir1.2-ges-1.0
 fonts-dejavu-core
 python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 python3-pytest python3-jwt

@@ -71,6 +71,24 @@ current_running_time (GstKlingClipOutput * self)
   return running_time;
 }
 
+/* Lock held. The stream id of the run: from the first clip's name (a cached clip's path
+ * is the request's hash), so the same render gets the same ids in every process; GES
+ * matches a GESUriClipAsset's streams to the playing ones by stream id, as found by its
+ * discoverer in an earlier run. The run's random id when no clip came (an error). */
+static const gchar *
+stream_id_base (GstKlingClipOutput * self)
+{
+  Entry *first;
+
+  if (self->entries->len == 0)
+    return self->stream_id;
+  first = g_ptr_array_index (self->entries, 0);
+  g_free (self->stream_id);
+  self->stream_id = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+      gst_kling_clip_get_name (first->clip), -1);
+  return self->stream_id;
+}
+
 /* Stream-start (once a run), caps (when they change), the segment (after a start or a
  * flush) and the tags of entry @index (once), before data. @caps NULL: a stream that
  * ends without data, which gets stream-start only (segment and tags before caps would
@@ -87,7 +105,7 @@ push_sticky_events (Stream * stream, GstCaps * caps, gint index,
     gchar *id;
 
     g_mutex_lock (&self->lock);
-    id = g_strdup_printf ("%s/%s", self->stream_id,
+    id = g_strdup_printf ("%s/%s", stream_id_base (self),
         stream->type == GST_STREAM_TYPE_VIDEO ? "video" : "audio");
     event = gst_event_new_stream_start (id);
     gst_event_set_group_id (event, self->group_id);

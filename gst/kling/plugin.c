@@ -11,6 +11,7 @@
 
 #include "gstklingimage2video.h"
 #include "gstklinglipsync.h"
+#include "gstklingtext2video.h"
 
 GST_DEBUG_CATEGORY_STATIC (kling_api_debug);
 
@@ -51,6 +52,7 @@ plugin_init (GstPlugin * plugin)
 
   ok |= GST_ELEMENT_REGISTER (klingimage2video, plugin);
   ok |= GST_ELEMENT_REGISTER (klinglipsync, plugin);
+  ok |= GST_ELEMENT_REGISTER (klingtext2video, plugin);
 
   return ok;
 }
