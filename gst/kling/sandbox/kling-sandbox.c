@@ -381,6 +381,8 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   key = counter_key (method, path);
   sandbox_count_request (sandbox, key);
+  sandbox_count_user_agent (sandbox, soup_message_headers_get_one (
+          soup_server_message_get_request_headers (msg), "User-Agent"));
   if (carries_credentials (msg, query))
     sandbox_count_credentialed (sandbox, key);
 
