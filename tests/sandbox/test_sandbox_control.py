@@ -171,7 +171,7 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
                                           "video-extend": 0, "lip-sync": 0,
                                           "advanced-lip-sync": 0},
         "tasks_in_flight": 0, "peak_parallel": 0, "responses_429": 0, "downloads": 0,
-        "downloads_by_path": {}, "callbacks_sent": 0, "sessions_created": 0,
+        "downloads_by_path": {}, "user_agents": {}, "callbacks_sent": 0, "sessions_created": 0,
         "faults_hit": 0, "credentialed_requests": 0, "credentialed": {},
         "connections_held": 0}
     first = sandbox.create("image2video", {"image": image, "prompt": "p"})

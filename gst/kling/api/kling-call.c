@@ -527,6 +527,7 @@ call_send (KlingCall *call)
   call->attempts++;
   call->final = call->never_sent = FALSE;
   call->msg = soup_message_new_from_uri (call->method, call->uri);
+  kling_network_prepare_message (&client->net, call->msg);
   soup_message_add_flags (call->msg, SOUP_MESSAGE_NO_REDIRECT);
   set_auth_header (client, call->msg);
   soup_message_headers_replace (soup_message_get_request_headers (call->msg), "Accept",

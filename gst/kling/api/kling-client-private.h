@@ -11,6 +11,7 @@
 
 #include <libsoup/soup.h>
 #include "kling-client.h"
+#include "kling-network.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,7 @@ struct _KlingClient {
   gchar *base_url;
   gchar *account;              /* base URL + credential fingerprint: whose slots */
   KlingAuth *auth;
+  KlingNetwork net;             /* immutable after client_new() */
 
   GMutex lock;
   KlingRetryPolicy policy;     /* lock */

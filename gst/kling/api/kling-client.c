@@ -102,6 +102,7 @@ client_free (KlingClient *client)
   g_main_loop_unref (client->loop);
   g_main_context_unref (client->context);
   kling_auth_free (client->auth);
+  kling_network_clear (&client->net);
   g_list_free (client->jobs);
   g_hash_table_unref (client->leaders);
   g_mutex_clear (&client->lock);
@@ -113,22 +114,24 @@ client_free (KlingClient *client)
   g_free (client);
 }
 
+/* Takes @base_url, @auth, @account, @table_key and the contents of @net. */
 static KlingClient *
-client_new (gchar *base_url, KlingAuth *auth, gchar *account)
+client_new (gchar *base_url, KlingAuth *auth, gchar *account, gchar *table_key,
+    KlingNetwork *net)
 {
   KlingClient *client = g_new0 (KlingClient, 1);
 
   client->ref_count = 1;
   client->base_url = base_url;
   client->auth = auth;
-  /* One client per account for now; network settings will join the table key later. */
   client->account = account;
-  client->table_key = g_strdup (account);
+  client->table_key = table_key;
+  client->net = *net;
   g_mutex_init (&client->lock);
   g_mutex_init (&client->ready_lock);
   g_cond_init (&client->ready_cond);
   client->policy = (KlingRetryPolicy) {
-    .max_attempts = 6, .base_delay_ms = 1000, .max_delay_ms = 30000, .deadline_s = 120,
+    .max_attempts = kling_network_max_attempts (&client->net), .base_delay_ms = 1000, .max_delay_ms = 30000, .deadline_s = 120,
     .busy_max_delay_ms = DEFAULT_BUSY_MAX_DELAY_MS, .io_timeout_ms = DEFAULT_IO_TIMEOUT_MS,
     .min_download_rate = 8192, .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
   };
@@ -148,31 +151,42 @@ client_new (gchar *base_url, KlingAuth *auth, gchar *account)
 KlingClient *
 kling_client_acquire (const gchar *base_url, KlingAuth *auth, GError **error)
 {
-  g_autofree gchar *url = NULL, *fingerprint = NULL;
-  gchar *account;
+  return kling_client_acquire_full (base_url, auth, NULL, error);
+}
+
+KlingClient *
+kling_client_acquire_full (const gchar *base_url, KlingAuth *auth,
+    const KlingNetworkSettings *settings, GError **error)
+{
+  g_autofree gchar *url = NULL, *fingerprint = NULL, *account = NULL, *table_key = NULL;
+  KlingNetwork net;
   KlingClient *client;
 
   g_return_val_if_fail (auth != NULL, NULL);
   url = normalize_base_url (base_url, error);
-  if (url == NULL) {
+  if (url == NULL || !kling_network_init (&net, settings, error)) {
     kling_auth_free (auth);
     return NULL;
   }
   fingerprint = kling_auth_fingerprint (auth);
   account = g_strconcat (url, "\n", fingerprint, NULL);
+  /* The account decides whose slots a render takes; the network settings only which
+   * client (session, proxy, trust) carries it. */
+  table_key = g_strconcat (account, "\n", net.key, NULL);
 
   G_LOCK (clients);
   if (clients == NULL)
     clients = g_hash_table_new (g_str_hash, g_str_equal);
-  client = g_hash_table_lookup (clients, account);
+  client = g_hash_table_lookup (clients, table_key);
   if (client) {
     g_atomic_int_inc (&client->ref_count);
     G_UNLOCK (clients);
-    g_free (account);
+    kling_network_clear (&net);
     kling_auth_free (auth);
     return client;
   }
-  client = client_new (g_steal_pointer (&url), auth, account);
+  client = client_new (g_steal_pointer (&url), auth, g_steal_pointer (&account),
+      g_steal_pointer (&table_key), &net);
   g_hash_table_insert (clients, client->table_key, client);
   G_UNLOCK (clients);
   g_debug ("new client for %s", client->base_url);
@@ -568,10 +582,8 @@ worker_main (gpointer data)
 
   g_main_context_push_thread_default (client->context);
   /* libsoup 3 binds a session to the thread-default context it was created in. */
-  client->session = soup_session_new_with_options ("timeout", 0,
-      "idle-timeout", HTTP_IDLE_TIMEOUT_S, "max-conns-per-host", HTTP_MAX_CONNS_PER_HOST,
-      "max-conns", 4 * HTTP_MAX_CONNS_PER_HOST,
-      "user-agent", "gst-kling/" PACKAGE_VERSION, NULL);
+  client->session = kling_network_session_new (&client->net, HTTP_IDLE_TIMEOUT_S,
+      HTTP_MAX_CONNS_PER_HOST);
 
   g_mutex_lock (&client->ready_lock);
   client->ready = TRUE;

@@ -40,6 +40,37 @@ KlingAuth   *kling_auth_new_from_settings  (const gchar *access_key, const gchar
  * shared instance. */
 KlingClient *kling_client_acquire          (const gchar *base_url, KlingAuth *auth,
                                             GError **error);
+
+/* The network settings of a client, named and meant as souphttpsrc's properties. They
+ * join the shared-client table key: a client is shared only by elements whose URL,
+ * credentials and settings are all the same. */
+typedef struct {
+  /* "http://host:port" of an HTTP proxy (CONNECT for https); NULL or "": the http_proxy /
+   * https_proxy / no_proxy environment (GLib's default resolver). */
+  const gchar *proxy;
+  /* The User-Agent header; "{VERSION}" in it becomes the plugin's version. NULL or "":
+   * "gst-kling/{VERSION}". */
+  const gchar *user_agent;
+  /* FALSE: accept any server certificate (a warning is logged once per client). */
+  gboolean ssl_strict;
+  /* A PEM file of the certificate authorities to trust instead of the system's. */
+  const gchar *ssl_ca_file;
+  /* The database to check certificates with (wins over ssl_ca_file); NULL: the default. */
+  GTlsDatabase *tls_database;
+  /* Retries of one HTTP call after its first attempt; -1: as many as its deadline allows.
+   * It sets KlingRetryPolicy.max_attempts to retries + 1. */
+  gint retries;
+} KlingNetworkSettings;
+
+/* The defaults: environment proxy, "gst-kling/{VERSION}", ssl_strict TRUE, the system's
+ * CAs, 5 retries (6 attempts, the policy's default). */
+void         kling_network_settings_init   (KlingNetworkSettings *settings);
+
+/* kling_client_acquire() with @settings (copied; NULL: the defaults). A bad proxy URL or
+ * an unreadable ssl_ca_file fails with KLING_ERROR_INVALID_INPUT before any request. */
+KlingClient *kling_client_acquire_full     (const gchar *base_url, KlingAuth *auth,
+                                            const KlingNetworkSettings *settings,
+                                            GError **error);
 KlingClient *kling_client_ref              (KlingClient *client);
 /* The last unref stops the worker thread (cancelling what runs) and joins it. */
 void         kling_client_unref            (KlingClient *client);

@@ -518,6 +518,7 @@ attempt_start (KlingDownload *dl)
             "the result URL %s is not a URL", shown));
     return;
   }
+  kling_network_prepare_message (&dl->client->net, dl->msg);
   dl->final = dl->too_slow = FALSE;
   dl->attempt_bytes = 0;
   headers = soup_message_get_request_headers (dl->msg);

@@ -28,12 +28,16 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *access_key = NULL, *secret_key = NULL, *api_key = NULL;
+  g_autofree gchar *tls_certificate = NULL;
   gdouble queue_delay = 1.0, render_delay = 3.0, video_scale = 1.0;
   gint port = 0, max_parallel = 0, rate_limit = 0, url_ttl = 3600;
   gboolean control = FALSE, accept_any_model = FALSE;
   const GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1 (0: any free port; default 0)", "PORT" },
+    { "tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &tls_certificate,
+        "Serve HTTPS with the certificate and private key in this PEM file (a self-signed "
+        "one will do; default: plain HTTP)", "PEM" },
     { "access-key", 0, 0, G_OPTION_ARG_STRING, &access_key,
         "Access key accepted as the JWT issuer (or KLING_ACCESS_KEY)", "AK" },
     { "secret-key", 0, 0, G_OPTION_ARG_STRING, &secret_key,
@@ -98,6 +102,7 @@ main (int argc, char **argv)
   options.control = control;
   options.accept_any_model = accept_any_model;
   options.port = port;
+  options.tls_certificate_file = tls_certificate;
 
   /* Handlers first: a SIGTERM right after the URL is printed must still clean up. */
   loop = g_main_loop_new (NULL, FALSE);

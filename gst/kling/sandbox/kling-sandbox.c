@@ -381,6 +381,8 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   key = counter_key (method, path);
   sandbox_count_request (sandbox, key);
+  sandbox_count_user_agent (sandbox, soup_message_headers_get_one (
+          soup_server_message_get_request_headers (msg), "User-Agent"));
   if (carries_credentials (msg, query))
     sandbox_count_credentialed (sandbox, key);
 
@@ -469,21 +471,30 @@ typedef struct {
 static gboolean
 listen_on_loopback (KlingSandbox *sandbox, GError **error)
 {
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  const gchar *pem = sandbox->options.tls_certificate_file;
+  SoupServerListenOptions listen = SOUP_SERVER_LISTEN_IPV4_ONLY;
   GSList *uris;
   guint port;
 
-  sandbox->server = soup_server_new ("server-header", "kling-sandbox/" VERSION, NULL);
+  if (pem) {
+    certificate = g_tls_certificate_new_from_file (pem, error);
+    if (certificate == NULL)
+      return FALSE;
+    listen |= SOUP_SERVER_LISTEN_HTTPS;
+  }
+  sandbox->server = soup_server_new ("server-header", "kling-sandbox/" VERSION,
+      "tls-certificate", certificate, NULL);
   soup_server_add_early_handler (sandbox->server, NULL, early_callback, sandbox, NULL);
   soup_server_add_handler (sandbox->server, NULL, server_callback, sandbox, NULL);
-  if (!soup_server_listen_local (sandbox->server, sandbox->options.port,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+  if (!soup_server_listen_local (sandbox->server, sandbox->options.port, listen, error))
     return FALSE;
 
   uris = soup_server_get_uris (sandbox->server);
   port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   sandbox->port = port;
-  sandbox->base_url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  sandbox->base_url = g_strdup_printf ("%s://127.0.0.1:%u", pem ? "https" : "http", port);
   return TRUE;
 }
 

@@ -25,6 +25,9 @@ typedef struct {
   gboolean accept_any_model; /* take retired and unknown model names as before their
                               * retirement (for old tests); default FALSE: 404 / 1203 */
   guint port;                /* 0 = any free port */
+  /* A PEM file holding a certificate and its private key (a self-signed one will do):
+   * serve HTTPS with it, the base URL is then "https://127.0.0.1:N". NULL: plain HTTP. */
+  const gchar *tls_certificate_file;
 } KlingSandboxOptions;
 
 /* Fills @options with the defaults above. */
@@ -35,7 +38,7 @@ void          kling_sandbox_options_init (KlingSandboxOptions *options);
  * every request is accepted without credentials. */
 KlingSandbox *kling_sandbox_start (const KlingSandboxOptions *options, GError **error);
 
-/* "http://127.0.0.1:N" */
+/* "http://127.0.0.1:N", or "https://..." with tls_certificate_file. */
 const gchar  *kling_sandbox_get_base_url (KlingSandbox *sandbox);
 
 /* Stops, joins the thread, removes every temporary file. NULL is allowed. */

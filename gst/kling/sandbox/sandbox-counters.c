@@ -28,6 +28,8 @@ sandbox_counters_init (KlingSandbox *sandbox)
   sandbox->credentialed_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
   sandbox->download_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->user_agent_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
   reset_task_counts (sandbox);
 }
 
@@ -38,6 +40,7 @@ sandbox_counters_free (KlingSandbox *sandbox)
   g_clear_pointer (&sandbox->task_counts, g_hash_table_unref);
   g_clear_pointer (&sandbox->credentialed_counts, g_hash_table_unref);
   g_clear_pointer (&sandbox->download_counts, g_hash_table_unref);
+  g_clear_pointer (&sandbox->user_agent_counts, g_hash_table_unref);
 }
 
 /* Called with the lock held. Tasks in flight and connections held are state, not
@@ -48,6 +51,7 @@ sandbox_counters_clear (KlingSandbox *sandbox)
   g_hash_table_remove_all (sandbox->request_counts);
   g_hash_table_remove_all (sandbox->credentialed_counts);
   g_hash_table_remove_all (sandbox->download_counts);
+  g_hash_table_remove_all (sandbox->user_agent_counts);
   reset_task_counts (sandbox);
   sandbox->peak_parallel = sandbox->tasks_in_flight;
   sandbox->responses_429 = sandbox->downloads = sandbox->callbacks_sent = 0;
@@ -85,6 +89,13 @@ void
 sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key)
 {
   count_in (sandbox, sandbox->credentialed_counts, key, &sandbox->credentialed_requests);
+}
+
+/* The User-Agent a request came with, so tests can see what clients send. */
+void
+sandbox_count_user_agent (KlingSandbox *sandbox, const gchar *user_agent)
+{
+  count_in (sandbox, sandbox->user_agent_counts, user_agent ? user_agent : "", NULL);
 }
 
 /* A result file served (@path: "/files/<video id>.mp4"). */
@@ -189,6 +200,7 @@ kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
   add_count (builder, "responses_429", sandbox->responses_429);
   add_count (builder, "downloads", sandbox->downloads);
   add_counts (builder, "downloads_by_path", sandbox->download_counts);
+  add_counts (builder, "user_agents", sandbox->user_agent_counts);
   add_count (builder, "callbacks_sent", sandbox->callbacks_sent);
   add_count (builder, "sessions_created", sandbox->sessions_created);
   add_count (builder, "faults_hit", sandbox->faults_hit);

@@ -130,6 +130,7 @@ struct _KlingSandbox {
   GHashTable *task_counts;      /* "image2video" -> count */
   GHashTable *credentialed_counts;      /* request key -> requests with credentials */
   GHashTable *download_counts;  /* "/files/<id>.mp4" -> files served */
+  GHashTable *user_agent_counts;        /* User-Agent header -> requests ("" when none) */
   guint tasks_in_flight, peak_parallel, responses_429, downloads, callbacks_sent,
       faults_hit, credentialed_requests, sessions_created;
   guint connections_held;       /* state, not a counter: wires open now */
@@ -210,6 +211,7 @@ void      sandbox_counters_free (KlingSandbox *sandbox);
 void      sandbox_counters_clear (KlingSandbox *sandbox);
 void      sandbox_count_request (KlingSandbox *sandbox, const gchar *key);
 void      sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_user_agent (KlingSandbox *sandbox, const gchar *user_agent);
 void      sandbox_count_download (KlingSandbox *sandbox, const gchar *path);
 void      sandbox_count_task (KlingSandbox *sandbox, const gchar *kind);
 void      sandbox_count (KlingSandbox *sandbox, guint *counter);
