@@ -61,6 +61,7 @@
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
 #include "gstklingproperties.h"
+#include "gstklingnetwork.h"
 
 GST_DEBUG_CATEGORY (gst_kling_render_debug);
 #define GST_CAT_DEFAULT gst_kling_render_debug
@@ -78,6 +79,7 @@ static GParamSpec *properties[N_PROPERTIES];
 typedef struct
 {
   GstKlingProperties props;     /* under GST_OBJECT_LOCK */
+  GstKlingNetworkProperties net;        /* under GST_OBJECT_LOCK */
 
   GstKlingClipOutput *output;   /* set in constructed(), for the element's life */
   GstKlingHandOffQueue *hand_offs;
@@ -139,6 +141,7 @@ gst_kling_render_install_properties (GObjectClass * gobject_class)
       "Kling video id of the finished clip, once known", NULL,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+  gst_kling_network_install_properties (gobject_class);
 }
 
 static void
@@ -184,6 +187,7 @@ gst_kling_render_init (GstKlingRender * self)
   GstKlingRenderPrivate *priv = PRIV (self);
 
   gst_kling_properties_init (&priv->props);
+  gst_kling_network_init (&priv->net);
   g_mutex_init (&priv->lock);
   priv->hand_offs = gst_kling_hand_off_queue_new (GST_ELEMENT (self),
       run_is_current);
@@ -208,6 +212,7 @@ gst_kling_render_finalize (GObject * object)
   GstKlingRenderPrivate *priv = PRIV (self);
 
   gst_kling_properties_clear (&priv->props);
+  gst_kling_network_clear (&priv->net);
   g_free (priv->task_id);
   g_free (priv->video_id);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
@@ -228,7 +233,8 @@ gst_kling_render_set_property (GObject * object, guint prop_id,
   gboolean known;
 
   GST_OBJECT_LOCK (self);
-  known = gst_kling_properties_set (&PRIV (self)->props, prop_id, value);
+  known = gst_kling_properties_set (&PRIV (self)->props, prop_id, value)
+      || gst_kling_network_set (&PRIV (self)->net, prop_id, value);
   GST_OBJECT_UNLOCK (self);
   if (!known)
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -250,7 +256,8 @@ gst_kling_render_get_property (GObject * object, guint prop_id,
     return;
   }
   GST_OBJECT_LOCK (self);
-  known = gst_kling_properties_get (&priv->props, prop_id, value);
+  known = gst_kling_properties_get (&priv->props, prop_id, value)
+      || gst_kling_network_get (&priv->net, prop_id, value);
   GST_OBJECT_UNLOCK (self);
   if (!known)
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -882,6 +889,8 @@ start_run (GstKlingRender * self)
   KlingAuth *auth;
   KlingClient *client = NULL;
   g_autofree gchar *api_url = NULL;
+  GstKlingNetworkProperties net;
+  KlingNetworkSettings settings;
 
   gst_kling_clip_output_reset (priv->output);
   g_mutex_lock (&priv->lock);
@@ -899,10 +908,14 @@ start_run (GstKlingRender * self)
   auth = kling_auth_new_from_settings (priv->props.access_key,
       priv->props.secret_key, priv->props.api_key,
       (KlingAuthHeader) priv->props.auth_header, &error);
+  /* A copy: the client is acquired without the object lock. */
+  gst_kling_network_copy (&net, &priv->net);
   GST_OBJECT_UNLOCK (self);
 
+  gst_kling_network_to_settings (&net, &settings);
   if (auth)
-    client = kling_client_acquire (api_url, auth, &error);
+    client = kling_client_acquire_full (api_url, auth, &settings, &error);
+  gst_kling_network_clear (&net);
   if (!client) {
     gst_kling_render_post_error (self, error);
     return FALSE;
