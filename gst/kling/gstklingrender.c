@@ -175,7 +175,6 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_AUTH_HEADER, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_DURATION, 0);
 }
 
 static void
@@ -274,6 +273,7 @@ gst_kling_render_dup_settings (GstKlingRender * self)
       KLING_DEFAULT_MODEL);
   settings->mode = priv->props.mode;
   settings->duration_s = priv->props.duration;
+  settings->sound = priv->props.sound;
   settings->prompt = dup_non_empty (priv->props.prompt);
   settings->negative_prompt = dup_non_empty (priv->props.negative_prompt);
   settings->cfg_scale = priv->props.cfg_scale;
@@ -427,6 +427,7 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   params.model_name = settings->model_name;
   params.mode = (KlingMode) settings->mode;
   params.duration_s = settings->duration_s;
+  params.sound = settings->sound;
   params.prompt = settings->prompt;
   params.negative_prompt = settings->negative_prompt;
   params.cfg_scale = settings->cfg_scale;

@@ -68,6 +68,7 @@ typedef struct
   gchar *model_name;
   GstKlingMode mode;
   guint duration_s;
+  gboolean sound;           /* native audio asked for (Since: 0.2) */
   gchar *prompt;            /* NULL when unset */
   gchar *negative_prompt;   /* NULL when unset */
   gdouble cfg_scale;

@@ -147,12 +147,15 @@ def test_gst_inspect_documents_the_properties():
     for name in ("api-url", "access-key", "secret-key", "api-key", "auth-header",
                  "model-name", "mode", "duration", "prompt", "negative-prompt",
                  "cfg-scale", "camera-control", "callback-url", "poll-interval",
-                 "timeout", "cache-dir", "task-id", "video-id"):
+                 "timeout", "cache-dir", "sound", "task-id", "video-id"):
         assert f"\n  {name} " in text, name
     assert 'Default: "https://api-singapore.klingai.com"' in text
     assert 'Default: "kling-v3"' in text
     assert 'Default: 0, "std"' in text
-    assert 'Default: 5, "5"' in text
+    # duration is a guint 3..15 since 0.2 (it was an enum of 5 and 10)
+    assert "Unsigned Integer. Range: 3 - 15 Default: 5" in " ".join(text.split())
+    assert "(2): 4k " in text
+    assert "Boolean. Default: false" in " ".join(text.split())
     assert "Default:            1800" in text
     assert "Default:             0.5" in text
     assert "Write only" in text

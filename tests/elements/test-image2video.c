@@ -833,6 +833,118 @@ GST_START_TEST (test_camera_control_refused_on_live_models)
 
 GST_END_TEST;
 
+/* duration is a guint 3..15 (it was an enum of 5 and 10): the old spellings still set it,
+ * as gst-launch-1.0 and Python write them. */
+GST_START_TEST (test_duration_property)
+{
+  Fixture f;
+  GParamSpec *pspec;
+  guint duration;
+  gboolean sound;
+
+  fixture_start (&f, 0.1, 0.2);
+  {
+    GstElement *element = make_element (&f, NULL);
+
+    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "duration");
+    fail_unless (G_IS_PARAM_SPEC_UINT (pspec));
+    fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->minimum, 3);
+    fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->maximum, 15);
+    g_object_get (element, "duration", &duration, "sound", &sound, NULL);
+    fail_unless_equals_int (duration, 5);
+    fail_unless (!sound);
+    gst_util_set_object_arg (G_OBJECT (element), "duration", "10");
+    g_object_get (element, "duration", &duration, NULL);
+    fail_unless_equals_int (duration, 10);
+    gst_util_set_object_arg (G_OBJECT (element), "mode", "4k");
+    gst_util_set_object_arg (G_OBJECT (element), "sound", "true");
+    g_object_get (element, "sound", &sound, NULL);
+    fail_unless (sound);
+    gst_object_unref (element);
+  }
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* What the model does not render is refused before any request, in the table's words. */
+static void
+check_refused_locally (const gchar * words, const gchar * first_property, ...)
+{
+  Fixture f;
+  GstElement *element;
+  va_list args;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, NULL);
+  va_start (args, first_property);
+  g_object_set_valist (G_OBJECT (element), first_property, args);
+  va_end (args);
+  start_harness (&f, element, "video/quicktime");
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      words);
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_START_TEST (test_model_limits_refused_locally)
+{
+  check_refused_locally ("set duration to 5 or 10", "model-name", "kling-v2-6",
+      "duration", 15, NULL);
+  check_refused_locally ("4k is only on", "mode", KLING_MODE_4K, NULL);
+  check_refused_locally ("kling-v2-6 makes native audio only in pro mode",
+      "model-name", "kling-v2-6", "sound", TRUE, NULL);
+  check_refused_locally ("kling-v2-5-turbo makes no native audio: set sound=false",
+      "model-name", "kling-v2-5-turbo", "sound", TRUE, "mode", KLING_MODE_PRO,
+      NULL);
+}
+
+GST_END_TEST;
+
+static gboolean
+has_bytes (const GByteArray * haystack, const gchar * needle)
+{
+  gsize n = strlen (needle), i;
+
+  for (i = 0; i + n <= haystack->len; i++)
+    if (memcmp (haystack->data + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* kling-v3 renders 15 s with native audio: the request carries both, and the MP4 that
+ * passes through has an audio track ("soun" handler). */
+GST_START_TEST (test_long_clip_with_sound_passthrough)
+{
+  Fixture f;
+  GstBuffer *buffer;
+  GByteArray *bytes = g_byte_array_new ();
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "duration", 15, "sound", TRUE, NULL),
+      "video/quicktime");
+  push_jpeg_still (&f);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (f.h))) {
+    GstMapInfo map;
+
+    gst_buffer_map (buffer, &map, GST_MAP_READ);
+    g_byte_array_append (bytes, map.data, map.size);
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (bytes->len > 8 && memcmp (bytes->data + 4, "ftyp", 4) == 0);
+  fail_unless (has_bytes (bytes, "soun"), "the MP4 has no audio track");
+  fail_unless_equals_int (create_requests (&f), 1);
+  g_byte_array_unref (bytes);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A name the table does not know is sent (Kling adds models) with a warning; Kling's own
  * refusal (404, code 1203) then becomes the sentence that names the live models. */
 GST_START_TEST (test_unknown_model_warns_then_is_refused)
@@ -1534,6 +1646,9 @@ image2video_suite (void)
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
   tcase_add_test (tc, test_camera_control_refused_on_live_models);
+  tcase_add_test (tc, test_duration_property);
+  tcase_add_test (tc, test_model_limits_refused_locally);
+  tcase_add_test (tc, test_long_clip_with_sound_passthrough);
   tcase_add_test (tc, test_unknown_model_warns_then_is_refused);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
