@@ -23,7 +23,12 @@
  * message `kling-task` (task-id, status, elapsed, endpoint). When the clip is there, `src`
  * pushes it decoded (`video/x-raw`, timestamps from 0, tags with the prompt, model, mode,
  * task id and video id, then EOS), seekable with flushing time seeks. When downstream
- * only takes `video/quicktime`, the MP4 passes through untouched.
+ * only takes `video/quicktime`, the MP4 passes through untouched (with its audio track).
+ *
+ * `audio_src` (Since: 0.2) pushes the clip's decoded native audio (`audio/x-raw`, on the
+ * same timeline as `src`) when #GstKlingRender:sound asked for it; when the clip has no
+ * audio, or the MP4 passes through, it carries stream-start and EOS only. Its samples
+ * are dropped while it is not linked, so a pipeline that ignores it works as before.
  *
  * Finished clips are cached under #GstKlingRender:cache-dir by a hash of the request and
  * the image: a rerun with the same input and properties reuses the clip (or the task in
@@ -51,6 +56,12 @@
  *     klingimage2video prompt="a slow zoom" duration=10 mode=pro ! \
  *     video/quicktime ! filesink location=clip.mp4
  * ]| Sends the JPEG as it is and saves Kling's MP4 without re-encoding.
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
+ *     klingimage2video name=k prompt="waves on a beach" duration=15 sound=true ! \
+ *     queue ! videoconvert ! autovideosink k.audio_src ! queue ! audioconvert ! \
+ *     autoaudiosink
+ * ]| A 15 s kling-v3 clip with its native audio, shown and played.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -95,6 +106,13 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)
         "; image/jpeg; image/png"));
 
+/* The clip's native audio (sound=true); the base's clip output pushes it. */
+static GstStaticPadTemplate audio_src_template =
+GST_STATIC_PAD_TEMPLATE ("audio_src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw"));
+
 static void gst_kling_image2video_finalize (GObject * object);
 static void gst_kling_image2video_set_property (GObject * object,
     guint prop_id, const GValue * value, GParamSpec * pspec);
@@ -135,6 +153,7 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
           G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_src_template);
   gst_element_class_set_static_metadata (element_class,
       "Kling image to video", "Filter/Effect/Video",
       "Renders a still image and a prompt into a video clip with Kling AI",

@@ -155,6 +155,7 @@ def test_gst_inspect_documents_the_properties():
     # duration is a guint 3..15 since 0.2 (it was an enum of 5 and 10)
     assert "Unsigned Integer. Range: 3 - 15 Default: 5" in " ".join(text.split())
     assert "(2): 4k " in text
+    assert "SRC template: 'audio_src'" in text
     assert "Boolean. Default: false" in " ".join(text.split())
     assert "Default:            1800" in text
     assert "Default:             0.5" in text

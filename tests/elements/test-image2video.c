@@ -945,6 +945,43 @@ GST_START_TEST (test_long_clip_with_sound_passthrough)
 
 GST_END_TEST;
 
+/* Decoded, the clip's native audio comes out on audio_src: 15 s of it, timestamped from 0
+ * like the video. */
+GST_START_TEST (test_long_clip_with_sound_decoded)
+{
+  Fixture f;
+  GstElement *element;
+  GstHarness *audio;
+  GstBuffer *buffer;
+  GstClockTime end = 0;
+  GstCaps *caps;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, "duration", 15, "sound", TRUE, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  audio = gst_harness_new_with_element (element, NULL, "audio_src");
+  gst_object_unref (element);
+  push_jpeg_still (&f);
+
+  gst_event_unref (pull_event_of_type (audio, GST_EVENT_EOS));
+  caps = gst_pad_get_current_caps (audio->sinkpad);
+  fail_unless (caps != NULL && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "audio/x-raw"));
+  gst_caps_unref (caps);
+  while ((buffer = gst_harness_try_pull (audio))) {
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer));
+    end = MAX (end, GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer));
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (ABS (GST_CLOCK_DIFF (end, 15 * GST_SECOND)) < GST_SECOND / 10,
+      "audio ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (end));
+  fail_unless_equals_int (check_clip_until_eos (f.h, 0), 15 * CLIP_FPS);
+  gst_harness_teardown (audio);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A name the table does not know is sent (Kling adds models) with a warning; Kling's own
  * refusal (404, code 1203) then becomes the sentence that names the live models. */
 GST_START_TEST (test_unknown_model_warns_then_is_refused)
@@ -1649,6 +1686,7 @@ image2video_suite (void)
   tcase_add_test (tc, test_duration_property);
   tcase_add_test (tc, test_model_limits_refused_locally);
   tcase_add_test (tc, test_long_clip_with_sound_passthrough);
+  tcase_add_test (tc, test_long_clip_with_sound_decoded);
   tcase_add_test (tc, test_unknown_model_warns_then_is_refused);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
