@@ -900,6 +900,10 @@ GST_START_TEST (test_model_limits_refused_locally)
   check_refused_locally ("kling-v2-5-turbo makes no native audio: set sound=false",
       "model-name", "kling-v2-5-turbo", "sound", TRUE, "mode", KLING_MODE_PRO,
       NULL);
+  check_refused_locally ("kling-v3 needs a prompt: set prompt.", "prompt", "", NULL);
+  check_refused_locally ("Kling no longer serves kling-v1 for image2video (retired "
+      "2026-09-15): use kling-v3, kling-v2-6 or kling-v2-5-turbo.", "model-name",
+      "kling-v1", NULL);
 }
 
 GST_END_TEST;
