@@ -408,7 +408,7 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
 
 KlingRequest *
 gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
-    const gchar * camera_control_json)
+    GBytes * image_tail, const gchar * camera_control_json)
 {
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingImage2VideoParams params = { 0, };
@@ -434,6 +434,7 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   params.camera_control_json = camera_control_json;
   params.callback_url = settings->callback_url;
   params.image = image;
+  params.image_tail = image_tail;
 
   request = kling_image2video_request_new (&params, &error);
   if (!request)

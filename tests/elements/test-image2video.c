@@ -986,6 +986,126 @@ GST_START_TEST (test_long_clip_with_sound_decoded)
 
 GST_END_TEST;
 
+/* A flat I420 frame of one colour. */
+static GstBuffer *
+flat_frame (GstHarness * h, gint width, gint height, guint8 y, guint8 u, guint8 v)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buffer;
+  gint plane;
+  const guint8 values[3] = { y, u, v };
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, width, height);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_video_frame_map (&frame, &info, buffer, GST_MAP_WRITE));
+  for (plane = 0; plane < 3; plane++)
+    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, plane), values[plane],
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane) *
+        GST_VIDEO_FRAME_COMP_HEIGHT (&frame, plane));
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buffer) = 0;
+  return buffer;
+}
+
+/* The mean of one plane of an I420 frame of the clip's size. */
+static gdouble
+plane_mean (GstBuffer * buffer, gint plane)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  gdouble sum = 0;
+  gint x, y, w, h;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, CLIP_WIDTH, CLIP_HEIGHT);
+  fail_unless (gst_video_frame_map (&frame, &info, buffer, GST_MAP_READ));
+  w = GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane);
+  h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, plane);
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      sum += ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, plane))
+          [y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane) + x];
+  gst_video_frame_unmap (&frame);
+  return sum / (w * h);
+}
+
+/* A still on the end_frame request pad goes as image_tail: nothing is sent until both
+ * stills are in, and the clip ends on the end frame's colour. */
+GST_START_TEST (test_end_frame_shows_at_the_end)
+{
+  const guint8 red[3] = { 81, 90, 240 };
+  Fixture f;
+  GstElement *element;
+  GstHarness *end;
+  GstBuffer *buffer, *first_frame = NULL, *last = NULL;
+  gint plane;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  gst_harness_set_sink_caps_str (f.h, "video/x-raw, format=I420");
+  end = gst_harness_new_with_element (element, "end_frame", NULL);
+  gst_object_unref (element);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, red[0],
+              red[1], red[2])), GST_FLOW_EOS);
+  /* Still waiting for the first frame: no request yet. */
+  fail_unless_equals_int (create_requests (&f), 0);
+  fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
+      GST_FLOW_EOS);
+
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (f.h))) {
+    if (!first_frame)
+      first_frame = gst_buffer_ref (buffer);
+    if (last)
+      gst_buffer_unref (last);
+    last = buffer;
+  }
+  fail_unless (last != NULL);
+  /* The clip starts on the first still (nowhere near red), ends on the end frame (within
+   * what H.264 and the sandbox's colour conversion leave of a flat red). */
+  fail_unless (ABS (plane_mean (first_frame, 2) - red[2]) > 60);
+  gst_buffer_unref (first_frame);
+  for (plane = 0; plane < 3; plane++)
+    fail_unless (ABS (plane_mean (last, plane) - red[plane]) < 24,
+        "plane %d of the last frame: %f, the end frame: %d", plane,
+        plane_mean (last, plane), red[plane]);
+  gst_buffer_unref (last);
+  fail_unless_equals_int (create_requests (&f), 1);
+  gst_harness_teardown (end);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* kling-v2-6 takes an end frame only in std: refused before any request. */
+GST_START_TEST (test_end_frame_refused_in_pro_on_v2_6)
+{
+  Fixture f;
+  GstElement *element;
+  GstHarness *end;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, "model-name", "kling-v2-6", "mode", KLING_MODE_PRO, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  end = gst_harness_new_with_element (element, "end_frame", NULL);
+  gst_object_unref (element);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, 81, 90,
+              240)), GST_FLOW_EOS);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "kling-v2-6 takes an end frame only in std mode (720p): set mode=std, or drop "
+      "the end frame.");
+  fail_unless_equals_int (create_requests (&f), 0);
+  gst_harness_teardown (end);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A name the table does not know is sent (Kling adds models) with a warning; Kling's own
  * refusal (404, code 1203) then becomes the sentence that names the live models. */
 GST_START_TEST (test_unknown_model_warns_then_is_refused)
@@ -1691,6 +1811,8 @@ image2video_suite (void)
   tcase_add_test (tc, test_model_limits_refused_locally);
   tcase_add_test (tc, test_long_clip_with_sound_passthrough);
   tcase_add_test (tc, test_long_clip_with_sound_decoded);
+  tcase_add_test (tc, test_end_frame_shows_at_the_end);
+  tcase_add_test (tc, test_end_frame_refused_in_pro_on_v2_6);
   tcase_add_test (tc, test_unknown_model_warns_then_is_refused);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);
