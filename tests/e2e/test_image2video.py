@@ -95,6 +95,31 @@ def test_passthrough_saves_the_kling_mp4_untouched(sandbox, tmp_path):
     assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
 
 
+def test_readme_v3_line_15_s_with_sound_keeps_the_audio_track(sandbox, tmp_path):
+    """The README's passthrough line: kling-v3, duration=15 mode=pro sound=true."""
+    out = tmp_path / "kling.mp4"
+    result = gst_launch(element_env(sandbox, tmp_path),
+                        "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "klingimage2video", *kling_props(tmp_path), "duration=15",
+                        "mode=pro", "sound=true", "!",
+                        "video/quicktime", "!", "filesink", f"location={out}")
+    assert result.returncode == 0, result.stdout.decode(errors="replace")
+    info = discover(out)
+    assert abs(info.get_duration() / Gst.SECOND - 15.0) < 0.1
+    assert len(info.get_audio_streams()) == 1
+
+
+def test_duration_the_model_lacks_is_refused_before_any_request(sandbox, tmp_path):
+    result = gst_launch(element_env(sandbox, tmp_path),
+                        "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "klingimage2video", *kling_props(tmp_path),
+                        "model-name=kling-v2-6", "duration=15", "!", "fakesink")
+    text = result.stdout.decode(errors="replace")
+    assert result.returncode != 0
+    assert "kling-v2-6 renders 5 or 10 s, not 15 s: set duration to 5 or 10" in text
+    assert sandbox.counters()["requests"].get("POST /v1/videos/image2video", 0) == 0
+
+
 def test_rerun_uses_the_cache(sandbox, tmp_path):
     for _ in range(2):
         result = gst_launch(element_env(sandbox, tmp_path),
