@@ -25,8 +25,11 @@ def parse_args(argv):
     parser.add_argument("--prompt", default="", help="what should happen in the clip")
     parser.add_argument("--negative-prompt", default=None)
     parser.add_argument("--output", help="save the MP4 Kling made here (not re-encoded)")
-    parser.add_argument("--duration", type=int, choices=(5, 10), default=5)
-    parser.add_argument("--mode", choices=("std", "pro"), default="std")
+    parser.add_argument("--duration", type=int, choices=range(3, 16), default=5,
+                        metavar="3..15", help="seconds (kling-v3: 3 to 15; others 5 or 10)")
+    parser.add_argument("--mode", choices=("std", "pro", "4k"), default="std")
+    parser.add_argument("--sound", action="store_true",
+                        help="ask the model for native audio (kling-v3)")
     parser.add_argument("--model-name", default=None, help="default: the element's")
     parser.add_argument("--api-url", default=None, help="default: KLING_API_URL or Kling")
     parser.add_argument("--cache-dir", default=None)
@@ -49,6 +52,7 @@ def build_pipeline(args):
     kling = pipeline.get_by_name("kling")
     kling.set_property("prompt", args.prompt)
     kling.set_property("duration", args.duration)
+    kling.set_property("sound", args.sound)
     Gst.util_set_object_arg(kling, "mode", args.mode)
     for name in ("negative_prompt", "model_name", "api_url", "cache_dir", "poll_interval",
                  "timeout"):

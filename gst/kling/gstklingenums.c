@@ -12,6 +12,7 @@ gst_kling_mode_get_type (void)
   static const GEnumValue values[] = {
     {GST_KLING_MODE_STD, "Standard: 720p, cheaper", "std"},
     {GST_KLING_MODE_PRO, "Professional: 1080p", "pro"},
+    {GST_KLING_MODE_4K, "4K: 2160p, only on the models that render it", "4k"},
     {0, NULL, NULL},
   };
 
@@ -33,21 +34,5 @@ gst_kling_auth_header_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type,
         g_enum_register_static ("GstKlingAuthHeader", values));
-  return type;
-}
-
-GType
-gst_kling_duration_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_DURATION_5, "5 seconds", "5"},
-    {GST_KLING_DURATION_10, "10 seconds", "10"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("GstKlingDuration", values));
   return type;
 }

@@ -1,7 +1,8 @@
 /* gst-kling: the enum property types shared by the Kling elements.
  *
  * Registered GEnum types, so gst-inspect-1.0 lists their values and gst-launch-1.0 takes
- * their nicks (mode=pro, auth-header=x-api-key, duration=10).
+ * their nicks (mode=pro, auth-header=x-api-key). The clip
+ * length is a plain guint property (duration=10), checked against the model table..
  */
 #pragma once
 
@@ -15,6 +16,7 @@ G_BEGIN_DECLS
 typedef enum {
   GST_KLING_MODE_STD = KLING_MODE_STD,
   GST_KLING_MODE_PRO = KLING_MODE_PRO,
+  GST_KLING_MODE_4K = KLING_MODE_4K,      /* Since: 0.2; only where the model table allows */
 } GstKlingMode;
 
 /* Values equal KlingAuthHeader, so a cast converts. */
@@ -23,19 +25,10 @@ typedef enum {
   GST_KLING_AUTH_HEADER_X_API_KEY = KLING_AUTH_HEADER_X_API_KEY,
 } GstKlingAuthHeader;
 
-/* The value is the clip length in seconds. */
-typedef enum {
-  GST_KLING_DURATION_5 = 5,
-  GST_KLING_DURATION_10 = 10,
-} GstKlingDuration;
-
 #define GST_TYPE_KLING_MODE (gst_kling_mode_get_type ())
 GType gst_kling_mode_get_type (void);
 
 #define GST_TYPE_KLING_AUTH_HEADER (gst_kling_auth_header_get_type ())
 GType gst_kling_auth_header_get_type (void);
-
-#define GST_TYPE_KLING_DURATION (gst_kling_duration_get_type ())
-GType gst_kling_duration_get_type (void);
 
 G_END_DECLS

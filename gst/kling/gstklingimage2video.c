@@ -18,12 +18,23 @@
  * running for the minutes Kling takes; an EOS before any buffer is an error. A JPEG or PNG
  * whose data is damaged (it does not decode completely) is refused before any request.
  *
+ * `end_frame` (Since: 0.2) is a request sink pad with the caps of `sink`: its first
+ * buffer is the clip's last frame (Kling's image_tail), checked by the same rules, and
+ * the pad answers EOS after it. When it is linked, the render is submitted once both
+ * stills are in. Where the model takes no end frame (kling-v2-6 in pro, for one) the
+ * render is refused before any request, in one sentence.
+ *
  * While Kling renders, the element posts progress messages (START, CONTINUE with the
  * task status and elapsed seconds, then COMPLETE, ERROR or CANCELED) and an element
  * message `kling-task` (task-id, status, elapsed, endpoint). When the clip is there, `src`
  * pushes it decoded (`video/x-raw`, timestamps from 0, tags with the prompt, model, mode,
  * task id and video id, then EOS), seekable with flushing time seeks. When downstream
- * only takes `video/quicktime`, the MP4 passes through untouched.
+ * only takes `video/quicktime`, the MP4 passes through untouched (with its audio track).
+ *
+ * `audio_src` (Since: 0.2) pushes the clip's decoded native audio (`audio/x-raw`, on the
+ * same timeline as `src`) when #GstKlingRender:sound asked for it; when the clip has no
+ * audio, or the MP4 passes through, it carries stream-start and EOS only. Its samples
+ * are dropped while it is not linked, so a pipeline that ignores it works as before.
  *
  * Finished clips are cached under #GstKlingRender:cache-dir by a hash of the request and
  * the image: a rerun with the same input and properties reuses the clip (or the task in
@@ -51,6 +62,19 @@
  *     klingimage2video prompt="a slow zoom" duration=10 mode=pro ! \
  *     video/quicktime ! filesink location=clip.mp4
  * ]| Sends the JPEG as it is and saves Kling's MP4 without re-encoding.
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
+ *     klingimage2video name=k prompt="waves on a beach" duration=15 sound=true ! \
+ *     queue ! videoconvert ! autovideosink k.audio_src ! queue ! audioconvert ! \
+ *     autoaudiosink
+ * ]| A 15 s kling-v3 clip with its native audio, shown and played.
+ * |[
+ * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
+ *     klingimage2video name=k prompt="from bars to red" ! video/quicktime ! \
+ *     filesink location=clip.mp4 \
+ *     videotestsrc num-buffers=1 pattern=red ! video/x-raw,width=640,height=360 ! \
+ *     k.end_frame
+ * ]| A clip that starts on the still and ends on a red frame.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -80,8 +104,14 @@ struct _GstKlingImage2Video
   /* Property, under the object lock. */
   gchar *camera_control;
 
-  /* Streaming thread only; cleared in reset() once the thread is stopped. */
+  /* The stills, under the object lock: `sink` and `end_frame` stream on their own
+   * threads, and whichever takes the last still submits. Cleared in reset(). */
+  GstPad *end_frame_pad;        /* the request pad, NULL when not requested */
   gboolean got_image;
+  gboolean got_end_frame;
+  GBytes *image;
+  GBytes *end_frame;
+  gboolean submitted;
 };
 
 G_DEFINE_TYPE (GstKlingImage2Video, gst_kling_image2video,
@@ -95,6 +125,21 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)
         "; image/jpeg; image/png"));
 
+/* The end frame (Kling's image_tail): the same stills as `sink`. */
+static GstStaticPadTemplate end_frame_template =
+GST_STATIC_PAD_TEMPLATE ("end_frame",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)
+        "; image/jpeg; image/png"));
+
+/* The clip's native audio (sound=true); the base's clip output pushes it. */
+static GstStaticPadTemplate audio_src_template =
+GST_STATIC_PAD_TEMPLATE ("audio_src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw"));
+
 static void gst_kling_image2video_finalize (GObject * object);
 static void gst_kling_image2video_set_property (GObject * object,
     guint prop_id, const GValue * value, GParamSpec * pspec);
@@ -105,6 +150,10 @@ static GstFlowReturn gst_kling_image2video_chain (GstPad * pad,
 static gboolean gst_kling_image2video_sink_event (GstPad * pad,
     GstObject * parent, GstEvent * event);
 static void gst_kling_image2video_reset (GstKlingRender * render);
+static GstPad *gst_kling_image2video_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_kling_image2video_release_pad (GstElement * element,
+    GstPad * pad);
 
 static void
 gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
@@ -135,6 +184,12 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
           G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_src_template);
+  gst_element_class_add_static_pad_template (element_class, &end_frame_template);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_request_new_pad);
+  element_class->release_pad =
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_release_pad);
   gst_element_class_set_static_metadata (element_class,
       "Kling image to video", "Filter/Effect/Video",
       "Renders a still image and a prompt into a video clip with Kling AI",
@@ -163,6 +218,8 @@ gst_kling_image2video_finalize (GObject * object)
   GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (object);
 
   g_free (self->camera_control);
+  g_clear_pointer (&self->image, g_bytes_unref);
+  g_clear_pointer (&self->end_frame, g_bytes_unref);
   G_OBJECT_CLASS (gst_kling_image2video_parent_class)->finalize (object);
 }
 
@@ -206,7 +263,15 @@ gst_kling_image2video_get_property (GObject * object, guint prop_id,
 static void
 gst_kling_image2video_reset (GstKlingRender * render)
 {
-  GST_KLING_IMAGE2VIDEO (render)->got_image = FALSE;
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (render);
+
+  GST_OBJECT_LOCK (self);
+  self->got_image = FALSE;
+  self->got_end_frame = FALSE;
+  self->submitted = FALSE;
+  g_clear_pointer (&self->image, g_bytes_unref);
+  g_clear_pointer (&self->end_frame, g_bytes_unref);
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -267,7 +332,7 @@ camera_control_to_json (const gchar * text, gchar ** details)
 /* Builds the image2video request from the properties and @image; NULL with an error
  * posted when a property is not usable. */
 static KlingRequest *
-build_request (GstKlingImage2Video * self, GBytes * image)
+build_request (GstKlingImage2Video * self, GBytes * image, GBytes * end_frame)
 {
   GstKlingRender *render = GST_KLING_RENDER (self);
   g_autofree gchar *camera_control = NULL;
@@ -289,40 +354,77 @@ build_request (GstKlingImage2Video * self, GBytes * image)
     }
   }
 
-  return gst_kling_render_new_image2video_request (render, image, camera_json);
+  return gst_kling_render_new_image2video_request (render, image, end_frame,
+      camera_json);
 }
 
 /* ------------------------------------------------------------------------- */
 /* The sink pad                                                              */
 
+/* Stores @image as the still of @pad; returns TRUE (with both stills, ref'd) when this
+ * was the last one the render waited for, so the caller submits. */
+static gboolean
+take_still (GstKlingImage2Video * self, GstPad * pad, GBytes * image,
+    GBytes ** first, GBytes ** end)
+{
+  gboolean ready;
+
+  GST_OBJECT_LOCK (self);
+  if (pad == self->sinkpad)
+    self->image = image;
+  else
+    self->end_frame = image;
+  /* An end_frame pad nothing is linked to holds up nothing. */
+  ready = self->image && (!self->end_frame_pad || self->end_frame
+      || !gst_pad_is_linked (self->end_frame_pad)) && !self->submitted;
+  if (ready) {
+    self->submitted = TRUE;
+    *first = g_bytes_ref (self->image);
+    *end = self->end_frame ? g_bytes_ref (self->end_frame) : NULL;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return ready;
+}
+
 /* Like imagefreeze: the first buffer is the still, and once it is taken the sink answers
  * EOS, so an endless upstream (a camera, videotestsrc) stops instead of producing frames
- * nobody reads for the minutes Kling takes. */
+ * nobody reads for the minutes Kling takes. `end_frame` works the same way; the render
+ * is submitted by whichever pad takes the last still. */
 static GstFlowReturn
 gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
 {
   GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (parent);
+  gboolean is_end = pad != self->sinkpad;
   KlingRequest *request = NULL;
-  GBytes *image;
+  GBytes *image, *first = NULL, *end = NULL;
+  gboolean *got;
 
-  if (self->got_image) {
-    GST_DEBUG_OBJECT (self, "refusing a later buffer %" GST_PTR_FORMAT
+  GST_OBJECT_LOCK (self);
+  got = is_end ? &self->got_end_frame : &self->got_image;
+  if (*got) {
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (pad, "refusing a later buffer %" GST_PTR_FORMAT
         ": only the first one is the still", buffer);
     gst_buffer_unref (buffer);
     return GST_FLOW_EOS;
   }
-  self->got_image = TRUE;
+  *got = TRUE;
+  GST_OBJECT_UNLOCK (self);
 
-  image = gst_kling_render_capture_still (GST_KLING_RENDER (self), self->sinkpad,
-      buffer, GST_KLING_STILL_FIRST_FRAME);
+  image = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer,
+      is_end ? GST_KLING_STILL_END_FRAME : GST_KLING_STILL_FIRST_FRAME);
   gst_buffer_unref (buffer);
-  if (image) {
-    GST_INFO_OBJECT (self, "still of %" G_GSIZE_FORMAT " bytes captured",
-        g_bytes_get_size (image));
-    request = build_request (self, image);
-    g_bytes_unref (image);
-  }
+  if (!image)
+    return GST_FLOW_ERROR;
+  GST_INFO_OBJECT (pad, "still of %" G_GSIZE_FORMAT " bytes captured",
+      g_bytes_get_size (image));
+  if (!take_still (self, pad, image, &first, &end))
+    return GST_FLOW_EOS;        /* the other pad submits once it has its still */
+
+  request = build_request (self, first, end);
+  g_bytes_unref (first);
+  g_clear_pointer (&end, g_bytes_unref);
   if (!request)
     return GST_FLOW_ERROR;
 
@@ -339,12 +441,65 @@ gst_kling_image2video_sink_event (GstPad * pad, GstObject * parent,
 
   /* Nothing from upstream goes downstream: the source pad pushes the clip's own
    * stream-start, caps, segment and EOS. */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !self->got_image) {
-    gst_kling_render_fail_input (GST_KLING_RENDER (self),
-        "No image reached klingimage2video: the input ended before its first "
-        "buffer.", "EOS on sink before any buffer");
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gboolean is_end = pad != self->sinkpad, got;
+
+    GST_OBJECT_LOCK (self);
+    got = is_end ? self->got_end_frame : self->got_image;
+    GST_OBJECT_UNLOCK (self);
+    if (!got && is_end)
+      gst_kling_render_fail_input (GST_KLING_RENDER (self),
+          "No end frame reached klingimage2video: the end_frame input ended "
+          "before its first buffer.", "EOS on end_frame before any buffer");
+    else if (!got)
+      gst_kling_render_fail_input (GST_KLING_RENDER (self),
+          "No image reached klingimage2video: the input ended before its first "
+          "buffer.", "EOS on sink before any buffer");
   }
   GST_LOG_OBJECT (pad, "consumed %" GST_PTR_FORMAT, event);
   gst_event_unref (event);
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The end_frame request pad                                                 */
+
+static GstPad *
+gst_kling_image2video_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (element);
+  GstPad *pad;
+
+  GST_OBJECT_LOCK (self);
+  if (self->end_frame_pad) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "there is only one end_frame pad");
+    return NULL;
+  }
+  pad = gst_pad_new_from_template (templ, "end_frame");
+  self->end_frame_pad = pad;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_pad_set_chain_function (pad,
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_chain));
+  gst_pad_set_event_function (pad,
+      GST_DEBUG_FUNCPTR (gst_kling_image2video_sink_event));
+  gst_pad_set_query_function (pad,
+      GST_DEBUG_FUNCPTR (gst_kling_render_sink_query));
+  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+gst_kling_image2video_release_pad (GstElement * element, GstPad * pad)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (element);
+
+  GST_OBJECT_LOCK (self);
+  if (pad == self->end_frame_pad)
+    self->end_frame_pad = NULL;
+  GST_OBJECT_UNLOCK (self);
+  gst_element_remove_pad (element, pad);
 }

@@ -815,7 +815,7 @@ static void
 submit_image2video (GstKlingLipSync * self, GBytes * still)
 {
   KlingRequest *request =
-      gst_kling_render_new_image2video_request (GST_KLING_RENDER (self), still,
+      gst_kling_render_new_image2video_request (GST_KLING_RENDER (self), still, NULL,
       NULL);
 
   if (request)

@@ -15,7 +15,10 @@
 
 #define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
 #define DEFAULT_MODE            GST_KLING_MODE_STD
-#define DEFAULT_DURATION        GST_KLING_DURATION_5
+#define DEFAULT_DURATION        5
+#define MIN_DURATION            3     /* the widest range a model renders; the table */
+#define MAX_DURATION            15    /* says which lengths each model takes */
+#define DEFAULT_SOUND           FALSE
 #define DEFAULT_CFG_SCALE       0.5
 #define DEFAULT_POLL_INTERVAL   5.0
 #define DEFAULT_TIMEOUT         1800.0
@@ -54,12 +57,33 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
   pspecs[GST_KLING_PROP_MODEL_NAME] = string_pspec ("model-name",
       "Model name", kling_models_blurb (KLING_ENDPOINT_IMAGE2VIDEO),
       KLING_DEFAULT_MODEL, rw);
+  /**
+   * GstKlingRender:mode:
+   *
+   * std (720p, the default), pro (1080p) or 4k (2160p). A mode the model does not
+   * render is refused before any request, with the reason, from the model table.
+   *
+   * 4k: Since: 0.2
+   */
   pspecs[GST_KLING_PROP_MODE] = g_param_spec_enum ("mode", "Mode",
-      "Render mode: std (720p) or pro (1080p)", GST_TYPE_KLING_MODE,
+      "Render mode: std (720p), pro (1080p) or 4k (2160p, refused before any "
+      "request where the model does not render it)", GST_TYPE_KLING_MODE,
       DEFAULT_MODE, rw | G_PARAM_STATIC_STRINGS);
-  pspecs[GST_KLING_PROP_DURATION] = g_param_spec_enum ("duration", "Duration",
-      "Length of the clip in seconds", GST_TYPE_KLING_DURATION,
-      DEFAULT_DURATION, rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:duration:
+   *
+   * The clip length in seconds, 3 to 15, default 5. Which lengths a model renders
+   * comes from the model table (kling-v3: 3 to 15; the older models: 5 or 10); another
+   * one is refused before any request. Until 0.1 this was an enum of 5 and 10: the
+   * same values still work (`duration=5` on a gst-launch-1.0 line, an int from Python).
+   *
+   * Since: 0.2 (as a guint)
+   */
+  pspecs[GST_KLING_PROP_DURATION] = g_param_spec_uint ("duration", "Duration",
+      "Length of the clip in seconds (kling-v3 renders 3 to 15, the other "
+      "models 5 or 10; a length the model does not render is refused before "
+      "any request)", MIN_DURATION, MAX_DURATION, DEFAULT_DURATION,
+      rw | G_PARAM_STATIC_STRINGS);
   pspecs[GST_KLING_PROP_PROMPT] = string_pspec ("prompt", "Prompt",
       "What should happen in the clip (at most 2500 characters)", NULL, rw);
   pspecs[GST_KLING_PROP_NEGATIVE_PROMPT] = string_pspec (
@@ -84,6 +108,19 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
       "Cache directory", "Where finished clips and the journal of tasks in "
       "flight are kept (NULL: $XDG_CACHE_HOME/gst-kling; empty: no cache, no "
       "resume)", NULL, rw);
+  /**
+   * GstKlingRender:sound:
+   *
+   * Ask the model for native audio (Kling's "sound": "on"). Default FALSE. kling-v3
+   * makes it in every mode, kling-v2-6 only in pro, kling-v2-5-turbo never: a
+   * combination the model table forbids is refused before any request.
+   *
+   * Since: 0.2
+   */
+  pspecs[GST_KLING_PROP_SOUND] = g_param_spec_boolean ("sound", "Sound",
+      "Ask the model for native audio (kling-v3 in every mode, kling-v2-6 only "
+      "in pro; refused before any request where the model makes none)",
+      DEFAULT_SOUND, rw | G_PARAM_STATIC_STRINGS);
 }
 
 void
@@ -98,6 +135,7 @@ gst_kling_properties_init (GstKlingProperties * props)
   props->model_name = g_strdup (KLING_DEFAULT_MODEL);
   props->mode = DEFAULT_MODE;
   props->duration = DEFAULT_DURATION;
+  props->sound = DEFAULT_SOUND;
   props->cfg_scale = DEFAULT_CFG_SCALE;
   props->poll_interval = DEFAULT_POLL_INTERVAL;
   props->timeout = DEFAULT_TIMEOUT;
@@ -165,7 +203,10 @@ gst_kling_properties_set (GstKlingProperties * props, guint prop_id,
       props->mode = g_value_get_enum (value);
       return TRUE;
     case GST_KLING_PROP_DURATION:
-      props->duration = g_value_get_enum (value);
+      props->duration = g_value_get_uint (value);
+      return TRUE;
+    case GST_KLING_PROP_SOUND:
+      props->sound = g_value_get_boolean (value);
       return TRUE;
     case GST_KLING_PROP_PROMPT:
       g_free (props->prompt);
@@ -215,7 +256,10 @@ gst_kling_properties_get (const GstKlingProperties * props, guint prop_id,
       g_value_set_enum (value, props->mode);
       return TRUE;
     case GST_KLING_PROP_DURATION:
-      g_value_set_enum (value, props->duration);
+      g_value_set_uint (value, props->duration);
+      return TRUE;
+    case GST_KLING_PROP_SOUND:
+      g_value_set_boolean (value, props->sound);
       return TRUE;
     case GST_KLING_PROP_PROMPT:
       g_value_set_string (value, props->prompt);

@@ -33,6 +33,7 @@ enum
   GST_KLING_PROP_POLL_INTERVAL,
   GST_KLING_PROP_TIMEOUT,
   GST_KLING_PROP_CACHE_DIR,
+  GST_KLING_PROP_SOUND,
   GST_KLING_N_SHARED_PROPS      /* the render base's own properties follow */
 };
 
@@ -45,7 +46,8 @@ typedef struct
   GstKlingAuthHeader auth_header;
   gchar *model_name;
   GstKlingMode mode;
-  GstKlingDuration duration;
+  guint duration;               /* seconds */
+  gboolean sound;
   gchar *prompt;
   gchar *negative_prompt;
   gdouble cfg_scale;

@@ -178,7 +178,6 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_AUTH_HEADER, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_KLING_DURATION, 0);
 }
 
 static void
@@ -281,6 +280,7 @@ gst_kling_render_dup_settings (GstKlingRender * self)
       KLING_DEFAULT_MODEL);
   settings->mode = priv->props.mode;
   settings->duration_s = priv->props.duration;
+  settings->sound = priv->props.sound;
   settings->prompt = dup_non_empty (priv->props.prompt);
   settings->negative_prompt = dup_non_empty (priv->props.negative_prompt);
   settings->cfg_scale = priv->props.cfg_scale;
@@ -415,7 +415,7 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
 
 KlingRequest *
 gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
-    const gchar * camera_control_json)
+    GBytes * image_tail, const gchar * camera_control_json)
 {
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingImage2VideoParams params = { 0, };
@@ -434,12 +434,14 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   params.model_name = settings->model_name;
   params.mode = (KlingMode) settings->mode;
   params.duration_s = settings->duration_s;
+  params.sound = settings->sound;
   params.prompt = settings->prompt;
   params.negative_prompt = settings->negative_prompt;
   params.cfg_scale = settings->cfg_scale;
   params.camera_control_json = camera_control_json;
   params.callback_url = settings->callback_url;
   params.image = image;
+  params.image_tail = image_tail;
 
   request = kling_image2video_request_new (&params, &error);
   if (!request)

@@ -68,6 +68,7 @@ typedef struct
   gchar *model_name;
   GstKlingMode mode;
   guint duration_s;
+  gboolean sound;           /* native audio asked for (Since: 0.2) */
   gchar *prompt;            /* NULL when unset */
   gchar *negative_prompt;   /* NULL when unset */
   gdouble cfg_scale;
@@ -101,12 +102,14 @@ void     gst_kling_render_deliver     (GstKlingRender *self, const gchar *mp4_pa
  * CANCELLED posts nothing. Any thread but the client's worker. */
 void     gst_kling_render_post_error  (GstKlingRender *self, const GError *error);
 
-/* The image2video request of the element's prompt properties for @image (JPEG or PNG)
- * and @camera_control_json (NULL: none). Warns (GST_ELEMENT_WARNING) about a model
+/* The image2video request of the element's prompt properties for @image (JPEG or PNG),
+ * @image_tail (the end frame, NULL: none; Since: 0.2) and @camera_control_json (NULL:
+ * none). Warns (GST_ELEMENT_WARNING) about a model
  * name Kling may not know; returns NULL with an error posted when Kling's rules refuse
  * the request. For klingimage2video and for klinglipsync's image pad alike. */
 KlingRequest *gst_kling_render_new_image2video_request (GstKlingRender *self,
                                                         GBytes *image,
+                                                        GBytes *image_tail,
                                                         const gchar *camera_control_json);
 
 /* The still that arrived as @buffer on @pad, as Kling takes it (gstklingstill.h): NULL

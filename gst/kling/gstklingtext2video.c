@@ -14,7 +14,7 @@
  * PAUSED it submits a text2video task (the state change does not wait for it) and, once
  * Kling is done, `src` pushes the clip decoded (`video/x-raw`, timestamps from 0, tags
  * with the prompt, model, mode, task id and video id, then EOS), seekable with flushing
- * time seeks, and `audio_src` its sound (`audio/x-raw`: with #GstKlingText2Video:sound,
+ * time seeks, and `audio_src` its sound (`audio/x-raw`: with #GstKlingRender:sound,
  * where the model makes sound; otherwise only stream-start and EOS). When downstream only
  * takes `video/quicktime`, the MP4 passes through untouched and `audio_src` ends at once.
  * Without a prompt nothing is sent: the element posts one error (RESOURCE SETTINGS).
@@ -76,13 +76,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_kling_text2video_debug);
 #define GST_CAT_DEFAULT gst_kling_text2video_debug
 
 #define DEFAULT_ASPECT_RATIO GST_KLING_ASPECT_RATIO_16_9
-#define DEFAULT_SOUND        FALSE
 
 enum
 {
   PROP_0,
   PROP_ASPECT_RATIO,
-  PROP_SOUND,
 };
 
 struct _GstKlingText2Video
@@ -91,7 +89,6 @@ struct _GstKlingText2Video
 
   /* Properties, under the object lock. */
   GstKlingAspectRatio aspect_ratio;
-  gboolean sound;
   gchar *uri;                   /* the last one set_uri() took */
 };
 
@@ -161,20 +158,6 @@ gst_kling_text2video_class_init (GstKlingText2VideoClass * klass)
           "Shape of the clip: 16:9, 9:16 or 1:1", GST_TYPE_KLING_ASPECT_RATIO,
           DEFAULT_ASPECT_RATIO, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
-  /**
-   * GstKlingText2Video:sound:
-   *
-   * Ask for native sound ("sound": "on"): the clip then has an audio track, which
-   * leaves on `audio_src`. Only the models and modes the model table names make sound;
-   * others are refused before any request. Default: FALSE.
-   *
-   * Since: 0.2
-   */
-  g_object_class_install_property (gobject_class, PROP_SOUND,
-      g_param_spec_boolean ("sound", "Sound",
-          "Ask Kling for native sound in the clip (where the model makes it)",
-          DEFAULT_SOUND, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-          G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class,
       &audio_src_template);
@@ -192,7 +175,6 @@ static void
 gst_kling_text2video_init (GstKlingText2Video * self)
 {
   self->aspect_ratio = DEFAULT_ASPECT_RATIO;
-  self->sound = DEFAULT_SOUND;
 }
 
 static void
@@ -215,9 +197,6 @@ gst_kling_text2video_set_property (GObject * object, guint prop_id,
     case PROP_ASPECT_RATIO:
       self->aspect_ratio = g_value_get_enum (value);
       break;
-    case PROP_SOUND:
-      self->sound = g_value_get_boolean (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -235,9 +214,6 @@ gst_kling_text2video_get_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_ASPECT_RATIO:
       g_value_set_enum (value, self->aspect_ratio);
-      break;
-    case PROP_SOUND:
-      g_value_set_boolean (value, self->sound);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -291,7 +267,7 @@ build_request (GstKlingText2Video * self)
   params.cfg_scale = settings->cfg_scale;
   params.callback_url = settings->callback_url;
   GST_OBJECT_LOCK (self);
-  params.sound = self->sound;
+  params.sound = settings->sound;
   params.aspect_ratio = (KlingAspectRatio) self->aspect_ratio;
   GST_OBJECT_UNLOCK (self);
 

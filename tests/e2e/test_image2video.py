@@ -95,6 +95,31 @@ def test_passthrough_saves_the_kling_mp4_untouched(sandbox, tmp_path):
     assert abs(discover(out).get_duration() / Gst.SECOND - 5.0) < 0.1
 
 
+def test_readme_v3_line_15_s_with_sound_keeps_the_audio_track(sandbox, tmp_path):
+    """The README's passthrough line: kling-v3, duration=15 mode=pro sound=true."""
+    out = tmp_path / "kling.mp4"
+    result = gst_launch(element_env(sandbox, tmp_path),
+                        "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "klingimage2video", *kling_props(tmp_path), "duration=15",
+                        "mode=pro", "sound=true", "!",
+                        "video/quicktime", "!", "filesink", f"location={out}")
+    assert result.returncode == 0, result.stdout.decode(errors="replace")
+    info = discover(out)
+    assert abs(info.get_duration() / Gst.SECOND - 15.0) < 0.1
+    assert len(info.get_audio_streams()) == 1
+
+
+def test_duration_the_model_lacks_is_refused_before_any_request(sandbox, tmp_path):
+    result = gst_launch(element_env(sandbox, tmp_path),
+                        "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "klingimage2video", *kling_props(tmp_path),
+                        "model-name=kling-v2-6", "duration=15", "!", "fakesink")
+    text = result.stdout.decode(errors="replace")
+    assert result.returncode != 0
+    assert "kling-v2-6 renders 5 or 10 s, not 15 s: set duration to 5 or 10" in text
+    assert sandbox.counters()["requests"].get("POST /v1/videos/image2video", 0) == 0
+
+
 def test_rerun_uses_the_cache(sandbox, tmp_path):
     for _ in range(2):
         result = gst_launch(element_env(sandbox, tmp_path),
@@ -147,12 +172,16 @@ def test_gst_inspect_documents_the_properties():
     for name in ("api-url", "access-key", "secret-key", "api-key", "auth-header",
                  "model-name", "mode", "duration", "prompt", "negative-prompt",
                  "cfg-scale", "camera-control", "callback-url", "poll-interval",
-                 "timeout", "cache-dir", "task-id", "video-id"):
+                 "timeout", "cache-dir", "sound", "task-id", "video-id"):
         assert f"\n  {name} " in text, name
     assert 'Default: "https://api-singapore.klingai.com"' in text
     assert 'Default: "kling-v3"' in text
     assert 'Default: 0, "std"' in text
-    assert 'Default: 5, "5"' in text
+    # duration is a guint 3..15 since 0.2 (it was an enum of 5 and 10)
+    assert "Unsigned Integer. Range: 3 - 15 Default: 5" in " ".join(text.split())
+    assert "(2): 4k " in text
+    assert "SRC template: 'audio_src'" in text
+    assert "Boolean. Default: false" in " ".join(text.split())
     assert "Default:            1800" in text
     assert "Default:             0.5" in text
     assert "Write only" in text

@@ -833,6 +833,279 @@ GST_START_TEST (test_camera_control_refused_on_live_models)
 
 GST_END_TEST;
 
+/* duration is a guint 3..15 (it was an enum of 5 and 10): the old spellings still set it,
+ * as gst-launch-1.0 and Python write them. */
+GST_START_TEST (test_duration_property)
+{
+  Fixture f;
+  GParamSpec *pspec;
+  guint duration;
+  gboolean sound;
+
+  fixture_start (&f, 0.1, 0.2);
+  {
+    GstElement *element = make_element (&f, NULL);
+
+    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "duration");
+    fail_unless (G_IS_PARAM_SPEC_UINT (pspec));
+    fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->minimum, 3);
+    fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->maximum, 15);
+    g_object_get (element, "duration", &duration, "sound", &sound, NULL);
+    fail_unless_equals_int (duration, 5);
+    fail_unless (!sound);
+    gst_util_set_object_arg (G_OBJECT (element), "duration", "10");
+    g_object_get (element, "duration", &duration, NULL);
+    fail_unless_equals_int (duration, 10);
+    gst_util_set_object_arg (G_OBJECT (element), "mode", "4k");
+    gst_util_set_object_arg (G_OBJECT (element), "sound", "true");
+    g_object_get (element, "sound", &sound, NULL);
+    fail_unless (sound);
+    gst_object_unref (element);
+  }
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* What the model does not render is refused before any request, in the table's words. */
+static void
+check_refused_locally (const gchar * words, const gchar * first_property, ...)
+{
+  Fixture f;
+  GstElement *element;
+  va_list args;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, NULL);
+  va_start (args, first_property);
+  g_object_set_valist (G_OBJECT (element), first_property, args);
+  va_end (args);
+  start_harness (&f, element, "video/quicktime");
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      words);
+  fail_unless_equals_int (create_requests (&f), 0);
+  fixture_stop (&f);
+}
+
+GST_START_TEST (test_model_limits_refused_locally)
+{
+  check_refused_locally ("set duration to 5 or 10", "model-name", "kling-v2-6",
+      "duration", 15, NULL);
+  check_refused_locally ("4k is only on", "mode", KLING_MODE_4K, NULL);
+  check_refused_locally ("kling-v2-6 makes native audio only in pro mode",
+      "model-name", "kling-v2-6", "sound", TRUE, NULL);
+  check_refused_locally ("kling-v2-5-turbo makes no native audio: set sound=false",
+      "model-name", "kling-v2-5-turbo", "sound", TRUE, "mode", KLING_MODE_PRO,
+      NULL);
+  check_refused_locally ("kling-v3 needs a prompt: set prompt.", "prompt", "", NULL);
+  check_refused_locally ("Kling no longer serves kling-v1 for image2video (retired "
+      "2026-09-15): use kling-v3, kling-v2-6 or kling-v2-5-turbo.", "model-name",
+      "kling-v1", NULL);
+}
+
+GST_END_TEST;
+
+static gboolean
+has_bytes (const GByteArray * haystack, const gchar * needle)
+{
+  gsize n = strlen (needle), i;
+
+  for (i = 0; i + n <= haystack->len; i++)
+    if (memcmp (haystack->data + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* kling-v3 renders 15 s with native audio: the request carries both, and the MP4 that
+ * passes through has an audio track ("soun" handler). */
+GST_START_TEST (test_long_clip_with_sound_passthrough)
+{
+  Fixture f;
+  GstBuffer *buffer;
+  GByteArray *bytes = g_byte_array_new ();
+
+  fixture_start (&f, 0.1, 0.2);
+  start_harness (&f, make_element (&f, "duration", 15, "sound", TRUE, NULL),
+      "video/quicktime");
+  push_jpeg_still (&f);
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (f.h))) {
+    GstMapInfo map;
+
+    gst_buffer_map (buffer, &map, GST_MAP_READ);
+    g_byte_array_append (bytes, map.data, map.size);
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (bytes->len > 8 && memcmp (bytes->data + 4, "ftyp", 4) == 0);
+  fail_unless (has_bytes (bytes, "soun"), "the MP4 has no audio track");
+  fail_unless_equals_int (create_requests (&f), 1);
+  g_byte_array_unref (bytes);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* Decoded, the clip's native audio comes out on audio_src: 15 s of it, timestamped from 0
+ * like the video. */
+GST_START_TEST (test_long_clip_with_sound_decoded)
+{
+  Fixture f;
+  GstElement *element;
+  GstHarness *audio;
+  GstBuffer *buffer;
+  GstClockTime end = 0;
+  GstCaps *caps;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, "duration", 15, "sound", TRUE, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  audio = gst_harness_new_with_element (element, NULL, "audio_src");
+  gst_object_unref (element);
+  push_jpeg_still (&f);
+
+  gst_event_unref (pull_event_of_type (audio, GST_EVENT_EOS));
+  caps = gst_pad_get_current_caps (audio->sinkpad);
+  fail_unless (caps != NULL && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "audio/x-raw"));
+  gst_caps_unref (caps);
+  while ((buffer = gst_harness_try_pull (audio))) {
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer));
+    end = MAX (end, GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer));
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (ABS (GST_CLOCK_DIFF (end, 15 * GST_SECOND)) < GST_SECOND / 10,
+      "audio ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (end));
+  fail_unless_equals_int (check_clip_until_eos (f.h, 0), 15 * CLIP_FPS);
+  gst_harness_teardown (audio);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* A flat I420 frame of one colour. */
+static GstBuffer *
+flat_frame (GstHarness * h, gint width, gint height, guint8 y, guint8 u, guint8 v)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buffer;
+  gint plane;
+  const guint8 values[3] = { y, u, v };
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, width, height);
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
+  buffer = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_video_frame_map (&frame, &info, buffer, GST_MAP_WRITE));
+  for (plane = 0; plane < 3; plane++)
+    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, plane), values[plane],
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane) *
+        GST_VIDEO_FRAME_COMP_HEIGHT (&frame, plane));
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buffer) = 0;
+  return buffer;
+}
+
+/* The mean of one plane of an I420 frame of the clip's size. */
+static gdouble
+plane_mean (GstBuffer * buffer, gint plane)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  gdouble sum = 0;
+  gint x, y, w, h;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, CLIP_WIDTH, CLIP_HEIGHT);
+  fail_unless (gst_video_frame_map (&frame, &info, buffer, GST_MAP_READ));
+  w = GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane);
+  h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, plane);
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      sum += ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, plane))
+          [y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, plane) + x];
+  gst_video_frame_unmap (&frame);
+  return sum / (w * h);
+}
+
+/* A still on the end_frame request pad goes as image_tail: nothing is sent until both
+ * stills are in, and the clip ends on the end frame's colour. */
+GST_START_TEST (test_end_frame_shows_at_the_end)
+{
+  const guint8 red[3] = { 81, 90, 240 };
+  Fixture f;
+  GstElement *element;
+  GstHarness *end;
+  GstBuffer *buffer, *first_frame = NULL, *last = NULL;
+  gint plane;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  gst_harness_set_sink_caps_str (f.h, "video/x-raw, format=I420");
+  end = gst_harness_new_with_element (element, "end_frame", NULL);
+  gst_object_unref (element);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, red[0],
+              red[1], red[2])), GST_FLOW_EOS);
+  /* Still waiting for the first frame: no request yet. */
+  fail_unless_equals_int (create_requests (&f), 0);
+  fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
+      GST_FLOW_EOS);
+
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  while ((buffer = gst_harness_try_pull (f.h))) {
+    if (!first_frame)
+      first_frame = gst_buffer_ref (buffer);
+    if (last)
+      gst_buffer_unref (last);
+    last = buffer;
+  }
+  fail_unless (last != NULL);
+  /* The clip starts on the first still (nowhere near red), ends on the end frame (within
+   * what H.264 and the sandbox's colour conversion leave of a flat red). */
+  fail_unless (ABS (plane_mean (first_frame, 2) - red[2]) > 60);
+  gst_buffer_unref (first_frame);
+  for (plane = 0; plane < 3; plane++)
+    fail_unless (ABS (plane_mean (last, plane) - red[plane]) < 24,
+        "plane %d of the last frame: %f, the end frame: %d", plane,
+        plane_mean (last, plane), red[plane]);
+  gst_buffer_unref (last);
+  fail_unless_equals_int (create_requests (&f), 1);
+  gst_harness_teardown (end);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* kling-v2-6 takes an end frame only in std: refused before any request. */
+GST_START_TEST (test_end_frame_refused_in_pro_on_v2_6)
+{
+  Fixture f;
+  GstElement *element;
+  GstHarness *end;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, "model-name", "kling-v2-6", "mode", KLING_MODE_PRO, NULL);
+  f.h = gst_harness_new_with_element (element, "sink", "src");
+  end = gst_harness_new_with_element (element, "end_frame", NULL);
+  gst_object_unref (element);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, 81, 90,
+              240)), GST_FLOW_EOS);
+  gst_harness_set_src_caps_str (f.h, "image/jpeg");
+  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
+      GST_FLOW_ERROR);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "kling-v2-6 takes an end frame only in std mode (720p): set mode=std, or drop "
+      "the end frame.");
+  fail_unless_equals_int (create_requests (&f), 0);
+  gst_harness_teardown (end);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* A name the table does not know is sent (Kling adds models) with a warning; Kling's own
  * refusal (404, code 1203) then becomes the sentence that names the live models. */
 GST_START_TEST (test_unknown_model_warns_then_is_refused)
@@ -1534,6 +1807,12 @@ image2video_suite (void)
   tcase_add_test (tc, test_png_input);
   tcase_add_test (tc, test_error_bad_camera_control);
   tcase_add_test (tc, test_camera_control_refused_on_live_models);
+  tcase_add_test (tc, test_duration_property);
+  tcase_add_test (tc, test_model_limits_refused_locally);
+  tcase_add_test (tc, test_long_clip_with_sound_passthrough);
+  tcase_add_test (tc, test_long_clip_with_sound_decoded);
+  tcase_add_test (tc, test_end_frame_shows_at_the_end);
+  tcase_add_test (tc, test_end_frame_refused_in_pro_on_v2_6);
   tcase_add_test (tc, test_unknown_model_warns_then_is_refused);
   tcase_add_test (tc, test_huge_raw_frame_is_shrunk);
   tcase_add_test (tc, test_retry_then_success);

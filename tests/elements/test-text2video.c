@@ -366,8 +366,8 @@ GST_START_TEST (test_uri_refusals)
       "cannot carry api-url");
   check_uri_refused ("kling://text2video?prompt=x&task-id=abc",
       "\"task-id\", which is not a property");
-  check_uri_refused ("kling://text2video?prompt=x&duration=7",
-      "duration=\"7\", which is not a value");
+  check_uri_refused ("kling://text2video?prompt=x&duration=16",
+      "duration=\"16\", outside");
   check_uri_refused ("kling://text2video?prompt=x&cfg-scale=2",
       "cfg-scale=\"2\", outside");
   check_uri_refused ("kling://image2video?prompt=x", "is not a kling://text2video URI");
