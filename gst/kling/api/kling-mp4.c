@@ -481,7 +481,9 @@ check_moov (Verifier *v, const Box *moov, KlingMp4Info *info)
     info->duration_s = tracks_duration;
   if (!info->has_video)
     return fail (v, "there is no video track with samples");
-  if (!fragmented && info->duration_s <= 0)
+  /* Fragmented or not: a clip of unknown length cannot be checked for a plausible size
+   * (kling_mp4_max_plausible_bytes()), and Kling's clips always say theirs. */
+  if (!(info->duration_s > 0))
     return fail (v, "the movie has no duration");
   return TRUE;
 }
