@@ -119,7 +119,14 @@ is_not_found (const GError *error)
 static gboolean
 call_should_retry (KlingCall *call, const GError *error)
 {
-  if (call->final || error->code == KLING_ERROR_TLS)
+  if (error->code == KLING_ERROR_TLS)
+    return FALSE;
+  /* A query of a task we know exists (and Kling answered before): one HTML page, one
+   * answer too large or too deep is a glitch on the way, not the end of a paid render.
+   * Each attempt still reads at most KLING_CALL_MAX_ANSWER_BYTES. */
+  if (call->spec.retry_not_found && error->code == KLING_ERROR_PROTOCOL)
+    return TRUE;
+  if (call->final)
     return FALSE;
   if (error->code == KLING_ERROR_RATE_LIMITED || call->never_sent)
     return TRUE;          /* refused before any processing: even a create may repeat */

@@ -33,7 +33,8 @@ typedef struct {
    * handed back at once instead of being retried blindly (a 1302/1303 refusal or a
    * request that provably never left is still retried). */
   gboolean retry_ambiguous;
-  /* A query of a task we know exists: a lone 404 is a glitch, retried like a 5xx. */
+  /* A query of a task we know exists: a lone 404, or one answer that is not Kling's,
+   * too large or too deep, is a glitch, retried like a 5xx. */
   gboolean retry_not_found;
   /* Monotonic time until which a 1303 (busy account) keeps being waited out; 0: the
    * policy's deadline_s from the start of the call; G_MAXINT64: no limit. */
