@@ -33,6 +33,9 @@ enum
   GST_KLING_PROP_POLL_INTERVAL,
   GST_KLING_PROP_TIMEOUT,
   GST_KLING_PROP_CACHE_DIR,
+  /* the cache and the account's cap (issue 10) */
+  GST_KLING_PROP_CACHE_MODE,
+  GST_KLING_PROP_MAX_PARALLEL,
   GST_KLING_N_SHARED_PROPS      /* the render base's own properties follow */
 };
 
@@ -53,6 +56,8 @@ typedef struct
   gdouble poll_interval;
   gdouble timeout;
   gchar *cache_dir;
+  GstKlingCacheMode cache_mode;
+  guint max_parallel;
 } GstKlingProperties;
 
 /* Fills @pspecs[1 .. GST_KLING_N_SHARED_PROPS - 1] (the caller installs them). */

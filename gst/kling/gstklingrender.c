@@ -704,7 +704,10 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   GST_OBJECT_LOCK (self);
   options.poll_interval_s = priv->props.poll_interval;
   options.timeout_s = priv->props.timeout;
-  cache_dir = resolve_cache_dir (priv->props.cache_dir);
+  if (priv->props.cache_mode != GST_KLING_CACHE_MODE_OFF)
+    cache_dir = resolve_cache_dir (priv->props.cache_dir);
+  options.refresh = priv->props.cache_mode == GST_KLING_CACHE_MODE_REFRESH;
+  options.max_parallel = priv->props.max_parallel;
   GST_OBJECT_UNLOCK (self);
   options.cache_dir = cache_dir;
 
