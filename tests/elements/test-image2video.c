@@ -630,6 +630,28 @@ count_entries (const gchar * dir_path)
   return n;
 }
 
+static void
+count_notify (GObject * object, GParamSpec * pspec, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+}
+
+/* The location of the clip in the cache, checked to be a whole file there; NULL
+ * without one. */
+static gchar *
+cached_location (Fixture * f)
+{
+  gchar *location = NULL;
+
+  g_object_get (f->h->element, "location", &location, NULL);
+  if (location) {
+    fail_unless (g_str_has_prefix (location, f->cache_dir), "%s", location);
+    fail_unless (g_str_has_suffix (location, ".mp4"), "%s", location);
+    fail_unless (g_file_test (location, G_FILE_TEST_IS_REGULAR), "%s", location);
+  }
+  return location;
+}
+
 /* cache-mode=off does what cache-dir="" does, and can be typed in a shell: the clip
  * comes out, every run pays, nothing is written under cache-dir. */
 GST_START_TEST (test_cache_mode_off)
@@ -645,6 +667,7 @@ GST_START_TEST (test_cache_mode_off)
     start_harness (&f, element, NULL);
     push_jpeg_still (&f);
     check_full_clip (&f);
+    fail_unless (cached_location (&f) == NULL);
     fixture_stop_harness (&f);
     fail_unless_equals_int (tasks_created (&f), run);
   }
@@ -655,16 +678,27 @@ GST_START_TEST (test_cache_mode_off)
 GST_END_TEST;
 
 /* cache-mode=refresh renders again although the clip is cached, and the clip it keeps
- * is then what a later run with the default mode plays. */
+ * is then what a later run with the default mode plays. `location` names the cached
+ * clip, notified once it is there, NULL before. */
 GST_START_TEST (test_cache_mode_refresh)
 {
   GstElement *element;
+  gchar *first_location, *location = NULL;
+  gint notified = 0;
   Fixture f;
 
   fixture_start (&f, 0.1, 0.2);
-  start_harness (&f, make_element (&f, NULL), NULL);
+  element = make_element (&f, NULL);
+  g_object_get (element, "location", &location, NULL);
+  fail_unless (location == NULL);
+  g_signal_connect (element, "notify::location", G_CALLBACK (count_notify),
+      &notified);
+  start_harness (&f, element, NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
+  first_location = cached_location (&f);
+  fail_unless (first_location != NULL);
+  fail_unless_equals_int (g_atomic_int_get (&notified), 1);
   fixture_stop_harness (&f);
   fail_unless_equals_int (tasks_created (&f), 1);
 
@@ -679,6 +713,10 @@ GST_START_TEST (test_cache_mode_refresh)
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
+  location = cached_location (&f);
+  fail_unless_equals_string (location, first_location);
+  g_free (location);
+  g_free (first_location);
   fixture_stop_harness (&f);
   fail_unless_equals_int (tasks_created (&f), 2);
   fixture_stop (&f);
