@@ -36,3 +36,23 @@ gst_kling_auth_header_get_type (void)
         g_enum_register_static ("GstKlingAuthHeader", values));
   return type;
 }
+
+
+GType
+gst_kling_cache_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_CACHE_MODE_USE, "Play a cached clip of the same request, else render "
+          "and keep it", "use"},
+    {GST_KLING_CACHE_MODE_REFRESH, "Render again and replace the cached clip",
+        "refresh"},
+    {GST_KLING_CACHE_MODE_OFF, "No cache and no journal: every run pays", "off"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstKlingCacheMode", values));
+  return type;
+}

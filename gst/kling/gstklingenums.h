@@ -25,10 +25,20 @@ typedef enum {
   GST_KLING_AUTH_HEADER_X_API_KEY = KLING_AUTH_HEADER_X_API_KEY,
 } GstKlingAuthHeader;
 
+/* What the element does with the cache (see #GstKlingRender:cache-mode). */
+typedef enum {
+  GST_KLING_CACHE_MODE_USE,
+  GST_KLING_CACHE_MODE_REFRESH,
+  GST_KLING_CACHE_MODE_OFF,
+} GstKlingCacheMode;
+
 #define GST_TYPE_KLING_MODE (gst_kling_mode_get_type ())
 GType gst_kling_mode_get_type (void);
 
 #define GST_TYPE_KLING_AUTH_HEADER (gst_kling_auth_header_get_type ())
 GType gst_kling_auth_header_get_type (void);
+
+#define GST_TYPE_KLING_CACHE_MODE (gst_kling_cache_mode_get_type ())
+GType gst_kling_cache_mode_get_type (void);
 
 G_END_DECLS

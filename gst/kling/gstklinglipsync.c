@@ -605,7 +605,7 @@ face_call_free (gpointer data)
 #define FACE_SESSION_MEMO_TTL_S (60 * 60)
 
 /* <cache-dir>/face-sessions/<sha256 of the server and the video id or URL>.json, or
- * NULL when the element has no cache (cache-dir ""). The default directory follows the
+ * NULL when the element has no cache (cache-dir "" or cache-mode off). The default directory follows the
  * base's; sessions of one server are never offered to another. */
 static gchar *
 face_memo_path (GstKlingLipSync * self, const gchar * video_id,
@@ -613,11 +613,13 @@ face_memo_path (GstKlingLipSync * self, const gchar * video_id,
 {
   g_autofree gchar *cache_dir = NULL, *api_url = NULL, *key = NULL, *name = NULL;
   g_autofree gchar *source = NULL;
+  GstKlingCacheMode cache_mode;
 
-  g_object_get (self, "cache-dir", &cache_dir, "api-url", &api_url, NULL);
+  g_object_get (self, "cache-dir", &cache_dir, "api-url", &api_url,
+      "cache-mode", &cache_mode, NULL);
   source = g_strconcat (api_url ? api_url : "", video_id ? " id:" : " url:",
       video_id ? video_id : video_url, NULL);
-  if (cache_dir && !*cache_dir)
+  if ((cache_dir && !*cache_dir) || cache_mode == GST_KLING_CACHE_MODE_OFF)
     return NULL;
   if (!cache_dir)
     cache_dir = g_build_filename (g_get_user_cache_dir (), "gst-kling", NULL);

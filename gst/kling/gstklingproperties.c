@@ -32,6 +32,46 @@ string_pspec (const gchar * name, const gchar * nick, const gchar * blurb,
       flags | G_PARAM_STATIC_STRINGS);
 }
 
+/* The cache and the account's cap. */
+static void
+make_cache_pspecs (GParamSpec ** pspecs)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+      G_PARAM_STATIC_STRINGS;
+
+  /**
+   * GstKlingRender:cache-mode:
+   *
+   * What the element does with the cache under #GstKlingRender:cache-dir: `use` plays a
+   * cached clip of the same request (no request, no charge) or renders and keeps the
+   * clip; `refresh` renders again and replaces the cached clip (a task of the same
+   * request already in flight is still followed, not paid twice); `off` keeps no cache
+   * and no journal, as `cache-dir=""` does, but can be typed in a shell.
+   *
+   * Default: `use`.
+   *
+   * Since: 0.2
+   */
+  pspecs[GST_KLING_PROP_CACHE_MODE] = g_param_spec_enum ("cache-mode",
+      "Cache mode", "use: play a cached clip of the same request; refresh: "
+      "render again and replace it; off: no cache, no resume",
+      GST_TYPE_KLING_CACHE_MODE, GST_KLING_CACHE_MODE_USE, rw);
+  /**
+   * GstKlingRender:max-parallel:
+   *
+   * How many renders of this account (API URL and credentials) may run at once in this
+   * process, across every element; a render beyond that waits (and says so in a
+   * progress message) until one ends. 0 = no local cap (Kling's own limit still holds).
+   *
+   * Default: 0.
+   *
+   * Since: 0.2
+   */
+  pspecs[GST_KLING_PROP_MAX_PARALLEL] = g_param_spec_uint ("max-parallel",
+      "Max parallel", "Renders of this account running at once in this "
+      "process; 0 = no local cap", 0, G_MAXUINT, 0, rw);
+}
+
 void
 gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
 {
@@ -121,6 +161,7 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
       "Ask the model for native audio (kling-v3 in every mode, kling-v2-6 only "
       "in pro; refused before any request where the model makes none)",
       DEFAULT_SOUND, rw | G_PARAM_STATIC_STRINGS);
+  make_cache_pspecs (pspecs);
 }
 
 void
@@ -233,6 +274,12 @@ gst_kling_properties_set (GstKlingProperties * props, guint prop_id,
       g_free (props->cache_dir);
       props->cache_dir = g_value_dup_string (value);
       return TRUE;
+    case GST_KLING_PROP_CACHE_MODE:
+      props->cache_mode = g_value_get_enum (value);
+      return TRUE;
+    case GST_KLING_PROP_MAX_PARALLEL:
+      props->max_parallel = g_value_get_uint (value);
+      return TRUE;
     default:
       return FALSE;
   }
@@ -281,6 +328,12 @@ gst_kling_properties_get (const GstKlingProperties * props, guint prop_id,
       return TRUE;
     case GST_KLING_PROP_CACHE_DIR:
       g_value_set_string (value, props->cache_dir);
+      return TRUE;
+    case GST_KLING_PROP_CACHE_MODE:
+      g_value_set_enum (value, props->cache_mode);
+      return TRUE;
+    case GST_KLING_PROP_MAX_PARALLEL:
+      g_value_set_uint (value, props->max_parallel);
       return TRUE;
     default:
       return FALSE;

@@ -34,6 +34,9 @@ enum
   GST_KLING_PROP_TIMEOUT,
   GST_KLING_PROP_CACHE_DIR,
   GST_KLING_PROP_SOUND,
+  /* the cache and the account's cap (issue 10) */
+  GST_KLING_PROP_CACHE_MODE,
+  GST_KLING_PROP_MAX_PARALLEL,
   GST_KLING_N_SHARED_PROPS      /* the render base's own properties follow */
 };
 
@@ -55,6 +58,8 @@ typedef struct
   gdouble poll_interval;
   gdouble timeout;
   gchar *cache_dir;
+  GstKlingCacheMode cache_mode;
+  guint max_parallel;
 } GstKlingProperties;
 
 /* Fills @pspecs[1 .. GST_KLING_N_SHARED_PROPS - 1] (the caller installs them). */

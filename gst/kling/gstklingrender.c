@@ -71,6 +71,7 @@ enum
 {
   PROP_TASK_ID = GST_KLING_N_SHARED_PROPS,
   PROP_VIDEO_ID,
+  PROP_LOCATION,
   N_PROPERTIES
 };
 
@@ -93,6 +94,8 @@ typedef struct
   gboolean finished;            /* the clip was delivered or an error posted */
   gchar *task_id;
   gchar *video_id;
+  gchar *location;              /* the clip in the cache, once delivered */
+  gboolean cached;              /* the job was given a cache directory */
   KlingEndpoint endpoint;
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
   gdouble elapsed_s;            /* of the job, as last reported by the client */
@@ -140,6 +143,21 @@ gst_kling_render_install_properties (GObjectClass * gobject_class)
   properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
       "Kling video id of the finished clip, once known", NULL,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:location:
+   *
+   * The path of the clip in the cache once it is there (notified then; a cache hit sets
+   * it at once), so an application can keep or share the file. NULL while rendering,
+   * and when the cache is off (#GstKlingRender:cache-mode `off` or `cache-dir=""`).
+   * Cleared when the element goes back to READY and starts another run.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_LOCATION] = g_param_spec_string ("location", "Location",
+      "Path of the clip in the cache, once it is there (NULL without a cache)",
+      NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
   gst_kling_network_install_properties (gobject_class);
 }
@@ -178,6 +196,7 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_AUTH_HEADER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_KLING_CACHE_MODE, 0);
 }
 
 static void
@@ -214,6 +233,7 @@ gst_kling_render_finalize (GObject * object)
   gst_kling_network_clear (&priv->net);
   g_free (priv->task_id);
   g_free (priv->video_id);
+  g_free (priv->location);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   g_clear_pointer (&priv->job, kling_job_unref);
   g_clear_pointer (&priv->client, kling_client_unref);
@@ -247,10 +267,11 @@ gst_kling_render_get_property (GObject * object, guint prop_id,
   GstKlingRenderPrivate *priv = PRIV (self);
   gboolean known;
 
-  if (prop_id == PROP_TASK_ID || prop_id == PROP_VIDEO_ID) {
+  if (prop_id == PROP_TASK_ID || prop_id == PROP_VIDEO_ID
+      || prop_id == PROP_LOCATION) {
     g_mutex_lock (&priv->lock);
-    g_value_set_string (value,
-        prop_id == PROP_TASK_ID ? priv->task_id : priv->video_id);
+    g_value_set_string (value, prop_id == PROP_TASK_ID ? priv->task_id :
+        prop_id == PROP_VIDEO_ID ? priv->video_id : priv->location);
     g_mutex_unlock (&priv->lock);
     return;
   }
@@ -713,7 +734,10 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   GST_OBJECT_LOCK (self);
   options.poll_interval_s = priv->props.poll_interval;
   options.timeout_s = priv->props.timeout;
-  cache_dir = resolve_cache_dir (priv->props.cache_dir);
+  if (priv->props.cache_mode != GST_KLING_CACHE_MODE_OFF)
+    cache_dir = resolve_cache_dir (priv->props.cache_dir);
+  options.refresh = priv->props.cache_mode == GST_KLING_CACHE_MODE_REFRESH;
+  options.max_parallel = priv->props.max_parallel;
   GST_OBJECT_UNLOCK (self);
   options.cache_dir = cache_dir;
 
@@ -728,6 +752,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   generation = priv->generation;
   previous_job = g_steal_pointer (&priv->job);
   priv->endpoint = request->endpoint;
+  priv->cached = cache_dir != NULL;
   /* A chained job keeps the settings of the first: they describe the clip. */
   if (!priv->run_settings)
     priv->run_settings = g_steal_pointer (&settings);
@@ -826,6 +851,20 @@ build_tags (GstKlingRender * self)
   return tags;
 }
 
+/* Remembers @mp4_path as the location when the job had a cache (without one the file is
+ * in the job's temporary directory, gone with it); TRUE when it changed. */
+static gboolean
+update_location (GstKlingRender * self, const gchar * mp4_path)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean cached;
+
+  g_mutex_lock (&priv->lock);
+  cached = priv->cached;
+  g_mutex_unlock (&priv->lock);
+  return cached && update_id (self, &priv->location, mp4_path);
+}
+
 void
 gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task)
@@ -846,6 +885,8 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
   if (notify_video_id)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_ID]);
+  if (update_location (self, mp4_path))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCATION]);
 
   g_mutex_lock (&priv->lock);
   elapsed_s = priv->elapsed_s;
@@ -901,6 +942,7 @@ start_run (GstKlingRender * self)
   priv->finished = FALSE;
   g_clear_pointer (&priv->task_id, g_free);
   g_clear_pointer (&priv->video_id, g_free);
+  g_clear_pointer (&priv->location, g_free);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
   g_mutex_unlock (&priv->lock);

@@ -617,6 +617,158 @@ GST_START_TEST (test_without_cache)
 
 GST_END_TEST;
 
+static guint
+count_entries (const gchar * dir_path)
+{
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  guint n = 0;
+
+  fail_unless (dir != NULL);
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+count_notify (GObject * object, GParamSpec * pspec, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+}
+
+/* The location of the clip in the cache, checked to be a whole file there; NULL
+ * without one. */
+static gchar *
+cached_location (Fixture * f)
+{
+  gchar *location = NULL;
+
+  g_object_get (f->h->element, "location", &location, NULL);
+  if (location) {
+    fail_unless (g_str_has_prefix (location, f->cache_dir), "%s", location);
+    fail_unless (g_str_has_suffix (location, ".mp4"), "%s", location);
+    fail_unless (g_file_test (location, G_FILE_TEST_IS_REGULAR), "%s", location);
+  }
+  return location;
+}
+
+/* cache-mode=off does what cache-dir="" does, and can be typed in a shell: the clip
+ * comes out, every run pays, nothing is written under cache-dir. */
+GST_START_TEST (test_cache_mode_off)
+{
+  GstElement *element;
+  Fixture f;
+  gint run;
+
+  fixture_start (&f, 0.1, 0.2);
+  for (run = 1; run <= 2; run++) {
+    element = make_element (&f, NULL);
+    gst_util_set_object_arg (G_OBJECT (element), "cache-mode", "off");
+    start_harness (&f, element, NULL);
+    push_jpeg_still (&f);
+    check_full_clip (&f);
+    fail_unless (cached_location (&f) == NULL);
+    fixture_stop_harness (&f);
+    fail_unless_equals_int (tasks_created (&f), run);
+  }
+  fail_unless_equals_int (count_entries (f.cache_dir), 0);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* cache-mode=refresh renders again although the clip is cached, and the clip it keeps
+ * is then what a later run with the default mode plays. `location` names the cached
+ * clip, notified once it is there, NULL before. */
+GST_START_TEST (test_cache_mode_refresh)
+{
+  GstElement *element;
+  gchar *first_location, *location = NULL;
+  gint notified = 0;
+  Fixture f;
+
+  fixture_start (&f, 0.1, 0.2);
+  element = make_element (&f, NULL);
+  g_object_get (element, "location", &location, NULL);
+  fail_unless (location == NULL);
+  g_signal_connect (element, "notify::location", G_CALLBACK (count_notify),
+      &notified);
+  start_harness (&f, element, NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  first_location = cached_location (&f);
+  fail_unless (first_location != NULL);
+  fail_unless_equals_int (g_atomic_int_get (&notified), 1);
+  fixture_stop_harness (&f);
+  fail_unless_equals_int (tasks_created (&f), 1);
+
+  element = make_element (&f, NULL);
+  gst_util_set_object_arg (G_OBJECT (element), "cache-mode", "refresh");
+  start_harness (&f, element, NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  fixture_stop_harness (&f);
+  fail_unless_equals_int (tasks_created (&f), 2);
+
+  start_harness (&f, make_element (&f, NULL), NULL);
+  push_jpeg_still (&f);
+  check_full_clip (&f);
+  location = cached_location (&f);
+  fail_unless_equals_string (location, first_location);
+  g_free (location);
+  g_free (first_location);
+  fixture_stop_harness (&f);
+  fail_unless_equals_int (tasks_created (&f), 2);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* Renders @n clips at once, each element with @max_parallel, each its own prompt; returns
+ * the most tasks the sandbox had in flight at once. */
+static gint64
+render_at_once (Fixture * f, guint n, guint max_parallel)
+{
+  GstHarness *harnesses[3];
+  guint i;
+
+  fail_unless (n <= G_N_ELEMENTS (harnesses));
+  kling_sandbox_reset (f->sandbox);
+  for (i = 0; i < n; i++) {
+    gchar *prompt = g_strdup_printf ("render %u of %u, cap %u", i, n,
+        max_parallel);
+    GstElement *element = make_element (f, "prompt", prompt, "max-parallel",
+        max_parallel, NULL);
+
+    harnesses[i] = gst_harness_new_with_element (element, "sink", "src");
+    gst_object_unref (element);
+    g_free (prompt);
+    gst_harness_set_src_caps_str (harnesses[i], "image/jpeg");
+    fail_unless_equals_int (gst_harness_push (harnesses[i],
+            media_file_buffer ("still.jpg")), GST_FLOW_EOS);
+  }
+  for (i = 0; i < n; i++) {
+    gst_event_unref (pull_event_of_type (harnesses[i], GST_EVENT_EOS));
+    gst_harness_teardown (harnesses[i]);
+  }
+  fail_unless_equals_int (tasks_created (f), n);
+  return counter (f, NULL, "peak_parallel");
+}
+
+/* max-parallel=1: three renders of one account never overlap at the server; without the
+ * cap (the control) they do. */
+GST_START_TEST (test_max_parallel)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.3, 0.6);
+  fail_unless_equals_int (render_at_once (&f, 3, 1), 1);
+  fail_unless (render_at_once (&f, 3, 0) > 1, "the control never overlapped");
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_error_auth)
 {
   Fixture f;
@@ -1794,6 +1946,9 @@ image2video_suite (void)
   tcase_add_test (tc, test_seek_before_clip);
   tcase_add_test (tc, test_cache_reuse);
   tcase_add_test (tc, test_without_cache);
+  tcase_add_test (tc, test_cache_mode_off);
+  tcase_add_test (tc, test_cache_mode_refresh);
+  tcase_add_test (tc, test_max_parallel);
   tcase_add_test (tc, test_error_auth);
   tcase_add_test (tc, test_error_money);
   tcase_add_test (tc, test_error_policy);
