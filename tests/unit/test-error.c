@@ -4,7 +4,7 @@
 #include "kling-error.h"
 #include "kling-task.h"
 
-/* Every row of the error table in shared/KLING-API.md, plus the reseller shapes. */
+/* Every row of the error table in docs/kling-api.md, plus the reseller shapes. */
 static const struct {
   guint http;
   gint code;

@@ -45,7 +45,7 @@ GError      *kling_error_new_full           (KlingErrorCode code, guint http_sta
                                              const gchar *format, ...) G_GNUC_PRINTF (7, 8);
 
 /* Maps an HTTP status and the envelope's code (or -1) to the domain, as the table in
- * shared/KLING-API.md says. */
+ * docs/kling-api.md says. */
 KlingErrorCode kling_error_code_from_http   (guint http_status, gint kling_code);
 
 /* TRUE when the table says to retry with backoff (1302, 1303, 5xx/5000-5002, network). */
