@@ -170,6 +170,14 @@ kling_models_lookup (const gchar *name, KlingEndpoint endpoint)
 }
 
 gboolean
+kling_model_is_per_model (const gchar *model_name, KlingEndpoint endpoint)
+{
+  const KlingModelInfo *info = kling_models_lookup (model_name, endpoint);
+
+  return info != NULL && info->generation == KLING_API_PER_MODEL;
+}
+
+gboolean
 kling_model_is_known (const gchar *model_name)
 {
   guint i;

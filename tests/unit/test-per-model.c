@@ -1,0 +1,701 @@
+/* Kling's per-model API without the sandbox: the request bodies and their local refusals,
+ * cache keys, the task object, and jobs against a small fake of that API on a raw server
+ * (tests/unit/raw-server.c) that counts what it is asked: batched polls (several ids per
+ * request, at most KLING_POLLER_MAX_IDS), a failed batch and a task missing from an answer
+ * as glitches, recovery by external id after a lost create answer, billing into the
+ * charge, and AK/SK refused before any request. */
+#include <gst/check/gstcheck.h>
+#include <string.h>
+#include "kling-requests.h"
+#include "kling-poller.h"
+#include "client-test-util.h"
+#include "mp4-build.h"
+#include "raw-server.h"
+
+/* --- the fake per-model API ---------------------------------------------------------------- */
+
+typedef struct {
+  gchar *external_id;
+  guint polls;
+  gboolean fail;               /* the prompt asked for a failed task */
+} FakeTask;
+
+typedef struct {
+  GMutex lock;
+  GHashTable *tasks;           /* id -> FakeTask */
+  GBytes *mp4;
+  guint polls_to_succeed;
+  guint creates;
+  guint tasks_queries;         /* GET /tasks?task_ids= */
+  guint ids_polled;            /* ids over all of them */
+  guint max_ids;
+  guint external_queries;      /* GET /tasks?external_task_ids= */
+  gboolean drop_first_create;  /* the first create's task is made, its answer lost */
+  guint fail_queries;          /* the next ones answer 500 */
+  guint omit_queries;          /* the next ones leave every task out */
+  gchar *last_body;
+} FakeV2;
+
+static RawServer *server;
+static FakeV2 fake;
+static gchar *cache_dir;
+
+static void
+fake_task_free (gpointer data)
+{
+  FakeTask *task = data;
+
+  g_free (task->external_id);
+  g_free (task);
+}
+
+static void
+respond_data (GOutputStream *out, const gchar *data_json)
+{
+  g_autofree gchar *body = g_strdup_printf ("{\"code\": 0, \"message\": \"SUCCEED\", "
+      "\"request_id\": \"R\", \"data\": %s}", data_json);
+
+  raw_respond (out, 200, "application/json", body, strlen (body));
+}
+
+/* Under the lock. */
+static void
+append_task (GString *out, const gchar *id, FakeTask *task)
+{
+  const gchar *status = task->polls < fake.polls_to_succeed ? "processing" :
+      task->fail ? "failed" : "succeeded";
+
+  if (out->len > 1)
+    g_string_append_c (out, ',');
+  g_string_append_printf (out, "{\"id\": \"%s\", \"status\": \"%s\", \"external_id\": "
+      "\"%s\", \"create_time\": 1764000000000, \"update_time\": 1764000005000, "
+      "\"unknown_field\": [1]", id, status, task->external_id ? task->external_id : "");
+  if (g_str_equal (status, "failed"))
+    g_string_append (out, ", \"message\": \"content check failed\"");
+  if (g_str_equal (status, "succeeded"))
+    g_string_append_printf (out, ", \"outputs\": [{\"type\": \"video\", \"id\": \"V-%s\", "
+        "\"url\": \"%s/files/%s.mp4\", \"duration\": \"5.0\"}], \"billing\": "
+        "[{\"charge_type\": \"cash\", \"amount\": \"0.42\", \"currency\": \"USD\", "
+        "\"package_type\": \"paygo\", \"list_price\": \"0.42\"}]", id,
+        raw_server_url (server), id);
+  g_string_append_c (out, '}');
+}
+
+static void
+serve_create (const RawRequest *request, GOutputStream *out)
+{
+  g_autoptr (JsonNode) body = json_from_string (g_bytes_get_data (request->body, NULL),
+      NULL);
+  JsonObject *options = body ? json_object_get_object_member (json_node_get_object (body),
+      "options") : NULL;
+  FakeTask *task = g_new0 (FakeTask, 1);
+  g_autofree gchar *id = NULL, *answer = NULL;
+  gboolean drop;
+
+  g_mutex_lock (&fake.lock);
+  id = g_strdup_printf ("T-%u", ++fake.creates);
+  if (options && json_object_has_member (options, "external_task_id"))
+    task->external_id = g_strdup (json_object_get_string_member (options,
+            "external_task_id"));
+  task->fail = strstr (g_bytes_get_data (request->body, NULL), "FAIL-ME") != NULL;
+  g_free (fake.last_body);
+  fake.last_body = g_strndup (g_bytes_get_data (request->body, NULL),
+      g_bytes_get_size (request->body));
+  g_hash_table_insert (fake.tasks, g_strdup (id), task);
+  drop = fake.drop_first_create && fake.creates == 1;
+  g_mutex_unlock (&fake.lock);
+  if (drop)
+    return;                    /* the connection closes without an answer */
+  answer = g_strdup_printf ("{\"id\": \"%s\", \"status\": \"submitted\", \"external_id\": "
+      "\"%s\"}", id, task->external_id ? task->external_id : "");
+  respond_data (out, answer);
+}
+
+static void
+serve_tasks (const RawRequest *request, GOutputStream *out)
+{
+  const gchar *query = strchr (request->path, '?') + 1;
+  g_autoptr (GHashTable) params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE,
+      NULL);
+  const gchar *ids = params ? g_hash_table_lookup (params, "task_ids") : NULL;
+  const gchar *ext = params ? g_hash_table_lookup (params, "external_task_ids") : NULL;
+  g_auto (GStrv) wanted = g_strsplit (ids ? ids : ext ? ext : "", ",", -1);
+  GString *answer = g_string_new ("[");
+  GHashTableIter iter;
+  gpointer key, value;
+  guint i;
+
+  g_mutex_lock (&fake.lock);
+  if (ids && fake.fail_queries > 0) {
+    fake.fail_queries--;
+    g_mutex_unlock (&fake.lock);
+    raw_respond (out, 500, "application/json", "{\"code\": 5000, \"message\": \"busy\"}",
+        strlen ("{\"code\": 5000, \"message\": \"busy\"}"));
+    g_string_free (answer, TRUE);
+    return;
+  }
+  if (ids) {
+    fake.tasks_queries++;
+    fake.ids_polled += g_strv_length (wanted);
+    fake.max_ids = MAX (fake.max_ids, g_strv_length (wanted));
+    for (i = 0; wanted[i] && fake.omit_queries == 0; i++) {
+      FakeTask *task = g_hash_table_lookup (fake.tasks, wanted[i]);
+
+      if (task) {
+        task->polls++;
+        append_task (answer, wanted[i], task);
+      }
+    }
+    if (fake.omit_queries > 0)
+      fake.omit_queries--;
+  } else {
+    fake.external_queries++;
+    g_hash_table_iter_init (&iter, fake.tasks);
+    while (g_hash_table_iter_next (&iter, &key, &value)) {
+      FakeTask *task = value;
+
+      if (task->external_id && g_strv_contains ((const gchar * const *) wanted,
+              task->external_id))
+        append_task (answer, key, task);
+    }
+  }
+  g_mutex_unlock (&fake.lock);
+  g_string_append_c (answer, ']');
+  respond_data (out, answer->str);
+  g_string_free (answer, TRUE);
+}
+
+static void
+fake_handler (RawServer *s, const RawRequest *request, GOutputStream *out, gpointer data)
+{
+  gsize len;
+  const guint8 *mp4 = g_bytes_get_data (fake.mp4, &len);
+
+  if (g_str_equal (request->method, "POST") &&
+      (g_str_has_prefix (request->path, "/image-to-video/") ||
+          g_str_has_prefix (request->path, "/text-to-video/")))
+    serve_create (request, out);
+  else if (g_str_has_prefix (request->path, "/tasks?"))
+    serve_tasks (request, out);
+  else if (g_str_has_prefix (request->path, "/files/"))
+    raw_respond (out, 200, "video/mp4", mp4, len);
+  else
+    raw_respond (out, 404, "application/json", "{\"code\": 1202}", 14);
+}
+
+static void
+setup (void)
+{
+  const TestMp4Spec spec = { .n_samples = 120, .sample_size = 400, .height = 720 };
+
+  memset (&fake, 0, sizeof (fake));
+  g_mutex_init (&fake.lock);
+  fake.tasks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, fake_task_free);
+  fake.mp4 = test_mp4_build (&spec);
+  fake.polls_to_succeed = 3;
+  server = raw_server_start (fake_handler, NULL);
+  cache_dir = g_dir_make_tmp ("kling-v2-XXXXXX", NULL);
+}
+
+static void
+teardown (void)
+{
+  raw_server_stop (server);
+  g_hash_table_unref (fake.tasks);
+  g_bytes_unref (fake.mp4);
+  g_free (fake.last_body);
+  g_mutex_clear (&fake.lock);
+  test_remove_tree (cache_dir);
+  g_clear_pointer (&cache_dir, g_free);
+}
+
+/* --- requests ------------------------------------------------------------------------------ */
+
+static GBytes *
+still_jpeg (void)
+{
+  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  gchar *data;
+  gsize len;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  return g_bytes_new_take (data, len);
+}
+
+static KlingImage2VideoParams
+i2v_params (const gchar *model, GBytes *image)
+{
+  KlingImage2VideoParams p = {
+    .model_name = model, .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5,
+    .prompt = "a slow zoom", .image = image,
+  };
+  return p;
+}
+
+static KlingRequest *
+i2v_request (const gchar *model, const gchar *prompt)
+{
+  g_autoptr (GBytes) image = still_jpeg ();
+  KlingImage2VideoParams p = i2v_params (model, image);
+  g_autoptr (GError) err = NULL;
+  KlingRequest *request;
+
+  p.prompt = prompt;
+  request = kling_image2video_request_new (&p, &err);
+  fail_unless (request != NULL, "%s: %s", model, err ? err->message : "");
+  return request;
+}
+
+static JsonObject *
+body_of (KlingRequest *request)
+{
+  return json_node_get_object (request->body);
+}
+
+static JsonObject *
+content (KlingRequest *request, guint i)
+{
+  return json_array_get_object_element (json_object_get_array_member (body_of (request),
+          "contents"), i);
+}
+
+GST_START_TEST (test_image2video_bodies)
+{
+  g_autoptr (GBytes) image = still_jpeg ();
+  g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (image, NULL),
+      g_bytes_get_size (image));
+  KlingImage2VideoParams p = i2v_params ("kling-3.0", image);
+  g_autoptr (KlingRequest) r = NULL, turbo = NULL, cb = NULL;
+  JsonObject *settings;
+
+  p.mode = KLING_MODE_4K;
+  p.duration_s = 12;
+  p.sound = TRUE;
+  p.image_tail = image;
+  r = kling_image2video_request_new (&p, NULL);
+  fail_unless (r != NULL);
+  fail_unless_equals_string (r->create_path, "/image-to-video/kling-3.0");
+  fail_unless_equals_string (kling_request_get_model_name (r), "kling-3.0");
+  fail_unless (!json_object_has_member (body_of (r), "model_name"));
+  fail_unless_equals_string (json_object_get_string_member (content (r, 0), "type"),
+      "prompt");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 0), "text"),
+      "a slow zoom");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 1), "type"),
+      "first_frame");
+  /* base64 of the bytes, without a data: prefix */
+  fail_unless_equals_string (json_object_get_string_member (content (r, 1), "url"), b64);
+  fail_unless_equals_string (json_object_get_string_member (content (r, 2), "type"),
+      "last_frame");
+  settings = json_object_get_object_member (body_of (r), "settings");
+  fail_unless_equals_string (json_object_get_string_member (settings, "resolution"), "4k");
+  /* an integer here, not /v1's string */
+  fail_unless_equals_int (json_node_get_value_type (json_object_get_member (settings,
+              "duration")), G_TYPE_INT64);
+  fail_unless_equals_int (json_object_get_int_member (settings, "duration"), 12);
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "native");
+  /* Kling's default is true: false is sent */
+  fail_unless (json_object_has_member (settings, "multi_shot"));
+  fail_unless (!json_object_get_boolean_member (settings, "multi_shot"));
+  fail_unless (!json_object_has_member (body_of (r), "options"));
+  fail_unless (!json_object_has_member (body_of (r), "cfg_scale"));
+  fail_unless_equals_float (kling_request_get_duration_s (r), 12);
+  fail_unless_equals_string (kling_request_get_mode (r), "4k");
+  /* the summary describes the images, never their bytes */
+  fail_unless (strstr (json_to_string (r->summary, FALSE), b64) == NULL);
+
+  /* kling-3.0-turbo always makes native audio; 1080p is "pro" */
+  p = i2v_params ("kling-3.0-turbo", image);
+  p.mode = KLING_MODE_PRO;
+  turbo = kling_image2video_request_new (&p, NULL);
+  fail_unless (turbo != NULL);
+  settings = json_object_get_object_member (body_of (turbo), "settings");
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "native");
+  fail_unless_equals_string (json_object_get_string_member (settings, "resolution"),
+      "1080p");
+
+  p = i2v_params ("kling-2.5-turbo", image);
+  p.callback_url = "https://example.com/hook";
+  cb = kling_image2video_request_new (&p, NULL);
+  fail_unless (cb != NULL);
+  settings = json_object_get_object_member (body_of (cb), "settings");
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "off");
+  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member
+          (body_of (cb), "options"), "callback_url"), "https://example.com/hook");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_text2video_body)
+{
+  KlingText2VideoParams p = {
+    .model_name = "kling-2.6", .mode = KLING_MODE_PRO, .duration_s = 10, .prompt = "rain",
+    .sound = TRUE, .cfg_scale = 0.5,
+  };
+  g_autoptr (KlingRequest) r = kling_text2video_request_new (&p, NULL);
+  JsonArray *contents;
+
+  fail_unless (r != NULL);
+  fail_unless_equals_string (r->create_path, "/text-to-video/kling-2.6");
+  contents = json_object_get_array_member (body_of (r), "contents");
+  fail_unless_equals_int (json_array_get_length (contents), 1);
+  fail_unless (!json_object_has_member (body_of (r), "aspect_ratio"));
+  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member
+          (body_of (r), "settings"), "audio"), "native");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_refusals)
+{
+  g_autoptr (GBytes) image = still_jpeg ();
+  struct {
+    KlingImage2VideoParams p;
+    const gchar *sentence;
+  } cases[8];
+  KlingText2VideoParams t = {
+    .model_name = "kling-3.0", .mode = KLING_MODE_STD, .duration_s = 5, .prompt = "rain",
+    .aspect_ratio = KLING_ASPECT_RATIO_9_16,
+  };
+  g_autoptr (GError) t_err = NULL;
+  guint i, n = 0;
+
+#define CASE(model, text) (cases[n].p = i2v_params (model, image), \
+    cases[n].sentence = text, &cases[n++].p)
+  CASE ("kling-2.6", "kling-2.6 renders 5 or 10 s, not 7 s: set duration to 5 or 10, or "
+      "use kling-3.0 (3 to 15 s)")->duration_s = 7;
+  CASE ("kling-2.6", "kling-2.6 makes native audio only in pro mode (1080p): set mode=pro "
+      "or sound=false")->sound = TRUE;
+  CASE ("kling-3.0-turbo", "kling-3.0-turbo does not render 4k: set mode to std (720p) or pro "
+      "(1080p); 4k "
+      "is only on kling-3.0 of Kling's per-model API")->mode = KLING_MODE_4K;
+  CASE ("kling-3.0-turbo", "kling-3.0-turbo takes no end frame: drop the end frame, or use "
+      "kling-3.0")->image_tail = image;
+  CASE ("kling-2.5-turbo", "kling-2.5-turbo takes an end frame only in pro mode (1080p): "
+      "set mode=pro, or drop the end frame")->image_tail = image;
+  CASE ("kling-3.0", "kling-3.0 is on Kling's per-model API, which takes no negative "
+      "prompt: unset negative-prompt, or use a model of the /v1 API")->negative_prompt =
+      "blur";
+#undef CASE
+  for (i = 0; i < n; i++) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (KlingRequest) r = kling_image2video_request_new (&cases[i].p, &err);
+
+    fail_unless (r == NULL, "case %u accepted", i);
+    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+    fail_unless_equals_int (kling_error_get_http_status (err), 0);
+    fail_unless_equals_string (err->message, cases[i].sentence);
+  }
+  fail_unless (kling_text2video_request_new (&t, &t_err) == NULL);
+  fail_unless_equals_string (t_err->message, "kling-3.0 is on Kling's per-model API, whose "
+      "text-to-video renders 16:9 only: set aspect-ratio=16:9, or use a model of the /v1 "
+      "API for 9:16");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cache_keys)
+{
+  g_autoptr (GBytes) image = still_jpeg ();
+  KlingImage2VideoParams p = i2v_params ("kling-3.0", image);
+  g_autoptr (KlingRequest) a = kling_image2video_request_new (&p, NULL);
+  g_autoptr (KlingRequest) with_cb = NULL, v1 = NULL, other = NULL;
+  g_autofree gchar *ka = NULL, *kcb = NULL, *kid = NULL, *kv1 = NULL, *kother = NULL;
+  JsonObject *options = json_object_new ();
+
+  p.callback_url = "https://example.com/hook";
+  with_cb = kling_image2video_request_new (&p, NULL);
+  p.callback_url = NULL;
+  p.model_name = "kling-v3";
+  v1 = kling_image2video_request_new (&p, NULL);
+  p.model_name = "kling-2.6";
+  other = kling_image2video_request_new (&p, NULL);
+  ka = kling_request_cache_key (a);
+  kcb = kling_request_cache_key (with_cb);
+  kv1 = kling_request_cache_key (v1);
+  kother = kling_request_cache_key (other);
+  /* The job's external id in options does not change the key either. */
+  json_object_set_string_member (options, "external_task_id", "gstkling-x");
+  json_object_set_object_member (body_of (a), "options", options);
+  kid = kling_request_cache_key (a);
+  fail_unless_equals_string (ka, kcb);
+  fail_unless_equals_string (ka, kid);
+  fail_if (g_str_equal (ka, kv1));
+  fail_if (g_str_equal (ka, kother));
+}
+
+GST_END_TEST;
+
+/* --- the task object ----------------------------------------------------------------------- */
+
+static KlingTask *
+parse (const gchar *json, GError **error)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+
+  return kling_task_new_from_v2_json (node, "R-1", error);
+}
+
+GST_START_TEST (test_task_objects)
+{
+  g_autoptr (KlingTask) done = parse ("{\"id\": \"T\", \"status\": \"succeeded\", "
+      "\"external_id\": \"E\", \"create_time\": 1764000000, \"outputs\": [{\"type\": "
+      "\"image\", \"url\": \"u0\"}, {\"type\": \"video\", \"id\": 7, \"url\": \"u1\", "
+      "\"watermark_url\": \"w1\", \"duration\": \"5.1\"}], \"billing\": [{\"charge_type\": "
+      "\"cash\", \"amount\": \"0.3\", \"currency\": \"USD\"}, {\"charge_type\": \"cash\", "
+      "\"amount\": \"0.12\", \"currency\": \"USD\"}, {\"charge_type\": \"unit\", "
+      "\"amount\": \"9\"}]}", NULL);
+  g_autoptr (KlingTask) units = parse ("{\"id\": \"T\", \"status\": \"processing\", "
+      "\"billing\": [{\"charge_type\": \"unit\", \"amount\": \"2.5\"}]}", NULL);
+  g_autoptr (KlingTask) failed = parse ("{\"id\": \"T\", \"status\": \"failed\", "
+      "\"message\": \"risk control\"}", NULL);
+  g_autoptr (GError) e1 = NULL, e2 = NULL;
+  g_autoptr (JsonNode) array = json_from_string ("[{\"id\": \"A\", \"external_id\": \"x\"},"
+      " 3, {\"id\": \"B\", \"external_id\": \"y\", \"status\": \"queued\"}]", NULL);
+  const gchar *status = NULL;
+
+  fail_unless (done != NULL);
+  fail_unless_equals_int (done->status, KLING_TASK_SUCCEED);
+  fail_unless_equals_string (done->external_task_id, "E");
+  fail_unless_equals_string (done->video_url, "u1");
+  fail_unless_equals_string (done->video_id, "7");
+  fail_unless_equals_string (done->video_watermark_url, "w1");
+  fail_unless_equals_float (done->video_duration_s, 5.1);
+  fail_unless (done->created_at_ms == G_GINT64_CONSTANT (1764000000000));
+  /* the USD entries add up; the entry in units is another unit */
+  fail_unless_equals_string (done->charge_unit, "USD");
+  fail_unless_equals_float (done->charge_amount, 0.42);
+  fail_unless_equals_string (done->charge, "0.42");
+  fail_unless_equals_string (units->charge, "2.5");
+  fail_unless_equals_string (units->charge_unit, "units");
+  fail_unless_equals_int (failed->status, KLING_TASK_FAILED);
+  fail_unless_equals_string (failed->status_msg, "risk control");
+  /* /v1's "succeed" is not this API's status; a success needs a video */
+  fail_unless (parse ("{\"id\": \"T\", \"status\": \"succeed\"}", &e1) == NULL);
+  fail_unless (g_error_matches (e1, KLING_ERROR, KLING_ERROR_PROTOCOL));
+  fail_unless (parse ("{\"id\": \"T\", \"status\": \"succeeded\", \"outputs\": []}",
+          &e2) == NULL);
+  fail_unless (g_error_matches (e2, KLING_ERROR, KLING_ERROR_PROTOCOL));
+
+  fail_unless (kling_tasks_v2_find (array, "B", FALSE) == json_array_get_element
+      (json_node_get_array (array), 2));
+  fail_unless (kling_tasks_v2_find (array, "x", TRUE) == json_array_get_element
+      (json_node_get_array (array), 0));
+  fail_unless (kling_tasks_v2_find (array, "C", FALSE) == NULL);
+  fail_unless (kling_task_v2_has_unknown_status (kling_tasks_v2_find (array, "B", FALSE),
+          &status));
+  fail_unless_equals_string (status, "queued");
+}
+
+GST_END_TEST;
+
+/* --- jobs against the fake ----------------------------------------------------------------- */
+
+static KlingClient *
+fake_client (void)
+{
+  return test_fast_client (raw_server_url (server), kling_auth_new_static ("key",
+          KLING_AUTH_HEADER_BEARER), 2000);
+}
+
+static KlingJob *
+start (KlingClient *client, KlingRequest *request, JobOutcome *o)
+{
+  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 30,
+    .cache_dir = cache_dir };
+
+  job_outcome_init (o);
+  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
+      job_outcome_notify);
+}
+
+static void
+finish (KlingJob *job, JobOutcome *o)
+{
+  fail_unless (job_outcome_wait (o, 20));
+  kling_job_unref (job);
+  fail_unless (job_outcome_wait_notified (o, 10));
+  job_outcome_clear (o);
+}
+
+GST_START_TEST (test_access_key_refused_before_any_request)
+{
+  g_autoptr (KlingClient) client = test_fast_client (raw_server_url (server),
+      kling_auth_new_jwt ("AK", "SK"), 2000);
+  g_autoptr (KlingRequest) request = i2v_request ("kling-3.0", "p");
+  g_autofree gchar *sentence = NULL;
+  JobOutcome o;
+  KlingJob *job = start (client, request, &o);
+
+  fail_unless (job_outcome_wait (&o, 10));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH));
+  sentence = kling_error_dup_user_message (o.error);
+  fail_unless_equals_string (sentence, "kling-3.0 is on Kling's per-model API, which takes "
+      "an API key, not an access key and secret key: set api-key (or KLING_API_KEY), or "
+      "use a model of the /v1 API.");
+  fail_unless_equals_int (raw_server_count (server, NULL), 0);
+  finish (job, &o);
+}
+
+GST_END_TEST;
+
+/* Each model of the per-model API, four renders at once: polled together. */
+GST_START_TEST (test_four_renders_poll_in_batches)
+{
+  static const gchar *const models[] = {
+    "kling-3.0", "kling-3.0-turbo", "kling-2.6", "kling-2.5-turbo",
+  };
+  g_autoptr (KlingClient) client = fake_client ();
+  JobOutcome o[4];
+  KlingJob *jobs[4];
+  guint i;
+
+  for (i = 0; i < 4; i++) {
+    g_autoptr (KlingRequest) request = i2v_request (models[i], "p");
+    jobs[i] = start (client, request, &o[i]);
+  }
+  for (i = 0; i < 4; i++) {
+    fail_unless (job_outcome_wait (&o[i], 20), "%s did not finish", models[i]);
+    fail_unless (o[i].error == NULL, "%s: %s", models[i], o[i].error->message);
+    fail_unless (g_file_test (o[i].mp4_path, G_FILE_TEST_EXISTS));
+    fail_unless_equals_string (o[i].task->charge, "0.42");
+    fail_unless_equals_string (o[i].task->charge_unit, "USD");
+    fail_unless (g_str_has_prefix (o[i].task->external_task_id, "gstkling-"));
+  }
+  g_mutex_lock (&fake.lock);
+  fail_unless_equals_int (fake.creates, 4);
+  fail_unless_equals_int (raw_server_count (server, "/image-to-video/kling-2.6"), 1);
+  /* Each task is polled until its third answer: 12 polls at least, in fewer requests. */
+  fail_unless (fake.ids_polled >= 12);
+  /* Tasks created moments apart fall into step: one request carried all four. */
+  fail_unless_equals_int (fake.max_ids, 4);
+  fail_unless (fake.tasks_queries < fake.ids_polled, "%u requests for %u polls",
+      fake.tasks_queries, fake.ids_polled);
+  fail_unless (strstr (fake.last_body, "\"external_task_id\":\"gstkling-") != NULL);
+  g_mutex_unlock (&fake.lock);
+  for (i = 0; i < 4; i++)
+    finish (jobs[i], &o[i]);
+}
+
+GST_END_TEST;
+
+/* More tasks than one request may carry: split, never more than the cap. */
+GST_START_TEST (test_batch_cap)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  const guint n = KLING_POLLER_MAX_IDS + 3;
+  JobOutcome *o = g_new0 (JobOutcome, n);
+  KlingJob **jobs = g_new0 (KlingJob *, n);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    g_autofree gchar *prompt = g_strdup_printf ("shot %u", i);
+    g_autoptr (KlingRequest) request = i2v_request ("kling-2.5-turbo", prompt);
+
+    jobs[i] = start (client, request, &o[i]);
+  }
+  for (i = 0; i < n; i++) {
+    fail_unless (job_outcome_wait (&o[i], 30));
+    fail_unless (o[i].error == NULL, "%s", o[i].error ? o[i].error->message : "");
+  }
+  g_mutex_lock (&fake.lock);
+  fail_unless_equals_int (fake.max_ids, KLING_POLLER_MAX_IDS);
+  fail_unless (fake.tasks_queries * 10 < fake.ids_polled);
+  g_mutex_unlock (&fake.lock);
+  for (i = 0; i < n; i++)
+    finish (jobs[i], &o[i]);
+  g_free (o);
+  g_free (jobs);
+}
+
+GST_END_TEST;
+
+/* A batch request that fails after its retries, then answers that leave the task out:
+ * glitches, polled again; the render still ends well. */
+GST_START_TEST (test_glitches_are_retried)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  g_autoptr (KlingRequest) request = i2v_request ("kling-3.0", "p");
+  JobOutcome o;
+  KlingJob *job;
+
+  fake.fail_queries = 3;       /* every attempt of the first batch request */
+  fake.omit_queries = 1;
+  job = start (client, request, &o);
+  fail_unless (job_outcome_wait (&o, 20));
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  fail_unless (o.wait_reasons & (1 << KLING_WAIT_SERVER_ERROR));
+  g_mutex_lock (&fake.lock);
+  fail_unless_equals_int (fake.creates, 1);
+  fail_unless_equals_int (fake.fail_queries, 0);
+  fail_unless_equals_int (fake.omit_queries, 0);
+  g_mutex_unlock (&fake.lock);
+  finish (job, &o);
+}
+
+GST_END_TEST;
+
+/* The create's answer is lost: the task is found by our external id, not paid twice. */
+GST_START_TEST (test_lost_create_found_by_external_id)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  g_autoptr (KlingRequest) request = i2v_request ("kling-3.0-turbo", "p");
+  JobOutcome o;
+  KlingJob *job;
+
+  fake.drop_first_create = TRUE;
+  job = start (client, request, &o);
+  fail_unless (job_outcome_wait (&o, 20));
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  g_mutex_lock (&fake.lock);
+  fail_unless_equals_int (fake.creates, 1);
+  fail_unless_equals_int (fake.external_queries, 1);
+  g_mutex_unlock (&fake.lock);
+  fail_unless_equals_string (o.task->task_id, "T-1");
+  finish (job, &o);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failed_task_says_why)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  g_autoptr (KlingRequest) request = i2v_request ("kling-2.6", "FAIL-ME");
+  JobOutcome o;
+  KlingJob *job = start (client, request, &o);
+
+  fail_unless (job_outcome_wait (&o, 20));
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TASK_FAILED));
+  fail_unless_equals_string (kling_error_get_task_status_msg (o.error),
+      "content check failed");
+  finish (job, &o);
+}
+
+GST_END_TEST;
+
+static Suite *
+per_model_suite (void)
+{
+  Suite *s = suite_create ("kling-per-model");
+  TCase *tc = tcase_create ("requests");
+  TCase *jobs = tcase_create ("jobs");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_image2video_bodies);
+  tcase_add_test (tc, test_text2video_body);
+  tcase_add_test (tc, test_refusals);
+  tcase_add_test (tc, test_cache_keys);
+  tcase_add_test (tc, test_task_objects);
+  suite_add_tcase (s, jobs);
+  tcase_set_timeout (jobs, 60);
+  tcase_add_checked_fixture (jobs, setup, teardown);
+  tcase_add_test (jobs, test_access_key_refused_before_any_request);
+  tcase_add_test (jobs, test_four_renders_poll_in_batches);
+  tcase_add_test (jobs, test_batch_cap);
+  tcase_add_test (jobs, test_glitches_are_retried);
+  tcase_add_test (jobs, test_lost_create_found_by_external_id);
+  tcase_add_test (jobs, test_failed_task_says_why);
+  return s;
+}
+
+GST_CHECK_MAIN (per_model);
