@@ -25,6 +25,7 @@ typedef struct {
   GHashTable *tasks;           /* id -> FakeTask */
   GBytes *mp4;
   guint polls_to_succeed;
+  guint hold_until_creates;    /* tasks stay "processing" until this many were created */
   guint creates;
   guint tasks_queries;         /* GET /tasks?task_ids= */
   guint ids_polled;            /* ids over all of them */
@@ -84,8 +85,9 @@ append_task (GString *out, const gchar *id, FakeTask *task)
 static void
 serve_create (const RawRequest *request, GOutputStream *out)
 {
-  g_autoptr (JsonNode) body = json_from_string (g_bytes_get_data (request->body, NULL),
-      NULL);
+  g_autofree gchar *text = g_strndup (g_bytes_get_data (request->body, NULL),
+      g_bytes_get_size (request->body));
+  g_autoptr (JsonNode) body = json_from_string (text, NULL);
   JsonObject *options = body ? json_object_get_object_member (json_node_get_object (body),
       "options") : NULL;
   FakeTask *task = g_new0 (FakeTask, 1);
@@ -97,10 +99,9 @@ serve_create (const RawRequest *request, GOutputStream *out)
   if (options && json_object_has_member (options, "external_task_id"))
     task->external_id = g_strdup (json_object_get_string_member (options,
             "external_task_id"));
-  task->fail = strstr (g_bytes_get_data (request->body, NULL), "FAIL-ME") != NULL;
+  task->fail = strstr (text, "FAIL-ME") != NULL;
   g_free (fake.last_body);
-  fake.last_body = g_strndup (g_bytes_get_data (request->body, NULL),
-      g_bytes_get_size (request->body));
+  fake.last_body = g_strdup (text);
   g_hash_table_insert (fake.tasks, g_strdup (id), task);
   drop = fake.drop_first_create && fake.creates == 1;
   g_mutex_unlock (&fake.lock);
@@ -142,7 +143,8 @@ serve_tasks (const RawRequest *request, GOutputStream *out)
       FakeTask *task = g_hash_table_lookup (fake.tasks, wanted[i]);
 
       if (task) {
-        task->polls++;
+        if (fake.creates >= fake.hold_until_creates)
+          task->polls++;
         append_task (answer, wanted[i], task);
       }
     }
@@ -266,6 +268,7 @@ GST_START_TEST (test_image2video_bodies)
       g_bytes_get_size (image));
   KlingImage2VideoParams p = i2v_params ("kling-3.0", image);
   g_autoptr (KlingRequest) r = NULL, turbo = NULL, cb = NULL;
+  g_autofree gchar *summary = NULL;
   JsonObject *settings;
 
   p.mode = KLING_MODE_4K;
@@ -302,7 +305,8 @@ GST_START_TEST (test_image2video_bodies)
   fail_unless_equals_float (kling_request_get_duration_s (r), 12);
   fail_unless_equals_string (kling_request_get_mode (r), "4k");
   /* the summary describes the images, never their bytes */
-  fail_unless (strstr (json_to_string (r->summary, FALSE), b64) == NULL);
+  summary = json_to_string (r->summary, FALSE);
+  fail_unless (strstr (summary, b64) == NULL);
 
   /* kling-3.0-turbo always makes native audio; 1080p is "pro" */
   p = i2v_params ("kling-3.0-turbo", image);
@@ -491,6 +495,24 @@ GST_END_TEST;
 
 /* --- jobs against the fake ----------------------------------------------------------------- */
 
+typedef struct {
+  guint creates, tasks_queries, ids_polled, max_ids, external_queries;
+  guint fail_queries, omit_queries;
+} FakeCounts;
+
+/* The counters, read under the lock (a failed check must not leave it held). */
+static FakeCounts
+counts (void)
+{
+  FakeCounts c;
+
+  g_mutex_lock (&fake.lock);
+  c = (FakeCounts) { fake.creates, fake.tasks_queries, fake.ids_polled, fake.max_ids,
+    fake.external_queries, fake.fail_queries, fake.omit_queries };
+  g_mutex_unlock (&fake.lock);
+  return c;
+}
+
 static KlingClient *
 fake_client (void)
 {
@@ -501,7 +523,7 @@ fake_client (void)
 static KlingJob *
 start (KlingClient *client, KlingRequest *request, JobOutcome *o)
 {
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 30,
+  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 60,
     .cache_dir = cache_dir };
 
   job_outcome_init (o);
@@ -548,6 +570,7 @@ GST_START_TEST (test_four_renders_poll_in_batches)
   g_autoptr (KlingClient) client = fake_client ();
   JobOutcome o[4];
   KlingJob *jobs[4];
+  FakeCounts c;
   guint i;
 
   for (i = 0; i < 4; i++) {
@@ -562,17 +585,17 @@ GST_START_TEST (test_four_renders_poll_in_batches)
     fail_unless_equals_string (o[i].task->charge_unit, "USD");
     fail_unless (g_str_has_prefix (o[i].task->external_task_id, "gstkling-"));
   }
-  g_mutex_lock (&fake.lock);
-  fail_unless_equals_int (fake.creates, 4);
+  c = counts ();
+  fail_unless_equals_int (c.creates, 4);
   fail_unless_equals_int (raw_server_count (server, "/image-to-video/kling-2.6"), 1);
   /* Each task is polled until its third answer: 12 polls at least, in fewer requests. */
-  fail_unless (fake.ids_polled >= 12);
+  fail_unless (c.ids_polled >= 12);
   /* Tasks created moments apart fall into step: one request carried all four. */
-  fail_unless_equals_int (fake.max_ids, 4);
-  fail_unless (fake.tasks_queries < fake.ids_polled, "%u requests for %u polls",
-      fake.tasks_queries, fake.ids_polled);
+  fail_unless_equals_int (c.max_ids, 4);
+  fail_unless (c.tasks_queries < c.ids_polled, "%u requests for %u polls",
+      c.tasks_queries, c.ids_polled);
+  /* the last create; no other thread writes it once every job is done */
   fail_unless (strstr (fake.last_body, "\"external_task_id\":\"gstkling-") != NULL);
-  g_mutex_unlock (&fake.lock);
   for (i = 0; i < 4; i++)
     finish (jobs[i], &o[i]);
 }
@@ -586,8 +609,11 @@ GST_START_TEST (test_batch_cap)
   const guint n = KLING_POLLER_MAX_IDS + 3;
   JobOutcome *o = g_new0 (JobOutcome, n);
   KlingJob **jobs = g_new0 (KlingJob *, n);
+  FakeCounts c;
   guint i;
 
+  /* However slowly the creates come (valgrind), all tasks are in flight together. */
+  fake.hold_until_creates = n;
   for (i = 0; i < n; i++) {
     g_autofree gchar *prompt = g_strdup_printf ("shot %u", i);
     g_autoptr (KlingRequest) request = i2v_request ("kling-2.5-turbo", prompt);
@@ -595,13 +621,13 @@ GST_START_TEST (test_batch_cap)
     jobs[i] = start (client, request, &o[i]);
   }
   for (i = 0; i < n; i++) {
-    fail_unless (job_outcome_wait (&o[i], 30));
+    fail_unless (job_outcome_wait (&o[i], 50));
     fail_unless (o[i].error == NULL, "%s", o[i].error ? o[i].error->message : "");
   }
-  g_mutex_lock (&fake.lock);
-  fail_unless_equals_int (fake.max_ids, KLING_POLLER_MAX_IDS);
-  fail_unless (fake.tasks_queries * 10 < fake.ids_polled);
-  g_mutex_unlock (&fake.lock);
+  c = counts ();
+  fail_unless_equals_int (c.max_ids, KLING_POLLER_MAX_IDS);
+  fail_unless (c.tasks_queries * 10 < c.ids_polled, "%u requests for %u polls",
+      c.tasks_queries, c.ids_polled);
   for (i = 0; i < n; i++)
     finish (jobs[i], &o[i]);
   g_free (o);
@@ -618,6 +644,7 @@ GST_START_TEST (test_glitches_are_retried)
   g_autoptr (KlingRequest) request = i2v_request ("kling-3.0", "p");
   JobOutcome o;
   KlingJob *job;
+  FakeCounts c;
 
   fake.fail_queries = 3;       /* every attempt of the first batch request */
   fake.omit_queries = 1;
@@ -625,11 +652,10 @@ GST_START_TEST (test_glitches_are_retried)
   fail_unless (job_outcome_wait (&o, 20));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
   fail_unless (o.wait_reasons & (1 << KLING_WAIT_SERVER_ERROR));
-  g_mutex_lock (&fake.lock);
-  fail_unless_equals_int (fake.creates, 1);
-  fail_unless_equals_int (fake.fail_queries, 0);
-  fail_unless_equals_int (fake.omit_queries, 0);
-  g_mutex_unlock (&fake.lock);
+  c = counts ();
+  fail_unless_equals_int (c.creates, 1);
+  fail_unless_equals_int (c.fail_queries, 0);
+  fail_unless_equals_int (c.omit_queries, 0);
   finish (job, &o);
 }
 
@@ -642,15 +668,15 @@ GST_START_TEST (test_lost_create_found_by_external_id)
   g_autoptr (KlingRequest) request = i2v_request ("kling-3.0-turbo", "p");
   JobOutcome o;
   KlingJob *job;
+  FakeCounts c;
 
   fake.drop_first_create = TRUE;
   job = start (client, request, &o);
   fail_unless (job_outcome_wait (&o, 20));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
-  g_mutex_lock (&fake.lock);
-  fail_unless_equals_int (fake.creates, 1);
-  fail_unless_equals_int (fake.external_queries, 1);
-  g_mutex_unlock (&fake.lock);
+  c = counts ();
+  fail_unless_equals_int (c.creates, 1);
+  fail_unless_equals_int (c.external_queries, 1);
   fail_unless_equals_string (o.task->task_id, "T-1");
   finish (job, &o);
 }
