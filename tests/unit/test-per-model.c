@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 #include <string.h>
 #include "kling-requests.h"
+#include "kling-cache.h"
 #include "kling-poller.h"
 #include "client-test-util.h"
 #include "mp4-build.h"
@@ -34,6 +35,7 @@ typedef struct {
   gboolean drop_first_create;  /* the first create's task is made, its answer lost */
   guint fail_queries;          /* the next ones answer 500 */
   guint omit_queries;          /* the next ones leave every task out */
+  guint refuse_queries;        /* the next ones answer 401 / 1002 */
   gchar *last_body;
 } FakeV2;
 
@@ -132,6 +134,15 @@ serve_tasks (const RawRequest *request, GOutputStream *out)
     g_mutex_unlock (&fake.lock);
     raw_respond (out, 500, "application/json", "{\"code\": 5000, \"message\": \"busy\"}",
         strlen ("{\"code\": 5000, \"message\": \"busy\"}"));
+    g_string_free (answer, TRUE);
+    return;
+  }
+  if (ids && fake.refuse_queries > 0) {
+    static const gchar refused[] = "{\"code\": 1002, \"message\": \"key invalid\"}";
+
+    fake.refuse_queries--;
+    g_mutex_unlock (&fake.lock);
+    raw_respond (out, 401, "application/json", refused, strlen (refused));
     g_string_free (answer, TRUE);
     return;
   }
@@ -683,6 +694,68 @@ GST_START_TEST (test_lost_create_found_by_external_id)
 
 GST_END_TEST;
 
+/* A journal's task id that no answer lists (another account's, long gone): after the
+ * glitches it is forgotten and the request rendered anew, once. */
+GST_START_TEST (test_stale_journal_task_is_replaced)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  g_autoptr (KlingRequest) request = i2v_request ("kling-2.6", "p");
+  g_autofree gchar *key = kling_client_cache_key (client, request);
+  KlingJournalEntry entry = {
+    .external_task_id = (gchar *) "gstkling-old", .task_id = (gchar *) "T-gone",
+    .create_sent_ms = g_get_real_time () / 1000,
+  };
+  JobOutcome o;
+  KlingJob *job;
+  FakeCounts c;
+
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO, &entry,
+          NULL));
+  job = start (client, request, &o);
+  fail_unless (job_outcome_wait (&o, 20));
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  fail_unless_equals_string (o.task->task_id, "T-1");
+  c = counts ();
+  fail_unless_equals_int (c.creates, 1);
+  finish (job, &o);
+}
+
+GST_END_TEST;
+
+/* A batch refused for good (the key): every job it carried ends with that error, at
+ * once, not after a round of glitches. */
+GST_START_TEST (test_batch_refused_for_good_fails_its_jobs)
+{
+  g_autoptr (KlingClient) client = fake_client ();
+  JobOutcome o[2];
+  KlingJob *jobs[2];
+  FakeCounts c;
+  guint i;
+
+  /* One refusal per batch; the two tasks share one unless the second create is slow. */
+  fake.refuse_queries = 2;
+  for (i = 0; i < 2; i++) {
+    g_autofree gchar *prompt = g_strdup_printf ("shot %u", i);
+    g_autoptr (KlingRequest) request = i2v_request ("kling-3.0", prompt);
+
+    jobs[i] = start (client, request, &o[i]);
+  }
+  for (i = 0; i < 2; i++) {
+    fail_unless (job_outcome_wait (&o[i], 20));
+    fail_unless (g_error_matches (o[i].error, KLING_ERROR, KLING_ERROR_AUTH), "%s",
+        o[i].error ? o[i].error->message : "no error");
+    fail_if (o[i].wait_reasons & (1 << KLING_WAIT_SERVER_ERROR));
+  }
+  c = counts ();
+  /* No poll was answered, and no job asked again after its refusal. */
+  fail_unless_equals_int (c.tasks_queries, 0);
+  fail_unless (raw_server_count (server, "/tasks?task_ids=") <= 2);
+  for (i = 0; i < 2; i++)
+    finish (jobs[i], &o[i]);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_failed_task_says_why)
 {
   g_autoptr (KlingClient) client = fake_client ();
@@ -721,6 +794,8 @@ per_model_suite (void)
   tcase_add_test (jobs, test_glitches_are_retried);
   tcase_add_test (jobs, test_lost_create_found_by_external_id);
   tcase_add_test (jobs, test_failed_task_says_why);
+  tcase_add_test (jobs, test_stale_journal_task_is_replaced);
+  tcase_add_test (jobs, test_batch_refused_for_good_fails_its_jobs);
   return s;
 }
 
