@@ -532,14 +532,21 @@ fake_client (void)
 }
 
 static KlingJob *
-start (KlingClient *client, KlingRequest *request, JobOutcome *o)
+start_polling_every (KlingClient *client, KlingRequest *request, gdouble interval_s,
+    JobOutcome *o)
 {
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 60,
+  KlingJobOptions options = { .poll_interval_s = interval_s, .timeout_s = 60,
     .cache_dir = cache_dir };
 
   job_outcome_init (o);
   return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
       job_outcome_notify);
+}
+
+static KlingJob *
+start (KlingClient *client, KlingRequest *request, JobOutcome *o)
+{
+  return start_polling_every (client, request, 0.1, o);
 }
 
 static void
@@ -623,13 +630,15 @@ GST_START_TEST (test_batch_cap)
   FakeCounts c;
   guint i;
 
-  /* However slowly the creates come (valgrind), all tasks are in flight together. */
+  /* However slowly the creates come (valgrind), all tasks are in flight together; polls
+   * at a slower pace leave the creates room. */
   fake.hold_until_creates = n;
+  fake.polls_to_succeed = 2;
   for (i = 0; i < n; i++) {
     g_autofree gchar *prompt = g_strdup_printf ("shot %u", i);
     g_autoptr (KlingRequest) request = i2v_request ("kling-2.5-turbo", prompt);
 
-    jobs[i] = start (client, request, &o[i]);
+    jobs[i] = start_polling_every (client, request, 0.5, &o[i]);
   }
   for (i = 0; i < n; i++) {
     fail_unless (job_outcome_wait (&o[i], 50));

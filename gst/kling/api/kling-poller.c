@@ -173,9 +173,12 @@ entry_waits (const KlingPollEntry *entry)
   return entry->wanted && !entry->in_flight;
 }
 
-/* How far ahead of its due time an entry rides with a batch: the shortest interval of
- * the entries waiting, so no task is polled more often than its job asked, and tasks
- * started at different times fall into step after their first poll. */
+/* How far ahead of its due time an entry rides with a batch: half the shortest interval of
+ * the entries waiting. Two groups of tasks out of step by less than that merge at the next
+ * batch; by more, the later batch takes the earlier group along one interval later: so
+ * tasks started at different times share one request after their first polls. No task is
+ * polled sooner than half its interval after its last answer, whatever fires a batch (a
+ * new task, a backoff ending). */
 static gint64
 ride_along_us (KlingPoller *poller)
 {
@@ -188,7 +191,7 @@ ride_along_us (KlingPoller *poller)
     if (entry_waits (entry))
       shortest = MIN (shortest, (gint64) entry->interval_ms * 1000);
   }
-  return shortest;
+  return shortest / 2;
 }
 
 static gboolean poller_fire (gpointer data);

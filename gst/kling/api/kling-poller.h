@@ -9,8 +9,8 @@
  * A job registers its task id (kling_poller_add) and asks for a poll (poll_in: at the
  * latest then, earlier when a batch goes out sooner, which is how tasks started at
  * different times come to share one request; hold: not before then, for a backoff). When
- * the timer fires, every entry due within the shortest interval registered goes out, at
- * most KLING_POLLER_MAX_IDS ids per request. Each entry then gets its task's object from
+ * the timer fires, every entry due within half the shortest interval registered goes
+ * out, at most KLING_POLLER_MAX_IDS ids per request. Each entry then gets its task's object from
  * the answer, or NULL when the answer did not list it, or the request's error (one failed
  * request concerns every entry it carried). Between results an entry is parked: it goes
  * out again only when asked. /v1 tasks are polled one by one (kling-job-task.c).
@@ -42,8 +42,8 @@ void            kling_poller_cancel     (KlingPoller *poller);
 /* After every request completed (the client drains them first). */
 void            kling_poller_free       (KlingPoller *poller);
 
-/* Registers @task_id, parked. @interval_ms is how often its job polls: the shortest one
- * registered is how far ahead a batch takes entries along. */
+/* Registers @task_id, parked. @interval_ms is how often its job polls: half the shortest
+ * one registered is how far ahead a batch takes entries along. */
 KlingPollEntry *kling_poller_add        (KlingPoller *poller, const gchar *task_id,
                                          guint interval_ms, KlingPollResult result,
                                          gpointer user_data);
