@@ -231,6 +231,8 @@ rewrite_task_status (SandboxResponse *resp, JsonNode *value)
   resp->body = g_bytes_new_take (text, strlen (text));
 }
 
+static void answer_html (SandboxResponse *resp, guint status);
+
 static void
 send_through_soup (KlingSandbox *sandbox, SoupServerMessage *msg,
     const SandboxResponse *resp)
@@ -282,6 +284,10 @@ sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *met
       break;
     case SANDBOX_FAULT_TASK_STATUS:
       rewrite_task_status (resp, fault->value);
+      break;
+    case SANDBOX_FAULT_HTML_AFTER:
+      /* A proxy in front that gave up on the server's answer after the server acted. */
+      answer_html (resp, fault->http);
       break;
     default:
       break;
