@@ -134,6 +134,26 @@ sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name
   return TRUE;
 }
 
+/* A JSON integer (5, not "5" nor 5.0), as the per-model API takes durations and times. */
+gboolean
+sandbox_input_integer (JsonObject *object, const gchar *field, const gchar *name,
+    gint64 min, gint64 max, gint64 *value, SandboxResponse *resp)
+{
+  JsonNode *node = member (object, name);
+  g_autofree gchar *problem = NULL;
+
+  if (node == NULL)
+    return TRUE;
+  if (holds (node, G_TYPE_INT64) && json_node_get_int (node) >= min &&
+      json_node_get_int (node) <= max) {
+    *value = json_node_get_int (node);
+    return TRUE;
+  }
+  problem = g_strdup_printf ("must be an integer in %" G_GINT64_FORMAT "..%"
+      G_GINT64_FORMAT " (a number, not a string)", min, max);
+  return invalid (resp, field, problem);
+}
+
 gboolean
 sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
     gboolean *value, SandboxResponse *resp)
