@@ -5,12 +5,14 @@ several ids, billing from the price list, the list POST /tasks, and counters a c
 test reads to see that it polls many tasks with one request."""
 import http.server
 import json
+import os
 import threading
 import time
 
 import pytest
 
-from media import b64, discover_info, first_and_last_colour, png, solid_png, stream_duration
+from media import (b64, discover_info, first_and_last_colour, png, png_of_pixels, solid_png,
+                   stream_duration)
 
 MODELS = ["kling-3.0", "kling-3.0-turbo", "kling-2.6", "kling-2.5-turbo"]
 KINDS = ["image-to-video", "text-to-video"]
@@ -450,7 +452,20 @@ def test_a_bad_first_frame_url_fails_the_task_at_render(sandbox, file_server):
     created = create(sandbox, "image-to-video", "kling-3.0",
                      body_of("from a URL", base + "/small.png"))
     task, _ = wait(sandbox, created["id"])
-    assert task["status"] == "failed" and "300" in task["message"], task
+    assert task["status"] == "failed", task
+    assert "first_frame" in task["message"] and "300" in task["message"], task
+
+
+def test_images_up_to_50_mb(sandbox):
+    # Random pixels do not compress: a valid PNG of more than /v1's 10 MB.
+    width, height = 2000, 1800
+    big = png_of_pixels(width, height, [os.urandom(width * 3) for _ in range(height)], 0)
+    assert len(big) > 10 * 1024 * 1024
+    created = create(sandbox, "image-to-video", "kling-2.6", body_of("big", b64(big)))
+    assert created["status"] == "submitted"
+    status, answer = sandbox.call("POST", "/v1/videos/image2video",
+                                  {"prompt": "big", "image": b64(big)})
+    assert (status, answer["code"]) == (400, 1201) and "10 MB" in answer["message"]
 
 
 def test_a_first_frame_by_url(sandbox, file_server):

@@ -358,6 +358,10 @@ gboolean  sandbox_input_loopback_url (const gchar *field, const gchar *url,
 gboolean  sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
                                gboolean required, GBytes **bytes, gchar **url,
                                SandboxResponse *resp);
+/* The same with another size limit (the per-model API takes 50 MB). */
+gboolean  sandbox_input_image_max (JsonObject *object, const gchar *field,
+                                   const gchar *name, gboolean required, gsize max_bytes,
+                                   GBytes **bytes, gchar **url, SandboxResponse *resp);
 gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
                                const gchar *name, gboolean allow_url, GBytes **bytes,
                                gchar **url, gdouble *length_s, SandboxResponse *resp);
@@ -367,5 +371,6 @@ gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
  * (also stored at @path, for its length, set in @length_s when it passes; may be NULL):
  * mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
 gchar    *sandbox_image_problem (GBytes *image);
+gchar    *sandbox_image_problem_max (GBytes *image, gsize max_bytes);
 gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s);
 G_END_DECLS

@@ -7,6 +7,8 @@
 #define PROMPT_MAX_CHARS      3072
 #define EXTERNAL_ID_MAX_CHARS 256
 #define DEFAULT_SECONDS       5
+/* The per-model API takes larger images than /v1 (a body is still at most 32 MB). */
+#define IMAGE_MAX_BYTES       (50 * 1024 * 1024)
 
 enum { CONTENT_PROMPT, CONTENT_FIRST_FRAME, CONTENT_LAST_FRAME, CONTENT_COUNT };
 
@@ -81,10 +83,10 @@ parse_content (JsonNode *node, guint i, V2Request *req, gboolean *seen,
         "last_frame", req->model->name);
   req->last_frame = k == CONTENT_LAST_FRAME;
   return k == CONTENT_FIRST_FRAME ?
-      sandbox_input_image (object, url_field, "url", TRUE, &spec->image, &spec->image_url,
-      resp) :
-      sandbox_input_image (object, url_field, "url", TRUE, &spec->image_tail,
-      &spec->image_tail_url, resp);
+      sandbox_input_image_max (object, url_field, "url", TRUE, IMAGE_MAX_BYTES,
+      &spec->image, &spec->image_url, resp) :
+      sandbox_input_image_max (object, url_field, "url", TRUE, IMAGE_MAX_BYTES,
+      &spec->image_tail, &spec->image_tail_url, resp);
 }
 
 static gboolean
@@ -244,6 +246,9 @@ sandbox_parse_v2_create (KlingSandbox *sandbox, const SandboxModelV2 *model,
   req.image_to_video = g_str_equal (task->kind, "image-to-video");
   spec = task->spec = sandbox_render_spec_new (req.image_to_video ?
       SANDBOX_RENDER_ZOOM : SANDBOX_RENDER_SCENE);
+  spec->image_max_bytes = IMAGE_MAX_BYTES;
+  spec->image_field = "first_frame";
+  spec->image_tail_field = "last_frame";
   if (!parse_settings (body, &req, resp) ||
       !parse_contents (body, &req, spec, resp))
     return FALSE;
