@@ -1,7 +1,7 @@
-/* kling-sandbox: the models it serves on /v1 image2video and text2video, as Kling serves
- * them in December 2026 (the contract in docs/kling-api.md). The sandbox's own table,
- * written from the contract and not from the client's, so tests can catch a client that
- * reads the contract wrong. */
+/* kling-sandbox: the models it serves on /v1 image2video and text2video and on the
+ * per-model API, as Kling serves them in December 2026 (the contract in
+ * docs/kling-api.md). The sandbox's own table, written from the contract and not from the
+ * client's, so tests can catch a client that reads the contract wrong. */
 #pragma once
 
 #include <glib.h>
