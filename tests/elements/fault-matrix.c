@@ -41,6 +41,7 @@
 #define S403     "\"status\",\"http\":403,\"code\":1103"
 #define HTML200  "\"html\""
 #define HTML502  "\"html\",\"http\":502"
+#define HTML_AFTER "\"html-after\",\"http\":502"
 #define DROP     "\"drop\""
 #define DROP_AFTER "\"drop-after\""
 #define STALL    "\"stall\",\"seconds\":30"
@@ -63,6 +64,7 @@
 #define SLOW_JSON "\"throttle\",\"bytes_per_second\":2000"
 #define SAME_ORIGIN "\"redirect\",\"http\":307,\"append_path\":true,\"location\":\"@SAME@\""
 #define OTHER_ORIGIN "\"redirect\",\"http\":307,\"append_path\":true,\"location\":\"@OTHER@\""
+#define ELSEWHERE "\"redirect\",\"http\":307,\"append_path\":true,\"location\":\"@ELSEWHERE@\""
 #define EXPIRE   "\"expire-url\""
 #define FAIL_TASK "\"fail-task\",\"message\":\"the render farm caught fire\""
 
@@ -75,10 +77,29 @@
 #define FAILS(n, el, r, t, code, w, h, k) \
   { .name = n, .element = el, .rule = r, .expect = FAULT_EXPECT_ERROR, .tasks = t, \
     .gst_code = GST_RESOURCE_ERROR_ ## code, .words = w, .http = h, .kling_code = k }
+/* Advanced lip-sync rows also say how many identify-face sessions were paid for. */
+#define ADV_CLIP(n, r, t, s) \
+  { .name = n, .element = ADV, .rule = r, .expect = FAULT_EXPECT_CLIP, .tasks = t, \
+    .sessions = s, .kling_code = -1 }
+#define ADV_FAILS(n, r, t, s, code, w, h, k) \
+  { .name = n, .element = ADV, .rule = r, .expect = FAULT_EXPECT_ERROR, .tasks = t, \
+    .sessions = s, .gst_code = GST_RESOURCE_ERROR_ ## code, .words = w, .http = h, \
+    .kling_code = k }
 #define FAILS_AFTER(n, el, r, t, code, w, s) \
   { .name = n, .element = el, .rule = r, .expect = FAULT_EXPECT_ERROR, .tasks = t, \
     .gst_code = GST_RESOURCE_ERROR_ ## code, .words = w, .kling_code = -1, \
     .timeout_s = s }
+
+/* image2video rows whose redirect points at a second sandbox, with each credential: the
+ * API's redirects are refused (nothing reaches it), a result URL's is followed without
+ * any credential. */
+#define ELSEWHERE_CLIP(n, r, a, e) \
+  { .name = n, .element = I2V, .rule = r, .expect = FAULT_EXPECT_CLIP, .tasks = 1, \
+    .auth = FAULT_AUTH_ ## a, .elsewhere_requests = e, .kling_code = -1 }
+#define ELSEWHERE_FAILS(n, r, a) \
+  { .name = n, .element = I2V, .rule = r, .expect = FAULT_EXPECT_ERROR, .tasks = 1, \
+    .auth = FAULT_AUTH_ ## a, .gst_code = GST_RESOURCE_ERROR_FAILED, .words = "redirect", \
+    .http = 307, .kling_code = -1 }
 
 /* The sentences' gist. */
 #define KEPT_FAILING   "kept failing"
@@ -87,6 +108,8 @@
 #define SHAPE          "unexpected shape"
 #define TOO_MANY       "too many requests"
 #define MAY_EXIST      "may have created a task"
+#define FILE_HOST      "Kling's file host"
+#define LINK_GONE      "gone from its download link"
 
 const FaultCase fault_cases[] = {
   /* ---- image2video: the create ------------------------------------------------------ */
@@ -182,8 +205,9 @@ const FaultCase fault_cases[] = {
       0, -1),
   FAILS ("poll-malformed-always", I2V, AT (POLL, MALFORMED) ALWAYS, 1, FAILED, SHAPE,
       200, -1),
-  FAILS ("poll-chunked-cut-always", I2V, AT (POLL, CHUNKED_CUT) ALWAYS, 1, FAILED,
-      "cut short", 200, -1),
+  /* A chunked answer whose connection ended inside its JSON: the network, not Kling. */
+  FAILS ("poll-chunked-cut-always", I2V, AT (POLL, CHUNKED_CUT) ALWAYS, 1, OPEN_READ,
+      UNREACHABLE, 200, -1),
   FAILS ("poll-deep-json-always", I2V, AT (POLL, DEEP) ALWAYS, 1, FAILED, SHAPE, 200,
       -1),
   FAILS ("poll-oversize-always", I2V, AT (POLL, OVERSIZE) ALWAYS, 1, FAILED, SHAPE, 200,
@@ -211,41 +235,70 @@ const FaultCase fault_cases[] = {
   CLIP ("download-short-length-once", I2V, AT (FILES, SHORT) ONCE, 1),
   CLIP ("download-endless-once", I2V, AT (FILES, ENDLESS_SHORT) ONCE, 1),
   CLIP ("download-oversize-once", I2V, AT (FILES, OVERSIZE_FILE) ONCE, 1),
+  /* Announces 2 GB: refused unread, and the next attempt gets the clip. */
+  CLIP ("download-huge-once", I2V, AT (FILES, HUGE_FILE) ONCE, 1),
   CLIP ("download-throttle-once", I2V, AT (FILES, THROTTLE) ONCE, 1),
   CLIP ("download-redirect-same-origin-once", I2V, AT (FILES, SAME_ORIGIN) ONCE, 1),
   /* Result URLs carry no credentials: another origin may serve them. */
   CLIP ("download-redirect-other-origin-once", I2V, AT (FILES, OTHER_ORIGIN) ONCE, 1),
 
-  FAILS ("download-404-always", I2V, AT (FILES, S404) ALWAYS, 1, SETTINGS, "404", 404,
+  /* The clip exists; its file host (or the way there) fails: the sentences say so, and
+   * what a rerun does (test-faults.c checks that it fetches the clip, paying nothing). */
+  FAILS ("download-404-always", I2V, AT (FILES, S404) ALWAYS, 1, SETTINGS, LINK_GONE,
+      404, -1),
+  FAILS ("download-500-always", I2V, AT (FILES, S500) ALWAYS, 1, FAILED, FILE_HOST, 500,
       -1),
-  FAILS ("download-500-always", I2V, AT (FILES, S500) ALWAYS, 1, FAILED, "", 500, -1),
-  FAILS ("download-429-always", I2V, AT (FILES, S429) ALWAYS, 1, FAILED, "", 429, -1),
-  FAILS ("download-403-always", I2V, AT (FILES, S403) ALWAYS, 1, FAILED, "", 403, -1),
-  FAILS ("download-html-200-always", I2V, AT (FILES, HTML200) ALWAYS, 1, FAILED, "", 0,
+  FAILS ("download-429-always", I2V, AT (FILES, S429) ALWAYS, 1, FAILED, FILE_HOST, 429,
       -1),
-  FAILS ("download-stall-always", I2V, AT (FILES, STALL) ALWAYS, 1, OPEN_READ,
-      UNREACHABLE, 0, -1),
+  FAILS ("download-403-always", I2V, AT (FILES, S403) ALWAYS, 1, FAILED, FILE_HOST, 403,
+      -1),
+  FAILS ("download-html-200-always", I2V, AT (FILES, HTML200) ALWAYS, 1, FAILED,
+      FILE_HOST, 0, -1),
+  FAILS ("download-stall-always", I2V, AT (FILES, STALL) ALWAYS, 1, OPEN_READ, FILE_HOST,
+      0, -1),
   FAILS ("download-truncated-always", I2V, AT (FILES, TRUNCATED) ALWAYS, 1, OPEN_READ,
-      UNREACHABLE, 0, -1),
+      "kept breaking off", 0, -1),
   FAILS ("download-chunked-cut-always", I2V, AT (FILES, CHUNKED_CUT) ALWAYS, 1, FAILED,
       "not a whole MP4", 0, -1),
-  FAILS ("download-eof-cut-always", I2V, AT (FILES, EOF_CUT) ALWAYS, 1, FAILED, "", 0,
-      -1),
-  FAILS ("download-short-length-always", I2V, AT (FILES, SHORT) ALWAYS, 1, FAILED, "",
-      0, -1),
-  FAILS ("download-endless-always", I2V, AT (FILES, ENDLESS) ALWAYS, 1, FAILED, "", 0,
-      -1),
-  FAILS ("download-huge-always", I2V, AT (FILES, HUGE_FILE) ALWAYS, 1, FAILED, "", 0,
-      -1),
+  FAILS ("download-eof-cut-always", I2V, AT (FILES, EOF_CUT) ALWAYS, 1, FAILED,
+      FILE_HOST, 0, -1),
+  FAILS ("download-short-length-always", I2V, AT (FILES, SHORT) ALWAYS, 1, FAILED,
+      FILE_HOST, 0, -1),
+  FAILS ("download-endless-always", I2V, AT (FILES, ENDLESS) ALWAYS, 1, FAILED,
+      FILE_HOST, 0, -1),
+  FAILS ("download-huge-always", I2V, AT (FILES, HUGE_FILE) ALWAYS, 1, FAILED,
+      "plausibly", 0, -1),
   FAILS ("download-throttle-always", I2V, AT (FILES, THROTTLE) ALWAYS, 1, OPEN_READ,
-      UNREACHABLE, 0, -1),
-  FAILS ("poll-expire-url-always", I2V, AT (POLL, EXPIRE) ALWAYS, 1, FAILED, "", 403,
-      -1),
+      FILE_HOST, 0, -1),
+  FAILS ("poll-expire-url-always", I2V, AT (POLL, EXPIRE) ALWAYS, 1, FAILED,
+      "kept refusing", 403, -1),
+
+  /* ---- credentials never reach another origin ---------------------------------------- */
+  ELSEWHERE_CLIP ("create-redirect-elsewhere-once-jwt", AT (CREATE, ELSEWHERE) ONCE, JWT, 0),
+  ELSEWHERE_CLIP ("create-redirect-elsewhere-once-bearer", AT (CREATE, ELSEWHERE) ONCE,
+      BEARER, 0),
+  ELSEWHERE_CLIP ("create-redirect-elsewhere-once-x-api-key", AT (CREATE, ELSEWHERE) ONCE,
+      X_API_KEY, 0),
+  ELSEWHERE_FAILS ("poll-redirect-elsewhere-always-jwt", AT (POLL, ELSEWHERE) ALWAYS, JWT),
+  ELSEWHERE_FAILS ("poll-redirect-elsewhere-always-bearer", AT (POLL, ELSEWHERE) ALWAYS,
+      BEARER),
+  ELSEWHERE_FAILS ("poll-redirect-elsewhere-always-x-api-key", AT (POLL, ELSEWHERE) ALWAYS,
+      X_API_KEY),
+  ELSEWHERE_CLIP ("download-redirect-elsewhere-once-jwt", AT (FILES, ELSEWHERE) ONCE, JWT,
+      1),
+  ELSEWHERE_CLIP ("download-redirect-elsewhere-once-x-api-key", AT (FILES, ELSEWHERE) ONCE,
+      X_API_KEY, 1),
 
   /* ---- lip-sync: Kling does not resolve its external_task_id ------------------------ */
-  /* A 5xx may come after the task was made: not found in the list, it is not made
-   * again (the journal keeps the entry; a rerun after the grace period creates it). */
-  FAILS ("lipsync-create-500-once", LIP, AT (LS_CREATE, S500) ONCE, 0, FAILED,
+  /* Kling's envelope with 5000 on a 500: Kling refused, no task: created again. */
+  CLIP ("lipsync-create-500-once", LIP, AT (LS_CREATE, S500) ONCE, 1),
+  CLIP ("lipsync-create-503-once", LIP, AT (LS_CREATE, S503) ONCE, 1),
+  /* A 5xx without the envelope may come after the task was made: looked for in the
+   * list; found, it is followed; not found, it is not made again (the journal keeps the
+   * entry; a rerun after the grace period creates it). */
+  CLIP ("lipsync-create-html-after-once", LIP, AT (LS_CREATE, HTML_AFTER) ONCE, 1),
+  CLIP ("lipsync-create-html-after-always", LIP, AT (LS_CREATE, HTML_AFTER) ALWAYS, 1),
+  FAILS ("lipsync-create-html-502-once", LIP, AT (LS_CREATE, HTML502) ONCE, 0, FAILED,
       MAY_EXIST, 0, -1),
   CLIP ("lipsync-create-429-1303-once", LIP, AT (LS_CREATE, S1303) ONCE, 1),
   CLIP ("lipsync-create-drop-after-once", LIP, AT (LS_CREATE, DROP_AFTER) ONCE, 1),
@@ -261,7 +314,7 @@ const FaultCase fault_cases[] = {
   FAILS ("lipsync-create-stall-once", LIP, AT (LS_CREATE, STALL) ONCE, 0, FAILED,
       MAY_EXIST, 0, -1),
   FAILS ("lipsync-create-500-always", LIP, AT (LS_CREATE, S500) ALWAYS, 0, FAILED,
-      MAY_EXIST, 0, -1),
+      KEPT_FAILING, 500, 5000),
   CLIP ("lipsync-poll-404-once", LIP, AT (LS_POLL, S404) ONCE, 1),
   CLIP ("lipsync-poll-task-status-once", LIP, AT (LS_POLL, TYPO) ONCE, 1),
   CLIP ("lipsync-download-chunked-cut-once", LIP, AT (FILES, CHUNKED_CUT) ONCE, 1),
@@ -269,15 +322,26 @@ const FaultCase fault_cases[] = {
       FAILED, "the render farm caught fire", 0, -1),
 
   /* ---- advanced lip-sync: identify-face, then the task ------------------------------ */
-  CLIP ("face-500-once", ADV, AT (FACE, S500) ONCE, 1),
-  CLIP ("face-drop-after-once", ADV, AT (FACE, DROP_AFTER) ONCE, 1),
-  CLIP ("face-stall-once", ADV, AT (FACE, STALL) ONCE, 1),
-  FAILS ("face-500-always", ADV, AT (FACE, S500) ALWAYS, 0, FAILED, KEPT_FAILING, 500,
+  ADV_CLIP ("face-500-once", AT (FACE, S500) ONCE, 1, 1),
+  /* A lost or garbled session cannot be looked up: a new one is made (and paid for,
+   * as a rerun would). */
+  ADV_CLIP ("face-drop-after-once", AT (FACE, DROP_AFTER) ONCE, 1, 2),
+  ADV_CLIP ("face-malformed-once", AT (FACE, MALFORMED) ONCE, 1, 2),
+  ADV_CLIP ("face-chunked-cut-once", AT (FACE, CHUNKED_CUT) ONCE, 1, 2),
+  ADV_CLIP ("face-stall-once", AT (FACE, STALL) ONCE, 1, 1),
+  ADV_FAILS ("face-500-always", AT (FACE, S500) ALWAYS, 0, 0, FAILED, KEPT_FAILING, 500,
       5000),
-  FAILS ("advanced-create-500-once", ADV, AT (ADV_CREATE, S500) ONCE, 0, FAILED,
-      MAY_EXIST, 0, -1),
-  CLIP ("advanced-create-drop-after-once", ADV, AT (ADV_CREATE, DROP_AFTER) ONCE, 1),
-  CLIP ("advanced-poll-404-once", ADV, AT (ADV_POLL, S404) ONCE, 1),
+  /* The policy's 3 attempts, no more. */
+  ADV_FAILS ("face-malformed-always", AT (FACE, MALFORMED) ALWAYS, 0, 3, FAILED, SHAPE,
+      200, -1),
+  /* Kling's envelope with 5000: Kling refused, no task: created again. */
+  ADV_CLIP ("advanced-create-500-once", AT (ADV_CREATE, S500) ONCE, 1, 1),
+  ADV_FAILS ("advanced-create-500-always", AT (ADV_CREATE, S500) ALWAYS, 0, 1, FAILED,
+      KEPT_FAILING, 500, 5000),
+  /* A proxy's page after the task was made: found in the list, not paid twice. */
+  ADV_CLIP ("advanced-create-html-after-once", AT (ADV_CREATE, HTML_AFTER) ONCE, 1, 1),
+  ADV_CLIP ("advanced-create-drop-after-once", AT (ADV_CREATE, DROP_AFTER) ONCE, 1, 1),
+  ADV_CLIP ("advanced-poll-404-once", AT (ADV_POLL, S404) ONCE, 1, 1),
 };
 
 const guint n_fault_cases = G_N_ELEMENTS (fault_cases);

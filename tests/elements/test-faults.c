@@ -27,6 +27,7 @@
 
 #define ACCESS_KEY  "ak-fault-matrix"
 #define SECRET_KEY  "sk-fault-matrix-secret"
+#define API_KEY     "key-fault-matrix-static"
 #define PROMPT      "a slow zoom over colour bars"
 #define TIMEOUT_S   20.0
 #define ERROR_WAIT  (20 * GST_SECOND)
@@ -35,6 +36,7 @@ typedef struct
 {
   const FaultCase *row;
   KlingSandbox *sandbox;
+  KlingSandbox *elsewhere;      /* "@ELSEWHERE@": another origin and server, or NULL */
   KlingClient *client;          /* the elements' shared client, with the fast policy */
   gchar *cache_dir;
   gchar *video_id;              /* lip-sync rows: the clip to lip-sync */
@@ -47,6 +49,19 @@ typedef struct
 /* ------------------------------------------------------------------------- */
 /* Set-up                                                                    */
 
+static KlingAuth *
+row_auth (const FaultCase * row)
+{
+  switch (row->auth) {
+    case FAULT_AUTH_BEARER:
+      return kling_auth_new_static (API_KEY, KLING_AUTH_HEADER_BEARER);
+    case FAULT_AUTH_X_API_KEY:
+      return kling_auth_new_static (API_KEY, KLING_AUTH_HEADER_X_API_KEY);
+    default:
+      return kling_auth_new_jwt (ACCESS_KEY, SECRET_KEY);
+  }
+}
+
 static void
 acquire_fast_client (Fixture * f)
 {
@@ -54,7 +69,7 @@ acquire_fast_client (Fixture * f)
   GError *error = NULL;
 
   f->client = kling_client_acquire (kling_sandbox_get_base_url (f->sandbox),
-      kling_auth_new_jwt (ACCESS_KEY, SECRET_KEY), &error);
+      row_auth (f->row), &error);
   fail_unless (f->client != NULL, "%s", error ? error->message : "?");
   kling_client_get_policy (f->client, &policy);
   policy.max_attempts = 3;
@@ -106,8 +121,8 @@ make_source_clip (Fixture * f)
   g_async_queue_unref (done);
 }
 
-/* "@SAME@" and "@OTHER@" in @rule: the sandbox's origin, and the same server under
- * another origin (localhost instead of 127.0.0.1). */
+/* "@SAME@", "@OTHER@" and "@ELSEWHERE@" in @rule: the sandbox's origin, the same server
+ * under another origin (localhost instead of 127.0.0.1), the second sandbox's. */
 static gchar *
 expand_rule (Fixture * f, const gchar * rule)
 {
@@ -117,6 +132,8 @@ expand_rule (Fixture * f, const gchar * rule)
 
   g_string_replace (out, "@SAME@", base, 0);
   g_string_replace (out, "@OTHER@", other, 0);
+  if (f->elsewhere)
+    g_string_replace (out, "@ELSEWHERE@", kling_sandbox_get_base_url (f->elsewhere), 0);
   g_free (other);
   return g_string_free (out, FALSE);
 }
@@ -135,22 +152,43 @@ add_rule (Fixture * f, const gchar * rule)
   g_free (json);
 }
 
+static gboolean
+row_mentions (const FaultCase * row, const gchar * what)
+{
+  return (row->rule && strstr (row->rule, what)) ||
+      (row->rule2 && strstr (row->rule2, what));
+}
+
+/* A sandbox taking both the key pair and the static key. */
+static KlingSandbox *
+start_sandbox (void)
+{
+  KlingSandboxOptions options;
+  KlingSandbox *sandbox;
+  GError *error = NULL;
+
+  kling_sandbox_options_init (&options);
+  options.access_key = ACCESS_KEY;
+  options.secret_key = SECRET_KEY;
+  options.api_key = API_KEY;
+  options.queue_delay_s = 0.05;
+  options.render_delay_s = 0.1;
+  options.video_scale = 0.25;
+  sandbox = kling_sandbox_start (&options, &error);
+  fail_unless (sandbox != NULL, "sandbox: %s", error ? error->message : "?");
+  return sandbox;
+}
+
 static void
 fixture_start (Fixture * f, const FaultCase * row)
 {
-  KlingSandboxOptions options;
   GError *error = NULL;
 
   memset (f, 0, sizeof (*f));
   f->row = row;
-  kling_sandbox_options_init (&options);
-  options.access_key = ACCESS_KEY;
-  options.secret_key = SECRET_KEY;
-  options.queue_delay_s = 0.05;
-  options.render_delay_s = 0.1;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
+  f->sandbox = start_sandbox ();
+  if (row_mentions (row, "@ELSEWHERE@"))
+    f->elsewhere = start_sandbox ();
   f->cache_dir = g_dir_make_tmp ("kling-faults-XXXXXX", &error);
   fail_unless (f->cache_dir != NULL);
   f->bus = gst_bus_new ();
@@ -178,6 +216,8 @@ fixture_stop (Fixture * f)
   gst_object_unref (f->bus);
   kling_client_unref (f->client);
   kling_sandbox_stop (f->sandbox);
+  if (f->elsewhere)
+    kling_sandbox_stop (f->elsewhere);
   test_remove_tree (f->cache_dir);
   g_free (f->cache_dir);
   g_free (f->video_id);
@@ -207,10 +247,14 @@ make_element (Fixture * f)
 
   f->element = gst_element_factory_make (factory, NULL);
   fail_unless (f->element != NULL, "%s is not in GST_PLUGIN_PATH", factory);
-  g_object_set (f->element,
-      "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY,
-      "poll-interval", 0.05, "cache-dir", f->cache_dir,
+  g_object_set (f->element, "api-url", kling_sandbox_get_base_url (f->sandbox), NULL);
+  if (f->row->auth == FAULT_AUTH_JWT)
+    g_object_set (f->element, "access-key", ACCESS_KEY, "secret-key", SECRET_KEY, NULL);
+  else
+    g_object_set (f->element, "api-key", API_KEY, NULL);
+  if (f->row->auth == FAULT_AUTH_X_API_KEY)
+    gst_util_set_object_arg (G_OBJECT (f->element), "auth-header", "x-api-key");
+  g_object_set (f->element, "poll-interval", 0.05, "cache-dir", f->cache_dir,
       "timeout", f->row->timeout_s > 0 ? f->row->timeout_s : TIMEOUT_S, NULL);
   if (f->row->element == FAULT_IMAGE2VIDEO)
     g_object_set (f->element, "prompt", PROMPT, NULL);
@@ -475,6 +519,43 @@ check_error (Fixture * f)
   gst_message_unref (message);
 }
 
+/* Every request @sandbox counted. */
+static gint64
+count_requests (KlingSandbox * sandbox)
+{
+  gchar *json = kling_sandbox_dup_counters_json (sandbox);
+  JsonNode *root = json_from_string (json, NULL);
+  JsonObject *requests = json_object_get_object_member (json_node_get_object (root),
+      "requests");
+  GList *names = json_object_get_members (requests), *l;
+  gint64 n = 0;
+
+  for (l = names; l; l = l->next)
+    n += json_object_get_int_member (requests, l->data);
+  g_list_free (names);
+  json_node_unref (root);
+  g_free (json);
+  return n;
+}
+
+/* Credentials go to the API's origin only, and result URLs carry none at all. */
+static void
+check_credentials (Fixture * f)
+{
+  const FaultCase *row = f->row;
+
+  fail_unless_equals_int (kling_sandbox_get_counter (f->sandbox, "credentialed",
+          "GET /files"), 0);
+  if (f->elsewhere == NULL)
+    return;
+  fail_unless (kling_sandbox_get_counter (f->elsewhere, NULL,
+          "credentialed_requests") == 0, "%s: a credential reached another origin",
+      row->name);
+  fail_unless (count_requests (f->elsewhere) == row->elsewhere_requests,
+      "%s: %" G_GINT64_FORMAT " requests reached the other origin, not %d", row->name,
+      count_requests (f->elsewhere), row->elsewhere_requests);
+}
+
 GST_START_TEST (test_fault_case)
 {
   const FaultCase *row = &fault_cases[__i__];
@@ -492,9 +573,39 @@ GST_START_TEST (test_fault_case)
           row_endpoint (row)) == row->tasks, "%s: %" G_GINT64_FORMAT " tasks, not %d",
       row->name, kling_sandbox_get_counter (f.sandbox, "tasks_created",
           row_endpoint (row)), row->tasks);
-  GST_INFO ("%s: %.2f s, %" G_GINT64_FORMAT " sessions", row->name,
-      (g_get_monotonic_time () - start) / 1e6,
-      kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created"));
+  check_credentials (&f);
+  /* Nor for a face session more often than the row says (0 but on advanced rows). */
+  fail_unless (kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created") ==
+      row->sessions, "%s: %" G_GINT64_FORMAT " identify-face sessions, not %d", row->name,
+      kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created"), row->sessions);
+  GST_INFO ("%s: %.2f s", row->name, (g_get_monotonic_time () - start) / 1e6);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
+/* The sentence of a download link that stays 404 says a rerun fetches the clip from the
+ * same task, paying nothing: so it does, once the link works again. */
+GST_START_TEST (test_rerun_after_lost_link)
+{
+  static const FaultCase row = {
+    .name = "rerun-after-download-404-always", .element = FAULT_IMAGE2VIDEO,
+    .rule = "{\"method\":\"GET\",\"path\":\"/files/\",\"kind\":\"status\","
+        "\"http\":404,\"code\":1203,\"times\":0}",
+    .expect = FAULT_EXPECT_ERROR, .tasks = 1, .gst_code = GST_RESOURCE_ERROR_SETTINGS,
+    .words = "so a rerun fetches its clip again", .http = 404, .kling_code = -1,
+  };
+  Fixture f;
+
+  fixture_start (&f, &row);
+  start_render (&f);
+  check_error (&f);
+  kling_sandbox_clear_faults (f.sandbox);
+  start_render (&f);
+  check_clip (&f);
+  fail_unless_equals_int (kling_sandbox_get_counter (f.sandbox, "tasks_created",
+          "image2video"), 1);
+  check_credentials (&f);
   fixture_stop (&f);
 }
 
@@ -504,6 +615,7 @@ static Suite *
 faults_suite (void)
 {
   Suite *s = suite_create ("faults");
+  TCase *rerun = tcase_create ("rerun-after-lost-link");
   guint i;
 
   for (i = 0; i < n_fault_cases; i++) {
@@ -513,6 +625,9 @@ faults_suite (void)
     tcase_add_loop_test (tc, test_fault_case, i, i + 1);
     suite_add_tcase (s, tc);
   }
+  tcase_set_timeout (rerun, 60);
+  tcase_add_test (rerun, test_rerun_after_lost_link);
+  suite_add_tcase (s, rerun);
   return s;
 }
 

@@ -29,14 +29,19 @@ def changed(body, change):
     return result
 
 
-def png_of_rows(width, height, row):
-    """A valid RGB PNG whose every row is `row` (width x 3 bytes)."""
+def png_of_pixels(width, height, rows, level=6):
+    """A valid RGB PNG of `rows` (each width x 3 bytes), zlib `level` (0: stored)."""
     def chunk(kind, payload):
         return (struct.pack(">I", len(payload)) + kind + payload +
                 struct.pack(">I", zlib.crc32(kind + payload) & 0xffffffff))
-    raw = b"".join(b"\0" + row for _ in range(height))
+    raw = b"".join(b"\0" + row for row in rows)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
+
+
+def png_of_rows(width, height, row):
+    """A valid RGB PNG whose every row is `row` (width x 3 bytes)."""
+    return png_of_pixels(width, height, [row] * height)
 
 
 def png(width, height):

@@ -291,6 +291,49 @@ GST_START_TEST (test_render_next_to_gstreamer)
 }
 GST_END_TEST;
 
+/* The per-model API in process: the counters a client's test reads through the C API
+ * (model_creates, the batch queries and their ids), and a stop while its render runs. */
+GST_START_TEST (test_per_model_api_counters_in_process)
+{
+  KlingSandbox *sandbox = start_sandbox (FALSE);
+  const gchar *body = "{\"contents\": [{\"type\": \"prompt\", \"text\": \"in process\"}], "
+      "\"settings\": {\"resolution\": \"720p\", \"duration\": 5, \"multi_shot\": false}}";
+  g_auto (Reply) made_a = http (sandbox, "POST", "/text-to-video/kling-2.6", body);
+  g_auto (Reply) made_b = http (sandbox, "POST", "/text-to-video/kling-3.0", body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *id_path[] = { "data", "id", NULL };
+  g_autofree gchar *a = NULL, *b = NULL, *path = NULL;
+  g_auto (Reply) batch = { 0, };
+  JsonNode *tasks;
+
+  fail_unless_equals_int (made_a.status, 200);
+  fail_unless_equals_int (made_b.status, 200);
+  a = g_strdup (json_node_get_string (json_lookup (parser, made_a.body, id_path)));
+  b = g_strdup (json_node_get_string (json_lookup (parser, made_b.body, id_path)));
+  path = g_strdup_printf ("/tasks?task_ids=%s,%s,unknown", b, a);
+  batch = http (sandbox, "GET", path, NULL);
+  fail_unless_equals_int (batch.status, 200);
+  tasks = json_lookup (parser, batch.body, (const gchar *[]) { "data", NULL });
+  fail_unless_equals_int (json_array_get_length (json_node_get_array (tasks)), 2);
+  fail_unless_equals_string (json_object_get_string_member (json_array_get_object_element
+          (json_node_get_array (tasks), 0), "id"), b);
+
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "model_creates",
+          "text-to-video/kling-2.6"), 1);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "model_creates",
+          "image-to-video/kling-3.0"), 0);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL, "tasks_queries"), 1);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL,
+          "tasks_query_ids_max"), 3);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, "requests", "GET /tasks"), 1);
+  kling_sandbox_reset (sandbox);
+  fail_unless_equals_int (kling_sandbox_get_counter (sandbox, NULL,
+          "tasks_query_ids_total"), 0);
+  /* Stopped with both tasks still in flight: nothing leaks, nothing waits. */
+  kling_sandbox_stop (sandbox);
+}
+GST_END_TEST;
+
 /* A retired model is refused at create (nothing created) unless the option for old tests
  * is set, which takes it, and its cfg_scale, as before the retirement. */
 GST_START_TEST (test_retired_model_and_accept_any_model)
@@ -427,6 +470,7 @@ sandbox_suite (void)
   tcase_add_test (tc, test_bad_options_and_busy_port);
   tcase_add_test (tc, test_render_next_to_gstreamer);
   tcase_add_test (tc, test_retired_model_and_accept_any_model);
+  tcase_add_test (tc, test_per_model_api_counters_in_process);
   tcase_add_test (tc, test_stop_ends_stalls_and_delays);
   tcase_add_test (tc, test_redirect_and_credential_counters);
   return s;

@@ -169,7 +169,14 @@ def test_counters_count_everything_and_reset_clears_them(sandbox, image):
     assert sandbox.counters() == {
         "requests": {}, "tasks_created": {"image2video": 0, "text2video": 0,
                                           "video-extend": 0, "lip-sync": 0,
-                                          "advanced-lip-sync": 0},
+                                          "advanced-lip-sync": 0, "image-to-video": 0,
+                                          "text-to-video": 0},
+        "model_creates": {f"{kind}/{model}": 0
+                          for kind in ("image-to-video", "text-to-video")
+                          for model in ("kling-3.0", "kling-3.0-turbo", "kling-2.6",
+                                        "kling-2.5-turbo")},
+        "tasks_queries": 0, "tasks_query_ids_total": 0, "tasks_query_ids_max": 0,
+        "multi_shot_creates": 0,
         "tasks_in_flight": 0, "peak_parallel": 0, "responses_429": 0, "downloads": 0,
         "downloads_by_path": {}, "user_agents": {}, "callbacks_sent": 0, "sessions_created": 0,
         "faults_hit": 0, "credentialed_requests": 0, "credentialed": {},

@@ -308,6 +308,14 @@ def test_html_page_instead_of_the_envelope(sandbox, image, http_status, marker):
     assert sandbox.counters()["tasks_created"]["image2video"] == 0   # not processed
 
 
+def test_html_page_after_the_server_acted(sandbox, image):
+    sandbox.add_fault(method="POST", path=I2V, kind="html-after")
+    status, headers, body = sandbox.request("POST", I2V, {"image": image, "prompt": "p"})
+    assert status == 502 and headers["Content-Type"].startswith("text/html")
+    assert b"502 Bad Gateway" in body
+    assert sandbox.counters()["tasks_created"]["image2video"] == 1   # processed
+
+
 # ---- stalls ------------------------------------------------------------------------
 
 def test_stall_answers_nothing_until_its_bound(sandbox, image):

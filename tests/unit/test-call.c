@@ -211,6 +211,99 @@ GST_START_TEST (test_endless_answer_refused)
 }
 GST_END_TEST;
 
+/* --- cut and garbled answers ------------------------------------------------------------ */
+
+GST_START_TEST (test_unfinished_scan)
+{
+  static const gchar *const cut[] = {
+    "{\"code\": 0, \"data\": {\"task_id\": \"ab", "{\"code\": 0, \"da",
+    "[1, 2", "{\"a\": \"\\\"}\"", "  {\"a\": tru", "{\"a\": -1.5e",
+  };
+  static const gchar *const not_cut[] = {
+    "{\"code\": 0, \"data\": <html>not json", "{\"a\": 1}", "<html>", "", "{\"a\": x",
+    "\"text\"",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cut); i++)
+    fail_unless (kling_json_unfinished (cut[i], strlen (cut[i])), "%s", cut[i]);
+  for (i = 0; i < G_N_ELEMENTS (not_cut); i++)
+    fail_unless (!kling_json_unfinished (not_cut[i], strlen (not_cut[i])), "%s",
+        not_cut[i]);
+}
+GST_END_TEST;
+
+static gint identify_answers;
+
+/* The first identify-face answer is JSON that does not parse (whole, by its length). */
+static void
+answer_garbled_once (RawServer *server, const RawRequest *request, GOutputStream *out,
+    gpointer user_data)
+{
+  static const gchar garbled[] = "{\"code\": 0, \"data\": <html>not json";
+
+  if (g_atomic_int_add (&identify_answers, 1) == 0)
+    raw_respond (out, 200, "application/json", garbled, strlen (garbled));
+  else
+    raw_respond (out, 200, "application/json", ok_answer, strlen (ok_answer));
+}
+
+/* identify-face makes a session and nothing can find one whose answer was garbled: it is
+ * asked again (the brief's "costs nothing" is wrong: a session is charged a little, as a
+ * rerun would be). */
+GST_START_TEST (test_garbled_identify_retried)
+{
+  RawServer *server = raw_server_start (answer_garbled_once, NULL);
+  KlingClient *client = test_client (raw_server_url (server), KLING_AUTH_HEADER_BEARER);
+  CallOutcome o;
+
+  g_atomic_int_set (&identify_answers, 0);
+  call_identify (client, &o, 10);
+  fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
+  fail_unless (strstr (o.data, "\"session_id\":\"s\"") != NULL, "%s", o.data);
+  fail_unless_equals_int (g_atomic_int_get (&identify_answers), 2);
+  kling_client_unref (client);
+  raw_server_stop (server);
+  call_outcome_clear (&o);
+}
+GST_END_TEST;
+
+/* Chunked, then the connection closes between two chunks, before the last one: libsoup
+ * reports the end of the body. */
+static void
+answer_chunked_cut (RawServer *server, const RawRequest *request, GOutputStream *out,
+    gpointer user_data)
+{
+  gsize half = strlen (ok_answer) / 2;
+
+  raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%" G_GSIZE_MODIFIER
+      "x\r\n", half);
+  raw_write (out, ok_answer, half);
+  raw_printf (out, "\r\n");
+}
+
+/* An answer cut on the way is the network's doing: the sentence says so, not "Kling
+ * answered in an unexpected shape". */
+GST_START_TEST (test_chunked_cut_is_a_network_error)
+{
+  RawServer *server = raw_server_start (answer_chunked_cut, NULL);
+  KlingClient *client = test_client (raw_server_url (server), KLING_AUTH_HEADER_BEARER);
+  g_autofree gchar *sentence = NULL;
+  CallOutcome o;
+
+  call_identify (client, &o, 10);
+  check_error (&o, KLING_ERROR_NETWORK, "cut short");
+  fail_unless_equals_int (kling_error_get_http_status (o.error), 200);
+  sentence = kling_error_dup_user_message (o.error);
+  fail_unless (g_str_has_prefix (sentence, "Could not reach Kling"), "%s", sentence);
+  fail_unless (strstr (sentence, "garbled") == NULL, "%s", sentence);
+  kling_client_unref (client);
+  raw_server_stop (server);
+  call_outcome_clear (&o);
+}
+GST_END_TEST;
+
 /* --- redirects --------------------------------------------------------------------------- */
 
 static void
@@ -501,6 +594,9 @@ call_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_depth_scan);
+  tcase_add_test (tc, test_unfinished_scan);
+  tcase_add_test (tc, test_garbled_identify_retried);
+  tcase_add_test (tc, test_chunked_cut_is_a_network_error);
   tcase_add_test (tc, test_deep_answer_refused);
   tcase_add_test (tc, test_big_answer_refused);
   tcase_add_test (tc, test_endless_answer_refused);

@@ -23,6 +23,7 @@ typedef enum {
   SERVE_UNSIZED_CUT,           /* no length, half the file, then the connection closes */
   SERVE_LENGTH_TOO_SMALL,      /* Content-Length of half, the whole file after it */
   SERVE_ENDLESS,               /* chunked: the file's head, then zeros without end */
+  SERVE_HUGE_LENGTH,           /* Content-Length: 2 GB, then the file's head */
   SERVE_DRIP,                  /* 1 KB/s */
   SERVE_CUT_THEN_RANGE,        /* full length announced, 60% sent; Range honoured after */
   SERVE_CUT_IGNORE_RANGE,      /* the same, but a Range request gets the whole file */
@@ -142,6 +143,11 @@ serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
       break;
     case SERVE_ENDLESS:
       serve_endless (s, out, data, len / 2);
+      break;
+    case SERVE_HUGE_LENGTH:
+      raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: "
+          "2000000000\r\nConnection: close\r\n\r\n");
+      raw_write (out, data, len / 2);
       break;
     case SERVE_DRIP:{
       /* honours Range: every attempt moves the file on by a little */
@@ -351,7 +357,8 @@ GST_START_TEST (test_length_smaller_than_body)
 GST_END_TEST;
 
 /* An endless body after a valid head was cached as a 1 GB clip: now refused once it
- * passes what a 5 s 720p clip can plausibly take (14 MB), and memory stays flat. */
+ * passes what a 5 s 720p clip can plausibly take (14 MB), at each of the policy's
+ * attempts, and memory stays flat. */
 GST_START_TEST (test_endless_body_refused)
 {
   KlingClient *client = fake_client ();
@@ -360,8 +367,37 @@ GST_START_TEST (test_endless_body_refused)
   KlingJob *job = run_job (client, SERVE_ENDLESS, 100, NULL, &o);
 
   check_nothing_cached (&o, KLING_ERROR_PROTOCOL, "plausibly");
-  fail_unless_equals_int (g_atomic_int_get (&fake.downloads), 1);
+  fail_unless_equals_int (g_atomic_int_get (&fake.downloads), 3);
   fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+  end_job (client, job, &o);
+}
+GST_END_TEST;
+
+/* One answer announcing 2 GB (or one endless body) is that answer's fault, not the
+ * clip's: refused unread, downloaded again, never rendered again. */
+GST_START_TEST (test_huge_length_once_downloaded_again)
+{
+  check_bad_then_good (SERVE_HUGE_LENGTH, 2);
+  fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_endless_body_once_downloaded_again)
+{
+  check_bad_then_good (SERVE_ENDLESS, 2);
+  fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_huge_length_always_refused)
+{
+  KlingClient *client = fake_client ();
+  JobOutcome o;
+  KlingJob *job = run_job (client, SERVE_HUGE_LENGTH, 100, NULL, &o);
+
+  check_nothing_cached (&o, KLING_ERROR_PROTOCOL, "plausibly");
+  fail_unless_equals_int (g_atomic_int_get (&fake.downloads), 3);
+  fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
   end_job (client, job, &o);
 }
 GST_END_TEST;
@@ -527,6 +563,9 @@ download_suite (void)
   tcase_add_test (tc, test_unsized_body_cut_short);
   tcase_add_test (tc, test_length_smaller_than_body);
   tcase_add_test (tc, test_endless_body_refused);
+  tcase_add_test (tc, test_huge_length_once_downloaded_again);
+  tcase_add_test (tc, test_endless_body_once_downloaded_again);
+  tcase_add_test (tc, test_huge_length_always_refused);
   tcase_add_test (tc, test_drip_fails_fast);
   tcase_add_test (tc, test_cut_resumed_with_range);
   tcase_add_test (tc, test_range_ignored_restarts);

@@ -233,6 +233,82 @@ GST_START_TEST (test_user_messages)
 }
 GST_END_TEST;
 
+/* A download that gave up, as the job hands it on (kling-job-task.c). */
+static gchar *
+download_sentence (KlingErrorCode code, guint http, gboolean journaled,
+    const gchar *message)
+{
+  g_autoptr (GError) err = kling_error_new_full (code, http, -1, NULL, "T-9", NULL, "%s",
+      message);
+  g_autoptr (GError) copy = NULL;
+
+  kling_error_set_download_url (err, "https://files.example.com/v/T-9.mp4");
+  kling_error_set_task_journaled (err, journaled);
+  copy = g_error_copy (err);    /* as it crosses to the element's thread */
+  fail_unless_equals_string (kling_error_get_download_url (copy),
+      "https://files.example.com/v/T-9.mp4");
+  return kling_error_dup_user_message (copy);
+}
+
+#define ASSERT_HAS(sentence, words) \
+  fail_unless (strstr (sentence, words) != NULL, "'%s' not in: %s", words, sentence)
+#define ASSERT_LACKS(sentence, words) \
+  fail_unless (strstr (sentence, words) == NULL, "'%s' in: %s", words, sentence)
+
+/* A result URL that stays 404: the link is gone, not a refusal; with the journal a rerun
+ * fetches the clip from the same task. */
+GST_START_TEST (test_download_link_gone)
+{
+  g_autofree gchar *kept = download_sentence (KLING_ERROR_INVALID_INPUT, 404, TRUE,
+      "the result URL answered HTTP 404");
+  g_autofree gchar *lost = download_sentence (KLING_ERROR_INVALID_INPUT, 404, FALSE,
+      "the result URL answered HTTP 404");
+
+  fail_unless_equals_string (kept, "The clip of task T-9 is gone from its download link "
+      "(404): the link expired or Kling deleted the file (it keeps clips for 30 days); run "
+      "again: the journal in cache-dir keeps task T-9, so a rerun fetches its clip again, "
+      "with a fresh link, and pays nothing again.");
+  ASSERT_LACKS (kept, "refused");
+  ASSERT_HAS (lost, "without a cache-dir nothing keeps the task, so a rerun renders (and "
+      "pays for) the clip again");
+}
+GST_END_TEST;
+
+/* A download cut at every attempt: the transfer from Kling's file host, not api-url. */
+GST_START_TEST (test_download_cut)
+{
+  g_autofree gchar *sentence = download_sentence (KLING_ERROR_NETWORK, 0, TRUE,
+      "the download was cut short at byte 65536 of 131072");
+
+  fail_unless_equals_string (sentence, "The download of task T-9's clip from Kling's file "
+      "host files.example.com kept breaking off (the download was cut short at byte 65536 "
+      "of 131072): the network between here and that host is at fault, not api-url; check "
+      "the connection (proxy, firewall, VPN), then run again: the journal in cache-dir "
+      "keeps task T-9, so a rerun fetches its clip again, with a fresh link, and pays "
+      "nothing again.");
+  ASSERT_LACKS (sentence, "check api-url");
+}
+GST_END_TEST;
+
+/* The file host's other failures, and what is no download matter at all. */
+GST_START_TEST (test_download_other_failures)
+{
+  g_autofree gchar *busy = download_sentence (KLING_ERROR_SERVER, 503, TRUE,
+      "the result URL answered HTTP 503");
+  g_autofree gchar *damaged = download_sentence (KLING_ERROR_PROTOCOL, 0, TRUE,
+      "not a whole MP4: no moov box");
+  g_autofree gchar *disk = download_sentence (KLING_ERROR_LOCAL_IO, 0, TRUE,
+      "cannot write /c/tmp/x.part: No space left on device");
+
+  ASSERT_HAS (busy, "Kling's file host files.example.com kept refusing the clip of task "
+      "T-9 (503)");
+  ASSERT_HAS (damaged, "came from Kling's file host files.example.com damaged at every "
+      "attempt (not a whole MP4: no moov box)");
+  ASSERT_LACKS (damaged, "api-url");
+  ASSERT_HAS (disk, "The cache directory cannot be written");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_details)
 {
   g_autoptr (GError) err = kling_error_new_full (KLING_ERROR_AUTH, 401, 1002, "req-1", NULL,
@@ -424,6 +500,9 @@ error_suite (void)
   tcase_add_test (tc, test_other_domains);
   tcase_add_test (tc, test_user_messages);
   tcase_add_test (tc, test_details);
+  tcase_add_test (tc, test_download_link_gone);
+  tcase_add_test (tc, test_download_cut);
+  tcase_add_test (tc, test_download_other_failures);
   tcase_add_test (tc, test_foreign_answer);
   tcase_add_test (tc, test_no_credentials);
   tcase_add_test (tc, test_model_not_served);

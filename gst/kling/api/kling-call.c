@@ -136,9 +136,9 @@ call_should_retry (KlingCall *call, const GError *error)
     return TRUE;
   if (call->spec.retry_not_found && is_not_found (error))
     return TRUE;
-  /* A garbled answer to a query is worth another look; a create's is the job's call. */
-  return error->code == KLING_ERROR_PROTOCOL && !kling_error_is_foreign_answer (error) &&
-      g_str_equal (call->method, "GET");
+  /* A garbled answer is worth another look where repeating the request is safe (a query,
+   * identify-face); a create's is the job's call (it never gets here). */
+  return error->code == KLING_ERROR_PROTOCOL && !kling_error_is_foreign_answer (error);
 }
 
 /* 1303 is a queue: the wait grows from 1 s to the policy's busy cap and goes on while
@@ -263,6 +263,47 @@ kling_json_too_deep (const gchar *text, gsize len, guint max_depth)
   return FALSE;
 }
 
+/* Bytes JSON may have outside its strings (letters only of true, false and null). */
+static gboolean
+is_json_byte (gchar c)
+{
+  return g_ascii_isspace (c) || g_ascii_isdigit (c) || strchr ("{}[]:,-+.eEtruefalsn", c);
+}
+
+gboolean
+kling_json_unfinished (const gchar *text, gsize len)
+{
+  gboolean in_string = FALSE, escaped = FALSE;
+  guint depth = 0;
+  gsize i = 0;
+
+  while (i < len && g_ascii_isspace (text[i]))
+    i++;
+  if (i == len || (text[i] != '{' && text[i] != '['))
+    return FALSE;
+  for (; i < len; i++) {
+    gchar c = text[i];
+
+    if (in_string) {
+      if (escaped)
+        escaped = FALSE;
+      else if (c == '\\')
+        escaped = TRUE;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    } else if (c == '\0' || !is_json_byte (c)) {
+      return FALSE;             /* garbled, not merely cut */
+    }
+  }
+  return in_string || depth > 0;
+}
+
 /* Not Kling's JSON envelope at all: an HTML page, a proxy's error, another service. */
 static gboolean
 answer_is_foreign (SoupMessage *msg, const guint8 *data, gsize len)
@@ -379,6 +420,16 @@ call_read_done (GObject *source, GAsyncResult *result, gpointer data)
     call_attempt_done (call, NULL, NULL, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1,
             NULL, NULL, NULL, "the answer was cut short: %u of %" G_GOFFSET_FORMAT " bytes",
             call->answer->len, soup_message_headers_get_content_length (headers)));
+    return;
+  }
+  /* libsoup takes a chunked body whose connection closed between two chunks, before the
+   * last one, for a whole body (and a body without a length ends with its connection):
+   * JSON that stops inside its brackets was cut on the way, not garbled by the server. */
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH &&
+      kling_json_unfinished ((const gchar *) call->answer->data, call->answer->len)) {
+    call_attempt_done (call, NULL, NULL, kling_error_new_full (KLING_ERROR_NETWORK,
+            soup_message_get_status (call->msg), -1, NULL, NULL, NULL, "the answer was cut "
+            "short: the connection ended after %u bytes, inside its JSON", call->answer->len));
     return;
   }
   call_parse_answer (call);

@@ -52,4 +52,9 @@ void     kling_call_start       (KlingClient *client, const KlingCallSpec *spec)
  * skips strings (and their escapes); it does not validate the JSON. */
 gboolean kling_json_too_deep    (const gchar *text, gsize len, guint max_depth);
 
+/* TRUE when the text opens a JSON object or array and ends before closing it (or inside a
+ * string), with nothing JSON cannot have on the way: a cut answer, not a garbled one. A
+ * linear scan; it does not validate the JSON. */
+gboolean kling_json_unfinished  (const gchar *text, gsize len);
+
 G_END_DECLS

@@ -521,8 +521,10 @@ oneshot_begin (gpointer data)
   client->oneshot_cancellables = g_list_prepend (client->oneshot_cancellables,
       shot->internal);
   {
-    /* identify-face has no external id to look up after a lost answer, and a session is
-     * cheap beside a render: an ambiguous failure is retried like a query's. */
+    /* identify-face makes a session and is charged for it, a little (docs/kling-api.md),
+     * but no query finds a session whose answer was lost or garbled: the only way on is
+     * a new one, which is what a rerun would pay too. So an ambiguous failure is retried
+     * like a query's, within the policy's attempts. */
     KlingCallSpec spec = {
       .method = "POST", .path = kling_endpoint_path (start->endpoint), .body = start->body,
       .cancellable = shot->internal, .retry_ambiguous = TRUE, .done = oneshot_done,

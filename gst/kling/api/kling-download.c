@@ -172,8 +172,8 @@ retry_fire (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A 404, 408, 429 or 5xx once, a cut, a stall, a crawl, a damaged file: worth another
- * attempt while the policy allows one. */
+/* A 404, 408, 429 or 5xx once, a cut, a stall, a crawl, a damaged file, an absurd size:
+ * worth another attempt while the policy allows one. */
 static gboolean
 worth_retrying (const GError *error)
 {
@@ -222,12 +222,15 @@ attempt_failed (KlingDownload *dl, GError *error_taken)
   g_source_attach (dl->retry_source, dl->client->context);
 }
 
+/* A size no clip of this length and mode can have: this answer is wrong, not the clip, so
+ * it is refused unread, and another attempt (from byte 0: whatever came with it is
+ * suspect) may be right; only a size that persists over the policy's attempts fails. */
 static void
 refuse_size (KlingDownload *dl, guint64 bytes)
 {
   g_autofree gchar *size = format_size (bytes), *limit = format_size (dl->max_bytes);
 
-  dl->final = TRUE;
+  dl->restart_next = TRUE;
   attempt_failed (dl, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL, NULL,
           "the clip would be %s, more than the %s such a clip can plausibly take: refused",
           size, limit));

@@ -23,6 +23,8 @@ typedef struct {
   gchar *endpoint;
   gchar *model;
   gboolean foreign_answer;
+  gchar *download_url;
+  gboolean task_journaled;
 } KlingErrorPrivate;
 
 static void
@@ -45,6 +47,8 @@ kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
   dest->endpoint = g_strdup (src->endpoint);
   dest->model = g_strdup (src->model);
   dest->foreign_answer = src->foreign_answer;
+  dest->download_url = g_strdup (src->download_url);
+  dest->task_journaled = src->task_journaled;
 }
 
 static void
@@ -56,6 +60,7 @@ kling_error_private_clear (KlingErrorPrivate *priv)
   g_clear_pointer (&priv->api_url, g_free);
   g_clear_pointer (&priv->endpoint, g_free);
   g_clear_pointer (&priv->model, g_free);
+  g_clear_pointer (&priv->download_url, g_free);
 }
 
 G_DEFINE_EXTENDED_ERROR (KlingError, kling_error)
@@ -312,6 +317,37 @@ kling_error_set_foreign_answer (GError *error, gboolean foreign)
   priv->foreign_answer = foreign;
 }
 
+const gchar *
+kling_error_get_download_url (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->download_url : NULL;
+}
+
+void
+kling_error_set_download_url (GError *error, const gchar *url)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  g_free (priv->download_url);
+  priv->download_url = g_strdup (url);
+}
+
+gboolean
+kling_error_get_task_journaled (const GError *error)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  return priv ? priv->task_journaled : FALSE;
+}
+
+void
+kling_error_set_task_journaled (GError *error, gboolean journaled)
+{
+  KlingErrorPrivate *priv = get_private (error);
+  g_return_if_fail (priv != NULL);
+  priv->task_journaled = journaled;
+}
+
 /* "(401, code 1002)", "(402)", "(code 1303)" or "" */
 static gchar *
 dup_status_tag (const KlingErrorPrivate *priv)
@@ -519,6 +555,48 @@ dup_protocol_sentence (const GError *error, const KlingErrorPrivate *priv,
       "api-url points at a Kling-compatible server.", tag, reason);
 }
 
+/* What a rerun does after a failed download: the truth depends on the journal. */
+static gchar *
+dup_rerun_clause (const KlingErrorPrivate *priv, const gchar *task)
+{
+  if (priv->task_journaled)
+    return g_strdup_printf ("the journal in cache-dir keeps task %s, so a rerun fetches its "
+        "clip again, with a fresh link, and pays nothing again", task);
+  return g_strdup ("without a cache-dir nothing keeps the task, so a rerun renders (and "
+      "pays for) the clip again: set cache-dir to keep it");
+}
+
+/* A download that gave up: Kling made the clip; what failed is its file host or the
+ * way there, never api-url. */
+static gchar *
+dup_download_sentence (const GError *error, const KlingErrorPrivate *priv,
+    const gchar *tag)
+{
+  const gchar *task = priv->task_id ? priv->task_id : "(unknown)";
+  g_autoptr (GUri) uri = g_uri_parse (priv->download_url, G_URI_FLAGS_NONE, NULL);
+  const gchar *host = uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : "(unknown)";
+  g_autofree gchar *reason = dup_reason (error, "download failed");
+  g_autofree gchar *rerun = dup_rerun_clause (priv, task);
+
+  if (priv->http_status == 404 || priv->http_status == 410)
+    return g_strdup_printf ("The clip of task %s is gone from its download link%s: the "
+        "link expired or Kling deleted the file (it keeps clips for 30 days); run again: "
+        "%s.", task, tag, rerun);
+  switch ((KlingErrorCode) error->code) {
+    case KLING_ERROR_NETWORK:
+      return g_strdup_printf ("The download of task %s's clip from Kling's file host %s "
+          "kept breaking off (%s): the network between here and that host is at fault, "
+          "not api-url; check the connection (proxy, firewall, VPN), then run again: %s.",
+          task, host, reason, rerun);
+    case KLING_ERROR_PROTOCOL:
+      return g_strdup_printf ("The clip of task %s came from Kling's file host %s damaged "
+          "at every attempt (%s): run again later: %s.", task, host, reason, rerun);
+    default:
+      return g_strdup_printf ("Kling's file host %s kept refusing the clip of task %s%s "
+          "(%s): try again later: %s.", host, task, tag, reason, rerun);
+  }
+}
+
 gchar *
 kling_error_dup_user_message (const GError *error)
 {
@@ -532,6 +610,9 @@ kling_error_dup_user_message (const GError *error)
 
   tag = dup_status_tag (priv);
   task = priv->task_id ? priv->task_id : "(unknown)";
+  if (priv->download_url && error->code != KLING_ERROR_LOCAL_IO &&
+      error->code != KLING_ERROR_CANCELLED && error->code != KLING_ERROR_TLS)
+    return dup_download_sentence (error, priv, tag);
   switch ((KlingErrorCode) error->code) {
     case KLING_ERROR_AUTH:
       return dup_auth_sentence (error, priv, tag);
@@ -604,6 +685,8 @@ kling_error_dup_details (const GError *error)
   if (priv->api_url || priv->endpoint)
     g_string_append_printf (out, "url=%s%s ", priv->api_url ? priv->api_url : "",
         priv->endpoint ? priv->endpoint : "");
+  if (priv->download_url)
+    g_string_append_printf (out, "download=%s ", priv->download_url);
   if (out->len > 0)
     g_string_truncate (out, out->len - 1);
   if (error->message && *error->message)

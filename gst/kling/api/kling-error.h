@@ -77,6 +77,15 @@ void         kling_error_set_model          (GError *error, const gchar *model);
  * another service): the user message then blames api-url, not the server's mood. */
 gboolean     kling_error_is_foreign_answer  (const GError *error);
 void         kling_error_set_foreign_answer (GError *error, gboolean foreign);
+/* The clip's download failed: the result URL it came from, without its query (which holds
+ * the signature). Set by the job when a download gives up, so the user message speaks of
+ * Kling's file host and of a rerun, not of api-url. */
+const gchar *kling_error_get_download_url   (const GError *error);
+void         kling_error_set_download_url   (GError *error, const gchar *url);
+/* TRUE when the journal in the cache directory still holds the task: a rerun follows the
+ * same task (and fetches its clip) instead of paying for a new one. */
+gboolean     kling_error_get_task_journaled (const GError *error);
+void         kling_error_set_task_journaled (GError *error, gboolean journaled);
 
 /* KLING_ERROR_AUTH (http_status 0) for an element and environment that gave no usable
  * credential: nothing at all, or half of an access key / secret key pair. */

@@ -166,6 +166,42 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
   kling_job_wait_then (job, delay_ms, kling_job_find_lost_task);
 }
 
+/* A 5xx that is Kling's own envelope with a server code (5000 internal error, 5001
+ * maintenance, 5002 time-out): Kling's API answered the create itself and refused it, as
+ * it answers a 1302 with no task made (docs/kling-api.md, "Errors"). A 5xx without the
+ * envelope (a proxy's page) or no answer at all may come after the task was made. */
+static gboolean
+is_refused_by_kling (const GError *error)
+{
+  gint code = kling_error_get_kling_code (error);
+
+  return g_error_matches (error, KLING_ERROR, KLING_ERROR_SERVER) &&
+      !kling_error_is_foreign_answer (error) && code >= 5000 && code <= 5099;
+}
+
+/* Kling refused the create with a server error: no task exists, so the create is made
+ * again after a backoff, without a lookup (which lip-sync could not even do: its task
+ * list cannot prove a task absent). */
+static void
+job_retry_refused_create (KlingJob *job, const GError *error)
+{
+  guint delay_ms;
+
+  if (!kling_client_next_retry_delay (kling_job_get_client (job), job->create_attempts,
+          job->create_started_us, error, &delay_ms)) {
+    /* Every create was refused: nothing was made, the journal entry is void. */
+    if (!job->own_dir)
+      kling_journal_remove (job->cache_dir, job->key);
+    kling_job_fail (job, error);
+    return;
+  }
+  g_info ("Kling refused the create of job %s (%s): creating again in %u ms", job->key,
+      error->message, delay_ms);
+  kling_job_report_waiting (kling_wait_reason_for_error (error), delay_ms,
+      job->create_attempts, error, job);
+  kling_job_wait_then (job, delay_ms, kling_job_create);
+}
+
 /* Kling has no documented code for a duplicate external_task_id; it is a parameter error
  * (1201) that names the field. */
 static gboolean
@@ -191,6 +227,8 @@ create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   }
   if (task) {
     kling_job_task_known (job, task, TRUE);
+  } else if (is_refused_by_kling (error)) {
+    job_retry_refused_create (job, error);
   } else if (is_ambiguous (error)) {
     job_retry_ambiguous_create (job, error);
   } else if (is_external_id_taken (error) && !job->id_conflict_seen &&
@@ -524,6 +562,24 @@ download_verified (KlingJob *job)
   kling_job_finish (job, final_path, NULL);
 }
 
+/* A download gave up: the task and its clip exist, Kling's file host (or the way there)
+ * failed. The error says where from, and whether the journal keeps the task for a rerun
+ * (it does with a cache: only a verified clip or a failed task removes the entry). */
+static void
+download_fail (KlingJob *job, const GError *error)
+{
+  g_autoptr (GError) copy = g_error_copy (error);
+  const gchar *url = job->task->video_url ? job->task->video_url : "";
+  const gchar *query = strchr (url, '?');
+  g_autofree gchar *shown = query ? g_strndup (url, query - url) : g_strdup (url);
+
+  if (copy->domain == KLING_ERROR && copy->code != KLING_ERROR_LOCAL_IO) {
+    kling_error_set_download_url (copy, shown);
+    kling_error_set_task_journaled (copy, !job->own_dir);
+  }
+  kling_job_fail (job, copy);
+}
+
 static void
 download_done (KlingDownload *download, KlingDownloadOutcome outcome, const GError *error,
     gpointer user_data)
@@ -543,12 +599,16 @@ download_done (KlingDownload *download, KlingDownloadOutcome outcome, const GErr
         job_poll_now (job);
         break;
       }
-      kling_job_fail_new (job, kling_error_new_full (KLING_ERROR_SERVER, 403, -1, NULL,
-              job->task->task_id, NULL, "the result URL of task %s keeps answering 403 "
-              "(expired?) after %u fresh queries", job->task->task_id, MAX_URL_REFRESHES));
+      {
+        g_autoptr (GError) refused = kling_error_new_full (KLING_ERROR_SERVER, 403, -1,
+            NULL, job->task->task_id, NULL, "the result URL of task %s keeps answering "
+            "403 (expired?) after %u fresh queries", job->task->task_id, MAX_URL_REFRESHES);
+
+        download_fail (job, refused);
+      }
       break;
     case KLING_DOWNLOAD_GAVE_UP:
-      kling_job_fail (job, error);
+      download_fail (job, error);
       break;
   }
 }

@@ -216,8 +216,18 @@ counter_key (const gchar *method, const gchar *path)
   g_autofree gchar *endpoint = NULL;
   g_autofree gchar *id = NULL;
 
+  g_autofree gchar *model = NULL;
+  const gchar *kind;
+
   if (parse_api_path (path, &endpoint, &id))
     return g_strdup_printf ("%s /v1/videos/%s", counted_method (method), endpoint);
+  /* The per-model API's path is its own key: "POST /image-to-video/kling-3.0". */
+  if (sandbox_parse_v2_path (path, &kind, &model) && model == NULL)
+    return g_strdup_printf ("%s /%s", counted_method (method), kind);
+  /* Only the table's models get a key of their own: the counters stay bounded. */
+  if (model != NULL)
+    return g_strdup_printf ("%s /%s/%s", counted_method (method), kind,
+        sandbox_model_v2_lookup (model) ? model : "(unknown model)");
   if (g_str_has_prefix (path, "/files/"))
     return g_strdup_printf ("%s /files", counted_method (method));
   return g_strdup_printf ("%s (unknown path)", counted_method (method));
@@ -243,6 +253,8 @@ dispatch (SandboxRequest *req)
   SandboxResponse resp = { 0, };
   g_autofree gchar *endpoint = NULL;
   g_autofree gchar *id = NULL;
+  g_autofree gchar *model = NULL;
+  const gchar *kind;
 
   if (req->fault && req->fault->kind == SANDBOX_FAULT_EXPIRE_URL)
     resp.expire_urls = TRUE;
@@ -259,6 +271,9 @@ dispatch (SandboxRequest *req)
   } else if (parse_api_path (req->path, &endpoint, &id)) {
     if (sandbox_check_auth (sandbox, req->msg, &resp))
       sandbox_handle_api (sandbox, req->method, endpoint, id, req->query, body, &resp);
+  } else if (sandbox_parse_v2_path (req->path, &kind, &model)) {
+    if (sandbox_check_api_key_auth (sandbox, req->msg, &resp))
+      sandbox_handle_v2 (sandbox, req->method, kind, model, req->query, body, &resp);
   } else {
     sandbox_response_error (&resp, 404, 1203, "Unknown resource: %s",
         g_utf8_validate (req->path, -1, NULL) ? req->path : "(not UTF-8)");
@@ -366,6 +381,8 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_autofree gchar *key = NULL;
   g_autofree gchar *endpoint = NULL;
   g_autofree gchar *id = NULL;
+  g_autofree gchar *model = NULL;
+  const gchar *kind = NULL;
   gboolean creates_task;
 
   if (g_str_has_prefix (path, "/sandbox/")) {
@@ -386,8 +403,10 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (carries_credentials (msg, query))
     sandbox_count_credentialed (sandbox, key);
 
-  creates_task = g_str_equal (method, "POST") && parse_api_path (path, &endpoint, &id) &&
-      id == NULL && sandbox_endpoint_creates_task (endpoint);
+  creates_task = g_str_equal (method, "POST") &&
+      ((parse_api_path (path, &endpoint, &id) && id == NULL &&
+              sandbox_endpoint_creates_task (endpoint)) ||
+          (sandbox_parse_v2_path (path, &kind, &model) && model != NULL));
 
   req = g_new0 (SandboxRequest, 1);
   req->sandbox = sandbox;

@@ -115,8 +115,18 @@ static_key_matches (KlingSandbox *sandbox, const gchar *value)
       kling_secure_equal ((const guint8 *) value, (const guint8 *) sandbox->api_key, len);
 }
 
-gboolean
-sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp)
+/* Three non-empty dot-separated parts: what a JWT looks like, signed right or not. */
+static gboolean
+looks_like_jwt (const gchar *token)
+{
+  g_auto (GStrv) parts = g_strsplit (token, ".", 4);
+
+  return g_strv_length (parts) == 3 && *parts[0] && *parts[1] && *parts[2];
+}
+
+static gboolean
+check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, gboolean allow_jwt,
+    SandboxResponse *resp)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *x_api_key = soup_message_headers_get_one (headers, "X-API-Key");
@@ -152,8 +162,28 @@ sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxRespon
   }
   if (static_key_matches (sandbox, token))
     return TRUE;
-  if (sandbox->access_key != NULL)
+  /* Kling's per-model API takes API keys only: an AK/SK token is refused as invalid, not
+   * as expired, so a client does not re-mint it in a loop. */
+  if (!allow_jwt && looks_like_jwt (token)) {
+    sandbox_response_error (resp, 401, 1002, "Authorization is invalid: this API takes an "
+        "API key (Authorization: Bearer <key>), not an Access Key / Secret Key JWT");
+    return FALSE;
+  }
+  if (allow_jwt && sandbox->access_key != NULL)
     return verify_jwt (sandbox, token, resp);
   sandbox_response_error (resp, 401, 1002, "Authorization is invalid");
   return FALSE;
+}
+
+gboolean
+sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp)
+{
+  return check_auth (sandbox, msg, TRUE, resp);
+}
+
+gboolean
+sandbox_check_api_key_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
+    SandboxResponse *resp)
+{
+  return check_auth (sandbox, msg, FALSE, resp);
 }

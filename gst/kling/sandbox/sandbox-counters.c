@@ -6,18 +6,31 @@
 
 /* The task kinds counted under "tasks_created", listed even while still zero. */
 static const gchar *const task_kinds[] = {
-  "image2video", "text2video", "video-extend", "lip-sync", "advanced-lip-sync", NULL
+  "image2video", "text2video", "video-extend", "lip-sync", "advanced-lip-sync",
+  "image-to-video", "text-to-video", NULL
 };
 
 /* ---- counters ----------------------------------------------------------------------- */
 
+/* The per-model creates, listed for every path of the model table even while zero. */
+static const gchar *const v2_kinds[] = { "image-to-video", "text-to-video", NULL };
+
 static void
 reset_task_counts (KlingSandbox *sandbox)
 {
+  const SandboxModelV2 *model;
+
   g_hash_table_remove_all (sandbox->task_counts);
   for (guint i = 0; task_kinds[i]; i++)
     g_hash_table_insert (sandbox->task_counts, g_strdup (task_kinds[i]),
         GUINT_TO_POINTER (0));
+  g_hash_table_remove_all (sandbox->model_creates);
+  for (guint i = 0; v2_kinds[i]; i++)
+    for (guint m = 0; (model = sandbox_model_v2_nth (m)) != NULL; m++)
+      g_hash_table_insert (sandbox->model_creates, g_strconcat (v2_kinds[i], "/",
+              model->name, NULL), GUINT_TO_POINTER (0));
+  sandbox->tasks_queries = sandbox->tasks_query_ids_total = 0;
+  sandbox->tasks_query_ids_max = sandbox->multi_shot_creates = 0;
 }
 
 void
@@ -30,6 +43,7 @@ sandbox_counters_init (KlingSandbox *sandbox)
   sandbox->download_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sandbox->user_agent_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
+  sandbox->model_creates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   reset_task_counts (sandbox);
 }
 
@@ -41,6 +55,7 @@ sandbox_counters_free (KlingSandbox *sandbox)
   g_clear_pointer (&sandbox->credentialed_counts, g_hash_table_unref);
   g_clear_pointer (&sandbox->download_counts, g_hash_table_unref);
   g_clear_pointer (&sandbox->user_agent_counts, g_hash_table_unref);
+  g_clear_pointer (&sandbox->model_creates, g_hash_table_unref);
 }
 
 /* Called with the lock held. Tasks in flight and connections held are state, not
@@ -109,6 +124,24 @@ void
 sandbox_count_task (KlingSandbox *sandbox, const gchar *kind)
 {
   count_in (sandbox, sandbox->task_counts, kind, NULL);
+}
+
+void
+sandbox_count_model_create (KlingSandbox *sandbox, const gchar *key)
+{
+  count_in (sandbox, sandbox->model_creates, key, NULL);
+}
+
+/* A batch query: how many there were, and how many ids they carried (total and the
+ * most in one), so a test can tell one query for N tasks from N queries. */
+void
+sandbox_count_tasks_query (KlingSandbox *sandbox, guint ids)
+{
+  g_mutex_lock (&sandbox->lock);
+  sandbox->tasks_queries++;
+  sandbox->tasks_query_ids_total += ids;
+  sandbox->tasks_query_ids_max = MAX (sandbox->tasks_query_ids_max, ids);
+  g_mutex_unlock (&sandbox->lock);
 }
 
 /* Increments one of the sandbox's guint counters. */
@@ -195,6 +228,11 @@ kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
   json_builder_begin_object (builder);
   add_counts (builder, "requests", sandbox->request_counts);
   add_counts (builder, "tasks_created", sandbox->task_counts);
+  add_counts (builder, "model_creates", sandbox->model_creates);
+  add_count (builder, "tasks_queries", sandbox->tasks_queries);
+  add_count (builder, "tasks_query_ids_total", sandbox->tasks_query_ids_total);
+  add_count (builder, "tasks_query_ids_max", sandbox->tasks_query_ids_max);
+  add_count (builder, "multi_shot_creates", sandbox->multi_shot_creates);
   add_count (builder, "tasks_in_flight", sandbox->tasks_in_flight);
   add_count (builder, "peak_parallel", sandbox->peak_parallel);
   add_count (builder, "responses_429", sandbox->responses_429);

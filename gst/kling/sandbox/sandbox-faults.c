@@ -32,6 +32,7 @@ static const struct {
   { "deep-json", SANDBOX_FAULT_DEEP_JSON },
   { "task-status", SANDBOX_FAULT_TASK_STATUS },
   { "html", SANDBOX_FAULT_HTML },
+  { "html-after", SANDBOX_FAULT_HTML_AFTER },
   { "stall", SANDBOX_FAULT_STALL },
   { "redirect", SANDBOX_FAULT_REDIRECT },
 };
@@ -221,6 +222,11 @@ check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
       break;
     case SANDBOX_FAULT_HTML:
       fault->http = fault->http ? fault->http : 200;
+      if (fault->http < 100)
+        return invalid_rule (error, "'http' must be within 100..599");
+      break;
+    case SANDBOX_FAULT_HTML_AFTER:
+      fault->http = fault->http ? fault->http : 502;
       if (fault->http < 100)
         return invalid_rule (error, "'http' must be within 100..599");
       break;

@@ -134,6 +134,26 @@ sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name
   return TRUE;
 }
 
+/* A JSON integer (5, not "5" nor 5.0), as the per-model API takes durations and times. */
+gboolean
+sandbox_input_integer (JsonObject *object, const gchar *field, const gchar *name,
+    gint64 min, gint64 max, gint64 *value, SandboxResponse *resp)
+{
+  JsonNode *node = member (object, name);
+  g_autofree gchar *problem = NULL;
+
+  if (node == NULL)
+    return TRUE;
+  if (holds (node, G_TYPE_INT64) && json_node_get_int (node) >= min &&
+      json_node_get_int (node) <= max) {
+    *value = json_node_get_int (node);
+    return TRUE;
+  }
+  problem = g_strdup_printf ("must be an integer in %" G_GINT64_FORMAT "..%"
+      G_GINT64_FORMAT " (a number, not a string)", min, max);
+  return invalid (resp, field, problem);
+}
+
 gboolean
 sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
     gboolean *value, SandboxResponse *resp)
@@ -206,11 +226,18 @@ decode_base64 (const gchar *text)
 gchar *
 sandbox_image_problem (GBytes *image)
 {
+  return sandbox_image_problem_max (image, IMAGE_MAX_BYTES);
+}
+
+gchar *
+sandbox_image_problem_max (GBytes *image, gsize max_bytes)
+{
   guint width, height;
   gdouble aspect;
 
-  if (g_bytes_get_size (image) > IMAGE_MAX_BYTES)
-    return g_strdup ("is larger than 10 MB");
+  if (g_bytes_get_size (image) > max_bytes)
+    return g_strdup_printf ("is larger than %" G_GSIZE_FORMAT " MB",
+        max_bytes / (1024 * 1024));
   if (sandbox_probe_image (g_bytes_get_data (image, NULL), g_bytes_get_size (image),
           &width, &height) == SANDBOX_IMAGE_UNKNOWN)
     return g_strdup ("must be a JPEG or PNG image");
@@ -225,9 +252,9 @@ sandbox_image_problem (GBytes *image)
 }
 
 static gboolean
-check_image (const gchar *field, GBytes *image, SandboxResponse *resp)
+check_image (const gchar *field, GBytes *image, gsize max_bytes, SandboxResponse *resp)
 {
-  g_autofree gchar *problem = sandbox_image_problem (image);
+  g_autofree gchar *problem = sandbox_image_problem_max (image, max_bytes);
 
   return problem == NULL || invalid (resp, field, problem);
 }
@@ -236,6 +263,15 @@ check_image (const gchar *field, GBytes *image, SandboxResponse *resp)
 gboolean
 sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
     gboolean required, GBytes **bytes, gchar **url, SandboxResponse *resp)
+{
+  return sandbox_input_image_max (object, field, name, required, IMAGE_MAX_BYTES, bytes,
+      url, resp);
+}
+
+gboolean
+sandbox_input_image_max (JsonObject *object, const gchar *field, const gchar *name,
+    gboolean required, gsize max_bytes, GBytes **bytes, gchar **url,
+    SandboxResponse *resp)
 {
   const gchar *text = NULL;
   g_autoptr (GBytes) image = NULL;
@@ -255,7 +291,7 @@ sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
   image = decode_base64 (text);
   if (image == NULL)
     return invalid (resp, field, "is neither base64 nor a URL");
-  if (!check_image (field, image, resp))
+  if (!check_image (field, image, max_bytes, resp))
     return FALSE;
   *bytes = g_steal_pointer (&image);
   return TRUE;

@@ -161,3 +161,114 @@ sandbox_units_charged (const gchar *kind, const SandboxModel *model, gboolean pr
   /* Cents of a unit, as Kling writes them ("1.5", "3"). */
   return sandbox_format_decimal (round (units * 100.0) / 100.0, 2);
 }
+
+/* ---- the per-model API ----------------------------------------------------------------
+ * From the per-model table of docs/kling-api.md. Where the contract gives no price
+ * (kling-3.0 4k with audio) the silent one applies. */
+
+#define R720   SANDBOX_RES_720P
+#define R1080  SANDBOX_RES_1080P
+#define R4K    SANDBOX_RES_4K
+
+static const SandboxModelV2 models_v2[] = {
+  /* name, fps, durations, resolutions, audio in, audio always, last frame in, multi-shot,
+   * USD/s [720p, 1080p, 4k][silent, audio] */
+  { "kling-3.0", 24, THREE_TO_FIFTEEN, R720 | R1080 | R4K, R720 | R1080 | R4K, FALSE,
+    R720 | R1080 | R4K, TRUE, { { 0.084, 0.112 }, { 0.112, 0.14 }, { 0.42, 0.42 } } },
+  { "kling-3.0-turbo", 24, THREE_TO_FIFTEEN, R720 | R1080, R720 | R1080, TRUE, 0, FALSE,
+    { { 0, 0.112 }, { 0, 0.14 }, { 0, 0 } } },
+  { "kling-2.6", 24, FIVE_OR_TEN, R720 | R1080, R1080, FALSE, R720 | R1080, FALSE,
+    { { 0.042, 0 }, { 0.07, 0.14 }, { 0, 0 } } },
+  { "kling-2.5-turbo", 24, FIVE_OR_TEN, R720 | R1080, 0, FALSE, R1080, FALSE,
+    { { 0.042, 0 }, { 0.07, 0 }, { 0, 0 } } },
+};
+
+static const gchar *const resolution_names[SANDBOX_RES_COUNT] = { "720p", "1080p", "4k" };
+
+const SandboxModelV2 *
+sandbox_model_v2_lookup (const gchar *name)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (models_v2); i++)
+    if (g_str_equal (models_v2[i].name, name))
+      return &models_v2[i];
+  return NULL;
+}
+
+const SandboxModelV2 *
+sandbox_model_v2_nth (guint i)
+{
+  return i < G_N_ELEMENTS (models_v2) ? &models_v2[i] : NULL;
+}
+
+/* "a, b, c or d" */
+static void
+append_listed (GString *text, guint i, guint count, const gchar *word, const gchar *last)
+{
+  if (i > 0)
+    g_string_append (text, i + 1 == count ? last : ", ");
+  g_string_append (text, word);
+}
+
+gchar *
+sandbox_model_v2_dup_names (void)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (models_v2); i++)
+    append_listed (text, i, G_N_ELEMENTS (models_v2), models_v2[i].name, " or ");
+  return g_string_free (text, FALSE);
+}
+
+gboolean
+sandbox_model_v2_takes_duration (const SandboxModelV2 *model, guint seconds)
+{
+  return seconds < 32 && (model->durations & SECONDS (seconds)) != 0;
+}
+
+gchar *
+sandbox_model_v2_dup_durations (const SandboxModelV2 *model)
+{
+  /* Same bit set as the /v1 rows: reuse their wording, without the quotes (an int). */
+  SandboxModel row = { .durations = model->durations };
+  g_autofree gchar *quoted = sandbox_model_dup_durations (&row);
+  g_auto (GStrv) parts = g_strsplit (quoted, "\"", -1);
+
+  return g_strjoinv ("", parts);
+}
+
+guint
+sandbox_resolution_index (guint resolution)
+{
+  return resolution == R4K ? 2 : resolution == R1080 ? 1 : 0;
+}
+
+const gchar *
+sandbox_resolution_name (guint resolution)
+{
+  return resolution_names[sandbox_resolution_index (resolution)];
+}
+
+gchar *
+sandbox_resolutions_text (guint set)
+{
+  GString *text = g_string_new (NULL);
+  guint count = 0, i = 0;
+
+  for (guint bit = R720; bit <= R4K; bit <<= 1)
+    count += (set & bit) != 0;
+  for (guint bit = R720; bit <= R4K; bit <<= 1)
+    if (set & bit)
+      append_listed (text, i++, count, sandbox_resolution_name (bit), " and ");
+  return g_string_free (text, FALSE);
+}
+
+gchar *
+sandbox_model_v2_usd_charged (const SandboxModelV2 *model, guint resolution,
+    gboolean audio, guint seconds)
+{
+  gdouble usd = model->usd_per_s[sandbox_resolution_index (resolution)][audio ? 1 : 0] *
+      seconds;
+
+  /* Tenths of a cent: the prices have three decimals and the seconds are whole. */
+  return sandbox_format_decimal (round (usd * 1000.0) / 1000.0, 3);
+}

@@ -1,7 +1,7 @@
-/* kling-sandbox: the models it serves on /v1 image2video and text2video, as Kling serves
- * them in December 2026 (the contract in docs/kling-api.md). The sandbox's own table,
- * written from the contract and not from the client's, so tests can catch a client that
- * reads the contract wrong. */
+/* kling-sandbox: the models it serves on /v1 image2video and text2video and on the
+ * per-model API, as Kling serves them in December 2026 (the contract in
+ * docs/kling-api.md). The sandbox's own table, written from the contract and not from the
+ * client's, so tests can catch a client that reads the contract wrong. */
 #pragma once
 
 #include <glib.h>
@@ -52,5 +52,45 @@ const gchar *sandbox_model_modes_text (guint modes);
  * other endpoints (@model NULL; @kind names the endpoint). */
 gchar    *sandbox_units_charged (const gchar *kind, const SandboxModel *model, gboolean pro,
                                  gboolean sound, guint seconds);
+
+/* ---- the per-model API (second generation): the model is in the path ---------------- */
+
+/* Its resolutions as a set. */
+typedef enum {
+  SANDBOX_RES_720P = 1 << 0,
+  SANDBOX_RES_1080P = 1 << 1,
+  SANDBOX_RES_4K = 1 << 2,
+} SandboxResolutions;
+
+#define SANDBOX_RES_COUNT 3
+
+typedef struct {
+  const gchar *name;            /* as in the path: "kling-3.0" */
+  guint fps;
+  guint32 durations;            /* bit n set: n seconds (settings.duration, an integer) */
+  guint resolutions;            /* SandboxResolutions it renders */
+  guint audio_resolutions;      /* ... in which audio "native" is taken */
+  gboolean audio_always;        /* native audio whatever is asked: "off" is refused */
+  guint last_frame_resolutions; /* ... in which a last_frame is taken; 0: first only */
+  gboolean multi_shot;          /* takes multi_shot (and it defaults to true) */
+  gdouble usd_per_s[SANDBOX_RES_COUNT][2];      /* [resolution][audio]; 0: not offered */
+} SandboxModelV2;
+
+/* The row of @name, or NULL: the per-model API has no default and no retired rows. */
+const SandboxModelV2 *sandbox_model_v2_lookup (const gchar *name);
+/* "kling-3.0, kling-3.0-turbo, kling-2.6 or kling-2.5-turbo", for messages. */
+gchar    *sandbox_model_v2_dup_names (void);
+/* The @i-th row (for counters listing every model), NULL past the end. */
+const SandboxModelV2 *sandbox_model_v2_nth (guint i);
+gboolean  sandbox_model_v2_takes_duration (const SandboxModelV2 *model, guint seconds);
+gchar    *sandbox_model_v2_dup_durations (const SandboxModelV2 *model);
+/* "720p", "1080p" or "4k" of one SandboxResolutions bit; index of it in usd_per_s. */
+const gchar *sandbox_resolution_name (guint resolution);
+guint     sandbox_resolution_index (guint resolution);
+/* "720p and 1080p", "1080p": the resolutions in @set, for messages. */
+gchar    *sandbox_resolutions_text (guint set);
+/* What a finished task was charged, in USD ("0.42"): price list x seconds. */
+gchar    *sandbox_model_v2_usd_charged (const SandboxModelV2 *model, guint resolution,
+                                       gboolean audio, guint seconds);
 
 G_END_DECLS

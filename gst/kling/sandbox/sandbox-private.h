@@ -53,6 +53,10 @@ typedef struct {
   guint timer_id;
   GQueue callback_queue;        /* bodies waiting to be POSTed, in order */
   gboolean callback_busy;
+  gboolean v2;                  /* made by the per-model API: answered in its shape, and
+                                 * units is the USD amount charged */
+  gboolean watermark;           /* v2: options.watermark_info.enabled */
+  gboolean multi_shot;          /* v2: settings.multi_shot, as sent or by default */
 } SandboxTask;
 
 /* An identify-face session: the video it found the face in, and the URL it was given
@@ -81,6 +85,7 @@ typedef enum {
   SANDBOX_FAULT_DEEP_JSON,
   SANDBOX_FAULT_TASK_STATUS,
   SANDBOX_FAULT_HTML,
+  SANDBOX_FAULT_HTML_AFTER,
   SANDBOX_FAULT_STALL,
   SANDBOX_FAULT_REDIRECT,
 } SandboxFaultKind;
@@ -133,6 +138,8 @@ struct _KlingSandbox {
   GHashTable *user_agent_counts;        /* User-Agent header -> requests ("" when none) */
   guint tasks_in_flight, peak_parallel, responses_429, downloads, callbacks_sent,
       faults_hit, credentialed_requests, sessions_created;
+  GHashTable *model_creates;    /* "image-to-video/kling-3.0" -> tasks created */
+  guint tasks_queries, tasks_query_ids_total, tasks_query_ids_max, multi_shot_creates;
   guint connections_held;       /* state, not a counter: wires open now */
 
   /* Server thread only. */
@@ -196,6 +203,9 @@ void      sandbox_respond_raw (KlingSandbox *sandbox, SoupServerMessage *msg,
 /* sandbox-auth.c: FALSE with a 401 answer in @resp when the credentials fail. */
 gboolean  sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
                               SandboxResponse *resp);
+/* The same for the per-model API, which takes API keys only: a JWT is 401 / 1002. */
+gboolean  sandbox_check_api_key_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
+                                      SandboxResponse *resp);
 
 /* sandbox-files.c */
 gchar    *sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video,
@@ -214,6 +224,9 @@ void      sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key);
 void      sandbox_count_user_agent (KlingSandbox *sandbox, const gchar *user_agent);
 void      sandbox_count_download (KlingSandbox *sandbox, const gchar *path);
 void      sandbox_count_task (KlingSandbox *sandbox, const gchar *kind);
+/* A per-model create ("image-to-video/kling-3.0"), and a GET /tasks asking @ids ids. */
+void      sandbox_count_model_create (KlingSandbox *sandbox, const gchar *key);
+void      sandbox_count_tasks_query (KlingSandbox *sandbox, guint ids);
 void      sandbox_count (KlingSandbox *sandbox, guint *counter);
 /* Adds @delta (+1 or -1) to a state kept with the counters (connections_held). */
 void      sandbox_count_add (KlingSandbox *sandbox, guint *state, gint delta);
@@ -261,6 +274,33 @@ gchar    *sandbox_sound_fit_problem (const SandboxRenderSpec *spec, guint sound_
 
 /* sandbox-tasks.c */
 void      sandbox_tasks_init (KlingSandbox *sandbox);
+/* The pieces of a create both API generations share. */
+JsonObject *sandbox_parse_body (GBytes *body, SandboxResponse *resp);
+gboolean  sandbox_check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp);
+SandboxTask *sandbox_task_new (KlingSandbox *sandbox, const gchar *kind);
+void      sandbox_task_free (SandboxTask *task);
+/* The task that already uses @external_task_id (ids are unique across the sandbox). */
+SandboxTask *sandbox_find_external_id (KlingSandbox *sandbox, const gchar *external_task_id);
+/* Admits a parsed @task under the parallel cap and starts its life (submitted, ...);
+ * FALSE with 429 / 1303 in @resp, @task then freed. */
+gboolean  sandbox_task_launch (KlingSandbox *sandbox, SandboxTask *task,
+                               SandboxResponse *resp);
+/* "5", "4.2": durations as strings of seconds. */
+gchar    *sandbox_format_duration (gdouble seconds);
+
+/* sandbox-tasks-v2.c: the per-model API (second generation, docs/kling-api.md). */
+/* Splits "/image-to-video/<model>" or "/text-to-video/<model>" (@kind then
+ * "image-to-video", @model the path's model, unchecked), or "/tasks" (@kind "tasks",
+ * @model NULL); FALSE for anything else. */
+gboolean  sandbox_parse_v2_path (const gchar *path, const gchar **kind, gchar **model);
+void      sandbox_handle_v2 (KlingSandbox *sandbox, const gchar *method, const gchar *kind,
+                             const gchar *model, GHashTable *query, GBytes *body,
+                             SandboxResponse *resp);
+JsonNode *sandbox_task_v2_to_json (SandboxTask *task, gboolean expired);
+/* sandbox-requests-v2.c: fills @task from a per-model create body, or answers 4xx. */
+gboolean  sandbox_parse_v2_create (KlingSandbox *sandbox, const SandboxModelV2 *model,
+                                   JsonObject *body, SandboxTask *task,
+                                   SandboxResponse *resp);
 void      sandbox_tasks_shutdown (KlingSandbox *sandbox);
 /* Is @name ("image2video", ...) an endpoint under /v1/videos/? */
 gboolean  sandbox_is_endpoint (const gchar *name);
@@ -306,6 +346,9 @@ gboolean  sandbox_input_choice (JsonObject *object, const gchar *field, const gc
                                 SandboxResponse *resp);
 gboolean  sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name,
                                  guint *seconds, SandboxResponse *resp);
+gboolean  sandbox_input_integer (JsonObject *object, const gchar *field, const gchar *name,
+                                 gint64 min, gint64 max, gint64 *value,
+                                 SandboxResponse *resp);
 gboolean  sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
                                  gboolean *value, SandboxResponse *resp);
 gboolean  sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
@@ -316,6 +359,10 @@ gboolean  sandbox_input_loopback_url (const gchar *field, const gchar *url,
 gboolean  sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
                                gboolean required, GBytes **bytes, gchar **url,
                                SandboxResponse *resp);
+/* The same with another size limit (the per-model API takes 50 MB). */
+gboolean  sandbox_input_image_max (JsonObject *object, const gchar *field,
+                                   const gchar *name, gboolean required, gsize max_bytes,
+                                   GBytes **bytes, gchar **url, SandboxResponse *resp);
 gboolean  sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
                                const gchar *name, gboolean allow_url, GBytes **bytes,
                                gchar **url, gdouble *length_s, SandboxResponse *resp);
@@ -325,5 +372,6 @@ gboolean  sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth);
  * (also stored at @path, for its length, set in @length_s when it passes; may be NULL):
  * mp3/wav/m4a/aac, <= 5 MB, 2..60 s. */
 gchar    *sandbox_image_problem (GBytes *image);
+gchar    *sandbox_image_problem_max (GBytes *image, gsize max_bytes);
 gchar    *sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s);
 G_END_DECLS

@@ -507,7 +507,8 @@ read_file_bytes (const gchar *path, GError **error)
  * fetched file's path); a problem fails the render, naming @field. */
 static GBytes *
 fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field,
-    gsize max_bytes, gchar *(*problem_of) (GBytes *, const gchar *), GError **error)
+    gsize max_bytes, gchar *(*problem_of) (GBytes *, const gchar *, gsize),
+    GError **error)
 {
   g_autofree gchar *path = g_strconcat (spec->output_path, ".", field, NULL);
   g_autoptr (GBytes) bytes = NULL;
@@ -516,7 +517,7 @@ fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field
   if (sandbox_fetch_to_file (url, path, max_bytes, RENDER_FETCH_TIMEOUT_S, error))
     bytes = read_file_bytes (path, error);
   if (bytes != NULL)
-    problem = problem_of (bytes, path);
+    problem = problem_of (bytes, path, max_bytes);
   g_unlink (path);
   if (problem != NULL) {
     g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s %s", field, problem);
@@ -526,13 +527,13 @@ fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field
 }
 
 static gchar *
-image_problem (GBytes *image, const gchar *path)
+image_problem (GBytes *image, const gchar *path, gsize max_bytes)
 {
-  return sandbox_image_problem (image);
+  return sandbox_image_problem_max (image, max_bytes);
 }
 
 static gchar *
-audio_problem (GBytes *audio, const gchar *path)
+audio_problem (GBytes *audio, const gchar *path, gsize max_bytes)
 {
   return sandbox_audio_problem (audio, path, NULL);
 }
@@ -541,15 +542,17 @@ audio_problem (GBytes *audio, const gchar *path)
 static gboolean
 fetch_inputs (SandboxRenderSpec *spec, GError **error)
 {
+  gsize image_max = spec->image_max_bytes ? spec->image_max_bytes : IMAGE_FETCH_MAX_BYTES;
+
   if (spec->image_url) {
-    spec->image = fetch_input (spec, spec->image_url, "image", IMAGE_FETCH_MAX_BYTES,
-        image_problem, error);
+    spec->image = fetch_input (spec, spec->image_url, spec->image_field ?
+        spec->image_field : "image", image_max, image_problem, error);
     if (spec->image == NULL)
       return FALSE;
   }
   if (spec->image_tail_url) {
-    spec->image_tail = fetch_input (spec, spec->image_tail_url, "image_tail",
-        IMAGE_FETCH_MAX_BYTES, image_problem, error);
+    spec->image_tail = fetch_input (spec, spec->image_tail_url, spec->image_tail_field ?
+        spec->image_tail_field : "image_tail", image_max, image_problem, error);
     if (spec->image_tail == NULL)
       return FALSE;
   }

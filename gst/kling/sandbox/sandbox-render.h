@@ -26,6 +26,9 @@ typedef struct {
   gchar *image_url;             /* a loopback URL fetched first */
   GBytes *image_tail;           /* ZOOM: the end frame, shown over the second half; or */
   gchar *image_tail_url;        /* a loopback URL fetched first */
+  gsize image_max_bytes;        /* ZOOM: the images' size limit; 0: /v1's 10 MB */
+  const gchar *image_field;     /* how render errors name the image and the end frame; */
+  const gchar *image_tail_field;        /* NULL: "image", "image_tail" (/v1) */
 
   gchar *source_path;           /* EXTEND, LIPSYNC: a local MP4 (H.264) */
 

@@ -342,7 +342,8 @@ sandbox_parse_video_extend (KlingSandbox *sandbox, JsonObject *body, SandboxTask
   if (video->model == NULL || !video->model->extendable)
     return sandbox_refuse (resp, "video_id", "a video made by %s cannot be extended: "
         "video-extend takes videos that image2video, text2video or video-extend made with "
-        "a kling-v1.x model", video->model == NULL ? "lip-sync" : video->model->name);
+        "a kling-v1.x model", video->model == NULL ? "lip-sync or the per-model API" :
+        video->model->name);
   if (video->duration_s + EXTEND_SECONDS > EXTENDED_MAX_S)
     return sandbox_refuse (resp, "video_id", "an extended video lasts at most 3 minutes");
   spec->prompt = g_strdup (prompt);

@@ -197,13 +197,16 @@ replace_with_deep_json (SandboxResponse *resp, guint depth)
   resp->body = g_string_free_to_bytes (text);
 }
 
+/* task_status on /v1, status on the per-model API. */
 static void
 set_status_of (JsonNode *task, JsonNode *value)
 {
-  if (task && JSON_NODE_HOLDS_OBJECT (task) &&
-      json_object_has_member (json_node_get_object (task), "task_status"))
-    json_object_set_member (json_node_get_object (task), "task_status",
-        json_node_copy (value));
+  static const gchar *const names[] = { "task_status", "status" };
+
+  for (guint i = 0; task && JSON_NODE_HOLDS_OBJECT (task) && i < G_N_ELEMENTS (names); i++)
+    if (json_object_has_member (json_node_get_object (task), names[i]))
+      json_object_set_member (json_node_get_object (task), names[i],
+          json_node_copy (value));
 }
 
 /* data.task_status (each task's, in a list) becomes @value: a mistyped or unknown status
@@ -230,6 +233,8 @@ rewrite_task_status (SandboxResponse *resp, JsonNode *value)
   g_bytes_unref (resp->body);
   resp->body = g_bytes_new_take (text, strlen (text));
 }
+
+static void answer_html (SandboxResponse *resp, guint status);
 
 static void
 send_through_soup (KlingSandbox *sandbox, SoupServerMessage *msg,
@@ -282,6 +287,10 @@ sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *met
       break;
     case SANDBOX_FAULT_TASK_STATUS:
       rewrite_task_status (resp, fault->value);
+      break;
+    case SANDBOX_FAULT_HTML_AFTER:
+      /* A proxy in front that gave up on the server's answer after the server acted. */
+      answer_html (resp, fault->http);
       break;
     default:
       break;

@@ -36,8 +36,8 @@ now_ms (void)
 }
 
 /* "5", "4.2": Kling sends durations as strings of seconds. */
-static gchar *
-format_duration (gdouble seconds)
+gchar *
+sandbox_format_duration (gdouble seconds)
 {
   return sandbox_format_decimal (round (seconds * 1000.0) / 1000.0, 3);
 }
@@ -74,8 +74,8 @@ sandbox_video_free (SandboxVideo *video)
   g_free (video);
 }
 
-static void
-task_free (SandboxTask *task)
+void
+sandbox_task_free (SandboxTask *task)
 {
   if (task->timer_id) {
     GSource *source = g_main_context_find_source_by_id (task->sandbox->context,
@@ -116,7 +116,7 @@ add_video_json (JsonBuilder *builder, KlingSandbox *sandbox, const SandboxVideo 
 {
   g_autofree gchar *url = given_url ? g_strdup (given_url) :
       sandbox_dup_video_url (sandbox, video, expired);
-  g_autofree gchar *duration = format_duration (video->duration_s);
+  g_autofree gchar *duration = sandbox_format_duration (video->duration_s);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
@@ -152,7 +152,11 @@ add_task_info (JsonBuilder *builder, SandboxTask *task, gboolean expired)
 static JsonNode *
 task_to_json (SandboxTask *task, gboolean expired)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = NULL;
+
+  if (task->v2)
+    return sandbox_task_v2_to_json (task, expired);
+  builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "task_id");
@@ -376,8 +380,8 @@ forget_old_creates (KlingSandbox *sandbox, gint64 now)
   }
 }
 
-static gboolean
-check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp)
+gboolean
+sandbox_check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp)
 {
   guint limit = sandbox->options.rate_limit_per_min;
   gint64 now = g_get_monotonic_time ();
@@ -457,8 +461,8 @@ sandbox_endpoint_creates_task (const gchar *name)
 
 /* ---- request handling --------------------------------------------------------------- */
 
-static JsonObject *
-parse_body (GBytes *body, SandboxResponse *resp)
+JsonObject *
+sandbox_parse_body (GBytes *body, SandboxResponse *resp)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
@@ -521,13 +525,12 @@ parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *
   if (callback && !sandbox_input_loopback_url ("callback_url", callback, resp))
     return FALSE;
   if (external && *external) {
-    for (guint i = 0; i < sandbox->task_order->len; i++) {
-      SandboxTask *other = g_ptr_array_index (sandbox->task_order, i);
-      if (g_strcmp0 (other->external_task_id, external) == 0) {
-        sandbox_response_error (resp, 400, 1201, "Invalid parameter external_task_id: "
-            "already used by task %s", other->task_id);
-        return FALSE;
-      }
+    SandboxTask *other = sandbox_find_external_id (sandbox, external);
+
+    if (other != NULL) {
+      sandbox_response_error (resp, 400, 1201, "Invalid parameter external_task_id: "
+          "already used by task %s", other->task_id);
+      return FALSE;
     }
     task->external_task_id = g_strdup (external);
   }
@@ -535,33 +538,35 @@ parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *
   return TRUE;
 }
 
-static void
-handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
-    SandboxResponse *resp)
+SandboxTask *
+sandbox_find_external_id (KlingSandbox *sandbox, const gchar *external_task_id)
 {
-  g_autoptr (JsonObject) object = NULL;
-  g_autoptr (JsonNode) data = NULL;
-  SandboxTask *task;
-
-  if (!check_rate_limit (sandbox, resp))
-    return;
-  object = parse_body (body, resp);
-  if (object == NULL)
-    return;
-
-  task = g_new0 (SandboxTask, 1);
-  task->sandbox = sandbox;
-  task->kind = endpoint->name;
-  if (!parse_task_fields (sandbox, endpoint, object, task, resp) ||
-      !endpoint->parse (sandbox, object, task, resp) ||
-      !check_parallel_limit (sandbox, resp)) {
-    task_free (task);
-    return;
+  for (guint i = 0; i < sandbox->task_order->len; i++) {
+    SandboxTask *task = g_ptr_array_index (sandbox->task_order, i);
+    if (g_strcmp0 (task->external_task_id, external_task_id) == 0)
+      return task;
   }
+  return NULL;
+}
 
+SandboxTask *
+sandbox_task_new (KlingSandbox *sandbox, const gchar *kind)
+{
+  SandboxTask *task = g_new0 (SandboxTask, 1);
+
+  task->sandbox = sandbox;
+  task->kind = kind;
+  return task;
+}
+
+gboolean
+sandbox_task_launch (KlingSandbox *sandbox, SandboxTask *task, SandboxResponse *resp)
+{
+  if (!check_parallel_limit (sandbox, resp)) {
+    sandbox_task_free (task);
+    return FALSE;
+  }
   task->task_id = sandbox_new_id ("");
-  if (task->units == NULL)
-    task->units = sandbox_units_charged (task->kind, NULL, FALSE, FALSE, 0);
   task->created_ms = task->updated_ms = now_ms ();
   task->status = SANDBOX_TASK_SUBMITTED;
   if (resp->fail_task)
@@ -574,6 +579,33 @@ handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
   task->timer_id = sandbox_timeout_add (sandbox, sandbox->options.queue_delay_s,
       queue_delay_elapsed, task, NULL);
   queue_callback (task);
+  return TRUE;
+}
+
+static void
+handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
+    SandboxResponse *resp)
+{
+  g_autoptr (JsonObject) object = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  SandboxTask *task;
+
+  if (!sandbox_check_rate_limit (sandbox, resp))
+    return;
+  object = sandbox_parse_body (body, resp);
+  if (object == NULL)
+    return;
+
+  task = sandbox_task_new (sandbox, endpoint->name);
+  if (!parse_task_fields (sandbox, endpoint, object, task, resp) ||
+      !endpoint->parse (sandbox, object, task, resp)) {
+    sandbox_task_free (task);
+    return;
+  }
+  if (task->units == NULL)
+    task->units = sandbox_units_charged (task->kind, NULL, FALSE, FALSE, 0);
+  if (!sandbox_task_launch (sandbox, task, resp))
+    return;
 
   data = task_to_json (task, resp->expire_urls);
   sandbox_response_json (resp, 200, 0, "SUCCEED", data);
@@ -598,7 +630,7 @@ query_int (GHashTable *query, const gchar *name, gint64 min, gint64 max, gint64 
 static void
 handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
 {
-  g_autoptr (JsonObject) object = parse_body (body, resp);
+  g_autoptr (JsonObject) object = sandbox_parse_body (body, resp);
 
   if (object != NULL)
     sandbox_identify_face (sandbox, object, resp);
@@ -677,7 +709,7 @@ void
 sandbox_tasks_init (KlingSandbox *sandbox)
 {
   sandbox->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-      (GDestroyNotify) task_free);
+      (GDestroyNotify) sandbox_task_free);
   sandbox->task_order = g_ptr_array_new ();
   sandbox->videos = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) sandbox_video_free);
