@@ -54,6 +54,7 @@ demo: build
 # Speed and memory, by hand: see tests/bench/README.md.
 bench: build
 	$(PYTHON) tests/bench/bench_image2video.py $(BUILD)
+	$(PYTHON) tests/bench/bench_batch_poll.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD) demo.mp4

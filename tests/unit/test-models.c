@@ -197,12 +197,14 @@ GST_START_TEST (test_live_names_and_blurb)
   fail_unless_equals_string (KLING_DEFAULT_MODEL, "kling-v3");
   fail_unless_equals_string (kling_models_blurb (I2V), "Kling model: kling-v3, kling-v2-6 "
       "or kling-v2-5-turbo (the default, kling-v3, is the newest: 3 to 15 s, native audio, "
-      "an end frame, multi-shot). Retired models are refused before any request; names "
-      "gst-kling does not know are sent with a warning");
+      "an end frame, multi-shot); on Kling's per-model API (API key only): kling-3.0, "
+      "kling-3.0-turbo, kling-2.6, kling-2.5-turbo or kling-o1. Retired models are refused "
+      "before any request; names gst-kling does not know are sent with a warning");
   fail_unless_equals_string (kling_models_blurb (T2V), "Kling model: kling-v3, kling-v2-6 "
       "or kling-v2-5-turbo (the default, kling-v3, is the newest: 3 to 15 s, native audio, "
-      "multi-shot). Retired models are refused before any request; names gst-kling does not "
-      "know are sent with a warning");
+      "multi-shot); on Kling's per-model API (API key only): kling-3.0, kling-3.0-turbo, "
+      "kling-2.6, kling-2.5-turbo or kling-o1. Retired models are refused before any "
+      "request; names gst-kling does not know are sent with a warning");
   /* Static: the same pointer every time, fit for a GParamSpec. */
   fail_unless (kling_models_blurb (I2V) == kling_models_blurb (I2V));
 }

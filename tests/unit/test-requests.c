@@ -455,9 +455,10 @@ GST_START_TEST (test_image2video_refusals)
       "https:// URL")->callback_url = "ftp://h/";
   CASE ("retired", "Kling no longer serves kling-v1-6 for image2video (retired 2026-09-15): "
       "use kling-v3, kling-v2-6 or kling-v2-5-turbo")->model_name = "kling-v1-6";
-  CASE ("per-model", "kling-3.0-turbo is only on Kling's per-model API, which gst-kling does "
-      "not speak yet: use kling-v3, kling-v2-6 or kling-v2-5-turbo")->model_name =
-      "kling-3.0-turbo";
+  /* A per-model name goes to its own builder, with the same table's rules. */
+  CASE ("per-model", "kling-3.0-turbo takes no end frame: drop the end frame, or use "
+      "kling-3.0")->model_name = "kling-3.0-turbo";
+  cases[n - 1].p.image_tail = jpeg;
   CASE ("camera on v3", "camera-control is not available on kling-v3 (no model Kling serves "
       "for image2video takes it): unset camera-control")->camera_control_json =
       "{\"type\":\"simple\",\"config\":{\"zoom\":5}}";

@@ -1,6 +1,7 @@
 /* gst-kling: the clip cache, the journal of tasks in flight and the claims on keys. */
 #include "kling-cache.h"
 #include "kling-private.h"
+#include "kling-requests.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,7 +193,7 @@ kling_cache_store (const gchar *cache_dir, const gchar *key, const gchar *downlo
   meta = json_object_new ();
   json_object_set_string_member (meta, "key", key);
   json_object_set_string_member (meta, "endpoint", kling_endpoint_name (request->endpoint));
-  json_object_set_string_member (meta, "path", kling_endpoint_path (request->endpoint));
+  json_object_set_string_member (meta, "path", kling_request_get_path (request));
   if (request->summary)
     json_object_set_member (meta, "request", json_node_copy (request->summary));
   json_object_set_string_member (meta, "task_id", task->task_id);

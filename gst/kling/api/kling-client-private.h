@@ -39,6 +39,7 @@ struct _KlingClient {
   guint pending_ops;           /* calls and downloads whose completion has not run yet */
   GHashTable *leaders;         /* "cache_dir\nkey" -> the job rendering that clip (no ref) */
   GList *oneshot_cancellables; /* of kling_client_call()s in progress */
+  struct _KlingPoller *poller; /* the per-model API's batched polls; made on first use */
   gboolean shutting_down;
   gboolean free_on_worker;     /* the last unref ran on the worker itself */
 };
@@ -91,6 +92,9 @@ void      kling_watchdog_stop        (KlingWatchdog *dog);
 void      kling_client_get_effective_policy (KlingClient *client,
                                              const KlingJobOptions *options,
                                              KlingRetryPolicy *policy);
+
+/* The client's batched poller (kling-poller.h), made on first use. Worker-only. */
+struct _KlingPoller *kling_client_get_poller (KlingClient *client);
 
 /* kling-job.c: ends @job with KLING_ERROR_CANCELLED, on the worker (client shutdown). */
 void      kling_job_finish_cancelled (KlingJob *job);

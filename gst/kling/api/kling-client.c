@@ -6,6 +6,7 @@
 #include "kling-client-private.h"
 #include "kling-call.h"
 #include "kling-backoff.h"
+#include "kling-poller.h"
 
 #include <string.h>
 
@@ -573,6 +574,14 @@ kling_client_call (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
   kling_client_run_on_worker (client->context, oneshot_begin, start, oneshot_start_free);
 }
 
+KlingPoller *
+kling_client_get_poller (KlingClient *client)
+{
+  if (client->poller == NULL)
+    client->poller = kling_poller_new (client);
+  return client->poller;
+}
+
 /* ====================================================================================== */
 /* The worker thread and shutdown                                                          */
 /* ====================================================================================== */
@@ -597,6 +606,7 @@ worker_main (gpointer data)
   /* Every operation was cancelled: let their completions run, so nothing leaks. */
   while (client->pending_ops > 0)
     g_main_context_iteration (client->context, TRUE);
+  g_clear_pointer (&client->poller, kling_poller_free);
   soup_session_abort (client->session);
   g_clear_object (&client->session);
   while (g_main_context_iteration (client->context, FALSE));
@@ -624,6 +634,8 @@ shutdown_on_worker (gpointer data)
   g_list_free_full (jobs, (GDestroyNotify) kling_job_unref);
   for (l = client->oneshot_cancellables; l; l = l->next)
     g_cancellable_cancel (l->data);
+  if (client->poller)
+    kling_poller_cancel (client->poller);
   g_main_loop_quit (client->loop);
   return G_SOURCE_REMOVE;
 }

@@ -108,14 +108,19 @@ typedef struct {
   KlingEndpoint endpoint;
   JsonNode *body;            /* object; the job adds external_task_id itself */
   JsonNode *summary;         /* object */
+  /* Since 0.2: the create path on Kling's per-model API ("/image-to-video/kling-3.0"),
+   * whose bodies are contents/settings/options and whose tasks are queried at /tasks;
+   * NULL for a /v1 request (its path is kling_endpoint_path()). */
+  gchar *create_path;
 } KlingRequest;
 
 KlingRequest *kling_request_new            (KlingEndpoint endpoint, JsonNode *body,
                                             JsonNode *summary);  /* takes both */
 KlingRequest *kling_request_copy           (const KlingRequest *request);
 void          kling_request_free           (KlingRequest *request);
-/* Hex SHA-256 of the endpoint and the canonical body (members sorted), without
- * external_task_id and callback_url: equal inputs and settings give equal keys. */
+/* Hex SHA-256 of the create path and the canonical body (members sorted), without
+ * external_task_id and callback_url (at the top on /v1, in "options" on the per-model
+ * API): equal inputs and settings give equal keys. */
 gchar        *kling_request_cache_key      (const KlingRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingRequest, kling_request_free)
 

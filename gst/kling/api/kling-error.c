@@ -381,6 +381,18 @@ dup_reason (const GError *error, const gchar *fallback)
 #define HALF_PAIR_ACCESS "an access key is set but no secret key"
 #define HALF_PAIR_SECRET "a secret key is set but no access key"
 
+#define API_KEY_NEEDED "the per-model API takes an API key only"
+
+GError *
+kling_error_new_api_key_needed (const gchar *model)
+{
+  GError *error = kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL,
+      API_KEY_NEEDED ", not an access key and secret key (model %s)", model ? model : "?");
+
+  kling_error_set_model (error, model);
+  return error;
+}
+
 GError *
 kling_error_new_no_credentials (gboolean access_key_set, gboolean secret_key_set)
 {
@@ -400,6 +412,10 @@ dup_auth_sentence (const GError *error, const KlingErrorPrivate *priv, const gch
     if (g_str_has_prefix (error->message, HALF_PAIR_SECRET))
       return g_strdup ("Only a secret key is set, without its access key: set access-key "
           "(or KLING_ACCESS_KEY), or use api-key instead.");
+    if (g_str_has_prefix (error->message, API_KEY_NEEDED))
+      return g_strdup_printf ("%s is on Kling's per-model API, which takes an API key, not "
+          "an access key and secret key: set api-key (or KLING_API_KEY), or use a model of "
+          "the /v1 API.", priv->model ? priv->model : "The model");
     return g_strdup ("No Kling credentials are set: set access-key and secret-key (or the "
         "KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or api-key (or "
         "KLING_API_KEY).");

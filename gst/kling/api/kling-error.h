@@ -90,6 +90,10 @@ void         kling_error_set_task_journaled (GError *error, gboolean journaled);
 /* KLING_ERROR_AUTH (http_status 0) for an element and environment that gave no usable
  * credential: nothing at all, or half of an access key / secret key pair. */
 GError      *kling_error_new_no_credentials (gboolean access_key_set, gboolean secret_key_set);
+/* Since 0.2: KLING_ERROR_AUTH (http_status 0) for a request to Kling's per-model API with an
+ * access key + secret key, which that API does not take: refused before any request. The
+ * sentence names @model and says to set api-key. */
+GError      *kling_error_new_api_key_needed (const gchar *model);
 
 /* One sentence for a person: what went wrong and what to do, e.g. "Kling refused the
  * credentials (401, code 1002): check access-key and secret-key." */

@@ -70,6 +70,7 @@ struct _KlingJob {
   gboolean unconfirmed_resume; /* following a journal's task id no answer confirmed yet */
   gboolean id_conflict_seen;   /* Kling said our external id was taken: looked it up once */
   guint poll_glitches;         /* unreadable poll answers in a row */
+  struct _KlingPollEntry *poll_entry; /* per-model API: the task in the client's poller */
   gboolean unknown_status_seen;
   guint list_queries;          /* list queries after a lost lip-sync create */
   guint url_refreshes;
@@ -107,6 +108,25 @@ void         kling_job_call         (KlingJob *job, const gchar *method, const g
 gchar       *kling_job_task_path    (KlingJob *job, const gchar *id);
 /* Kling's own "no such task" (not a foreign page's 404). */
 gboolean     kling_job_is_not_found (const GError *error);
+
+/* The task object of a create's or a one-task query's answer, in @job's API generation
+ * (a per-model query's array gives its first entry). */
+KlingTask   *kling_job_parse_task   (KlingJob *job, JsonNode *data, const gchar *request_id,
+                                     GError **error);
+/* A poll brought @task (taken): record it, report progress, then download, fail or poll
+ * again as its status says. */
+void         kling_job_task_polled  (KlingJob *job, KlingTask *task);
+/* One poll answer that did not give the task: poll again after a backoff while the
+ * policy allows, else fail with @error. */
+void         kling_job_poll_glitch  (KlingJob *job, const GError *error);
+/* The journal's task id is unknown to the server: forget it and submit anew. */
+void         kling_job_forget_stale_entry (KlingJob *job);
+
+/* kling-job-v2.c: polling on the per-model API, through the client's batched poller. A
+ * poll within @delay_ms (or with an earlier batch); with @hold, not before it. */
+void         kling_job_poll_batched (KlingJob *job, guint delay_ms, gboolean hold);
+/* Leaves the poller (the job finished, or its task changed). */
+void         kling_job_stop_polling (KlingJob *job);
 
 /* kling-job-recover.c: the create may or may not have reached Kling: find the task
  * before paying twice (it creates only when Kling provably does not have it). */

@@ -1,5 +1,6 @@
 /* gst-kling: finding a task again after its create's answer was lost, without paying
- * twice: by external_task_id where Kling resolves it, else (lip-sync) in the task list,
+ * twice: by external_task_id where Kling resolves it (on the per-model API with
+ * "GET /tasks?external_task_ids=<ours>"), else (lip-sync) in the task list,
  * matched on our external id or on the parent video and the time of our create. When it
  * cannot be found it may still exist: KLING_ERROR_UNCONFIRMED, and the journal entry
  * stays, until the list has not shown it for LIST_GRACE_MS (then it never reached Kling
@@ -8,6 +9,7 @@
 #include "kling-job-private.h"
 #include "kling-call.h"
 #include "kling-private.h"
+#include "kling-requests.h"
 
 #include <string.h>
 
@@ -56,11 +58,53 @@ out:
   kling_job_unref (job);
 }
 
+/* The per-model API answers an array: ours is the entry with our external id; none means
+ * Kling has no such task (the create never reached it), as /v1's 404 does. */
+static void
+v2_external_query_done (KlingClient *client, JsonNode *data, const gchar *request_id,
+    const GError *error, gpointer user_data)
+{
+  KlingJob *job = user_data;
+  g_autoptr (GError) parse_error = NULL;
+  JsonNode *found;
+  KlingTask *task;
+
+  if (job->finished)
+    goto out;
+  if (error) {
+    kling_job_fail (job, error);
+    goto out;
+  }
+  found = kling_tasks_v2_find (data, job->external_task_id, TRUE);
+  if (found == NULL) {
+    g_debug ("job %s: no task with external id %s, creating it", job->key,
+        job->external_task_id);
+    kling_job_create (job);
+    goto out;
+  }
+  task = kling_task_new_from_v2_json (found, request_id, &parse_error);
+  if (task == NULL) {
+    kling_job_fail (job, parse_error);
+    goto out;
+  }
+  g_debug ("job %s: found task %s by its external id", job->key, task->task_id);
+  kling_job_task_known (job, task, FALSE);
+out:
+  kling_job_unref (job);
+}
+
 void
 kling_job_query_by_external_id (KlingJob *job)
 {
-  g_autofree gchar *path = kling_job_task_path (job, job->external_task_id);
+  g_autofree gchar *path = NULL, *escaped = NULL;
 
+  if (kling_request_is_per_model (job->request)) {
+    escaped = g_uri_escape_string (job->external_task_id, NULL, FALSE);
+    path = g_strconcat ("/tasks?external_task_ids=", escaped, NULL);
+    kling_job_call (job, "GET", path, NULL, TRUE, FALSE, v2_external_query_done);
+    return;
+  }
+  path = kling_job_task_path (job, job->external_task_id);
   kling_job_call (job, "GET", path, NULL, TRUE, FALSE, external_query_done);
 }
 

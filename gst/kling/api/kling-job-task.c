@@ -6,6 +6,7 @@
 #include "kling-job-private.h"
 #include "kling-call.h"
 #include "kling-private.h"
+#include "kling-requests.h"
 
 #include <errno.h>
 #include <string.h>
@@ -71,10 +72,33 @@ job_set_task (KlingJob *job, KlingTask *task)
     job->task->external_task_id = g_strdup (job->external_task_id);
 }
 
+/* The per-model API polls in batches, /v1 one task at a time. */
 static void
 job_schedule_poll (KlingJob *job, guint delay_ms)
 {
-  kling_job_wait_then (job, delay_ms, job_poll_now);
+  if (kling_request_is_per_model (job->request))
+    kling_job_poll_batched (job, delay_ms, FALSE);
+  else
+    kling_job_wait_then (job, delay_ms, job_poll_now);
+}
+
+KlingTask *
+kling_job_parse_task (KlingJob *job, JsonNode *data, const gchar *request_id,
+    GError **error)
+{
+  if (!kling_request_is_per_model (job->request))
+    return kling_task_new_from_json (data, request_id, error);
+  if (data && JSON_NODE_HOLDS_ARRAY (data)) {
+    JsonArray *tasks = json_node_get_array (data);
+
+    if (json_array_get_length (tasks) == 0) {
+      g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
+              request_id, NULL, NULL, "the /tasks answer lists no task"));
+      return NULL;
+    }
+    data = json_array_get_element (tasks, 0);
+  }
+  return kling_task_new_from_v2_json (data, request_id, error);
 }
 
 static guint
@@ -198,7 +222,7 @@ create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   if (job->finished)
     goto out;
   if (error == NULL) {
-    task = kling_task_new_from_json (data, request_id, &parse_error);
+    task = kling_job_parse_task (job, data, request_id, &parse_error);
     error = parse_error;
   }
   if (task) {
@@ -225,6 +249,20 @@ out:
   kling_job_unref (job);
 }
 
+/* The per-model API has the caller's id in "options". */
+static void
+set_v2_external_id (JsonNode *body, const gchar *external_task_id)
+{
+  JsonObject *object = json_node_get_object (body);
+  JsonObject *options = kling_json_get_object (object, "options");
+
+  if (options == NULL) {
+    options = json_object_new ();
+    json_object_set_object_member (object, "options", options);
+  }
+  json_object_set_string_member (options, "external_task_id", external_task_id);
+}
+
 void
 kling_job_create (KlingJob *job)
 {
@@ -241,12 +279,14 @@ kling_job_create (KlingJob *job)
       return;
     }
   }
-  if (kling_endpoint_takes_external_id (job->request->endpoint))
+  if (kling_request_is_per_model (job->request))
+    set_v2_external_id (body, job->external_task_id);
+  else if (kling_endpoint_takes_external_id (job->request->endpoint))
     json_object_set_string_member (json_node_get_object (body), "external_task_id",
         job->external_task_id);
   g_debug ("job %s creates a task at %s (external id %s)", job->key,
-      kling_endpoint_path (job->request->endpoint), job->external_task_id);
-  kling_job_call (job, "POST", kling_endpoint_path (job->request->endpoint), body, FALSE, FALSE,
+      kling_request_get_path (job->request), job->external_task_id);
+  kling_job_call (job, "POST", kling_request_get_path (job->request), body, FALSE, FALSE,
       create_done);
 }
 
@@ -315,8 +355,8 @@ is_unknown_status (JsonNode *data, const gchar *task_id, const gchar **status)
 static void job_download (KlingJob *job);
 
 /* One unreadable poll answer: poll again after a backoff, while the policy allows. */
-static void
-poll_glitch (KlingJob *job, const GError *error)
+void
+kling_job_poll_glitch (KlingJob *job, const GError *error)
 {
   guint delay_ms;
 
@@ -328,9 +368,12 @@ poll_glitch (KlingJob *job, const GError *error)
   }
   g_info ("task %s: unreadable answer (%s): polling again in %u ms", job->task->task_id,
       error->message, delay_ms);
-  kling_job_report_waiting (KLING_WAIT_SERVER_ERROR, delay_ms, job->poll_glitches, error,
-      job);
-  job_schedule_poll (job, delay_ms);
+  kling_job_report_waiting (kling_wait_reason_for_error (error), delay_ms,
+      job->poll_glitches, error, job);
+  if (kling_request_is_per_model (job->request))
+    kling_job_poll_batched (job, delay_ms, TRUE);
+  else
+    job_schedule_poll (job, delay_ms);
 }
 
 static void
@@ -347,8 +390,8 @@ task_failed (KlingJob *job)
   kling_job_fail (job, failed);
 }
 
-static void
-job_forget_stale_entry (KlingJob *job)
+void
+kling_job_forget_stale_entry (KlingJob *job)
 {
   /* A journal entry the server does not know (another account or server, or a task long
    * gone): forget it and start afresh. */
@@ -356,6 +399,8 @@ job_forget_stale_entry (KlingJob *job)
       job->task->task_id);
   kling_journal_remove (job->cache_dir, job->key);
   job->unconfirmed_resume = FALSE;
+  job->poll_glitches = 0;
+  kling_job_stop_polling (job);
   g_clear_pointer (&job->task, kling_task_free);
   g_clear_pointer (&job->external_task_id, g_free);
   g_clear_pointer (&job->damaged, kling_task_free);
@@ -374,7 +419,7 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   if (job->finished)
     goto out;
   if (error && job->unconfirmed_resume && kling_job_is_not_found (error)) {
-    job_forget_stale_entry (job);     /* the call retried it: the 404 persists */
+    kling_job_forget_stale_entry (job);  /* the call retried it: the 404 persists */
     goto out;
   }
   if (error) {
@@ -391,9 +436,17 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     goto out;
   }
   if (task == NULL) {
-    poll_glitch (job, parse_error);
+    kling_job_poll_glitch (job, parse_error);
     goto out;
   }
+  kling_job_task_polled (job, task);
+out:
+  kling_job_unref (job);
+}
+
+void
+kling_job_task_polled (KlingJob *job, KlingTask *task)
+{
   job->poll_glitches = 0;
   job->unconfirmed_resume = FALSE;
   job_set_task (job, task);
@@ -401,7 +454,7 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     job->callbacks.progress (job, job->task, kling_elapsed_s_since (job->started_us),
         job->user_data);
   if (job->finished)
-    goto out;
+    return;
 
   switch (job->task->status) {
     case KLING_TASK_SUCCEED:
@@ -416,15 +469,18 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
       job_schedule_poll (job, poll_interval_ms (job));
       break;
   }
-out:
-  kling_job_unref (job);
 }
 
 static void
 job_poll_now (KlingJob *job)
 {
-  g_autofree gchar *path = kling_job_task_path (job, job->task->task_id);
+  g_autofree gchar *path = NULL;
 
+  if (kling_request_is_per_model (job->request)) {
+    kling_job_poll_batched (job, 0, FALSE);
+    return;
+  }
+  path = kling_job_task_path (job, job->task->task_id);
   kling_job_call (job, "GET", path, NULL, TRUE, TRUE, poll_done);
 }
 
@@ -437,7 +493,7 @@ followed_done (KlingClient *client, JsonNode *data, const gchar *request_id,
 
   if (job->finished)
     goto out;
-  if (data && (task = kling_task_new_from_json (data, request_id, NULL))) {
+  if (data && (task = kling_job_parse_task (job, data, request_id, NULL))) {
     if (g_strcmp0 (task->task_id, job->followed_task_id) != 0) {
       g_free (job->followed_task_id);
       job->followed_task_id = g_strdup (task->task_id);
@@ -464,8 +520,16 @@ out:
 void
 kling_job_poll_followed (KlingJob *job, const gchar *task_id)
 {
-  g_autofree gchar *path = kling_job_task_path (job, task_id);
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *escaped = NULL;
 
+  if (kling_request_is_per_model (job->request)) {
+    /* One task, now: a follower's pace is its own, not the poller's. */
+    escaped = g_uri_escape_string (task_id, NULL, FALSE);
+    path = g_strconcat ("/tasks?task_ids=", escaped, NULL);
+  } else {
+    path = kling_job_task_path (job, task_id);
+  }
   kling_job_call (job, "GET", path, NULL, TRUE, FALSE, followed_done);
 }
 
@@ -563,12 +627,9 @@ download_started (KlingDownload *download, KlingDownloadProgress *progress,
 static gdouble
 expected_duration_s (KlingJob *job)
 {
-  JsonObject *body = json_node_get_object (job->request->body);
-  gdouble duration = 0;
-
   if (job->task->video_duration_s > 0)
     return job->task->video_duration_s;
-  return kling_json_get_double (body, "duration", &duration) ? duration : 0;
+  return kling_request_get_duration_s (job->request);
 }
 
 static void
@@ -583,8 +644,7 @@ job_download (KlingJob *job)
   if (job->download == NULL) {
     KlingDownloadSpec spec = {
       .key = job->key, .duration_s = expected_duration_s (job),
-      .height = kling_mp4_height_for_mode (kling_json_get_string (
-              json_node_get_object (job->request->body), "mode")),
+      .height = kling_mp4_height_for_mode (kling_request_get_mode (job->request)),
       .cancellable = job->cancellable, .policy = &job->policy,
     };
 

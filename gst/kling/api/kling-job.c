@@ -190,6 +190,7 @@ kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
   g_cancellable_cancel (job->cancellable);
   kling_destroy_source (&job->deadline_source);
   kling_destroy_source (&job->timer);
+  kling_job_stop_polling (job);
   g_clear_pointer (&job->download, kling_download_free);
   kling_job_release_slot (job);
   /* The journal and the cache are written: another process may have the clip now. */
@@ -454,6 +455,16 @@ kling_client_cache_key (KlingClient *client, const KlingRequest *request)
   return kling_sha256_hex ((const guint8 *) material, strlen (material));
 }
 
+/* The per-model API takes API keys only (docs/kling-api.md "Servers and credentials"):
+ * with an access key + secret key its request is refused here, before any request. */
+static GError *
+check_generation_auth (KlingClient *client, const KlingRequest *request)
+{
+  if (!kling_request_is_per_model (request) || !kling_auth_is_jwt (client->auth))
+    return NULL;
+  return kling_error_new_api_key_needed (kling_request_get_model_name (request));
+}
+
 static void
 job_set_options (KlingJob *job, KlingClient *client, const KlingJobOptions *options)
 {
@@ -506,6 +517,8 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   if (job->cache_dir == NULL)
     job->start_error = kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, NULL,
         "cannot create a temporary directory: %s", error->message);
+  else
+    job->start_error = check_generation_auth (client, request);
   kling_client_run_on_worker (client->context, job_begin, kling_job_ref (job),
       (GDestroyNotify) kling_job_unref);
   return job;

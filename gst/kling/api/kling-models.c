@@ -170,6 +170,14 @@ kling_models_lookup (const gchar *name, KlingEndpoint endpoint)
 }
 
 gboolean
+kling_model_is_per_model (const gchar *model_name, KlingEndpoint endpoint)
+{
+  const KlingModelInfo *info = kling_models_lookup (model_name, endpoint);
+
+  return info != NULL && info->generation == KLING_API_PER_MODEL;
+}
+
+gboolean
 kling_model_is_known (const gchar *model_name)
 {
   guint i;
@@ -371,6 +379,8 @@ build_blurb (KlingEndpoint endpoint)
     append_features (out, fallback, endpoint);
     g_string_append_c (out, ')');
   }
+  g_string_append (out, "; on Kling's per-model API (API key only): ");
+  append_names (out, endpoint, KLING_API_PER_MODEL, NULL, NULL, NULL);
   g_string_append (out, ". Retired models are refused before any request; names gst-kling "
       "does not know are sent with a warning");
   return g_string_free (out, FALSE);

@@ -74,6 +74,9 @@ const KlingModelInfo *kling_models_lookup (const gchar *name, KlingEndpoint endp
 
 /* TRUE when @name is in the table for any endpoint (retired rows included). */
 gboolean kling_model_is_known (const gchar *model_name);
+/* TRUE when the table's row for @model_name on @endpoint is of the per-model API (its
+ * requests have their own bodies, API-key auth and the /tasks query). */
+gboolean kling_model_is_per_model (const gchar *model_name, KlingEndpoint endpoint);
 
 /* Whether @info renders @duration_s / in @mode (FALSE for a NULL @info). */
 gboolean kling_model_info_has_duration (const KlingModelInfo *info, guint duration_s);

@@ -1,5 +1,6 @@
 /* gst-kling: request bodies, their cache keys, and Kling's input limits. */
 #include "kling-requests.h"
+#include "kling-requests-v2.h"
 #include "kling-private.h"
 
 #include <math.h>
@@ -23,9 +24,13 @@ kling_request_new (KlingEndpoint endpoint, JsonNode *body, JsonNode *summary)
 KlingRequest *
 kling_request_copy (const KlingRequest *request)
 {
+  KlingRequest *copy;
+
   g_return_val_if_fail (request != NULL, NULL);
-  return kling_request_new (request->endpoint, json_node_copy (request->body),
+  copy = kling_request_new (request->endpoint, json_node_copy (request->body),
       json_node_copy (request->summary));
+  copy->create_path = g_strdup (request->create_path);
+  return copy;
 }
 
 void
@@ -35,6 +40,7 @@ kling_request_free (KlingRequest *request)
     return;
   json_node_unref (request->body);
   json_node_unref (request->summary);
+  g_free (request->create_path);
   g_free (request);
 }
 
@@ -81,12 +87,24 @@ kling_request_cache_key (const KlingRequest *request)
   g_return_val_if_fail (request != NULL, NULL);
   canonical = canonical_copy (request->body);
   object = json_node_get_object (canonical);
-  /* Neither changes the clip: a rerun gets a new external id, and may listen elsewhere. */
+  /* Neither changes the clip: a rerun gets a new external id, and may listen elsewhere.
+   * The per-model API has them in "options", which is dropped when nothing else is in it,
+   * so a callback_url or not gives the same key. */
   json_object_remove_member (object, "external_task_id");
   json_object_remove_member (object, "callback_url");
+  if (request->create_path) {
+    JsonObject *options = kling_json_get_object (object, "options");
+
+    if (options) {
+      json_object_remove_member (options, "external_task_id");
+      json_object_remove_member (options, "callback_url");
+      if (json_object_get_size (options) == 0)
+        json_object_remove_member (object, "options");
+    }
+  }
   json = json_to_string (canonical, FALSE);
 
-  material = g_string_new (kling_endpoint_path (request->endpoint));
+  material = g_string_new (kling_request_get_path (request));
   g_string_append_c (material, '\n');
   g_string_append (material, json);
   return kling_sha256_hex ((const guint8 *) material->str, material->len);
@@ -234,15 +252,22 @@ invalid_input (GError **error, const gchar *format, ...)
 gboolean
 kling_validate_image (GBytes *image, const gchar *field, GError **error)
 {
+  return kling_validate_image_max (image, field, KLING_IMAGE_MAX_BYTES, error);
+}
+
+gboolean
+kling_validate_image_max (GBytes *image, const gchar *field, gsize max_bytes,
+    GError **error)
+{
   gsize size = image ? g_bytes_get_size (image) : 0;
   KlingImageFormat format;
   guint width, height, longer, shorter;
 
   if (size == 0)
     return invalid_input (error, "%s is empty: give a JPEG or PNG image", field);
-  if (size > KLING_IMAGE_MAX_BYTES)
-    return invalid_input (error, "%s has %" G_GSIZE_FORMAT " bytes, Kling takes at most %d: "
-        "give a smaller image", field, size, KLING_IMAGE_MAX_BYTES);
+  if (size > max_bytes)
+    return invalid_input (error, "%s has %" G_GSIZE_FORMAT " bytes, Kling takes at most %"
+        G_GSIZE_FORMAT ": give a smaller image", field, size, max_bytes);
   if (!kling_image_probe (image, &format, &width, &height))
     return invalid_input (error, "%s is not a readable JPEG or PNG image: give a whole JPEG "
         "or PNG file", field);
@@ -387,8 +412,8 @@ is_set (const gchar *text)
 }
 
 /* A prompt of only spaces is as empty as none to Kling. */
-static gboolean
-has_text (const gchar *text)
+gboolean
+kling_request_has_text (const gchar *text)
 {
   for (; text && *text; text++)
     if (!g_ascii_isspace (*text))
@@ -396,8 +421,8 @@ has_text (const gchar *text)
   return FALSE;
 }
 
-static gboolean
-validate_url (const gchar *url, const gchar *field, GError **error)
+gboolean
+kling_request_validate_url (const gchar *url, const gchar *field, GError **error)
 {
   if (url == NULL || g_str_has_prefix (url, "https://") || g_str_has_prefix (url, "http://"))
     return TRUE;
@@ -410,20 +435,14 @@ validate_url (const gchar *url, const gchar *field, GError **error)
 static gboolean
 validate_video (const VideoSettings *v, JsonNode **camera, GError **error)
 {
-  const KlingModelInfo *info = kling_models_lookup (v->model, v->endpoint);
   KlingRenderSpec spec = {
     .model_name = v->model, .endpoint = v->endpoint, .mode = v->mode,
     .duration_s = v->duration_s, .sound = v->sound, .end_frame = v->end_frame,
-    .camera_control = is_set (v->camera_control_json), .prompt = has_text (v->prompt),
+    .camera_control = is_set (v->camera_control_json),
+    .prompt = kling_request_has_text (v->prompt),
   };
 
   *camera = NULL;
-  if (info && info->generation != KLING_API_V1 && !info->retired) {
-    g_autofree gchar *live = kling_models_live_names (v->endpoint, KLING_API_V1);
-
-    return invalid_input (error, "%s is only on Kling's per-model API, which gst-kling does "
-        "not speak yet: use %s", v->model, live);
-  }
   if (!kling_models_check (&spec, NULL, error))
     return FALSE;
   if (isnan (v->cfg_scale) || v->cfg_scale < 0 || v->cfg_scale > 1)
@@ -431,7 +450,7 @@ validate_video (const VideoSettings *v, JsonNode **camera, GError **error)
         v->cfg_scale);
   if (!kling_validate_text (v->prompt, "prompt", KLING_PROMPT_MAX_CHARS, error) ||
       !kling_validate_text (v->negative_prompt, "negative_prompt", KLING_PROMPT_MAX_CHARS,
-          error) || !validate_url (v->callback_url, "callback_url", error))
+          error) || !kling_request_validate_url (v->callback_url, "callback_url", error))
     return FALSE;
   if (is_set (v->camera_control_json) &&
       (*camera = parse_camera_control (v->camera_control_json, error)) == NULL)
@@ -470,25 +489,32 @@ video_body_new (const VideoSettings *v, JsonNode *camera)
   return body;
 }
 
-/* The summary's estimate: what the table expects this render to cost and take. */
-static JsonObject *
-estimate_new (const VideoSettings *v)
+JsonObject *
+kling_request_estimate_new (KlingEndpoint endpoint, const gchar *model, KlingMode mode,
+    guint duration_s, gboolean sound)
 {
-  const KlingModelInfo *info = kling_models_lookup (v->model, v->endpoint);
+  const KlingModelInfo *info = kling_models_lookup (model, endpoint);
   JsonObject *estimate = json_object_new ();
   gdouble usd;
   guint render_s;
 
-  json_object_set_string_member (estimate, "model", v->model);
-  json_object_set_string_member (estimate, "mode", kling_mode_to_string (v->mode));
-  json_object_set_int_member (estimate, "duration_s", v->duration_s);
+  json_object_set_string_member (estimate, "model", model);
+  json_object_set_string_member (estimate, "mode", kling_mode_to_string (mode));
+  json_object_set_int_member (estimate, "duration_s", duration_s);
   json_object_set_boolean_member (estimate, "sound", info ?
-      kling_model_info_makes_audio (info, v->mode, v->sound) : v->sound);
-  if (kling_models_estimate (v->model, v->endpoint, v->mode, v->duration_s, v->sound, &usd,
-          &render_s))
+      kling_model_info_makes_audio (info, mode, sound) : sound);
+  if (kling_models_estimate (model, endpoint, mode, duration_s, sound, &usd, &render_s))
     json_object_set_double_member (estimate, "usd", usd);
   json_object_set_int_member (estimate, "render_s", render_s);
   return estimate;
+}
+
+/* The summary's estimate: what the table expects this render to cost and take. */
+static JsonObject *
+estimate_new (const VideoSettings *v)
+{
+  return kling_request_estimate_new (v->endpoint, v->model, v->mode, v->duration_s,
+      v->sound);
 }
 
 static void
@@ -503,8 +529,8 @@ copy_members (JsonObject *dst, JsonObject *src)
 }
 
 /* The image as the summary shows it: what it was, never its bytes. */
-static JsonObject *
-describe_image (GBytes *image)
+JsonObject *
+kling_request_describe_image (GBytes *image)
 {
   JsonObject *desc = json_object_new ();
   KlingImageFormat format;
@@ -535,7 +561,7 @@ set_image (JsonObject *body, JsonObject *summary, const gchar *field, GBytes *by
         g_bytes_get_size (bytes));
 
     json_object_set_string_member (body, field, b64);
-    json_object_set_object_member (summary, field, describe_image (bytes));
+    json_object_set_object_member (summary, field, kling_request_describe_image (bytes));
   } else if (url) {
     json_object_set_string_member (body, field, url);
     json_object_set_string_member (summary, url_field, url);
@@ -567,10 +593,10 @@ validate_images (const KlingImage2VideoParams *params, GError **error)
   if (params->image_tail && params->image_tail_url)
     return invalid_input (error, "give either image_tail bytes or image_tail_url, not both");
   return (params->image == NULL || kling_validate_image (params->image, "image", error)) &&
-      validate_url (params->image_url, "image_url", error) &&
+      kling_request_validate_url (params->image_url, "image_url", error) &&
       (params->image_tail == NULL ||
       kling_validate_image (params->image_tail, "image_tail", error)) &&
-      validate_url (params->image_tail_url, "image_tail_url", error);
+      kling_request_validate_url (params->image_tail_url, "image_tail_url", error);
 }
 
 static const gchar *
@@ -586,6 +612,10 @@ kling_image2video_request_new (const KlingImage2VideoParams *params, GError **er
   VideoSettings v;
 
   g_return_val_if_fail (params != NULL, NULL);
+  /* The table says which API generation serves the model; each has its own bodies. */
+  if (kling_model_is_per_model (resolve_model (params->model_name),
+          KLING_ENDPOINT_IMAGE2VIDEO))
+    return kling_image2video_v2_request_new (params, error);
   v = (VideoSettings) {
     .endpoint = KLING_ENDPOINT_IMAGE2VIDEO, .model = resolve_model (params->model_name),
     .mode = params->mode, .duration_s = params->duration_s, .prompt = params->prompt,
@@ -609,6 +639,9 @@ kling_text2video_request_new (const KlingText2VideoParams *params, GError **erro
   VideoSettings v;
 
   g_return_val_if_fail (params != NULL, NULL);
+  if (kling_model_is_per_model (resolve_model (params->model_name),
+          KLING_ENDPOINT_TEXT2VIDEO))
+    return kling_text2video_v2_request_new (params, error);
   v = (VideoSettings) {
     .endpoint = KLING_ENDPOINT_TEXT2VIDEO, .model = resolve_model (params->model_name),
     .mode = params->mode, .duration_s = params->duration_s, .prompt = params->prompt,
@@ -632,6 +665,54 @@ kling_text2video_request_new (const KlingText2VideoParams *params, GError **erro
 const gchar *
 kling_request_get_model_name (const KlingRequest *request)
 {
+  const gchar *slash;
+
   g_return_val_if_fail (request != NULL, NULL);
+  /* The per-model API has the model as the create path's last segment. */
+  if (request->create_path && (slash = strrchr (request->create_path, '/')))
+    return slash[1] ? slash + 1 : NULL;
   return kling_json_get_string (json_node_get_object (request->body), "model_name");
+}
+
+const gchar *
+kling_request_get_path (const KlingRequest *request)
+{
+  g_return_val_if_fail (request != NULL, NULL);
+  return request->create_path ? request->create_path :
+      kling_endpoint_path (request->endpoint);
+}
+
+gboolean
+kling_request_is_per_model (const KlingRequest *request)
+{
+  g_return_val_if_fail (request != NULL, FALSE);
+  return request->create_path != NULL;
+}
+
+gdouble
+kling_request_get_duration_s (const KlingRequest *request)
+{
+  JsonObject *body = json_node_get_object (request->body);
+  gdouble duration = 0;
+
+  if (request->create_path)
+    body = kling_json_get_object (body, "settings");
+  return kling_json_get_double (body, "duration", &duration) ? duration : 0;
+}
+
+const gchar *
+kling_request_get_mode (const KlingRequest *request)
+{
+  JsonObject *body = json_node_get_object (request->body);
+  const gchar *resolution;
+  guint mode;
+
+  if (request->create_path == NULL)
+    return kling_json_get_string (body, "mode");
+  resolution = kling_json_get_string (kling_json_get_object (body, "settings"),
+      "resolution");
+  for (mode = 0; resolution && mode < KLING_N_MODES; mode++)
+    if (g_str_equal (resolution, kling_mode_resolution ((KlingMode) mode)))
+      return kling_mode_to_string ((KlingMode) mode);
+  return NULL;
 }

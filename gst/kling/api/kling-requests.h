@@ -34,6 +34,9 @@ gboolean kling_image_probe    (GBytes *image, KlingImageFormat *format,
 /* JPEG or PNG, <= 10 MB, both sides >= 300 px, aspect within 1:2.5 .. 2.5:1.
  * KLING_ERROR_INVALID_INPUT naming @field ("image", "image_tail") otherwise. */
 gboolean kling_validate_image (GBytes *image, const gchar *field, GError **error);
+/* The same with another size limit (the per-model API takes up to 50 MB). */
+gboolean kling_validate_image_max (GBytes *image, const gchar *field, gsize max_bytes,
+                                   GError **error);
 /* Counts characters (UTF-8), not bytes. */
 gboolean kling_validate_text  (const gchar *text, const gchar *field, guint max_chars,
                                GError **error);
@@ -89,8 +92,16 @@ KlingRequest *kling_image2video_request_new (const KlingImage2VideoParams *param
 KlingRequest *kling_text2video_request_new  (const KlingText2VideoParams *params,
                                              GError **error);
 
-/* The "model_name" of @request's body, or NULL: what kling_error_set_model() wants when
- * Kling refuses the create. */
+/* The "model_name" of @request's body (on the per-model API, the model in its create
+ * path), or NULL: what kling_error_set_model() wants when Kling refuses the create. */
 const gchar  *kling_request_get_model_name  (const KlingRequest *request);
+/* Where the create is POSTed: request->create_path, else kling_endpoint_path(). */
+const gchar  *kling_request_get_path        (const KlingRequest *request);
+/* TRUE for a request of Kling's per-model API (create_path set). */
+gboolean      kling_request_is_per_model    (const KlingRequest *request);
+/* The clip's length asked for (seconds; 0 when the body has none) and its mode ("std",
+ * "pro", "4k"; NULL when none), whichever generation's body @request has. */
+gdouble       kling_request_get_duration_s  (const KlingRequest *request);
+const gchar  *kling_request_get_mode        (const KlingRequest *request);
 
 G_END_DECLS

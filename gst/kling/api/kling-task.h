@@ -79,6 +79,20 @@ KlingTask   *kling_task_new_from_json (JsonNode *data, const gchar *request_id,
  * retries do not change. *request_id (may be NULL) gets the answer's id. */
 JsonNode    *kling_envelope_parse     (guint http_status, const gchar *body, gsize len,
                                        gchar **request_id, GError **error);
+/* The per-model API (kling-task-v2.c): a task object of a create's "data", or one entry
+ * of the /tasks query's "data" array: {id, status (submitted, processing, succeeded,
+ * failed), message, create_time, update_time, external_id, outputs[{type "video", id,
+ * url, watermark_url, duration}], billing[{charge_type, amount, currency}]}, read into
+ * the same KlingTask (status KLING_TASK_SUCCEED for "succeeded"; billing fills the
+ * charge). Unknown fields are ignored; a missing id or status is a KLING_ERROR_PROTOCOL. */
+KlingTask   *kling_task_new_from_v2_json (JsonNode *data, const gchar *request_id,
+                                          GError **error);
+/* The entry of a /tasks answer's "data" array whose "id" (or, with @by_external,
+ * "external_id") is @id; NULL when the array has none (Kling leaves unknown ids out). */
+JsonNode    *kling_tasks_v2_find      (JsonNode *data, const gchar *id, gboolean by_external);
+/* TRUE when @entry names a task but with a status the per-model API does not document
+ * (a new status, a typo): not an error, the task is polled on. *@status gets it. */
+gboolean     kling_task_v2_has_unknown_status (JsonNode *entry, const gchar **status);
 KlingTask   *kling_task_copy          (const KlingTask *task);
 void         kling_task_free          (KlingTask *task);
 
