@@ -34,8 +34,10 @@
  * The video to animate is given in exactly one way (anything else is a RESOURCE
  * SETTINGS error at READY to PAUSED):
  *
- * - #GstKlingLipSync:video-id, a video Kling made in the last 30 days (e.g. the
- *   #GstKlingRender:video-id of a klingimage2video run);
+ * - #GstKlingLipSync:source-video-id, a video Kling made in the last 30 days (e.g. the
+ *   #GstKlingRender:video-id of a klingimage2video run). Its old name, `video-id`, still
+ *   works when written (deprecated); read, `video-id` is the lip-synced clip's id, as on
+ *   every Kling element;
  * - #GstKlingLipSync:video-url, an MP4/MOV Kling can fetch (2-10 s, 720p or 1080p);
  * - the `image` request pad (requested before the element leaves READY): a still (JPEG,
  *   PNG, or a raw frame, encoded to JPEG). The element first renders it with
@@ -44,10 +46,13 @@
  *   head in one go. Nothing is submitted before both the still and the voice are in and
  *   checked.
  *
- * #GstKlingLipSync:lip-sync-method picks the endpoint: `one-step` (default,
- * `/v1/videos/lip-sync`) or `advanced`: identify-face, then advanced-lip-sync on the
+ * #GstKlingLipSync:lip-sync-method picks the endpoint: `advanced` (default, the flow
+ * Kling's current documents describe): identify-face, then advanced-lip-sync on the
  * first face found, the sound placed where that face appears and cut to the time it is
- * visible. `advanced` needs audio (text mode is one-step only). Each identify-face opens
+ * visible and to the video's real length (identify-face overstates when a face ends:
+ * see "The insert window" in gstklinglipsync-face.c); or `one-step`
+ * (`/v1/videos/lip-sync`). `advanced` needs audio: text mode needs
+ * `lip-sync-method=one-step`, and says so at once otherwise. Each identify-face opens
  * a new session, whose id is part of the advanced request; so that a rerun reuses the
  * cached clip instead of paying again, the session found for a video is kept in
  * #GstKlingRender:cache-dir (`face-sessions/`) for an hour and reused within that time.
@@ -59,11 +64,12 @@
  * tags, error mapping, cancellation on a state change and the cache (a rerun with the
  * same voice, video and settings reuses the clip, or the task in flight) work as in
  * klingimage2video. The inherited read-only `task-id` follows the task of the current
- * stage; #GstKlingLipSync:result-video-id is the id of the lip-synced clip.
+ * stage; #GstKlingLipSync:result-video-id (and, once the clip is delivered, the inherited
+ * `video-id`) is the id of the lip-synced clip.
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 klinglipsync name=ls video-id=VIDEO_ID ! video/quicktime ! \
+ * gst-launch-1.0 klinglipsync name=ls source-video-id=VIDEO_ID ! video/quicktime ! \
  *     filesink location=talking.mp4 \
  *     filesrc location=examples/media/voice.wav ! wavparse ! ls.audio
  * ]| A WAV file and a Kling video id in, Kling's MP4 with the voice out.
@@ -74,8 +80,9 @@
  *     filesrc location=examples/media/voice.wav ! wavparse ! ls.audio
  * ]| A photo and a voice in, a talking head out (image2video, then lip-sync).
  * |[
- * gst-launch-1.0 klinglipsync name=ls video-id=VIDEO_ID text="Hello from Kling" \
- *     voice-language=en ls.src ! queue ! videoconvert ! autovideosink \
+ * gst-launch-1.0 klinglipsync name=ls source-video-id=VIDEO_ID lip-sync-method=one-step \
+ *     text="Hello from Kling" voice-language=en \
+ *     ls.src ! queue ! videoconvert ! autovideosink \
  *     ls.audio_src ! queue ! audioconvert ! autoaudiosink
  * ]| Text mode, played back decoded.
  */
@@ -88,7 +95,7 @@
 GST_DEBUG_CATEGORY (gst_kling_lip_sync_debug);
 #define GST_CAT_DEFAULT gst_kling_lip_sync_debug
 
-#define DEFAULT_METHOD          GST_KLING_LIP_SYNC_METHOD_ONE_STEP
+#define DEFAULT_METHOD          GST_KLING_LIP_SYNC_METHOD_ADVANCED
 #define DEFAULT_VOICE_ID        "oversea_male1"
 #define DEFAULT_VOICE_LANGUAGE  GST_KLING_VOICE_LANGUAGE_EN
 #define DEFAULT_VOICE_SPEED     1.0
@@ -96,7 +103,8 @@ GST_DEBUG_CATEGORY (gst_kling_lip_sync_debug);
 enum
 {
   PROP_0,
-  PROP_VIDEO_ID,
+  PROP_SOURCE_VIDEO_ID,
+  PROP_VIDEO_ID,                /* deprecated spelling of source-video-id */
   PROP_VIDEO_URL,
   PROP_TEXT,
   PROP_VOICE_ID,
@@ -181,17 +189,36 @@ install_properties (GObjectClass * gobject_class)
       G_PARAM_STATIC_STRINGS;
 
   /**
+   * GstKlingLipSync:source-video-id:
+   *
+   * The Kling video to lip-sync: a video Kling made in the last 30 days, e.g. the
+   * #GstKlingRender:video-id of a klingimage2video run. Exclusive with video-url and the
+   * image pad. Default NULL.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SOURCE_VIDEO_ID] = g_param_spec_string ("source-video-id",
+      "Source video ID", "Kling id of the video to lip-sync, e.g. "
+      "klingimage2video's video-id (exclusive with video-url and the image pad)",
+      NULL, rw);
+  /**
    * GstKlingLipSync:video-id:
    *
-   * The Kling video to lip-sync (on this element an input, unlike klingimage2video's
-   * read-only result id). Exclusive with video-url and the image pad.
+   * Read: the Kling video id of the lip-synced clip once known, as on every Kling
+   * element (#GstKlingRender:video-id). Written: the video to lip-sync, as before 0.2.
+   * Default NULL.
+   *
+   * Deprecated: 0.2: set #GstKlingLipSync:source-video-id instead. Writing this name
+   * still sets it, for a while. (A subclass cannot make the base class's read-only
+   * `video-id` writable, so this pspec shadows it: reads go to the base, writes to
+   * source-video-id.)
    */
   properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
-      "Kling id of the video to lip-sync, e.g. klingimage2video's video-id "
-      "(exclusive with video-url and the image pad)", NULL, rw);
+      "Kling video id of the lip-synced clip, once known. Deprecated as an input: "
+      "writing it sets source-video-id", NULL, rw | G_PARAM_DEPRECATED);
   properties[PROP_VIDEO_URL] = g_param_spec_string ("video-url", "Video URL",
       "URL of an MP4/MOV (2-10 s, 720p or 1080p) Kling fetches and lip-syncs "
-      "(exclusive with video-id and the image pad)", NULL, rw);
+      "(exclusive with source-video-id and the image pad)", NULL, rw);
   properties[PROP_TEXT] = g_param_spec_string ("text", "Text",
       "What the video says when nothing is linked to the audio pad (at most "
       "120 characters)", NULL, rw);
@@ -203,10 +230,18 @@ install_properties (GObjectClass * gobject_class)
   properties[PROP_VOICE_SPEED] = g_param_spec_double ("voice-speed",
       "Voice speed", "Speaking rate of the text (text mode)",
       KLING_VOICE_SPEED_MIN, KLING_VOICE_SPEED_MAX, DEFAULT_VOICE_SPEED, rw);
+  /**
+   * GstKlingLipSync:lip-sync-method:
+   *
+   * Which Kling flow does the work. Default `advanced` (since 0.2; `one-step` before):
+   * identify-face, then advanced-lip-sync, the flow Kling's current documents describe;
+   * it needs audio on the audio pad. `one-step` (/v1/videos/lip-sync, gone from Kling's
+   * current documents but still served) is the one that speaks a #GstKlingLipSync:text.
+   */
   properties[PROP_LIP_SYNC_METHOD] = g_param_spec_enum ("lip-sync-method",
-      "Lip-sync method", "one-step (/v1/videos/lip-sync) or advanced "
-      "(identify-face, then advanced-lip-sync; needs audio)",
-      GST_TYPE_KLING_LIP_SYNC_METHOD, DEFAULT_METHOD, rw);
+      "Lip-sync method", "advanced (identify-face, then advanced-lip-sync: the "
+      "flow Kling documents; needs audio) or one-step (/v1/videos/lip-sync; the "
+      "one for text)", GST_TYPE_KLING_LIP_SYNC_METHOD, DEFAULT_METHOD, rw);
   properties[PROP_RESULT_VIDEO_ID] = g_param_spec_string ("result-video-id",
       "Result video ID", "Kling video id of the lip-synced clip, once known",
       NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -320,8 +355,12 @@ gst_kling_lip_sync_set_property (GObject * object, guint prop_id,
 {
   GstKlingLipSync *self = GST_KLING_LIP_SYNC (object);
 
+  if (prop_id == PROP_VIDEO_ID)
+    GST_WARNING_OBJECT (self, "video-id as an input is deprecated: set "
+        "source-video-id (reading video-id gives the lip-synced clip's id)");
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_SOURCE_VIDEO_ID:
     case PROP_VIDEO_ID:
       replace_string (&self->props.video_id, value);
       break;
@@ -350,15 +389,30 @@ gst_kling_lip_sync_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Reading `video-id` reads the base class's result, which this class's writable pspec
+ * of the same name hides from g_object_get(). */
+static void
+get_result_video_id (GObject * object, GValue * value)
+{
+  GObjectClass *parent_class = G_OBJECT_CLASS (gst_kling_lip_sync_parent_class);
+  GParamSpec *base = g_object_class_find_property (parent_class, "video-id");
+
+  parent_class->get_property (object, base->param_id, value, base);
+}
+
 static void
 gst_kling_lip_sync_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstKlingLipSync *self = GST_KLING_LIP_SYNC (object);
 
+  if (prop_id == PROP_VIDEO_ID) {
+    get_result_video_id (object, value);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_VIDEO_ID:
+    case PROP_SOURCE_VIDEO_ID:
       g_value_set_string (value, self->props.video_id);
       break;
     case PROP_VIDEO_URL:
@@ -605,14 +659,14 @@ prepare_run (GstKlingLipSync * self)
 
   GST_INFO_OBJECT (self, "voice: %s; video: %s", self->text_mode ? "text" :
       "audio pad", self->use_image ? "image pad" : self->run.video_id ?
-      "video-id" : "video-url");
+      "source-video-id" : "video-url");
 
   if (sources != 1)
     return post_settings_error (self, sources == 0 ?
-        "No video to lip-sync: set video-id or video-url, or link a still to "
-        "the image pad." :
-        "Give the video to lip-sync one way only: video-id, video-url or the "
-        "image pad.");
+        "No video to lip-sync: set source-video-id or video-url, or link a "
+        "still to the image pad." :
+        "Give the video to lip-sync one way only: source-video-id, video-url "
+        "or the image pad.");
   /* Nothing would ever come: fail now rather than wait for ever. */
   if (!audio_linked && !self->run.text)
     return post_settings_error (self, "klinglipsync has no voice: link its audio "
@@ -622,8 +676,9 @@ prepare_run (GstKlingLipSync * self)
         ("text is ignored: the audio pad is linked and gives the voice."), (NULL));
   if (self->text_mode
       && self->run.method == GST_KLING_LIP_SYNC_METHOD_ADVANCED)
-    return post_settings_error (self, "lip-sync-method=advanced needs audio on "
-        "the audio pad; text mode works with one-step.");
+    return post_settings_error (self, "lip-sync-method=advanced (the default) "
+        "takes its voice from the audio pad, not from text: link audio, or set "
+        "lip-sync-method=one-step to have Kling speak the text.");
   if (self->text_mode && !kling_lip_sync_validate_voice (&params, &error)) {
     g_autofree gchar *message = kling_error_dup_user_message (error);
 

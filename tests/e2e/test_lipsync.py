@@ -78,7 +78,10 @@ def test_wav_and_video_id_recipe(source_video, kling_env, tmp_path, sandbox):
     run(["sh", RECIPES, "wav", source_video[0], out], kling_env)
     assert_talking_clip(out)
     counters = sandbox.counters()
-    assert counters["tasks_created"]["lip-sync"] == 1
+    # The default method: identify-face, then advanced-lip-sync.
+    assert counters["requests"]["POST /v1/videos/identify-face"] == 1
+    assert counters["tasks_created"]["advanced-lip-sync"] == 1
+    assert counters["tasks_created"]["lip-sync"] == 0
 
 
 def test_talking_head_recipe(kling_env, tmp_path, sandbox):
@@ -86,13 +89,24 @@ def test_talking_head_recipe(kling_env, tmp_path, sandbox):
     run(["sh", RECIPES, "head", MEDIA / "still.jpg", out], kling_env)
     assert_talking_clip(out)
     created = sandbox.counters()["tasks_created"]
-    assert (created["image2video"], created["lip-sync"]) == (1, 1)
+    assert (created["image2video"], created["advanced-lip-sync"]) == (1, 1)
 
 
-def test_text_recipe(source_video, kling_env, tmp_path):
+def test_text_recipe(source_video, kling_env, tmp_path, sandbox):
     out = tmp_path / "text.mp4"
     run(["sh", RECIPES, "text", source_video[0], out, "Hello from the sandbox"], kling_env)
     assert_talking_clip(out)
+    assert sandbox.counters()["tasks_created"]["lip-sync"] == 1
+
+
+def test_text_with_the_default_method_says_what_to_set(source_video, kling_env, sandbox):
+    result = subprocess.run(["gst-launch-1.0", "klinglipsync",
+                             f"source-video-id={source_video[0]}", "text=hello there", "!",
+                             "fakesink"], env=kling_env, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0
+    assert "set lip-sync-method=one-step" in result.stdout + result.stderr
+    assert sandbox.counters()["requests"].get("POST /v1/videos/identify-face", 0) == 0
 
 
 def test_remux_recipe_decodes_both_pads(source_video, kling_env, tmp_path):
@@ -127,7 +141,9 @@ def test_bad_audio_is_refused_before_any_request(source_video, kling_env, tmp_pa
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "Kling takes 2 to 60 s" in result.stdout + result.stderr
-    assert sandbox.counters()["requests"].get("POST /v1/videos/lip-sync", 0) == 0
+    requests = sandbox.counters()["requests"]
+    assert requests.get("POST /v1/videos/identify-face", 0) == 0
+    assert requests.get("POST /v1/videos/lip-sync", 0) == 0
 
 
 def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
@@ -138,7 +154,7 @@ def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
         "klinglipsync name=ls poll-interval=0.1 ! videoconvert ! appsink name=sink "
         "sync=false emit-signals=false "
         f"filesrc location={MEDIA / 'voice.wav'} ! wavparse ! ls.audio")
-    pipeline.get_by_name("ls").set_property("video-id", source_video[0])
+    pipeline.get_by_name("ls").set_property("source-video-id", source_video[0])
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
     frames = 0

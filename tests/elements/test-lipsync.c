@@ -31,6 +31,9 @@
 #define CLIP_S       5
 #define FRAME        (GST_SECOND / CLIP_FPS)
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
+/* GstKlingLipSyncMethod: advanced is the default. */
+#define METHOD_ONE_STEP 0
+#define METHOD_ADVANCED 1
 
 typedef struct
 {
@@ -485,7 +488,8 @@ GST_START_TEST (test_raw_audio_and_video_id)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 48000, 2, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -499,7 +503,8 @@ GST_START_TEST (test_mp3_audio)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_mp3 (f.h, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -513,8 +518,8 @@ GST_START_TEST (test_text_mode)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, "text", "Hello from the sandbox",
-      "voice-speed", 1.2, NULL);
+  make_element (&f, "source-video-id", f.video_id, "text", "Hello from the sandbox",
+      "voice-speed", 1.2, "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, FALSE, FALSE, TRUE);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -527,7 +532,8 @@ GST_START_TEST (test_video_url)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-url", f.video_url, NULL);
+  start_element (&f, TRUE, "video-url", f.video_url,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 2.5);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -541,7 +547,8 @@ GST_START_TEST (test_image_pad_chain)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", NULL);
+  make_element (&f, "prompt", "a person talking",
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "F32LE", 44100, 1, 2.2);
@@ -557,13 +564,81 @@ GST_START_TEST (test_advanced_method)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 0);
   fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* With lip-sync-method left alone, the flow Kling documents: identify-face, then
+ * advanced-lip-sync, and no one-step request. */
+GST_START_TEST (test_default_method_is_advanced)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  start_element (&f, TRUE, "source-video-id", f.video_id, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/lip-sync"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The input's old name, video-id, set the way gst-launch-1.0 sets it, still reaches the
+ * request; reading video-id afterwards gives the result, as on every Kling element. */
+GST_START_TEST (test_old_video_id_spelling)
+{
+  Fixture f;
+  gchar *source = NULL, *video_id = NULL, *result_id = NULL;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, NULL);
+  gst_util_set_object_arg (G_OBJECT (f.element), "video-id", f.video_id);
+  g_object_get (f.element, "source-video-id", &source, "video-id", &video_id, NULL);
+  fail_unless_equals_string (source, f.video_id);
+  fail_unless (video_id == NULL, "video-id reads the result, none yet: %s", video_id);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+
+  g_free (video_id);
+  g_object_get (f.element, "video-id", &video_id, "result-video-id", &result_id, NULL);
+  fail_unless (video_id != NULL);
+  fail_unless_equals_string (video_id, result_id);
+  fail_if (g_str_equal (video_id, f.video_id), "video-id reads the input, not the result");
+  g_free (source);
+  g_free (video_id);
+  g_free (result_id);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* source-video-id is a property gst-launch-1.0 can set; gst-inspect-1.0 shows video-id as
+ * deprecated. */
+GST_START_TEST (test_source_video_id_property)
+{
+  GstElement *element = gst_element_factory_make ("klinglipsync", NULL);
+  GParamSpec *source = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "source-video-id");
+  GParamSpec *old = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "video-id");
+  gchar *value = NULL;
+
+  fail_unless (source && (source->flags & G_PARAM_WRITABLE));
+  fail_unless (old && (old->flags & G_PARAM_DEPRECATED) && (old->flags & G_PARAM_READABLE));
+  gst_util_set_object_arg (G_OBJECT (element), "source-video-id", "abc");
+  g_object_get (element, "source-video-id", &value, NULL);
+  fail_unless_equals_string (value, "abc");
+  g_free (value);
+  gst_object_unref (element);
 }
 GST_END_TEST;
 
@@ -574,7 +649,7 @@ GST_START_TEST (test_image_pad_text_mode)
 
   fixture_start (&f, 0.1);
   make_element (&f, "prompt", "a person talking", "text", "Hi, I am a photo",
-      "voice-language", 1, NULL);
+      "voice-language", 1, "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, FALSE, TRUE);
   push_jpeg_still (&f);
   check_lip_synced_clip (&f);
@@ -590,7 +665,7 @@ GST_START_TEST (test_image_pad_chain_advanced)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", "lip-sync-method", 1, NULL);
+  make_element (&f, "prompt", "a person talking", "lip-sync-method", METHOD_ADVANCED, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 4.0);
@@ -610,7 +685,7 @@ GST_START_TEST (test_advanced_rerun_uses_cache)
 
   fixture_start (&f, 0.1);
   for (run = 0; run < 2; run++) {
-    start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+    start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
     push_tone (f.h, "S16LE", 16000, 1, 3.0);
     check_lip_synced_clip (&f);
     stop_element (&f);
@@ -640,7 +715,7 @@ GST_START_TEST (test_advanced_stale_session)
   fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
   fail_unless (g_file_set_contents (path, memo, -1, NULL));
 
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
@@ -664,7 +739,8 @@ GST_START_TEST (test_only_src_linked)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fixture_stop (&f);
@@ -677,12 +753,14 @@ GST_START_TEST (test_rerun_uses_cache)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   stop_element (&f);
 
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -712,7 +790,7 @@ GST_START_TEST (test_audio_too_short)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 1.5);
   check_refused_input (&f, "1.50 s");
   fixture_stop (&f);
@@ -725,7 +803,7 @@ GST_START_TEST (test_audio_too_long)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 8000, 1, 61.0);
   check_refused_input (&f, "60 s");
   fixture_stop (&f);
@@ -738,7 +816,8 @@ GST_START_TEST (test_audio_trimmed_by_segment)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone_until (f.h, "S16LE", 8000, 1, 70.0, 3 * GST_SECOND);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -776,7 +855,7 @@ GST_START_TEST (test_mp3_too_big)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   fail_unless_equals_int (push_mp3_frames_until_refused (f.h, 6 * 1024 * 1024),
       GST_FLOW_ERROR);
   check_refused_input (&f, "5 MB");
@@ -791,7 +870,7 @@ GST_START_TEST (test_not_mp3)
   GstBuffer *noise = gst_buffer_new_allocate (NULL, 64 * 1024, NULL);
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   gst_buffer_memset (noise, 0, 0x42, 64 * 1024);
   gst_harness_set_src_caps_str (f.h, "audio/mpeg,mpegversion=1,layer=3");
   fail_unless_equals_int (gst_harness_push (f.h, noise), GST_FLOW_OK);
@@ -865,19 +944,24 @@ GST_START_TEST (test_setting_errors)
   /* No video at all, then two videos. */
   make_element (&f, NULL);
   expect_start_failure (&f, "No video");
-  make_element (&f, "video-id", f.video_id, "video-url", f.video_url, NULL);
+  make_element (&f, "source-video-id", f.video_id, "video-url", f.video_url, NULL);
   expect_start_failure (&f, "one way only");
 
   /* Text mode: 121 characters; advanced needs audio. */
   for (i = 0; i < 121; i++)
     g_string_append_c (long_text, 'a');
-  make_element (&f, "video-id", f.video_id, "text", long_text->str, NULL);
+  make_element (&f, "source-video-id", f.video_id, "text", long_text->str,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   expect_start_failure (&f, "120");
-  make_element (&f, "video-id", f.video_id, "text", "hi there",
-      "lip-sync-method", 1, NULL);
-  expect_start_failure (&f, "advanced");
+  make_element (&f, "source-video-id", f.video_id, "text", "hi there",
+      "lip-sync-method", METHOD_ADVANCED, NULL);
+  expect_start_failure (&f, "set lip-sync-method=one-step to have Kling speak");
+  /* The default is advanced: text alone says what to set. */
+  make_element (&f, "source-video-id", f.video_id, "text", "hi there", NULL);
+  expect_start_failure (&f, "set lip-sync-method=one-step to have Kling speak");
 
   check_no_lip_sync_request (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
   g_string_free (long_text, TRUE);
   fixture_stop (&f);
 }
@@ -892,7 +976,8 @@ GST_START_TEST (test_failed_task)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync\", \"method\": \"POST\", \"action\": \"fail-task\", "
           "\"message\": \"no mouth found\"}", &error));
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
       "no mouth found");
@@ -909,7 +994,8 @@ GST_START_TEST (test_image_stage_fails)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/image2video\", \"method\": \"POST\", \"action\": "
           "\"fail-task\", \"message\": \"no person in the picture\"}", NULL));
-  make_element (&f, "prompt", "a person talking", NULL);
+  make_element (&f, "prompt", "a person talking",
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, TRUE, FALSE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
@@ -930,7 +1016,7 @@ GST_START_TEST (test_cancel_during_identify_face)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/identify-face\", \"action\": \"delay\", \"seconds\": 30}",
           NULL));
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "requests", "POST /v1/videos/identify-face") == 0)
     g_usleep (10000);
@@ -958,7 +1044,8 @@ GST_START_TEST (test_cancel_while_rendering)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync/\", \"method\": \"GET\", \"action\": \"delay\", "
           "\"seconds\": 30, \"times\": 0}", NULL));
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "tasks_created", "lip-sync") == 0)
     g_usleep (10000);
@@ -987,7 +1074,7 @@ GST_START_TEST (test_no_voice_fails_at_once)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
+  make_element (&f, "source-video-id", f.video_id, NULL);
   expect_start_failure (&f, "no voice");
   check_no_lip_sync_request (&f);
   fixture_stop (&f);
@@ -1049,7 +1136,7 @@ GST_START_TEST (test_identify_face_completion_off_the_worker)
   fixture_start (&f, 0.1);
   slow.sandbox = f.sandbox;
   gst_bus_set_sync_handler (f.bus, slow_on_advanced_submit, &slow, NULL);
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   deadline = g_get_monotonic_time () + PULL_TIMEOUT;
   while (!g_atomic_int_get (&slow.sleeping)) {
@@ -1099,6 +1186,9 @@ lipsync_suite (void)
   tcase_add_test (tc, test_image_pad_chain);
   tcase_add_test (tc, test_image_pad_text_mode);
   tcase_add_test (tc, test_advanced_method);
+  tcase_add_test (tc, test_default_method_is_advanced);
+  tcase_add_test (tc, test_old_video_id_spelling);
+  tcase_add_test (tc, test_source_video_id_property);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
   tcase_add_test (tc, test_advanced_stale_session);
