@@ -120,6 +120,31 @@ face_memo_save (const gchar * path, JsonNode * data)
         error ? error->message : g_strerror (errno));
 }
 
+/* The insert window. identify-face overstates when a face stops being visible (Kling's
+ * own example gives 5200 ms for a 5 s video), and Kling refuses a sound that would end
+ * after the video: the window is bounded by the video's real length
+ * (kling_lip_sync_face_window_ms() with self->video_duration_s), known when the element
+ * made the clip itself (the image pad: the length read from the MP4 it downloaded, else
+ * the task's video_duration_s). A source-video-id or video-url gives no length: the api
+ * then assumes the video ends at end_time rounded down to a whole second (Kling renders
+ * whole seconds and overstates by a fraction of one), and the element says so on the bus,
+ * since a video of another length may lose up to a second of face. */
+static gdouble
+run_video_duration_s (GstKlingLipSync * self)
+{
+  gdouble duration_s;
+
+  g_mutex_lock (&self->lock);
+  duration_s = self->video_duration_s;
+  g_mutex_unlock (&self->lock);
+  if (duration_s <= 0)
+    GST_ELEMENT_INFO (self, RESOURCE, SETTINGS, ("The video's length is not known: "
+            "the voice is cut where identify-face says the face ends, rounded down to "
+            "a whole second."), ("no video_duration_s for the advanced lip-sync of a "
+            "video given by id or URL; the element knows it only for clips it made"));
+  return duration_s;
+}
+
 /* Advanced, second step: the first face found gets the voice. */
 static void
 submit_advanced (GstKlingLipSync * self, const KlingFaceSession * session)
@@ -135,10 +160,11 @@ submit_advanced (GstKlingLipSync * self, const KlingFaceSession * session)
   params.sound_volume = KLING_SOUND_VOLUME_DEFAULT;
   params.original_audio_volume = KLING_SOUND_VOLUME_DEFAULT;
   params.callback_url = settings->callback_url;
+  params.video_duration_s = run_video_duration_s (self);
   GST_INFO_OBJECT (self, "session %s: %u face(s), animating face %s (%"
-      G_GINT64_FORMAT "-%" G_GINT64_FORMAT " ms)", session->session_id,
-      session->faces->len, params.face->face_id, params.face->start_time_ms,
-      params.face->end_time_ms);
+      G_GINT64_FORMAT "-%" G_GINT64_FORMAT " ms), video of %.3f s (0: unknown)",
+      session->session_id, session->faces->len, params.face->face_id,
+      params.face->start_time_ms, params.face->end_time_ms, params.video_duration_s);
 
   g_mutex_lock (&self->lock);
   params.sound = self->voice;

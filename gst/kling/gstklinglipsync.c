@@ -91,6 +91,7 @@
 #endif
 
 #include "gstklinglipsync-private.h"
+#include "kling-mp4.h"
 
 GST_DEBUG_CATEGORY (gst_kling_lip_sync_debug);
 #define GST_CAT_DEFAULT gst_kling_lip_sync_debug
@@ -587,6 +588,19 @@ set_result_video_id (GstKlingLipSync * self, const gchar * video_id)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESULT_VIDEO_ID]);
 }
 
+/* The real length of the clip the image2video stage made: read from the MP4 itself (what
+ * Kling will lip-sync), else what the task said. */
+static gdouble
+clip_duration_s (const gchar * mp4_path, const KlingTask * task)
+{
+  KlingMp4Info info;
+
+  if (mp4_path && kling_mp4_verify_file (mp4_path, &info, NULL)
+      && info.duration_s > 0)
+    return info.duration_s;
+  return task->video_duration_s;
+}
+
 /* The element's own thread (job_done): the image2video clip goes on to lip-sync; the lip-sync
  * clip goes out through the base. */
 static gboolean
@@ -595,6 +609,7 @@ gst_kling_lip_sync_job_done (GstKlingRender * render, const gchar * mp4_path,
 {
   GstKlingLipSync *self = GST_KLING_LIP_SYNC (render);
   Stage stage;
+  gdouble duration_s;
 
   if (error)
     return gst_kling_lip_sync_retry_without_memo (self, error);
@@ -616,8 +631,12 @@ gst_kling_lip_sync_job_done (GstKlingRender * render, const gchar * mp4_path,
     gst_kling_render_post_error (render, missing);
     return TRUE;
   }
-  GST_INFO_OBJECT (self, "still rendered as video %s; lip-syncing it",
-      task->video_id);
+  duration_s = clip_duration_s (mp4_path, task);
+  GST_INFO_OBJECT (self, "still rendered as video %s (%.3f s); lip-syncing it",
+      task->video_id, duration_s);
+  g_mutex_lock (&self->lock);
+  self->video_duration_s = duration_s;
+  g_mutex_unlock (&self->lock);
   start_lip_sync (self, task->video_id, NULL);
   return TRUE;
 }
@@ -649,6 +668,7 @@ prepare_run (GstKlingLipSync * self)
   GST_OBJECT_UNLOCK (self);
   self->text_mode = self->run.text && !audio_linked;
   self->stage = STAGE_WAITING;
+  self->video_duration_s = 0;
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   sources = (self->run.video_id != NULL) + (self->run.video_url != NULL) +

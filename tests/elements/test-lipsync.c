@@ -642,6 +642,166 @@ GST_START_TEST (test_source_video_id_property)
 }
 GST_END_TEST;
 
+/* The sidecar the cache wrote for the clip of @endpoint ("advanced-lip-sync",
+ * "image2video"): its "request" summary, as sent. */
+static JsonObject *
+sidecar_request (Fixture * f, const gchar * endpoint, JsonParser ** parser)
+{
+  GDir *dir = g_dir_open (f->cache_dir, 0, NULL);
+  const gchar *name;
+  JsonObject *found = NULL;
+
+  fail_unless (dir != NULL);
+  while (!found && (name = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename (f->cache_dir, name, NULL);
+    JsonObject *meta;
+
+    *parser = json_parser_new ();
+    if (g_str_has_suffix (name, ".json")
+        && json_parser_load_from_file (*parser, path, NULL)
+        && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (*parser))) {
+      meta = json_node_get_object (json_parser_get_root (*parser));
+      if (g_strcmp0 (json_object_get_string_member_with_default (meta, "endpoint", ""),
+              endpoint) == 0)
+        found = json_object_get_object_member (meta, "request");
+    }
+    if (!found)
+      g_clear_object (parser);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  fail_unless (found != NULL, "no %s clip in %s", endpoint, f->cache_dir);
+  return found;
+}
+
+/* The advanced request's sound ends where the video ends at the latest: at most
+ * @video_ms after the start of the video, and exactly there when the sound is longer
+ * than the face's window (which starts at 0 on the sandbox). */
+static void
+check_sound_window (Fixture * f, gint64 video_ms)
+{
+  JsonParser *parser = NULL;
+  JsonObject *request = sidecar_request (f, "advanced-lip-sync", &parser);
+  JsonObject *face = json_array_get_object_element (json_object_get_array_member
+      (request, "face_choose"), 0);
+  gint64 start = json_object_get_int_member (face, "sound_start_time");
+  gint64 end = json_object_get_int_member (face, "sound_end_time");
+  gint64 insert = json_object_get_int_member (face, "sound_insert_time");
+
+  fail_unless_equals_int64 (insert, 0);
+  fail_unless_equals_int64 (insert + end - start, video_ms);
+  g_object_unref (parser);
+}
+
+/* An INFO message saying the video's length was not known (or none). */
+static gboolean
+said_length_unknown (Fixture * f)
+{
+  GstMessage *message;
+  gboolean said = FALSE;
+
+  while ((message = gst_bus_pop_filtered (f->bus, GST_MESSAGE_INFO))) {
+    GError *error = NULL;
+
+    gst_message_parse_info (message, &error, NULL);
+    said |= strstr (error->message, "length is not known") != NULL;
+    g_error_free (error);
+    gst_message_unref (message);
+  }
+  return said;
+}
+
+/* A voice longer than the clip the element made from a still: the sound is cut at the
+ * clip's real end (5 s), not at identify-face's overstated end_time, and Kling takes the
+ * first request (no refused create, nothing paid twice). */
+GST_START_TEST (test_long_voice_on_made_clip_ends_with_video)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  check_lip_synced_clip (&f);
+  check_sound_window (&f, CLIP_S * 1000);
+  fail_unless (!said_length_unknown (&f), "the clip's length was known");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The same with a video given by id, whose length the element cannot know: it says what
+ * it assumes, and the sound still ends with the video. */
+GST_START_TEST (test_long_voice_on_video_id_ends_with_video)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  start_element (&f, TRUE, "source-video-id", f.video_id, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  check_lip_synced_clip (&f);
+  check_sound_window (&f, CLIP_S * 1000);
+  fail_unless (said_length_unknown (&f), "no word on the assumed length");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The image pad's clip takes duration, mode and sound like klingimage2video: a 10 s pro
+ * clip with native audio is asked for, rendered, and lip-synced over its whole length. */
+GST_START_TEST (test_image_pad_duration_mode_sound)
+{
+  Fixture f;
+  JsonParser *parser = NULL;
+  JsonObject *request;
+  GstClockTime end;
+  guint frames;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "duration", 10, "mode", 1,
+      "sound", TRUE, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 12.0);
+  end = stream_end (f.h, &frames);
+  fail_unless_equals_int (frames, 10 * CLIP_FPS);
+  fail_unless (ABS (GST_CLOCK_DIFF (end, 10 * GST_SECOND)) < 2 * GST_MSECOND,
+      "the clip ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (end));
+
+  request = sidecar_request (&f, "image2video", &parser);
+  fail_unless_equals_string (json_object_get_string_member (request, "duration"), "10");
+  fail_unless_equals_string (json_object_get_string_member (request, "mode"), "pro");
+  fail_unless_equals_string (json_object_get_string_member (request, "sound"), "on");
+  g_object_unref (parser);
+  check_sound_window (&f, 10 * 1000);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A length the model does not render is refused before any request, as on
+ * klingimage2video. */
+GST_START_TEST (test_image_pad_bad_duration_refused)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "model-name", "kling-v2-6",
+      "duration", 7, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "7");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* A photo and a text: image2video, then the one-step lip-sync in text mode. */
 GST_START_TEST (test_image_pad_text_mode)
 {
@@ -1189,6 +1349,10 @@ lipsync_suite (void)
   tcase_add_test (tc, test_default_method_is_advanced);
   tcase_add_test (tc, test_old_video_id_spelling);
   tcase_add_test (tc, test_source_video_id_property);
+  tcase_add_test (tc, test_long_voice_on_made_clip_ends_with_video);
+  tcase_add_test (tc, test_long_voice_on_video_id_ends_with_video);
+  tcase_add_test (tc, test_image_pad_duration_mode_sound);
+  tcase_add_test (tc, test_image_pad_bad_duration_refused);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
   tcase_add_test (tc, test_advanced_stale_session);
