@@ -115,6 +115,30 @@ def test_remux_recipe_decodes_both_pads(source_video, kling_env, tmp_path):
     assert_talking_clip(out)
 
 
+def make_clip_with_short_audio(path):
+    """A 5 s clip whose AAC track stops at 2 s, the shape of a lip-synced clip whose voice
+    is shorter than its video."""
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", f"num-buffers={round(CLIP_S * FPS)}",
+                    "!", f"video/x-raw,width={WIDTH},height={HEIGHT},framerate={FPS}/1,"
+                    "format=I420", "!", "x264enc", "!", "h264parse", "!", "mp4mux", "name=m",
+                    "!", "filesink", f"location={path}", "audiotestsrc", "num-buffers=20",
+                    "samplesperbuffer=4410", "!", "audio/x-raw,rate=44100", "!", "voaacenc",
+                    "!", "aacparse", "!", "m."], check=True, timeout=60)
+
+
+def test_remux_recipe_with_audio_shorter_than_video(source_video, kling_env, tmp_path):
+    """The decode + re-encode recipe ends (it used to hang: mp4mux waited for audio past
+    its end while the video queue filled) on a clip whose audio stops before its video.
+    The cached clip of a first run is replaced by such a clip; the rerun is a cache hit."""
+    run(["sh", RECIPES, "remux", source_video[0], tmp_path / "first.mp4"], kling_env)
+    cached = list((tmp_path / "cache" / "gst-kling").glob("*.mp4"))
+    assert len(cached) == 1, cached
+    make_clip_with_short_audio(cached[0])
+    out = tmp_path / "remux.mp4"
+    run(["sh", RECIPES, "remux", source_video[0], out], kling_env, timeout=30)
+    assert_talking_clip(out)
+
+
 def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path, sandbox):
     mp3 = tmp_path / "voice.mp3"
     run(["gst-launch-1.0", "-q", "filesrc", f"location={MEDIA / 'voice.wav'}", "!",
