@@ -125,9 +125,10 @@ face_memo_save (const gchar * path, JsonNode * data)
  * after the video: the window is bounded by the video's real length
  * (kling_lip_sync_face_window_ms() with self->video_duration_s), known when the element
  * made the clip itself (the image pad: the length read from the MP4 it downloaded, else
- * the task's video_duration_s). A source-video-id or video-url gives no length: the api
- * then assumes the video ends at end_time rounded down to a whole second (Kling renders
- * whole seconds and overstates by a fraction of one), and the element says so on the bus,
+ * the task's video_duration_s) or read from a video-url's file (gstklinglipsync-probe.c).
+ * A source-video-id gives no length (nor a URL the probe cannot read): the api then
+ * assumes the video ends at end_time rounded down to a whole second (Kling renders whole
+ * seconds and overstates by a fraction of one), and the element says so on the bus,
  * since a video of another length may lose up to a second of face. */
 static gdouble
 run_video_duration_s (GstKlingLipSync * self)

@@ -3,7 +3,8 @@
  * gstklinglipsync.c: the class, properties, state changes and the stages of a run (which
  * request goes out when); gstklinglipsync-pads.c: the inputs (the audio pad and the image
  * request pad); gstklinglipsync-face.c: the advanced method (identify-face, the
- * remembered face session, the advanced-lip-sync request and the insert window).
+ * remembered face session, the advanced-lip-sync request and the insert window);
+ * gstklinglipsync-probe.c: the length of a video-url, read before identify-face.
  */
 #pragma once
 
@@ -93,5 +94,9 @@ gboolean gst_kling_lip_sync_retry_without_memo  (GstKlingLipSync *self,
                                                  const GError *error);
 /* self->lock held (or the element is being finalized). */
 void     gst_kling_lip_sync_forget_memo_in_use  (GstKlingLipSync *self);
+
+/* gstklinglipsync-probe.c: the video's length first, then identify-face. */
+void     gst_kling_lip_sync_probe_then_identify_face (GstKlingLipSync *self,
+                                                      const gchar *video_url);
 
 G_END_DECLS

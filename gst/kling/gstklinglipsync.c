@@ -50,7 +50,10 @@
  * Kling's current documents describe): identify-face, then advanced-lip-sync on the
  * first face found, the sound placed where that face appears and cut to the time it is
  * visible and to the video's real length (identify-face overstates when a face ends:
- * see "The insert window" in gstklinglipsync-face.c); or `one-step`
+ * see "The insert window" in gstklinglipsync-face.c): known for a clip the element made,
+ * read from the file for a video-url (one download before identify-face; a length outside
+ * 2-10 s is refused there), assumed for a source-video-id (the face's end rounded down to
+ * a whole second, said in an INFO message); or `one-step`
  * (`/v1/videos/lip-sync`). `advanced` needs audio: text mode needs
  * `lip-sync-method=one-step`, and says so at once otherwise. Each identify-face opens
  * a new session, whose id is part of the advanced request; so that a rerun reuses the
@@ -529,7 +532,9 @@ start_lip_sync (GstKlingLipSync * self, const gchar * video_id,
   method = self->run.method;
   g_mutex_unlock (&self->lock);
 
-  if (method == GST_KLING_LIP_SYNC_METHOD_ADVANCED)
+  if (method == GST_KLING_LIP_SYNC_METHOD_ADVANCED && video_url)
+    gst_kling_lip_sync_probe_then_identify_face (self, video_url);
+  else if (method == GST_KLING_LIP_SYNC_METHOD_ADVANCED)
     gst_kling_lip_sync_start_identify_face (self, video_id, video_url);
   else
     submit_one_step (self, video_id, video_url);

@@ -13,6 +13,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "kling-client.h"
 #include "kling-requests.h"
@@ -802,6 +803,172 @@ GST_START_TEST (test_image_pad_bad_duration_refused)
 }
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------- */
+/* A video of our own by URL: an MP4 of any length, served on loopback      */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GBytes *file;
+  gchar *url;
+} FileServer;
+
+static void
+serve_file (SoupServer * server, SoupServerMessage * message, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  FileServer *fs = user_data;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (fs->file, &size);
+
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "video/mp4", SOUP_MEMORY_COPY, data, size);
+}
+
+static gpointer
+file_server_thread (gpointer data)
+{
+  FileServer *fs = data;
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
+  SoupServer *server;
+  GSList *listeners;
+  GSocketAddress *local;
+
+  g_main_context_push_thread_default (fs->context);
+  server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (server, NULL, serve_file, fs, NULL);
+  fail_unless (soup_server_listen (server, address, 0, NULL));
+  listeners = soup_server_get_listeners (server);
+  local = g_socket_get_local_address (listeners->data, NULL);
+  g_mutex_lock (&fs->lock);
+  fs->url = g_strdup_printf ("http://127.0.0.1:%u/clip.mp4",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+  g_cond_signal (&fs->cond);
+  g_mutex_unlock (&fs->lock);
+  g_main_loop_run (fs->loop);
+
+  g_object_unref (local);
+  g_slist_free (listeners);
+  g_object_unref (server);
+  g_object_unref (address);
+  g_object_unref (loopback);
+  g_main_context_pop_thread_default (fs->context);
+  return NULL;
+}
+
+/* Writes @frames frames (24 fps, 320x180) to an MP4 and serves it: its URL. */
+static FileServer *
+file_server_start (guint frames)
+{
+  FileServer *fs = g_new0 (FileServer, 1);
+  gchar *path = g_build_filename (g_get_tmp_dir (), "kling-lipsync-clip-XXXXXX.mp4", NULL);
+  gint fd = g_mkstemp (path);
+  gchar *launch, *contents;
+  gsize size;
+  GstElement *pipeline;
+  GstMessage *message;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  launch = g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=%d,"
+      "height=%d,framerate=%d/1,format=I420 ! x264enc ! h264parse ! mp4mux ! "
+      "filesink location=%s", frames, CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, path);
+  pipeline = gst_parse_launch (launch, NULL);
+  fail_unless (pipeline != NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (message && GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS);
+  gst_message_unref (message);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  fs->file = g_bytes_new_take (contents, size);
+  g_unlink (path);
+  g_free (path);
+  g_free (launch);
+
+  g_mutex_init (&fs->lock);
+  g_cond_init (&fs->cond);
+  fs->context = g_main_context_new ();
+  fs->loop = g_main_loop_new (fs->context, FALSE);
+  fs->thread = g_thread_new ("file-server", file_server_thread, fs);
+  g_mutex_lock (&fs->lock);
+  while (!fs->url)
+    g_cond_wait (&fs->cond, &fs->lock);
+  g_mutex_unlock (&fs->lock);
+  return fs;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+file_server_stop (FileServer * fs)
+{
+  g_main_context_invoke (fs->context, quit_loop, fs->loop);
+  g_thread_join (fs->thread);
+  g_main_loop_unref (fs->loop);
+  g_main_context_unref (fs->context);
+  g_bytes_unref (fs->file);
+  g_free (fs->url);
+  g_mutex_clear (&fs->lock);
+  g_cond_clear (&fs->cond);
+  g_free (fs);
+}
+
+/* A video-url of 4.5 s (not a whole second): the element reads its length from the file,
+ * so the sound runs to 4500 ms, the video's real end (not to identify-face's overstated
+ * 4700, nor to the 4000 of the whole-second assumption). */
+GST_START_TEST (test_video_url_length_probed)
+{
+  Fixture f;
+  FileServer *fs;
+  guint frames;
+
+  fixture_start (&f, 0.1);
+  fs = file_server_start (108);
+  start_element (&f, FALSE, "video-url", fs->url, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  stream_end (f.h, &frames);
+  fail_unless_equals_int (frames, 108);
+  check_sound_window (&f, 4500);
+  fail_unless (!said_length_unknown (&f), "the length was probed");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  file_server_stop (fs);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A video-url Kling would refuse (12 s: it takes 2 to 10) is refused before identify-face,
+ * which Kling charges for. */
+GST_START_TEST (test_video_url_too_long_refused)
+{
+  Fixture f;
+  FileServer *fs;
+
+  fixture_start (&f, 0.1);
+  fs = file_server_start (12 * CLIP_FPS);
+  start_element (&f, FALSE, "video-url", fs->url, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "lasts 12.0 s: Kling lip-syncs videos of 2 to 10 s");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  file_server_stop (fs);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 /* A photo and a text: image2video, then the one-step lip-sync in text mode. */
 GST_START_TEST (test_image_pad_text_mode)
 {
@@ -1353,6 +1520,8 @@ lipsync_suite (void)
   tcase_add_test (tc, test_long_voice_on_video_id_ends_with_video);
   tcase_add_test (tc, test_image_pad_duration_mode_sound);
   tcase_add_test (tc, test_image_pad_bad_duration_refused);
+  tcase_add_test (tc, test_video_url_length_probed);
+  tcase_add_test (tc, test_video_url_too_long_refused);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
   tcase_add_test (tc, test_advanced_stale_session);
