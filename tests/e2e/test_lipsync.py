@@ -139,6 +139,18 @@ def test_remux_recipe_with_audio_shorter_than_video(source_video, kling_env, tmp
     assert_talking_clip(out)
 
 
+def test_old_video_id_spelling_still_works(source_video, kling_env, tmp_path, sandbox):
+    """gst-launch lines written before 0.2 set the input as video-id: still honoured."""
+    out = tmp_path / "old.mp4"
+    result = run(["gst-launch-1.0", "klinglipsync", "name=ls", f"video-id={source_video[0]}",
+                  "!", "video/quicktime", "!", "filesink", f"location={out}",
+                  "filesrc", f"location={MEDIA / 'voice.wav'}", "!", "wavparse", "!",
+                  "ls.audio"], kling_env)
+    assert "could not set property" not in result.stdout + result.stderr
+    assert_talking_clip(out)
+    assert sandbox.counters()["tasks_created"]["advanced-lip-sync"] == 1
+
+
 def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path, sandbox):
     mp3 = tmp_path / "voice.mp3"
     run(["gst-launch-1.0", "-q", "filesrc", f"location={MEDIA / 'voice.wav'}", "!",
@@ -146,7 +158,7 @@ def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path
          f"location={mp3}"], kling_env)
     out = tmp_path / "advanced.mp4"
     result = run([sys.executable, PYTHON_EXAMPLE, "--audio", mp3, "--video-url",
-                  source_video[1], "--method", "advanced", "--poll-interval", "0.1",
+                  source_video[1], "--poll-interval", "0.1",
                   "--output", out], kling_env)
     assert "lip-synced video id:" in result.stdout
     assert_talking_clip(out)
