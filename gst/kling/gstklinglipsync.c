@@ -606,8 +606,8 @@ clip_duration_s (const gchar * mp4_path, const KlingTask * task)
   return task->video_duration_s;
 }
 
-/* The element's own thread (job_done): the image2video clip goes on to lip-sync; the lip-sync
- * clip goes out through the base. */
+/* The element's own thread (job_done): the image2video clip goes on to lip-sync; the
+ * lip-sync clip goes out through the base. */
 static gboolean
 gst_kling_lip_sync_job_done (GstKlingRender * render, const gchar * mp4_path,
     const KlingTask * task, const GError * error)

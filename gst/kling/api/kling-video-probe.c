@@ -64,15 +64,21 @@ static gboolean
 fetch (const gchar *url, GOutputStream *out, guint64 max_bytes, guint timeout_s,
     GCancellable *cancellable, GError **error)
 {
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", timeout_s,
-      "user-agent", "gst-kling", NULL);
-  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_GET, url);
+  const gchar *scheme = g_uri_peek_scheme (url);
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (SoupMessage) message = NULL;
   g_autoptr (GInputStream) body = NULL;
   GError *cause = NULL;
   guint status;
 
-  if (!message)
+  /* Kling fetches http(s) only; libsoup would complain loudly about other schemes. */
+  if (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0)
     return probe_error (error, KLING_ERROR_INVALID_INPUT, url, "not an http(s) URL");
+  message = soup_message_new (SOUP_METHOD_GET, url);
+  if (!message)
+    return probe_error (error, KLING_ERROR_INVALID_INPUT, url, "not a valid URL");
+  session = soup_session_new_with_options ("timeout", timeout_s, "user-agent",
+      "gst-kling", NULL);
   body = soup_session_send (session, message, cancellable, &cause);
   if (!body)
     return transfer_error (error, url, cause);
@@ -111,9 +117,12 @@ kling_video_probe_url (const gchar *url, guint64 max_bytes, guint timeout_s,
       g_unlink (path);
     return FALSE;
   }
-  ok = fetch (url, G_OUTPUT_STREAM (out), max_bytes, timeout_s, cancellable, error)
-      && g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL)
-      && kling_mp4_verify_file (path, info, error);
+  ok = fetch (url, G_OUTPUT_STREAM (out), max_bytes, timeout_s, cancellable, error);
+  if (ok && !g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &cause)) {
+    ok = probe_error (error, KLING_ERROR_LOCAL_IO, url, cause->message);
+    g_error_free (cause);
+  }
+  ok = ok && kling_mp4_verify_file (path, info, error);
   g_unlink (path);
   return ok;
 }
