@@ -5,11 +5,13 @@ lip-synced clip out.
     KLING_ACCESS_KEY=... KLING_SECRET_KEY=... \\
         ./lipsync.py --video-id 8600... --audio examples/media/voice.wav --output talk.mp4
     ./lipsync.py --image examples/media/still.jpg --audio voice.mp3 --output head.mp4
-    ./lipsync.py --video-id 8600... --text "Hello there"
+    ./lipsync.py --video-id 8600... --text "Hello there"   (one-step: Kling speaks it)
 
 The voice is --audio (any file GStreamer decodes; WAV and MP3 are sent as they are) or
 --text. The video is --video-id, --video-url or --image (a still: it is rendered with
-image2video first, with --prompt). Without --output the clip is played on screen and
+image2video first, with --prompt). Audio goes through the element's default method,
+advanced (identify-face, then advanced-lip-sync); --text needs one-step, so that is what
+it uses unless --method says otherwise. Without --output the clip is played on screen and
 speakers. Against the bundled kling-sandbox, set KLING_API_URL (or --api-url) to the URL
 it prints. The keys are read from the environment by the element itself.
 """
@@ -38,7 +40,8 @@ def parse_args(argv):
                         help="with --image: what happens in the clip")
     parser.add_argument("--voice-language", choices=("en", "zh"), default="en")
     parser.add_argument("--voice-id", default=None, help="with --text; default: the element's")
-    parser.add_argument("--method", choices=("one-step", "advanced"), default="one-step")
+    parser.add_argument("--method", choices=("one-step", "advanced"), default=None,
+                        help="default: advanced with --audio, one-step with --text")
     parser.add_argument("--output", help="save the MP4 Kling made here (not re-encoded)")
     parser.add_argument("--api-url", default=None, help="default: KLING_API_URL or Kling")
     parser.add_argument("--cache-dir", default=None)
@@ -74,15 +77,19 @@ def build_pipeline(args):
         pipeline.get_by_name("audio").set_property("location", args.audio)
 
     kling = pipeline.get_by_name("kling")
-    Gst.util_set_object_arg(kling, "lip-sync-method", args.method)
+    method = args.method or ("one-step" if args.text else None)
+    if method:
+        Gst.util_set_object_arg(kling, "lip-sync-method", method)
     Gst.util_set_object_arg(kling, "voice-language", args.voice_language)
     if args.image:
         kling.set_property("prompt", args.prompt)
-    for name in ("text", "voice_id", "video_id", "video_url", "api_url", "cache_dir",
-                 "poll_interval", "timeout"):
+    properties = {"text": "text", "voice_id": "voice-id", "video_id": "source-video-id",
+                  "video_url": "video-url", "api_url": "api-url", "cache_dir": "cache-dir",
+                  "poll_interval": "poll-interval", "timeout": "timeout"}
+    for name, prop in properties.items():
         value = getattr(args, name)
         if value is not None:
-            kling.set_property(name.replace("_", "-"), value)
+            kling.set_property(prop, value)
     kling.connect("notify::result-video-id", lambda element, _: print(
         f"lip-synced video id: {element.get_property('result-video-id')}", flush=True))
     return pipeline

@@ -78,7 +78,10 @@ def test_wav_and_video_id_recipe(source_video, kling_env, tmp_path, sandbox):
     run(["sh", RECIPES, "wav", source_video[0], out], kling_env)
     assert_talking_clip(out)
     counters = sandbox.counters()
-    assert counters["tasks_created"]["lip-sync"] == 1
+    # The default method: identify-face, then advanced-lip-sync.
+    assert counters["requests"]["POST /v1/videos/identify-face"] == 1
+    assert counters["tasks_created"]["advanced-lip-sync"] == 1
+    assert counters["tasks_created"]["lip-sync"] == 0
 
 
 def test_talking_head_recipe(kling_env, tmp_path, sandbox):
@@ -86,19 +89,66 @@ def test_talking_head_recipe(kling_env, tmp_path, sandbox):
     run(["sh", RECIPES, "head", MEDIA / "still.jpg", out], kling_env)
     assert_talking_clip(out)
     created = sandbox.counters()["tasks_created"]
-    assert (created["image2video"], created["lip-sync"]) == (1, 1)
+    assert (created["image2video"], created["advanced-lip-sync"]) == (1, 1)
 
 
-def test_text_recipe(source_video, kling_env, tmp_path):
+def test_text_recipe(source_video, kling_env, tmp_path, sandbox):
     out = tmp_path / "text.mp4"
     run(["sh", RECIPES, "text", source_video[0], out, "Hello from the sandbox"], kling_env)
     assert_talking_clip(out)
+    assert sandbox.counters()["tasks_created"]["lip-sync"] == 1
+
+
+def test_text_with_the_default_method_says_what_to_set(source_video, kling_env, sandbox):
+    result = subprocess.run(["gst-launch-1.0", "klinglipsync",
+                             f"source-video-id={source_video[0]}", "text=hello there", "!",
+                             "fakesink"], env=kling_env, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0
+    assert "set lip-sync-method=one-step" in result.stdout + result.stderr
+    assert sandbox.counters()["requests"].get("POST /v1/videos/identify-face", 0) == 0
 
 
 def test_remux_recipe_decodes_both_pads(source_video, kling_env, tmp_path):
     out = tmp_path / "remux.mp4"
     run(["sh", RECIPES, "remux", source_video[0], out], kling_env)
     assert_talking_clip(out)
+
+
+def make_clip_with_short_audio(path):
+    """A 5 s clip whose AAC track stops at 2 s, the shape of a lip-synced clip whose voice
+    is shorter than its video."""
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", f"num-buffers={round(CLIP_S * FPS)}",
+                    "!", f"video/x-raw,width={WIDTH},height={HEIGHT},framerate={FPS}/1,"
+                    "format=I420", "!", "x264enc", "!", "h264parse", "!", "mp4mux", "name=m",
+                    "!", "filesink", f"location={path}", "audiotestsrc", "num-buffers=20",
+                    "samplesperbuffer=4410", "!", "audio/x-raw,rate=44100", "!", "voaacenc",
+                    "!", "aacparse", "!", "m."], check=True, timeout=60)
+
+
+def test_remux_recipe_with_audio_shorter_than_video(source_video, kling_env, tmp_path):
+    """The decode + re-encode recipe ends (it used to hang: mp4mux waited for audio past
+    its end while the video queue filled) on a clip whose audio stops before its video.
+    The cached clip of a first run is replaced by such a clip; the rerun is a cache hit."""
+    run(["sh", RECIPES, "remux", source_video[0], tmp_path / "first.mp4"], kling_env)
+    cached = list((tmp_path / "cache" / "gst-kling").glob("*.mp4"))
+    assert len(cached) == 1, cached
+    make_clip_with_short_audio(cached[0])
+    out = tmp_path / "remux.mp4"
+    run(["sh", RECIPES, "remux", source_video[0], out], kling_env, timeout=30)
+    assert_talking_clip(out)
+
+
+def test_old_video_id_spelling_still_works(source_video, kling_env, tmp_path, sandbox):
+    """gst-launch lines written before 0.2 set the input as video-id: still honoured."""
+    out = tmp_path / "old.mp4"
+    result = run(["gst-launch-1.0", "klinglipsync", "name=ls", f"video-id={source_video[0]}",
+                  "!", "video/quicktime", "!", "filesink", f"location={out}",
+                  "filesrc", f"location={MEDIA / 'voice.wav'}", "!", "wavparse", "!",
+                  "ls.audio"], kling_env)
+    assert "could not set property" not in result.stdout + result.stderr
+    assert_talking_clip(out)
+    assert sandbox.counters()["tasks_created"]["advanced-lip-sync"] == 1
 
 
 def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path, sandbox):
@@ -108,7 +158,7 @@ def test_python_example_mp3_video_url_advanced(source_video, kling_env, tmp_path
          f"location={mp3}"], kling_env)
     out = tmp_path / "advanced.mp4"
     result = run([sys.executable, PYTHON_EXAMPLE, "--audio", mp3, "--video-url",
-                  source_video[1], "--method", "advanced", "--poll-interval", "0.1",
+                  source_video[1], "--poll-interval", "0.1",
                   "--output", out], kling_env)
     assert "lip-synced video id:" in result.stdout
     assert_talking_clip(out)
@@ -127,7 +177,9 @@ def test_bad_audio_is_refused_before_any_request(source_video, kling_env, tmp_pa
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "Kling takes 2 to 60 s" in result.stdout + result.stderr
-    assert sandbox.counters()["requests"].get("POST /v1/videos/lip-sync", 0) == 0
+    requests = sandbox.counters()["requests"]
+    assert requests.get("POST /v1/videos/identify-face", 0) == 0
+    assert requests.get("POST /v1/videos/lip-sync", 0) == 0
 
 
 def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
@@ -138,7 +190,7 @@ def test_only_src_linked_in_python(source_video, kling_env, monkeypatch):
         "klinglipsync name=ls poll-interval=0.1 ! videoconvert ! appsink name=sink "
         "sync=false emit-signals=false "
         f"filesrc location={MEDIA / 'voice.wav'} ! wavparse ! ls.audio")
-    pipeline.get_by_name("ls").set_property("video-id", source_video[0])
+    pipeline.get_by_name("ls").set_property("source-video-id", source_video[0])
     sink = pipeline.get_by_name("sink")
     pipeline.set_state(Gst.State.PLAYING)
     frames = 0

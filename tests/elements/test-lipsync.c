@@ -13,6 +13,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "kling-client.h"
 #include "kling-requests.h"
@@ -31,6 +32,9 @@
 #define CLIP_S       5
 #define FRAME        (GST_SECOND / CLIP_FPS)
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
+/* GstKlingLipSyncMethod: advanced is the default. */
+#define METHOD_ONE_STEP 0
+#define METHOD_ADVANCED 1
 
 typedef struct
 {
@@ -485,7 +489,8 @@ GST_START_TEST (test_raw_audio_and_video_id)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 48000, 2, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -499,7 +504,8 @@ GST_START_TEST (test_mp3_audio)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_mp3 (f.h, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -513,8 +519,8 @@ GST_START_TEST (test_text_mode)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, "text", "Hello from the sandbox",
-      "voice-speed", 1.2, NULL);
+  make_element (&f, "source-video-id", f.video_id, "text", "Hello from the sandbox",
+      "voice-speed", 1.2, "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, FALSE, FALSE, TRUE);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -527,7 +533,8 @@ GST_START_TEST (test_video_url)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-url", f.video_url, NULL);
+  start_element (&f, TRUE, "video-url", f.video_url,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 2.5);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -541,7 +548,8 @@ GST_START_TEST (test_image_pad_chain)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", NULL);
+  make_element (&f, "prompt", "a person talking",
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "F32LE", 44100, 1, 2.2);
@@ -557,12 +565,406 @@ GST_START_TEST (test_advanced_method)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* With lip-sync-method left alone, the flow Kling documents: identify-face, then
+ * advanced-lip-sync, and no one-step request. */
+GST_START_TEST (test_default_method_is_advanced)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  start_element (&f, TRUE, "source-video-id", f.video_id, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/lip-sync"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The input's old name, video-id, set the way gst-launch-1.0 sets it, still reaches the
+ * request; reading video-id afterwards gives the result, as on every Kling element. */
+GST_START_TEST (test_old_video_id_spelling)
+{
+  Fixture f;
+  gchar *source = NULL, *video_id = NULL, *result_id = NULL;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, NULL);
+  gst_util_set_object_arg (G_OBJECT (f.element), "video-id", f.video_id);
+  g_object_get (f.element, "source-video-id", &source, "video-id", &video_id, NULL);
+  fail_unless_equals_string (source, f.video_id);
+  fail_unless (video_id == NULL, "video-id reads the result, none yet: %s", video_id);
+  start_harnesses (&f, FALSE, TRUE, FALSE);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+
+  g_free (video_id);
+  g_object_get (f.element, "video-id", &video_id, "result-video-id", &result_id, NULL);
+  fail_unless (video_id != NULL);
+  fail_unless_equals_string (video_id, result_id);
+  fail_if (g_str_equal (video_id, f.video_id), "video-id reads the input, not the result");
+  g_free (source);
+  g_free (video_id);
+  g_free (result_id);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* source-video-id is a property gst-launch-1.0 can set; gst-inspect-1.0 shows video-id as
+ * deprecated. */
+GST_START_TEST (test_source_video_id_property)
+{
+  GstElement *element = gst_element_factory_make ("klinglipsync", NULL);
+  GParamSpec *source = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "source-video-id");
+  GParamSpec *old = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "video-id");
+  gchar *value = NULL;
+
+  fail_unless (source && (source->flags & G_PARAM_WRITABLE));
+  fail_unless (old && (old->flags & G_PARAM_DEPRECATED) && (old->flags & G_PARAM_READABLE));
+  gst_util_set_object_arg (G_OBJECT (element), "source-video-id", "abc");
+  g_object_get (element, "source-video-id", &value, NULL);
+  fail_unless_equals_string (value, "abc");
+  g_free (value);
+  gst_object_unref (element);
+}
+GST_END_TEST;
+
+/* The sidecar the cache wrote for the clip of @endpoint ("advanced-lip-sync",
+ * "image2video"): its "request" summary, as sent. */
+static JsonObject *
+sidecar_request (Fixture * f, const gchar * endpoint, JsonParser ** parser)
+{
+  GDir *dir = g_dir_open (f->cache_dir, 0, NULL);
+  const gchar *name;
+  JsonObject *found = NULL;
+
+  fail_unless (dir != NULL);
+  while (!found && (name = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename (f->cache_dir, name, NULL);
+    JsonObject *meta;
+
+    *parser = json_parser_new ();
+    if (g_str_has_suffix (name, ".json")
+        && json_parser_load_from_file (*parser, path, NULL)
+        && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (*parser))) {
+      meta = json_node_get_object (json_parser_get_root (*parser));
+      if (g_strcmp0 (json_object_get_string_member_with_default (meta, "endpoint", ""),
+              endpoint) == 0)
+        found = json_object_get_object_member (meta, "request");
+    }
+    if (!found)
+      g_clear_object (parser);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  fail_unless (found != NULL, "no %s clip in %s", endpoint, f->cache_dir);
+  return found;
+}
+
+/* The advanced request's sound ends where the video ends at the latest: at most
+ * @video_ms after the start of the video, and exactly there when the sound is longer
+ * than the face's window (which starts at 0 on the sandbox). */
+static void
+check_sound_window (Fixture * f, gint64 video_ms)
+{
+  JsonParser *parser = NULL;
+  JsonObject *request = sidecar_request (f, "advanced-lip-sync", &parser);
+  JsonObject *face = json_array_get_object_element (json_object_get_array_member
+      (request, "face_choose"), 0);
+  gint64 start = json_object_get_int_member (face, "sound_start_time");
+  gint64 end = json_object_get_int_member (face, "sound_end_time");
+  gint64 insert = json_object_get_int_member (face, "sound_insert_time");
+
+  fail_unless_equals_int64 (insert, 0);
+  fail_unless_equals_int64 (insert + end - start, video_ms);
+  g_object_unref (parser);
+}
+
+/* An INFO message saying the video's length was not known (or none). */
+static gboolean
+said_length_unknown (Fixture * f)
+{
+  GstMessage *message;
+  gboolean said = FALSE;
+
+  while ((message = gst_bus_pop_filtered (f->bus, GST_MESSAGE_INFO))) {
+    GError *error = NULL;
+
+    gst_message_parse_info (message, &error, NULL);
+    said |= strstr (error->message, "length is not known") != NULL;
+    g_error_free (error);
+    gst_message_unref (message);
+  }
+  return said;
+}
+
+/* A voice longer than the clip the element made from a still: the sound is cut at the
+ * clip's real end (5 s), not at identify-face's overstated end_time, and Kling takes the
+ * first request (no refused create, nothing paid twice). */
+GST_START_TEST (test_long_voice_on_made_clip_ends_with_video)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  check_lip_synced_clip (&f);
+  check_sound_window (&f, CLIP_S * 1000);
+  fail_unless (!said_length_unknown (&f), "the clip's length was known");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The same with a video given by id, whose length the element cannot know: it says what
+ * it assumes, and the sound still ends with the video. */
+GST_START_TEST (test_long_voice_on_video_id_ends_with_video)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  start_element (&f, TRUE, "source-video-id", f.video_id, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  check_lip_synced_clip (&f);
+  check_sound_window (&f, CLIP_S * 1000);
+  fail_unless (said_length_unknown (&f), "no word on the assumed length");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* The image pad's clip takes duration, mode and sound like klingimage2video: a 10 s pro
+ * clip with native audio is asked for, rendered, and lip-synced over its whole length. */
+GST_START_TEST (test_image_pad_duration_mode_sound)
+{
+  Fixture f;
+  JsonParser *parser = NULL;
+  JsonObject *request;
+  GstClockTime end;
+  guint frames;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "duration", 10, "mode", 1,
+      "sound", TRUE, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 12.0);
+  end = stream_end (f.h, &frames);
+  fail_unless_equals_int (frames, 10 * CLIP_FPS);
+  fail_unless (ABS (GST_CLOCK_DIFF (end, 10 * GST_SECOND)) < 2 * GST_MSECOND,
+      "the clip ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (end));
+
+  request = sidecar_request (&f, "image2video", &parser);
+  fail_unless_equals_string (json_object_get_string_member (request, "duration"), "10");
+  fail_unless_equals_string (json_object_get_string_member (request, "mode"), "pro");
+  fail_unless_equals_string (json_object_get_string_member (request, "sound"), "on");
+  g_object_unref (parser);
+  check_sound_window (&f, 10 * 1000);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A length the model does not render is refused before any request, as on
+ * klingimage2video. */
+GST_START_TEST (test_image_pad_bad_duration_refused)
+{
+  Fixture f;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", "model-name", "kling-v2-6",
+      "duration", 7, NULL);
+  start_harnesses (&f, TRUE, TRUE, FALSE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "7");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------- */
+/* A video of our own by URL: an MP4 of any length, served on loopback      */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GBytes *file;
+  gchar *url;
+} FileServer;
+
+static void
+serve_file (SoupServer * server, SoupServerMessage * message, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  FileServer *fs = user_data;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (fs->file, &size);
+
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "video/mp4", SOUP_MEMORY_COPY, data, size);
+}
+
+static gpointer
+file_server_thread (gpointer data)
+{
+  FileServer *fs = data;
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
+  SoupServer *server;
+  GSList *listeners;
+  GSocketAddress *local;
+
+  g_main_context_push_thread_default (fs->context);
+  server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (server, NULL, serve_file, fs, NULL);
+  fail_unless (soup_server_listen (server, address, 0, NULL));
+  listeners = soup_server_get_listeners (server);
+  local = g_socket_get_local_address (listeners->data, NULL);
+  g_mutex_lock (&fs->lock);
+  fs->url = g_strdup_printf ("http://127.0.0.1:%u/clip.mp4",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+  g_cond_signal (&fs->cond);
+  g_mutex_unlock (&fs->lock);
+  g_main_loop_run (fs->loop);
+
+  g_object_unref (local);
+  g_slist_free (listeners);
+  g_object_unref (server);
+  g_object_unref (address);
+  g_object_unref (loopback);
+  g_main_context_pop_thread_default (fs->context);
+  return NULL;
+}
+
+/* Writes @frames frames (24 fps, 320x180) to an MP4 and serves it: its URL. */
+static FileServer *
+file_server_start (guint frames)
+{
+  FileServer *fs = g_new0 (FileServer, 1);
+  gchar *path = g_build_filename (g_get_tmp_dir (), "kling-lipsync-clip-XXXXXX.mp4", NULL);
+  gint fd = g_mkstemp (path);
+  gchar *launch, *contents;
+  gsize size;
+  GstElement *pipeline;
+  GstMessage *message;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  launch = g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=%d,"
+      "height=%d,framerate=%d/1,format=I420 ! x264enc ! h264parse ! mp4mux ! "
+      "filesink location=%s", frames, CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, path);
+  pipeline = gst_parse_launch (launch, NULL);
+  fail_unless (pipeline != NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (message && GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS);
+  gst_message_unref (message);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  fail_unless (g_file_get_contents (path, &contents, &size, NULL));
+  fs->file = g_bytes_new_take (contents, size);
+  g_unlink (path);
+  g_free (path);
+  g_free (launch);
+
+  g_mutex_init (&fs->lock);
+  g_cond_init (&fs->cond);
+  fs->context = g_main_context_new ();
+  fs->loop = g_main_loop_new (fs->context, FALSE);
+  fs->thread = g_thread_new ("file-server", file_server_thread, fs);
+  g_mutex_lock (&fs->lock);
+  while (!fs->url)
+    g_cond_wait (&fs->cond, &fs->lock);
+  g_mutex_unlock (&fs->lock);
+  return fs;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+file_server_stop (FileServer * fs)
+{
+  g_main_context_invoke (fs->context, quit_loop, fs->loop);
+  g_thread_join (fs->thread);
+  g_main_loop_unref (fs->loop);
+  g_main_context_unref (fs->context);
+  g_bytes_unref (fs->file);
+  g_free (fs->url);
+  g_mutex_clear (&fs->lock);
+  g_cond_clear (&fs->cond);
+  g_free (fs);
+}
+
+/* A video-url of 4.5 s (not a whole second): the element reads its length from the file,
+ * so the sound runs to 4500 ms, the video's real end (not to identify-face's overstated
+ * 4700, nor to the 4000 of the whole-second assumption). */
+GST_START_TEST (test_video_url_length_probed)
+{
+  Fixture f;
+  FileServer *fs;
+  guint frames;
+
+  fixture_start (&f, 0.1);
+  fs = file_server_start (108);
+  start_element (&f, FALSE, "video-url", fs->url, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 8.0);
+  stream_end (f.h, &frames);
+  fail_unless_equals_int (frames, 108);
+  check_sound_window (&f, 4500);
+  fail_unless (!said_length_unknown (&f), "the length was probed");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
+      1);
+  file_server_stop (fs);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* A video-url Kling would refuse (12 s: it takes 2 to 10) is refused before identify-face,
+ * which Kling charges for. */
+GST_START_TEST (test_video_url_too_long_refused)
+{
+  Fixture f;
+  FileServer *fs;
+
+  fixture_start (&f, 0.1);
+  fs = file_server_start (12 * CLIP_FPS);
+  start_element (&f, FALSE, "video-url", fs->url, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+      "lasts 12.0 s: Kling lip-syncs videos of 2 to 10 s");
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  file_server_stop (fs);
   fixture_stop (&f);
 }
 GST_END_TEST;
@@ -574,7 +976,7 @@ GST_START_TEST (test_image_pad_text_mode)
 
   fixture_start (&f, 0.1);
   make_element (&f, "prompt", "a person talking", "text", "Hi, I am a photo",
-      "voice-language", 1, NULL);
+      "voice-language", 1, "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, FALSE, TRUE);
   push_jpeg_still (&f);
   check_lip_synced_clip (&f);
@@ -590,7 +992,7 @@ GST_START_TEST (test_image_pad_chain_advanced)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", "lip-sync-method", 1, NULL);
+  make_element (&f, "prompt", "a person talking", "lip-sync-method", METHOD_ADVANCED, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 4.0);
@@ -610,7 +1012,7 @@ GST_START_TEST (test_advanced_rerun_uses_cache)
 
   fixture_start (&f, 0.1);
   for (run = 0; run < 2; run++) {
-    start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+    start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
     push_tone (f.h, "S16LE", 16000, 1, 3.0);
     check_lip_synced_clip (&f);
     stop_element (&f);
@@ -640,7 +1042,7 @@ GST_START_TEST (test_advanced_stale_session)
   fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
   fail_unless (g_file_set_contents (path, memo, -1, NULL));
 
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
@@ -664,7 +1066,8 @@ GST_START_TEST (test_only_src_linked)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fixture_stop (&f);
@@ -677,12 +1080,14 @@ GST_START_TEST (test_rerun_uses_cache)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   stop_element (&f);
 
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -712,7 +1117,7 @@ GST_START_TEST (test_audio_too_short)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 1.5);
   check_refused_input (&f, "1.50 s");
   fixture_stop (&f);
@@ -725,7 +1130,7 @@ GST_START_TEST (test_audio_too_long)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 8000, 1, 61.0);
   check_refused_input (&f, "60 s");
   fixture_stop (&f);
@@ -738,7 +1143,8 @@ GST_START_TEST (test_audio_trimmed_by_segment)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone_until (f.h, "S16LE", 8000, 1, 70.0, 3 * GST_SECOND);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
@@ -776,7 +1182,7 @@ GST_START_TEST (test_mp3_too_big)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   fail_unless_equals_int (push_mp3_frames_until_refused (f.h, 6 * 1024 * 1024),
       GST_FLOW_ERROR);
   check_refused_input (&f, "5 MB");
@@ -791,7 +1197,7 @@ GST_START_TEST (test_not_mp3)
   GstBuffer *noise = gst_buffer_new_allocate (NULL, 64 * 1024, NULL);
 
   fixture_start (&f, 0.1);
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, NULL);
   gst_buffer_memset (noise, 0, 0x42, 64 * 1024);
   gst_harness_set_src_caps_str (f.h, "audio/mpeg,mpegversion=1,layer=3");
   fail_unless_equals_int (gst_harness_push (f.h, noise), GST_FLOW_OK);
@@ -865,19 +1271,24 @@ GST_START_TEST (test_setting_errors)
   /* No video at all, then two videos. */
   make_element (&f, NULL);
   expect_start_failure (&f, "No video");
-  make_element (&f, "video-id", f.video_id, "video-url", f.video_url, NULL);
+  make_element (&f, "source-video-id", f.video_id, "video-url", f.video_url, NULL);
   expect_start_failure (&f, "one way only");
 
   /* Text mode: 121 characters; advanced needs audio. */
   for (i = 0; i < 121; i++)
     g_string_append_c (long_text, 'a');
-  make_element (&f, "video-id", f.video_id, "text", long_text->str, NULL);
+  make_element (&f, "source-video-id", f.video_id, "text", long_text->str,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   expect_start_failure (&f, "120");
-  make_element (&f, "video-id", f.video_id, "text", "hi there",
-      "lip-sync-method", 1, NULL);
-  expect_start_failure (&f, "advanced");
+  make_element (&f, "source-video-id", f.video_id, "text", "hi there",
+      "lip-sync-method", METHOD_ADVANCED, NULL);
+  expect_start_failure (&f, "set lip-sync-method=one-step to have Kling speak");
+  /* The default is advanced: text alone says what to set. */
+  make_element (&f, "source-video-id", f.video_id, "text", "hi there", NULL);
+  expect_start_failure (&f, "set lip-sync-method=one-step to have Kling speak");
 
   check_no_lip_sync_request (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
   g_string_free (long_text, TRUE);
   fixture_stop (&f);
 }
@@ -892,7 +1303,8 @@ GST_START_TEST (test_failed_task)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync\", \"method\": \"POST\", \"action\": \"fail-task\", "
           "\"message\": \"no mouth found\"}", &error));
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
       "no mouth found");
@@ -909,7 +1321,8 @@ GST_START_TEST (test_image_stage_fails)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/image2video\", \"method\": \"POST\", \"action\": "
           "\"fail-task\", \"message\": \"no person in the picture\"}", NULL));
-  make_element (&f, "prompt", "a person talking", NULL);
+  make_element (&f, "prompt", "a person talking",
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, TRUE, FALSE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
@@ -930,7 +1343,7 @@ GST_START_TEST (test_cancel_during_identify_face)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/identify-face\", \"action\": \"delay\", \"seconds\": 30}",
           NULL));
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "requests", "POST /v1/videos/identify-face") == 0)
     g_usleep (10000);
@@ -958,7 +1371,8 @@ GST_START_TEST (test_cancel_while_rendering)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/lip-sync/\", \"method\": \"GET\", \"action\": \"delay\", "
           "\"seconds\": 30, \"times\": 0}", NULL));
-  start_element (&f, FALSE, "video-id", f.video_id, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id,
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "tasks_created", "lip-sync") == 0)
     g_usleep (10000);
@@ -987,7 +1401,7 @@ GST_START_TEST (test_no_voice_fails_at_once)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "video-id", f.video_id, NULL);
+  make_element (&f, "source-video-id", f.video_id, NULL);
   expect_start_failure (&f, "no voice");
   check_no_lip_sync_request (&f);
   fixture_stop (&f);
@@ -1049,7 +1463,7 @@ GST_START_TEST (test_identify_face_completion_off_the_worker)
   fixture_start (&f, 0.1);
   slow.sandbox = f.sandbox;
   gst_bus_set_sync_handler (f.bus, slow_on_advanced_submit, &slow, NULL);
-  start_element (&f, FALSE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   deadline = g_get_monotonic_time () + PULL_TIMEOUT;
   while (!g_atomic_int_get (&slow.sleeping)) {
@@ -1099,6 +1513,15 @@ lipsync_suite (void)
   tcase_add_test (tc, test_image_pad_chain);
   tcase_add_test (tc, test_image_pad_text_mode);
   tcase_add_test (tc, test_advanced_method);
+  tcase_add_test (tc, test_default_method_is_advanced);
+  tcase_add_test (tc, test_old_video_id_spelling);
+  tcase_add_test (tc, test_source_video_id_property);
+  tcase_add_test (tc, test_long_voice_on_made_clip_ends_with_video);
+  tcase_add_test (tc, test_long_voice_on_video_id_ends_with_video);
+  tcase_add_test (tc, test_image_pad_duration_mode_sound);
+  tcase_add_test (tc, test_image_pad_bad_duration_refused);
+  tcase_add_test (tc, test_video_url_length_probed);
+  tcase_add_test (tc, test_video_url_too_long_refused);
   tcase_add_test (tc, test_image_pad_chain_advanced);
   tcase_add_test (tc, test_advanced_rerun_uses_cache);
   tcase_add_test (tc, test_advanced_stale_session);
