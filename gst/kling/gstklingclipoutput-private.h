@@ -50,6 +50,9 @@ typedef struct
   gboolean eos_pushed;
   gboolean need_segment;
   GstClockTime position;        /* timeline end of the last buffer pushed */
+  GstClockTime last_pts;        /* timeline PTS of the last buffer pushed */
+  GstClockTime resume_after;    /* after a restart of the clip's bytes: samples up to
+                                 * this PTS went out already and are dropped */
   guint64 byte_offset;          /* passthrough: bytes pushed */
   GstCaps *wanted;              /* what the decoder's branch was asked for */
 
@@ -77,10 +80,14 @@ struct _GstKlingClipOutput
   gboolean aborted;
   gboolean stopping;            /* the pads are deactivating: every task leaves */
   gboolean seeking;             /* a flushing seek holds the tasks paused */
+  gboolean clip_void;           /* the clip's download failed: the tasks wait for the
+                                 * element's abort() (its error) or the stop */
   OutputKind kind;
   GstKlingClipDecoder *decoder;
   DecoderState decoder_state;
   GstKlingClipDecoder *starting;        /* the one a task is starting, to cancel it */
+  gboolean decoder_began_whole; /* its clip was whole (verified) when it started: its
+                                 * decode errors are the clip's own */
   guint start_serial;           /* bumped by every seek: a decoder started for an older
                                  * one is thrown away */
   GstClockTime pending_start;   /* timeline position the next decoder starts at */
