@@ -1,10 +1,11 @@
-/* gst-kling: the clip output's insides, shared by its two files.
+/* gst-kling: the clip output's insides, shared by its files.
  *
  * Copyright (C) 2026 the gst-kling authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * gstklingclipoutput.c: the object, its public functions, pad activation, seeking and
- * queries. gstklingcliptask.c: what the pad tasks do (decode or pass through, push). The
+ * queries. gstklingcliptask.c: what the pad tasks do (decode or pass through, push).
+ * gstklingcliprecover.c: what they do when a clip still downloading fails a read. The
  * lock and the fields it guards are described in gstklingclipoutput.c.
  */
 #pragma once
@@ -113,5 +114,14 @@ G_GNUC_INTERNAL guint    clip_output_locate_entry (GstKlingClipOutput *self,
 G_GNUC_INTERNAL void     clip_output_post_error   (GstKlingClipOutput *self, GQuark domain,
                                                    gint code, const gchar *message,
                                                    const gchar *details);
+
+/* gstklingcliprecover.c: a read of a clip still downloading failed (no lock held). */
+G_GNUC_INTERNAL gboolean clip_output_handle_reader_error (GstKlingClipOutput *self,
+                                                          GstKlingClipDecoder *decoder,
+                                                          const GError *error);
+G_GNUC_INTERNAL gboolean clip_output_decode_when_whole   (GstKlingClipOutput *self,
+                                                          GstKlingClipDecoder *decoder,
+                                                          gboolean began_whole,
+                                                          const GError *error);
 
 G_END_DECLS

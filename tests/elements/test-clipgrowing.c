@@ -340,6 +340,7 @@ ensure_media (void)
     gst_object_unref (bus);
     gst_object_unref (pipeline);
     g_free (launch);
+    g_free (part);
     return;
   }
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
