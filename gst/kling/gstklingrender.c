@@ -778,7 +778,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .download_started = job_download_started,
   };
   KlingJobOptions options = { 0, };
-  g_autofree gchar *cache_dir = NULL;
+  g_autofree gchar *cache_dir = NULL, *key = NULL, *clip_name = NULL;
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
@@ -810,17 +810,20 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   previous_job = g_steal_pointer (&priv->job);
   priv->endpoint = request->endpoint;
   priv->cached = cache_dir != NULL;
-  g_free (priv->clip_name);
-  priv->clip_name = NULL;
-  if (cache_dir) {
-    g_autofree gchar *key = kling_client_cache_key (client, request);
-
-    /* The stream ids derive from it: the same as when the clip is a cache hit. */
-    priv->clip_name = kling_cache_clip_path (cache_dir, key);
-  }
   /* A chained job keeps the settings of the first: they describe the clip. */
   if (!priv->run_settings)
     priv->run_settings = g_steal_pointer (&settings);
+  g_mutex_unlock (&priv->lock);
+
+  /* What a growing clip is named (its stream ids): the same as a later cache hit. Hashed
+   * without the lock: the body may carry megabytes of image. */
+  if (cache_dir) {
+    key = kling_client_cache_key (client, request);
+    clip_name = kling_cache_clip_path (cache_dir, key);
+  }
+  g_mutex_lock (&priv->lock);
+  g_free (priv->clip_name);
+  priv->clip_name = g_steal_pointer (&clip_name);
   g_mutex_unlock (&priv->lock);
 
   /* A second submit from job_done() chains after a finished job: nothing to cancel then. */
