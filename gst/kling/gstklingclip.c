@@ -25,6 +25,8 @@ struct _GstKlingClip
   GstClockTime duration_hint;
 };
 
+G_DEFINE_QUARK (gst-kling-clip-error-quark, gst_kling_clip_error);
+
 GstKlingClip *
 gst_kling_clip_new (const gchar * name, const GstKlingClipReaderFuncs * funcs,
     gpointer reader, GstTagList * tags, GstClockTime duration_hint)
@@ -78,6 +80,15 @@ gint64
 gst_kling_clip_get_size (GstKlingClip * clip)
 {
   return clip->funcs->get_size ? clip->funcs->get_size (clip->reader) : -1;
+}
+
+gboolean
+gst_kling_clip_wait_whole (GstKlingClip * clip, gboolean block,
+    GCancellable * cancellable, GError ** error)
+{
+  if (!clip->funcs->wait_whole)
+    return TRUE;
+  return clip->funcs->wait_whole (clip->reader, block, cancellable, error);
 }
 
 const gchar *

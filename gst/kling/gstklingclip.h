@@ -22,9 +22,12 @@ G_BEGIN_DECLS
  *   there (a growing file) but must return when @cancellable is cancelled. Returns the
  *   number of bytes read (fewer than @size only at the end of the clip, 0 past it), or -1
  *   with @error set. Called from one thread at a time.
- * @get_size: the size of the clip in bytes when it is known (the file is complete), else
- *   -1.
+ * @get_size: the size of the clip in bytes when it is known, else -1.
  * @free: frees the reader (any thread).
+ * @wait_whole: for a clip still being written: TRUE once its bytes are final (every read
+ *   from then on gives the whole, verified clip), FALSE before (@block FALSE) or with
+ *   @error (GST_KLING_CLIP_ERROR_VOID, or cancelled). With @block it waits, until
+ *   @cancellable is cancelled. NULL: the clip is whole from the start (a file). Any thread.
  */
 typedef struct
 {
@@ -32,9 +35,25 @@ typedef struct
                       GCancellable *cancellable, GError **error);
   gint64 (*get_size) (gpointer reader);
   void   (*free)     (gpointer reader);
+  gboolean (*wait_whole) (gpointer reader, gboolean block, GCancellable *cancellable,
+                          GError **error);
 } GstKlingClipReaderFuncs;
 
 typedef struct _GstKlingClip GstKlingClip;
+
+/* What a reader of a clip still being written may fail with, besides I/O errors. */
+#define GST_KLING_CLIP_ERROR (gst_kling_clip_error_quark ())
+GQuark gst_kling_clip_error_quark (void);
+
+typedef enum
+{
+  /* The clip's bytes began anew (its download started over from byte 0): whatever was
+   * read before is void. The next reads give the new bytes, from offset 0 on. */
+  GST_KLING_CLIP_ERROR_RESTARTED,
+  /* The clip will never be whole (its download failed or was cancelled). Whoever made
+   * the clip reports why: the reader's user says nothing of its own. */
+  GST_KLING_CLIP_ERROR_VOID,
+} GstKlingClipError;
 
 /* A clip read through @funcs and @reader (taken over). @name is for logs; @tags (taken,
  * may be NULL) are pushed before the clip's first buffer; @duration_hint (or
@@ -58,6 +77,9 @@ gssize        gst_kling_clip_read         (GstKlingClip *clip, guint64 offset, g
                                            gsize size, GCancellable *cancellable,
                                            GError **error);
 gint64        gst_kling_clip_get_size     (GstKlingClip *clip);
+/* See GstKlingClipReaderFuncs.wait_whole. */
+gboolean      gst_kling_clip_wait_whole   (GstKlingClip *clip, gboolean block,
+                                           GCancellable *cancellable, GError **error);
 const gchar  *gst_kling_clip_get_name     (GstKlingClip *clip);
 /* Borrowed; NULL when the clip has no tags. */
 GstTagList   *gst_kling_clip_get_tags     (GstKlingClip *clip);

@@ -22,7 +22,9 @@ GST_DEBUG_CATEGORY_STATIC (kling_clip_decoder_debug);
 
 /* How much one read from the clip's reader asks for. */
 #define READ_CHUNK          (64 * 1024)
-/* How long decodebin3 may take to expose the streams of a local clip. */
+/* How long decodebin3 may go without asking for bytes, or with bytes it asked for, before
+ * it has exposed the clip's streams. The time a read waits for a download to bring its
+ * bytes does not count: a slow link must not make a growing clip fail. */
 #define START_TIMEOUT_US    (10 * G_USEC_PER_SEC)
 /* Samples an appsink holds: few, so a downstream caps change shows soon. */
 #define APPSINK_MAX_BUFFERS 2
@@ -57,6 +59,8 @@ struct _GstKlingClipDecoder
   gboolean types_known;
   GstStreamType exposed;
   GstStreamType flowing;        /* the branches that delivered a sample */
+  gboolean reading;             /* a read of the clip is in progress (may wait) */
+  gint64 fed_us;                /* when the last read returned, or the start */
   gboolean cancelled;
   GError *error;
   Branch branches[2];           /* [0] video, [1] audio */
@@ -119,10 +123,18 @@ appsrc_need_data (GstAppSrc * appsrc, guint length, gpointer user_data)
   GstMapInfo map;
   gssize n;
 
+  g_mutex_lock (&decoder->lock);
+  decoder->reading = TRUE;
+  g_mutex_unlock (&decoder->lock);
   gst_buffer_map (buffer, &map, GST_MAP_WRITE);
   n = gst_kling_clip_read (decoder->clip, decoder->read_offset, map.data,
       READ_CHUNK, decoder->cancellable, &error);
   gst_buffer_unmap (buffer, &map);
+  g_mutex_lock (&decoder->lock);
+  decoder->reading = FALSE;
+  decoder->fed_us = g_get_monotonic_time ();
+  g_cond_broadcast (&decoder->cond);
+  g_mutex_unlock (&decoder->lock);
 
   if (n > 0) {
     gst_buffer_set_size (buffer, n);
@@ -485,8 +497,12 @@ build_pipeline (GstKlingClipDecoder * decoder, GError ** error)
    * upstream once it has caps. */
   caps = gst_caps_new_empty_simple ("video/quicktime");
   g_object_set (decoder->appsrc, "stream-type", GST_APP_STREAM_TYPE_SEEKABLE,
-      "format", GST_FORMAT_BYTES, "caps", caps,
-      "size", gst_kling_clip_get_size (decoder->clip), NULL);
+      "format", GST_FORMAT_BYTES, "caps", caps, NULL);
+  /* A size makes appsrc end the stream there: only once the clip's bytes are final (a
+   * download's announced length may be that of an answer cut short). */
+  if (gst_kling_clip_wait_whole (decoder->clip, FALSE, NULL, NULL))
+    g_object_set (decoder->appsrc, "size", gst_kling_clip_get_size
+        (decoder->clip), NULL);
   gst_caps_unref (caps);
   gst_app_src_set_callbacks (GST_APP_SRC (decoder->appsrc), &appsrc_callbacks,
       decoder, NULL);
@@ -503,17 +519,25 @@ build_pipeline (GstKlingClipDecoder * decoder, GError ** error)
   return TRUE;
 }
 
-/* Waits until @ready holds, the pipeline failed, the decoder is cancelled or the start
- * timeout passed; decoder->lock is held. FALSE with @error unless @ready holds. */
+/* Waits until @ready holds, the pipeline failed, the decoder is cancelled or decodebin3
+ * spent the start timeout on its own (see START_TIMEOUT_US); decoder->lock is held. FALSE
+ * with @error unless @ready holds. */
 typedef gboolean (*ReadyFunc) (GstKlingClipDecoder * decoder);
 
 static gboolean
-wait_until (GstKlingClipDecoder * decoder, ReadyFunc ready, gint64 deadline,
-    const gchar * what, GError ** error)
+wait_until (GstKlingClipDecoder * decoder, ReadyFunc ready, const gchar * what,
+    GError ** error)
 {
   while (!ready (decoder) && !decoder->error && !decoder->cancelled) {
-    if (!g_cond_wait_until (&decoder->cond, &decoder->lock, deadline))
+    /* A read that waits for its bytes ends with a broadcast (or is cancelled). */
+    gint64 deadline = decoder->fed_us + START_TIMEOUT_US;
+
+    if (decoder->reading)
+      g_cond_wait (&decoder->cond, &decoder->lock);
+    else if (g_get_monotonic_time () >= deadline)
       break;
+    else
+      g_cond_wait_until (&decoder->cond, &decoder->lock, deadline);
   }
   if (ready (decoder))
     return TRUE;
@@ -551,7 +575,6 @@ gboolean
 gst_kling_clip_decoder_start (GstKlingClipDecoder * decoder,
     GstClockTime start, GError ** error)
 {
-  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_US;
   GstClockTime duration;
   gboolean ok;
 
@@ -559,6 +582,9 @@ gst_kling_clip_decoder_start (GstKlingClipDecoder * decoder,
 
   if (!build_pipeline (decoder, error))
     return FALSE;
+  g_mutex_lock (&decoder->lock);
+  decoder->fed_us = g_get_monotonic_time ();
+  g_mutex_unlock (&decoder->lock);
   GST_DEBUG ("decoding %s from %" GST_TIME_FORMAT,
       gst_kling_clip_get_name (decoder->clip), GST_TIME_ARGS (start));
 
@@ -575,8 +601,8 @@ gst_kling_clip_decoder_start (GstKlingClipDecoder * decoder,
   }
 
   g_mutex_lock (&decoder->lock);
-  ok = wait_until (decoder, streams_exposed, deadline,
-      "exposed no decoded stream", error);
+  ok = wait_until (decoder, streams_exposed, "exposed no decoded stream",
+      error);
   g_mutex_unlock (&decoder->lock);
   if (!ok || start == 0)
     return ok;
@@ -589,7 +615,7 @@ gst_kling_clip_decoder_start (GstKlingClipDecoder * decoder,
   /* decodebin3 refuses seeks until data flows, and may still be plugging decoders until
    * it flows everywhere. */
   g_mutex_lock (&decoder->lock);
-  ok = wait_until (decoder, all_flowing, deadline, "decoded nothing", error);
+  ok = wait_until (decoder, all_flowing, "decoded nothing", error);
   g_mutex_unlock (&decoder->lock);
   return ok && gst_kling_clip_decoder_seek (decoder, start, error);
 }

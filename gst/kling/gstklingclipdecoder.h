@@ -10,7 +10,8 @@
  * code plays a complete file and, later, a download still being written.
  *
  * Only the clip output uses it (gstklingclipoutput.c). Threads: gst_kling_clip_decoder_start()
- * blocks its caller on local work (until the clip's streams are exposed); _pull() never
+ * blocks its caller until the clip's streams are exposed: on local work, and for a clip
+ * still downloading also until the bytes that takes have come (cancellable); _pull() never
  * blocks and the @wake function, called from the private pipeline's threads, says when it is
  * worth pulling again; _cancel() may be called from any thread. The last unref sets the
  * private pipeline to NULL: never from the @wake function.
@@ -48,8 +49,10 @@ void                 gst_kling_clip_decoder_unref (GstKlingClipDecoder *decoder)
 
 /* Starts decoding at @start (time in the clip; 0 is its beginning) and returns once every
  * stream of the clip is exposed, so _pull() can tell a stream that is missing from one
- * that is late. FALSE on @error (GST_STREAM_ERROR_DECODE, or a missing plugin) or when
- * cancelled (then @error is G_IO_ERROR_CANCELLED). Call once. */
+ * that is late. FALSE on @error (GST_STREAM_ERROR_DECODE, a missing plugin, or the
+ * reader's own error, e.g. GST_KLING_CLIP_ERROR_RESTARTED) or when cancelled (then @error
+ * is G_IO_ERROR_CANCELLED). decodebin3 gets 10 s of its own time for it; the time spent
+ * waiting for a growing clip's bytes does not count. Call once. */
 gboolean             gst_kling_clip_decoder_start (GstKlingClipDecoder *decoder,
                                                    GstClockTime start, GError **error);
 

@@ -1,10 +1,11 @@
-/* gst-kling: the clip output's insides, shared by its two files.
+/* gst-kling: the clip output's insides, shared by its files.
  *
  * Copyright (C) 2026 the gst-kling authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * gstklingclipoutput.c: the object, its public functions, pad activation, seeking and
- * queries. gstklingcliptask.c: what the pad tasks do (decode or pass through, push). The
+ * queries. gstklingcliptask.c: what the pad tasks do (decode or pass through, push).
+ * gstklingcliprecover.c: what they do when a clip still downloading fails a read. The
  * lock and the fields it guards are described in gstklingclipoutput.c.
  */
 #pragma once
@@ -50,6 +51,9 @@ typedef struct
   gboolean eos_pushed;
   gboolean need_segment;
   GstClockTime position;        /* timeline end of the last buffer pushed */
+  GstClockTime last_pts;        /* timeline PTS of the last buffer pushed */
+  GstClockTime resume_after;    /* after a restart of the clip's bytes: samples up to
+                                 * this PTS went out already and are dropped */
   guint64 byte_offset;          /* passthrough: bytes pushed */
   GstCaps *wanted;              /* what the decoder's branch was asked for */
 
@@ -77,10 +81,14 @@ struct _GstKlingClipOutput
   gboolean aborted;
   gboolean stopping;            /* the pads are deactivating: every task leaves */
   gboolean seeking;             /* a flushing seek holds the tasks paused */
+  gboolean clip_void;           /* the clip's download failed: the tasks wait for the
+                                 * element's abort() (its error) or the stop */
   OutputKind kind;
   GstKlingClipDecoder *decoder;
   DecoderState decoder_state;
   GstKlingClipDecoder *starting;        /* the one a task is starting, to cancel it */
+  gboolean decoder_began_whole; /* its clip was whole (verified) when it started: its
+                                 * decode errors are the clip's own */
   guint start_serial;           /* bumped by every seek: a decoder started for an older
                                  * one is thrown away */
   GstClockTime pending_start;   /* timeline position the next decoder starts at */
@@ -106,5 +114,14 @@ G_GNUC_INTERNAL guint    clip_output_locate_entry (GstKlingClipOutput *self,
 G_GNUC_INTERNAL void     clip_output_post_error   (GstKlingClipOutput *self, GQuark domain,
                                                    gint code, const gchar *message,
                                                    const gchar *details);
+
+/* gstklingcliprecover.c: a read of a clip still downloading failed (no lock held). */
+G_GNUC_INTERNAL gboolean clip_output_handle_reader_error (GstKlingClipOutput *self,
+                                                          GstKlingClipDecoder *decoder,
+                                                          const GError *error);
+G_GNUC_INTERNAL gboolean clip_output_decode_when_whole   (GstKlingClipOutput *self,
+                                                          GstKlingClipDecoder *decoder,
+                                                          gboolean began_whole,
+                                                          const GError *error);
 
 G_END_DECLS

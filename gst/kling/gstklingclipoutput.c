@@ -90,6 +90,7 @@ stream_init (GstKlingClipOutput * self, Stream * stream, GstPadTemplate * templ,
   stream->output = self;
   stream->type = type;
   stream->position = GST_CLOCK_TIME_NONE;
+  stream->last_pts = stream->resume_after = GST_CLOCK_TIME_NONE;
   stream->need_segment = TRUE;
   stream->need_stream_start = TRUE;
   stream->tags_entry = -1;
@@ -294,6 +295,7 @@ gst_kling_clip_output_reset (GstKlingClipOutput * self)
   self->current = 0;
   self->next_start = 0;
   self->ended = self->aborted = self->stopping = self->seeking = FALSE;
+  self->clip_void = FALSE;
   self->kind = KIND_UNDECIDED;
   self->start_serial++;
   self->pending_start = GST_CLOCK_TIME_NONE;
@@ -313,6 +315,7 @@ gst_kling_clip_output_reset (GstKlingClipOutput * self)
     stream->clip_done = stream->eos_pushed = FALSE;
     stream->need_segment = stream->need_stream_start = TRUE;
     stream->position = GST_CLOCK_TIME_NONE;
+    stream->last_pts = stream->resume_after = GST_CLOCK_TIME_NONE;
     stream->byte_offset = 0;
     stream->tags_entry = -1;
     gst_clear_caps (&stream->caps);
@@ -382,6 +385,7 @@ reset_streams_for_flush (GstKlingClipOutput * self)
 
     stream->need_segment = TRUE;
     stream->position = GST_CLOCK_TIME_NONE;
+    stream->last_pts = stream->resume_after = GST_CLOCK_TIME_NONE;
     stream->clip_done = FALSE;
     stream->eos_pushed = FALSE;
   }

@@ -396,7 +396,7 @@ push_sample (Stream * stream, GstKlingClipDecoder * decoder, guint index,
   const GstSegment *clip_segment = gst_sample_get_segment (sample);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime duration = GST_BUFFER_DURATION (buffer);
-  GstClockTime start, stop, offset;
+  GstClockTime start, stop, offset, resume;
 
   if (GST_CLOCK_TIME_IS_VALID (pts) && clip_segment
       && clip_segment->format == GST_FORMAT_TIME) {
@@ -409,11 +409,15 @@ push_sample (Stream * stream, GstKlingClipDecoder * decoder, guint index,
   offset = ((Entry *) g_ptr_array_index (self->entries, index))->start;
   start = self->segment.start;
   stop = self->segment.stop;
+  resume = stream->resume_after;
   g_mutex_unlock (&self->lock);
   if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (offset))
     pts += offset;
 
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    /* Decoded again after the clip's bytes started over: this one went out before. */
+    if (GST_CLOCK_TIME_IS_VALID (resume) && pts <= resume)
+      return;
     if (GST_CLOCK_TIME_IS_VALID (stop) && pts >= stop) {
       finish_stream (stream);
       return;
@@ -431,9 +435,12 @@ push_sample (Stream * stream, GstKlingClipDecoder * decoder, guint index,
   GST_BUFFER_PTS (buffer) = pts;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   g_mutex_lock (&self->lock);
-  if (GST_CLOCK_TIME_IS_VALID (pts))
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
     stream->position = pts + (GST_CLOCK_TIME_IS_VALID (duration) ?
         duration : 0);
+    stream->last_pts = pts;
+    stream->resume_after = GST_CLOCK_TIME_NONE;
+  }
   self->pushed = TRUE;
   g_mutex_unlock (&self->lock);
   handle_flow_return (stream, gst_pad_push (stream->pad, buffer));
@@ -451,7 +458,7 @@ start_decoder (GstKlingClipOutput * self)
   GError *error = NULL;
   guint serial, index, i;
   Entry *entry;
-  gboolean ok;
+  gboolean ok, began_whole, current = FALSE;
 
   /* A stream that has ended gets no branch: nobody would pull it. */
   g_mutex_lock (&self->lock);
@@ -474,6 +481,7 @@ start_decoder (GstKlingClipOutput * self)
     local = target - entry->start;
   g_mutex_unlock (&self->lock);
 
+  began_whole = gst_kling_clip_wait_whole (entry->clip, FALSE, NULL, NULL);
   decoder = gst_kling_clip_decoder_new (entry->clip, caps[0], caps[1],
       decoder_wake, self);
   /* A stop or a seek may cancel the start: it waits for decodebin3. */
@@ -496,7 +504,9 @@ start_decoder (GstKlingClipOutput * self)
   } else if (!ok) {
     self->decoder_state = DECODER_NONE;
     drop = decoder;
+    current = TRUE;
   } else {
+    self->decoder_began_whole = began_whole;
     entry->duration = duration;
     if (GST_CLOCK_TIME_IS_VALID (target) && GST_CLOCK_TIME_IS_VALID (duration)
         && GST_CLOCK_TIME_IS_VALID (entry->start)
@@ -521,7 +531,10 @@ start_decoder (GstKlingClipOutput * self)
 
   g_clear_pointer (&drop, gst_kling_clip_decoder_unref);
   if (error) {
-    post_decode_error (self, error);
+    /* A restart while starting: the next step starts the clip again. */
+    if (!clip_output_handle_reader_error (self, NULL, error) && !(current
+            && clip_output_decode_when_whole (self, NULL, began_whole, error)))
+      post_decode_error (self, error);
     g_error_free (error);
   }
 }
@@ -536,6 +549,7 @@ decode_step (GstKlingClipOutput * self, Stream * stream)
   GstKlingClipPull pulled;
   guint64 seen = self->wakeups;
   guint index = self->current;
+  gboolean began_whole;
 
   if (self->decoder_state == DECODER_NONE) {
     self->decoder_state = DECODER_STARTING;
@@ -571,7 +585,12 @@ decode_step (GstKlingClipOutput * self, Stream * stream)
       finish_entry (stream, index, pulled == GST_KLING_CLIP_PULL_NONE);
       break;
     case GST_KLING_CLIP_PULL_ERROR:
-      post_decode_error (self, error);
+      g_mutex_lock (&self->lock);
+      began_whole = self->decoder_began_whole || decoder != self->decoder;
+      g_mutex_unlock (&self->lock);
+      if (!clip_output_handle_reader_error (self, decoder, error)
+          && !clip_output_decode_when_whole (self, decoder, began_whole, error))
+        post_decode_error (self, error);
       g_error_free (error);
       break;
   }
@@ -599,7 +618,9 @@ downstream_wants_mp4 (GstKlingClipOutput * self)
 }
 
 /* Lock held on entry, released on return: one chunk of the MP4 on "src"; "audio_src"
- * has nothing (the MP4 carries the audio). */
+ * has nothing (the MP4 carries the audio). A clip still downloading passes through once
+ * it is whole and verified: bytes that went out cannot be taken back, and a muxer or a
+ * file downstream would keep those of a download that fails its check or starts over. */
 static void
 passthrough_step (GstKlingClipOutput * self, Stream * stream)
 {
@@ -634,10 +655,14 @@ passthrough_step (GstKlingClipOutput * self, Stream * stream)
   g_mutex_unlock (&self->lock);
 
   buffer = gst_buffer_new_allocate (NULL, PASSTHROUGH_CHUNK, NULL);
-  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
-  n = gst_kling_clip_read (clip, offset, map.data, PASSTHROUGH_CHUNK,
-      cancellable, &error);
-  gst_buffer_unmap (buffer, &map);
+  if (offset > 0 || gst_kling_clip_wait_whole (clip, TRUE, cancellable, &error)) {
+    gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+    n = gst_kling_clip_read (clip, offset, map.data, PASSTHROUGH_CHUNK,
+        cancellable, &error);
+    gst_buffer_unmap (buffer, &map);
+  } else {
+    n = -1;
+  }
   gst_kling_clip_unref (clip);
   g_object_unref (cancellable);
 
@@ -648,7 +673,7 @@ passthrough_step (GstKlingClipOutput * self, Stream * stream)
     if (n == 0 && !clip_output_must_leave (self, stream))
       self->current++;
     g_mutex_unlock (&self->lock);
-    if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    if (n < 0 && !clip_output_handle_reader_error (self, NULL, error))
       clip_output_post_error (self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
           "Could not read the clip Kling rendered.", error->message);
     g_clear_error (&error);
@@ -702,6 +727,12 @@ clip_output_loop (gpointer user_data)
       || (self->current >= self->entries->len && self->ended)) {
     g_mutex_unlock (&self->lock);
     finish_stream (stream);
+    return;
+  }
+  if (self->clip_void) {
+    /* The element's abort() (after its error) or the stop restarts the task. */
+    clip_output_pause_self (stream);
+    g_mutex_unlock (&self->lock);
     return;
   }
   if (self->current >= self->entries->len) {

@@ -58,6 +58,8 @@
 
 #include "gstklingrender.h"
 #include "gstklingclipoutput.h"
+#include "gstklingclipdownload.h"
+#include "kling-cache.h"
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
 #include "gstklingproperties.h"
@@ -96,6 +98,8 @@ typedef struct
   gchar *video_id;
   gchar *location;              /* the clip in the cache, once delivered */
   gboolean cached;              /* the job was given a cache directory */
+  gchar *clip_name;             /* the cached clip's path to be (NULL: no cache) */
+  gboolean growing;             /* the output plays the clip as it downloads */
   KlingEndpoint endpoint;
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
   gdouble elapsed_s;            /* of the job, as last reported by the client */
@@ -129,6 +133,7 @@ static GstStateChangeReturn gst_kling_render_change_state (GstElement * element,
 static gboolean gst_kling_render_default_job_done (GstKlingRender * self,
     const gchar * mp4_path, const KlingTask * task, const GError * error);
 static gboolean run_is_current (GstElement * element, guint generation);
+static GstTagList *build_tags (GstKlingRender * self);
 
 /* ------------------------------------------------------------------------- */
 /* Properties and class setup                                                */
@@ -234,6 +239,7 @@ gst_kling_render_finalize (GObject * object)
   g_free (priv->task_id);
   g_free (priv->video_id);
   g_free (priv->location);
+  g_free (priv->clip_name);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   g_clear_pointer (&priv->job, kling_job_unref);
   g_clear_pointer (&priv->client, kling_client_unref);
@@ -542,6 +548,7 @@ typedef struct
   gdouble elapsed_s;
   gchar *mp4_path;
   GError *error;
+  KlingDownloadProgress *progress;      /* download_started */
 } JobReport;
 
 static void
@@ -552,6 +559,7 @@ job_report_free (gpointer data)
   g_clear_pointer (&report->job, kling_job_unref);
   g_clear_pointer (&report->task, kling_task_free);
   g_clear_error (&report->error);
+  g_clear_pointer (&report->progress, kling_download_progress_unref);
   g_free (report->mp4_path);
   g_free (report);
 }
@@ -614,6 +622,9 @@ on_job_progress (GstKlingRender * self, gpointer data)
   g_mutex_unlock (&PRIV (self)->lock);
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
+  /* Known once the task succeeded, before the download: the growing clip's tags. */
+  if (update_id (self, &PRIV (self)->video_id, task->video_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_ID]);
   gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
       "kling-task", "Kling task %s: %s (%.0f s)", task->task_id,
       kling_task_status_to_string (task->status), report->elapsed_s);
@@ -689,6 +700,51 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
   hand_off_report (user_data, on_job_finished, report);
 }
 
+/* The clip is given to the output as it downloads, so its first frame leaves before the
+ * end arrives (docs/design.md, "The clip output"); deliver() then only reports. */
+static void
+on_download_started (GstKlingRender * self, gpointer data)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  JobReport *report = data;
+  g_autofree gchar *name = NULL;
+  GstKlingClip *clip;
+
+  g_mutex_lock (&priv->lock);
+  name = g_strdup (priv->clip_name);
+  g_mutex_unlock (&priv->lock);
+  /* Without a cache the file ends in the job's own directory: the clip keeps the job. */
+  clip = gst_kling_clip_new_for_download (report->progress, name,
+      build_tags (self), GST_CLOCK_TIME_NONE, g_steal_pointer (&report->job),
+      (GDestroyNotify) kling_job_unref);
+  GST_INFO_OBJECT (self, "playing the clip as it downloads");
+  g_mutex_lock (&priv->lock);
+  if (!priv->flushing) {
+    priv->growing = TRUE;
+    gst_kling_clip_output_set_clip (priv->output, clip);
+  }
+  g_mutex_unlock (&priv->lock);
+  gst_kling_clip_unref (clip);
+}
+
+/* A subclass that takes over job_done() may chain the job into another (klinglipsync's
+ * image2video stage): only the base's own handling makes this job's clip the output's. */
+static void
+job_download_started (KlingJob * job, KlingDownloadProgress * progress,
+    gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  JobReport *report;
+
+  if (!job_context_is_current (ctx) || GST_KLING_RENDER_GET_CLASS
+      (ctx->self)->job_done != gst_kling_render_default_job_done)
+    return;
+  report = g_new0 (JobReport, 1);
+  report->job = kling_job_ref (job);
+  report->progress = kling_download_progress_ref (progress);
+  hand_off_report (ctx, on_download_started, report);
+}
+
 static gboolean
 gst_kling_render_default_job_done (GstKlingRender * self,
     const gchar * mp4_path, const KlingTask * task, const GError * error)
@@ -719,9 +775,10 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .submitted = job_submitted,
     .progress = job_progress,
     .finished = job_finished,
+    .download_started = job_download_started,
   };
   KlingJobOptions options = { 0, };
-  g_autofree gchar *cache_dir = NULL;
+  g_autofree gchar *cache_dir = NULL, *key = NULL, *clip_name = NULL;
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
@@ -756,6 +813,17 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   /* A chained job keeps the settings of the first: they describe the clip. */
   if (!priv->run_settings)
     priv->run_settings = g_steal_pointer (&settings);
+  g_mutex_unlock (&priv->lock);
+
+  /* What a growing clip is named (its stream ids): the same as a later cache hit. Hashed
+   * without the lock: the body may carry megabytes of image. */
+  if (cache_dir) {
+    key = kling_client_cache_key (client, request);
+    clip_name = kling_cache_clip_path (cache_dir, key);
+  }
+  g_mutex_lock (&priv->lock);
+  g_free (priv->clip_name);
+  priv->clip_name = g_steal_pointer (&clip_name);
   g_mutex_unlock (&priv->lock);
 
   /* A second submit from job_done() chains after a finished job: nothing to cancel then. */
@@ -872,7 +940,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
   GstKlingRenderPrivate *priv = PRIV (self);
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   g_autoptr (GError) error = NULL;
-  gboolean notify_video_id;
+  gboolean notify_video_id, growing;
   KlingJob *job = NULL;
   GstKlingClip *clip;
   gdouble elapsed_s;
@@ -890,6 +958,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
 
   g_mutex_lock (&priv->lock);
   elapsed_s = priv->elapsed_s;
+  growing = priv->growing;
   if (priv->job)
     job = kling_job_ref (priv->job);
   g_mutex_unlock (&priv->lock);
@@ -899,6 +968,11 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
       task && task->task_id ? task->task_id : "?", elapsed_s);
   if (task)
     post_task_message (self, task, elapsed_s);
+  if (growing) {
+    /* The output has had the clip since its download started. */
+    g_clear_pointer (&job, kling_job_unref);
+    return;
+  }
 
   if (task && task->video_duration_s > 0)
     duration = (GstClockTime) (task->video_duration_s * GST_SECOND);
@@ -943,6 +1017,8 @@ start_run (GstKlingRender * self)
   g_clear_pointer (&priv->task_id, g_free);
   g_clear_pointer (&priv->video_id, g_free);
   g_clear_pointer (&priv->location, g_free);
+  g_clear_pointer (&priv->clip_name, g_free);
+  priv->growing = FALSE;
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
   g_mutex_unlock (&priv->lock);
