@@ -73,6 +73,7 @@ typedef struct
   gdouble elapsed_s;
   gchar *mp4_path;
   GError *error;
+  KlingJob *job;                /* finished: it may come before add() stored it */
 } ShotReport;
 
 static void flush (GstKlingStoryboard * self);
@@ -200,6 +201,7 @@ shot_report_free (gpointer data)
   ShotReport *report = data;
 
   g_clear_pointer (&report->task, kling_task_free);
+  g_clear_pointer (&report->job, kling_job_unref);
   g_clear_error (&report->error);
   g_free (report->mp4_path);
   g_free (report);
@@ -271,6 +273,8 @@ on_shot_finished (GstKlingRender * render, gpointer data)
   shot->error = g_steal_pointer (&report->error);
   number = shot->number;
   failure = shot->error ? g_strdup (shot->error->message) : NULL;
+  if (!shot->job)
+    shot->job = g_steal_pointer (&report->job);
   cache_hit = shot->job && kling_job_is_cache_hit (shot->job);
   g_mutex_unlock (&report->storyboard->lock);
 
@@ -328,6 +332,7 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
   report = new_report (user_data, task);
   report->mp4_path = g_strdup (mp4_path);
   report->error = error ? g_error_copy (error) : NULL;
+  report->job = kling_job_ref (job);
   gst_kling_render_hand_off (((ShotContext *) user_data)->render,
       on_shot_finished, report, shot_report_free);
 }
@@ -384,8 +389,12 @@ gst_kling_storyboard_add (GstKlingStoryboard * self,
 
   g_mutex_lock (&self->lock);
   if (run == self->run && !self->stopped) {
-    ((Shot *) g_ptr_array_index (self->shots, index))->job = job;
-    job = NULL;
+    Shot *added = g_ptr_array_index (self->shots, index);
+
+    /* A quick finish (a cache hit) may have stored it already. */
+    if (!added->job)
+      added->job = kling_job_ref (job);
+    g_clear_pointer (&job, kling_job_unref);
   }
   g_mutex_unlock (&self->lock);
   if (job) {
