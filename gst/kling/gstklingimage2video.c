@@ -296,8 +296,10 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
    * Takes the next buffer on `sink` as a new still and renders it, without a state
    * change (needs #GstKlingImage2Video:allow-rerender). The new clip follows the
    * previous one in the same stream: the previous clip plays to its end, then the new
-   * one, its timestamps continuing from there (a render still in flight is cancelled
-   * and replaced, with a CANCELED progress message). The prompt and the other
+   * one, its timestamps continuing from there; in a PLAYING pipeline a clip that comes
+   * after the previous one played out plays from when it comes (a new segment), so a
+   * video sink shows it rather than dropping late frames. A render still in flight is
+   * cancelled and replaced, with a CANCELED progress message. The prompt and the other
    * properties are read when the new still comes, so an application can change them
    * first. A linked `end_frame` keeps its end frame for every render.
    *
@@ -631,7 +633,7 @@ gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
   GST_OBJECT_UNLOCK (self);
   /* Later renders' clips follow in the same stream: the output ends on our EOS. */
   if (keep)
-    gst_kling_render_hold_output (GST_KLING_RENDER (self));
+    gst_kling_render_hold_output (GST_KLING_RENDER (self), TRUE);
 
   image = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer,
       is_end ? GST_KLING_STILL_END_FRAME : GST_KLING_STILL_FIRST_FRAME);

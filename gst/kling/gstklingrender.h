@@ -113,8 +113,9 @@ gboolean gst_kling_render_append_clip (GstKlingRender *self, const gchar *mp4_pa
 
 /* More clips may follow in this run (until READY): gst_kling_render_deliver() then only
  * appends, and the subclass calls gst_kling_render_end_output() when no more will come.
- * Since: 0.2 */
-void     gst_kling_render_hold_output (GstKlingRender *self);
+ * @follow_clock: a clip that comes after the previous one played out plays from then on
+ * in a PLAYING pipeline (gst_kling_clip_output_set_follow_clock()). Since: 0.2 */
+void     gst_kling_render_hold_output (GstKlingRender *self, gboolean follow_clock);
 /* No more clips: EOS follows the last one given (at once when there is none). */
 void     gst_kling_render_end_output  (GstKlingRender *self);
 

@@ -102,13 +102,14 @@ gst_kling_render_append_clip (GstKlingRender * self, const gchar * mp4_path,
 }
 
 void
-gst_kling_render_hold_output (GstKlingRender * self)
+gst_kling_render_hold_output (GstKlingRender * self, gboolean follow_clock)
 {
   g_return_if_fail (GST_IS_KLING_RENDER (self));
 
   g_mutex_lock (&PRIV (self)->lock);
   PRIV (self)->hold_output = TRUE;
   g_mutex_unlock (&PRIV (self)->lock);
+  gst_kling_clip_output_set_follow_clock (PRIV (self)->output, follow_clock);
 }
 
 void

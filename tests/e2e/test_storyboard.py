@@ -5,6 +5,7 @@ import pathlib
 import shlex
 import subprocess
 import sys
+import time
 
 import gi
 
@@ -13,6 +14,8 @@ gi.require_version("GstApp", "1.0")
 from gi.repository import Gst, GstApp  # noqa: E402,F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The sandbox renders the default model, kling-v3, at 24 fps.
+FPS = 24
 # The colours of the shots, in order: videotestsrc patterns and the channel that wins.
 SHOTS = (("red", 0), ("green", 1), ("blue", 2))
 
@@ -118,3 +121,43 @@ def test_rerender_example(sandbox, tmp_path):
     assert sandbox.counters()["tasks_created"]["image2video"] == 2
     _, duration = colours_at(out, ())
     assert abs(duration - 10.0) < 0.2
+
+
+def test_rerender_plays_every_frame_on_a_playing_pipeline(sandbox, tmp_path, monkeypatch):
+    """A clip rendered after the previous one played out plays from when it comes: a
+    synchronised sink (like a video sink: frames more than 20 ms late are dropped) shows
+    every frame of both clips."""
+    for name, value in element_env(sandbox).items():
+        monkeypatch.setenv(name, value)
+    pipeline = Gst.parse_launch(
+        "videotestsrc name=feed is-live=true ! video/x-raw,width=640,height=360 ! "
+        "klingimage2video name=kling allow-rerender=true poll-interval=0.1 "
+        f"cache-dir={tmp_path / 'cache'} prompt=live ! "
+        "fakesink name=sink sync=true qos=true max-lateness=20000000 signal-handoffs=true")
+    shown = []
+    pipeline.get_by_name("sink").connect("handoff", lambda *_: shown.append(1))
+    bus = pipeline.get_bus()
+    try:
+        pipeline.set_state(Gst.State.PLAYING)
+        deadline = time.monotonic() + 30
+        while len(shown) < 5 * FPS - 1:       # the first clip has played out
+            assert time.monotonic() < deadline, f"{len(shown)} frames shown"
+            assert bus.pop_filtered(Gst.MessageType.ERROR) is None
+            time.sleep(0.05)
+        time.sleep(0.5)
+        pipeline.get_by_name("feed").set_property("pattern", "ball")
+        assert pipeline.get_by_name("kling").emit("render")
+        while True:
+            message = bus.timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.PROGRESS
+                                             | Gst.MessageType.ERROR)
+            assert message is not None and message.type == Gst.MessageType.PROGRESS
+            if message.parse_progress()[0] == Gst.ProgressType.COMPLETE:
+                break
+        pipeline.get_by_name("feed").send_event(Gst.Event.new_eos())
+        message = bus.timed_pop_filtered(30 * Gst.SECOND,
+                                         Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        assert message is not None and message.type == Gst.MessageType.EOS
+        assert abs(len(shown) - 2 * 5 * FPS) <= 2, f"{len(shown)} frames shown"
+        assert sandbox.counters()["tasks_created"]["image2video"] == 2
+    finally:
+        pipeline.set_state(Gst.State.NULL)
