@@ -28,6 +28,7 @@ typedef enum
   SHOT_RENDERING,
   SHOT_READY,
   SHOT_FAILED,
+  SHOT_CANCELLED,               /* no longer followed after another still's error */
 } ShotState;
 
 typedef struct
@@ -438,12 +439,15 @@ stop_on_error (GstKlingStoryboard * self, const GError * error)
   for (i = self->next; i < self->shots->len; i++) {
     Shot *shot = g_ptr_array_index (self->shots, i);
 
-    if (shot->state == SHOT_RENDERING && shot->job)
+    if (shot->state == SHOT_RENDERING && shot->job) {
+      shot->state = SHOT_CANCELLED;
       g_ptr_array_add (rendering, kling_job_ref (shot->job));
+    }
   }
   g_mutex_unlock (&self->lock);
 
   gst_kling_render_post_error (self->render, error);
+  /* Each START gets its CANCELED here, once: reset() skips cancelled shots. */
   for (i = 0; i < rendering->len; i++) {
     gst_kling_post_progress (GST_ELEMENT (self->render),
         GST_PROGRESS_TYPE_CANCELED, "kling-storyboard",

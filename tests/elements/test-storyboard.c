@@ -168,19 +168,50 @@ frame_colour (GstBuffer * buffer)
   return colour;
 }
 
+/* Pulls events up to EOS; adds the kling-task-id of every tag event to @task_ids. */
+static void
+pull_tags_until_eos (Fixture * f, GPtrArray * task_ids)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_US;
+  GstEvent *event;
+
+  for (;;) {
+    fail_unless (g_get_monotonic_time () < deadline, "no EOS");
+    if (!(event = gst_harness_try_pull_event (f->h))) {
+      g_usleep (5000);
+      continue;
+    }
+    if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+      GstTagList *tags;
+      gchar *task_id = NULL;
+
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_string (tags, "kling-task-id", &task_id))
+        g_ptr_array_add (task_ids, task_id);
+    }
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+      gst_event_unref (event);
+      return;
+    }
+    gst_event_unref (event);
+  }
+}
+
 /* What came out up to EOS: the colours of the runs of frames, in order, and the frames
  * of each run; the timestamps must run on without a gap or an overlap from 0. Checks
- * that exactly one EOS came. Returns the number of runs. */
+ * that exactly one EOS came, and that each clip had the tags of its own task. Returns
+ * the number of runs. */
 static guint
 pull_until_eos (Fixture * f, Colour * runs, guint * run_frames, guint max_runs,
     GstClockTime * total)
 {
+  GPtrArray *task_ids = g_ptr_array_new_with_free_func (g_free);
   GstClockTime expected = 0;
-  GstEvent *event = pull_event_of_type (f->h, GST_EVENT_EOS);
+  GstEvent *event;
   GstBuffer *buffer;
-  guint n_runs = 0, eos = 1;
+  guint n_runs = 0, eos = 1, i, j;
 
-  gst_event_unref (event);
+  pull_tags_until_eos (f, task_ids);
   while ((buffer = gst_harness_try_pull (f->h))) {
     Colour colour = frame_colour (buffer);
 
@@ -203,6 +234,13 @@ pull_until_eos (Fixture * f, Colour * runs, guint * run_frames, guint max_runs,
     gst_event_unref (event);
   }
   fail_unless_equals_int (eos, 1);
+  fail_unless_equals_int (task_ids->len, n_runs);
+  for (i = 0; i < task_ids->len; i++)
+    for (j = 0; j < i; j++)
+      fail_if (g_str_equal (task_ids->pdata[i], task_ids->pdata[j]),
+          "clips %u and %u have the tags of task %s", j + 1, i + 1,
+          (gchar *) task_ids->pdata[i]);
+  g_ptr_array_unref (task_ids);
   *total = expected;
   return n_runs;
 }
@@ -252,6 +290,26 @@ pop_message (Fixture * f, GstMessageType types)
 
 static const Colour rgb[] = { RED, GREEN, BLUE };
 
+/* Counts the storyboard's progress messages on the bus by type (START, CONTINUE, ...,
+ * CANCELED: GstProgressType's order); every still's START must be closed once. */
+static void
+count_progress (Fixture * f, guint counts[6])
+{
+  GstMessage *message;
+
+  memset (counts, 0, 6 * sizeof (guint));
+  while ((message = gst_bus_pop_filtered (f->bus, GST_MESSAGE_PROGRESS))) {
+    GstProgressType type;
+    gchar *code = NULL;
+
+    gst_message_parse_progress (message, &type, &code, NULL);
+    if (g_strcmp0 (code, "kling-storyboard") == 0)
+      counts[type]++;
+    g_free (code);
+    gst_message_unref (message);
+  }
+}
+
 /* ------------------------------------------------------------------------- */
 
 /* Three stills are three tasks rendered at once, then 15 s in input order and one EOS;
@@ -259,6 +317,7 @@ static const Colour rgb[] = { RED, GREEN, BLUE };
 GST_START_TEST (test_three_stills_in_order)
 {
   Fixture f;
+  guint progress[6];
 
   fixture_start (&f, 1.0);
   start (&f, NULL, "storyboard", TRUE, NULL);
@@ -266,6 +325,10 @@ GST_START_TEST (test_three_stills_in_order)
   check_film (&f, rgb, 3);
   fail_unless_equals_int (tasks_created (&f), 3);
   fail_unless_equals_int (counter (&f, NULL, "peak_parallel"), 3);
+  count_progress (&f, progress);
+  fail_unless_equals_int (progress[GST_PROGRESS_TYPE_START], 3);
+  fail_unless_equals_int (progress[GST_PROGRESS_TYPE_COMPLETE], 3);
+  fail_unless_equals_int (progress[GST_PROGRESS_TYPE_ERROR], 0);
   fixture_stop_harness (&f);
 
   start (&f, NULL, "storyboard", TRUE, NULL);
