@@ -76,7 +76,6 @@ enum
 
 static GParamSpec *properties[N_PROPERTIES];
 
-
 /* What a job's callbacks need: the element and the run they belong to. */
 typedef struct
 {

@@ -516,6 +516,39 @@ GST_START_TEST (test_render_signal_takes_the_next_buffer)
 
 GST_END_TEST;
 
+/* `render` while the first still renders: that render is cancelled (one CANCELED) and
+ * the new still's clip is the one that comes. */
+GST_START_TEST (test_render_replaces_a_render_in_flight)
+{
+  const Colour green[] = { GREEN };
+  gboolean taken = FALSE;
+  guint canceled = 0;
+  GstMessage *message;
+  Fixture f;
+
+  fixture_start (&f, 0.2);
+  add_fault (&f, "{\"kind\": \"delay\", \"method\": \"POST\", \"path\": \""
+      CREATE_PATH "\", \"times\": 1, \"seconds\": 2}");
+  start (&f, NULL, "allow-rerender", TRUE, NULL);
+  fail_unless_equals_int (gst_harness_push (f.h, still (RED)), GST_FLOW_OK);
+  g_signal_emit_by_name (f.h->element, "render", &taken);
+  fail_unless (taken);
+  fail_unless_equals_int (gst_harness_push (f.h, still (GREEN)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
+  check_film (&f, green, 1);
+  while ((message = gst_bus_pop_filtered (f.bus, GST_MESSAGE_PROGRESS))) {
+    GstProgressType type;
+
+    gst_message_parse_progress (message, &type, NULL, NULL);
+    canceled += type == GST_PROGRESS_TYPE_CANCELED;
+    gst_message_unref (message);
+  }
+  fail_unless_equals_int (canceled, 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* Without allow-rerender the sink stopped its input: `render` says so. */
 GST_START_TEST (test_render_needs_allow_rerender)
 {
@@ -558,6 +591,7 @@ storyboard_suite (void)
   tcase_add_test (tc, test_skip_failed_goes_on);
   tcase_add_test (tc, test_passthrough_is_refused);
   tcase_add_test (tc, test_render_signal_takes_the_next_buffer);
+  tcase_add_test (tc, test_render_replaces_a_render_in_flight);
   tcase_add_test (tc, test_render_needs_allow_rerender);
   return s;
 }
