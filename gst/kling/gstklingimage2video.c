@@ -719,7 +719,8 @@ gst_kling_image2video_job_done (GstKlingRender * render,
 
   GST_OBJECT_LOCK (self);
   self->rendering = FALSE;
-  end = self->allow_rerender && self->input_ended && !self->rerender;
+  /* Once the input ended no buffer can come, even for a `render` emitted before. */
+  end = self->allow_rerender && self->input_ended;
   GST_OBJECT_UNLOCK (self);
   if (end)
     gst_kling_render_end_output (render);

@@ -549,6 +549,27 @@ GST_START_TEST (test_render_replaces_a_render_in_flight)
 
 GST_END_TEST;
 
+/* `render`, then the feed ends before another buffer: the stream ends after the clip of
+ * the first still. */
+GST_START_TEST (test_render_then_eos_ends_after_the_clip)
+{
+  const Colour red[] = { RED };
+  gboolean taken = FALSE;
+  Fixture f;
+
+  fixture_start (&f, 0.3);
+  start (&f, NULL, "allow-rerender", TRUE, NULL);
+  fail_unless_equals_int (gst_harness_push (f.h, still (RED)), GST_FLOW_OK);
+  g_signal_emit_by_name (f.h->element, "render", &taken);
+  fail_unless (taken);
+  fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
+  check_film (&f, red, 1);
+  fail_unless_equals_int (tasks_created (&f), 1);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* Without allow-rerender the sink stopped its input: `render` says so. */
 GST_START_TEST (test_render_needs_allow_rerender)
 {
@@ -592,6 +613,7 @@ storyboard_suite (void)
   tcase_add_test (tc, test_passthrough_is_refused);
   tcase_add_test (tc, test_render_signal_takes_the_next_buffer);
   tcase_add_test (tc, test_render_replaces_a_render_in_flight);
+  tcase_add_test (tc, test_render_then_eos_ends_after_the_clip);
   tcase_add_test (tc, test_render_needs_allow_rerender);
   return s;
 }
