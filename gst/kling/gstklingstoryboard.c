@@ -124,7 +124,8 @@ take_shots (GstKlingStoryboard * self, GPtrArray ** rendering)
   for (i = 0; i < shots->len; i++) {
     Shot *shot = g_ptr_array_index (shots, i);
 
-    if (shot->state == SHOT_RENDERING && shot->job)
+    /* One without a job yet: add() cancels it, reset() closes its START here. */
+    if (shot->state == SHOT_RENDERING)
       g_ptr_array_add (*rendering, shot);
   }
   return shots;
@@ -142,7 +143,8 @@ cancel_shots (GstKlingStoryboard * self, GPtrArray * rendering, gboolean post)
       gst_kling_post_progress (GST_ELEMENT (self->render),
           GST_PROGRESS_TYPE_CANCELED, "kling-storyboard",
           "Storyboard still %u: render cancelled", shot->number);
-    kling_job_cancel (shot->job);
+    if (shot->job)
+      kling_job_cancel (shot->job);
   }
 }
 
@@ -357,6 +359,7 @@ gst_kling_storyboard_add (GstKlingStoryboard * self,
   KlingJob *job;
   Shot *shot;
   guint run, index;
+  gboolean stopped;
 
   if (!client)
     return FALSE;
@@ -389,17 +392,25 @@ gst_kling_storyboard_add (GstKlingStoryboard * self,
   kling_client_unref (client);
 
   g_mutex_lock (&self->lock);
-  if (run == self->run && !self->stopped) {
+  stopped = run == self->run && self->stopped;
+  if (run == self->run) {
     Shot *added = g_ptr_array_index (self->shots, index);
 
+    if (stopped)
+      added->state = SHOT_CANCELLED;
     /* A quick finish (a cache hit) may have stored it already. */
-    if (!added->job)
+    else if (!added->job)
       added->job = kling_job_ref (job);
-    g_clear_pointer (&job, kling_job_unref);
+    if (!stopped)
+      g_clear_pointer (&job, kling_job_unref);
   }
   g_mutex_unlock (&self->lock);
   if (job) {
     /* The run ended, or an error stopped the storyboard, while the job started. */
+    if (stopped)
+      gst_kling_post_progress (GST_ELEMENT (self->render),
+          GST_PROGRESS_TYPE_CANCELED, "kling-storyboard",
+          "Storyboard still %u: render cancelled after an error", index + 1);
     kling_job_cancel (job);
     kling_job_unref (job);
     return FALSE;
