@@ -471,6 +471,34 @@ GST_START_TEST (test_passthrough_is_refused)
 
 GST_END_TEST;
 
+/* A storyboard takes no end frame: a linked end_frame is refused before any request. */
+GST_START_TEST (test_end_frame_is_refused)
+{
+  GstMessage *message;
+  GError *error = NULL;
+  GstHarness *end;
+  Fixture f;
+
+  fixture_start (&f, 0.2);
+  start (&f, NULL, "storyboard", TRUE, NULL);
+  end = gst_harness_new_with_element (f.h->element, "end_frame", NULL);
+  fail_unless_equals_int (gst_harness_push (f.h, still (RED)), GST_FLOW_ERROR);
+  message = pop_message (&f, GST_MESSAGE_ERROR);
+  fail_unless (message != NULL);
+  gst_message_parse_error (message, &error, NULL);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT));
+  fail_unless (strstr (error->message, "end_frame") != NULL, "%s",
+      error->message);
+  g_error_free (error);
+  gst_message_unref (message);
+  fail_unless_equals_int (counter (&f, "requests", "POST " CREATE_PATH), 0);
+  gst_harness_teardown (end);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------- */
 /* The `render` signal                                                       */
 
@@ -611,6 +639,7 @@ storyboard_suite (void)
   tcase_add_test (tc, test_failed_clip_is_an_error);
   tcase_add_test (tc, test_skip_failed_goes_on);
   tcase_add_test (tc, test_passthrough_is_refused);
+  tcase_add_test (tc, test_end_frame_is_refused);
   tcase_add_test (tc, test_render_signal_takes_the_next_buffer);
   tcase_add_test (tc, test_render_replaces_a_render_in_flight);
   tcase_add_test (tc, test_render_then_eos_ends_after_the_clip);
