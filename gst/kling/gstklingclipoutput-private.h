@@ -97,6 +97,7 @@ struct _GstKlingClipOutput
   GstSegment segment;
   guint32 seqnum;
   gboolean segment_placed;      /* the segment's base was set from the clock */
+  gboolean follow_clock;        /* set_follow_clock(): re-placed when the queue ran dry */
   guint group_id;
   gchar *stream_id;
   GCancellable *cancellable;    /* passthrough reads */

@@ -163,6 +163,29 @@ clip_output_must_leave (GstKlingClipOutput * self, Stream * stream)
 /* ------------------------------------------------------------------------- */
 /* The public functions                                                      */
 
+/* Lock held: the queue ran dry and a clip comes: its segment is placed on the clock again
+ * (gstklingcliptask.c, place_segment()). */
+static void
+replace_segment (GstKlingClipOutput * self)
+{
+  guint i;
+
+  self->segment_placed = FALSE;
+  for (i = 0; i < self->n_streams; i++)
+    self->streams[i].need_segment = TRUE;
+}
+
+void
+gst_kling_clip_output_set_follow_clock (GstKlingClipOutput * self,
+    gboolean follow)
+{
+  g_return_if_fail (GST_IS_KLING_CLIP_OUTPUT (self));
+
+  g_mutex_lock (&self->lock);
+  self->follow_clock = follow;
+  g_mutex_unlock (&self->lock);
+}
+
 void
 gst_kling_clip_output_append_clip (GstKlingClipOutput * self,
     GstKlingClip * clip)
@@ -184,6 +207,8 @@ gst_kling_clip_output_append_clip (GstKlingClipOutput * self,
   entry->duration = GST_CLOCK_TIME_NONE;
   entry->start = self->current == self->entries->len ? self->next_start :
       GST_CLOCK_TIME_NONE;
+  if (self->follow_clock && self->current == self->entries->len && self->pushed)
+    replace_segment (self);
   g_ptr_array_add (self->entries, entry);
   GST_INFO_OBJECT (self, "clip %u: %s", self->entries->len - 1,
       gst_kling_clip_get_name (clip));
@@ -303,6 +328,7 @@ gst_kling_clip_output_reset (GstKlingClipOutput * self)
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
   self->seqnum = gst_util_seqnum_next ();
   self->segment_placed = FALSE;
+  self->follow_clock = FALSE;
   self->group_id = gst_util_group_id_next ();
   g_free (self->stream_id);
   /* Not gst_pad_create_stream_id(): the clip does not derive from the element's input,

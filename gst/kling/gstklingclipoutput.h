@@ -47,6 +47,14 @@ void                gst_kling_clip_output_end         (GstKlingClipOutput *outpu
 void                gst_kling_clip_output_set_clip    (GstKlingClipOutput *output,
                                                        GstKlingClip *clip);
 
+/* For clips that come one by one on a live feed (Since: 0.2): a clip appended after the
+ * queue ran dry plays from the running time it came at in a PLAYING pipeline (a new
+ * segment moves the base on), not right after the previous clip, where a synchronised
+ * sink would find every frame late. Off by default (a storyboard's clips stay
+ * continuous, whatever their wait); reset() turns it off. */
+void                gst_kling_clip_output_set_follow_clock (GstKlingClipOutput *output,
+                                                            gboolean follow);
+
 /* An error was posted (by the element, or by the output itself when a clip does not
  * decode): each pad pushes what a source pushes after an error (stream-start if none went
  * out yet, then EOS) and stops. Never blocks. Any thread. */

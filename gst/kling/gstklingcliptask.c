@@ -89,6 +89,26 @@ stream_id_base (GstKlingClipOutput * self)
   return self->stream_id;
 }
 
+/* Lock held. Running time @now is where entry @index's first sample plays: the segment's
+ * base is moved on so that it does, unless it plays later already. At the first segment
+ * that is the base itself; after the queue ran dry (set_follow_clock()) it is the time the
+ * new clip waited for, so a synchronised sink does not find its frames late. */
+static void
+place_segment (GstKlingClipOutput * self, gint index, GstClockTime now)
+{
+  GstClockTime first = self->segment.start, offset;
+
+  if (index >= 0 && index < (gint) self->entries->len) {
+    Entry *entry = g_ptr_array_index (self->entries, index);
+
+    if (GST_CLOCK_TIME_IS_VALID (entry->start))
+      first = MAX (entry->start, self->segment.start);
+  }
+  offset = first - self->segment.start;
+  if (now > offset && now - offset > self->segment.base)
+    self->segment.base = now - offset;
+}
+
 /* Stream-start (once a run), caps (when they change), the segment (after a start or a
  * flush) and the tags of entry @index (once), before data. @caps NULL: a stream that
  * ends without data, which gets stream-start only (segment and tags before caps would
@@ -131,7 +151,7 @@ push_sticky_events (Stream * stream, GstCaps * caps, gint index,
     now = current_running_time (self);
     g_mutex_lock (&self->lock);
     if (!self->segment_placed) {
-      self->segment.base = now;
+      place_segment (self, index, now);
       self->segment_placed = TRUE;
     }
   }

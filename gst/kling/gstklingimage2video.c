@@ -36,6 +36,18 @@
  * audio, or the MP4 passes through, it carries stream-start and EOS only. Its samples
  * are dropped while it is not linked, so a pipeline that ignores it works as before.
  *
+ * With #GstKlingImage2Video:storyboard (Since: 0.2) every buffer on `sink` is the still
+ * of a clip of its own: the renders run in parallel (up to #GstKlingRender:max-parallel),
+ * the clips leave `src` in input order as one stream with continuous timestamps, and EOS
+ * follows the last still's clip; a failed clip is an error, or with
+ * #GstKlingImage2Video:skip-failed a warning naming the still, and the stream goes on.
+ *
+ * With #GstKlingImage2Video:allow-rerender (Since: 0.2) the sink keeps taking (and
+ * dropping) its input after the still, and the #GstKlingImage2Video::render action
+ * signal makes the next buffer a new still, rendered without a state change: its clip
+ * follows the previous one in the same stream, and the output ends once `sink` had EOS
+ * and the last render is done.
+ *
  * Finished clips are cached under #GstKlingRender:cache-dir by a hash of the request and
  * the image: a rerun with the same input and properties reuses the clip (or the task in
  * flight) instead of paying for a second render.
@@ -75,6 +87,11 @@
  *     videotestsrc num-buffers=1 pattern=red ! video/x-raw,width=640,height=360 ! \
  *     k.end_frame
  * ]| A clip that starts on the still and ends on a red frame.
+ * |[
+ * gst-launch-1.0 multifilesrc location=shot%02d.jpg ! jpegdec ! \
+ *     klingimage2video storyboard=true prompt="a slow zoom" ! \
+ *     videoconvert ! x264enc ! mp4mux ! filesink location=film.mp4
+ * ]| A film of one 5 s clip per still (shot00.jpg, shot01.jpg, ...), in that order.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -82,9 +99,9 @@
 
 #include <string.h>
 #include <gst/video/video.h>
-#include <json-glib/json-glib.h>
 
 #include "gstklingimage2video.h"
+#include "gstklingstoryboard.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_kling_image2video_debug);
 #define GST_CAT_DEFAULT gst_kling_image2video_debug
@@ -93,7 +110,18 @@ enum
 {
   PROP_0,
   PROP_CAMERA_CONTROL,
+  PROP_STORYBOARD,
+  PROP_SKIP_FAILED,
+  PROP_ALLOW_RERENDER,
 };
+
+enum
+{
+  SIGNAL_RENDER,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 struct _GstKlingImage2Video
 {
@@ -101,8 +129,13 @@ struct _GstKlingImage2Video
 
   GstPad *sinkpad;
 
-  /* Property, under the object lock. */
+  /* Properties, under the object lock. */
   gchar *camera_control;
+  gboolean storyboard;
+  gboolean skip_failed;
+  gboolean allow_rerender;
+
+  GstKlingStoryboard *board;    /* storyboard=true: every buffer is a clip's still */
 
   /* The stills, under the object lock: `sink` and `end_frame` stream on their own
    * threads, and whichever takes the last still submits. Cleared in reset(). */
@@ -112,6 +145,11 @@ struct _GstKlingImage2Video
   GBytes *image;
   GBytes *end_frame;
   gboolean submitted;
+
+  /* allow-rerender, under the object lock; cleared in reset(). */
+  gboolean rerender;            /* `render` was emitted: the next buffer is a still */
+  gboolean input_ended;         /* EOS on sink */
+  gboolean rendering;           /* a render's clip (or error) has not come yet */
 };
 
 G_DEFINE_TYPE (GstKlingImage2Video, gst_kling_image2video,
@@ -150,6 +188,9 @@ static GstFlowReturn gst_kling_image2video_chain (GstPad * pad,
 static gboolean gst_kling_image2video_sink_event (GstPad * pad,
     GstObject * parent, GstEvent * event);
 static void gst_kling_image2video_reset (GstKlingRender * render);
+static gboolean gst_kling_image2video_job_done (GstKlingRender * render,
+    const gchar * mp4_path, const KlingTask * task, const GError * error);
+static gboolean gst_kling_image2video_render (GstKlingImage2Video * self);
 static GstPad *gst_kling_image2video_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 static void gst_kling_image2video_release_pad (GstElement * element,
@@ -183,6 +224,95 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstKlingImage2Video:storyboard:
+   *
+   * Every buffer on `sink` is the still of a clip of its own (a storyboard), not only
+   * the first. The renders start as the stills come and run in parallel, as many at
+   * once as #GstKlingRender:max-parallel lets them; the clips leave `src` in the order
+   * of their stills as one stream (one segment, timestamps running on from one clip to
+   * the next) and EOS follows the clip of the last still once `sink` had its EOS. Each
+   * clip is cached like a single render. The clips are decoded: with downstream taking
+   * only `video/quicktime` (MP4 passthrough) the storyboard is refused before any
+   * request, since MP4 files do not join by concatenation; the `end_frame` pad is not
+   * used (refused when linked). task-id, video-id and location describe single renders:
+   * each clip's ids are in its tags and its `kling-task` messages.
+   *
+   * Default: FALSE.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_STORYBOARD,
+      g_param_spec_boolean ("storyboard", "Storyboard",
+          "Every buffer is the still of its own clip; the clips play in input "
+          "order as one stream", FALSE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstKlingImage2Video:skip-failed:
+   *
+   * With #GstKlingImage2Video:storyboard, a still whose clip cannot be rendered is left
+   * out with a warning message that names it ("Storyboard still 2 is left out ...", and
+   * a `still` field in its details) and the stream goes on with the next clip. FALSE:
+   * the failure is posted as an error and the stream ends there.
+   *
+   * Default: FALSE.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SKIP_FAILED,
+      g_param_spec_boolean ("skip-failed", "Skip failed",
+          "Storyboard: leave out a clip that fails, with a warning, instead of "
+          "ending with an error", FALSE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstKlingImage2Video:allow-rerender:
+   *
+   * Keep taking the input after the still, so that the #GstKlingImage2Video::render
+   * signal can make a later buffer a new still (a live feed: a camera,
+   * `videotestsrc is-live=true`). The buffers in between are dropped, and the output
+   * ends once `sink` has had its EOS and the last render is done. FALSE: once the sink
+   * has its still it answers EOS, so an endless source stops (imagefreeze's
+   * allow-replace makes the same choice).
+   *
+   * Default: FALSE.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_ALLOW_RERENDER,
+      g_param_spec_boolean ("allow-rerender", "Allow re-render",
+          "Keep taking (and dropping) the input after the still, so the render "
+          "signal can take a later buffer as a new still", FALSE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstKlingImage2Video::render:
+   * @element: the element
+   *
+   * Takes the next buffer on `sink` as a new still and renders it, without a state
+   * change (needs #GstKlingImage2Video:allow-rerender). The new clip follows the
+   * previous one in the same stream: the previous clip plays to its end, then the new
+   * one, its timestamps continuing from there; in a PLAYING pipeline a clip that comes
+   * after the previous one played out plays from when it comes (a new segment), so a
+   * video sink shows it rather than dropping late frames. A render still in flight is
+   * cancelled and replaced, with a CANCELED progress message. The prompt and the other
+   * properties are read when the new still comes, so an application can change them
+   * first. A linked `end_frame` keeps its end frame for every render.
+   *
+   * Returns: TRUE when the next buffer will be taken; FALSE (with a warning message)
+   * without allow-rerender, in a storyboard, or once the input has ended.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_RENDER] = g_signal_new_class_handler ("render",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_kling_image2video_render), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 0);
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &audio_src_template);
   gst_element_class_add_static_pad_template (element_class, &end_frame_template);
@@ -196,6 +326,7 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
       "gst-kling authors");
 
   render_class->reset = GST_DEBUG_FUNCPTR (gst_kling_image2video_reset);
+  render_class->job_done = GST_DEBUG_FUNCPTR (gst_kling_image2video_job_done);
 }
 
 static void
@@ -210,6 +341,7 @@ gst_kling_image2video_init (GstKlingImage2Video * self)
       GST_DEBUG_FUNCPTR (gst_kling_render_sink_query));
   GST_PAD_SET_ACCEPT_TEMPLATE (self->sinkpad);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+  self->board = gst_kling_storyboard_new (GST_KLING_RENDER (self));
 }
 
 static void
@@ -218,6 +350,7 @@ gst_kling_image2video_finalize (GObject * object)
   GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (object);
 
   g_free (self->camera_control);
+  gst_kling_storyboard_free (self->board);
   g_clear_pointer (&self->image, g_bytes_unref);
   g_clear_pointer (&self->end_frame, g_bytes_unref);
   G_OBJECT_CLASS (gst_kling_image2video_parent_class)->finalize (object);
@@ -234,6 +367,21 @@ gst_kling_image2video_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       g_free (self->camera_control);
       self->camera_control = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STORYBOARD:
+      GST_OBJECT_LOCK (self);
+      self->storyboard = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SKIP_FAILED:
+      GST_OBJECT_LOCK (self);
+      self->skip_failed = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ALLOW_RERENDER:
+      GST_OBJECT_LOCK (self);
+      self->allow_rerender = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -254,6 +402,21 @@ gst_kling_image2video_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->camera_control);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STORYBOARD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->storyboard);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SKIP_FAILED:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->skip_failed);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ALLOW_RERENDER:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->allow_rerender);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -269,65 +432,15 @@ gst_kling_image2video_reset (GstKlingRender * render)
   self->got_image = FALSE;
   self->got_end_frame = FALSE;
   self->submitted = FALSE;
+  self->rerender = self->input_ended = self->rendering = FALSE;
   g_clear_pointer (&self->image, g_bytes_unref);
   g_clear_pointer (&self->end_frame, g_bytes_unref);
   GST_OBJECT_UNLOCK (self);
+  gst_kling_storyboard_reset (self->board);
 }
 
 /* ------------------------------------------------------------------------- */
 /* The request                                                               */
-
-/* "simple, zoom=(int)5" -> {"type":"simple","config":{"zoom":5}}; "down_back" ->
- * {"type":"down_back"}. NULL with @details set when the string is not usable. */
-static gchar *
-camera_control_to_json (const gchar * text, gchar ** details)
-{
-  GstStructure *s = gst_structure_from_string (text, NULL);
-  JsonBuilder *builder;
-  JsonNode *root;
-  gchar *json = NULL;
-  gint i, n;
-
-  if (!s) {
-    *details = g_strdup_printf ("camera-control \"%s\" is not a GstStructure "
-        "string", text);
-    return NULL;
-  }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, gst_structure_get_name (s));
-  n = gst_structure_n_fields (s);
-  if (n > 0) {
-    json_builder_set_member_name (builder, "config");
-    json_builder_begin_object (builder);
-  }
-  for (i = 0; i < n; i++) {
-    const gchar *field = gst_structure_nth_field_name (s, i);
-    gint value;
-
-    if (!gst_structure_get_int (s, field, &value)) {
-      *details = g_strdup_printf ("camera-control field \"%s\" is not an "
-          "integer", field);
-      break;
-    }
-    json_builder_set_member_name (builder, field);
-    json_builder_add_int_value (builder, value);
-  }
-  if (n > 0)
-    json_builder_end_object (builder);
-  json_builder_end_object (builder);
-
-  if (!*details) {
-    root = json_builder_get_root (builder);
-    json = json_to_string (root, FALSE);
-    json_node_unref (root);
-  }
-  g_object_unref (builder);
-  gst_structure_free (s);
-  return json;
-}
 
 /* Builds the image2video request from the properties and @image; NULL with an error
  * posted when a property is not usable. */
@@ -345,7 +458,7 @@ build_request (GstKlingImage2Video * self, GBytes * image, GBytes * end_frame)
   if (camera_control && *camera_control) {
     g_autofree gchar *details = NULL;
 
-    camera_json = camera_control_to_json (camera_control, &details);
+    camera_json = gst_kling_camera_control_to_json (camera_control, &details);
     if (!camera_json) {
       gst_kling_render_fail_input (render,
           "camera-control is not usable: write it like "
@@ -386,31 +499,141 @@ take_still (GstKlingImage2Video * self, GstPad * pad, GBytes * image,
   return ready;
 }
 
+/* storyboard=true joins decoded clips. Refused before any request where it cannot: MP4
+ * passthrough (MP4 files do not join by concatenation) and a linked end_frame pad. */
+static gboolean
+storyboard_can_run (GstKlingImage2Video * self)
+{
+  GstPad *src = gst_element_get_static_pad (GST_ELEMENT (self), "src");
+  GstCaps *peer = gst_pad_peer_query_caps (src, NULL);
+  GstCaps *raw = gst_caps_new_empty_simple ("video/x-raw");
+  gboolean passthrough = !gst_caps_can_intersect (peer, raw), end_frame;
+
+  gst_caps_unref (raw);
+  gst_caps_unref (peer);
+  gst_object_unref (src);
+  GST_OBJECT_LOCK (self);
+  end_frame = self->end_frame_pad && gst_pad_is_linked (self->end_frame_pad);
+  GST_OBJECT_UNLOCK (self);
+
+  if (passthrough)
+    gst_kling_render_fail_input (GST_KLING_RENDER (self),
+        "storyboard=true joins decoded clips, and MP4 files do not join: decode "
+        "downstream (e.g. ! videoconvert ! x264enc ! mp4mux) instead of asking "
+        "for video/quicktime.", "downstream of src takes no video/x-raw");
+  else if (end_frame)
+    gst_kling_render_fail_input (GST_KLING_RENDER (self),
+        "storyboard=true takes no end frame: unlink end_frame, or render the "
+        "clips one by one.", "end_frame is linked");
+  return !passthrough && !end_frame;
+}
+
+/* storyboard=true: every buffer is the still of a clip of its own. */
+static GstFlowReturn
+storyboard_chain (GstKlingImage2Video * self, GstBuffer * buffer)
+{
+  GstKlingRender *render = GST_KLING_RENDER (self);
+  KlingRequest *request;
+  gboolean first, skip_failed, added;
+  GBytes *image;
+
+  GST_OBJECT_LOCK (self);
+  first = !self->got_image;
+  self->got_image = TRUE;
+  skip_failed = self->skip_failed;
+  GST_OBJECT_UNLOCK (self);
+
+  if (first && !storyboard_can_run (self)) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+  image = gst_kling_render_capture_still (render, self->sinkpad, buffer,
+      GST_KLING_STILL_FIRST_FRAME);
+  gst_buffer_unref (buffer);
+  if (!image)
+    return GST_FLOW_ERROR;
+  request = build_request (self, image, NULL);
+  g_bytes_unref (image);
+  if (!request)
+    return GST_FLOW_ERROR;
+  added = gst_kling_storyboard_add (self->board, request, skip_failed);
+  kling_request_free (request);
+  /* Not added: going down, or an error ended the storyboard. */
+  return added ? GST_FLOW_OK : GST_FLOW_EOS;
+}
+
+/* `render` was emitted: @buffer is a new still, rendered with the end frame (if any) and
+ * the properties as they are now; the base cancels a render still in flight. */
+static GstFlowReturn
+rerender_chain (GstKlingImage2Video * self, GstBuffer * buffer)
+{
+  GstKlingRender *render = GST_KLING_RENDER (self);
+  KlingRequest *request;
+  GBytes *image, *end = NULL;
+
+  image = gst_kling_render_capture_still (render, self->sinkpad, buffer,
+      GST_KLING_STILL_FIRST_FRAME);
+  gst_buffer_unref (buffer);
+  if (!image)
+    return GST_FLOW_ERROR;
+  GST_OBJECT_LOCK (self);
+  if (self->end_frame)
+    end = g_bytes_ref (self->end_frame);
+  self->rendering = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  request = build_request (self, image, end);
+  g_bytes_unref (image);
+  g_clear_pointer (&end, g_bytes_unref);
+  if (!request)
+    return GST_FLOW_ERROR;
+  GST_INFO_OBJECT (self, "new still: rendering it after the current clip");
+  gst_kling_render_submit (render, request);
+  kling_request_free (request);
+  return GST_FLOW_OK;
+}
+
 /* Like imagefreeze: the first buffer is the still, and once it is taken the sink answers
  * EOS, so an endless upstream (a camera, videotestsrc) stops instead of producing frames
  * nobody reads for the minutes Kling takes. `end_frame` works the same way; the render
- * is submitted by whichever pad takes the last still. */
+ * is submitted by whichever pad takes the last still. With allow-rerender the sink
+ * drops the later buffers instead, until `render` makes one a new still. */
 static GstFlowReturn
 gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
 {
   GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (parent);
-  gboolean is_end = pad != self->sinkpad;
+  gboolean is_end = pad != self->sinkpad, keep;
   KlingRequest *request = NULL;
   GBytes *image, *first = NULL, *end = NULL;
   gboolean *got;
 
   GST_OBJECT_LOCK (self);
+  if (!is_end && self->storyboard) {
+    GST_OBJECT_UNLOCK (self);
+    return storyboard_chain (self, buffer);
+  }
   got = is_end ? &self->got_end_frame : &self->got_image;
+  keep = !is_end && self->allow_rerender;
+  if (*got && keep && self->rerender) {
+    self->rerender = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    return rerender_chain (self, buffer);
+  }
   if (*got) {
     GST_OBJECT_UNLOCK (self);
-    GST_DEBUG_OBJECT (pad, "refusing a later buffer %" GST_PTR_FORMAT
+    GST_LOG_OBJECT (pad, "dropping a later buffer %" GST_PTR_FORMAT
         ": only the first one is the still", buffer);
     gst_buffer_unref (buffer);
-    return GST_FLOW_EOS;
+    return keep ? GST_FLOW_OK : GST_FLOW_EOS;
   }
   *got = TRUE;
+  if (keep)
+    self->rendering = TRUE;
   GST_OBJECT_UNLOCK (self);
+  /* Later renders' clips follow in the same stream: the output ends on our EOS. */
+  if (keep)
+    gst_kling_render_hold_output (GST_KLING_RENDER (self), TRUE);
 
   image = gst_kling_render_capture_still (GST_KLING_RENDER (self), pad, buffer,
       is_end ? GST_KLING_STILL_END_FRAME : GST_KLING_STILL_FIRST_FRAME);
@@ -420,7 +643,7 @@ gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
   GST_INFO_OBJECT (pad, "still of %" G_GSIZE_FORMAT " bytes captured",
       g_bytes_get_size (image));
   if (!take_still (self, pad, image, &first, &end))
-    return GST_FLOW_EOS;        /* the other pad submits once it has its still */
+    return keep ? GST_FLOW_OK : GST_FLOW_EOS;   /* the other pad submits */
 
   request = build_request (self, first, end);
   g_bytes_unref (first);
@@ -430,7 +653,25 @@ gst_kling_image2video_chain (GstPad * pad, GstObject * parent,
 
   gst_kling_render_submit (GST_KLING_RENDER (self), request);
   kling_request_free (request);
-  return GST_FLOW_EOS;
+  return keep ? GST_FLOW_OK : GST_FLOW_EOS;
+}
+
+/* EOS on sink after the still: a storyboard knows how many stills there are; with
+ * allow-rerender the output ends once the last render is done. */
+static void
+input_ended (GstKlingImage2Video * self)
+{
+  gboolean storyboard, end;
+
+  GST_OBJECT_LOCK (self);
+  self->input_ended = TRUE;
+  storyboard = self->storyboard;
+  end = self->allow_rerender && !self->rendering;
+  GST_OBJECT_UNLOCK (self);
+  if (storyboard)
+    gst_kling_storyboard_end (self->board);
+  else if (end)
+    gst_kling_render_end_output (GST_KLING_RENDER (self));
 }
 
 static gboolean
@@ -455,9 +696,61 @@ gst_kling_image2video_sink_event (GstPad * pad, GstObject * parent,
       gst_kling_render_fail_input (GST_KLING_RENDER (self),
           "No image reached klingimage2video: the input ended before its first "
           "buffer.", "EOS on sink before any buffer");
+    else if (!is_end)
+      input_ended (self);
   }
   GST_LOG_OBJECT (pad, "consumed %" GST_PTR_FORMAT, event);
   gst_event_unref (event);
+  return TRUE;
+}
+
+/* With allow-rerender the output stays open after a clip; it ends after the last one. */
+static gboolean
+gst_kling_image2video_job_done (GstKlingRender * render,
+    const gchar * mp4_path, const KlingTask * task, const GError * error)
+{
+  GstKlingImage2Video *self = GST_KLING_IMAGE2VIDEO (render);
+  gboolean end;
+
+  if (error)
+    gst_kling_render_post_error (render, error);
+  else
+    gst_kling_render_deliver (render, mp4_path, task);
+
+  GST_OBJECT_LOCK (self);
+  self->rendering = FALSE;
+  /* Once the input ended no buffer can come, even for a `render` emitted before. */
+  end = self->allow_rerender && self->input_ended;
+  GST_OBJECT_UNLOCK (self);
+  if (end)
+    gst_kling_render_end_output (render);
+  return TRUE;
+}
+
+static gboolean
+gst_kling_image2video_render (GstKlingImage2Video * self)
+{
+  const gchar *why = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->allow_rerender)
+    why = "render needs allow-rerender=true: without it the sink stops its "
+        "input once it has the still.";
+  else if (self->storyboard)
+    why = "render does nothing with storyboard=true: every buffer is a still "
+        "already.";
+  else if (self->input_ended)
+    why = "render came after the end of the input: there is no buffer left to "
+        "take.";
+  else if (self->got_image)
+    self->rerender = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (why) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", why), (NULL));
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "the next buffer is a new still");
   return TRUE;
 }
 

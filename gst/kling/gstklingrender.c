@@ -56,9 +56,7 @@
 
 #include <string.h>
 
-#include "gstklingrender.h"
-#include "gstklingclipoutput.h"
-#include "gstklingclipdownload.h"
+#include "gstklingrender-private.h"
 #include "kling-cache.h"
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
@@ -79,32 +77,6 @@ enum
 
 static GParamSpec *properties[N_PROPERTIES];
 
-typedef struct
-{
-  GstKlingProperties props;     /* under GST_OBJECT_LOCK */
-  GstKlingNetworkProperties net;        /* under GST_OBJECT_LOCK */
-
-  GstKlingClipOutput *output;   /* set in constructed(), for the element's life */
-  GstKlingHandOffQueue *hand_offs;
-
-  /* The run, under lock. */
-  GMutex lock;
-  KlingClient *client;
-  KlingJob *job;
-  guint generation;             /* bumped on every run and every shutdown */
-  gboolean flushing;            /* going down: nothing new starts */
-  gboolean finished;            /* the clip was delivered or an error posted */
-  gchar *task_id;
-  gchar *video_id;
-  gchar *location;              /* the clip in the cache, once delivered */
-  gboolean cached;              /* the job was given a cache directory */
-  gchar *clip_name;             /* the cached clip's path to be (NULL: no cache) */
-  gboolean growing;             /* the output plays the clip as it downloads */
-  KlingEndpoint endpoint;
-  GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
-  gdouble elapsed_s;            /* of the job, as last reported by the client */
-} GstKlingRenderPrivate;
-
 /* What a job's callbacks need: the element and the run they belong to. */
 typedef struct
 {
@@ -115,7 +87,11 @@ typedef struct
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (GstKlingRender, gst_kling_render,
     GST_TYPE_ELEMENT);
 
-#define PRIV(self) ((GstKlingRenderPrivate *) gst_kling_render_get_instance_private (self))
+GstKlingRenderPrivate *
+gst_kling_render_get_priv (GstKlingRender * self)
+{
+  return gst_kling_render_get_instance_private (self);
+}
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
@@ -133,7 +109,6 @@ static GstStateChangeReturn gst_kling_render_change_state (GstElement * element,
 static gboolean gst_kling_render_default_job_done (GstKlingRender * self,
     const gchar * mp4_path, const KlingTask * task, const GError * error);
 static gboolean run_is_current (GstElement * element, guint generation);
-static GstTagList *build_tags (GstKlingRender * self);
 
 /* ------------------------------------------------------------------------- */
 /* Properties and class setup                                                */
@@ -438,76 +413,6 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
 }
 
 /* ------------------------------------------------------------------------- */
-/* What the subclasses' sink sides share                                     */
-
-KlingRequest *
-gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
-    GBytes * image_tail, const gchar * camera_control_json)
-{
-  g_autoptr (GstKlingRenderSettings) settings = NULL;
-  KlingImage2VideoParams params = { 0, };
-  g_autoptr (GError) error = NULL;
-  KlingRequest *request;
-
-  g_return_val_if_fail (GST_IS_KLING_RENDER (self), NULL);
-  g_return_val_if_fail (image != NULL, NULL);
-
-  settings = gst_kling_render_dup_settings (self);
-  if (!kling_models_lookup (settings->model_name, KLING_ENDPOINT_IMAGE2VIDEO))
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
-        ("model-name is not in the list of known models; Kling may refuse it"));
-
-  params.model_name = settings->model_name;
-  params.mode = (KlingMode) settings->mode;
-  params.duration_s = settings->duration_s;
-  params.sound = settings->sound;
-  params.prompt = settings->prompt;
-  params.negative_prompt = settings->negative_prompt;
-  params.cfg_scale = settings->cfg_scale;
-  params.camera_control_json = camera_control_json;
-  params.callback_url = settings->callback_url;
-  params.image = image;
-  params.image_tail = image_tail;
-
-  request = kling_image2video_request_new (&params, &error);
-  if (!request)
-    gst_kling_render_post_error (self, error);
-  return request;
-}
-
-GBytes *
-gst_kling_render_capture_still (GstKlingRender * self, GstPad * pad,
-    GstBuffer * buffer, GstKlingStillRole role)
-{
-  GstElementFactory *factory = gst_element_get_factory (GST_ELEMENT (self));
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *details = NULL;
-  GBytes *image;
-
-  image = gst_kling_still_capture (buffer, caps, role, factory ?
-      GST_OBJECT_NAME (factory) : G_OBJECT_TYPE_NAME (self), &details, &error);
-  gst_clear_caps (&caps);
-  if (!image)
-    gst_kling_render_fail_input (self, error->message, details);
-  return image;
-}
-
-gboolean
-gst_kling_render_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:
-    case GST_QUERY_ACCEPT_CAPS:
-      return gst_pad_query_default (pad, parent, query);
-    default:
-      /* The output is not a transformation of the input: answer nothing for it. */
-      return FALSE;
-  }
-}
-
-/* ------------------------------------------------------------------------- */
 /* The hand-off queue: the element's own thread, one item after the other    */
 
 static gboolean
@@ -705,26 +610,11 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
 static void
 on_download_started (GstKlingRender * self, gpointer data)
 {
-  GstKlingRenderPrivate *priv = PRIV (self);
   JobReport *report = data;
-  g_autofree gchar *name = NULL;
-  GstKlingClip *clip;
 
-  g_mutex_lock (&priv->lock);
-  name = g_strdup (priv->clip_name);
-  g_mutex_unlock (&priv->lock);
-  /* Without a cache the file ends in the job's own directory: the clip keeps the job. */
-  clip = gst_kling_clip_new_for_download (report->progress, name,
-      build_tags (self), GST_CLOCK_TIME_NONE, g_steal_pointer (&report->job),
-      (GDestroyNotify) kling_job_unref);
   GST_INFO_OBJECT (self, "playing the clip as it downloads");
-  g_mutex_lock (&priv->lock);
-  if (!priv->flushing) {
-    priv->growing = TRUE;
-    gst_kling_clip_output_set_clip (priv->output, clip);
-  }
-  g_mutex_unlock (&priv->lock);
-  gst_kling_clip_unref (clip);
+  gst_kling_render_append_growing_clip (self, report->progress,
+      g_steal_pointer (&report->job));
 }
 
 /* A subclass that takes over job_done() may chain the job into another (klinglipsync's
@@ -767,6 +657,41 @@ resolve_cache_dir (const gchar * property)
   return g_strdup (property);
 }
 
+gchar *
+gst_kling_render_get_job_options (GstKlingRender * self,
+    KlingJobOptions * options)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gchar *cache_dir = NULL;
+
+  memset (options, 0, sizeof (*options));
+  GST_OBJECT_LOCK (self);
+  options->poll_interval_s = priv->props.poll_interval;
+  options->timeout_s = priv->props.timeout;
+  if (priv->props.cache_mode != GST_KLING_CACHE_MODE_OFF)
+    cache_dir = resolve_cache_dir (priv->props.cache_dir);
+  options->refresh = priv->props.cache_mode == GST_KLING_CACHE_MODE_REFRESH;
+  options->max_parallel = priv->props.max_parallel;
+  GST_OBJECT_UNLOCK (self);
+  options->cache_dir = cache_dir;
+  return cache_dir;
+}
+
+/* Under priv->lock. A submit after the previous clip was delivered (klingimage2video's
+ * `render` signal) starts a new clip: its own settings, task and ids. */
+static void
+begin_next_clip (GstKlingRenderPrivate * priv)
+{
+  priv->finished = FALSE;
+  g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
+  g_clear_pointer (&priv->task_id, g_free);
+  g_clear_pointer (&priv->video_id, g_free);
+  g_clear_pointer (&priv->location, g_free);
+  priv->elapsed_s = 0.0;
+  g_clear_pointer (&priv->clip_name, g_free);
+  priv->growing = FALSE;
+}
+
 gboolean
 gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
 {
@@ -777,27 +702,19 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .finished = job_finished,
     .download_started = job_download_started,
   };
-  KlingJobOptions options = { 0, };
+  KlingJobOptions options;
   g_autofree gchar *cache_dir = NULL, *key = NULL, *clip_name = NULL;
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
+  gboolean replaced;
   JobContext *ctx;
   guint generation;
 
   g_return_val_if_fail (GST_IS_KLING_RENDER (self), FALSE);
   g_return_val_if_fail (request != NULL, FALSE);
 
-  GST_OBJECT_LOCK (self);
-  options.poll_interval_s = priv->props.poll_interval;
-  options.timeout_s = priv->props.timeout;
-  if (priv->props.cache_mode != GST_KLING_CACHE_MODE_OFF)
-    cache_dir = resolve_cache_dir (priv->props.cache_dir);
-  options.refresh = priv->props.cache_mode == GST_KLING_CACHE_MODE_REFRESH;
-  options.max_parallel = priv->props.max_parallel;
-  GST_OBJECT_UNLOCK (self);
-  options.cache_dir = cache_dir;
-
+  cache_dir = gst_kling_render_get_job_options (self, &options);
   settings = gst_kling_render_dup_settings (self);
   g_mutex_lock (&priv->lock);
   if (priv->flushing || !priv->client) {
@@ -808,6 +725,10 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   client = kling_client_ref (priv->client);
   generation = priv->generation;
   previous_job = g_steal_pointer (&priv->job);
+  /* A job replaced before its clip came (a `render` while rendering) is cancelled. */
+  replaced = previous_job && !priv->finished && priv->hold_output;
+  if (priv->finished)
+    begin_next_clip (priv);
   priv->endpoint = request->endpoint;
   priv->cached = cache_dir != NULL;
   /* A chained job keeps the settings of the first: they describe the clip. */
@@ -827,6 +748,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   g_mutex_unlock (&priv->lock);
 
   /* A second submit from job_done() chains after a finished job: nothing to cancel then. */
+  if (replaced)
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED,
+        "kling-task", "Kling render replaced by a new still");
   if (previous_job) {
     kling_job_cancel (previous_job);
     kling_job_unref (previous_job);
@@ -875,50 +799,6 @@ gst_kling_render_dup_client (GstKlingRender * self)
   return client;
 }
 
-/* The tags pushed before the clip: the run's settings, the task, the subclass's. */
-static GstTagList *
-build_tags (GstKlingRender * self)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  GstKlingRenderClass *klass = GST_KLING_RENDER_GET_CLASS (self);
-  GstTagList *tags = gst_tag_list_new_empty ();
-  GString *comment = g_string_new ("Rendered by Kling");
-
-  g_mutex_lock (&priv->lock);
-  g_string_append_printf (comment, " %s", kling_endpoint_name (priv->endpoint));
-  if (priv->run_settings) {
-    const GstKlingRenderSettings *s = priv->run_settings;
-    const gchar *mode = kling_mode_to_string ((KlingMode) s->mode);
-
-    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE,
-        GST_KLING_TAG_MODEL, s->model_name, GST_KLING_TAG_MODE, mode, NULL);
-    if (s->prompt)
-      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_DESCRIPTION,
-          s->prompt, NULL);
-    g_string_append_printf (comment, ", model %s, mode %s", s->model_name,
-        mode);
-  }
-  if (priv->task_id) {
-    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_TASK_ID,
-        priv->task_id, NULL);
-    g_string_append_printf (comment, ", task %s", priv->task_id);
-  }
-  if (priv->video_id) {
-    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_VIDEO_ID,
-        priv->video_id, NULL);
-    g_string_append_printf (comment, ", video %s", priv->video_id);
-  }
-  g_mutex_unlock (&priv->lock);
-
-  gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_COMMENT, comment->str,
-      NULL);
-  g_string_free (comment, TRUE);
-  if (klass->add_tags)
-    klass->add_tags (self, tags);
-  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
-  return tags;
-}
-
 /* Remembers @mp4_path as the location when the job had a cache (without one the file is
  * in the job's temporary directory, gone with it); TRUE when it changed. */
 static gboolean
@@ -938,11 +818,8 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  GstClockTime duration = GST_CLOCK_TIME_NONE;
-  g_autoptr (GError) error = NULL;
-  gboolean notify_video_id, growing;
+  gboolean notify_video_id, growing, hold;
   KlingJob *job = NULL;
-  GstKlingClip *clip;
   gdouble elapsed_s;
 
   g_return_if_fail (GST_IS_KLING_RENDER (self));
@@ -974,25 +851,13 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     return;
   }
 
-  if (task && task->video_duration_s > 0)
-    duration = (GstClockTime) (task->video_duration_s * GST_SECOND);
-  /* Without a cache the file lives in the job's own directory: the clip keeps the job. */
-  clip = gst_kling_clip_new_for_file (mp4_path, build_tags (self), duration, job,
-      job ? (GDestroyNotify) kling_job_unref : NULL, &error);
-  if (!clip) {
-    gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
-        GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-        g_strdup ("Could not read the clip Kling rendered."),
-        g_strdup (error->message), __FILE__, GST_FUNCTION, __LINE__);
-    gst_kling_clip_output_abort (priv->output);
-    return;
-  }
+  gst_kling_render_append_clip (self, mp4_path, task, job);
+  g_clear_pointer (&job, kling_job_unref);
   g_mutex_lock (&priv->lock);
-  /* Under the lock, so a shutdown cannot slip in between: its reset would miss it. */
-  if (!priv->flushing)
-    gst_kling_clip_output_set_clip (priv->output, clip);
+  hold = priv->hold_output;
   g_mutex_unlock (&priv->lock);
-  gst_kling_clip_unref (clip);
+  if (!hold)
+    gst_kling_render_end_output (self);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1021,6 +886,7 @@ start_run (GstKlingRender * self)
   priv->growing = FALSE;
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
+  priv->hold_output = FALSE;
   g_mutex_unlock (&priv->lock);
 
   GST_OBJECT_LOCK (self);

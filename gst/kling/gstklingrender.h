@@ -80,7 +80,9 @@ void                    gst_kling_render_settings_free  (GstKlingRenderSettings 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstKlingRenderSettings, gst_kling_render_settings_free)
 
 /* Starts a job for @request (copied): from a sink pad's streaming thread once the input is
- * complete, or from job_done() to chain a second job. Never blocks on the network. Returns
+ * complete, or from job_done() to chain a second job. A submit after the clip of the
+ * previous one was delivered starts a new clip (its own settings, ids and progress); one
+ * while a job runs replaces that job. Never blocks on the network. Returns
  * FALSE when the element is shutting down or the job could not start (then an error was
  * posted, except while shutting down). */
 gboolean gst_kling_render_submit      (GstKlingRender *self, const KlingRequest *request);
@@ -91,9 +93,31 @@ gboolean gst_kling_render_submit      (GstKlingRender *self, const KlingRequest 
 KlingClient *gst_kling_render_dup_client (GstKlingRender *self);
 
 /* Hands a finished clip to the output (what the default job_done does): the file of the
- * current job, with the run's tags. */
+ * current job, with the run's tags; the output ends after it unless it is held
+ * (gst_kling_render_hold_output()). */
 void     gst_kling_render_deliver     (GstKlingRender *self, const gchar *mp4_path,
                                        const KlingTask *task);
+
+/* The job options of the element's properties (poll interval, timeout, cache mode and
+ * directory, max-parallel), as gst_kling_render_submit() uses them: for a subclass that
+ * follows jobs of its own (a storyboard's clips). Returns the cache directory that
+ * @options points to (free it after the job started), NULL without a cache. */
+gchar   *gst_kling_render_get_job_options (GstKlingRender *self, KlingJobOptions *options);
+
+/* Queues the clip at @mp4_path after those the output has, with the run's settings and
+ * @task's ids as tags (@task may be NULL); @job (may be NULL) is kept with the clip, so a
+ * cache-less file in its directory lives as long. FALSE with an error posted (the output
+ * then ends) when the file cannot be opened. Not from the client's worker thread. */
+gboolean gst_kling_render_append_clip (GstKlingRender *self, const gchar *mp4_path,
+                                       const KlingTask *task, KlingJob *job);
+
+/* More clips may follow in this run (until READY): gst_kling_render_deliver() then only
+ * appends, and the subclass calls gst_kling_render_end_output() when no more will come.
+ * @follow_clock: a clip that comes after the previous one played out plays from then on
+ * in a PLAYING pipeline (gst_kling_clip_output_set_follow_clock()). Since: 0.2 */
+void     gst_kling_render_hold_output (GstKlingRender *self, gboolean follow_clock);
+/* No more clips: EOS follows the last one given (at once when there is none). */
+void     gst_kling_render_end_output  (GstKlingRender *self);
 
 /* Posts @error (a KLING_ERROR) as a GST_ELEMENT_ERROR with its user sentence, its
  * technical line as the debug string and a "details" structure (http-status-code,
@@ -111,6 +135,10 @@ KlingRequest *gst_kling_render_new_image2video_request (GstKlingRender *self,
                                                         GBytes *image,
                                                         GBytes *image_tail,
                                                         const gchar *camera_control_json);
+
+/* A camera-control property (a GstStructure string: "simple, zoom=(int)5", "down_back")
+ * as Kling's camera_control JSON; NULL with @details set when it is not usable. */
+gchar   *gst_kling_camera_control_to_json (const gchar *text, gchar **details);
 
 /* The still that arrived as @buffer on @pad, as Kling takes it (gstklingstill.h): NULL
  * with the input error posted (before any request). @role says which frame of the clip it

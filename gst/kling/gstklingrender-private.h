@@ -1,0 +1,57 @@
+/* gst-kling: the render base's state, shared by the files the base is split into.
+ *
+ * Copyright (C) 2026 the gst-kling authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * gstklingrender.c: properties, the run, the job and its reports, state changes.
+ * gstklingrenderclip.c: the clips handed to the output (tags, append, end).
+ * The lock rules are in gstklingrender.c.
+ */
+#pragma once
+
+#include "gstklingrender.h"
+#include "gstklingclipoutput.h"
+#include "gstklingclipdownload.h"
+#include "gstklinghandoff.h"
+#include "gstklingproperties.h"
+#include "gstklingnetwork.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (gst_kling_render_debug);
+
+typedef struct
+{
+  GstKlingProperties props;     /* under GST_OBJECT_LOCK */
+  GstKlingNetworkProperties net;        /* under GST_OBJECT_LOCK */
+
+  GstKlingClipOutput *output;   /* set in constructed(), for the element's life */
+  GstKlingHandOffQueue *hand_offs;
+
+  /* The run, under lock. */
+  GMutex lock;
+  KlingClient *client;
+  KlingJob *job;
+  guint generation;             /* bumped on every run and every shutdown */
+  gboolean flushing;            /* going down: nothing new starts */
+  gboolean finished;            /* the clip was delivered or an error posted */
+  gchar *task_id;
+  gchar *video_id;
+  gchar *location;              /* the clip in the cache, once delivered */
+  gboolean cached;              /* the job was given a cache directory */
+  gchar *clip_name;             /* the cached clip's path to be (NULL: no cache) */
+  gboolean growing;             /* the output plays the clip as it downloads */
+  KlingEndpoint endpoint;
+  GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
+  gdouble elapsed_s;            /* of the job, as last reported by the client */
+  gboolean hold_output;         /* more clips may follow: the subclass ends the output */
+} GstKlingRenderPrivate;
+
+G_GNUC_INTERNAL GstKlingRenderPrivate *gst_kling_render_get_priv (GstKlingRender *self);
+#define PRIV(self) (gst_kling_render_get_priv (self))
+
+/* gstklingrenderclip.c: hands the output a clip that is still downloading. */
+G_GNUC_INTERNAL void gst_kling_render_append_growing_clip (GstKlingRender *self,
+    KlingDownloadProgress *progress, KlingJob *job);
+
+G_END_DECLS
