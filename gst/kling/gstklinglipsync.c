@@ -282,6 +282,8 @@ gst_kling_lip_sync_class_init (GstKlingLipSyncClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_release_pad);
   render_class->reset = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_reset);
   render_class->job_done = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_job_done);
+  /* The image pad's clip goes on to lip-sync: only the finished file is played. */
+  render_class->plays_while_downloading = FALSE;
 
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_LIP_SYNC_METHOD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_VOICE_LANGUAGE, 0);

@@ -162,6 +162,7 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
       GST_DEBUG_FUNCPTR (gst_kling_render_change_state);
 
   klass->job_done = gst_kling_render_default_job_done;
+  klass->plays_while_downloading = TRUE;
 
   gst_tag_register (GST_KLING_TAG_TASK_ID, GST_TAG_FLAG_META, G_TYPE_STRING,
       "Kling task id", "Id of the Kling task that rendered the clip", NULL);
@@ -617,8 +618,8 @@ on_download_started (GstKlingRender * self, gpointer data)
       g_steal_pointer (&report->job));
 }
 
-/* A subclass that takes over job_done() may chain the job into another (klinglipsync's
- * image2video stage): only the base's own handling makes this job's clip the output's. */
+/* A subclass that chains a job into another (klinglipsync's image2video stage) says so
+ * with plays_while_downloading = FALSE: that job's clip is not the output's. */
 static void
 job_download_started (KlingJob * job, KlingDownloadProgress * progress,
     gpointer user_data)
@@ -626,8 +627,8 @@ job_download_started (KlingJob * job, KlingDownloadProgress * progress,
   JobContext *ctx = user_data;
   JobReport *report;
 
-  if (!job_context_is_current (ctx) || GST_KLING_RENDER_GET_CLASS
-      (ctx->self)->job_done != gst_kling_render_default_job_done)
+  if (!job_context_is_current (ctx)
+      || !GST_KLING_RENDER_GET_CLASS (ctx->self)->plays_while_downloading)
     return;
   report = g_new0 (JobReport, 1);
   report->job = kling_job_ref (job);

@@ -49,6 +49,7 @@ G_DECLARE_DERIVABLE_TYPE (GstKlingRender, gst_kling_render, GST, KLING_RENDER, G
  *   implementation does.
  * @add_tags: add element-specific tags to the list pushed before the clip (the base has
  *   already put the prompt, model, mode, task id and video id in it).
+ * @plays_while_downloading: see the field.
  */
 struct _GstKlingRenderClass
 {
@@ -58,6 +59,11 @@ struct _GstKlingRenderClass
   gboolean (*job_done) (GstKlingRender *self, const gchar *mp4_path,
                         const KlingTask *task, const GError *error);
   void     (*add_tags) (GstKlingRender *self, GstTagList *tags);
+
+  /* TRUE (the base's default): every job's clip is the output's, so it plays while it
+   * downloads. A subclass that chains a job into another (klinglipsync's image2video
+   * stage feeds its lip-sync) sets FALSE: its clips play once whole. */
+  gboolean plays_while_downloading;
 
   gpointer _gst_reserved[GST_PADDING];
 };
