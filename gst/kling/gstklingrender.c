@@ -60,6 +60,7 @@
 #include "gstklingclipoutput.h"
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
+#include "gstklingprogress.h"
 #include "gstklingproperties.h"
 #include "gstklingnetwork.h"
 
@@ -99,6 +100,16 @@ typedef struct
   KlingEndpoint endpoint;
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
   gdouble elapsed_s;            /* of the job, as last reported by the client */
+  GstKlingProgress progress;    /* the job's estimate and last percentage */
+  gchar *charge;                /* what Kling charged for the clip ("3 credits"), for tags */
+  gboolean cache_hit;           /* the last job that finished took its clip from the cache */
+
+  /* The progress START not closed yet: the code its COMPLETE/ERROR/CANCELED takes (NULL:
+   * none open). Under progress_lock, held while posting START or its end so that the two
+   * reach the bus in that order from any thread; recursive, since a bus sync handler may
+   * change the element's state from inside the post. */
+  GRecMutex progress_lock;
+  const gchar *open_code;
 } GstKlingRenderPrivate;
 
 /* What a job's callbacks need: the element and the run they belong to. */
@@ -192,6 +203,12 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
       "Kling model", "Kling model that rendered the clip", NULL);
   gst_tag_register (GST_KLING_TAG_MODE, GST_TAG_FLAG_META, G_TYPE_STRING,
       "Kling mode", "Kling render mode (std or pro)", NULL);
+  gst_tag_register (GST_KLING_TAG_ESTIMATE_USD, GST_TAG_FLAG_META, G_TYPE_DOUBLE,
+      "Kling estimate (USD)",
+      "What the model table expected the render to cost, in USD", NULL);
+  gst_tag_register (GST_KLING_TAG_CHARGE, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling charge", "What Kling charged for the render, e.g. \"3 credits\"",
+      NULL);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
@@ -207,6 +224,7 @@ gst_kling_render_init (GstKlingRender * self)
   gst_kling_properties_init (&priv->props);
   gst_kling_network_init (&priv->net);
   g_mutex_init (&priv->lock);
+  g_rec_mutex_init (&priv->progress_lock);
   priv->hand_offs = gst_kling_hand_off_queue_new (GST_ELEMENT (self),
       run_is_current);
 }
@@ -234,12 +252,14 @@ gst_kling_render_finalize (GObject * object)
   g_free (priv->task_id);
   g_free (priv->video_id);
   g_free (priv->location);
+  g_free (priv->charge);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   g_clear_pointer (&priv->job, kling_job_unref);
   g_clear_pointer (&priv->client, kling_client_unref);
   gst_clear_object (&priv->output);
   gst_kling_hand_off_queue_free (priv->hand_offs);
   g_mutex_clear (&priv->lock);
+  g_rec_mutex_clear (&priv->progress_lock);
 
   G_OBJECT_CLASS (gst_kling_render_parent_class)->finalize (object);
 }
@@ -325,24 +345,67 @@ gst_kling_render_settings_free (GstKlingRenderSettings * settings)
 /* ------------------------------------------------------------------------- */
 /* Messages and errors                                                       */
 
-static KlingEndpoint
-current_endpoint (GstKlingRender * self)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  KlingEndpoint endpoint;
-
-  g_mutex_lock (&priv->lock);
-  endpoint = priv->endpoint;
-  g_mutex_unlock (&priv->lock);
-  return endpoint;
-}
-
+/* `kling-task` for @task (NULL before there is one, with @status) with the job's progress
+ * at @elapsed_s; @done: the clip is there (100 %, nothing left). */
 static void
 post_task_message (GstKlingRender * self, const KlingTask * task,
-    gdouble elapsed_s)
+    const gchar * status, gdouble elapsed_s, gboolean done)
 {
-  gst_kling_post_task_message (GST_ELEMENT (self), task, elapsed_s,
-      current_endpoint (self));
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstStructure *s;
+  GstKlingProgress progress;
+  gdouble percent, eta_s;
+
+  g_mutex_lock (&priv->lock);
+  percent = gst_kling_progress_update (&priv->progress, elapsed_s, &eta_s);
+  progress = priv->progress;
+  g_mutex_unlock (&priv->lock);
+  if (done && percent >= 0) {
+    percent = 100.0;
+    eta_s = 0;
+  }
+  s = gst_kling_task_structure_new (task, status, elapsed_s, progress.endpoint);
+  gst_kling_progress_set_fields (&progress, s, percent, eta_s);
+  gst_kling_post_structure (GST_ELEMENT (self), s);
+}
+
+/* Posts the START of a job (closing the previous job's, chained from job_done(), with a
+ * COMPLETE first); @close_code is the code its end will take. */
+static void
+open_progress (GstKlingRender * self, const gchar * code,
+    const gchar * close_code, const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *task_id = NULL;
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code) {
+    g_mutex_lock (&priv->lock);
+    task_id = g_strdup (priv->task_id);
+    g_mutex_unlock (&priv->lock);
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+        priv->open_code, "Kling task %s: done, the next step follows",
+        task_id ? task_id : "?");
+  }
+  priv->open_code = close_code;
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START, code,
+      "%s", text);
+  g_rec_mutex_unlock (&priv->progress_lock);
+}
+
+/* Ends the open START with @type and @text; nothing when none is open, so that every
+ * START gets exactly one end whatever path the run takes. */
+static void
+close_progress (GstKlingRender * self, GstProgressType type, const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code)
+    gst_kling_post_progress (GST_ELEMENT (self), type, priv->open_code, "%s",
+        text);
+  priv->open_code = NULL;
+  g_rec_mutex_unlock (&priv->progress_lock);
 }
 
 /* The details of @error, with the run's task and endpoint where it says nothing. */
@@ -373,19 +436,6 @@ mark_finished (GstKlingRender * self)
   return first;
 }
 
-/* Progress ERROR closes a START: only once something was submitted in this run. */
-static gboolean
-was_submitted (GstKlingRender * self)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  gboolean submitted;
-
-  g_mutex_lock (&priv->lock);
-  submitted = priv->run_settings != NULL;
-  g_mutex_unlock (&priv->lock);
-  return submitted;
-}
-
 void
 gst_kling_render_post_error (GstKlingRender * self, const GError * error)
 {
@@ -409,9 +459,7 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
     message = g_strdup (error->message);
   }
   mark_finished (self);
-  if (was_submitted (self))
-    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_ERROR,
-        "kling-task", "%s", message);
+  close_progress (self, GST_PROGRESS_TYPE_ERROR, message);
   /* Takes @message, @debug and @details. */
   gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       domain, code, message, debug, __FILE__, GST_FUNCTION, __LINE__, details);
@@ -425,6 +473,7 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
   g_return_if_fail (GST_IS_KLING_RENDER (self));
 
   mark_finished (self);
+  close_progress (self, GST_PROGRESS_TYPE_ERROR, message);
   gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, g_strdup (message),
       g_strdup (details), __FILE__, GST_FUNCTION, __LINE__);
@@ -588,6 +637,30 @@ update_id (GstKlingRender * self, gchar ** slot, const gchar * text)
   return changed;
 }
 
+/* CONTINUE "Kling task X: processing, 42 % (about 1 min 40 s left)" and its `kling-task`. */
+static void
+post_task_progress (GstKlingRender * self, const KlingTask * task,
+    gdouble elapsed_s)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *how_far = NULL;
+
+  post_task_message (self, task, NULL, elapsed_s, FALSE);
+  /* Rendered is not there yet: the download follows, and the percentage waits for it. */
+  if (task->status == KLING_TASK_SUCCEED) {
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+        "kling-task", "Kling task %s: rendered, downloading the clip",
+        task->task_id);
+    return;
+  }
+  g_mutex_lock (&priv->lock);
+  how_far = gst_kling_progress_describe (&priv->progress, elapsed_s);
+  g_mutex_unlock (&priv->lock);
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+      "kling-task", "Kling task %s: %s%s", task->task_id,
+      kling_task_status_to_string (task->status), how_far);
+}
+
 static void
 on_job_submitted (GstKlingRender * self, gpointer data)
 {
@@ -597,10 +670,7 @@ on_job_submitted (GstKlingRender * self, gpointer data)
       kling_task_status_to_string (task->status));
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-task", "Kling task %s: %s", task->task_id,
-      kling_task_status_to_string (task->status));
-  post_task_message (self, task, 0.0);
+  post_task_progress (self, task, 0.0);
 }
 
 static void
@@ -614,10 +684,7 @@ on_job_progress (GstKlingRender * self, gpointer data)
   g_mutex_unlock (&PRIV (self)->lock);
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-task", "Kling task %s: %s (%.0f s)", task->task_id,
-      kling_task_status_to_string (task->status), report->elapsed_s);
-  post_task_message (self, task, report->elapsed_s);
+  post_task_progress (self, task, report->elapsed_s);
 }
 
 static void
@@ -630,11 +697,85 @@ on_job_finished (GstKlingRender * self, gpointer data)
     GST_INFO_OBJECT (self, "job failed: %s", report->error->message);
   else
     GST_INFO_OBJECT (self, "job done: %s", report->mp4_path);
+  g_mutex_lock (&PRIV (self)->lock);
+  PRIV (self)->cache_hit = kling_job_is_cache_hit (report->job);
+  g_mutex_unlock (&PRIV (self)->lock);
 
   if (klass->job_done (self, report->mp4_path, report->task, report->error))
     return;
   gst_kling_render_default_job_done (self, report->mp4_path, report->task,
       report->error);
+}
+
+typedef struct
+{
+  KlingWaitReason reason;
+  guint delay_ms;
+  guint attempt;
+  gchar *cause;                 /* the failure's technical line; NULL for the local queue */
+} WaitReport;
+
+static void
+wait_report_free (gpointer data)
+{
+  WaitReport *report = data;
+
+  g_free (report->cause);
+  g_free (report);
+}
+
+/* "trying again in 2 s (attempt 1 failed)" */
+static gchar *
+describe_retry (const WaitReport * report)
+{
+  g_autofree gchar *delay = gst_kling_format_duration (report->delay_ms / 1000.0);
+
+  return g_strdup_printf ("trying again in %s (attempt %u failed)", delay,
+      report->attempt);
+}
+
+/* CONTINUE kling-wait: why the job waits, and for how long; and its `kling-wait`. */
+static void
+on_job_waiting (GstKlingRender * self, gpointer data)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  WaitReport *report = data;
+  g_autofree gchar *retry = describe_retry (report);
+  const gchar *endpoint;
+  gchar *text;
+
+  g_mutex_lock (&priv->lock);
+  endpoint = kling_endpoint_name (priv->endpoint);
+  g_mutex_unlock (&priv->lock);
+  switch (report->reason) {
+    case KLING_WAIT_LOCAL_QUEUE:
+      text = g_strdup_printf ("Kling %s: waiting for a render slot (max-parallel "
+          "renders of this account are in flight in this process)", endpoint);
+      break;
+    case KLING_WAIT_BUSY_ACCOUNT:
+      text = g_strdup_printf ("Kling %s: every parallel task of the account is busy "
+          "(code 1303); %s", endpoint, retry);
+      break;
+    case KLING_WAIT_RATE_LIMIT:
+      text = g_strdup_printf ("Kling %s: rate limited (too many requests); %s",
+          endpoint, retry);
+      break;
+    case KLING_WAIT_SERVER_ERROR:
+      text = g_strdup_printf ("Kling %s: the server failed; %s", endpoint, retry);
+      break;
+    default:
+      text = g_strdup_printf ("Kling %s: network trouble; %s", endpoint, retry);
+      break;
+  }
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+      "kling-wait", "%s", text);
+  g_free (text);
+  gst_kling_post_structure (GST_ELEMENT (self), gst_structure_new ("kling-wait",
+          "reason", G_TYPE_STRING, kling_wait_reason_to_string (report->reason),
+          "delay-s", G_TYPE_DOUBLE, report->delay_ms / 1000.0,
+          "attempt", G_TYPE_UINT, report->attempt,
+          "endpoint", G_TYPE_STRING, endpoint,
+          "cause", G_TYPE_STRING, report->cause, NULL));
 }
 
 /* The client's worker thread, from here to job_finished(): copy, hand off, return. */
@@ -673,6 +814,24 @@ job_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
 }
 
 static void
+job_waiting (KlingJob * job, KlingWaitReason reason, guint delay_ms,
+    guint attempt, const GError * cause, gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  WaitReport *report;
+
+  if (!job_context_is_current (ctx))
+    return;
+  report = g_new0 (WaitReport, 1);
+  report->reason = reason;
+  report->delay_ms = delay_ms;
+  report->attempt = attempt;
+  report->cause = cause ? g_strdup (cause->message) : NULL;
+  gst_kling_hand_off_queue_push (PRIV (ctx->self)->hand_offs, ctx->generation,
+      (GstKlingHandOffFunc) on_job_waiting, report, wait_report_free);
+}
+
+static void
 job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
     const GError * error, gpointer user_data)
 {
@@ -700,6 +859,45 @@ gst_kling_render_default_job_done (GstKlingRender * self,
   return TRUE;
 }
 
+/* The START of a job, before any request, from what the cache says it will do: "cache
+ * hit: <path>", resuming a task of the journal, or submitting a new one with the
+ * estimate. */
+static void
+announce_job (GstKlingRender * self, KlingClient * client,
+    const KlingRequest * request, const KlingJobOptions * options)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  const gchar *endpoint = kling_endpoint_name (request->endpoint);
+  g_autofree gchar *estimate = NULL, *text = NULL;
+  KlingJobPreview preview;
+
+  kling_client_preview_job (client, request, options, &preview);
+  g_mutex_lock (&priv->lock);
+  gst_kling_progress_init (&priv->progress, request->endpoint,
+      priv->run_settings->model_name, (KlingMode) priv->run_settings->mode,
+      priv->run_settings->duration_s, priv->run_settings->sound, &preview);
+  estimate = gst_kling_progress_describe_estimate (&priv->progress);
+  g_mutex_unlock (&priv->lock);
+
+  if (preview.outlook == KLING_JOB_WILL_USE_CACHE) {
+    text = g_strdup_printf ("Kling %s: cache hit: %s (nothing is requested or paid)",
+        endpoint, preview.clip_path);
+    open_progress (self, "kling-cache", "kling-cache", text);
+  } else if (preview.outlook == KLING_JOB_WILL_RESUME) {
+    text = preview.task_id ?
+        g_strdup_printf ("Resuming Kling %s task %s from the cache's journal (%s)",
+        endpoint, preview.task_id, estimate) :
+        g_strdup_printf ("Looking for the Kling %s task this cache created before "
+        "(its answer was lost), so as not to pay twice (%s)", endpoint, estimate);
+    open_progress (self, "kling-resume", "kling-task", text);
+  } else {
+    text = g_strdup_printf ("Submitting a Kling %s task to %s (%s)", endpoint,
+        kling_client_get_base_url (client), estimate);
+    open_progress (self, "kling-submit", "kling-task", text);
+  }
+  kling_job_preview_clear (&preview);
+}
+
 /* The cache directory the job uses: NULL (no cache) when the property is "". */
 static gchar *
 resolve_cache_dir (const gchar * property)
@@ -719,6 +917,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .submitted = job_submitted,
     .progress = job_progress,
     .finished = job_finished,
+    .waiting = job_waiting,
   };
   KlingJobOptions options = { 0, };
   g_autofree gchar *cache_dir = NULL;
@@ -764,10 +963,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     kling_job_unref (previous_job);
   }
 
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
-      "kling-submit", "Submitting a Kling %s task to %s",
-      kling_endpoint_name (request->endpoint),
-      kling_client_get_base_url (client));
+  announce_job (self, client, request, &options);
 
   ctx = g_new0 (JobContext, 1);
   ctx->self = gst_object_ref (self);
@@ -807,6 +1003,24 @@ gst_kling_render_dup_client (GstKlingRender * self)
   return client;
 }
 
+/* The estimate and the charge, as tags and in the comment (which muxers write into the
+ * file). priv->lock held. */
+static void
+add_cost_tags (GstKlingRenderPrivate * priv, GstTagList * tags,
+    GString * comment)
+{
+  if (priv->progress.priced) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_ESTIMATE_USD,
+        priv->progress.usd, NULL);
+    g_string_append_printf (comment, ", estimate USD %.2f", priv->progress.usd);
+  }
+  if (priv->charge) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_CHARGE,
+        priv->charge, NULL);
+    g_string_append_printf (comment, ", charged %s", priv->charge);
+  }
+}
+
 /* The tags pushed before the clip: the run's settings, the task, the subclass's. */
 static GstTagList *
 build_tags (GstKlingRender * self)
@@ -840,6 +1054,7 @@ build_tags (GstKlingRender * self)
         priv->video_id, NULL);
     g_string_append_printf (comment, ", video %s", priv->video_id);
   }
+  add_cost_tags (priv, tags, comment);
   g_mutex_unlock (&priv->lock);
 
   gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_COMMENT, comment->str,
@@ -865,6 +1080,33 @@ update_location (GstKlingRender * self, const gchar * mp4_path)
   return cached && update_id (self, &priv->location, mp4_path);
 }
 
+/* COMPLETE: where the clip came from, how long it took, what was paid for it. */
+static void
+post_complete (GstKlingRender * self, const gchar * mp4_path,
+    const KlingTask * task, gdouble elapsed_s, gboolean cache_hit)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  const gchar *task_id = task && task->task_id ? task->task_id : "?";
+  g_autofree gchar *took = gst_kling_format_duration (elapsed_s);
+  g_autofree gchar *estimate = NULL, *charged = NULL, *text = NULL;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->progress.priced)
+    estimate = g_strdup_printf ("; estimated USD %.2f", priv->progress.usd);
+  g_mutex_unlock (&priv->lock);
+  if (cache_hit) {
+    text = g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
+        "charged now)", task_id, mp4_path);
+  } else {
+    charged = task && task->charge ? g_strdup_printf ("charged %s %s", task->charge,
+        task->charge_unit ? task->charge_unit : "") :
+        g_strdup ("Kling did not say what it charged");
+    text = g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id,
+        took, charged, estimate ? estimate : "");
+  }
+  close_progress (self, GST_PROGRESS_TYPE_COMPLETE, text);
+}
+
 void
 gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task)
@@ -876,6 +1118,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
   KlingJob *job = NULL;
   GstKlingClip *clip;
   gdouble elapsed_s;
+  gboolean cache_hit;
 
   g_return_if_fail (GST_IS_KLING_RENDER (self));
   g_return_if_fail (mp4_path != NULL);
@@ -890,15 +1133,17 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
 
   g_mutex_lock (&priv->lock);
   elapsed_s = priv->elapsed_s;
+  cache_hit = priv->cache_hit;
   if (priv->job)
     job = kling_job_ref (priv->job);
+  g_free (priv->charge);
+  priv->charge = task && task->charge ? g_strdup_printf ("%s %s", task->charge,
+      task->charge_unit ? task->charge_unit : "") : NULL;
   g_mutex_unlock (&priv->lock);
   mark_finished (self);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
-      "kling-task", "Kling task %s: clip ready (%.0f s)",
-      task && task->task_id ? task->task_id : "?", elapsed_s);
   if (task)
-    post_task_message (self, task, elapsed_s);
+    post_task_message (self, task, NULL, elapsed_s, TRUE);
+  post_complete (self, mp4_path, task, elapsed_s, cache_hit);
 
   if (task && task->video_duration_s > 0)
     duration = (GstClockTime) (task->video_duration_s * GST_SECOND);
@@ -943,8 +1188,11 @@ start_run (GstKlingRender * self)
   g_clear_pointer (&priv->task_id, g_free);
   g_clear_pointer (&priv->video_id, g_free);
   g_clear_pointer (&priv->location, g_free);
+  g_clear_pointer (&priv->charge, g_free);
+  priv->cache_hit = FALSE;
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
+  memset (&priv->progress, 0, sizeof (priv->progress));
   g_mutex_unlock (&priv->lock);
 
   GST_OBJECT_LOCK (self);
@@ -976,19 +1224,17 @@ begin_shutdown (GstKlingRender * self)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   KlingJob *job;
-  gboolean finished;
 
   g_mutex_lock (&priv->lock);
   priv->flushing = TRUE;
   priv->generation++;
   job = g_steal_pointer (&priv->job);
-  finished = priv->finished;
   g_mutex_unlock (&priv->lock);
 
+  /* Whatever the job did (waiting, polling, between two chained jobs): its START ends. */
+  close_progress (self, GST_PROGRESS_TYPE_CANCELED, "Kling render cancelled "
+      "(a task already created stays in the cache's journal and is resumed next time)");
   if (job) {
-    if (!finished)
-      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED,
-          "kling-task", "Kling render cancelled");
     kling_job_cancel (job);
     kling_job_unref (job);
   }

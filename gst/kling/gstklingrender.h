@@ -32,6 +32,11 @@ G_BEGIN_DECLS
 #define GST_KLING_TAG_VIDEO_ID "kling-video-id"
 #define GST_KLING_TAG_MODEL    "kling-model"
 #define GST_KLING_TAG_MODE     "kling-mode"
+/* What the model table expected the render to cost (gdouble, USD; when priced), and what
+ * Kling charged (a string: the amount as Kling wrote it and its unit, "3 credits").
+ * Both are in the comment too. Since: 0.2 */
+#define GST_KLING_TAG_ESTIMATE_USD "kling-estimate-usd"
+#define GST_KLING_TAG_CHARGE       "kling-charge"
 
 #define GST_TYPE_KLING_RENDER (gst_kling_render_get_type ())
 G_DECLARE_DERIVABLE_TYPE (GstKlingRender, gst_kling_render, GST, KLING_RENDER, GstElement)
