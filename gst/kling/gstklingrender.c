@@ -103,6 +103,7 @@ typedef struct
   GstKlingProgress progress;    /* the job's estimate and last percentage */
   gchar *charge;                /* what Kling charged for the clip ("3 credits"), for tags */
   gboolean cache_hit;           /* the last job that finished took its clip from the cache */
+  gboolean resuming;            /* the job follows a task created by an earlier run */
 
   /* The progress START not closed yet: the code its COMPLETE/ERROR/CANCELED takes (NULL:
    * none open). Under progress_lock, held while posting START or its end so that the two
@@ -393,6 +394,21 @@ open_progress (GstKlingRender * self, const gchar * code,
   g_rec_mutex_unlock (&priv->progress_lock);
 }
 
+/* A CONTINUE, only inside a START: a report that was on its way when the run was
+ * cancelled does not come after the CANCELED. */
+static void
+continue_progress (GstKlingRender * self, const gchar * code,
+    const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code)
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+        code, "%s", text);
+  g_rec_mutex_unlock (&priv->progress_lock);
+}
+
 /* Ends the open START with @type and @text; nothing when none is open, so that every
  * START gets exactly one end whatever path the run takes. */
 static void
@@ -637,28 +653,48 @@ update_id (GstKlingRender * self, gchar ** slot, const gchar * text)
   return changed;
 }
 
+/* How long the task has run: the job's time, or for a task an earlier run created, its
+ * age by Kling's created_at (bounded to a day, against a wrong clock), so that a resumed
+ * render does not start again from 0 %. */
+static gdouble
+task_age (GstKlingRender * self, const KlingTask * task, gdouble elapsed_s)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean resuming;
+  gdouble age_s;
+
+  g_mutex_lock (&priv->lock);
+  resuming = priv->resuming;
+  g_mutex_unlock (&priv->lock);
+  if (!resuming || task->created_at_ms <= 0)
+    return elapsed_s;
+  age_s = (g_get_real_time () / 1000 - task->created_at_ms) / 1000.0;
+  return age_s > elapsed_s && age_s < 24 * 3600 ? age_s : elapsed_s;
+}
+
 /* CONTINUE "Kling task X: processing, 42 % (about 1 min 40 s left)" and its `kling-task`. */
 static void
 post_task_progress (GstKlingRender * self, const KlingTask * task,
     gdouble elapsed_s)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  g_autofree gchar *how_far = NULL;
+  g_autofree gchar *how_far = NULL, *text = NULL;
 
+  elapsed_s = task_age (self, task, elapsed_s);
   post_task_message (self, task, NULL, elapsed_s, FALSE);
   /* Rendered is not there yet: the download follows, and the percentage waits for it. */
   if (task->status == KLING_TASK_SUCCEED) {
-    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-        "kling-task", "Kling task %s: rendered, downloading the clip",
+    text = g_strdup_printf ("Kling task %s: rendered, downloading the clip",
         task->task_id);
+    continue_progress (self, "kling-task", text);
     return;
   }
   g_mutex_lock (&priv->lock);
   how_far = gst_kling_progress_describe (&priv->progress, elapsed_s);
   g_mutex_unlock (&priv->lock);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-task", "Kling task %s: %s%s", task->task_id,
+  text = g_strdup_printf ("Kling task %s: %s%s", task->task_id,
       kling_task_status_to_string (task->status), how_far);
+  continue_progress (self, "kling-task", text);
 }
 
 static void
@@ -767,8 +803,7 @@ on_job_waiting (GstKlingRender * self, gpointer data)
       text = g_strdup_printf ("Kling %s: network trouble; %s", endpoint, retry);
       break;
   }
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-wait", "%s", text);
+  continue_progress (self, "kling-wait", text);
   g_free (text);
   gst_kling_post_structure (GST_ELEMENT (self), gst_structure_new ("kling-wait",
           "reason", G_TYPE_STRING, kling_wait_reason_to_string (report->reason),
@@ -877,6 +912,7 @@ announce_job (GstKlingRender * self, KlingClient * client,
       priv->run_settings->model_name, (KlingMode) priv->run_settings->mode,
       priv->run_settings->duration_s, priv->run_settings->sound, &preview);
   estimate = gst_kling_progress_describe_estimate (&priv->progress);
+  priv->resuming = preview.outlook == KLING_JOB_WILL_RESUME;
   g_mutex_unlock (&priv->lock);
 
   if (preview.outlook == KLING_JOB_WILL_USE_CACHE) {
@@ -1190,6 +1226,7 @@ start_run (GstKlingRender * self)
   g_clear_pointer (&priv->location, g_free);
   g_clear_pointer (&priv->charge, g_free);
   priv->cache_hit = FALSE;
+  priv->resuming = FALSE;
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
   memset (&priv->progress, 0, sizeof (priv->progress));
