@@ -40,6 +40,36 @@
  * kling-code (gint), request-id, task-id, endpoint and task-status-message (strings). A
  * cancelled job (state change) posts a CANCELED progress message and no error.
  *
+ * Progress messages: a START before any request (code `kling-submit` with the estimate,
+ * `kling-cache` for a cache hit, `kling-resume` for a task of the cache's journal), then
+ * CONTINUE `kling-task` after each poll (status, percentage, time left) and `kling-wait`
+ * for each retry or wait, then exactly one COMPLETE, ERROR or CANCELED, on every path
+ * (a chained job closes the first job's START with a COMPLETE before its own). The
+ * percentage is the elapsed time over the typical render time (the median of the 5
+ * newest renders of the same endpoint and model recorded in the cache directory, else
+ * the model table's figure); it never goes down and stays at most 99 until the clip is
+ * there (100).
+ *
+ * Element messages:
+ * - `kling-task` after each poll and with the clip: task-id, status (Kling's), elapsed
+ *   (gdouble, seconds the task has run; for a task resumed from the journal, since Kling
+ *   created it), endpoint ("image2video"), video-id and status-message when known;
+ *   percent (gdouble, 0..99, 100 with the clip), eta-s (gdouble, seconds left by the
+ *   estimate, 0 once past it), typical-s (gdouble) and typical-source ("cache" or
+ *   "model-table") when a typical time is known; estimate-usd (gdouble) when the model
+ *   table has a price; charged (the amount as Kling wrote final_unit_deduction),
+ *   charged-amount (gdouble) and charged-unit ("credits") once Kling said it. Since: 0.2
+ *   for all but task-id, status, elapsed, endpoint, video-id and status-message.
+ * - `kling-wait` (Since: 0.2) before each wait: reason ("rate-limit", "busy-account",
+ *   "local-queue", "server-error", "network"), delay-s (gdouble; 0 for the local queue,
+ *   which lasts until a slot frees), attempt (guint, the attempt that failed), endpoint,
+ *   cause (the failure's technical line; NULL for the local queue).
+ *
+ * Tags (Since: 0.2): `kling-estimate-usd` (gdouble) and `kling-charge` (string, "3
+ * credits"), both also in the comment ("..., estimate USD 0.42, charged 3 credits"),
+ * which muxers write into the file. A cache hit tags what the clip cost when it was
+ * rendered (the sidecar keeps it).
+ *
  * Seeking: flushing, forward, time-format seeks; one that comes before the clip is
  * there makes the clip start at that point. Non-flushing and segment seeks and seeks in
  * MP4 passthrough are refused.
