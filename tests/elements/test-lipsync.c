@@ -552,6 +552,53 @@ GST_START_TEST (test_image_pad_chain)
 }
 GST_END_TEST;
 
+/* A chained render (image2video, then lip-sync) posts two START ... COMPLETE pairs, each
+ * START ended before the next, and nothing outside them. */
+GST_START_TEST (test_image_pad_chain_progress_pairs)
+{
+  Fixture f;
+  GstMessage *message;
+  gboolean open = FALSE;
+  guint starts = 0, ends = 0;
+  gchar *text;
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "F32LE", 44100, 1, 2.2);
+  check_lip_synced_clip (&f);
+  while ((message = gst_bus_pop (f.bus))) {
+    GstProgressType type;
+
+    if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS) {
+      gst_message_parse_progress (message, &type, NULL, &text);
+      if (type == GST_PROGRESS_TYPE_START) {
+        fail_if (open, "START before the last one ended: %s", text);
+        fail_unless (g_str_has_prefix (text, starts == 0 ?
+                "Submitting a Kling image2video task" :
+                "Submitting a Kling lip-sync task"), "%s", text);
+        open = TRUE;
+        starts++;
+      } else {
+        fail_unless (open, "progress outside a START: %s", text);
+        if (type != GST_PROGRESS_TYPE_CONTINUE) {
+          fail_unless_equals_int (type, GST_PROGRESS_TYPE_COMPLETE);
+          open = FALSE;
+          ends++;
+        }
+      }
+      g_free (text);
+    }
+    gst_message_unref (message);
+  }
+  fail_if (open);
+  fail_unless_equals_int (starts, 2);
+  fail_unless_equals_int (ends, 2);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_advanced_method)
 {
   Fixture f;
@@ -1097,6 +1144,7 @@ lipsync_suite (void)
   tcase_add_test (tc, test_text_mode);
   tcase_add_test (tc, test_video_url);
   tcase_add_test (tc, test_image_pad_chain);
+  tcase_add_test (tc, test_image_pad_chain_progress_pairs);
   tcase_add_test (tc, test_image_pad_text_mode);
   tcase_add_test (tc, test_advanced_method);
   tcase_add_test (tc, test_image_pad_chain_advanced);
