@@ -126,3 +126,74 @@ gst_kling_progress_set_fields (const GstKlingProgress * progress, GstStructure *
   if (progress->priced)
     gst_structure_set (s, "estimate-usd", G_TYPE_DOUBLE, progress->usd, NULL);
 }
+
+gchar *
+gst_kling_progress_start_text (const GstKlingProgress * progress,
+    const KlingJobPreview * preview, const gchar * base_url)
+{
+  const gchar *endpoint = kling_endpoint_name (progress->endpoint);
+  g_autofree gchar *estimate = gst_kling_progress_describe_estimate (progress);
+
+  switch (preview->outlook) {
+    case KLING_JOB_WILL_USE_CACHE:
+      return g_strdup_printf ("Kling %s: cache hit: %s (nothing is requested or paid)",
+          endpoint, preview->clip_path);
+    case KLING_JOB_WILL_RESUME:
+      if (preview->task_id)
+        return g_strdup_printf ("Resuming Kling %s task %s from the cache's journal "
+            "(%s)", endpoint, preview->task_id, estimate);
+      return g_strdup_printf ("Looking for the Kling %s task this cache created "
+          "before (its answer was lost), so as not to pay twice (%s)", endpoint,
+          estimate);
+    default:
+      return g_strdup_printf ("Submitting a Kling %s task to %s (%s)", endpoint,
+          base_url, estimate);
+  }
+}
+
+gchar *
+gst_kling_progress_wait_text (KlingEndpoint endpoint, KlingWaitReason reason,
+    guint delay_ms, guint attempt)
+{
+  const gchar *name = kling_endpoint_name (endpoint);
+  g_autofree gchar *delay = gst_kling_format_duration (delay_ms / 1000.0);
+  g_autofree gchar *retry = g_strdup_printf ("trying again in %s (attempt %u failed)",
+      delay, attempt);
+
+  switch (reason) {
+    case KLING_WAIT_LOCAL_QUEUE:
+      return g_strdup_printf ("Kling %s: waiting for a render slot (max-parallel "
+          "renders of this account are in flight in this process)", name);
+    case KLING_WAIT_BUSY_ACCOUNT:
+      return g_strdup_printf ("Kling %s: every parallel task of the account is busy "
+          "(code 1303); %s", name, retry);
+    case KLING_WAIT_RATE_LIMIT:
+      return g_strdup_printf ("Kling %s: rate limited (too many requests); %s", name,
+          retry);
+    case KLING_WAIT_SERVER_ERROR:
+      return g_strdup_printf ("Kling %s: the server failed; %s", name, retry);
+    default:
+      return g_strdup_printf ("Kling %s: network trouble; %s", name, retry);
+  }
+}
+
+gchar *
+gst_kling_progress_complete_text (const GstKlingProgress * progress,
+    const KlingTask * task, const gchar * mp4_path, gdouble elapsed_s,
+    gboolean cache_hit)
+{
+  const gchar *task_id = task && task->task_id ? task->task_id : "?";
+  g_autofree gchar *took = NULL, *charged = NULL, *estimate = NULL;
+
+  if (cache_hit)
+    return g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
+        "charged now)", task_id, mp4_path);
+  took = gst_kling_format_duration (elapsed_s);
+  charged = task && task->charge ? g_strdup_printf ("charged %s %s", task->charge,
+      task->charge_unit ? task->charge_unit : "") :
+      g_strdup ("Kling did not say what it charged");
+  if (progress->priced)
+    estimate = g_strdup_printf ("; estimated USD %.2f", progress->usd);
+  return g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id, took,
+      charged, estimate ? estimate : "");
+}

@@ -63,6 +63,25 @@ gchar   *gst_kling_progress_describe   (const GstKlingProgress *progress, gdoubl
  * (the model table)" / "... typically 52 s (median of 3 earlier renders in this cache)". */
 gchar   *gst_kling_progress_describe_estimate (const GstKlingProgress *progress);
 
+/* The START's text for @preview: "Kling image2video: cache hit: <path> (nothing is
+ * requested or paid)", "Resuming Kling image2video task X from the cache's journal
+ * (<estimate>)", or "Submitting a Kling image2video task to <base_url> (<estimate>)". */
+gchar   *gst_kling_progress_start_text (const GstKlingProgress *progress,
+                                        const KlingJobPreview *preview,
+                                        const gchar *base_url);
+
+/* The CONTINUE `kling-wait` text: "Kling image2video: rate limited (too many requests);
+ * trying again in 2 s (attempt 1 failed)", and so on for each reason. */
+gchar   *gst_kling_progress_wait_text  (KlingEndpoint endpoint, KlingWaitReason reason,
+                                        guint delay_ms, guint attempt);
+
+/* The COMPLETE text: "Kling task X: clip ready after 3 min 2 s (charged 3 credits;
+ * estimated USD 0.42)", or from the cache: "Kling task X: clip ready from the cache:
+ * <path> (nothing charged now)". @task may be NULL. */
+gchar   *gst_kling_progress_complete_text (const GstKlingProgress *progress,
+                                           const KlingTask *task, const gchar *mp4_path,
+                                           gdouble elapsed_s, gboolean cache_hit);
+
 /* Sets on @s: percent and eta-s (when the typical time is known), typical-s and
  * typical-source, estimate-usd (when priced). */
 void     gst_kling_progress_set_fields (const GstKlingProgress *progress, GstStructure *s,

@@ -790,51 +790,23 @@ wait_report_free (gpointer data)
   g_free (report);
 }
 
-/* "trying again in 2 s (attempt 1 failed)" */
-static gchar *
-describe_retry (const WaitReport * report)
-{
-  g_autofree gchar *delay = gst_kling_format_duration (report->delay_ms / 1000.0);
-
-  return g_strdup_printf ("trying again in %s (attempt %u failed)", delay,
-      report->attempt);
-}
-
 /* CONTINUE kling-wait: why the job waits, and for how long; and its `kling-wait`. */
 static void
 on_job_waiting (GstKlingRender * self, gpointer data)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   WaitReport *report = data;
-  g_autofree gchar *retry = describe_retry (report);
+  g_autofree gchar *text = NULL;
+  KlingEndpoint endpoint_id;
   const gchar *endpoint;
-  gchar *text;
 
   g_mutex_lock (&priv->lock);
-  endpoint = kling_endpoint_name (priv->endpoint);
+  endpoint_id = priv->endpoint;
   g_mutex_unlock (&priv->lock);
-  switch (report->reason) {
-    case KLING_WAIT_LOCAL_QUEUE:
-      text = g_strdup_printf ("Kling %s: waiting for a render slot (max-parallel "
-          "renders of this account are in flight in this process)", endpoint);
-      break;
-    case KLING_WAIT_BUSY_ACCOUNT:
-      text = g_strdup_printf ("Kling %s: every parallel task of the account is busy "
-          "(code 1303); %s", endpoint, retry);
-      break;
-    case KLING_WAIT_RATE_LIMIT:
-      text = g_strdup_printf ("Kling %s: rate limited (too many requests); %s",
-          endpoint, retry);
-      break;
-    case KLING_WAIT_SERVER_ERROR:
-      text = g_strdup_printf ("Kling %s: the server failed; %s", endpoint, retry);
-      break;
-    default:
-      text = g_strdup_printf ("Kling %s: network trouble; %s", endpoint, retry);
-      break;
-  }
+  endpoint = kling_endpoint_name (endpoint_id);
+  text = gst_kling_progress_wait_text (endpoint_id, report->reason,
+      report->delay_ms, report->attempt);
   continue_progress (self, "kling-wait", text);
-  g_free (text);
   gst_kling_post_structure (GST_ELEMENT (self), gst_structure_new ("kling-wait",
           "reason", G_TYPE_STRING, kling_wait_reason_to_string (report->reason),
           "delay-s", G_TYPE_DOUBLE, report->delay_ms / 1000.0,
@@ -932,8 +904,8 @@ announce_job (GstKlingRender * self, KlingClient * client,
     const KlingRequest * request, const KlingJobOptions * options)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  const gchar *endpoint = kling_endpoint_name (request->endpoint);
-  g_autofree gchar *estimate = NULL, *text = NULL;
+  g_autofree gchar *text = NULL;
+  GstKlingProgress progress;
   KlingJobPreview preview;
 
   kling_client_preview_job (client, request, options, &preview);
@@ -941,26 +913,18 @@ announce_job (GstKlingRender * self, KlingClient * client,
   gst_kling_progress_init (&priv->progress, request->endpoint,
       priv->run_settings->model_name, (KlingMode) priv->run_settings->mode,
       priv->run_settings->duration_s, priv->run_settings->sound, &preview);
-  estimate = gst_kling_progress_describe_estimate (&priv->progress);
+  progress = priv->progress;
   priv->resuming = preview.outlook == KLING_JOB_WILL_RESUME;
   g_mutex_unlock (&priv->lock);
 
-  if (preview.outlook == KLING_JOB_WILL_USE_CACHE) {
-    text = g_strdup_printf ("Kling %s: cache hit: %s (nothing is requested or paid)",
-        endpoint, preview.clip_path);
+  text = gst_kling_progress_start_text (&progress, &preview,
+      kling_client_get_base_url (client));
+  if (preview.outlook == KLING_JOB_WILL_USE_CACHE)
     open_progress (self, "kling-cache", "kling-cache", text);
-  } else if (preview.outlook == KLING_JOB_WILL_RESUME) {
-    text = preview.task_id ?
-        g_strdup_printf ("Resuming Kling %s task %s from the cache's journal (%s)",
-        endpoint, preview.task_id, estimate) :
-        g_strdup_printf ("Looking for the Kling %s task this cache created before "
-        "(its answer was lost), so as not to pay twice (%s)", endpoint, estimate);
+  else if (preview.outlook == KLING_JOB_WILL_RESUME)
     open_progress (self, "kling-resume", "kling-task", text);
-  } else {
-    text = g_strdup_printf ("Submitting a Kling %s task to %s (%s)", endpoint,
-        kling_client_get_base_url (client), estimate);
+  else
     open_progress (self, "kling-submit", "kling-task", text);
-  }
   kling_job_preview_clear (&preview);
 }
 
@@ -1152,24 +1116,14 @@ post_complete (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task, gdouble elapsed_s, gboolean cache_hit)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
-  const gchar *task_id = task && task->task_id ? task->task_id : "?";
-  g_autofree gchar *took = gst_kling_format_duration (elapsed_s);
-  g_autofree gchar *estimate = NULL, *charged = NULL, *text = NULL;
+  g_autofree gchar *text = NULL;
+  GstKlingProgress progress;
 
   g_mutex_lock (&priv->lock);
-  if (priv->progress.priced)
-    estimate = g_strdup_printf ("; estimated USD %.2f", priv->progress.usd);
+  progress = priv->progress;
   g_mutex_unlock (&priv->lock);
-  if (cache_hit) {
-    text = g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
-        "charged now)", task_id, mp4_path);
-  } else {
-    charged = task && task->charge ? g_strdup_printf ("charged %s %s", task->charge,
-        task->charge_unit ? task->charge_unit : "") :
-        g_strdup ("Kling did not say what it charged");
-    text = g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id,
-        took, charged, estimate ? estimate : "");
-  }
+  text = gst_kling_progress_complete_text (&progress, task, mp4_path, elapsed_s,
+      cache_hit);
   close_progress (self, GST_PROGRESS_TYPE_COMPLETE, text);
 }
 
@@ -1291,16 +1245,19 @@ begin_shutdown (GstKlingRender * self)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   KlingJob *job;
+  gboolean cached;
 
   g_mutex_lock (&priv->lock);
   priv->flushing = TRUE;
   priv->generation++;
   job = g_steal_pointer (&priv->job);
+  cached = priv->cached;
   g_mutex_unlock (&priv->lock);
 
   /* Whatever the job did (waiting, polling, between two chained jobs): its START ends. */
-  close_progress (self, GST_PROGRESS_TYPE_CANCELED, "Kling render cancelled "
-      "(a task already created stays in the cache's journal and is resumed next time)");
+  close_progress (self, GST_PROGRESS_TYPE_CANCELED, cached ?
+      "Kling render cancelled (a task already created is resumed by the next run "
+      "with this cache, not paid again)" : "Kling render cancelled");
   if (job) {
     kling_job_cancel (job);
     kling_job_unref (job);

@@ -317,6 +317,46 @@ GST_START_TEST (test_percent_arithmetic)
 
 GST_END_TEST;
 
+/* The sentences that have no sandbox path of their own in this file. */
+GST_START_TEST (test_texts_alone)
+{
+  GstKlingProgress p;
+  KlingJobPreview lost = { .outlook = KLING_JOB_WILL_RESUME };
+  KlingTask task = { .task_id = (gchar *) "t1" };
+  gchar *text;
+
+  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, "kling-v2-6", KLING_MODE_PRO,
+      10, FALSE, NULL);
+  text = gst_kling_progress_start_text (&p, &lost, "http://x");
+  fail_unless_equals_string (text, "Looking for the Kling image2video task this cache "
+      "created before (its answer was lost), so as not to pay twice (kling-v2-6, pro, "
+      "10 s: about USD 0.70, typically 3 min)");
+  g_free (text);
+  text = gst_kling_progress_complete_text (&p, &task, "/c.mp4", 125, FALSE);
+  fail_unless_equals_string (text, "Kling task t1: clip ready after 2 min 5 s (Kling "
+      "did not say what it charged; estimated USD 0.70)");
+  g_free (text);
+  text = gst_kling_progress_wait_text (KLING_ENDPOINT_LIP_SYNC,
+      KLING_WAIT_BUSY_ACCOUNT, 4000, 2);
+  fail_unless_equals_string (text, "Kling lip-sync: every parallel task of the account "
+      "is busy (code 1303); trying again in 4 s (attempt 2 failed)");
+  g_free (text);
+  text = gst_kling_progress_wait_text (KLING_ENDPOINT_IMAGE2VIDEO, KLING_WAIT_NETWORK,
+      1500, 1);
+  fail_unless_equals_string (text, "Kling image2video: network trouble; trying again "
+      "in 2 s (attempt 1 failed)");
+  g_free (text);
+  /* Lip-sync has no price in the table: no estimate is made up. */
+  gst_kling_progress_init (&p, KLING_ENDPOINT_LIP_SYNC, NULL, KLING_MODE_STD, 5, FALSE,
+      NULL);
+  fail_if (p.priced);
+  text = gst_kling_progress_describe_estimate (&p);
+  fail_unless_equals_string (text, "kling-v3, std, 5 s: no price known, typically 7 min");
+  g_free (text);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------- */
 /* A render, then the same again from the cache                               */
 
@@ -810,6 +850,7 @@ progress_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_percent_arithmetic);
+  tcase_add_test (tc, test_texts_alone);
   tcase_add_test (tc, test_render_then_cache_hit);
   tcase_add_test (tc, test_estimate_from_earlier_renders);
   tcase_add_test (tc, test_slower_than_usual);
