@@ -414,9 +414,12 @@ open_progress (GstKlingRender * self, const gchar * code,
     g_mutex_lock (&priv->lock);
     task_id = g_strdup (priv->task_id);
     g_mutex_unlock (&priv->lock);
-    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
-        priv->open_code, "Kling task %s: done, the next step follows",
-        task_id ? task_id : "?");
+    if (task_id)
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+          priv->open_code, "Kling task %s: done, the next step follows", task_id);
+    else
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+          priv->open_code, "Done, the next step follows");
   }
   priv->open_code = close_code;
   gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START, code,
@@ -775,6 +778,7 @@ on_job_finished (GstKlingRender * self, gpointer data)
 
 typedef struct
 {
+  KlingEndpoint endpoint;
   KlingWaitReason reason;
   guint delay_ms;
   guint attempt;
@@ -794,18 +798,11 @@ wait_report_free (gpointer data)
 static void
 on_job_waiting (GstKlingRender * self, gpointer data)
 {
-  GstKlingRenderPrivate *priv = PRIV (self);
   WaitReport *report = data;
-  g_autofree gchar *text = NULL;
-  KlingEndpoint endpoint_id;
-  const gchar *endpoint;
+  const gchar *endpoint = kling_endpoint_name (report->endpoint);
+  g_autofree gchar *text = gst_kling_progress_wait_text (report->endpoint,
+      report->reason, report->delay_ms, report->attempt);
 
-  g_mutex_lock (&priv->lock);
-  endpoint_id = priv->endpoint;
-  g_mutex_unlock (&priv->lock);
-  endpoint = kling_endpoint_name (endpoint_id);
-  text = gst_kling_progress_wait_text (endpoint_id, report->reason,
-      report->delay_ms, report->attempt);
   continue_progress (self, "kling-wait", text);
   gst_kling_post_structure (GST_ELEMENT (self), gst_structure_new ("kling-wait",
           "reason", G_TYPE_STRING, kling_wait_reason_to_string (report->reason),
@@ -850,22 +847,63 @@ job_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
   hand_off_report (user_data, on_job_progress, report);
 }
 
+static WaitReport *
+wait_report_new (KlingEndpoint endpoint, KlingWaitReason reason,
+    guint delay_ms, guint attempt, const GError * cause)
+{
+  WaitReport *report = g_new0 (WaitReport, 1);
+
+  report->endpoint = endpoint;
+  report->reason = reason;
+  report->delay_ms = delay_ms;
+  report->attempt = attempt;
+  report->cause = cause ? g_strdup (cause->message) : NULL;
+  return report;
+}
+
 static void
 job_waiting (KlingJob * job, KlingWaitReason reason, guint delay_ms,
     guint attempt, const GError * cause, gpointer user_data)
 {
   JobContext *ctx = user_data;
-  WaitReport *report;
+  KlingEndpoint endpoint;
 
   if (!job_context_is_current (ctx))
     return;
-  report = g_new0 (WaitReport, 1);
-  report->reason = reason;
-  report->delay_ms = delay_ms;
-  report->attempt = attempt;
-  report->cause = cause ? g_strdup (cause->message) : NULL;
+  g_mutex_lock (&PRIV (ctx->self)->lock);
+  endpoint = PRIV (ctx->self)->endpoint;
+  g_mutex_unlock (&PRIV (ctx->self)->lock);
   gst_kling_hand_off_queue_push (PRIV (ctx->self)->hand_offs, ctx->generation,
-      (GstKlingHandOffFunc) on_job_waiting, report, wait_report_free);
+      (GstKlingHandOffFunc) on_job_waiting, wait_report_new (endpoint, reason,
+          delay_ms, attempt, cause), wait_report_free);
+}
+
+void
+gst_kling_render_report_waiting (GstKlingRender * self, KlingEndpoint endpoint,
+    KlingWaitReason reason, guint delay_ms, guint attempt, const GError * cause)
+{
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+
+  gst_kling_render_hand_off (self, on_job_waiting, wait_report_new (endpoint,
+          reason, delay_ms, attempt, cause), wait_report_free);
+}
+
+void
+gst_kling_render_post_step (GstKlingRender * self, const gchar * code,
+    const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean open;
+
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  open = priv->open_code != NULL;
+  if (open)
+    continue_progress (self, code, text);
+  else
+    open_progress (self, code, code, text);
+  g_rec_mutex_unlock (&priv->progress_lock);
 }
 
 static void

@@ -288,6 +288,17 @@ typedef void (*KlingCallCallback) (JsonNode *data, const GError *error, gpointer
 void         kling_client_call             (KlingClient *client, KlingEndpoint endpoint,
                                             JsonNode *body, GCancellable *cancellable,
                                             KlingCallCallback callback, gpointer user_data);
+/* Before each wait between the call's attempts, on the worker (hand off): as
+ * KlingJobCallbacks.waiting. */
+typedef void (*KlingCallWaitingCallback) (KlingWaitReason reason, guint delay_ms,
+                                          guint attempt, const GError *cause,
+                                          gpointer user_data);
+/* kling_client_call() that also reports its waits to @waiting (may be NULL), with
+ * @user_data, before @callback. */
+void         kling_client_call_full        (KlingClient *client, KlingEndpoint endpoint,
+                                            JsonNode *body, GCancellable *cancellable,
+                                            KlingCallWaitingCallback waiting,
+                                            KlingCallCallback callback, gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingClient, kling_client_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingJob, kling_job_unref)
