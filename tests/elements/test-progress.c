@@ -667,30 +667,55 @@ GST_START_TEST (test_rate_limit_is_said)
 
 GST_END_TEST;
 
-/* Waiting for a render slot of this process (max-parallel=1, one render in flight). */
+/* Waiting for a render slot of this process (max-parallel=1, one render in flight) is
+ * said; cancelled while it waits, the element ends its START with CANCELED. */
 GST_START_TEST (test_local_queue_is_said)
 {
   Fixture f;
   Seen seen;
   GstHarness *earlier;
-  const GstStructure *wait;
+  GstBus *first_bus;
+  const GstStructure *wait = NULL;
+  gint64 deadline;
 
-  fixture_start (&f, 0.1, 0.6);
+  fixture_start (&f, 0.1, 1.5);
   seen_init (&seen);
   start_element (&f, "max-parallel", 1, NULL);
   fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
   earlier = f.h;
+  /* The second element on a bus of its own. */
+  first_bus = f.bus;
+  f.bus = gst_bus_new ();
   start_element (&f, "max-parallel", 1, "prompt", "another prompt", NULL);
   fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
-  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
-  gst_event_unref (pull_event_of_type (earlier, GST_EVENT_EOS));
-  gst_harness_teardown (earlier);
-  drain (&f, &seen);
-  fail_unless (seen.waits->len >= 1);
+  deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+  while (seen.waits->len == 0 && g_get_monotonic_time () < deadline) {
+    GstMessage *message = gst_bus_timed_pop (f.bus, 50 * GST_MSECOND);
+
+    if (message) {
+      seen_add (&seen, message);
+      gst_message_unref (message);
+    }
+  }
+  fail_unless (seen.waits->len == 1, "no kling-wait");
   wait = g_ptr_array_index (seen.waits, 0);
   fail_unless_equals_string (gst_structure_get_string (wait, "reason"),
       "local-queue");
   fail_unless_equals_float (get_double (wait, "delay-s"), 0);
+  fail_unless_equals_string (nth_progress (&seen, 1)->text, "Kling image2video: "
+      "waiting for a render slot (max-parallel renders of this account are in flight "
+      "in this process)");
+  fail_unless_equals_int (gst_element_set_state (f.h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  drain (&f, &seen);
+  fail_unless_equals_int (assert_paired (&seen), 1);
+  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fixture_stop_harness (&f);
+  gst_object_unref (f.bus);
+  f.bus = first_bus;
+  f.h = earlier;
+  gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
+  fail_unless_equals_int (creates (&f), 1);
   seen_clear (&seen);
   fixture_stop (&f);
 }
@@ -724,6 +749,7 @@ GST_START_TEST (test_pairing_failed_task)
 {
   Fixture f;
   Seen seen;
+  GstMessage *message;
 
   fixture_start (&f, 0.1, 0.2);
   seen_init (&seen);
@@ -732,8 +758,15 @@ GST_START_TEST (test_pairing_failed_task)
   start_element (&f, NULL);
   fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
   collect_until (&f, &seen, GST_PROGRESS_TYPE_ERROR);
+  /* The error message follows the progress ERROR, from the same thread. */
+  message = gst_bus_timed_pop_filtered (f.bus, PULL_TIMEOUT * GST_USECOND,
+      GST_MESSAGE_ERROR);
+  fail_unless (message != NULL, "no error message");
+  seen_add (&seen, message);
+  gst_message_unref (message);
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
+  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_ERROR);
   fail_unless_equals_int (seen.errors, 1);
   seen_clear (&seen);
   fixture_stop (&f);
@@ -841,6 +874,46 @@ GST_START_TEST (test_pairing_cancel_before_task)
 
 GST_END_TEST;
 
+/* Cancelled while the clip downloads (slowly): START ... CANCELED, and no COMPLETE. */
+GST_START_TEST (test_pairing_cancel_downloading)
+{
+  Fixture f;
+  Seen seen;
+  gint64 deadline;
+  gboolean rendered = FALSE;
+
+  fixture_start (&f, 0.1, 0.2);
+  seen_init (&seen);
+  add_fault (&f, "{\"method\":\"GET\",\"path\":\"/files/\",\"kind\":\"throttle\","
+      "\"bytes_per_second\":20000,\"times\":1}");
+  start_element (&f, NULL);
+  fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
+  deadline = g_get_monotonic_time () + PULL_TIMEOUT;
+  while (!rendered && g_get_monotonic_time () < deadline) {
+    GstMessage *message = gst_bus_timed_pop (f.bus, 50 * GST_MSECOND);
+
+    if (!message)
+      continue;
+    seen_add (&seen, message);
+    rendered = seen.progress->len > 0 && !g_strcmp0 (last_progress (&seen)->text +
+        strlen (last_progress (&seen)->text) - strlen ("downloading the clip"),
+        "downloading the clip");
+    gst_message_unref (message);
+  }
+  fail_unless (rendered, "the download never started");
+  g_usleep (G_USEC_PER_SEC / 5);
+  fail_unless_equals_int (gst_element_set_state (f.h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  drain (&f, &seen);
+  fail_unless_equals_int (assert_paired (&seen), 1);
+  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fail_unless_equals_int (seen.errors, 0);
+  seen_clear (&seen);
+  fixture_stop (&f);
+}
+
+GST_END_TEST;
+
 static Suite *
 progress_suite (void)
 {
@@ -861,6 +934,7 @@ progress_suite (void)
   tcase_add_test (tc, test_pairing_cancel_submitted);
   tcase_add_test (tc, test_pairing_cancel_processing);
   tcase_add_test (tc, test_pairing_cancel_before_task);
+  tcase_add_test (tc, test_pairing_cancel_downloading);
   return s;
 }
 
