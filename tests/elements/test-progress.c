@@ -365,12 +365,14 @@ read_sidecar_string (const gchar * cache_dir, const gchar * location,
     const gchar * member, gdouble * number)
 {
   gchar *base = g_path_get_basename (location);
-  gchar *json = g_strdup (base);
-  gchar *path, *value = NULL;
+  gchar *json, *path, *value = NULL;
   JsonParser *parser = json_parser_new ();
   JsonObject *meta;
 
-  strcpy (json + strlen (json) - strlen ("mp4"), "json");
+  /* <key>.mp4 -> <key>.json */
+  fail_unless (g_str_has_suffix (base, ".mp4"), "%s", base);
+  base[strlen (base) - strlen (".mp4")] = '\0';
+  json = g_strconcat (base, ".json", NULL);
   path = g_build_filename (cache_dir, json, NULL);
   fail_unless (json_parser_load_from_file (parser, path, NULL), "%s", path);
   meta = json_node_get_object (json_parser_get_root (parser));
@@ -711,6 +713,7 @@ GST_START_TEST (test_local_queue_is_said)
   fail_unless_equals_int (assert_paired (&seen), 1);
   fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
   fixture_stop_harness (&f);
+  gst_bus_set_flushing (f.bus, TRUE);     /* its messages hold the element */
   gst_object_unref (f.bus);
   f.bus = first_bus;
   f.h = earlier;
