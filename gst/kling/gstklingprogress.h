@@ -27,7 +27,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   KlingEndpoint endpoint;
-  gchar model_name[64];
+  gchar model_name[64];      /* a copy, so the struct copies by value under a lock */
   KlingMode mode;
   guint duration_s;
   gboolean priced;          /* the table has a price: usd is the estimate */

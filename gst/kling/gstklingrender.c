@@ -1199,6 +1199,8 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
       task->charge_unit ? task->charge_unit : "") : NULL;
   g_mutex_unlock (&priv->lock);
   mark_finished (self);
+  if (task && !cache_hit)
+    elapsed_s = task_age (self, task, elapsed_s);
   if (task)
     post_task_message (self, task, NULL, elapsed_s, TRUE);
   post_complete (self, mp4_path, task, elapsed_s, cache_hit);

@@ -788,6 +788,7 @@ check_cancel_then_resume (const gchar * status)
   gboolean reached = FALSE;
   gchar *expected;
   gdouble percent;
+  guint i;
 
   fixture_start (&f, 0.6, 0.6);
   seen_init (&seen);
@@ -830,10 +831,17 @@ check_cancel_then_resume (const gchar * status)
   fail_unless (g_str_has_prefix (nth_progress (&seen, 0)->text, expected), "%s",
       nth_progress (&seen, 0)->text);
   g_free (expected);
-  /* The task is over a second old: its age counts, not this run's (about 0 s). */
+  /* The task is over a second old: its age counts, not this run's (about 0 s), and
+   * elapsed never goes back, up to the clip. */
   fail_unless (seen.tasks->len >= 3);
   percent = get_double (g_ptr_array_index (seen.tasks, 1), "percent");
   fail_unless (percent >= 10 && percent < 100, "resumed at %f %%", percent);
+  for (i = 2; i < seen.tasks->len; i++)
+    fail_unless (get_double (g_ptr_array_index (seen.tasks, i), "elapsed") >=
+        get_double (g_ptr_array_index (seen.tasks, i - 1), "elapsed"),
+        "elapsed went back at #%u", i);
+  fail_unless (get_double (g_ptr_array_index (seen.tasks, seen.tasks->len - 1),
+          "elapsed") >= 1.0);
   fail_unless_equals_int (creates (&f), 1);
   seen_clear (&seen);
   fixture_stop (&f);
