@@ -24,9 +24,25 @@
  * stills are in. Where the model takes no end frame (kling-v2-6 in pro, for one) the
  * render is refused before any request, in one sentence.
  *
- * While Kling renders, the element posts progress messages (START, CONTINUE with the
- * task status and elapsed seconds, then COMPLETE, ERROR or CANCELED) and an element
- * message `kling-task` (task-id, status, elapsed, endpoint). When the clip is there, `src`
+ * While Kling renders, the element posts progress messages and element messages; the
+ * render base's documentation (#GstKlingRender) lists their fields. Every START is ended
+ * by exactly one COMPLETE, ERROR or CANCELED:
+ * - START `kling-submit` "Submitting a Kling image2video task to <server> (kling-v3, std,
+ *   5 s: about USD 0.42, typically 3 min)", before any request: the model table's price
+ *   and typical render time, or the median of the earlier renders of the same model in
+ *   this cache; START `kling-cache` "... cache hit: <path>" when the clip is cached
+ *   (nothing is requested); START `kling-resume` "Resuming Kling image2video task X ..."
+ *   when the cache's journal has this request's task;
+ * - CONTINUE `kling-task` "Kling task X: processing, 42 % (about 1 min 40 s left)" after
+ *   each poll (past the typical time: "taking longer than usual"); CONTINUE `kling-wait`
+ *   when a request is retried or waits (rate limit, busy account, local queue, server
+ *   error, network), with the reason and the delay;
+ * - COMPLETE "Kling task X: clip ready after 3 min 2 s (charged 3 credits; estimated USD
+ *   0.42)", or ERROR with the error's sentence, or CANCELED on a state change;
+ * - element messages `kling-task` (task-id, status, elapsed, endpoint, percent, eta-s,
+ *   estimate-usd, charged, ...) and `kling-wait` (reason, delay-s, attempt, cause).
+ * The tags carry the estimate and the charge (kling-estimate-usd, kling-charge, and in
+ * the comment). When the clip is there, `src`
  * pushes it decoded (`video/x-raw`, timestamps from 0, tags with the prompt, model, mode,
  * task id and video id, then EOS), seekable with flushing time seeks. When downstream
  * only takes `video/quicktime`, the MP4 passes through untouched (with its audio track).

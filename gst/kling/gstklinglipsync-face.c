@@ -207,6 +207,18 @@ identify_face_finished (GstKlingRender * render, gpointer data)
   }
 }
 
+/* The client's worker thread: a retry of identify-face waits; the base copies and hands
+ * it off. */
+static void
+identify_face_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
+    const GError * cause, gpointer user_data)
+{
+  FaceCall *call = user_data;
+
+  gst_kling_render_report_waiting (GST_KLING_RENDER (call->self),
+      KLING_ENDPOINT_IDENTIFY_FACE, reason, delay_ms, attempt, cause);
+}
+
 /* The client's worker thread: nothing but a copy and a hand-off (no file I/O, no
  * message, no next request here). */
 static void
@@ -263,11 +275,10 @@ gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self, const gchar * vi
   g_mutex_unlock (&self->lock);
 
   GST_INFO_OBJECT (self, "identify-face on %s", video_id ? video_id : video_url);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE,
-          "kling-identify-face", "Looking for the face to animate"));
-  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body,
-      call->cancellable, identify_face_done, call);
+  gst_kling_render_post_step (GST_KLING_RENDER (self), "kling-identify-face",
+      "Looking for the face to animate");
+  kling_client_call_full (client, KLING_ENDPOINT_IDENTIFY_FACE, body,
+      call->cancellable, identify_face_waiting, identify_face_done, call);
   json_node_unref (body);
   kling_client_unref (client);
 }

@@ -66,8 +66,11 @@
  * without holding anything up. Progress messages, the `kling-task` element message,
  * tags, error mapping, cancellation on a state change and the cache (a rerun with the
  * same voice, video and settings reuses the clip, or the task in flight) work as in
- * klingimage2video. The inherited read-only `task-id` follows the task of the current
- * stage; #GstKlingLipSync:result-video-id (and, once the clip is delivered, the inherited
+ * klingimage2video. Each stage has its own START ... COMPLETE: image2video, then
+ * identify-face (START `kling-identify-face` "Looking for the face to animate", when it
+ * is the first stage; its retries post `kling-wait` like a job's), then the lip-sync.
+ * The inherited read-only `task-id` follows the task of the current stage;
+ * #GstKlingLipSync:result-video-id (and, once the clip is delivered, the inherited
  * `video-id`) is the id of the lip-synced clip.
  *
  * ## Example launch lines

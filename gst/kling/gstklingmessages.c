@@ -30,22 +30,36 @@ gst_kling_post_progress (GstElement * element, GstProgressType type,
   g_free (text);
 }
 
-void
-gst_kling_post_task_message (GstElement * element, const KlingTask * task,
+GstStructure *
+gst_kling_task_structure_new (const KlingTask * task, const gchar * status,
     gdouble elapsed_s, KlingEndpoint endpoint)
 {
   GstStructure *s;
 
   s = gst_structure_new ("kling-task",
-      "task-id", G_TYPE_STRING, task->task_id,
-      "status", G_TYPE_STRING, kling_task_status_to_string (task->status),
+      "status", G_TYPE_STRING, status ? status :
+      kling_task_status_to_string (task->status),
       "elapsed", G_TYPE_DOUBLE, elapsed_s,
       "endpoint", G_TYPE_STRING, kling_endpoint_name (endpoint), NULL);
+  if (!task)
+    return s;
+  gst_structure_set (s, "task-id", G_TYPE_STRING, task->task_id, NULL);
   if (task->video_id)
     gst_structure_set (s, "video-id", G_TYPE_STRING, task->video_id, NULL);
   if (task->status_msg)
     gst_structure_set (s, "status-message", G_TYPE_STRING, task->status_msg,
         NULL);
+  if (task->charge)
+    gst_structure_set (s, "charged", G_TYPE_STRING, task->charge,
+        "charged-amount", G_TYPE_DOUBLE, task->charge_amount,
+        "charged-unit", G_TYPE_STRING, task->charge_unit ? task->charge_unit : "",
+        NULL);
+  return s;
+}
+
+void
+gst_kling_post_structure (GstElement * element, GstStructure * s)
+{
   gst_element_post_message (element,
       gst_message_new_element (GST_OBJECT (element), s));
 }

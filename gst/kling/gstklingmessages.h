@@ -19,10 +19,16 @@ void          gst_kling_post_progress      (GstElement *element, GstProgressType
                                             const gchar *code, const gchar *format,
                                             ...) G_GNUC_PRINTF (4, 5);
 
-/* `kling-task`: task-id, status, elapsed (seconds), endpoint (the name, e.g.
- * "image2video"), video-id and status-message when known. */
-void          gst_kling_post_task_message  (GstElement *element, const KlingTask *task,
+/* A `kling-task` structure: task-id (when @task is given), status (@status, else the
+ * task's), elapsed (seconds), endpoint (the name, e.g. "image2video"), video-id and
+ * status-message when known, and what Kling charged once it said so: charged (the amount
+ * as Kling wrote it), charged-amount (gdouble), charged-unit ("credits"). The caller adds
+ * the progress fields (gstklingprogress.h) and posts it with gst_kling_post_structure(). */
+GstStructure *gst_kling_task_structure_new (const KlingTask *task, const gchar *status,
                                             gdouble elapsed_s, KlingEndpoint endpoint);
+
+/* Posts @s (taken) as an element message of @element. */
+void          gst_kling_post_structure     (GstElement *element, GstStructure *s);
 
 /* The GST_RESOURCE_ERROR code for a KLING_ERROR (the table in gstklingrender.c's
  * documentation). */

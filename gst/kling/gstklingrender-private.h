@@ -15,6 +15,7 @@
 #include "gstklinghandoff.h"
 #include "gstklingproperties.h"
 #include "gstklingnetwork.h"
+#include "gstklingprogress.h"
 
 G_BEGIN_DECLS
 
@@ -45,6 +46,17 @@ typedef struct
   GstKlingRenderSettings *run_settings;  /* the settings the job was submitted with */
   gdouble elapsed_s;            /* of the job, as last reported by the client */
   gboolean hold_output;         /* more clips may follow: the subclass ends the output */
+  GstKlingProgress progress;    /* the job's estimate and last percentage */
+  gchar *charge;                /* what Kling charged for the clip ("3 credits"), for tags */
+  gboolean cache_hit;           /* the last job that finished took its clip from the cache */
+  gboolean resuming;            /* the job follows a task created by an earlier run */
+
+  /* The progress START not closed yet: the code its COMPLETE/ERROR/CANCELED takes (NULL:
+   * none open). Under progress_lock, held while posting START or its end so that the two
+   * reach the bus in that order from any thread; recursive, since a bus sync handler may
+   * change the element's state from inside the post. */
+  GRecMutex progress_lock;
+  const gchar *open_code;
 } GstKlingRenderPrivate;
 
 G_GNUC_INTERNAL GstKlingRenderPrivate *gst_kling_render_get_priv (GstKlingRender *self);

@@ -40,6 +40,36 @@
  * kling-code (gint), request-id, task-id, endpoint and task-status-message (strings). A
  * cancelled job (state change) posts a CANCELED progress message and no error.
  *
+ * Progress messages: a START before any request (code `kling-submit` with the estimate,
+ * `kling-cache` for a cache hit, `kling-resume` for a task of the cache's journal), then
+ * CONTINUE `kling-task` after each poll (status, percentage, time left) and `kling-wait`
+ * for each retry or wait, then exactly one COMPLETE, ERROR or CANCELED, on every path
+ * (a chained job closes the first job's START with a COMPLETE before its own). The
+ * percentage is the elapsed time over the typical render time (the median of the 5
+ * newest renders of the same endpoint and model recorded in the cache directory, else
+ * the model table's figure); it never goes down and stays at most 99 until the clip is
+ * there (100).
+ *
+ * Element messages:
+ * - `kling-task` after each poll and with the clip: task-id, status (Kling's), elapsed
+ *   (gdouble, seconds the task has run; for a task resumed from the journal, since Kling
+ *   created it), endpoint ("image2video"), video-id and status-message when known;
+ *   percent (gdouble, 0..99, 100 with the clip), eta-s (gdouble, seconds left by the
+ *   estimate, 0 once past it), typical-s (gdouble) and typical-source ("cache" or
+ *   "model-table") when a typical time is known; estimate-usd (gdouble) when the model
+ *   table has a price; charged (the amount as Kling wrote final_unit_deduction),
+ *   charged-amount (gdouble) and charged-unit ("credits") once Kling said it. Since: 0.2
+ *   for all but task-id, status, elapsed, endpoint, video-id and status-message.
+ * - `kling-wait` (Since: 0.2) before each wait: reason ("rate-limit", "busy-account",
+ *   "local-queue", "server-error", "network"), delay-s (gdouble; 0 for the local queue,
+ *   which lasts until a slot frees), attempt (guint, the attempt that failed), endpoint,
+ *   cause (the failure's technical line; NULL for the local queue).
+ *
+ * Tags (Since: 0.2): `kling-estimate-usd` (gdouble) and `kling-charge` (string, "3
+ * credits"), both also in the comment ("..., estimate USD 0.42, charged 3 credits"),
+ * which muxers write into the file. A cache hit tags what the clip cost when it was
+ * rendered (the sidecar keeps it).
+ *
  * Seeking: flushing, forward, time-format seeks; one that comes before the clip is
  * there makes the clip start at that point. Non-flushing and segment seeks and seeks in
  * MP4 passthrough are refused.
@@ -60,6 +90,7 @@
 #include "kling-cache.h"
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
+#include "gstklingprogress.h"
 #include "gstklingproperties.h"
 #include "gstklingnetwork.h"
 
@@ -173,6 +204,12 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
       "Kling model", "Kling model that rendered the clip", NULL);
   gst_tag_register (GST_KLING_TAG_MODE, GST_TAG_FLAG_META, G_TYPE_STRING,
       "Kling mode", "Kling render mode (std or pro)", NULL);
+  gst_tag_register (GST_KLING_TAG_ESTIMATE_USD, GST_TAG_FLAG_META, G_TYPE_DOUBLE,
+      "Kling estimate (USD)",
+      "What the model table expected the render to cost, in USD", NULL);
+  gst_tag_register (GST_KLING_TAG_CHARGE, GST_TAG_FLAG_META, G_TYPE_STRING,
+      "Kling charge", "What Kling charged for the render, e.g. \"3 credits\"",
+      NULL);
 
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_RENDER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_KLING_MODE, 0);
@@ -188,6 +225,7 @@ gst_kling_render_init (GstKlingRender * self)
   gst_kling_properties_init (&priv->props);
   gst_kling_network_init (&priv->net);
   g_mutex_init (&priv->lock);
+  g_rec_mutex_init (&priv->progress_lock);
   priv->hand_offs = gst_kling_hand_off_queue_new (GST_ELEMENT (self),
       run_is_current);
 }
@@ -216,12 +254,14 @@ gst_kling_render_finalize (GObject * object)
   g_free (priv->video_id);
   g_free (priv->location);
   g_free (priv->clip_name);
+  g_free (priv->charge);
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   g_clear_pointer (&priv->job, kling_job_unref);
   g_clear_pointer (&priv->client, kling_client_unref);
   gst_clear_object (&priv->output);
   gst_kling_hand_off_queue_free (priv->hand_offs);
   g_mutex_clear (&priv->lock);
+  g_rec_mutex_clear (&priv->progress_lock);
 
   G_OBJECT_CLASS (gst_kling_render_parent_class)->finalize (object);
 }
@@ -307,24 +347,85 @@ gst_kling_render_settings_free (GstKlingRenderSettings * settings)
 /* ------------------------------------------------------------------------- */
 /* Messages and errors                                                       */
 
-static KlingEndpoint
-current_endpoint (GstKlingRender * self)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  KlingEndpoint endpoint;
-
-  g_mutex_lock (&priv->lock);
-  endpoint = priv->endpoint;
-  g_mutex_unlock (&priv->lock);
-  return endpoint;
-}
-
+/* `kling-task` for @task (NULL before there is one, with @status) with the job's progress
+ * at @elapsed_s; @done: the clip is there (100 %, nothing left). */
 static void
 post_task_message (GstKlingRender * self, const KlingTask * task,
-    gdouble elapsed_s)
+    const gchar * status, gdouble elapsed_s, gboolean done)
 {
-  gst_kling_post_task_message (GST_ELEMENT (self), task, elapsed_s,
-      current_endpoint (self));
+  GstKlingRenderPrivate *priv = PRIV (self);
+  GstStructure *s;
+  GstKlingProgress progress;
+  gdouble percent, eta_s;
+
+  g_mutex_lock (&priv->lock);
+  percent = gst_kling_progress_update (&priv->progress, elapsed_s, &eta_s);
+  progress = priv->progress;
+  g_mutex_unlock (&priv->lock);
+  if (done && percent >= 0) {
+    percent = 100.0;
+    eta_s = 0;
+  }
+  s = gst_kling_task_structure_new (task, status, elapsed_s, progress.endpoint);
+  gst_kling_progress_set_fields (&progress, s, percent, eta_s);
+  gst_kling_post_structure (GST_ELEMENT (self), s);
+}
+
+/* Posts the START of a job (closing the previous job's, chained from job_done(), with a
+ * COMPLETE first); @close_code is the code its end will take. */
+static void
+open_progress (GstKlingRender * self, const gchar * code,
+    const gchar * close_code, const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *task_id = NULL;
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code) {
+    g_mutex_lock (&priv->lock);
+    task_id = g_strdup (priv->task_id);
+    g_mutex_unlock (&priv->lock);
+    if (task_id)
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+          priv->open_code, "Kling task %s: done, the next step follows", task_id);
+    else
+      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
+          priv->open_code, "Done, the next step follows");
+  }
+  priv->open_code = close_code;
+  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START, code,
+      "%s", text);
+  g_rec_mutex_unlock (&priv->progress_lock);
+}
+
+/* A CONTINUE, only inside a START: a report that was on its way when the run was
+ * cancelled does not come after the CANCELED. */
+static void
+continue_progress (GstKlingRender * self, const gchar * code,
+    const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code)
+    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
+        code, "%s", text);
+  g_rec_mutex_unlock (&priv->progress_lock);
+}
+
+/* Ends the open START with @type and @text; nothing when none is open, so that every
+ * START gets exactly one end whatever path the run takes. */
+static void
+close_progress (GstKlingRender * self, GstProgressType type, const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  if (priv->open_code)
+    gst_kling_post_progress (GST_ELEMENT (self), type, priv->open_code, "%s",
+        text);
+  priv->open_code = NULL;
+  g_rec_mutex_unlock (&priv->progress_lock);
 }
 
 /* The details of @error, with the run's task and endpoint where it says nothing. */
@@ -355,19 +456,6 @@ mark_finished (GstKlingRender * self)
   return first;
 }
 
-/* Progress ERROR closes a START: only once something was submitted in this run. */
-static gboolean
-was_submitted (GstKlingRender * self)
-{
-  GstKlingRenderPrivate *priv = PRIV (self);
-  gboolean submitted;
-
-  g_mutex_lock (&priv->lock);
-  submitted = priv->run_settings != NULL;
-  g_mutex_unlock (&priv->lock);
-  return submitted;
-}
-
 void
 gst_kling_render_post_error (GstKlingRender * self, const GError * error)
 {
@@ -391,9 +479,7 @@ gst_kling_render_post_error (GstKlingRender * self, const GError * error)
     message = g_strdup (error->message);
   }
   mark_finished (self);
-  if (was_submitted (self))
-    gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_ERROR,
-        "kling-task", "%s", message);
+  close_progress (self, GST_PROGRESS_TYPE_ERROR, message);
   /* Takes @message, @debug and @details. */
   gst_element_message_full_with_details (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       domain, code, message, debug, __FILE__, GST_FUNCTION, __LINE__, details);
@@ -407,6 +493,7 @@ gst_kling_render_fail_input (GstKlingRender * self, const gchar * message,
   g_return_if_fail (GST_IS_KLING_RENDER (self));
 
   mark_finished (self);
+  close_progress (self, GST_PROGRESS_TYPE_ERROR, message);
   gst_element_message_full (GST_ELEMENT (self), GST_MESSAGE_ERROR,
       GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, g_strdup (message),
       g_strdup (details), __FILE__, GST_FUNCTION, __LINE__);
@@ -502,6 +589,61 @@ update_id (GstKlingRender * self, gchar ** slot, const gchar * text)
   return changed;
 }
 
+/* How long the task has run: the job's time, or for a task an earlier run created, its
+ * age by Kling's created_at (bounded to a day, against a wrong clock), so that a resumed
+ * render does not start again from 0 %. */
+static gdouble
+task_age (GstKlingRender * self, const KlingTask * task, gdouble elapsed_s)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean resuming;
+  gdouble age_s;
+
+  g_mutex_lock (&priv->lock);
+  resuming = priv->resuming;
+  g_mutex_unlock (&priv->lock);
+  if (!resuming || task->created_at_ms <= 0)
+    return elapsed_s;
+  age_s = (g_get_real_time () / 1000 - task->created_at_ms) / 1000.0;
+  return age_s > elapsed_s && age_s < 24 * 3600 ? age_s : elapsed_s;
+}
+
+/* CONTINUE "Kling task X: processing, 42 % (about 1 min 40 s left)" and its `kling-task`. */
+static void
+post_task_progress (GstKlingRender * self, const KlingTask * task,
+    gdouble elapsed_s)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *how_far = NULL, *text = NULL;
+
+  elapsed_s = task_age (self, task, elapsed_s);
+  post_task_message (self, task, NULL, elapsed_s, FALSE);
+  /* Rendered is not there yet: the download follows, and the percentage waits for it. */
+  if (task->status == KLING_TASK_SUCCEED) {
+    text = g_strdup_printf ("Kling task %s: rendered, downloading the clip",
+        task->task_id);
+    continue_progress (self, "kling-task", text);
+    return;
+  }
+  g_mutex_lock (&priv->lock);
+  how_far = gst_kling_progress_describe (&priv->progress, elapsed_s);
+  g_mutex_unlock (&priv->lock);
+  text = g_strdup_printf ("Kling task %s: %s%s", task->task_id,
+      kling_task_status_to_string (task->status), how_far);
+  continue_progress (self, "kling-task", text);
+}
+
+/* What Kling charged for the clip ("3 credits"), for the tags: known from the answer that
+ * says the task succeeded, so a clip playing while it downloads has it too. priv->lock
+ * held. */
+static void
+set_charge (GstKlingRenderPrivate * priv, const KlingTask * task)
+{
+  g_free (priv->charge);
+  priv->charge = g_strdup_printf ("%s %s", task->charge,
+      task->charge_unit ? task->charge_unit : "");
+}
+
 static void
 on_job_submitted (GstKlingRender * self, gpointer data)
 {
@@ -511,10 +653,7 @@ on_job_submitted (GstKlingRender * self, gpointer data)
       kling_task_status_to_string (task->status));
   if (update_id (self, &PRIV (self)->task_id, task->task_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-task", "Kling task %s: %s", task->task_id,
-      kling_task_status_to_string (task->status));
-  post_task_message (self, task, 0.0);
+  post_task_progress (self, task, 0.0);
 }
 
 static void
@@ -531,10 +670,12 @@ on_job_progress (GstKlingRender * self, gpointer data)
   /* Known once the task succeeded, before the download: the growing clip's tags. */
   if (update_id (self, &PRIV (self)->video_id, task->video_id))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIDEO_ID]);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CONTINUE,
-      "kling-task", "Kling task %s: %s (%.0f s)", task->task_id,
-      kling_task_status_to_string (task->status), report->elapsed_s);
-  post_task_message (self, task, report->elapsed_s);
+  if (task->charge) {
+    g_mutex_lock (&PRIV (self)->lock);
+    set_charge (PRIV (self), task);
+    g_mutex_unlock (&PRIV (self)->lock);
+  }
+  post_task_progress (self, task, report->elapsed_s);
 }
 
 static void
@@ -547,11 +688,50 @@ on_job_finished (GstKlingRender * self, gpointer data)
     GST_INFO_OBJECT (self, "job failed: %s", report->error->message);
   else
     GST_INFO_OBJECT (self, "job done: %s", report->mp4_path);
+  g_mutex_lock (&PRIV (self)->lock);
+  PRIV (self)->cache_hit = kling_job_is_cache_hit (report->job);
+  g_mutex_unlock (&PRIV (self)->lock);
 
   if (klass->job_done (self, report->mp4_path, report->task, report->error))
     return;
   gst_kling_render_default_job_done (self, report->mp4_path, report->task,
       report->error);
+}
+
+typedef struct
+{
+  KlingEndpoint endpoint;
+  KlingWaitReason reason;
+  guint delay_ms;
+  guint attempt;
+  gchar *cause;                 /* the failure's technical line; NULL for the local queue */
+} WaitReport;
+
+static void
+wait_report_free (gpointer data)
+{
+  WaitReport *report = data;
+
+  g_free (report->cause);
+  g_free (report);
+}
+
+/* CONTINUE kling-wait: why the job waits, and for how long; and its `kling-wait`. */
+static void
+on_job_waiting (GstKlingRender * self, gpointer data)
+{
+  WaitReport *report = data;
+  const gchar *endpoint = kling_endpoint_name (report->endpoint);
+  g_autofree gchar *text = gst_kling_progress_wait_text (report->endpoint,
+      report->reason, report->delay_ms, report->attempt);
+
+  continue_progress (self, "kling-wait", text);
+  gst_kling_post_structure (GST_ELEMENT (self), gst_structure_new ("kling-wait",
+          "reason", G_TYPE_STRING, kling_wait_reason_to_string (report->reason),
+          "delay-s", G_TYPE_DOUBLE, report->delay_ms / 1000.0,
+          "attempt", G_TYPE_UINT, report->attempt,
+          "endpoint", G_TYPE_STRING, endpoint,
+          "cause", G_TYPE_STRING, report->cause, NULL));
 }
 
 /* The client's worker thread, from here to job_finished(): copy, hand off, return. */
@@ -587,6 +767,65 @@ job_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
   report->task = kling_task_copy (task);
   report->elapsed_s = elapsed_s;
   hand_off_report (user_data, on_job_progress, report);
+}
+
+static WaitReport *
+wait_report_new (KlingEndpoint endpoint, KlingWaitReason reason,
+    guint delay_ms, guint attempt, const GError * cause)
+{
+  WaitReport *report = g_new0 (WaitReport, 1);
+
+  report->endpoint = endpoint;
+  report->reason = reason;
+  report->delay_ms = delay_ms;
+  report->attempt = attempt;
+  report->cause = cause ? g_strdup (cause->message) : NULL;
+  return report;
+}
+
+static void
+job_waiting (KlingJob * job, KlingWaitReason reason, guint delay_ms,
+    guint attempt, const GError * cause, gpointer user_data)
+{
+  JobContext *ctx = user_data;
+  KlingEndpoint endpoint;
+
+  if (!job_context_is_current (ctx))
+    return;
+  g_mutex_lock (&PRIV (ctx->self)->lock);
+  endpoint = PRIV (ctx->self)->endpoint;
+  g_mutex_unlock (&PRIV (ctx->self)->lock);
+  gst_kling_hand_off_queue_push (PRIV (ctx->self)->hand_offs, ctx->generation,
+      (GstKlingHandOffFunc) on_job_waiting, wait_report_new (endpoint, reason,
+          delay_ms, attempt, cause), wait_report_free);
+}
+
+void
+gst_kling_render_report_waiting (GstKlingRender * self, KlingEndpoint endpoint,
+    KlingWaitReason reason, guint delay_ms, guint attempt, const GError * cause)
+{
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+
+  gst_kling_render_hand_off (self, on_job_waiting, wait_report_new (endpoint,
+          reason, delay_ms, attempt, cause), wait_report_free);
+}
+
+void
+gst_kling_render_post_step (GstKlingRender * self, const gchar * code,
+    const gchar * text)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  gboolean open;
+
+  g_return_if_fail (GST_IS_KLING_RENDER (self));
+
+  g_rec_mutex_lock (&priv->progress_lock);
+  open = priv->open_code != NULL;
+  if (open)
+    continue_progress (self, code, text);
+  else
+    open_progress (self, code, code, text);
+  g_rec_mutex_unlock (&priv->progress_lock);
 }
 
 static void
@@ -647,6 +886,38 @@ gst_kling_render_default_job_done (GstKlingRender * self,
   return TRUE;
 }
 
+/* The START of a job, before any request, from what the cache says it will do: "cache
+ * hit: <path>", resuming a task of the journal, or submitting a new one with the
+ * estimate. */
+static void
+announce_job (GstKlingRender * self, KlingClient * client,
+    const KlingRequest * request, const KlingJobOptions * options)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *text = NULL;
+  GstKlingProgress progress;
+  KlingJobPreview preview;
+
+  kling_client_preview_job (client, request, options, &preview);
+  g_mutex_lock (&priv->lock);
+  gst_kling_progress_init (&priv->progress, request->endpoint,
+      priv->run_settings->model_name, (KlingMode) priv->run_settings->mode,
+      priv->run_settings->duration_s, priv->run_settings->sound, &preview);
+  progress = priv->progress;
+  priv->resuming = preview.outlook == KLING_JOB_WILL_RESUME;
+  g_mutex_unlock (&priv->lock);
+
+  text = gst_kling_progress_start_text (&progress, &preview,
+      kling_client_get_base_url (client));
+  if (preview.outlook == KLING_JOB_WILL_USE_CACHE)
+    open_progress (self, "kling-cache", "kling-cache", text);
+  else if (preview.outlook == KLING_JOB_WILL_RESUME)
+    open_progress (self, "kling-resume", "kling-task", text);
+  else
+    open_progress (self, "kling-submit", "kling-task", text);
+  kling_job_preview_clear (&preview);
+}
+
 /* The cache directory the job uses: NULL (no cache) when the property is "". */
 static gchar *
 resolve_cache_dir (const gchar * property)
@@ -702,6 +973,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .progress = job_progress,
     .finished = job_finished,
     .download_started = job_download_started,
+    .waiting = job_waiting,
   };
   KlingJobOptions options;
   g_autofree gchar *cache_dir = NULL, *key = NULL, *clip_name = NULL;
@@ -757,10 +1029,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     kling_job_unref (previous_job);
   }
 
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_START,
-      "kling-submit", "Submitting a Kling %s task to %s",
-      kling_endpoint_name (request->endpoint),
-      kling_client_get_base_url (client));
+  announce_job (self, client, request, &options);
 
   ctx = g_new0 (JobContext, 1);
   ctx->self = gst_object_ref (self);
@@ -814,6 +1083,23 @@ update_location (GstKlingRender * self, const gchar * mp4_path)
   return cached && update_id (self, &priv->location, mp4_path);
 }
 
+/* COMPLETE: where the clip came from, how long it took, what was paid for it. */
+static void
+post_complete (GstKlingRender * self, const gchar * mp4_path,
+    const KlingTask * task, gdouble elapsed_s, gboolean cache_hit)
+{
+  GstKlingRenderPrivate *priv = PRIV (self);
+  g_autofree gchar *text = NULL;
+  GstKlingProgress progress;
+
+  g_mutex_lock (&priv->lock);
+  progress = priv->progress;
+  g_mutex_unlock (&priv->lock);
+  text = gst_kling_progress_complete_text (&progress, task, mp4_path, elapsed_s,
+      cache_hit);
+  close_progress (self, GST_PROGRESS_TYPE_COMPLETE, text);
+}
+
 void
 gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
     const KlingTask * task)
@@ -822,6 +1108,7 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
   gboolean notify_video_id, growing, hold;
   KlingJob *job = NULL;
   gdouble elapsed_s;
+  gboolean cache_hit;
 
   g_return_if_fail (GST_IS_KLING_RENDER (self));
   g_return_if_fail (mp4_path != NULL);
@@ -837,15 +1124,19 @@ gst_kling_render_deliver (GstKlingRender * self, const gchar * mp4_path,
   g_mutex_lock (&priv->lock);
   elapsed_s = priv->elapsed_s;
   growing = priv->growing;
+  cache_hit = priv->cache_hit;
   if (priv->job)
     job = kling_job_ref (priv->job);
+  g_clear_pointer (&priv->charge, g_free);
+  if (task && task->charge)
+    set_charge (priv, task);
   g_mutex_unlock (&priv->lock);
   mark_finished (self);
-  gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
-      "kling-task", "Kling task %s: clip ready (%.0f s)",
-      task && task->task_id ? task->task_id : "?", elapsed_s);
+  if (task && !cache_hit)
+    elapsed_s = task_age (self, task, elapsed_s);
   if (task)
-    post_task_message (self, task, elapsed_s);
+    post_task_message (self, task, NULL, elapsed_s, TRUE);
+  post_complete (self, mp4_path, task, elapsed_s, cache_hit);
   if (growing) {
     /* The output has had the clip since its download started. */
     g_clear_pointer (&job, kling_job_unref);
@@ -885,8 +1176,12 @@ start_run (GstKlingRender * self)
   g_clear_pointer (&priv->location, g_free);
   g_clear_pointer (&priv->clip_name, g_free);
   priv->growing = FALSE;
+  g_clear_pointer (&priv->charge, g_free);
+  priv->cache_hit = FALSE;
+  priv->resuming = FALSE;
   g_clear_pointer (&priv->run_settings, gst_kling_render_settings_free);
   priv->elapsed_s = 0.0;
+  memset (&priv->progress, 0, sizeof (priv->progress));
   priv->hold_output = FALSE;
   g_mutex_unlock (&priv->lock);
 
@@ -919,19 +1214,20 @@ begin_shutdown (GstKlingRender * self)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   KlingJob *job;
-  gboolean finished;
+  gboolean cached;
 
   g_mutex_lock (&priv->lock);
   priv->flushing = TRUE;
   priv->generation++;
   job = g_steal_pointer (&priv->job);
-  finished = priv->finished;
+  cached = priv->cached;
   g_mutex_unlock (&priv->lock);
 
+  /* Whatever the job did (waiting, polling, between two chained jobs): its START ends. */
+  close_progress (self, GST_PROGRESS_TYPE_CANCELED, cached ?
+      "Kling render cancelled (a task already created is resumed by the next run "
+      "with this cache, not paid again)" : "Kling render cancelled");
   if (job) {
-    if (!finished)
-      gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_CANCELED,
-          "kling-task", "Kling render cancelled");
     kling_job_cancel (job);
     kling_job_unref (job);
   }

@@ -32,6 +32,11 @@ G_BEGIN_DECLS
 #define GST_KLING_TAG_VIDEO_ID "kling-video-id"
 #define GST_KLING_TAG_MODEL    "kling-model"
 #define GST_KLING_TAG_MODE     "kling-mode"
+/* What the model table expected the render to cost (gdouble, USD; when priced), and what
+ * Kling charged (a string: the amount as Kling wrote it and its unit, "3 credits").
+ * Both are in the comment too. Since: 0.2 */
+#define GST_KLING_TAG_ESTIMATE_USD "kling-estimate-usd"
+#define GST_KLING_TAG_CHARGE       "kling-charge"
 
 #define GST_TYPE_KLING_RENDER (gst_kling_render_get_type ())
 G_DECLARE_DERIVABLE_TYPE (GstKlingRender, gst_kling_render, GST, KLING_RENDER, GstElement)
@@ -161,6 +166,20 @@ gboolean gst_kling_render_sink_query  (GstPad *pad, GstObject *parent, GstQuery 
  * (one sentence for a person) and @details (the debug string); the source pads end. */
 void     gst_kling_render_fail_input  (GstKlingRender *self, const gchar *message,
                                        const gchar *details);
+
+/* A step of the run that is not a job (identify-face before an advanced lip-sync) starts:
+ * a CONTINUE with @code and @text inside the START that is open, or a START of its own
+ * when none is (the next job's START ends it with a COMPLETE; an error or a cancel as
+ * well). Keeps every START paired. Any thread but the client's worker. Since: 0.2 */
+void     gst_kling_render_post_step   (GstKlingRender *self, const gchar *code,
+                                       const gchar *text);
+/* A call outside the job (kling_client_call_full()'s waiting callback) waits before its
+ * next attempt: posted like the job's own waits (CONTINUE `kling-wait` and a `kling-wait`
+ * element message) on the element's thread. Callable on the client's worker: it copies
+ * and hands off. Since: 0.2 */
+void     gst_kling_render_report_waiting (GstKlingRender *self, KlingEndpoint endpoint,
+                                          KlingWaitReason reason, guint delay_ms,
+                                          guint attempt, const GError *cause);
 
 typedef void (*GstKlingRenderHandOff) (GstKlingRender *self, gpointer data);
 

@@ -16,6 +16,24 @@
 
 #define GST_CAT_DEFAULT gst_kling_render_debug
 
+/* The estimate and the charge, as tags and in the comment (which muxers write into the
+ * file). priv->lock held. */
+static void
+add_cost_tags (GstKlingRenderPrivate * priv, GstTagList * tags,
+    GString * comment)
+{
+  if (priv->progress.priced) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_ESTIMATE_USD,
+        priv->progress.usd, NULL);
+    g_string_append_printf (comment, ", estimate USD %.2f", priv->progress.usd);
+  }
+  if (priv->charge) {
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_KLING_TAG_CHARGE,
+        priv->charge, NULL);
+    g_string_append_printf (comment, ", charged %s", priv->charge);
+  }
+}
+
 /* The tags pushed before the clip: the run's settings (the element's when nothing was
  * submitted through the base: a storyboard's clips), the clip's task, the subclass's. */
 static GstTagList *
@@ -55,6 +73,7 @@ build_tags (GstKlingRender * self, const KlingTask * task)
         video_id, NULL);
     g_string_append_printf (comment, ", video %s", video_id);
   }
+  add_cost_tags (priv, tags, comment);
   g_mutex_unlock (&priv->lock);
 
   gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_COMMENT, comment->str,

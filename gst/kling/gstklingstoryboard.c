@@ -251,8 +251,10 @@ on_shot_task (GstKlingRender * render, gpointer data)
       "kling-storyboard", "Storyboard still %u: Kling task %s: %s (%.0f s)",
       number, report->task->task_id,
       kling_task_status_to_string (report->task->status), report->elapsed_s);
-  gst_kling_post_task_message (GST_ELEMENT (render), report->task,
-      report->elapsed_s, KLING_ENDPOINT_IMAGE2VIDEO);
+  /* Each still's task (its own percentage is not tracked: the stills render at once). */
+  gst_kling_post_structure (GST_ELEMENT (render),
+      gst_kling_task_structure_new (report->task, NULL, report->elapsed_s,
+          KLING_ENDPOINT_IMAGE2VIDEO));
 }
 
 static void

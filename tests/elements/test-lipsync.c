@@ -560,6 +560,88 @@ GST_START_TEST (test_image_pad_chain)
 }
 GST_END_TEST;
 
+/* The progress messages on the bus: each START (its text begins with @starts[i], the
+ * list ends with NULL) is followed by CONTINUEs only, then one COMPLETE, before the next;
+ * nothing outside them. Returns how many `kling-wait` CONTINUEs came. */
+static guint
+check_progress_pairs (Fixture * f, const gchar * const *starts)
+{
+  GstMessage *message;
+  gboolean open = FALSE;
+  guint n = 0, waits = 0;
+  gchar *text, *code;
+
+  while ((message = gst_bus_pop (f->bus))) {
+    GstProgressType type;
+
+    if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS) {
+      gst_message_parse_progress (message, &type, &code, &text);
+      if (type == GST_PROGRESS_TYPE_START) {
+        fail_if (open, "START before the last one ended: %s", text);
+        fail_unless (starts[n] != NULL, "one START too many: %s", text);
+        fail_unless (g_str_has_prefix (text, starts[n]), "%s", text);
+        open = TRUE;
+        n++;
+      } else {
+        fail_unless (open, "progress outside a START: %s", text);
+        waits += !g_strcmp0 (code, "kling-wait");
+        if (type != GST_PROGRESS_TYPE_CONTINUE) {
+          fail_unless_equals_int (type, GST_PROGRESS_TYPE_COMPLETE);
+          open = FALSE;
+        }
+      }
+      g_free (text);
+      g_free (code);
+    }
+    gst_message_unref (message);
+  }
+  fail_if (open);
+  fail_unless (starts[n] == NULL, "no START \"%s\"", starts[n]);
+  return waits;
+}
+
+/* A chained render (image2video, then lip-sync) posts two START ... COMPLETE pairs, the
+ * first ended before the second starts. */
+GST_START_TEST (test_image_pad_chain_progress_pairs)
+{
+  Fixture f;
+  const gchar *starts[] = { "Submitting a Kling image2video task",
+    "Submitting a Kling lip-sync task", NULL
+  };
+
+  fixture_start (&f, 0.1);
+  make_element (&f, "prompt", "a person talking", NULL);
+  start_harnesses (&f, TRUE, TRUE, TRUE);
+  push_jpeg_still (&f);
+  push_tone (f.h, "F32LE", 44100, 1, 2.2);
+  check_lip_synced_clip (&f);
+  check_progress_pairs (&f, starts);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
+/* identify-face is a step of its own before the advanced lip-sync: its START, its retry
+ * after a rate limit said, then the lip-sync's START. */
+GST_START_TEST (test_advanced_progress_pairs)
+{
+  Fixture f;
+  const gchar *starts[] = { "Looking for the face to animate",
+    "Submitting a Kling advanced-lip-sync task", NULL
+  };
+
+  fixture_start (&f, 0.1);
+  fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"method\":\"POST\","
+          "\"path\":\"/v1/videos/identify-face\",\"kind\":\"status\",\"http\":429,"
+          "\"code\":1302,\"times\":1}", NULL));
+  start_element (&f, TRUE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
+  push_tone (f.h, "S16LE", 16000, 1, 3.0);
+  check_lip_synced_clip (&f);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 2);
+  fail_unless_equals_int (check_progress_pairs (&f, starts), 1);
+  fixture_stop (&f);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_advanced_method)
 {
   Fixture f;
@@ -1511,6 +1593,8 @@ lipsync_suite (void)
   tcase_add_test (tc, test_text_mode);
   tcase_add_test (tc, test_video_url);
   tcase_add_test (tc, test_image_pad_chain);
+  tcase_add_test (tc, test_image_pad_chain_progress_pairs);
+  tcase_add_test (tc, test_advanced_progress_pairs);
   tcase_add_test (tc, test_image_pad_text_mode);
   tcase_add_test (tc, test_advanced_method);
   tcase_add_test (tc, test_default_method_is_advanced);

@@ -107,6 +107,78 @@ GST_START_TEST (test_store_and_lookup)
 }
 GST_END_TEST;
 
+/* The sidecar keeps what Kling charged and how long it took; a lookup gives the charge
+ * back, and the next estimate reads the time. */
+GST_START_TEST (test_store_records_charge_and_render_time)
+{
+  g_autoptr (KlingRequest) request = kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
+      json_from_string ("{\"model_name\":\"kling-v3\",\"image\":\"QUJD\"}", NULL),
+      NULL);
+  g_autofree gchar *key = kling_request_cache_key (request);
+  g_autofree gchar *download = write_mp4 ("download.part");
+  g_autoptr (KlingTask) found = NULL;
+  gdouble median = -1;
+  KlingTask task = {
+    .task_id = "T-1", .status = KLING_TASK_SUCCEED, .created_at_ms = 1000,
+    .updated_at_ms = 43500, .charge = "3", .charge_amount = 3, .charge_unit = "credits",
+  };
+
+  fail_unless (kling_cache_store (cache_dir, key, download, request, &task, NULL));
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, NULL, &found),
+      KLING_CACHE_HIT);
+  fail_unless_equals_string (found->charge, "3");
+  fail_unless (found->charge_amount == 3);
+  fail_unless_equals_string (found->charge_unit, "credits");
+  fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
+          KLING_ENDPOINT_IMAGE2VIDEO, "kling-v3", 5, &median), 1);
+  fail_unless (median == 42.5, "%f", median);
+  fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
+          KLING_ENDPOINT_IMAGE2VIDEO, "kling-v2-6", 5, &median), 0);
+  fail_unless (median == 0);
+}
+GST_END_TEST;
+
+/* A sidecar of @model rendered in @render_s, written @age_s ago. */
+static void
+write_timed_sidecar (const gchar *name, const gchar *model, gdouble render_s, gint age_s)
+{
+  g_autofree gchar *file = g_strconcat (name, ".json", NULL);
+  g_autofree gchar *json = g_strdup_printf ("{\"endpoint\":\"image2video\","
+      "\"model\":\"%s\",\"task_id\":\"%s\",\"render_s\":%g}", model, name, render_s);
+  g_autofree gchar *path = write_file (file, json, strlen (json));
+  struct utimbuf times = { .actime = time (NULL) - age_s, .modtime = time (NULL) - age_s };
+
+  fail_unless (utime (path, &times) == 0);
+}
+
+/* The median of the newest renders of that endpoint and model, not all of them. */
+GST_START_TEST (test_recent_render_times)
+{
+  gdouble median = -1;
+  guint i;
+
+  /* Old and slow: beyond the 3 newest, so they do not count. */
+  for (i = 0; i < 4; i++) {
+    g_autofree gchar *name = g_strdup_printf ("old%u", i);
+    write_timed_sidecar (name, "kling-v3", 900, 1000 + i);
+  }
+  write_timed_sidecar ("new0", "kling-v3", 30, 10);
+  write_timed_sidecar ("new1", "kling-v3", 60, 11);
+  write_timed_sidecar ("new2", "kling-v3", 50, 12);
+  write_timed_sidecar ("other", "kling-v2-6", 1, 5);
+  g_free (write_file ("garbage.json", "{", 1));
+  fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
+          KLING_ENDPOINT_IMAGE2VIDEO, "kling-v3", 3, &median), 3);
+  fail_unless (median == 50, "%f", median);
+  /* Even count: the mean of the middle two. */
+  fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
+          KLING_ENDPOINT_IMAGE2VIDEO, "kling-v3", 4, &median), 4);
+  fail_unless (median == 55, "%f", median);
+  fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
+          KLING_ENDPOINT_TEXT2VIDEO, "kling-v3", 3, &median), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_lookup_needs_both_files)
 {
   g_autofree gchar *clip = NULL, *json = NULL;
@@ -348,6 +420,8 @@ cache_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_store_and_lookup);
+  tcase_add_test (tc, test_store_records_charge_and_render_time);
+  tcase_add_test (tc, test_recent_render_times);
   tcase_add_test (tc, test_lookup_needs_both_files);
   tcase_add_test (tc, test_journal);
   tcase_add_test (tc, test_journal_garbage);

@@ -250,6 +250,12 @@ GST_START_TEST (test_estimates)
       420);
   check_estimate ("kling-v2", KLING_ENDPOINT_ADVANCED_LIP_SYNC, KLING_MODE_PRO, 5, FALSE,
       FALSE, 0, 420);
+  /* klinglipsync names the model of its image2video step: lip-sync has no row for it,
+   * and still waits the endpoint's typical time. */
+  check_estimate ("kling-v3", KLING_ENDPOINT_LIP_SYNC, KLING_MODE_STD, 5, FALSE, FALSE, 0,
+      420);
+  check_estimate (NULL, KLING_ENDPOINT_ADVANCED_LIP_SYNC, KLING_MODE_STD, 5, FALSE, FALSE,
+      0, 420);
   /* Both outputs are optional. */
   fail_unless (kling_models_estimate ("kling-v3", I2V, KLING_MODE_STD, 5, FALSE, NULL, NULL));
 }

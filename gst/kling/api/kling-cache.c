@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -143,6 +144,10 @@ task_from_sidecar (JsonObject *meta)
     t->created_at_ms = value;
   if (kling_json_get_int (meta, "updated_at_ms", &value))
     t->updated_at_ms = value;
+  t->charge = g_strdup (kling_json_get_string (meta, "charge"));
+  t->charge_unit = g_strdup (kling_json_get_string (meta, "charge_unit"));
+  if (t->charge && !kling_json_get_double (meta, "charge_amount", &t->charge_amount))
+    t->charge_amount = 0;
   return t;
 }
 
@@ -204,7 +209,123 @@ kling_cache_store (const gchar *cache_dir, const gchar *key, const gchar *downlo
   json_object_set_int_member (meta, "created_at_ms", task->created_at_ms);
   json_object_set_int_member (meta, "updated_at_ms", task->updated_at_ms);
   json_object_set_string_member (meta, "downloaded_at", stamp);
+  set_optional_string (meta, "model", kling_request_get_model_name (request));
+  /* Kling's own submit -> succeed time: what later renders of this model take. */
+  if (task->created_at_ms > 0 && task->updated_at_ms >= task->created_at_ms)
+    json_object_set_double_member (meta, "render_s",
+        (task->updated_at_ms - task->created_at_ms) / 1000.0);
+  if (task->charge) {
+    json_object_set_string_member (meta, "charge", task->charge);
+    json_object_set_double_member (meta, "charge_amount", task->charge_amount);
+    set_optional_string (meta, "charge_unit", task->charge_unit);
+  }
   return write_json_atomically (sidecar, meta, error);
+}
+
+/* --- render times of earlier clips ------------------------------------------------------- */
+
+typedef struct {
+  gchar *path;
+  gint64 mtime;
+} SidecarFile;
+
+static void
+sidecar_file_free (gpointer data)
+{
+  SidecarFile *file = data;
+
+  g_free (file->path);
+  g_free (file);
+}
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  const SidecarFile *fa = *(SidecarFile * const *) a, *fb = *(SidecarFile * const *) b;
+
+  return fa->mtime < fb->mtime ? 1 : fa->mtime > fb->mtime ? -1 : 0;
+}
+
+static gint
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble da = *(const gdouble *) a, db = *(const gdouble *) b;
+
+  return da < db ? -1 : da > db ? 1 : 0;
+}
+
+/* The sidecars of @cache_dir (<key>.json at the top; the journal is a folder), newest
+ * first by modification time (a sidecar is written once, when its clip arrives). */
+static GPtrArray *
+list_sidecars (const gchar *cache_dir)
+{
+  GPtrArray *files = g_ptr_array_new_with_free_func (sidecar_file_free);
+  GDir *dir = g_dir_open (cache_dir, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    SidecarFile *file;
+    GStatBuf st;
+
+    if (!g_str_has_suffix (name, ".json"))
+      continue;
+    file = g_new0 (SidecarFile, 1);
+    file->path = g_build_filename (cache_dir, name, NULL);
+    if (g_stat (file->path, &st) != 0 || !S_ISREG (st.st_mode)) {
+      sidecar_file_free (file);
+      continue;
+    }
+    file->mtime = st.st_mtime;
+    g_ptr_array_add (files, file);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_ptr_array_sort (files, newest_first);
+  return files;
+}
+
+/* The render time a sidecar records when it is of @endpoint and @model; -1 otherwise. */
+static gdouble
+sidecar_render_s (const gchar *path, const gchar *endpoint, const gchar *model)
+{
+  g_autoptr (JsonObject) meta = read_json_object (path);
+  gdouble render_s;
+
+  if (meta == NULL || g_strcmp0 (kling_json_get_string (meta, "endpoint"), endpoint) != 0 ||
+      g_strcmp0 (kling_json_get_string (meta, "model"), model) != 0 ||
+      !kling_json_get_double (meta, "render_s", &render_s) || !(render_s > 0))
+    return -1;
+  return render_s;
+}
+
+guint
+kling_cache_recent_render_s (const gchar *cache_dir, KlingEndpoint endpoint,
+    const gchar *model_name, guint max_renders, gdouble *median_s)
+{
+  g_autoptr (GPtrArray) files = NULL;
+  g_autofree gdouble *times = NULL;
+  guint i, n = 0;
+
+  *median_s = 0;
+  if (cache_dir == NULL || max_renders == 0)
+    return 0;
+  files = list_sidecars (cache_dir);
+  times = g_new0 (gdouble, max_renders);
+  /* Reading is bounded: a cache of thousands of clips costs a stat each, and at most
+   * KLING_CACHE_HISTORY_READS small files are parsed. */
+  for (i = 0; i < files->len && i < KLING_CACHE_HISTORY_READS && n < max_renders; i++) {
+    SidecarFile *file = g_ptr_array_index (files, i);
+    gdouble render_s = sidecar_render_s (file->path, kling_endpoint_name (endpoint),
+        model_name);
+
+    if (render_s > 0)
+      times[n++] = render_s;
+  }
+  if (n == 0)
+    return 0;
+  qsort (times, n, sizeof (gdouble), compare_doubles);
+  *median_s = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  return n;
 }
 
 gchar *

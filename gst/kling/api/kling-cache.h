@@ -3,7 +3,10 @@
  *
  * Layout under a cache directory:
  *   <key>.mp4            a verified clip (renamed into place when complete)
- *   <key>.json           its sidecar: request summary, task id, video id, endpoint, times
+ *   <key>.json           its sidecar: request summary (with the table's estimate), task
+ *                        id, video id, endpoint, model, times, Kling's submit -> succeed
+ *                        time (render_s), what Kling charged (charge, charge_amount,
+ *                        charge_unit)
  *   journal/<key>.json   a task in flight: external_task_id and the time of the create
  *                        call (written before it), then the task id
  *   journal/<key>.lock   the claim: flock()ed by the process rendering <key>
@@ -49,6 +52,17 @@ guint64   kling_cache_clip_id        (const gchar *cache_dir, const gchar *key);
 gboolean  kling_cache_store          (const gchar *cache_dir, const gchar *key,
                                       const gchar *downloaded, const KlingRequest *request,
                                       const KlingTask *task, GError **error);
+
+/* How many sidecars kling_cache_recent_render_s() reads at most, newest first. */
+#define KLING_CACHE_HISTORY_READS 64
+
+/* The median render time (Kling's submit -> succeed, seconds) of the @max_renders newest
+ * clips of @endpoint and @model_name in @cache_dir, in *@median_s; returns how many were
+ * found (0: none, *@median_s = 0). Only the KLING_CACHE_HISTORY_READS newest sidecars are
+ * read. Clips from before sidecars recorded render_s do not count. */
+guint     kling_cache_recent_render_s (const gchar *cache_dir, KlingEndpoint endpoint,
+                                       const gchar *model_name, guint max_renders,
+                                       gdouble *median_s);
 
 /* <cache_dir>/tmp, created if needed; NULL with @error when it cannot be. */
 gchar    *kling_cache_ensure_tmp_dir (const gchar *cache_dir, GError **error);

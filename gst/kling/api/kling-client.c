@@ -445,6 +445,7 @@ typedef struct {
   GCancellable *external;      /* the caller's, may be NULL */
   gulong handler;
   KlingCallCallback callback;
+  KlingCallWaitingCallback waiting;  /* may be NULL */
   gpointer user_data;
 } OneShot;
 
@@ -496,6 +497,17 @@ oneshot_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   g_free (shot);
 }
 
+/* A retry of the call is about to wait: tell the caller (on the worker, as ever). */
+static void
+oneshot_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
+    const GError *cause, gpointer user_data)
+{
+  OneShot *shot = user_data;
+
+  if (shot->waiting)
+    shot->waiting (reason, delay_ms, attempt, cause, shot->user_data);
+}
+
 typedef struct {
   KlingClient *client;
   KlingEndpoint endpoint;
@@ -528,7 +540,7 @@ oneshot_begin (gpointer data)
     KlingCallSpec spec = {
       .method = "POST", .path = kling_endpoint_path (start->endpoint), .body = start->body,
       .cancellable = shot->internal, .retry_ambiguous = TRUE, .done = oneshot_done,
-      .user_data = shot,
+      .waiting = oneshot_waiting, .user_data = shot,
     };
     kling_call_start (client, &spec);
   }
@@ -549,6 +561,14 @@ void
 kling_client_call (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
     GCancellable *cancellable, KlingCallCallback callback, gpointer user_data)
 {
+  kling_client_call_full (client, endpoint, body, cancellable, NULL, callback, user_data);
+}
+
+void
+kling_client_call_full (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
+    GCancellable *cancellable, KlingCallWaitingCallback waiting, KlingCallCallback callback,
+    gpointer user_data)
+{
   OneShotStart *start;
   OneShot *shot;
 
@@ -556,6 +576,7 @@ kling_client_call (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
   shot = g_new0 (OneShot, 1);
   shot->internal = g_cancellable_new ();
   shot->callback = callback;
+  shot->waiting = waiting;
   shot->user_data = user_data;
   if (cancellable) {
     CancelForward *forward = g_new0 (CancelForward, 1);

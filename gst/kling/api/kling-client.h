@@ -252,12 +252,57 @@ void         kling_job_unref               (KlingJob *job);
  * in the cache already (or another process put it there while this job followed). */
 gboolean     kling_job_is_cache_hit        (KlingJob *job);
 
+/* What a job for a request is about to do, as the cache tells before it starts: a local
+ * preview (files only, no request), so a caller can say it before any money is spent. The
+ * job decides again on the worker: a clip another process stores meanwhile is a cache
+ * hit all the same (kling_job_is_cache_hit()). */
+typedef enum {
+  KLING_JOB_WILL_CREATE,     /* a new task (a paid render) */
+  KLING_JOB_WILL_USE_CACHE,  /* the clip is in the cache, whole: nothing is requested */
+  KLING_JOB_WILL_RESUME,     /* a task of this request is in the journal (or the cached
+                              * clip is damaged): it is followed, not paid again */
+} KlingJobOutlook;
+
+/* How many earlier renders the preview takes the median of. */
+#define KLING_JOB_HISTORY_RENDERS 5
+
+typedef struct {
+  KlingJobOutlook outlook;
+  gchar *clip_path;          /* WILL_USE_CACHE: the cached clip */
+  gchar *task_id;            /* WILL_RESUME: the task followed; NULL while the journal
+                              * knows only our external id (the create's answer was lost) */
+  /* The median render time (Kling's submit -> succeed) of the newest
+   * KLING_JOB_HISTORY_RENDERS clips of the same endpoint and model in the cache directory,
+   * and how many there were (0: none, median 0). */
+  guint history_renders;
+  gdouble history_median_s;
+} KlingJobPreview;
+
+/* Fills @preview for a job of @request with @options (NULL or no cache_dir: CREATE, no
+ * history). Reads the cache directory (stat and a few small JSON files); never the
+ * network. Clear @preview with kling_job_preview_clear(). */
+void         kling_client_preview_job      (KlingClient *client, const KlingRequest *request,
+                                            const KlingJobOptions *options,
+                                            KlingJobPreview *preview);
+void         kling_job_preview_clear       (KlingJobPreview *preview);
+
 /* One-shot call that is not a task (identify-face): the answer's "data" node, on the
  * worker (hand off, as for the job callbacks); @callback gets either data or error. Retried
  * like a query, a 1303 within the policy's deadline_s. */
 typedef void (*KlingCallCallback) (JsonNode *data, const GError *error, gpointer user_data);
 void         kling_client_call             (KlingClient *client, KlingEndpoint endpoint,
                                             JsonNode *body, GCancellable *cancellable,
+                                            KlingCallCallback callback, gpointer user_data);
+/* Before each wait between the call's attempts, on the worker (hand off): as
+ * KlingJobCallbacks.waiting. */
+typedef void (*KlingCallWaitingCallback) (KlingWaitReason reason, guint delay_ms,
+                                          guint attempt, const GError *cause,
+                                          gpointer user_data);
+/* kling_client_call() that also reports its waits to @waiting (may be NULL), with
+ * @user_data, before @callback. */
+void         kling_client_call_full        (KlingClient *client, KlingEndpoint endpoint,
+                                            JsonNode *body, GCancellable *cancellable,
+                                            KlingCallWaitingCallback waiting,
                                             KlingCallCallback callback, gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KlingClient, kling_client_unref)

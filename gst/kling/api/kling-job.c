@@ -465,6 +465,49 @@ check_generation_auth (KlingClient *client, const KlingRequest *request)
   return kling_error_new_api_key_needed (kling_request_get_model_name (request));
 }
 
+/* --- the preview: what the cache says before the job starts ------------------------------ */
+
+void
+kling_client_preview_job (KlingClient *client, const KlingRequest *request,
+    const KlingJobOptions *options, KlingJobPreview *preview)
+{
+  g_autofree gchar *key = NULL;
+  g_autoptr (KlingTask) task = NULL;
+  const gchar *cache_dir = options ? options->cache_dir : NULL;
+  KlingJournalEntry entry = { 0, };
+  KlingCacheResult cached;
+
+  g_return_if_fail (client != NULL && request != NULL && preview != NULL);
+
+  memset (preview, 0, sizeof (*preview));
+  if (cache_dir == NULL || *cache_dir == '\0')
+    return;
+  preview->history_renders = kling_cache_recent_render_s (cache_dir, request->endpoint,
+      kling_request_get_model_name (request), KLING_JOB_HISTORY_RENDERS,
+      &preview->history_median_s);
+  key = kling_client_cache_key (client, request);
+  /* The job's own order (job_start, kling_job_submit): cache, damaged clip, journal. */
+  cached = options->refresh ? KLING_CACHE_MISS : kling_cache_lookup (cache_dir, key, 0,
+      &preview->clip_path, &task);
+  if (cached == KLING_CACHE_HIT) {
+    preview->outlook = KLING_JOB_WILL_USE_CACHE;
+  } else if (kling_journal_load (cache_dir, key, &entry)) {
+    preview->outlook = KLING_JOB_WILL_RESUME;
+    preview->task_id = g_steal_pointer (&entry.task_id);
+    kling_journal_entry_clear (&entry);
+  } else if (cached == KLING_CACHE_DAMAGED) {
+    preview->outlook = KLING_JOB_WILL_RESUME;
+    preview->task_id = g_strdup (task->task_id);
+  }
+}
+
+void
+kling_job_preview_clear (KlingJobPreview *preview)
+{
+  g_clear_pointer (&preview->clip_path, g_free);
+  g_clear_pointer (&preview->task_id, g_free);
+}
+
 static void
 job_set_options (KlingJob *job, KlingClient *client, const KlingJobOptions *options)
 {

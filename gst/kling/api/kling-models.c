@@ -752,11 +752,16 @@ kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMod
   const KlingModelInfo *info = kling_models_lookup (model_name && *model_name ? model_name :
       KLING_DEFAULT_MODEL, endpoint);
   /* A name the table does not know (or no longer serves) would wait about as long as the
-   * endpoint's default model. */
+   * endpoint's default model, or, where that has no row (lip-sync: the rows name the
+   * models whose videos it animates), as the endpoint's first row says. */
   const KlingModelInfo *timing = info && info->render_s[endpoint] ? info :
       kling_models_lookup (KLING_DEFAULT_MODEL, endpoint);
   gdouble price;
+  guint i;
 
+  for (i = 0; !timing && i < G_N_ELEMENTS (models); i++)
+    if ((models[i].endpoints & endpoint_bit (endpoint)) && models[i].render_s[endpoint])
+      timing = &models[i];
   if (render_s)
     *render_s = timing ? timing->render_s[endpoint] : 0;
   if (usd)
