@@ -610,7 +610,8 @@ GST_START_TEST (test_image_pad_chain_progress_pairs)
   };
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", NULL);
+  make_element (&f, "prompt", "a person talking",
+      "lip-sync-method", METHOD_ONE_STEP, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "F32LE", 44100, 1, 2.2);
