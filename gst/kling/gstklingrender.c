@@ -721,7 +721,7 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .finished = job_finished,
   };
   KlingJobOptions options = { 0, };
-  g_autofree gchar *cache_dir = NULL;
+  g_autofree gchar *cache_dir = NULL, *label = NULL;
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
@@ -740,6 +740,9 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
   options.max_parallel = priv->props.max_parallel;
   GST_OBJECT_UNLOCK (self);
   options.cache_dir = cache_dir;
+  /* One client serves every element: its lines for this job name the element. */
+  label = gst_object_get_name (GST_OBJECT (self));
+  options.label = label;
 
   settings = gst_kling_render_dup_settings (self);
   g_mutex_lock (&priv->lock);
