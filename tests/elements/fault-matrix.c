@@ -88,6 +88,7 @@
 #define TOO_MANY       "too many requests"
 #define MAY_EXIST      "may have created a task"
 
+/* *INDENT-OFF* */
 const FaultCase fault_cases[] = {
   /* ---- image2video: the create ------------------------------------------------------ */
   CLIP ("create-429-1302-once", I2V, AT (CREATE, S429) ONCE, 1),
@@ -279,5 +280,6 @@ const FaultCase fault_cases[] = {
   CLIP ("advanced-create-drop-after-once", ADV, AT (ADV_CREATE, DROP_AFTER) ONCE, 1),
   CLIP ("advanced-poll-404-once", ADV, AT (ADV_POLL, S404) ONCE, 1),
 };
+/* *INDENT-ON* */
 
 const guint n_fault_cases = G_N_ELEMENTS (fault_cases);
