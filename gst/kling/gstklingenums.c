@@ -56,3 +56,20 @@ gst_kling_cache_mode_get_type (void)
         g_enum_register_static ("GstKlingCacheMode", values));
   return type;
 }
+
+GType
+gst_kling_aspect_ratio_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_ASPECT_RATIO_16_9, "16:9, landscape", "16:9"},
+    {GST_KLING_ASPECT_RATIO_9_16, "9:16, portrait", "9:16"},
+    {GST_KLING_ASPECT_RATIO_1_1, "1:1, square", "1:1"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstKlingAspectRatio", values));
+  return type;
+}

@@ -317,7 +317,8 @@ gst_kling_lip_sync_class_init (GstKlingLipSyncClass * klass)
   gst_element_class_set_static_metadata (element_class, "Kling lip-sync",
       "Filter/Effect/Video",
       "Makes a Kling video (or a still rendered first) speak an audio stream or "
-      "a text, with Kling AI", "gst-kling authors");
+      "a text, with Kling AI",
+      "the gst-kling authors <https://github.com/gst-kling/gst-kling/issues>");
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kling_lip_sync_change_state);

@@ -211,6 +211,20 @@ def test_gst_inspect_documents_the_properties():
     assert "Write only" in text
 
 
+@pytest.mark.parametrize("element,klass", [("klingimage2video", "Filter/Video"),
+                                           ("klinglipsync", "Filter/Effect/Video"),
+                                           ("klingtext2video", "Source/Video")])
+def test_gst_inspect_names_what_each_element_is_and_whom_to_ask(element, klass):
+    result = subprocess.run(["gst-inspect-1.0", element], timeout=30,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0, result.stdout
+    fields = dict(line.strip().split(None, 1) for line in result.stdout.splitlines()
+                  if line.startswith("  ") and line.strip().startswith(("Klass", "Author")))
+    assert fields["Klass"] == klass
+    # A contact a user can reach: the project's issue tracker (meson.build's origin).
+    assert "<https://github.com/gst-kling/gst-kling/issues>" in fields["Author"]
+
+
 def test_python_example(sandbox, tmp_path):
     out = tmp_path / "clip.mp4"
     result = subprocess.run(
