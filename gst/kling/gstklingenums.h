@@ -47,6 +47,24 @@ typedef enum {
 #define GST_TYPE_KLING_ASPECT_RATIO (gst_kling_aspect_ratio_get_type ())
 GType gst_kling_aspect_ratio_get_type (void);
 
+/* klinglipsync's lip-sync-method: which Kling endpoint does the work. */
+typedef enum {
+  GST_KLING_LIP_SYNC_METHOD_ONE_STEP,   /* /v1/videos/lip-sync */
+  GST_KLING_LIP_SYNC_METHOD_ADVANCED,   /* identify-face, then advanced-lip-sync */
+} GstKlingLipSyncMethod;
+
+#define GST_TYPE_KLING_LIP_SYNC_METHOD (gst_kling_lip_sync_method_get_type ())
+GType gst_kling_lip_sync_method_get_type (void);
+
+/* klinglipsync's voice-language. */
+typedef enum {
+  GST_KLING_VOICE_LANGUAGE_EN,
+  GST_KLING_VOICE_LANGUAGE_ZH,
+} GstKlingVoiceLanguage;
+
+#define GST_TYPE_KLING_VOICE_LANGUAGE (gst_kling_voice_language_get_type ())
+GType gst_kling_voice_language_get_type (void);
+
 #define GST_TYPE_KLING_MODE (gst_kling_mode_get_type ())
 GType gst_kling_mode_get_type (void);
 

@@ -190,41 +190,6 @@ GST_STATIC_PAD_TEMPLATE ("audio_src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-raw"));
 
-GType
-gst_kling_lip_sync_method_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_LIP_SYNC_METHOD_ONE_STEP,
-        "One step: /v1/videos/lip-sync", "one-step"},
-    {GST_KLING_LIP_SYNC_METHOD_ADVANCED,
-        "Advanced: identify-face, then advanced-lip-sync on the first face",
-        "advanced"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKlingLipSyncMethod",
-            values));
-  return type;
-}
-
-GType
-gst_kling_voice_language_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_VOICE_LANGUAGE_EN, "English", "en"},
-    {GST_KLING_VOICE_LANGUAGE_ZH, "Chinese", "zh"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKlingVoiceLanguage",
-            values));
-  return type;
-}
-
 static const gchar *
 voice_language_code (GstKlingVoiceLanguage language)
 {
@@ -267,28 +232,99 @@ install_properties (GObjectClass * gobject_class)
    *
    * The Kling video to lip-sync (on this element an input, unlike klingimage2video's
    * read-only result id). Exclusive with video-url and the image pad.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
    */
   properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
       "Kling id of the video to lip-sync, e.g. klingimage2video's video-id "
       "(exclusive with video-url and the image pad)", NULL, rw);
+  /**
+   * GstKlingLipSync:video-url:
+   *
+   * The URL of an MP4 or MOV (2 to 10 s, 720p or 1080p) that Kling fetches and
+   * lip-syncs. Exclusive with #GstKlingLipSync:video-id and the `image` pad.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VIDEO_URL] = g_param_spec_string ("video-url", "Video URL",
       "URL of an MP4/MOV (2-10 s, 720p or 1080p) Kling fetches and lip-syncs "
       "(exclusive with video-id and the image pad)", NULL, rw);
+  /**
+   * GstKlingLipSync:text:
+   *
+   * What the video says, spoken by #GstKlingLipSync:voice-id, when nothing is linked
+   * to the `audio` pad (at most 120 characters).
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_TEXT] = g_param_spec_string ("text", "Text",
       "What the video says when nothing is linked to the audio pad (at most "
       "120 characters)", NULL, rw);
+  /**
+   * GstKlingLipSync:voice-id:
+   *
+   * The Kling voice that speaks #GstKlingLipSync:text.
+   *
+   * Default: `oversea_male1`.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_ID] = g_param_spec_string ("voice-id", "Voice ID",
       "Kling voice that speaks the text (text mode)", DEFAULT_VOICE_ID, rw);
+  /**
+   * GstKlingLipSync:voice-language:
+   *
+   * The language of #GstKlingLipSync:text: `en` or `zh`.
+   *
+   * Default: `en`.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_LANGUAGE] = g_param_spec_enum ("voice-language",
       "Voice language", "Language of the text (text mode)",
       GST_TYPE_KLING_VOICE_LANGUAGE, DEFAULT_VOICE_LANGUAGE, rw);
+  /**
+   * GstKlingLipSync:voice-speed:
+   *
+   * The speaking rate of #GstKlingLipSync:text, within Kling's range.
+   *
+   * Default: 1.0.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_SPEED] = g_param_spec_double ("voice-speed",
       "Voice speed", "Speaking rate of the text (text mode)",
       KLING_VOICE_SPEED_MIN, KLING_VOICE_SPEED_MAX, DEFAULT_VOICE_SPEED, rw);
+  /**
+   * GstKlingLipSync:lip-sync-method:
+   *
+   * `one-step` (/v1/videos/lip-sync) or `advanced` (identify-face, then
+   * advanced-lip-sync on the first face, with the sound placed at the face's start;
+   * needs the `audio` pad).
+   *
+   * Default: `one-step`.
+   *
+   * Since: 0.1
+   */
   properties[PROP_LIP_SYNC_METHOD] = g_param_spec_enum ("lip-sync-method",
       "Lip-sync method", "one-step (/v1/videos/lip-sync) or advanced "
       "(identify-face, then advanced-lip-sync; needs audio)",
       GST_TYPE_KLING_LIP_SYNC_METHOD, DEFAULT_METHOD, rw);
+  /**
+   * GstKlingLipSync:result-video-id:
+   *
+   * The Kling video id of the lip-synced clip, once known (notified then). Read-only.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_RESULT_VIDEO_ID] = g_param_spec_string ("result-video-id",
       "Result video ID", "Kling video id of the lip-synced clip, once known",
       NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
