@@ -34,6 +34,21 @@ fast_client (const gchar *url, const gchar *secret)
   return client;
 }
 
+/* A client of CLOSED_URL whose every retry waits @delay_ms (10 attempts): a job on it
+ * fails its first attempt at once, then sits in a long backoff. */
+static KlingClient *
+slow_client (const gchar *secret, guint delay_ms)
+{
+  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = delay_ms,
+    .max_delay_ms = delay_ms, .deadline_s = 600 };
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", secret),
+      NULL);
+
+  fail_unless (client != NULL);
+  kling_client_set_policy (client, &policy);
+  return client;
+}
+
 GST_START_TEST (test_auth_from_settings)
 {
   g_autoptr (GError) err = NULL;
@@ -310,10 +325,8 @@ drop_client (gpointer client)
  * the same account while the old one is still stopping is a new client, and it works. */
 GST_START_TEST (test_acquire_while_torn_down)
 {
-  KlingRetryPolicy slow = { .max_attempts = 10, .base_delay_ms = 20000,
-    .max_delay_ms = 20000, .deadline_s = 600 };
   g_autoptr (KlingRequest) request = make_request ("teardown");
-  KlingClient *dying = fast_client (CLOSED_URL, "teardown"), *fresh;
+  KlingClient *dying = slow_client ("teardown", 20000), *fresh;
   TeardownGate gate = { 0 };
   gint64 until = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
   GThread *dropper;
@@ -322,7 +335,6 @@ GST_START_TEST (test_acquire_while_torn_down)
 
   g_mutex_init (&gate.lock);
   g_cond_init (&gate.cond);
-  kling_client_set_policy (dying, &slow);
   /* A job in a 10-20 s backoff: still unfinished when the client goes. */
   kling_job_unref (kling_client_start_job (dying, request, NULL, &gate_callbacks, &gate,
           NULL));
@@ -380,16 +392,12 @@ GST_END_TEST;
 /* A job stuck in its backoff ends at once when cancelled. */
 GST_START_TEST (test_cancel_is_prompt)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "slow"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 20000,
-    .max_delay_ms = 20000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("slow", 20000);
   g_autoptr (KlingRequest) request = make_request ("cancel");
   KlingJob *job;
   JobOutcome o;
   gint64 start;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o);
   job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
   /* The first attempt fails at once on the closed port: the job then reports the 10-20 s
@@ -419,17 +427,13 @@ GST_END_TEST;
  * backoffs or timeouts. */
 GST_START_TEST (test_unref_cancels_jobs)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "unref"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
-    .max_delay_ms = 30000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("unref", 30000);
   g_autoptr (KlingRequest) r1 = make_request ("one");
   g_autoptr (KlingRequest) r2 = make_request ("two");
   KlingJob *j1, *j2;
   JobOutcome o1, o2;
   gint64 start;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o1);
   job_outcome_init (&o2);
   j1 = kling_client_start_job (client, r1, NULL, &job_outcome_callbacks, &o1, NULL);
@@ -524,15 +528,11 @@ on_call (JsonNode *data, const GError *error, gpointer user_data)
 
 GST_START_TEST (test_oneshot_cancel_from_caller_thread)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "one"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
-    .max_delay_ms = 30000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("one", 30000);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"v\"}", NULL);
   JobOutcome o;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o);
   kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable, on_call, &o);
   g_usleep (100 * 1000);
