@@ -5,8 +5,11 @@ BUILD   ?= build
 # Debian's interpreter: the one with python3-gi and python3-gst-1.0.
 PYTHON  ?= /usr/bin/python3
 MESON_SETUP_ARGS ?=
+# Warnings as errors in every build made here; .ci/run sets it, so CI fails on a warning of
+# gcc (BUILD) or clang (FUZZ_BUILD, CLANG_BUILD).
+WERROR  ?= false
 
-.PHONY: all deps build test test-c test-py test-fuzz fuzz fuzz-build demo bench clean
+.PHONY: all deps build build-clang test test-c test-py test-fuzz fuzz fuzz-build demo bench clean
 
 all: build
 
@@ -14,7 +17,7 @@ deps:
 	./tools/install-deps.sh
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_SETUP_ARGS)
+	meson setup $(BUILD) -Dwerror=$(WERROR) $(MESON_SETUP_ARGS)
 
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
@@ -34,7 +37,7 @@ test-py:
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 $(FUZZ_BUILD)/build.ninja:
-	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=enabled
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=enabled -Dwerror=$(WERROR)
 
 fuzz-build: deps $(FUZZ_BUILD)/build.ninja
 	meson compile -C $(FUZZ_BUILD)
@@ -48,6 +51,15 @@ test-fuzz: fuzz-build
 fuzz: fuzz-build
 	./tools/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# All of the tree compiled by clang (the fuzz build has only the api layer and the unit
+# suites): its warnings are not gcc's. Compiled, not run: the gcc build's suites run.
+CLANG_BUILD ?= build-clang
+$(CLANG_BUILD)/build.ninja:
+	CC=clang meson setup $(CLANG_BUILD) -Dwerror=$(WERROR)
+
+build-clang: deps $(CLANG_BUILD)/build.ninja
+	meson compile -C $(CLANG_BUILD)
+
 demo: build
 	./tools/demo.sh $(BUILD)
 
@@ -57,4 +69,4 @@ bench: build
 	$(PYTHON) tests/bench/bench_batch_poll.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD) demo.mp4
+	rm -rf $(BUILD) $(FUZZ_BUILD) $(CLANG_BUILD) demo.mp4

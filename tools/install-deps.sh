@@ -13,7 +13,7 @@ ges1.0-tools gir1.2-ges-1.0
 fonts-dejavu-core
 python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 python3-pytest python3-jwt
-valgrind
+valgrind indent
 clang libclang-rt-14-dev
 "
 

@@ -43,15 +43,18 @@ struct _GstKlingAudioCollector
   (g_propagate_error ((error), kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0, -1, \
           NULL, NULL, NULL, __VA_ARGS__)), FALSE)
 
+void
+gst_kling_audio_init_debug (void)
+{
+  GST_DEBUG_CATEGORY_INIT (kling_audio_debug, "klingaudio", 0,
+      "Kling lip-sync audio capture");
+}
+
 GstKlingAudioCollector *
 gst_kling_audio_collector_new (void)
 {
   GstKlingAudioCollector *collector = g_new0 (GstKlingAudioCollector, 1);
 
-  if (g_once_init_enter (&kling_audio_debug)) {
-    GST_DEBUG_CATEGORY_INIT (kling_audio_debug, "klingaudio", 0,
-        "Kling lip-sync audio capture");
-  }
   collector->data = g_byte_array_new ();
   gst_audio_info_init (&collector->in_info);
   collector->mp3_duration = 0;

@@ -31,6 +31,10 @@ G_BEGIN_DECLS
 
 typedef struct _GstKlingAudioCollector GstKlingAudioCollector;
 
+/* Registers the "klingaudio" debug category: the plugin's init does, and a program that
+ * collects audio without the plugin (tests/unit/test-requests-lipsync.c) calls it first. */
+void                    gst_kling_audio_init_debug         (void);
+
 GstKlingAudioCollector *gst_kling_audio_collector_new      (void);
 void                    gst_kling_audio_collector_free     (GstKlingAudioCollector *collector);
 

@@ -66,16 +66,11 @@ struct _GstKlingClipDecoder
   Branch branches[2];           /* [0] video, [1] audio */
 };
 
-static void
-ensure_debug_category (void)
+void
+gst_kling_clip_decoder_init_debug (void)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (kling_clip_decoder_debug, "klingclipdecoder", 0,
-        "Kling clip output: the private decoding pipeline");
-    g_once_init_leave (&done, 1);
-  }
+  GST_DEBUG_CATEGORY_INIT (kling_clip_decoder_debug, "klingclipdecoder", 0,
+      "Kling clip output: the private decoding pipeline");
 }
 
 static Branch *
@@ -424,7 +419,6 @@ gst_kling_clip_decoder_new (GstKlingClip * clip, GstCaps * video_caps,
   GstKlingClipDecoder *decoder;
 
   g_return_val_if_fail (clip != NULL && wake_func != NULL, NULL);
-  ensure_debug_category ();
 
   decoder = g_new0 (GstKlingClipDecoder, 1);
   decoder->ref_count = 1;

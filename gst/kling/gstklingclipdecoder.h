@@ -40,6 +40,10 @@ typedef void (*GstKlingClipDecoderWake) (gpointer user_data);
 
 /* A decoder for @clip. @video_caps / @audio_caps: what the branch of that kind must
  * deliver (e.g. what downstream takes), or NULL when nobody wants that kind of stream. */
+/* Registers the "klingclipdecoder" debug category: GstKlingClipOutput's class_init does,
+ * before any decoder exists (the only way decoders are made). */
+void                 gst_kling_clip_decoder_init_debug (void);
+
 GstKlingClipDecoder *gst_kling_clip_decoder_new   (GstKlingClip *clip, GstCaps *video_caps,
                                                    GstCaps *audio_caps,
                                                    GstKlingClipDecoderWake wake,

@@ -81,6 +81,7 @@ gst_kling_clip_output_class_init (GstKlingClipOutputClass * klass)
   G_OBJECT_CLASS (klass)->finalize = gst_kling_clip_output_finalize;
   GST_DEBUG_CATEGORY_INIT (kling_clip_output_debug, "klingclipoutput", 0,
       "Kling clip output: source pads, decoding, passthrough, seeking");
+  gst_kling_clip_decoder_init_debug ();
 }
 
 static void

@@ -56,3 +56,55 @@ gst_kling_cache_mode_get_type (void)
         g_enum_register_static ("GstKlingCacheMode", values));
   return type;
 }
+
+GType
+gst_kling_aspect_ratio_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_ASPECT_RATIO_16_9, "16:9, landscape", "16:9"},
+    {GST_KLING_ASPECT_RATIO_9_16, "9:16, portrait", "9:16"},
+    {GST_KLING_ASPECT_RATIO_1_1, "1:1, square", "1:1"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstKlingAspectRatio", values));
+  return type;
+}
+
+GType
+gst_kling_lip_sync_method_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_LIP_SYNC_METHOD_ONE_STEP,
+        "One step: /v1/videos/lip-sync", "one-step"},
+    {GST_KLING_LIP_SYNC_METHOD_ADVANCED,
+        "Advanced: identify-face, then advanced-lip-sync on the first face",
+        "advanced"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstKlingLipSyncMethod",
+            values));
+  return type;
+}
+
+GType
+gst_kling_voice_language_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_KLING_VOICE_LANGUAGE_EN, "English", "en"},
+    {GST_KLING_VOICE_LANGUAGE_ZH, "Chinese", "zh"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstKlingVoiceLanguage",
+            values));
+  return type;
+}

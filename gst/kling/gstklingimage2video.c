@@ -21,8 +21,8 @@
  * `end_frame` (Since: 0.2) is a request sink pad with the caps of `sink`: its first
  * buffer is the clip's last frame (Kling's image_tail), checked by the same rules, and
  * the pad answers EOS after it. When it is linked, the render is submitted once both
- * stills are in. Where the model takes no end frame (kling-v2-6 in pro, for one) the
- * render is refused before any request, in one sentence.
+ * stills are in. Where the model takes no end frame in the mode asked for (the model
+ * table says which) the render is refused before any request, in one sentence.
  *
  * While Kling renders, the element posts progress messages and element messages; the
  * render base's documentation (#GstKlingRender) lists their fields. Every START is ended
@@ -95,7 +95,7 @@
  *     klingimage2video name=k prompt="waves on a beach" duration=15 sound=true ! \
  *     queue ! videoconvert ! autovideosink k.audio_src ! queue ! audioconvert ! \
  *     autoaudiosink
- * ]| A 15 s kling-v3 clip with its native audio, shown and played.
+ * ]| A 15 s clip of the default model with its native audio, shown and played.
  * |[
  * gst-launch-1.0 filesrc location=examples/media/still.jpg ! jpegdec ! \
  *     klingimage2video name=k prompt="from bars to red" ! video/quicktime ! \
@@ -231,7 +231,13 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
    *
    * A camera movement as a GstStructure string: the name is Kling's type, the fields
    * its config, e.g. `simple, zoom=(int)5` (one non-zero axis of horizontal, vertical,
-   * pan, tilt, roll, zoom in -10..10) or a preset such as `down_back`.
+   * pan, tilt, roll, zoom in -10..10) or a preset such as `down_back`. Only the models
+   * the model table marks take it, in the modes and lengths it says; elsewhere it is
+   * refused before any request.
+   *
+   * Default: NULL (no camera movement).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_CAMERA_CONTROL,
       g_param_spec_string ("camera-control", "Camera control",
@@ -337,9 +343,9 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_kling_image2video_release_pad);
   gst_element_class_set_static_metadata (element_class,
-      "Kling image to video", "Filter/Effect/Video",
+      "Kling image to video", "Filter/Video",
       "Renders a still image and a prompt into a video clip with Kling AI",
-      "gst-kling authors");
+      "the gst-kling authors <https://github.com/gst-kling/gst-kling/issues>");
 
   render_class->reset = GST_DEBUG_FUNCPTR (gst_kling_image2video_reset);
   render_class->job_done = GST_DEBUG_FUNCPTR (gst_kling_image2video_job_done);

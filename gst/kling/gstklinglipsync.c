@@ -134,41 +134,6 @@ GST_STATIC_PAD_TEMPLATE ("audio_src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-raw"));
 
-GType
-gst_kling_lip_sync_method_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_LIP_SYNC_METHOD_ONE_STEP,
-        "One step: /v1/videos/lip-sync", "one-step"},
-    {GST_KLING_LIP_SYNC_METHOD_ADVANCED,
-        "Advanced: identify-face, then advanced-lip-sync on the first face",
-        "advanced"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKlingLipSyncMethod",
-            values));
-  return type;
-}
-
-GType
-gst_kling_voice_language_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_VOICE_LANGUAGE_EN, "English", "en"},
-    {GST_KLING_VOICE_LANGUAGE_ZH, "Chinese", "zh"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("GstKlingVoiceLanguage",
-            values));
-  return type;
-}
-
 static const gchar *
 voice_language_code (GstKlingVoiceLanguage language)
 {
@@ -200,7 +165,9 @@ install_properties (GObjectClass * gobject_class)
    *
    * The Kling video to lip-sync: a video Kling made in the last 30 days, e.g. the
    * #GstKlingRender:video-id of a klingimage2video run. Exclusive with video-url and the
-   * image pad. Default NULL.
+   * image pad.
+   *
+   * Default: NULL.
    *
    * Since: 0.2
    */
@@ -213,7 +180,10 @@ install_properties (GObjectClass * gobject_class)
    *
    * Read: the Kling video id of the lip-synced clip once known, as on every Kling
    * element (#GstKlingRender:video-id). Written: the video to lip-sync, as before 0.2.
-   * Default NULL.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
    *
    * Deprecated: 0.2: set #GstKlingLipSync:source-video-id instead. Writing this name
    * still sets it, for a while. (A subclass cannot make the base class's read-only
@@ -223,32 +193,92 @@ install_properties (GObjectClass * gobject_class)
   properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
       "Kling video id of the lip-synced clip, once known. Deprecated as an input: "
       "writing it sets source-video-id", NULL, rw | G_PARAM_DEPRECATED);
+  /**
+   * GstKlingLipSync:video-url:
+   *
+   * The URL of an MP4 or MOV (2 to 10 s, 720p or 1080p) that Kling fetches and
+   * lip-syncs. Exclusive with #GstKlingLipSync:source-video-id and the `image` pad.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VIDEO_URL] = g_param_spec_string ("video-url", "Video URL",
       "URL of an MP4/MOV (2-10 s, 720p or 1080p) Kling fetches and lip-syncs "
       "(exclusive with source-video-id and the image pad)", NULL, rw);
+  /**
+   * GstKlingLipSync:text:
+   *
+   * What the video says, spoken by #GstKlingLipSync:voice-id, when nothing is linked
+   * to the `audio` pad (at most 120 characters; needs lip-sync-method=one-step).
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_TEXT] = g_param_spec_string ("text", "Text",
       "What the video says when nothing is linked to the audio pad (at most "
       "120 characters)", NULL, rw);
+  /**
+   * GstKlingLipSync:voice-id:
+   *
+   * The Kling voice that speaks #GstKlingLipSync:text.
+   *
+   * Default: `oversea_male1`.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_ID] = g_param_spec_string ("voice-id", "Voice ID",
       "Kling voice that speaks the text (text mode)", DEFAULT_VOICE_ID, rw);
+  /**
+   * GstKlingLipSync:voice-language:
+   *
+   * The language of #GstKlingLipSync:text: `en` or `zh`.
+   *
+   * Default: `en`.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_LANGUAGE] = g_param_spec_enum ("voice-language",
       "Voice language", "Language of the text (text mode)",
       GST_TYPE_KLING_VOICE_LANGUAGE, DEFAULT_VOICE_LANGUAGE, rw);
+  /**
+   * GstKlingLipSync:voice-speed:
+   *
+   * The speaking rate of #GstKlingLipSync:text, within Kling's range.
+   *
+   * Default: 1.0.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VOICE_SPEED] = g_param_spec_double ("voice-speed",
       "Voice speed", "Speaking rate of the text (text mode)",
       KLING_VOICE_SPEED_MIN, KLING_VOICE_SPEED_MAX, DEFAULT_VOICE_SPEED, rw);
   /**
    * GstKlingLipSync:lip-sync-method:
    *
-   * Which Kling flow does the work. Default `advanced` (since 0.2; `one-step` before):
-   * identify-face, then advanced-lip-sync, the flow Kling's current documents describe;
-   * it needs audio on the audio pad. `one-step` (/v1/videos/lip-sync, gone from Kling's
-   * current documents but still served) is the one that speaks a #GstKlingLipSync:text.
+   * Which Kling flow does the work: `advanced` (identify-face, then advanced-lip-sync,
+   * the flow Kling's current documents describe; it needs audio on the `audio` pad) or
+   * `one-step` (/v1/videos/lip-sync, gone from Kling's current documents but still
+   * served; the one that speaks a #GstKlingLipSync:text).
+   *
+   * Default: `advanced` (since 0.2; `one-step` before).
+   *
+   * Since: 0.1
    */
   properties[PROP_LIP_SYNC_METHOD] = g_param_spec_enum ("lip-sync-method",
       "Lip-sync method", "advanced (identify-face, then advanced-lip-sync: the "
       "flow Kling documents; needs audio) or one-step (/v1/videos/lip-sync; the "
       "one for text)", GST_TYPE_KLING_LIP_SYNC_METHOD, DEFAULT_METHOD, rw);
+  /**
+   * GstKlingLipSync:result-video-id:
+   *
+   * The Kling video id of the lip-synced clip, once known (notified then). Read-only.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_RESULT_VIDEO_ID] = g_param_spec_string ("result-video-id",
       "Result video ID", "Kling video id of the lip-synced clip, once known",
       NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -276,7 +306,8 @@ gst_kling_lip_sync_class_init (GstKlingLipSyncClass * klass)
   gst_element_class_set_static_metadata (element_class, "Kling lip-sync",
       "Filter/Effect/Video",
       "Makes a Kling video (or a still rendered first) speak an audio stream or "
-      "a text, with Kling AI", "gst-kling authors");
+      "a text, with Kling AI",
+      "the gst-kling authors <https://github.com/gst-kling/gst-kling/issues>");
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kling_lip_sync_change_state);

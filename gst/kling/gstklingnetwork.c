@@ -29,6 +29,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    * with CONNECT. Unset: the `http_proxy` / `https_proxy` / `no_proxy` environment, as
    * souphttpsrc does. Takes effect at the next READY->PAUSED.
    *
+   * Default: NULL.
+   *
    * Since: 0.2
    */
   g_object_class_install_property (gobject_class, GST_KLING_NET_PROP_PROXY,
@@ -41,6 +43,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    * The User-Agent header of every request; "{VERSION}" in it becomes the plugin's
    * version, as in souphttpsrc.
    *
+   * Default: `gst-kling/{VERSION}`.
+   *
    * Since: 0.2
    */
   g_object_class_install_property (gobject_class, GST_KLING_NET_PROP_USER_AGENT,
@@ -52,6 +56,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    *
    * Refuse a server whose TLS certificate does not check out (the default). FALSE
    * accepts any certificate: only for a test server, never for real keys.
+   *
+   * Default: TRUE.
    *
    * Since: 0.2
    */
@@ -66,6 +72,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    * a company proxy's or a self-hosted reseller's. An unreadable file fails the run
    * before any request, naming the file.
    *
+   * Default: NULL.
+   *
    * Since: 0.2
    */
   g_object_class_install_property (gobject_class, GST_KLING_NET_PROP_SSL_CA_FILE,
@@ -77,6 +85,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    *
    * The #GTlsDatabase to check server certificates with (wins over
    * #GstKlingRender:ssl-ca-file). Unset: the system's.
+   *
+   * Default: NULL.
    *
    * Since: 0.2
    */
@@ -93,6 +103,8 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    * #GstKlingRender:timeout allows. A busy account (1303) is waited out regardless.
    * The default is 5 (souphttpsrc's is 3): a render spends minutes polling, and one
    * lost poll must not cost it.
+   *
+   * Default: 5.
    *
    * Since: 0.2
    */

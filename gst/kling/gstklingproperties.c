@@ -78,32 +78,99 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
   const GParamFlags rw = G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY;
   const GParamFlags wo = G_PARAM_WRITABLE | GST_PARAM_MUTABLE_READY;
 
+  /**
+   * GstKlingRender:api-url:
+   *
+   * The base URL of the Kling API. A URL ending in `/v1` names the same server. The
+   * KLING_API_URL environment variable, when set, replaces the default; a kling:// URI
+   * cannot set it.
+   *
+   * Default: `https://api-singapore.klingai.com`.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_API_URL] = string_pspec ("api-url", "API URL",
       "Base URL of the Kling API (the KLING_API_URL environment variable "
       "replaces the default)", KLING_DEFAULT_API_URL, rw);
+  /**
+   * GstKlingRender:access-key:
+   *
+   * The access key of a Kling account, the issuer of the JWT signed with
+   * #GstKlingRender:secret-key. Write-only. Prefer the KLING_ACCESS_KEY environment
+   * variable, which is read when the property is not set: a key on a gst-launch-1.0
+   * line shows in `ps`.
+   *
+   * Default: NULL (KLING_ACCESS_KEY).
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_ACCESS_KEY] = string_pspec ("access-key",
       "Access key", "Kling access key for JWT authentication (write-only; "
       "default: the KLING_ACCESS_KEY environment variable)", NULL, wo);
+  /**
+   * GstKlingRender:secret-key:
+   *
+   * The secret key that signs the JWT (HS256) of #GstKlingRender:access-key. Write-only;
+   * never logged. Read from KLING_SECRET_KEY when not set.
+   *
+   * Default: NULL (KLING_SECRET_KEY).
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_SECRET_KEY] = string_pspec ("secret-key",
       "Secret key", "Kling secret key that signs the JWT (write-only; "
       "default: the KLING_SECRET_KEY environment variable)", NULL, wo);
+  /**
+   * GstKlingRender:api-key:
+   *
+   * A static API key (a reseller's, or the per-model API's), sent as
+   * #GstKlingRender:auth-header says, instead of a JWT. Write-only; never logged. Read
+   * from KLING_API_KEY when not set.
+   *
+   * Default: NULL (KLING_API_KEY).
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_API_KEY] = string_pspec ("api-key", "API key",
       "Static API key of a reseller, used instead of access-key/secret-key "
       "(write-only; default: the KLING_API_KEY environment variable)", NULL, wo);
+  /**
+   * GstKlingRender:auth-header:
+   *
+   * How #GstKlingRender:api-key is sent: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+   * A JWT always goes as Bearer.
+   *
+   * Default: `bearer`.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_AUTH_HEADER] = g_param_spec_enum ("auth-header",
       "Auth header", "How a static api-key is sent (JWTs always go as Bearer)",
       GST_TYPE_KLING_AUTH_HEADER, DEFAULT_AUTH_HEADER,
       rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:model-name:
+   *
+   * The Kling model that renders. Its description in gst-inspect-1.0 lists the models
+   * served and retired, from the model table; a retired one is refused before any
+   * request, and an unknown one is sent with a warning (Kling adds models).
+   *
+   * Default: the newest model of the table (`KLING_DEFAULT_MODEL`).
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_MODEL_NAME] = string_pspec ("model-name",
       "Model name", kling_models_blurb (KLING_ENDPOINT_IMAGE2VIDEO),
       KLING_DEFAULT_MODEL, rw);
   /**
    * GstKlingRender:mode:
    *
-   * std (720p, the default), pro (1080p) or 4k (2160p). A mode the model does not
-   * render is refused before any request, with the reason, from the model table.
+   * std (720p), pro (1080p) or 4k (2160p). A mode the model does not render is refused
+   * before any request, with the reason, from the model table.
    *
-   * 4k: Since: 0.2
+   * Default: `std`.
+   *
+   * Since: 0.1 (4k: 0.2)
    */
   pspecs[GST_KLING_PROP_MODE] = g_param_spec_enum ("mode", "Mode",
       "Render mode: std (720p), pro (1080p) or 4k (2160p, refused before any "
@@ -112,38 +179,109 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
   /**
    * GstKlingRender:duration:
    *
-   * The clip length in seconds, 3 to 15, default 5. Which lengths a model renders
-   * comes from the model table (kling-v3: 3 to 15; the older models: 5 or 10); another
-   * one is refused before any request. Until 0.1 this was an enum of 5 and 10: the
-   * same values still work (`duration=5` on a gst-launch-1.0 line, an int from Python).
+   * The clip length in seconds, 3 to 15. Which lengths a model renders comes from the
+   * model table (the newest models: any of 3 to 15; older ones: 5 or 10); another one is
+   * refused before any request. In 0.1 this was an enum of 5 and 10: the same values
+   * still work (`duration=5` on a gst-launch-1.0 line, an int from Python).
    *
-   * Since: 0.2 (as a guint)
+   * Default: 5.
+   *
+   * Since: 0.1 (a guint since 0.2)
    */
   pspecs[GST_KLING_PROP_DURATION] = g_param_spec_uint ("duration", "Duration",
-      "Length of the clip in seconds (kling-v3 renders 3 to 15, the other "
-      "models 5 or 10; a length the model does not render is refused before "
-      "any request)", MIN_DURATION, MAX_DURATION, DEFAULT_DURATION,
+      "Length of the clip in seconds (the model table says which lengths each "
+      "model renders; another one is refused before any request)", MIN_DURATION, MAX_DURATION, DEFAULT_DURATION,
       rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:prompt:
+   *
+   * What should happen in the clip, at most 2500 characters. Required by the models
+   * the table marks so (klingtext2video always needs one): without it nothing is sent.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_PROMPT] = string_pspec ("prompt", "Prompt",
       "What should happen in the clip (at most 2500 characters)", NULL, rw);
+  /**
+   * GstKlingRender:negative-prompt:
+   *
+   * What the clip should avoid, at most 2500 characters.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_NEGATIVE_PROMPT] = string_pspec (
       "negative-prompt", "Negative prompt",
       "What the clip should avoid (at most 2500 characters)", NULL, rw);
+  /**
+   * GstKlingRender:cfg-scale:
+   *
+   * How closely the clip follows the prompt, 0 to 1. Sent only to the models that take
+   * it (the model table says which); the others ignore it.
+   *
+   * Default: 0.5.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
       "How closely the clip follows the prompt (sent only to the models that "
       "take it; Kling's newer models do not)",
       0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:callback-url:
+   *
+   * A URL Kling POSTs the task's status changes to. Optional: the element polls
+   * anyway, every #GstKlingRender:poll-interval seconds.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_CALLBACK_URL] = string_pspec ("callback-url",
       "Callback URL", "URL Kling POSTs status changes to (optional; the element "
       "polls anyway)", NULL, rw);
+  /**
+   * GstKlingRender:poll-interval:
+   *
+   * Seconds between two status queries of the task, 0.01 to 3600.
+   *
+   * Default: 5.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_POLL_INTERVAL] = g_param_spec_double ("poll-interval",
       "Poll interval", "Seconds between two status queries of the task",
       MIN_POLL_INTERVAL, 3600.0, DEFAULT_POLL_INTERVAL,
       rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:timeout:
+   *
+   * Seconds the whole render (submit, wait, download) may take before it fails with
+   * RESOURCE FAILED; 0 = no limit. A task already created is kept in the journal, so a
+   * rerun follows it instead of paying again.
+   *
+   * Default: 1800.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_TIMEOUT] = g_param_spec_double ("timeout", "Timeout",
       "Seconds the whole render (submit, wait, download) may take before it "
       "fails; 0 = no limit", 0.0, G_MAXDOUBLE, DEFAULT_TIMEOUT,
       rw | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:cache-dir:
+   *
+   * Where finished clips and the journal of tasks in flight are kept. NULL is
+   * `$XDG_CACHE_HOME/gst-kling`; an empty string keeps no cache and no journal (as
+   * #GstKlingRender:cache-mode `off`, which a shell can type).
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   pspecs[GST_KLING_PROP_CACHE_DIR] = string_pspec ("cache-dir",
       "Cache directory", "Where finished clips and the journal of tasks in "
       "flight are kept (NULL: $XDG_CACHE_HOME/gst-kling; empty: no cache, no "
@@ -151,15 +289,17 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
   /**
    * GstKlingRender:sound:
    *
-   * Ask the model for native audio (Kling's "sound": "on"). Default FALSE. kling-v3
-   * makes it in every mode, kling-v2-6 only in pro, kling-v2-5-turbo never: a
-   * combination the model table forbids is refused before any request.
+   * Ask the model for native audio (Kling's "sound": "on"), pushed on `audio_src` or
+   * kept in the MP4. Which models make it, and in which modes, comes from the model
+   * table: a combination it forbids is refused before any request.
+   *
+   * Default: FALSE.
    *
    * Since: 0.2
    */
   pspecs[GST_KLING_PROP_SOUND] = g_param_spec_boolean ("sound", "Sound",
-      "Ask the model for native audio (kling-v3 in every mode, kling-v2-6 only "
-      "in pro; refused before any request where the model makes none)",
+      "Ask the model for native audio (the model table says which models and "
+      "modes make it; refused before any request where the model makes none)",
       DEFAULT_SOUND, rw | G_PARAM_STATIC_STRINGS);
   make_cache_pspecs (pspecs);
 }

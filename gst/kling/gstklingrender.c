@@ -148,9 +148,29 @@ static void
 gst_kling_render_install_properties (GObjectClass * gobject_class)
 {
   gst_kling_properties_make_pspecs (properties);
+  /**
+   * GstKlingRender:task-id:
+   *
+   * The Kling task id of the current render, once Kling gave it (notified then);
+   * read-only.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_TASK_ID] = g_param_spec_string ("task-id", "Task ID",
       "Kling task id of the current render, once known", NULL,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * GstKlingRender:video-id:
+   *
+   * The Kling video id of the finished clip, once known (notified then): what
+   * klinglipsync's #GstKlingLipSync:video-id takes. Read-only.
+   *
+   * Default: NULL.
+   *
+   * Since: 0.1
+   */
   properties[PROP_VIDEO_ID] = g_param_spec_string ("video-id", "Video ID",
       "Kling video id of the finished clip, once known", NULL,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -944,6 +964,9 @@ gst_kling_render_get_job_options (GstKlingRender * self,
     cache_dir = resolve_cache_dir (priv->props.cache_dir);
   options->refresh = priv->props.cache_mode == GST_KLING_CACHE_MODE_REFRESH;
   options->max_parallel = priv->props.max_parallel;
+  /* One client serves every element: the lines of this job name the element (the job
+   * copies the label when it starts). */
+  options->label = GST_OBJECT_NAME (self);
   GST_OBJECT_UNLOCK (self);
   options->cache_dir = cache_dir;
   return cache_dir;

@@ -35,16 +35,10 @@ GST_DEBUG_CATEGORY_STATIC (kling_still_debug);
 /* Shrink attempts for a raw frame whose JPEG exceeds Kling's 10 MB limit. */
 #define MAX_ENCODE_TRIES 4
 
-static void
-ensure_debug_category (void)
+void
+gst_kling_still_init_debug (void)
 {
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (kling_still_debug, "klingstill", 0,
-        "Kling still capture");
-    g_once_init_leave (&done, 1);
-  }
+  GST_DEBUG_CATEGORY_INIT (kling_still_debug, "klingstill", 0, "Kling still capture");
 }
 
 const gchar *
@@ -326,7 +320,6 @@ gst_kling_still_check_data (GBytes * image, gchar ** details)
   KlingImageFormat format = KLING_IMAGE_FORMAT_UNKNOWN;
 
   g_return_val_if_fail (image != NULL, FALSE);
-  ensure_debug_category ();
 
   if (!kling_image_probe (image, &format, NULL, NULL)) {
     *details = g_strdup ("not a JPEG or PNG image");
@@ -375,7 +368,6 @@ gst_kling_still_capture (GstBuffer * buffer, GstCaps * caps,
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   g_return_val_if_fail (details != NULL && *details == NULL, NULL);
-  ensure_debug_category ();
 
   if (!caps)
     return refuse (error, details, g_strdup ("no CAPS event before the first "

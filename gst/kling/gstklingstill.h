@@ -35,6 +35,10 @@ GBytes   *gst_kling_still_capture    (GstBuffer *buffer, GstCaps *caps,
  * saying what the decoder found. Headers alone are kling_image_probe()'s business. */
 gboolean  gst_kling_still_check_data (GBytes *image, gchar **details);
 
+/* Registers the "klingstill" debug category: the plugin's init does, and a program that
+ * captures stills without the plugin (tests/elements/test-still.c) calls it first. */
+void      gst_kling_still_init_debug (void);
+
 /* The Kling request field of @role: "image" or "image_tail". */
 const gchar *gst_kling_still_role_field (GstKlingStillRole role);
 

@@ -64,6 +64,8 @@
  * |[
  * gst-play-1.0 "kling://text2video?prompt=a%20red%20fox%20in%20snow&duration=5"
  * ]| Plays a render through playbin.
+ *
+ * Since: 0.2
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -107,23 +109,6 @@ GST_STATIC_PAD_TEMPLATE ("audio_src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-raw"));
 
-GType
-gst_kling_aspect_ratio_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_KLING_ASPECT_RATIO_16_9, "16:9, landscape", "16:9"},
-    {GST_KLING_ASPECT_RATIO_9_16, "9:16, portrait", "9:16"},
-    {GST_KLING_ASPECT_RATIO_1_1, "1:1, square", "1:1"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type,
-        g_enum_register_static ("GstKlingAspectRatio", values));
-  return type;
-}
-
 static void gst_kling_text2video_finalize (GObject * object);
 static void gst_kling_text2video_set_property (GObject * object,
     guint prop_id, const GValue * value, GParamSpec * pspec);
@@ -149,7 +134,8 @@ gst_kling_text2video_class_init (GstKlingText2VideoClass * klass)
    * GstKlingText2Video:aspect-ratio:
    *
    * The shape of the clip: 16:9 (landscape), 9:16 (portrait) or 1:1 (square).
-   * Default: 16:9, Kling's own.
+   *
+   * Default: `16:9`, Kling's own.
    *
    * Since: 0.2
    */
@@ -164,7 +150,7 @@ gst_kling_text2video_class_init (GstKlingText2VideoClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Kling text to video", "Source/Video",
       "Renders a prompt into a video clip with Kling AI",
-      "gst-kling authors");
+      "the gst-kling authors <https://github.com/gst-kling/gst-kling/issues>");
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_kling_text2video_change_state);
 

@@ -9,8 +9,10 @@
 
 #include <gst/gst.h>
 
+#include "gstklingaudio.h"
 #include "gstklingimage2video.h"
 #include "gstklinglipsync.h"
+#include "gstklingstill.h"
 #include "gstklingtext2video.h"
 
 GST_DEBUG_CATEGORY_STATIC (kling_api_debug);
@@ -49,6 +51,10 @@ plugin_init (GstPlugin * plugin)
       "Kling REST client (the kling-api library)");
   g_log_set_handler ("kling-api", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL
       | G_LOG_FLAG_RECURSION, kling_api_log_handler, NULL);
+  /* The helpers without a class of their own: registered here, once, before any element
+   * can use them (a lazy registration on first use races between streaming threads). */
+  gst_kling_still_init_debug ();
+  gst_kling_audio_init_debug ();
 
   ok |= GST_ELEMENT_REGISTER (klingimage2video, plugin);
   ok |= GST_ELEMENT_REGISTER (klinglipsync, plugin);

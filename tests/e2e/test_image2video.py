@@ -164,6 +164,30 @@ def test_no_secret_in_full_debug_log(sandbox_factory, tmp_path, jwt, header):
     assert JWT_PREFIX not in data
 
 
+def test_client_log_lines_name_their_element(sandbox, tmp_path):
+    """One client serves both elements; each of its lines for a render names the element."""
+    env = element_env(sandbox, tmp_path, GST_DEBUG="klingapi:6")
+    branches = []
+    for name in ("first", "second"):
+        branches += ["t.", "!", "queue", "!", "klingimage2video", f"name={name}",
+                     *kling_props(tmp_path), f"negative-prompt={name}", "!",
+                     "video/quicktime", "!", "fakesink"]
+    result = gst_launch(env, "filesrc", f"location={STILL}", "!", "jpegparse", "!",
+                        "tee", "name=t", *branches)
+    log = result.stdout.decode(errors="replace")
+    assert result.returncode == 0, log[-4000:]
+    assert sandbox.counters()["tasks_created"]["image2video"] == 2
+    api = [line for line in log.splitlines() if " klingapi " in line]
+    for name in ("first", "second"):
+        assert any(f"{name}: POST /v1/videos/image2video -> 200" in line for line in api), name
+        assert any(f"{name}: job " in line and " finished after " in line
+                   for line in api), name
+    # Not one line of a render's calls goes without its element's name.
+    creates = [line for line in api if "POST /v1/videos/image2video" in line]
+    assert creates and all("first: POST" in line or "second: POST" in line
+                           for line in creates), creates
+
+
 def test_gst_inspect_documents_the_properties():
     result = subprocess.run(["gst-inspect-1.0", "klingimage2video"], timeout=30,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -185,6 +209,20 @@ def test_gst_inspect_documents_the_properties():
     assert "Default:            1800" in text
     assert "Default:             0.5" in text
     assert "Write only" in text
+
+
+@pytest.mark.parametrize("element,klass", [("klingimage2video", "Filter/Video"),
+                                           ("klinglipsync", "Filter/Effect/Video"),
+                                           ("klingtext2video", "Source/Video")])
+def test_gst_inspect_names_what_each_element_is_and_whom_to_ask(element, klass):
+    result = subprocess.run(["gst-inspect-1.0", element], timeout=30,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert result.returncode == 0, result.stdout
+    fields = dict(line.strip().split(None, 1) for line in result.stdout.splitlines()
+                  if line.startswith("  ") and line.strip().startswith(("Klass", "Author")))
+    assert fields["Klass"] == klass
+    # A contact a user can reach: the project's issue tracker (meson.build's origin).
+    assert "<https://github.com/gst-kling/gst-kling/issues>" in fields["Author"]
 
 
 def test_python_example(sandbox, tmp_path):

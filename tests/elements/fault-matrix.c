@@ -111,6 +111,7 @@
 #define FILE_HOST      "Kling's file host"
 #define LINK_GONE      "gone from its download link"
 
+/* *INDENT-OFF* */
 const FaultCase fault_cases[] = {
   /* ---- image2video: the create ------------------------------------------------------ */
   CLIP ("create-429-1302-once", I2V, AT (CREATE, S429) ONCE, 1),
@@ -343,5 +344,6 @@ const FaultCase fault_cases[] = {
   ADV_CLIP ("advanced-create-drop-after-once", AT (ADV_CREATE, DROP_AFTER) ONCE, 1, 1),
   ADV_CLIP ("advanced-poll-404-once", AT (ADV_POLL, S404) ONCE, 1, 1),
 };
+/* *INDENT-ON* */
 
 const guint n_fault_cases = G_N_ELEMENTS (fault_cases);

@@ -130,11 +130,53 @@ GST_START_TEST (test_start_serve_stop)
 }
 GST_END_TEST;
 
-/* A stop right after the start must not be lost (the thread may not run its loop yet). */
+static guint16
+port_of (KlingSandbox *sandbox)
+{
+  return (guint16) atoi (strrchr (kling_sandbox_get_base_url (sandbox), ':') + 1);
+}
+
+/* Whether anything accepts a TCP connection on 127.0.0.1:@port (no proxy). */
+static gboolean
+port_accepts (guint16 port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_set_timeout (client, 2);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  return connection != NULL;
+}
+
+/* A stop right after the start must not be lost (the thread may not run its loop yet):
+ * each stop returns at once and the server is gone (nothing listens on its port, which a
+ * new sandbox can take). */
 GST_START_TEST (test_stop_right_after_start)
 {
-  for (guint i = 0; i < 20; i++)
-    kling_sandbox_stop (start_sandbox (i % 2));
+  KlingSandboxOptions options;
+  g_autoptr (GError) error = NULL;
+  KlingSandbox *again;
+  guint16 port = 0;
+
+  for (guint i = 0; i < 20; i++) {
+    KlingSandbox *sandbox = start_sandbox (i % 2);
+    gint64 start;
+
+    port = port_of (sandbox);
+    fail_unless (port_accepts (port));
+    start = g_get_monotonic_time ();
+    kling_sandbox_stop (sandbox);
+    fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC,
+        "stop %u took %" G_GINT64_FORMAT " us", i, g_get_monotonic_time () - start);
+    fail_unless (!port_accepts (port), "port %u still accepts after stop %u", port, i);
+  }
+  kling_sandbox_options_init (&options);
+  options.port = port;
+  again = kling_sandbox_start (&options, &error);
+  fail_unless (again != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (port_of (again), port);
+  kling_sandbox_stop (again);
 }
 GST_END_TEST;
 

@@ -93,6 +93,12 @@ job_outcome_wait_download (JobOutcome *o, gdouble seconds)
   return wait_for (o, NULL, &o->download_started_calls, seconds);
 }
 
+gboolean
+job_outcome_wait_waiting (JobOutcome *o, gdouble seconds)
+{
+  return wait_for (o, NULL, &o->waiting_calls, seconds);
+}
+
 static void
 note_thread (JobOutcome *o)
 {
@@ -156,6 +162,7 @@ on_waiting (KlingJob *job, KlingWaitReason reason, guint delay_ms, guint attempt
   o->last_wait_reason = reason;
   o->last_wait_delay_ms = delay_ms;
   o->wait_reasons |= 1u << reason;
+  g_cond_broadcast (&o->cond);
   g_mutex_unlock (&o->lock);
 }
 

@@ -39,6 +39,8 @@ gboolean job_outcome_wait  (JobOutcome *o, gdouble seconds);
 gboolean job_outcome_wait_submitted (JobOutcome *o, gdouble seconds);
 /* TRUE once download_started() ran (o->progress is set), FALSE after @seconds. */
 gboolean job_outcome_wait_download (JobOutcome *o, gdouble seconds);
+/* TRUE once waiting() ran (a backoff began), FALSE after @seconds. */
+gboolean job_outcome_wait_waiting (JobOutcome *o, gdouble seconds);
 /* submitted / progress / finished / waiting / download_started, recording into the
  * JobOutcome given as user data. */
 extern const KlingJobCallbacks job_outcome_callbacks;

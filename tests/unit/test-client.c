@@ -34,6 +34,21 @@ fast_client (const gchar *url, const gchar *secret)
   return client;
 }
 
+/* A client of CLOSED_URL whose every retry waits @delay_ms (10 attempts): a job on it
+ * fails its first attempt at once, then sits in a long backoff. */
+static KlingClient *
+slow_client (const gchar *secret, guint delay_ms)
+{
+  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = delay_ms,
+    .max_delay_ms = delay_ms, .deadline_s = 600 };
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", secret),
+      NULL);
+
+  fail_unless (client != NULL);
+  kling_client_set_policy (client, &policy);
+  return client;
+}
+
 GST_START_TEST (test_auth_from_settings)
 {
   g_autoptr (GError) err = NULL;
@@ -182,29 +197,173 @@ GST_START_TEST (test_no_credentials_at_all)
 }
 GST_END_TEST;
 
+typedef struct {
+  const gchar *cache_dir;       /* holds the clip of make_request ("shared") */
+  GMutex lock;                  /* guards the two below */
+  gint failures;
+  gchar *first_failure;
+} AcquireRace;
+
+static void
+race_fail (AcquireRace *race, gchar *message)
+{
+  g_mutex_lock (&race->lock);
+  race->failures++;
+  if (race->first_failure == NULL)
+    race->first_failure = g_steal_pointer (&message);
+  g_mutex_unlock (&race->lock);
+  g_free (message);
+}
+
+/* One client handed out is alive: a job on it runs to its end. A client revived while it
+ * is torn down would cancel the job (its shutdown does) or never run it. */
+static void
+acquire_and_use (AcquireRace *race)
+{
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+      NULL);
+  g_autoptr (KlingRequest) request = make_request ("shared");
+  KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5,
+    .cache_dir = race->cache_dir };
+  KlingJob *job;
+  JobOutcome o;
+
+  if (client == NULL) {
+    race_fail (race, g_strdup ("kling_client_acquire() returned NULL"));
+    return;
+  }
+  job_outcome_init (&o);
+  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
+      job_outcome_notify);
+  if (!job_outcome_wait (&o, 2))
+    race_fail (race, g_strdup ("a job on an acquired client never finished"));
+  else if (o.error != NULL || !o.cache_hit)
+    race_fail (race, g_strdup_printf ("a job on an acquired client failed: %s",
+            o.error ? o.error->message : "not a cache hit"));
+  kling_job_unref (job);
+  kling_client_unref (client);
+  /* The job is freed at the latest when its client's worker stops. */
+  if (!job_outcome_wait_notified (&o, 2))
+    race_fail (race, g_strdup ("a job was never freed"));
+  job_outcome_clear (&o);
+}
+
 static gpointer
 acquire_release (gpointer data)
 {
   guint i;
 
-  for (i = 0; i < 50; i++) {
-    KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
-        NULL);
-    kling_client_unref (client);
-  }
+  for (i = 0; i < 25; i++)
+    acquire_and_use (data);
   return NULL;
 }
 
-/* Concurrent acquire/release never hands out a client that is being torn down. */
+/* Concurrent acquire/release never hands out a client that is being torn down: the threads
+ * take and drop the one shared client, so it is created and destroyed again and again
+ * while others look it up, and every job given to a client handed out must finish. */
 GST_START_TEST (test_acquire_release_threads)
 {
+  g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
+  g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
+  g_autoptr (KlingRequest) request = make_request ("shared");
+  KlingTask task = { .task_id = "T-s", .status = KLING_TASK_SUCCEED, .video_id = "V-s" };
+  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+      NULL);
+  g_autofree gchar *key = kling_client_cache_key (client, request);
+  AcquireRace race = { .cache_dir = dir };
   GThread *threads[4];
   guint i;
 
+  test_mp4_write (part, NULL);
+  fail_unless (kling_cache_store (dir, key, part, request, &task, NULL));
+  kling_client_unref (client);
+  g_mutex_init (&race.lock);
   for (i = 0; i < G_N_ELEMENTS (threads); i++)
-    threads[i] = g_thread_new ("acq", acquire_release, NULL);
+    threads[i] = g_thread_new ("acq", acquire_release, &race);
   for (i = 0; i < G_N_ELEMENTS (threads); i++)
     g_thread_join (threads[i]);
+  fail_unless_equals_int (race.failures, 0);
+  fail_unless (race.first_failure == NULL, "%s", race.first_failure);
+  g_mutex_clear (&race.lock);
+  test_remove_tree (dir);
+}
+GST_END_TEST;
+
+/* Holds a job's finished() (which a client's teardown calls for every unfinished job) until
+ * the test lets it go, so the test can act while a client is being torn down. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean in_teardown;
+  gboolean release;
+} TeardownGate;
+
+static void
+gate_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
+    const GError *error, gpointer user_data)
+{
+  TeardownGate *gate = user_data;
+
+  g_mutex_lock (&gate->lock);
+  gate->in_teardown = TRUE;
+  g_cond_broadcast (&gate->cond);
+  while (!gate->release)
+    g_cond_wait (&gate->cond, &gate->lock);
+  g_mutex_unlock (&gate->lock);
+}
+
+static const KlingJobCallbacks gate_callbacks = { .finished = gate_finished };
+
+static gpointer
+drop_client (gpointer client)
+{
+  kling_client_unref (client);
+  return NULL;
+}
+
+/* The client table never hands out a client whose last reference went: one acquired for
+ * the same account while the old one is still stopping is a new client, and it works. */
+GST_START_TEST (test_acquire_while_torn_down)
+{
+  g_autoptr (KlingRequest) request = make_request ("teardown");
+  KlingClient *dying = slow_client ("teardown", 20000), *fresh;
+  TeardownGate gate = { 0 };
+  gint64 until = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  GThread *dropper;
+  KlingJob *job;
+  JobOutcome o;
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  /* A job in a 10-20 s backoff: still unfinished when the client goes. */
+  kling_job_unref (kling_client_start_job (dying, request, NULL, &gate_callbacks, &gate,
+          NULL));
+  dropper = g_thread_new ("drop", drop_client, dying);
+  g_mutex_lock (&gate.lock);
+  while (!gate.in_teardown && g_cond_wait_until (&gate.cond, &gate.lock, until));
+  fail_unless (gate.in_teardown, "the last unref did not cancel the job");
+  g_mutex_unlock (&gate.lock);
+
+  /* `dying` is not freed yet: its worker is held in the gate. */
+  fresh = fast_client (CLOSED_URL, "teardown");
+  fail_unless (fresh != dying, "the client being torn down was handed out again");
+  job_outcome_init (&o);
+  job = kling_client_start_job (fresh, request, NULL, &job_outcome_callbacks, &o, NULL);
+  fail_unless (job_outcome_wait (&o, 3));
+  /* Its worker ran the job (3 refused connections), rather than cancel it. */
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK), "%s",
+      o.error ? o.error->message : "no error");
+
+  g_mutex_lock (&gate.lock);
+  gate.release = TRUE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.lock);
+  g_thread_join (dropper);
+  kling_job_unref (job);
+  kling_client_unref (fresh);
+  job_outcome_clear (&o);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
 }
 GST_END_TEST;
 
@@ -233,20 +392,24 @@ GST_END_TEST;
 /* A job stuck in its backoff ends at once when cancelled. */
 GST_START_TEST (test_cancel_is_prompt)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "slow"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 20000,
-    .max_delay_ms = 20000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("slow", 20000);
   g_autoptr (KlingRequest) request = make_request ("cancel");
   KlingJob *job;
   JobOutcome o;
   gint64 start;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o);
   job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
-  g_usleep (200 * 1000);        /* let it fail once and enter the 10-20 s backoff */
+  /* The first attempt fails at once on the closed port: the job then reports the 10-20 s
+   * wait it enters. Only a cancel that lands in that wait is what this test is about. */
+  fail_unless (job_outcome_wait_waiting (&o, 3), "the job never began a backoff");
+  g_mutex_lock (&o.lock);
+  fail_unless_equals_int (o.waiting_calls, 1);
+  fail_unless_equals_int (o.last_wait_reason, KLING_WAIT_NETWORK);
+  fail_unless (o.last_wait_delay_ms >= 10000, "a backoff of %u ms, not 10-20 s",
+      o.last_wait_delay_ms);
   fail_unless (!o.done);
+  g_mutex_unlock (&o.lock);
   start = g_get_monotonic_time ();
   kling_job_cancel (job);
   kling_job_cancel (job);
@@ -264,17 +427,13 @@ GST_END_TEST;
  * backoffs or timeouts. */
 GST_START_TEST (test_unref_cancels_jobs)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "unref"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
-    .max_delay_ms = 30000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("unref", 30000);
   g_autoptr (KlingRequest) r1 = make_request ("one");
   g_autoptr (KlingRequest) r2 = make_request ("two");
   KlingJob *j1, *j2;
   JobOutcome o1, o2;
   gint64 start;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o1);
   job_outcome_init (&o2);
   j1 = kling_client_start_job (client, r1, NULL, &job_outcome_callbacks, &o1, NULL);
@@ -369,15 +528,11 @@ on_call (JsonNode *data, const GError *error, gpointer user_data)
 
 GST_START_TEST (test_oneshot_cancel_from_caller_thread)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "one"),
-      NULL);
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = 30000,
-    .max_delay_ms = 30000, .deadline_s = 600 };
+  KlingClient *client = slow_client ("one", 30000);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"v\"}", NULL);
   JobOutcome o;
 
-  kling_client_set_policy (client, &policy);
   job_outcome_init (&o);
   kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable, on_call, &o);
   g_usleep (100 * 1000);
@@ -403,6 +558,7 @@ client_suite (void)
   tcase_add_test (tc, test_no_credentials_at_all);
   tcase_add_test (tc, test_cache_key_follows_server);
   tcase_add_test (tc, test_acquire_release_threads);
+  tcase_add_test (tc, test_acquire_while_torn_down);
   tcase_add_test (tc, test_network_failure_after_retries);
   tcase_add_test (tc, test_cancel_is_prompt);
   tcase_add_test (tc, test_unref_cancels_jobs);

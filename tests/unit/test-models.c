@@ -27,6 +27,7 @@ typedef struct {
   gdouble usd[KLING_N_MODES][2];
 } Expected;
 
+/* *INDENT-OFF* */
 static const Expected video_rows[] = {
   {"kling-v3", KLING_API_V1, NULL, "3-15", STD | PRO, STD | PRO, FALSE, STD | PRO, TRUE, 0, 0,
     FALSE, TRUE, {{0.084, 0.112}, {0.112, 0.14}, {0, 0}}},
@@ -57,6 +58,7 @@ static const Expected video_rows[] = {
   {"kling-o1", KLING_API_PER_MODEL, NULL, "5,10", STD | PRO, 0, FALSE, 0, FALSE, 0, 0, FALSE,
     FALSE, {{0}}},
 };
+/* *INDENT-ON* */
 
 static gboolean
 expected_duration (const gchar *spec, guint s)

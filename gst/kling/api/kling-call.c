@@ -12,6 +12,7 @@ typedef struct {
   KlingCallSpec spec;          /* strings copied below */
   gchar *method;
   gchar *path;
+  gchar *log_prefix;           /* "" without one */
   GUri *uri;                   /* where the next attempt goes: the base URL + path, or a
                                   same-origin redirect of it */
   GBytes *body;
@@ -79,6 +80,7 @@ call_complete (KlingCall *call, JsonNode *data, const gchar *request_id, const G
   g_clear_pointer (&call->uri, g_uri_unref);
   g_free (call->method);
   g_free (call->path);
+  g_free (call->log_prefix);
   g_free (call);
   client->pending_ops--;
 }
@@ -186,8 +188,8 @@ call_schedule_retry (KlingCall *call, const GError *error)
           error, &delay_ms)) {
     return FALSE;
   }
-  g_debug ("%s %s failed (%s), attempt %u; retrying in %u ms", call->method, call->path,
-      error->message, attempt, delay_ms);
+  g_debug ("%s%s %s failed (%s), attempt %u; retrying in %u ms", call->log_prefix,
+      call->method, call->path, error->message, attempt, delay_ms);
   if (call->spec.waiting)
     call->spec.waiting (kling_wait_reason_for_error (error), delay_ms, attempt, error,
         call->spec.user_data);
@@ -220,7 +222,7 @@ call_attempt_done (KlingCall *call, JsonNode *answer, const gchar *request_id,
       (kling_error_get_kling_code (error) == 1003 ||
           kling_error_get_kling_code (error) == 1004) &&
       kling_auth_is_jwt (call->client->auth)) {
-    g_info ("Kling refused the token (code %d): minting a new one",
+    g_info ("%sKling refused the token (code %d): minting a new one", call->log_prefix,
         kling_error_get_kling_code (error));
     kling_auth_invalidate (call->client->auth);
     call->reminted = TRUE;
@@ -360,8 +362,8 @@ call_parse_answer (KlingCall *call)
   }
   if (error)
     kling_error_set_retry_after (error, parse_retry_after (call->msg));
-  g_debug ("%s %s -> %u%s%s (request_id %s)", call->method, call->path, status,
-      error ? ": " : "", error ? error->message : "", request_id ? request_id : "-");
+  g_debug ("%s%s %s -> %u%s%s (request_id %s)", call->log_prefix, call->method, call->path,
+      status, error ? ": " : "", error ? error->message : "", request_id ? request_id : "-");
   call_attempt_done (call, answer, request_id, g_steal_pointer (&error));
 }
 
@@ -380,7 +382,7 @@ call_transfer_failed (KlingCall *call, const GError *io_error, const gchar *what
     call->never_sent = call->answer == NULL && kling_transfer_never_sent (io_error);
     error = kling_error_from_transfer (call->msg, io_error, what);
   }
-  g_debug ("%s %s: %s", call->method, call->path, error->message);
+  g_debug ("%s%s %s: %s", call->log_prefix, call->method, call->path, error->message);
   call_attempt_done (call, NULL, NULL, error);
 }
 
@@ -498,7 +500,7 @@ call_handle_redirect (KlingCall *call, guint status)
     call_attempt_done (call, NULL, NULL, answer_error (call, status,
             "the server redirects in a loop", TRUE));
   } else {
-    g_debug ("%s %s: redirected to %s", call->method, call->path, shown);
+    g_debug ("%s%s %s: redirected to %s", call->log_prefix, call->method, call->path, shown);
     g_uri_unref (call->uri);
     call->uri = g_steal_pointer (&target);
     attempt_clear (call);
@@ -607,7 +609,8 @@ call_send (KlingCall *call)
       &call->watchdog);
   g_signal_connect (call->msg, "got-headers", G_CALLBACK (on_bytes_moved),
       &call->watchdog);
-  g_debug ("%s %s (attempt %u)", call->method, call->path, call->attempts);
+  g_debug ("%s%s %s (attempt %u)", call->log_prefix, call->method, call->path,
+      call->attempts);
   soup_session_send_async (client->session, call->msg, G_PRIORITY_DEFAULT,
       call->attempt_cancellable, call_headers_received, call);
 }
@@ -624,6 +627,8 @@ kling_call_start (KlingClient *client, const KlingCallSpec *spec)
   call->path = g_strdup (spec->path);
   call->spec.method = call->method;
   call->spec.path = call->path;
+  call->log_prefix = g_strdup (spec->log_prefix ? spec->log_prefix : "");
+  call->spec.log_prefix = call->log_prefix;
   call->spec.body = NULL;
   call->uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
   if (spec->body) {

@@ -41,6 +41,8 @@ typedef struct {
   gint64 busy_until_us;
   guint io_timeout_ms;         /* 0: the policy's */
   KlingCallWaiting waiting;    /* may be NULL */
+  const gchar *log_prefix;     /* starts each log line of the call (the job's label); may
+                                  be NULL */
   KlingCallDone done;
   gpointer user_data;
 } KlingCallSpec;

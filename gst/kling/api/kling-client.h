@@ -225,6 +225,10 @@ typedef struct {
   guint io_timeout_ms;
   guint min_download_rate;
   guint rate_window_ms;
+  /* Whose job this is, e.g. the element's name: the job's log lines and those of its API
+   * calls start with "<label>: ", since one client serves every element of the process.
+   * Copied. NULL (the default): no prefix. */
+  const gchar *label;
 } KlingJobOptions;
 
 /* Notes on the job's life:

@@ -29,6 +29,7 @@ struct _KlingJob {
 
   KlingRequest *request;
   gchar *key;
+  gchar *log_prefix;           /* "<label>: ", or "" without a label */
   gchar *cache_dir;            /* the cache, or the job's own temporary directory */
   gboolean own_dir;            /* no cache: cache_dir is ours and removed with the job */
   gdouble poll_interval_s;
@@ -79,6 +80,12 @@ struct _KlingJob {
 };
 
 KlingClient *kling_job_get_client   (KlingJob *job);
+/* A log line of the job (domain kling-api), after its label. */
+void         kling_job_log          (KlingJob *job, GLogLevelFlags level,
+                                     const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+#define kling_job_debug(job, ...)   kling_job_log ((job), G_LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define kling_job_info(job, ...)    kling_job_log ((job), G_LOG_LEVEL_INFO, __VA_ARGS__)
+#define kling_job_message(job, ...) kling_job_log ((job), G_LOG_LEVEL_MESSAGE, __VA_ARGS__)
 /* Ends the job: exactly once, on the worker. */
 void         kling_job_finish       (KlingJob *job, const gchar *mp4_path, const GError *error);
 /* Ends the job with @error (a copy gets the task id when it has none). */

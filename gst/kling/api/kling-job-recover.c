@@ -37,7 +37,7 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
   if (job->finished)
     goto out;
   if (error && kling_job_is_not_found (error)) {
-    g_debug ("job %s: no task with external id %s, creating it", job->key,
+    kling_job_debug (job, "job %s: no task with external id %s, creating it", job->key,
         job->external_task_id);
     kling_job_create (job);
     goto out;
@@ -52,7 +52,7 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
     kling_job_fail (job, parse_error);
     goto out;
   }
-  g_debug ("job %s: found task %s by its external id", job->key, task->task_id);
+  kling_job_debug (job, "job %s: found task %s by its external id", job->key, task->task_id);
   kling_job_task_known (job, task, FALSE);
 out:
   kling_job_unref (job);
@@ -207,7 +207,7 @@ list_found_nothing (KlingJob *job, const GError *error)
     return;
   }
   if (job->create_sent_ms > 0 && now_ms () - job->create_sent_ms > LIST_GRACE_MS) {
-    g_info ("job %s: the task list has not shown our create of %.0f s ago: it never "
+    kling_job_info (job, "job %s: the task list has not shown our create of %.0f s ago: it never "
         "reached Kling; creating again", job->key,
         (now_ms () - job->create_sent_ms) / 1000.0);
     job->create_sent_ms = 0;
@@ -243,7 +243,7 @@ list_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   } else if (found == NULL) {
     list_found_nothing (job, NULL);
   } else if ((task = kling_task_new_from_json (found, request_id, &parse_error))) {
-    g_debug ("job %s: found task %s in the task list", job->key, task->task_id);
+    kling_job_debug (job, "job %s: found task %s in the task list", job->key, task->task_id);
     kling_job_task_known (job, task, FALSE);
   } else {
     list_found_nothing (job, parse_error);

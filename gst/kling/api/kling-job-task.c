@@ -41,7 +41,8 @@ kling_job_call (KlingJob *job, const gchar *method, const gchar *path, JsonNode 
     .method = method, .path = path, .body = body, .cancellable = job->cancellable,
     .retry_ambiguous = retry_ambiguous, .retry_not_found = retry_not_found,
     .busy_until_us = job->deadline_us, .io_timeout_ms = job->policy.io_timeout_ms,
-    .waiting = kling_job_report_waiting, .done = done, .user_data = kling_job_ref (job),
+    .waiting = kling_job_report_waiting, .log_prefix = job->log_prefix, .done = done,
+    .user_data = kling_job_ref (job),
   };
 
   kling_call_start (kling_job_get_client (job), &spec);
@@ -116,8 +117,8 @@ kling_job_task_known (KlingJob *job, KlingTask *task, gboolean just_created)
 
   job_set_task (job, task);
   if (!journal_write (job, &error))
-    g_info ("journal not updated: %s", error->message);
-  g_debug ("job %s follows task %s (%s)", job->key, job->task->task_id,
+    kling_job_info (job, "journal not updated: %s", error->message);
+  kling_job_debug (job, "job %s follows task %s (%s)", job->key, job->task->task_id,
       kling_task_status_to_string (job->task->status));
   if (job->callbacks.submitted)
     job->callbacks.submitted (job, job->task, job->user_data);
@@ -159,7 +160,7 @@ job_retry_ambiguous_create (KlingJob *job, const GError *error)
       kling_job_fail_unconfirmed (job, error->message);
     return;
   }
-  g_info ("the create call of job %s may or may not have reached Kling (%s): looking for "
+  kling_job_info (job, "the create call of job %s may or may not have reached Kling (%s): looking for "
       "the task in %u ms", job->key, error->message, delay_ms);
   kling_job_report_waiting (kling_wait_reason_for_error (error), delay_ms,
       job->create_attempts, error, job);
@@ -235,7 +236,7 @@ create_done (KlingClient *client, JsonNode *data, const gchar *request_id,
       kling_endpoint_resolves_external_id (job->request->endpoint)) {
     /* Another process created the task with our journal's external id in the meantime:
      * follow that task instead of failing (or paying) again. */
-    g_info ("job %s: external id %s is taken already: looking the task up", job->key,
+    kling_job_info (job, "job %s: external id %s is taken already: looking the task up", job->key,
         job->external_task_id);
     job->id_conflict_seen = TRUE;
     kling_job_query_by_external_id (job);
@@ -284,7 +285,7 @@ kling_job_create (KlingJob *job)
   else if (kling_endpoint_takes_external_id (job->request->endpoint))
     json_object_set_string_member (json_node_get_object (body), "external_task_id",
         job->external_task_id);
-  g_debug ("job %s creates a task at %s (external id %s)", job->key,
+  kling_job_debug (job, "job %s creates a task at %s (external id %s)", job->key,
       kling_request_get_path (job->request), job->external_task_id);
   kling_job_call (job, "POST", kling_request_get_path (job->request), body, FALSE, FALSE,
       create_done);
@@ -297,7 +298,7 @@ job_resume (KlingJob *job, const gchar *task_id)
 {
   KlingTask *task = g_new0 (KlingTask, 1);
 
-  g_debug ("job %s resumes task %s from the journal", job->key, task_id);
+  kling_job_debug (job, "job %s resumes task %s from the journal", job->key, task_id);
   job->unconfirmed_resume = TRUE;
   task->task_id = g_strdup (task_id);
   task->status = KLING_TASK_SUBMITTED;
@@ -366,7 +367,7 @@ kling_job_poll_glitch (KlingJob *job, const GError *error)
     kling_job_fail (job, error);
     return;
   }
-  g_info ("task %s: unreadable answer (%s): polling again in %u ms", job->task->task_id,
+  kling_job_info (job, "task %s: unreadable answer (%s): polling again in %u ms", job->task->task_id,
       error->message, delay_ms);
   kling_job_report_waiting (kling_wait_reason_for_error (error), delay_ms,
       job->poll_glitches, error, job);
@@ -395,7 +396,7 @@ kling_job_forget_stale_entry (KlingJob *job)
 {
   /* A journal entry the server does not know (another account or server, or a task long
    * gone): forget it and start afresh. */
-  g_info ("task %s of the journal is unknown to the server: submitting anew",
+  kling_job_info (job, "task %s of the journal is unknown to the server: submitting anew",
       job->task->task_id);
   kling_journal_remove (job->cache_dir, job->key);
   job->unconfirmed_resume = FALSE;
@@ -429,7 +430,7 @@ poll_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   task = kling_task_new_from_json (data, request_id, &parse_error);
   if (task == NULL && is_unknown_status (data, job->task->task_id, &status)) {
     if (!job->unknown_status_seen)
-      g_message ("Kling answered task %s with an unknown task_status \"%s\": polling on",
+      kling_job_message (job, "Kling answered task %s with an unknown task_status \"%s\": polling on",
           job->task->task_id, status ? status : "(not a string)");
     job->unknown_status_seen = TRUE;
     job_schedule_poll (job, poll_interval_ms (job));
@@ -510,7 +511,7 @@ followed_done (KlingClient *client, JsonNode *data, const gchar *request_id,
       goto out;
     }
   } else if (error) {
-    g_debug ("job %s: query of the followed task failed: %s", job->key, error->message);
+    kling_job_debug (job, "job %s: query of the followed task failed: %s", job->key, error->message);
   }
   kling_job_follow_later (job);
 out:
@@ -558,7 +559,7 @@ download_verified (KlingJob *job)
     return;
   }
   kling_download_finished (job->download, final_path);
-  g_debug ("job %s: clip ready at %s", job->key, final_path);
+  kling_job_debug (job, "job %s: clip ready at %s", job->key, final_path);
   kling_job_finish (job, final_path, NULL);
 }
 
@@ -594,7 +595,7 @@ download_done (KlingDownload *download, KlingDownloadOutcome outcome, const GErr
       /* Signed result URLs expire: ask the task for a fresh one, a couple of times. */
       if (job->url_refreshes < MAX_URL_REFRESHES) {
         job->url_refreshes++;
-        g_info ("result URL of task %s refused (403): querying the task again",
+        kling_job_info (job, "result URL of task %s refused (403): querying the task again",
             job->task->task_id);
         job_poll_now (job);
         break;

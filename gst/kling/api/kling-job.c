@@ -60,6 +60,7 @@ kling_job_unref (KlingJob *job)
     job->notify (job->user_data);
   kling_request_free (job->request);
   g_free (job->key);
+  g_free (job->log_prefix);
   g_free (job->leader_key);
   g_free (job->cache_dir);
   g_free (job->result_path);
@@ -177,6 +178,18 @@ twins_take_over (KlingJob *leader, const GError *error)
   }
 }
 
+void
+kling_job_log (KlingJob *job, GLogLevelFlags level, const gchar *format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_log (G_LOG_DOMAIN, level, "%s%s", job->log_prefix, message);
+}
+
 /* --- the end ----------------------------------------------------------------------------- */
 
 void
@@ -205,10 +218,10 @@ kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
   g_mutex_unlock (&client->lock);
 
   if (error)
-    g_debug ("job %s finished after %.1f s: %s", job->key,
+    kling_job_debug (job, "job %s finished after %.1f s: %s", job->key,
         kling_elapsed_s_since (job->started_us), error->message);
   else
-    g_debug ("job %s finished after %.1f s%s", job->key,
+    kling_job_debug (job, "job %s finished after %.1f s%s", job->key,
         kling_elapsed_s_since (job->started_us), job->cache_hit ? " (from the cache)" : "");
   if (job->callbacks.finished)
     job->callbacks.finished (job, mp4_path, job->task, error, job->user_data);
@@ -257,7 +270,7 @@ job_cancel_on_worker (gpointer data)
 
   if (job->finished)
     return G_SOURCE_REMOVE;
-  g_debug ("job %s cancelled; its journal entry stays", job->key);
+  kling_job_debug (job, "job %s cancelled; its journal entry stays", job->key);
   kling_job_finish_cancelled (job);
   return G_SOURCE_REMOVE;
 }
@@ -299,7 +312,7 @@ job_slot_granted (gpointer data)
   KlingJob *job = data;
 
   if (!job->finished) {
-    g_debug ("job %s got a local slot", job->key);
+    kling_job_debug (job, "job %s got a local slot", job->key);
     kling_job_submit (job);
   }
   return G_SOURCE_REMOVE;
@@ -318,7 +331,7 @@ job_take_slot (KlingJob *job)
     kling_job_submit (job);
     return;
   }
-  g_debug ("job %s waits for a local slot (%u renders of the account in flight, cap %u)",
+  kling_job_debug (job, "job %s waits for a local slot (%u renders of the account in flight, cap %u)",
       job->key, kling_slots_in_flight (client->account), job->max_parallel);
   kling_job_report_waiting (KLING_WAIT_LOCAL_QUEUE, 0, 1, NULL, job);
 }
@@ -340,7 +353,7 @@ job_follow (KlingJob *job)
   KlingJournalEntry entry;
 
   if (!job->following)
-    g_debug ("job %s: another process renders this clip; following it", job->key);
+    kling_job_debug (job, "job %s: another process renders this clip; following it", job->key);
   job->following = TRUE;
   if (kling_journal_load (job->cache_dir, job->key, &entry) && entry.task_id) {
     kling_job_poll_followed (job, entry.task_id);   /* then kling_job_follow_later() */
@@ -367,7 +380,7 @@ job_lead (KlingJob *job)
     return;
   }
   if (job->following)
-    g_debug ("job %s: the other process let go of the clip; this one takes over",
+    kling_job_debug (job, "job %s: the other process let go of the clip; this one takes over",
         job->key);
   job->following = FALSE;
   kling_cache_clean_parts (job->cache_dir, job->key, STALE_PART_AGE_S);
@@ -391,7 +404,7 @@ job_start (KlingJob *job)
   switch (kling_cache_lookup (job->cache_dir, job->key, job->stale_clip_id, &cached,
           &task)) {
     case KLING_CACHE_HIT:
-      g_debug ("job %s: clip found in the cache, nothing to request", job->key);
+      kling_job_debug (job, "job %s: clip found in the cache, nothing to request", job->key);
       g_clear_pointer (&job->task, kling_task_free);
       job->task = g_steal_pointer (&task);
       g_atomic_int_set (&job->cache_hit, TRUE);
@@ -399,7 +412,7 @@ job_start (KlingJob *job)
       return;
     case KLING_CACHE_DAMAGED:
       if (job->damaged == NULL)
-        g_info ("the cached clip of task %s is missing or damaged: downloading it again",
+        kling_job_info (job, "the cached clip of task %s is missing or damaged: downloading it again",
             task->task_id);
       g_clear_pointer (&job->damaged, kling_task_free);
       job->damaged = g_steal_pointer (&task);
@@ -413,7 +426,7 @@ job_start (KlingJob *job)
   }
   leader = g_hash_table_lookup (client->leaders, job->leader_key);
   if (leader) {
-    g_debug ("job %s waits for a twin asking for the same clip", job->key);
+    kling_job_debug (job, "job %s waits for a twin asking for the same clip", job->key);
     job->leader = leader;
     g_queue_push_tail (&leader->twins, kling_job_ref (job));
     return;
@@ -538,6 +551,8 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   job->worker_client = client;
   job->request = kling_request_copy (request);
   job->key = kling_client_cache_key (client, request);
+  job->log_prefix = options && options->label ? g_strconcat (options->label, ": ", NULL) :
+      g_strdup ("");
   job->started_us = g_get_monotonic_time ();
   job_set_options (job, client, options);
   if (options && options->cache_dir && *options->cache_dir) {

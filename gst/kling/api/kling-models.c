@@ -36,6 +36,7 @@
 #define PRICE(std, std_audio, pro, pro_audio) \
   { [KLING_MODE_STD] = { std, std_audio }, [KLING_MODE_PRO] = { pro, pro_audio } }
 
+/* *INDENT-OFF* */
 static const KlingModelInfo models[] = {
   /* --- /v1, served for image2video and text2video since 2026-09-15, in the order the
    * refusals list them (the default first). */
@@ -117,6 +118,7 @@ static const KlingModelInfo models[] = {
     .render_s = RENDER_S_LIPSYNC,
     .durations = DUR_RANGE (2, 10), .modes = STD_PRO },
 };
+/* *INDENT-ON* */
 
 /* --- modes ------------------------------------------------------------------------------ */
 

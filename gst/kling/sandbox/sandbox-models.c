@@ -24,6 +24,7 @@
     TRUE, { { 0.028, 0 }, { 0.098, 0 } } }
 
 /* The first row is what an absent model_name means. */
+/* *INDENT-OFF* */
 static const SandboxModel models[] = {
   /* name, retired, fps, durations, sound, end frame, camera, masks, multi-shot,
    * cfg_scale, prompt required, extendable, USD/s [std, pro][silent, sound] */
@@ -40,6 +41,7 @@ static const SandboxModel models[] = {
   RETIRED ("kling-v2-1", 24),
   RETIRED ("kling-v2-1-master", 24),
 };
+/* *INDENT-ON* */
 
 /* A name the table does not know, under --accept-any-model (Kling adds models). */
 static const SandboxModel any_model = RETIRED (NULL, 24);
