@@ -258,11 +258,14 @@ make_element (Fixture * f)
       "timeout", f->row->timeout_s > 0 ? f->row->timeout_s : TIMEOUT_S, NULL);
   if (f->row->element == FAULT_IMAGE2VIDEO)
     g_object_set (f->element, "prompt", PROMPT, NULL);
-  else if (f->row->element == FAULT_LIP_SYNC)
-    g_object_set (f->element, "video-id", f->video_id,
+  else if (f->row->element == FAULT_LIP_SYNC) {
+    g_object_set (f->element, "source-video-id", f->video_id,
         "text", "Hello from the fault matrix", NULL);
-  else
-    g_object_set (f->element, "video-id", f->video_id, "lip-sync-method", 1, NULL);
+    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method", "one-step");
+  } else {
+    g_object_set (f->element, "source-video-id", f->video_id, NULL);
+    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method", "advanced");
+  }
   gst_element_set_bus (f->element, f->bus);
 }
 
