@@ -5,6 +5,7 @@
  *
  * gstklingrender.c: properties, the run, the job and its reports, state changes.
  * gstklingrenderclip.c: the clips handed to the output (tags, append, end).
+ * gstklingrendermessages.c: progress (START and its one end, kling-task) and errors.
  * The lock rules are in gstklingrender.c.
  */
 #pragma once
@@ -65,5 +66,25 @@ G_GNUC_INTERNAL GstKlingRenderPrivate *gst_kling_render_get_priv (GstKlingRender
 /* gstklingrenderclip.c: hands the output a clip that is still downloading. */
 G_GNUC_INTERNAL void gst_kling_render_append_growing_clip (GstKlingRender *self,
     KlingDownloadProgress *progress, KlingJob *job);
+
+/* gstklingrendermessages.c: what the run tells the user (one START, one end; errors). */
+/* TRUE the first time in a run: the job ended (a clip delivered, an error posted). */
+G_GNUC_INTERNAL gboolean gst_kling_render_mark_finished (GstKlingRender *self);
+G_GNUC_INTERNAL void gst_kling_render_post_task_message (GstKlingRender *self,
+    const KlingTask *task, const gchar *status, gdouble elapsed_s, gboolean done);
+G_GNUC_INTERNAL void gst_kling_render_open_progress (GstKlingRender *self,
+    const gchar *code, const gchar *close_code, const gchar *text);
+G_GNUC_INTERNAL void gst_kling_render_continue_progress (GstKlingRender *self,
+    const gchar *code, const gchar *text);
+G_GNUC_INTERNAL void gst_kling_render_close_progress (GstKlingRender *self,
+    GstProgressType type, const gchar *text);
+G_GNUC_INTERNAL gdouble gst_kling_render_task_age (GstKlingRender *self,
+    const KlingTask *task, gdouble elapsed_s);
+G_GNUC_INTERNAL void gst_kling_render_post_task_progress (GstKlingRender *self,
+    const KlingTask *task, gdouble elapsed_s);
+G_GNUC_INTERNAL void gst_kling_render_announce_job (GstKlingRender *self,
+    KlingClient *client, const KlingRequest *request, const KlingJobOptions *options);
+G_GNUC_INTERNAL void gst_kling_render_post_complete (GstKlingRender *self,
+    const gchar *mp4_path, const KlingTask *task, gdouble elapsed_s, gboolean cache_hit);
 
 G_END_DECLS
