@@ -189,9 +189,11 @@ gst_kling_progress_complete_text (const GstKlingProgress * progress,
     return g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
         "charged now)", task_id, mp4_path);
   took = gst_kling_format_duration (elapsed_s);
-  charged = task && task->charge ? g_strdup_printf ("charged %s %s", task->charge,
-      task->charge_unit ? task->charge_unit : "") :
-      g_strdup ("Kling did not say what it charged");
+  if (task && task->charge)
+    charged = g_strdup_printf ("charged %s %s", task->charge,
+        task->charge_unit ? task->charge_unit : "");
+  else
+    charged = g_strdup ("Kling did not say what it charged");
   if (progress->priced)
     estimate = g_strdup_printf ("; estimated USD %.2f", progress->usd);
   return g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id, took,

@@ -172,6 +172,7 @@ sandbox_units_charged (const gchar *kind, const SandboxModel *model, gboolean pr
 #define R1080  SANDBOX_RES_1080P
 #define R4K    SANDBOX_RES_4K
 
+/* *INDENT-OFF* */
 static const SandboxModelV2 models_v2[] = {
   /* name, fps, durations, resolutions, audio in, audio always, last frame in, multi-shot,
    * USD/s [720p, 1080p, 4k][silent, audio] */
@@ -184,6 +185,7 @@ static const SandboxModelV2 models_v2[] = {
   { "kling-2.5-turbo", 24, FIVE_OR_TEN, R720 | R1080, 0, FALSE, R1080, FALSE,
     { { 0.042, 0 }, { 0.07, 0 }, { 0, 0 } } },
 };
+/* *INDENT-ON* */
 
 static const gchar *const resolution_names[SANDBOX_RES_COUNT] = { "720p", "1080p", "4k" };
 
