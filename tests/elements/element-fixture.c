@@ -17,8 +17,10 @@ fixture_start_sandbox (Fixture * f, const FixtureOptions * options)
   kling_sandbox_options_init (&sandbox_options);
   sandbox_options.access_key = f->access_key = options->access_key;
   sandbox_options.secret_key = f->secret_key = options->secret_key;
+  sandbox_options.api_key = f->api_key = options->api_key;
   sandbox_options.queue_delay_s = options->queue_delay_s;
   sandbox_options.render_delay_s = options->render_delay_s;
+  sandbox_options.tls_certificate_file = options->tls_certificate_file;
   sandbox_options.video_scale = 0.25;
   f->sandbox = kling_sandbox_start (&sandbox_options, &error);
   fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
@@ -48,6 +50,7 @@ void
 fixture_stop (Fixture * f)
 {
   stop_element (f);
+  g_clear_pointer (&f->client, kling_client_unref);
   gst_object_unref (f->bus);
   kling_sandbox_stop (f->sandbox);
   test_remove_tree (f->cache_dir);
@@ -62,10 +65,13 @@ fixture_new_element (Fixture * f, const gchar * factory)
   GstElement *element = gst_element_factory_make (factory, NULL);
 
   fail_unless (element != NULL, "%s is not in GST_PLUGIN_PATH", factory);
-  g_object_set (element,
-      "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "access-key", f->access_key, "secret-key", f->secret_key,
+  g_object_set (element, "api-url", kling_sandbox_get_base_url (f->sandbox),
       "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  if (f->api_key)
+    g_object_set (element, "api-key", f->api_key, NULL);
+  else
+    g_object_set (element, "access-key", f->access_key, "secret-key", f->secret_key,
+        NULL);
   gst_element_set_bus (element, f->bus);
   return element;
 }

@@ -4,6 +4,7 @@
 
 #include <gst/check/gstharness.h>
 
+#include "kling-client.h"
 #include "kling-sandbox.h"
 
 G_BEGIN_DECLS
@@ -13,6 +14,8 @@ typedef struct
   KlingSandbox *sandbox;
   const gchar *access_key;      /* the sandbox's keys, given to every element */
   const gchar *secret_key;
+  const gchar *api_key;         /* instead of the two, when set */
+  KlingClient *client;          /* when a test shapes the shared client's policy */
   gchar *cache_dir;
   GstBus *bus;
   GstElement *element;          /* when the suite keeps it (request pads) */
@@ -27,7 +30,9 @@ typedef struct
 {
   const gchar *access_key;
   const gchar *secret_key;
+  const gchar *api_key;         /* an API-key sandbox instead, when set */
   const gchar *cache_template;  /* for g_dir_make_tmp() */
+  const gchar *tls_certificate_file;    /* serve HTTPS with it, when set */
   gdouble queue_delay_s;
   gdouble render_delay_s;
 } FixtureOptions;
@@ -40,7 +45,7 @@ void teardown_element (Fixture *f);
 void stop_element (Fixture *f);
 void fixture_stop (Fixture *f);
 
-/* A @factory element pointed at the sandbox (keys, poll-interval 0.05, cache-dir) with
+/* A @factory element pointed at the sandbox (its keys, poll-interval 0.05, cache-dir) with
  * the test's bus; the suite sets its own properties after. */
 GstElement *fixture_new_element (Fixture *f, const gchar *factory);
 
