@@ -32,6 +32,8 @@
 #define TIMEOUT_S   20.0
 #define ERROR_WAIT  (20 * GST_SECOND)
 
+/* Not element-fixture.h's Fixture: a row may need a second sandbox ("@ELSEWHERE@"), its
+ * auth and timeout come from the row, and the client with the fast policy is always held. */
 typedef struct
 {
   const FaultCase *row;

@@ -18,6 +18,7 @@
 #include "kling-auth.h"
 #include "kling-client.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 #include "test-fs.h"
 
 #define ACCESS_KEY  "ak-growing-tests"
@@ -27,55 +28,14 @@
 /* The sandbox's clips at video_scale 0.25 are about 130 KB: 3 s or so at this rate. */
 #define SLOW_RATE   "40000"
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  KlingClient *client;          /* when a test shapes the shared client's policy */
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
+    .cache_template = "kling-growing-XXXXXX", .queue_delay_s = 0.1,
+    .render_delay_s = 0.2 };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.access_key = ACCESS_KEY;
-  options.secret_key = SECRET_KEY;
-  options.queue_delay_s = 0.1;
-  options.render_delay_s = 0.2;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-growing-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop_harness (Fixture * f)
-{
-  if (f->h) {
-    gst_harness_teardown (f->h);
-    f->h = NULL;
-  }
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_bus_set_flushing (f->bus, FALSE);
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  fixture_stop_harness (f);
-  g_clear_pointer (&f->client, kling_client_unref);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 /* The client the elements will share, acquired first so its policy holds for them:
@@ -103,12 +63,6 @@ add_fault (Fixture * f, const gchar * rule)
 
   fail_unless (kling_sandbox_add_fault_json (f->sandbox, rule, &error),
       "fault %s: %s", rule, error ? error->message : "?");
-}
-
-static gint64
-counter (Fixture * f, const gchar * group, const gchar * name)
-{
-  return kling_sandbox_get_counter (f->sandbox, group, name);
 }
 
 static GstBuffer *
@@ -286,22 +240,12 @@ describe_cache_hit (Fixture * f, guint * count)
   gint64 downloads = counter (f, NULL, "downloads");
   gchar *frames;
 
-  fixture_stop_harness (f);
+  stop_element (f);
   start_render (f);
   frames = describe_until_eos (f, NULL, count);
   fail_unless_equals_int64 (counter (f, "tasks_created", "image2video"), tasks);
   fail_unless_equals_int64 (counter (f, NULL, "downloads"), downloads);
   return frames;
-}
-
-static GstMessage *
-pop_error (Fixture * f)
-{
-  GstMessage *message = gst_bus_timed_pop_filtered (f->bus, 20 * GST_SECOND,
-      GST_MESSAGE_ERROR);
-
-  fail_unless (message != NULL, "no error message");
-  return message;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -408,7 +352,7 @@ GST_START_TEST (test_stop_mid_download)
   gst_buffer_unref (pull_first_buffer (&f));
   fail_unless_equals_int64 (counter (&f, NULL, "connections_held"), 1);
   check_stops_fast (&f);
-  fixture_stop_harness (&f);
+  stop_element (&f);
 
   /* A drip: the moov alone takes seconds. Stopped once the download runs. */
   kling_sandbox_clear_faults (f.sandbox);

@@ -17,6 +17,7 @@
 #include "still-util.h"
 #include "kling-requests.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 
 #define ACCESS_KEY  "ak-element-tests"
 #define SECRET_KEY  "sk-element-tests-secret"
@@ -28,53 +29,14 @@
 #define CLIP_S      5
 #define PULL_TIMEOUT (20 * G_USEC_PER_SEC)
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
+    .cache_template = "kling-elements-XXXXXX", .queue_delay_s = queue_delay_s,
+    .render_delay_s = render_delay_s };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.access_key = ACCESS_KEY;
-  options.secret_key = SECRET_KEY;
-  options.queue_delay_s = queue_delay_s;
-  options.render_delay_s = render_delay_s;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-elements-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop_harness (Fixture * f)
-{
-  if (f->h) {
-    gst_harness_teardown (f->h);
-    f->h = NULL;
-  }
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_bus_set_flushing (f->bus, FALSE);
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  fixture_stop_harness (f);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 /* A klingimage2video pointed at the sandbox, with the test's bus; extra properties as
@@ -82,19 +44,14 @@ fixture_stop (Fixture * f)
 static GstElement *
 make_element (Fixture * f, const gchar * first_property, ...)
 {
-  GstElement *element = gst_element_factory_make ("klingimage2video", NULL);
+  GstElement *element = fixture_new_element (f, "klingimage2video");
   va_list args;
 
-  fail_unless (element != NULL, "klingimage2video is not in GST_PLUGIN_PATH");
-  g_object_set (element,
-      "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY,
-      "prompt", PROMPT, "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  g_object_set (element, "prompt", PROMPT, NULL);
   va_start (args, first_property);
   if (first_property)
     g_object_set_valist (G_OBJECT (element), first_property, args);
   va_end (args);
-  gst_element_set_bus (element, f->bus);
   return element;
 }
 
@@ -136,27 +93,6 @@ media_file_buffer (const gchar * name)
   fail_unless (g_file_get_contents (path, &data, &size, NULL), "%s", path);
   g_free (path);
   return gst_buffer_new_wrapped (data, size);
-}
-
-/* Once the still is taken the sink answers EOS, as imagefreeze does. */
-static void
-push_jpeg_still (Fixture * f)
-{
-  gst_harness_set_src_caps_str (f->h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f->h, media_file_buffer ("still.jpg")),
-      GST_FLOW_EOS);
-}
-
-static gint64
-counter (Fixture * f, const gchar * group, const gchar * name)
-{
-  return kling_sandbox_get_counter (f->sandbox, group, name);
-}
-
-static gint64
-tasks_created (Fixture * f)
-{
-  return counter (f, "tasks_created", "image2video");
 }
 
 static gint64
@@ -267,35 +203,6 @@ check_full_clip (Fixture * f)
   fail_unless_equals_int (check_clip_until_eos (f->h, 0), CLIP_S * CLIP_FPS);
 }
 
-static GstMessage *
-pop_error (Fixture * f)
-{
-  GstMessage *message = pop_message (f, GST_MESSAGE_ERROR);
-
-  fail_unless (message != NULL, "no error message");
-  return message;
-}
-
-static void
-check_error (GstMessage * message, GQuark domain, gint code,
-    const gchar * words)
-{
-  GError *error = NULL;
-  gchar *debug = NULL;
-
-  gst_message_parse_error (message, &error, &debug);
-  GST_INFO ("error: %s (%s)", error->message, debug);
-  fail_unless (error->domain == domain && error->code == code,
-      "unexpected error %s %d: %s", g_quark_to_string (error->domain),
-      error->code, error->message);
-  fail_unless (strstr (error->message, words) != NULL,
-      "\"%s\" not in \"%s\"", words, error->message);
-  fail_unless (debug != NULL && *debug);
-  g_error_free (error);
-  g_free (debug);
-  gst_message_unref (message);
-}
-
 static void wait_for_progress (Fixture * f, GstProgressType type);
 
 /* Runs a JPEG still through a fresh element and expects an error. */
@@ -308,7 +215,7 @@ run_expecting_error (Fixture * f, GstElement * element, GQuark domain,
   /* The progress of the submitted task ends in ERROR, then the error itself. */
   wait_for_progress (f, GST_PROGRESS_TYPE_ERROR);
   check_error (pop_error (f), domain, code, words);
-  fixture_stop_harness (f);
+  stop_element (f);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -322,7 +229,7 @@ GST_START_TEST (test_raw_input)
   fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
       GST_FLOW_EOS);
   check_full_clip (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -339,7 +246,7 @@ GST_START_TEST (test_jpeg_input_and_later_buffers_refused)
   fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
       GST_FLOW_EOS);
   check_full_clip (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fail_unless_equals_int (create_requests (&f), 1);
   fixture_stop (&f);
 }
@@ -577,22 +484,22 @@ GST_START_TEST (test_cache_reuse)
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
-  fixture_stop_harness (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  stop_element (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
 
   /* Same still, same properties: the clip comes from the cache. */
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fail_unless_equals_int (create_requests (&f), 1);
 
   /* Another prompt is another render. */
-  fixture_stop_harness (&f);
+  stop_element (&f);
   start_harness (&f, make_element (&f, "prompt", "something else", NULL), NULL);
   push_jpeg_still (&f);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
-  fail_unless_equals_int (tasks_created (&f), 2);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 2);
   fixture_stop (&f);
 }
 
@@ -609,8 +516,8 @@ GST_START_TEST (test_without_cache)
     start_harness (&f, make_element (&f, "cache-dir", "", NULL), NULL);
     push_jpeg_still (&f);
     check_full_clip (&f);
-    fixture_stop_harness (&f);
-    fail_unless_equals_int (tasks_created (&f), run);
+    stop_element (&f);
+    fail_unless_equals_int (tasks_created (&f, "image2video"), run);
   }
   fixture_stop (&f);
 }
@@ -668,8 +575,8 @@ GST_START_TEST (test_cache_mode_off)
     push_jpeg_still (&f);
     check_full_clip (&f);
     fail_unless (cached_location (&f) == NULL);
-    fixture_stop_harness (&f);
-    fail_unless_equals_int (tasks_created (&f), run);
+    stop_element (&f);
+    fail_unless_equals_int (tasks_created (&f, "image2video"), run);
   }
   fail_unless_equals_int (count_entries (f.cache_dir), 0);
   fixture_stop (&f);
@@ -699,16 +606,16 @@ GST_START_TEST (test_cache_mode_refresh)
   first_location = cached_location (&f);
   fail_unless (first_location != NULL);
   fail_unless_equals_int (g_atomic_int_get (&notified), 1);
-  fixture_stop_harness (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  stop_element (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
 
   element = make_element (&f, NULL);
   gst_util_set_object_arg (G_OBJECT (element), "cache-mode", "refresh");
   start_harness (&f, element, NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
-  fixture_stop_harness (&f);
-  fail_unless_equals_int (tasks_created (&f), 2);
+  stop_element (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 2);
 
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
@@ -717,8 +624,8 @@ GST_START_TEST (test_cache_mode_refresh)
   fail_unless_equals_string (location, first_location);
   g_free (location);
   g_free (first_location);
-  fixture_stop_harness (&f);
-  fail_unless_equals_int (tasks_created (&f), 2);
+  stop_element (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 2);
   fixture_stop (&f);
 }
 
@@ -751,7 +658,7 @@ render_at_once (Fixture * f, guint n, guint max_parallel)
     gst_event_unref (pull_event_of_type (harnesses[i], GST_EVENT_EOS));
     gst_harness_teardown (harnesses[i]);
   }
-  fail_unless_equals_int (tasks_created (f), n);
+  fail_unless_equals_int (tasks_created (f, "image2video"), n);
   return counter (f, NULL, "peak_parallel");
 }
 
@@ -777,7 +684,7 @@ GST_START_TEST (test_error_auth)
   run_expecting_error (&f, make_element (&f, "secret-key", "not-the-secret",
           NULL), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
       "secret-key");
-  fail_unless_equals_int (tasks_created (&f), 0);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 0);
   fixture_stop (&f);
 }
 
@@ -926,7 +833,7 @@ GST_START_TEST (test_png_input)
           media_file_buffer ("square.png")), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -1280,7 +1187,7 @@ GST_START_TEST (test_unknown_model_warns_then_is_refused)
       "Kling does not serve kling-v9-imaginary for image2video (404, code 1203): use "
       "kling-v3, kling-v2-6 or kling-v2-5-turbo.");
   fail_unless_equals_int (create_requests (&f), 1);
-  fail_unless_equals_int (tasks_created (&f), 0);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 0);
   fixture_stop (&f);
 }
 
@@ -1307,7 +1214,7 @@ GST_START_TEST (test_huge_raw_frame_is_shrunk)
   fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_EOS);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -1324,7 +1231,7 @@ GST_START_TEST (test_retry_then_success)
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fail_unless (create_requests (&f) >= 2);
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fixture_stop (&f);
@@ -1348,7 +1255,7 @@ GST_START_TEST (test_server_error_and_truncated_download_retried)
   check_full_clip (&f);
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fail_unless_equals_int (counter (&f, NULL, "faults_hit"), 2);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -1411,7 +1318,7 @@ cancel_now (Fixture * f, gboolean expect_canceled)
     gst_message_unref (message);
   }
   fail_unless_equals_int (canceled, expect_canceled);
-  fixture_stop_harness (f);
+  stop_element (f);
 }
 
 /* After a cancellation the element works again, and a task already created is resumed
@@ -1423,7 +1330,7 @@ check_rerun_succeeds (Fixture * f, gint64 expected_tasks)
   start_harness (f, make_element (f, NULL), NULL);
   push_jpeg_still (f);
   check_full_clip (f);
-  fail_unless_equals_int (tasks_created (f), expected_tasks);
+  fail_unless_equals_int (tasks_created (f, "image2video"), expected_tasks);
 }
 
 GST_START_TEST (test_cancel_while_submitting)
@@ -1550,7 +1457,7 @@ GST_START_TEST (test_error_undecodable_clip)
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   check_full_clip (&f);
-  fixture_stop_harness (&f);
+  stop_element (&f);
   spoil_cached_clips (f.cache_dir);
 
   gst_bus_set_sync_handler (f.bus, query_on_error, NULL, NULL);
@@ -1559,8 +1466,8 @@ GST_START_TEST (test_error_undecodable_clip)
   message = pop_error (&f);
   check_error (message, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
       "Could not decode");
-  fail_unless_equals_int (tasks_created (&f), 1);
-  fixture_stop_harness (&f);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
+  stop_element (&f);
   gst_bus_set_sync_handler (f.bus, NULL, NULL, NULL);
   fixture_stop (&f);
 }
@@ -1586,7 +1493,7 @@ GST_START_TEST (test_same_element_runs_again)
     gst_event_unref (pull_event_of_type (f.h, GST_EVENT_STREAM_START));
     check_full_clip (&f);
   }
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -1648,7 +1555,7 @@ GST_START_TEST (test_error_damaged_stills)
     fail_unless_equals_int (gst_harness_push (f.h, buffer), GST_FLOW_ERROR);
     check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
         "The image data is damaged");
-    fixture_stop_harness (&f);
+    stop_element (&f);
   }
   fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"),
       0);
@@ -1716,7 +1623,7 @@ GST_START_TEST (test_endless_source_stops)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &pushed, NULL);
   run_to_eos (pipeline);
   fail_unless_equals_int (g_atomic_int_get (&pushed), 1);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pad);
   gst_object_unref (source);
@@ -1825,7 +1732,7 @@ GST_START_TEST (test_error_details)
   fail_unless (gst_structure_get_string (details, "request-id") != NULL);
   fail_if (gst_structure_has_field (details, "task-id"), "no task was created");
   gst_message_unref (message);
-  fixture_stop_harness (&f);
+  stop_element (&f);
 
   /* A task that failed: its id is in the details. */
   kling_sandbox_clear_faults (f.sandbox);
@@ -1917,10 +1824,10 @@ GST_START_TEST (test_slow_sync_handler_does_not_delay_others)
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   fail_unless (g_atomic_int_get (&slow.saw_other_task),
       "B's task waited for A's bus sync handler");
-  fail_unless_equals_int (tasks_created (&f), 2);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 2);
 
   gst_harness_teardown (hb);
-  fixture_stop_harness (&f);
+  stop_element (&f);
   gst_bus_set_sync_handler (f.bus, NULL, NULL, NULL);
   gst_bus_set_flushing (bus_b, TRUE);
   gst_object_unref (bus_b);

@@ -16,49 +16,19 @@
 #include "test-fs.h"
 #include "harness-util.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 
 #define API_KEY     "key-network-tests"
 #define POP_TIMEOUT (20 * GST_SECOND)
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f, gboolean https)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .api_key = API_KEY, .cache_template = "kling-network-XXXXXX",
+    .tls_certificate_file = https ? TLS_CERTIFICATE : NULL, .queue_delay_s = 0.05,
+    .render_delay_s = 0.1 };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.api_key = API_KEY;
-  options.queue_delay_s = 0.05;
-  options.render_delay_s = 0.1;
-  options.video_scale = 0.25;
-  if (https)
-    options.tls_certificate_file = TLS_CERTIFICATE;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-network-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  if (f->h)
-    gst_harness_teardown (f->h);
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 /* A klingtext2video on the sandbox with @first_property... (NULL-terminated), PLAYING
@@ -66,18 +36,14 @@ fixture_stop (Fixture * f)
 static void
 start_render (Fixture * f, const gchar * first_property, ...)
 {
-  GstElement *element = gst_element_factory_make ("klingtext2video", NULL);
+  GstElement *element = fixture_new_element (f, "klingtext2video");
   va_list args;
 
-  fail_unless (element != NULL, "klingtext2video is not in GST_PLUGIN_PATH");
-  g_object_set (element, "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "api-key", API_KEY, "prompt", "a lighthouse at dusk", "poll-interval", 0.05,
-      "cache-dir", f->cache_dir, NULL);
+  g_object_set (element, "prompt", "a lighthouse at dusk", NULL);
   va_start (args, first_property);
   if (first_property)
     g_object_set_valist (G_OBJECT (element), first_property, args);
   va_end (args);
-  gst_element_set_bus (element, f->bus);
   f->h = gst_harness_new_with_element (element, NULL, "src");
   gst_harness_set_sink_caps_str (f->h, "video/quicktime");
   gst_harness_play (f->h);

@@ -12,6 +12,7 @@
 #include "test-fs.h"
 #include "harness-util.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 #include "gstklingprogress.h"
 
 #define ACCESS_KEY  "ak-progress-tests"
@@ -23,52 +24,14 @@
 #define ESTIMATE_USD 0.42
 #define CHARGED      "3"
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
+    .cache_template = "kling-progress-XXXXXX", .queue_delay_s = queue_delay_s,
+    .render_delay_s = render_delay_s };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.access_key = ACCESS_KEY;
-  options.secret_key = SECRET_KEY;
-  options.queue_delay_s = queue_delay_s;
-  options.render_delay_s = render_delay_s;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-progress-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop_harness (Fixture * f)
-{
-  if (f->h) {
-    gst_harness_teardown (f->h);
-    f->h = NULL;
-  }
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  fixture_stop_harness (f);
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 static void
@@ -712,7 +675,7 @@ GST_START_TEST (test_local_queue_is_said)
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
   fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
-  fixture_stop_harness (&f);
+  teardown_element (&f);
   gst_bus_set_flushing (f.bus, TRUE);     /* its messages hold the element */
   gst_object_unref (f.bus);
   f.bus = first_bus;
@@ -814,7 +777,7 @@ check_cancel_then_resume (const gchar * status)
   fail_unless_equals_int (assert_paired (&seen), 1);
   fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
   fail_unless_equals_int (seen.errors, 0);
-  fixture_stop_harness (&f);
+  teardown_element (&f);
   g_usleep (G_USEC_PER_SEC);
 
   seen_clear (&seen);

@@ -14,6 +14,7 @@
 #include "test-fs.h"
 #include "harness-util.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 
 #define ACCESS_KEY  "ak-storyboard-tests"
 #define SECRET_KEY  "sk-storyboard-tests-secret"
@@ -35,53 +36,14 @@ typedef enum
 
 static const gchar *colour_names[] = { "red", "green", "blue" };
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f, gdouble render_delay_s)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
+    .cache_template = "kling-storyboard-XXXXXX", .queue_delay_s = 0.1,
+    .render_delay_s = render_delay_s };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.access_key = ACCESS_KEY;
-  options.secret_key = SECRET_KEY;
-  options.queue_delay_s = 0.1;
-  options.render_delay_s = render_delay_s;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-storyboard-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop_harness (Fixture * f)
-{
-  if (f->h) {
-    gst_harness_teardown (f->h);
-    f->h = NULL;
-  }
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_bus_set_flushing (f->bus, FALSE);
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  fixture_stop_harness (f);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 /* A klingimage2video on the sandbox, extra properties as name/value pairs up to NULL, in a
@@ -89,18 +51,14 @@ fixture_stop (Fixture * f)
 static void
 start (Fixture * f, const gchar * sink_caps, const gchar * first_property, ...)
 {
-  GstElement *element = gst_element_factory_make ("klingimage2video", NULL);
+  GstElement *element = fixture_new_element (f, "klingimage2video");
   va_list args;
 
-  fail_unless (element != NULL, "klingimage2video is not in GST_PLUGIN_PATH");
-  g_object_set (element, "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "access-key", ACCESS_KEY, "secret-key", SECRET_KEY, "prompt", PROMPT,
-      "poll-interval", 0.05, "cache-dir", f->cache_dir, NULL);
+  g_object_set (element, "prompt", PROMPT, NULL);
   va_start (args, first_property);
   if (first_property)
     g_object_set_valist (G_OBJECT (element), first_property, args);
   va_end (args);
-  gst_element_set_bus (element, f->bus);
   f->h = gst_harness_new_with_element (element, "sink", "src");
   gst_harness_set_sink_caps_str (f->h, sink_caps ? sink_caps : OUT_CAPS);
   gst_harness_set_src_caps_str (f->h,
@@ -127,18 +85,6 @@ static GstBuffer *
 still (Colour colour)
 {
   return still_at (colour, 220);
-}
-
-static gint64
-counter (Fixture * f, const gchar * group, const gchar * name)
-{
-  return kling_sandbox_get_counter (f->sandbox, group, name);
-}
-
-static gint64
-tasks_created (Fixture * f)
-{
-  return counter (f, "tasks_created", "image2video");
 }
 
 static void
@@ -323,18 +269,18 @@ GST_START_TEST (test_three_stills_in_order)
   start (&f, NULL, "storyboard", TRUE, NULL);
   push_stills (&f, rgb, 3);
   check_film (&f, rgb, 3);
-  fail_unless_equals_int (tasks_created (&f), 3);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 3);
   fail_unless_equals_int (counter (&f, NULL, "peak_parallel"), 3);
   count_progress (&f, progress);
   fail_unless_equals_int (progress[GST_PROGRESS_TYPE_START], 3);
   fail_unless_equals_int (progress[GST_PROGRESS_TYPE_COMPLETE], 3);
   fail_unless_equals_int (progress[GST_PROGRESS_TYPE_ERROR], 0);
-  fixture_stop_harness (&f);
+  stop_element (&f);
 
   start (&f, NULL, "storyboard", TRUE, NULL);
   push_stills (&f, rgb, 3);
   check_film (&f, rgb, 3);
-  fail_unless_equals_int (tasks_created (&f), 3);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 3);
   fixture_stop (&f);
 }
 
@@ -352,7 +298,7 @@ GST_START_TEST (test_order_is_the_input_order)
   start (&f, NULL, "storyboard", TRUE, NULL);
   push_stills (&f, rgb, 3);
   check_film (&f, rgb, 3);
-  fail_unless_equals_int (tasks_created (&f), 3);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 3);
   fixture_stop (&f);
 }
 
@@ -368,7 +314,7 @@ GST_START_TEST (test_max_parallel_bounds_the_renders)
   start (&f, NULL, "storyboard", TRUE, "max-parallel", 2, NULL);
   push_stills (&f, four, 4);
   check_film (&f, four, 4);
-  fail_unless_equals_int (tasks_created (&f), 4);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 4);
   fail_unless_equals_int (counter (&f, NULL, "peak_parallel"), 2);
   fixture_stop (&f);
 }
@@ -427,7 +373,7 @@ GST_START_TEST (test_skip_failed_goes_on)
       NULL);
   push_stills (&f, rgb, 3);
   check_film (&f, red_blue, 2);
-  fail_unless_equals_int (tasks_created (&f), 3);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 3);
 
   message = pop_message (&f, GST_MESSAGE_WARNING);
   fail_unless (message != NULL, "no warning");
@@ -530,7 +476,7 @@ GST_START_TEST (test_render_signal_takes_the_next_buffer)
   fail_unless_equals_int (gst_harness_push (f.h, still (BLUE)), GST_FLOW_OK);
   wait_for_buffers (&f, CLIP_S * CLIP_FPS - 1);
   fail_unless_equals_int (gst_harness_push (f.h, still (BLUE)), GST_FLOW_OK);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
 
   g_signal_emit_by_name (f.h->element, "render", &taken);
   fail_unless (taken);
@@ -538,7 +484,7 @@ GST_START_TEST (test_render_signal_takes_the_next_buffer)
   fail_unless_equals_int (gst_harness_push (f.h, still (BLUE)), GST_FLOW_OK);
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
   check_film (&f, red_green, 2);
-  fail_unless_equals_int (tasks_created (&f), 2);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 2);
   fixture_stop (&f);
 }
 
@@ -592,7 +538,7 @@ GST_START_TEST (test_render_then_eos_ends_after_the_clip)
   fail_unless (taken);
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
   check_film (&f, red, 1);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 
@@ -619,7 +565,7 @@ GST_START_TEST (test_render_needs_allow_rerender)
   g_error_free (error);
   gst_message_unref (message);
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fixture_stop (&f);
 }
 

@@ -13,6 +13,7 @@
 #include "test-fs.h"
 #include "harness-util.h"
 #include "kling-sandbox.h"
+#include "element-fixture.h"
 
 #define API_KEY     "key-text2video-tests"
 #define PROMPT      "a red fox runs through snow"
@@ -23,43 +24,13 @@
 #define CLIP_S      5
 #define POP_TIMEOUT (20 * GST_SECOND)
 
-typedef struct
-{
-  KlingSandbox *sandbox;
-  gchar *cache_dir;
-  GstBus *bus;
-  GstHarness *h;
-} Fixture;
-
 static void
 fixture_start (Fixture * f)
 {
-  KlingSandboxOptions options;
-  GError *error = NULL;
+  FixtureOptions options = { .api_key = API_KEY, .cache_template = "kling-text2video-XXXXXX",
+    .queue_delay_s = 0.05, .render_delay_s = 0.1 };
 
-  memset (f, 0, sizeof (*f));
-  kling_sandbox_options_init (&options);
-  options.api_key = API_KEY;
-  options.queue_delay_s = 0.05;
-  options.render_delay_s = 0.1;
-  options.video_scale = 0.25;
-  f->sandbox = kling_sandbox_start (&options, &error);
-  fail_unless (f->sandbox != NULL, "sandbox: %s", error ? error->message : "?");
-  f->cache_dir = g_dir_make_tmp ("kling-text2video-XXXXXX", &error);
-  fail_unless (f->cache_dir != NULL);
-  f->bus = gst_bus_new ();
-}
-
-static void
-fixture_stop (Fixture * f)
-{
-  if (f->h)
-    gst_harness_teardown (f->h);
-  gst_bus_set_flushing (f->bus, TRUE);
-  gst_object_unref (f->bus);
-  kling_sandbox_stop (f->sandbox);
-  test_remove_tree (f->cache_dir);
-  g_free (f->cache_dir);
+  fixture_start_sandbox (f, &options);
 }
 
 /* A klingtext2video pointed at the sandbox, with the test's bus; extra properties as
@@ -67,18 +38,14 @@ fixture_stop (Fixture * f)
 static GstElement *
 make_element (Fixture * f, const gchar * first_property, ...)
 {
-  GstElement *element = gst_element_factory_make ("klingtext2video", NULL);
+  GstElement *element = fixture_new_element (f, "klingtext2video");
   va_list args;
 
-  fail_unless (element != NULL, "klingtext2video is not in GST_PLUGIN_PATH");
-  g_object_set (element, "api-url", kling_sandbox_get_base_url (f->sandbox),
-      "api-key", API_KEY, "prompt", PROMPT, "poll-interval", 0.05,
-      "cache-dir", f->cache_dir, NULL);
+  g_object_set (element, "prompt", PROMPT, NULL);
   va_start (args, first_property);
   if (first_property)
     g_object_set_valist (G_OBJECT (element), first_property, args);
   va_end (args);
-  gst_element_set_bus (element, f->bus);
   return element;
 }
 
@@ -90,12 +57,6 @@ start_harness (Fixture * f, GstElement * element, const gchar * sink_caps)
   gst_harness_set_sink_caps_str (f->h, sink_caps);
   gst_harness_play (f->h);
   gst_object_unref (element);
-}
-
-static gint64
-tasks_created (Fixture * f)
-{
-  return kling_sandbox_get_counter (f->sandbox, "tasks_created", "text2video");
 }
 
 static gint64
@@ -140,7 +101,7 @@ GST_START_TEST (test_decoded_render)
   fail_unless_equals_int (pull_frames (f.h, &width, &height), CLIP_S * CLIP_FPS);
   fail_unless_equals_int (width, CLIP_WIDTH);
   fail_unless_equals_int (height, CLIP_HEIGHT);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "text2video"), 1);
   fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR) == NULL);
   fixture_stop (&f);
 }
@@ -210,7 +171,7 @@ GST_START_TEST (test_passthrough_render)
   fail_unless (size > 0);
   fail_unless_equals_uint64 (bytes->len, size);
   fail_unless (memcmp (bytes->data, data, size) == 0);
-  fail_unless_equals_int (tasks_created (&f), 1);
+  fail_unless_equals_int (tasks_created (&f, "text2video"), 1);
   g_free (data);
   g_free (cached);
   g_byte_array_unref (bytes);
