@@ -12,7 +12,8 @@
 GST_DEBUG_CATEGORY_STATIC (kling_audio_debug);
 #define GST_CAT_DEFAULT kling_audio_debug
 
-typedef enum {
+typedef enum
+{
   COLLECT_NONE,
   COLLECT_RAW,
   COLLECT_MP3,
@@ -63,14 +64,14 @@ gst_kling_audio_collector_new (void)
 }
 
 static void
-free_converter (GstKlingAudioCollector *collector)
+free_converter (GstKlingAudioCollector * collector)
 {
   g_clear_pointer (&collector->converter, gst_audio_converter_free);
   collector->resampling = FALSE;
 }
 
 void
-gst_kling_audio_collector_reset (GstKlingAudioCollector *collector)
+gst_kling_audio_collector_reset (GstKlingAudioCollector * collector)
 {
   g_return_if_fail (collector != NULL);
 
@@ -83,8 +84,8 @@ gst_kling_audio_collector_reset (GstKlingAudioCollector *collector)
 }
 
 void
-gst_kling_audio_collector_set_segment (GstKlingAudioCollector *collector,
-    const GstSegment *segment)
+gst_kling_audio_collector_set_segment (GstKlingAudioCollector * collector,
+    const GstSegment * segment)
 {
   g_return_if_fail (collector != NULL && segment != NULL);
 
@@ -93,21 +94,22 @@ gst_kling_audio_collector_set_segment (GstKlingAudioCollector *collector,
 
 /* MP3 frames cannot be cut: a buffer goes when it lies wholly outside the segment. */
 static gboolean
-mp3_buffer_in_segment (GstKlingAudioCollector *collector, GstBuffer *buffer)
+mp3_buffer_in_segment (GstKlingAudioCollector * collector, GstBuffer * buffer)
 {
   GstClockTime start = GST_BUFFER_PTS (buffer);
   GstClockTime stop = start;
 
-  if (collector->segment.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (start))
+  if (collector->segment.format != GST_FORMAT_TIME
+      || !GST_CLOCK_TIME_IS_VALID (start))
     return TRUE;
   if (GST_BUFFER_DURATION_IS_VALID (buffer))
     stop += GST_BUFFER_DURATION (buffer);
-  return gst_segment_clip (&collector->segment, GST_FORMAT_TIME, start, stop, NULL,
-      NULL);
+  return gst_segment_clip (&collector->segment, GST_FORMAT_TIME, start, stop,
+      NULL, NULL);
 }
 
 void
-gst_kling_audio_collector_free (GstKlingAudioCollector *collector)
+gst_kling_audio_collector_free (GstKlingAudioCollector * collector)
 {
   if (collector == NULL)
     return;
@@ -119,7 +121,7 @@ gst_kling_audio_collector_free (GstKlingAudioCollector *collector)
 /* The resampler holds back a few input frames; this pushes them out with silence so
  * the WAV is as long as the input. */
 static void
-drain_converter (GstKlingAudioCollector *collector)
+drain_converter (GstKlingAudioCollector * collector)
 {
   gsize latency, out_frames, old_len;
   gpointer out[1];
@@ -127,7 +129,8 @@ drain_converter (GstKlingAudioCollector *collector)
   if (collector->converter == NULL || !collector->resampling)
     return;
   latency = gst_audio_converter_get_max_latency (collector->converter);
-  out_frames = gst_audio_converter_get_out_frames (collector->converter, latency);
+  out_frames =
+      gst_audio_converter_get_out_frames (collector->converter, latency);
   if (latency == 0 || out_frames == 0)
     return;
   old_len = collector->data->len;
@@ -139,24 +142,27 @@ drain_converter (GstKlingAudioCollector *collector)
 }
 
 static gboolean
-set_raw_caps (GstKlingAudioCollector *collector, GstCaps *caps, GError **error)
+set_raw_caps (GstKlingAudioCollector * collector, GstCaps * caps,
+    GError ** error)
 {
   GstAudioInfo info, out_info;
 
   if (!gst_audio_info_from_caps (&info, caps))
-    return set_invalid_input (error, "audio caps %" GST_PTR_FORMAT " are incomplete",
-        caps);
-  if (collector->converter && gst_audio_info_is_equal (&info, &collector->in_info))
+    return set_invalid_input (error,
+        "audio caps %" GST_PTR_FORMAT " are incomplete", caps);
+  if (collector->converter
+      && gst_audio_info_is_equal (&info, &collector->in_info))
     return TRUE;
 
   /* What the old converter still holds belongs before the new format's samples. */
   drain_converter (collector);
   free_converter (collector);
 
-  gst_audio_info_set_format (&out_info, GST_AUDIO_FORMAT_S16LE, GST_KLING_AUDIO_RATE,
-      GST_KLING_AUDIO_CHANNELS, NULL);
-  collector->converter = gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE, &info,
-      &out_info, NULL);
+  gst_audio_info_set_format (&out_info, GST_AUDIO_FORMAT_S16LE,
+      GST_KLING_AUDIO_RATE, GST_KLING_AUDIO_CHANNELS, NULL);
+  collector->converter =
+      gst_audio_converter_new (GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out_info,
+      NULL);
   if (collector->converter == NULL)
     return set_invalid_input (error, "cannot convert audio %" GST_PTR_FORMAT
         " to mono 16-bit %d Hz", caps, GST_KLING_AUDIO_RATE);
@@ -168,8 +174,8 @@ set_raw_caps (GstKlingAudioCollector *collector, GstCaps *caps, GError **error)
 }
 
 gboolean
-gst_kling_audio_collector_set_caps (GstKlingAudioCollector *collector, GstCaps *caps,
-    GError **error)
+gst_kling_audio_collector_set_caps (GstKlingAudioCollector * collector,
+    GstCaps * caps, GError ** error)
 {
   const GstStructure *s;
   CollectKind kind;
@@ -188,14 +194,16 @@ gst_kling_audio_collector_set_caps (GstKlingAudioCollector *collector, GstCaps *
 
   if (collector->kind != COLLECT_NONE && collector->kind != kind
       && collector->data->len > 0)
-    return set_invalid_input (error, "audio: the stream switched between raw audio and "
+    return set_invalid_input (error,
+        "audio: the stream switched between raw audio and "
         "MP3; give one or the other");
   collector->kind = kind;
   return kind == COLLECT_MP3 || set_raw_caps (collector, caps, error);
 }
 
 static gboolean
-push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
+push_raw (GstKlingAudioCollector * collector, GstBuffer * buffer,
+    GError ** error)
 {
   GstAudioBuffer in;
   gsize out_frames, old_len;
@@ -203,7 +211,8 @@ push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
   gboolean ok;
 
   if (collector->segment.format == GST_FORMAT_TIME) {
-    buffer = gst_audio_buffer_clip (gst_buffer_ref (buffer), &collector->segment,
+    buffer =
+        gst_audio_buffer_clip (gst_buffer_ref (buffer), &collector->segment,
         GST_AUDIO_INFO_RATE (&collector->in_info),
         GST_AUDIO_INFO_BPF (&collector->in_info));
     if (!buffer)
@@ -217,12 +226,13 @@ push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
         GST_AUDIO_INFO_NAME (&collector->in_info));
   }
 
-  out_frames = gst_audio_converter_get_out_frames (collector->converter, in.n_samples);
+  out_frames =
+      gst_audio_converter_get_out_frames (collector->converter, in.n_samples);
   old_len = collector->data->len;
   g_byte_array_set_size (collector->data, old_len + out_frames * 2);
   out[0] = collector->data->data + old_len;
-  ok = gst_audio_converter_samples (collector->converter, 0, in.planes, in.n_samples,
-      out, out_frames);
+  ok = gst_audio_converter_samples (collector->converter, 0, in.planes,
+      in.n_samples, out, out_frames);
   gst_audio_buffer_unmap (&in);
   gst_buffer_unref (buffer);
   if (!ok) {
@@ -230,13 +240,16 @@ push_raw (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
     return set_invalid_input (error, "audio: conversion to mono 16-bit failed");
   }
   if (collector->data->len > MAX_PCM_BYTES + OUT_BYTES_PER_SECOND / 100)
-    return set_invalid_input (error, "audio: longer than Kling's %.0f s limit; trim it "
-        "before the element (or seek upstream with a stop position)", KLING_AUDIO_MAX_S);
+    return set_invalid_input (error,
+        "audio: longer than Kling's %.0f s limit; trim it "
+        "before the element (or seek upstream with a stop position)",
+        KLING_AUDIO_MAX_S);
   return TRUE;
 }
 
 static gboolean
-push_mp3 (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
+push_mp3 (GstKlingAudioCollector * collector, GstBuffer * buffer,
+    GError ** error)
 {
   GstMapInfo map;
 
@@ -246,23 +259,27 @@ push_mp3 (GstKlingAudioCollector *collector, GstBuffer *buffer, GError **error)
     return set_invalid_input (error, "audio: cannot read an MP3 buffer");
   if (collector->data->len + map.size > KLING_AUDIO_MAX_BYTES) {
     gst_buffer_unmap (buffer, &map);
-    return set_invalid_input (error, "audio: the MP3 is larger than Kling's %d MB limit; "
-        "use a lower bitrate or send raw audio", KLING_AUDIO_MAX_BYTES / (1024 * 1024));
+    return set_invalid_input (error,
+        "audio: the MP3 is larger than Kling's %d MB limit; "
+        "use a lower bitrate or send raw audio",
+        KLING_AUDIO_MAX_BYTES / (1024 * 1024));
   }
   g_byte_array_append (collector->data, map.data, map.size);
   gst_buffer_unmap (buffer, &map);
 
   if (GST_BUFFER_DURATION_IS_VALID (buffer))
     collector->mp3_duration += GST_BUFFER_DURATION (buffer);
-  if (collector->mp3_duration > KLING_AUDIO_MAX_S * GST_SECOND + GST_SECOND / 10)
-    return set_invalid_input (error, "audio: longer than Kling's %.0f s limit; trim it "
+  if (collector->mp3_duration >
+      KLING_AUDIO_MAX_S * GST_SECOND + GST_SECOND / 10)
+    return set_invalid_input (error,
+        "audio: longer than Kling's %.0f s limit; trim it "
         "before the element", KLING_AUDIO_MAX_S);
   return TRUE;
 }
 
 gboolean
-gst_kling_audio_collector_push (GstKlingAudioCollector *collector, GstBuffer *buffer,
-    GError **error)
+gst_kling_audio_collector_push (GstKlingAudioCollector * collector,
+    GstBuffer * buffer, GError ** error)
 {
   g_return_val_if_fail (collector != NULL, FALSE);
   g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
@@ -279,7 +296,7 @@ gst_kling_audio_collector_push (GstKlingAudioCollector *collector, GstBuffer *bu
 }
 
 gdouble
-gst_kling_audio_collector_get_duration (GstKlingAudioCollector *collector)
+gst_kling_audio_collector_get_duration (GstKlingAudioCollector * collector)
 {
   g_return_val_if_fail (collector != NULL, 0);
 
@@ -291,15 +308,16 @@ gst_kling_audio_collector_get_duration (GstKlingAudioCollector *collector)
 }
 
 GBytes *
-gst_kling_audio_collector_finish (GstKlingAudioCollector *collector,
-    KlingAudioFormat *format, gdouble *duration_s, GError **error)
+gst_kling_audio_collector_finish (GstKlingAudioCollector * collector,
+    KlingAudioFormat * format, gdouble * duration_s, GError ** error)
 {
   GBytes *file;
 
   g_return_val_if_fail (collector != NULL, NULL);
 
   if (collector->kind == COLLECT_NONE || collector->data->len == 0) {
-    (void) set_invalid_input (error, "audio: the stream ended without any audio");
+    (void) set_invalid_input (error,
+        "audio: the stream ended without any audio");
     gst_kling_audio_collector_reset (collector);
     return NULL;
   }

@@ -25,7 +25,7 @@ struct _GstKlingClip
   GstClockTime duration_hint;
 };
 
-G_DEFINE_QUARK (gst-kling-clip-error-quark, gst_kling_clip_error);
+G_DEFINE_QUARK (gst - kling - clip - error - quark, gst_kling_clip_error);
 
 GstKlingClip *
 gst_kling_clip_new (const gchar * name, const GstKlingClipReaderFuncs * funcs,

@@ -345,8 +345,7 @@ apply_branch_caps (GstKlingClipDecoder * decoder, Branch * branch)
 
 /* Converters, a capsfilter with what the output wants, an appsink. */
 static gboolean
-add_wanted_branch (GstKlingClipDecoder * decoder, GstPad * pad,
-    Branch * branch)
+add_wanted_branch (GstKlingClipDecoder * decoder, GstPad * pad, Branch * branch)
 {
   gboolean video = branch->type == GST_STREAM_TYPE_VIDEO;
   GstElement *chain[4];

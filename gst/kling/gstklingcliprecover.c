@@ -50,8 +50,8 @@ decode_again (GstKlingClipOutput * self, GstKlingClipDecoder * decoder)
  * NULL while it was starting (the next step starts another). TRUE when @error was one of
  * them. */
 gboolean
-clip_output_handle_reader_error (GstKlingClipOutput * self, GstKlingClipDecoder * decoder,
-    const GError * error)
+clip_output_handle_reader_error (GstKlingClipOutput * self,
+    GstKlingClipDecoder * decoder, const GError * error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return TRUE;
@@ -76,8 +76,8 @@ clip_output_handle_reader_error (GstKlingClipOutput * self, GstKlingClipDecoder 
  * decoded again, a void one waits for the element's error. TRUE when it took @error
  * over; FALSE when the error is the clip's own. */
 gboolean
-clip_output_decode_when_whole (GstKlingClipOutput * self, GstKlingClipDecoder * decoder,
-    gboolean began_whole, const GError * error)
+clip_output_decode_when_whole (GstKlingClipOutput * self,
+    GstKlingClipDecoder * decoder, gboolean began_whole, const GError * error)
 {
   GstKlingClip *clip = NULL;
   GCancellable *cancellable;

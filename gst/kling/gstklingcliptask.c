@@ -743,8 +743,7 @@ clip_output_loop (gpointer user_data)
     g_mutex_unlock (&self->lock);
     return;
   }
-  if (self->aborted
-      || (self->current >= self->entries->len && self->ended)) {
+  if (self->aborted || (self->current >= self->entries->len && self->ended)) {
     g_mutex_unlock (&self->lock);
     finish_stream (stream);
     return;
@@ -771,4 +770,3 @@ clip_output_loop (gpointer user_data)
   else
     decode_step (self, stream);
 }
-

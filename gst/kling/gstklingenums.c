@@ -26,8 +26,10 @@ gst_kling_auth_header_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_KLING_AUTH_HEADER_BEARER, "Authorization: Bearer <token or key>", "bearer"},
-    {GST_KLING_AUTH_HEADER_X_API_KEY, "X-API-Key: <key> (static keys only)", "x-api-key"},
+    {GST_KLING_AUTH_HEADER_BEARER, "Authorization: Bearer <token or key>",
+        "bearer"},
+    {GST_KLING_AUTH_HEADER_X_API_KEY, "X-API-Key: <key> (static keys only)",
+        "x-api-key"},
     {0, NULL, NULL},
   };
 
@@ -43,11 +45,13 @@ gst_kling_cache_mode_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_KLING_CACHE_MODE_USE, "Play a cached clip of the same request, else render "
-          "and keep it", "use"},
+    {GST_KLING_CACHE_MODE_USE,
+          "Play a cached clip of the same request, else render " "and keep it",
+        "use"},
     {GST_KLING_CACHE_MODE_REFRESH, "Render again and replace the cached clip",
         "refresh"},
-    {GST_KLING_CACHE_MODE_OFF, "No cache and no journal: every run pays", "off"},
+    {GST_KLING_CACHE_MODE_OFF, "No cache and no journal: every run pays",
+        "off"},
     {0, NULL, NULL},
   };
 
@@ -82,7 +86,7 @@ gst_kling_lip_sync_method_get_type (void)
     {GST_KLING_LIP_SYNC_METHOD_ONE_STEP,
         "One step: /v1/videos/lip-sync", "one-step"},
     {GST_KLING_LIP_SYNC_METHOD_ADVANCED,
-        "Advanced: identify-face, then advanced-lip-sync on the first face",
+          "Advanced: identify-face, then advanced-lip-sync on the first face",
         "advanced"},
     {0, NULL, NULL},
   };

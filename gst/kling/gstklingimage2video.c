@@ -181,7 +181,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 /* The end frame (Kling's image_tail): the same stills as `sink`. */
 static GstStaticPadTemplate end_frame_template =
-GST_STATIC_PAD_TEMPLATE ("end_frame",
+    GST_STATIC_PAD_TEMPLATE ("end_frame",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_VIDEO_FORMATS_ALL)
@@ -336,14 +336,16 @@ gst_kling_image2video_class_init (GstKlingImage2VideoClass * klass)
       G_TYPE_BOOLEAN, 0);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &audio_src_template);
-  gst_element_class_add_static_pad_template (element_class, &end_frame_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &audio_src_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &end_frame_template);
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_kling_image2video_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_kling_image2video_release_pad);
-  gst_element_class_set_static_metadata (element_class,
-      "Kling image to video", "Filter/Video",
+  gst_element_class_set_static_metadata (element_class, "Kling image to video",
+      "Filter/Video",
       "Renders a still image and a prompt into a video clip with Kling AI",
       "the gst-kling authors <https://github.com/gst-kling/gst-kling/issues>");
 

@@ -60,7 +60,8 @@ static gchar *
 face_memo_path (GstKlingLipSync * self, const gchar * video_id,
     const gchar * video_url)
 {
-  g_autofree gchar *cache_dir = NULL, *api_url = NULL, *key = NULL, *name = NULL;
+  g_autofree gchar *cache_dir = NULL, *api_url = NULL, *key = NULL, *name =
+      NULL;
   g_autofree gchar *source = NULL;
   GstKlingCacheMode cache_mode;
 
@@ -93,8 +94,8 @@ face_memo_load (const gchar * path)
   if (g_get_real_time () / G_USEC_PER_SEC - saved_at > FACE_SESSION_MEMO_TTL_S
       || !json_object_has_member (memo, "data"))
     return NULL;
-  return kling_face_session_new_from_json (json_object_get_member (memo, "data"),
-      NULL);
+  return kling_face_session_new_from_json (json_object_get_member (memo,
+          "data"), NULL);
 }
 
 /* Best effort: a session that cannot be remembered only costs a new one next time. */
@@ -139,9 +140,11 @@ run_video_duration_s (GstKlingLipSync * self)
   duration_s = self->video_duration_s;
   g_mutex_unlock (&self->lock);
   if (duration_s <= 0)
-    GST_ELEMENT_INFO (self, RESOURCE, SETTINGS, ("The video's length is not known: "
+    GST_ELEMENT_INFO (self, RESOURCE, SETTINGS,
+        ("The video's length is not known: "
             "the voice is cut where identify-face says the face ends, rounded down to "
-            "a whole second."), ("no video_duration_s for the advanced lip-sync of a "
+            "a whole second."),
+        ("no video_duration_s for the advanced lip-sync of a "
             "video given by id or URL; the element knows it only for clips it made"));
   return duration_s;
 }
@@ -165,7 +168,8 @@ submit_advanced (GstKlingLipSync * self, const KlingFaceSession * session)
   GST_INFO_OBJECT (self, "session %s: %u face(s), animating face %s (%"
       G_GINT64_FORMAT "-%" G_GINT64_FORMAT " ms), video of %.3f s (0: unknown)",
       session->session_id, session->faces->len, params.face->face_id,
-      params.face->start_time_ms, params.face->end_time_ms, params.video_duration_s);
+      params.face->start_time_ms, params.face->end_time_ms,
+      params.video_duration_s);
 
   g_mutex_lock (&self->lock);
   params.sound = self->voice;
@@ -234,8 +238,8 @@ identify_face_done (JsonNode * data, const GError * error, gpointer user_data)
 
 /* Advanced, first step. */
 void
-gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self, const gchar * video_id,
-    const gchar * video_url)
+gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self,
+    const gchar * video_id, const gchar * video_url)
 {
   KlingClient *client;
   g_autoptr (GError) error = NULL;
@@ -245,8 +249,8 @@ gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self, const gchar * vi
   FaceCall *call;
 
   if (remembered) {
-    GST_INFO_OBJECT (self, "reusing face session %s from %s", remembered->session_id,
-        memo_path);
+    GST_INFO_OBJECT (self, "reusing face session %s from %s",
+        remembered->session_id, memo_path);
     g_mutex_lock (&self->lock);
     gst_kling_lip_sync_forget_memo_in_use (self);
     self->memo_in_use = g_steal_pointer (&memo_path);
@@ -274,7 +278,8 @@ gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self, const gchar * vi
   call->cancellable = g_object_ref (self->cancellable);
   g_mutex_unlock (&self->lock);
 
-  GST_INFO_OBJECT (self, "identify-face on %s", video_id ? video_id : video_url);
+  GST_INFO_OBJECT (self, "identify-face on %s",
+      video_id ? video_id : video_url);
   gst_kling_render_post_step (GST_KLING_RENDER (self), "kling-identify-face",
       "Looking for the face to animate");
   kling_client_call_full (client, KLING_ENDPOINT_IDENTIFY_FACE, body,
@@ -288,7 +293,8 @@ gst_kling_lip_sync_start_identify_face (GstKlingLipSync * self, const gchar * vi
  * or the server forgot it): forget it and ask identify-face again, once. A refused
  * create costs nothing. TRUE when a new attempt started. */
 gboolean
-gst_kling_lip_sync_retry_without_memo (GstKlingLipSync * self, const GError * error)
+gst_kling_lip_sync_retry_without_memo (GstKlingLipSync * self,
+    const GError * error)
 {
   g_autofree gchar *memo = NULL, *video_id = NULL, *video_url = NULL;
 

@@ -108,7 +108,8 @@ finish_audio (GstKlingLipSync * self)
     return;
   }
   GST_INFO_OBJECT (self, "voice: %.2f s of %s, %" G_GSIZE_FORMAT " bytes",
-      duration_s, kling_audio_format_to_string (format), g_bytes_get_size (voice));
+      duration_s, kling_audio_format_to_string (format),
+      g_bytes_get_size (voice));
 
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->voice, g_bytes_unref);
@@ -132,7 +133,8 @@ gst_kling_lip_sync_audio_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_CAPS:
       gst_event_parse_caps (event, &caps);
       if (!self->audio_done
-          && !gst_kling_audio_collector_set_caps (self->collector, caps, &error)) {
+          && !gst_kling_audio_collector_set_caps (self->collector, caps,
+              &error)) {
         self->audio_done = TRUE;
         gst_kling_lip_sync_fail_input_error (self, error);
         ret = FALSE;
@@ -168,8 +170,8 @@ gst_kling_lip_sync_audio_event (GstPad * pad, GstObject * parent,
 /* The image request pad                                                     */
 
 GstPad *
-gst_kling_lip_sync_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * name, const GstCaps * caps)
+gst_kling_lip_sync_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
 {
   GstKlingLipSync *self = GST_KLING_LIP_SYNC (element);
   GstPad *pad;
@@ -177,8 +179,8 @@ gst_kling_lip_sync_request_new_pad (GstElement * element, GstPadTemplate * templ
   GST_OBJECT_LOCK (self);
   if (self->image_pad || GST_STATE (self) > GST_STATE_READY) {
     GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "the image pad is requested once, before the element "
-        "leaves READY");
+    GST_WARNING_OBJECT (self,
+        "the image pad is requested once, before the element " "leaves READY");
     return NULL;
   }
   GST_OBJECT_UNLOCK (self);

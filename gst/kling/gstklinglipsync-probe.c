@@ -60,7 +60,8 @@ probe_finished (GstKlingRender * render, gpointer data)
     g_autofree gchar *message = g_strdup_printf ("The video at video-url lasts "
         "%.1f s: Kling lip-syncs videos of %.0f to %.0f s, so cut it to that.",
         duration_s, KLING_VIDEO_URL_MIN_S, KLING_VIDEO_URL_MAX_S);
-    g_autofree gchar *details = g_strdup_printf ("%s: %.3f s (probed from the MP4)",
+    g_autofree gchar *details =
+        g_strdup_printf ("%s: %.3f s (probed from the MP4)",
         probe->url, duration_s);
 
     gst_kling_render_fail_input (render, message, details);
@@ -85,8 +86,8 @@ probe_thread (gpointer data)
 
   probe->ok = kling_video_probe_url (probe->url, KLING_VIDEO_URL_MAX_BYTES,
       PROBE_TIMEOUT_S, probe->cancellable, &probe->info, &probe->error);
-  gst_kling_render_hand_off (GST_KLING_RENDER (probe->self), probe_finished, probe,
-      probe_free);
+  gst_kling_render_hand_off (GST_KLING_RENDER (probe->self), probe_finished,
+      probe, probe_free);
   return NULL;
 }
 

@@ -302,7 +302,8 @@ gst_kling_lip_sync_class_init (GstKlingLipSyncClass * klass)
   install_properties (gobject_class);
 
   gst_kling_lip_sync_add_sink_templates (element_class);
-  gst_element_class_add_static_pad_template (element_class, &audio_src_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &audio_src_template);
   gst_element_class_set_static_metadata (element_class, "Kling lip-sync",
       "Filter/Effect/Video",
       "Makes a Kling video (or a still rendered first) speak an audio stream or "
@@ -313,7 +314,8 @@ gst_kling_lip_sync_class_init (GstKlingLipSyncClass * klass)
       GST_DEBUG_FUNCPTR (gst_kling_lip_sync_change_state);
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_kling_lip_sync_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_release_pad);
+  element_class->release_pad =
+      GST_DEBUG_FUNCPTR (gst_kling_lip_sync_release_pad);
   render_class->reset = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_reset);
   render_class->job_done = GST_DEBUG_FUNCPTR (gst_kling_lip_sync_job_done);
   /* The image pad's clip goes on to lip-sync: only the finished file is played. */
@@ -488,7 +490,8 @@ gst_kling_lip_sync_get_property (GObject * object, guint prop_id,
 
 /* A KLING_ERROR found before any request (bad input): STREAM FORMAT. */
 void
-gst_kling_lip_sync_fail_input_error (GstKlingLipSync * self, const GError * error)
+gst_kling_lip_sync_fail_input_error (GstKlingLipSync * self,
+    const GError * error)
 {
   g_autofree gchar *message = kling_error_dup_user_message (error);
   g_autofree gchar *details = kling_error_dup_details (error);
@@ -524,7 +527,8 @@ fill_voice_params (GstKlingLipSync * self, KlingLipSyncParams * params)
 }
 
 gboolean
-gst_kling_lip_sync_submit_request (GstKlingLipSync * self, Stage stage, KlingRequest * request)
+gst_kling_lip_sync_submit_request (GstKlingLipSync * self, Stage stage,
+    KlingRequest * request)
 {
   gboolean ok;
 
@@ -581,7 +585,8 @@ static void
 submit_image2video (GstKlingLipSync * self, GBytes * still)
 {
   KlingRequest *request =
-      gst_kling_render_new_image2video_request (GST_KLING_RENDER (self), still, NULL,
+      gst_kling_render_new_image2video_request (GST_KLING_RENDER (self), still,
+      NULL,
       NULL);
 
   if (request)
@@ -665,7 +670,8 @@ gst_kling_lip_sync_job_done (GstKlingRender * render, const gchar * mp4_path,
   }
 
   if (!task || !task->video_id) {
-    g_autoptr (GError) missing = kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
+    g_autoptr (GError) missing =
+        kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
         task ? task->request_id : NULL, task ? task->task_id : NULL, NULL,
         "image2video succeeded without a video id to lip-sync");
 
@@ -730,13 +736,14 @@ prepare_run (GstKlingLipSync * self)
         "or the image pad.");
   /* Nothing would ever come: fail now rather than wait for ever. */
   if (!audio_linked && !self->run.text)
-    return post_settings_error (self, "klinglipsync has no voice: link its audio "
+    return post_settings_error (self,
+        "klinglipsync has no voice: link its audio "
         "pad before the pipeline starts, or set text.");
   if (self->run.text && audio_linked)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("text is ignored: the audio pad is linked and gives the voice."), (NULL));
-  if (self->text_mode
-      && self->run.method == GST_KLING_LIP_SYNC_METHOD_ADVANCED)
+        ("text is ignored: the audio pad is linked and gives the voice."),
+        (NULL));
+  if (self->text_mode && self->run.method == GST_KLING_LIP_SYNC_METHOD_ADVANCED)
     return post_settings_error (self, "lip-sync-method=advanced (the default) "
         "takes its voice from the audio pad, not from text: link audio, or set "
         "lip-sync-method=one-step to have Kling speak the text.");
@@ -749,7 +756,8 @@ prepare_run (GstKlingLipSync * self)
 }
 
 static GstStateChangeReturn
-gst_kling_lip_sync_change_state (GstElement * element, GstStateChange transition)
+gst_kling_lip_sync_change_state (GstElement * element,
+    GstStateChange transition)
 {
   GstKlingLipSync *self = GST_KLING_LIP_SYNC (element);
   GstStateChangeReturn ret;

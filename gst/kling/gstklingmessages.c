@@ -52,8 +52,8 @@ gst_kling_task_structure_new (const KlingTask * task, const gchar * status,
   if (task->charge)
     gst_structure_set (s, "charged", G_TYPE_STRING, task->charge,
         "charged-amount", G_TYPE_DOUBLE, task->charge_amount,
-        "charged-unit", G_TYPE_STRING, task->charge_unit ? task->charge_unit : "",
-        NULL);
+        "charged-unit", G_TYPE_STRING,
+        task->charge_unit ? task->charge_unit : "", NULL);
   return s;
 }
 

@@ -76,8 +76,9 @@ gst_kling_network_install_properties (GObjectClass * gobject_class)
    *
    * Since: 0.2
    */
-  g_object_class_install_property (gobject_class, GST_KLING_NET_PROP_SSL_CA_FILE,
-      g_param_spec_string ("ssl-ca-file", "SSL CA File",
+  g_object_class_install_property (gobject_class,
+      GST_KLING_NET_PROP_SSL_CA_FILE, g_param_spec_string ("ssl-ca-file",
+          "SSL CA File",
           "Location of a PEM file of certificate authorities to trust", NULL,
           RW_FLAGS));
   /**

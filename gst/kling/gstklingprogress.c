@@ -24,8 +24,9 @@ gst_kling_progress_init (GstKlingProgress * progress, KlingEndpoint endpoint,
       KLING_DEFAULT_MODEL, sizeof (progress->model_name));
   progress->mode = mode;
   progress->duration_s = duration_s;
-  progress->priced = kling_models_estimate (progress->model_name, endpoint, mode,
-      duration_s, sound, &progress->usd, &table_s);
+  progress->priced =
+      kling_models_estimate (progress->model_name, endpoint, mode, duration_s,
+      sound, &progress->usd, &table_s);
   /* This cache's own renders say more than the table's one figure per endpoint: Kling's
    * queue differs by account, region and hour. */
   if (preview && preview->history_renders > 0 && preview->history_median_s > 0) {
@@ -67,12 +68,13 @@ gst_kling_format_duration (gdouble seconds)
   if (s < 3600)
     return s % 60 ? g_strdup_printf ("%u min %u s", s / 60, s % 60) :
         g_strdup_printf ("%u min", s / 60);
-  return (s % 3600) / 60 ? g_strdup_printf ("%u h %u min", s / 3600, (s % 3600) / 60) :
-      g_strdup_printf ("%u h", s / 3600);
+  return (s % 3600) / 60 ? g_strdup_printf ("%u h %u min", s / 3600,
+      (s % 3600) / 60) : g_strdup_printf ("%u h", s / 3600);
 }
 
 gchar *
-gst_kling_progress_describe (const GstKlingProgress * progress, gdouble elapsed_s)
+gst_kling_progress_describe (const GstKlingProgress * progress,
+    gdouble elapsed_s)
 {
   g_autofree gchar *so_far = gst_kling_format_duration (elapsed_s);
   g_autofree gchar *typical = NULL, *left = NULL;
@@ -82,10 +84,13 @@ gst_kling_progress_describe (const GstKlingProgress * progress, gdouble elapsed_
   typical = gst_kling_format_duration (progress->typical_s);
   /* Past the typical time the figure would be a guess: say so instead. */
   if (elapsed_s >= progress->typical_s)
-    return g_strdup_printf (", %.0f %% (taking longer than usual: %s so far, typically %s)",
+    return
+        g_strdup_printf
+        (", %.0f %% (taking longer than usual: %s so far, typically %s)",
         floor (progress->percent), so_far, typical);
   left = gst_kling_format_duration (progress->typical_s - elapsed_s);
-  return g_strdup_printf (", %.0f %% (about %s left)", floor (progress->percent), left);
+  return g_strdup_printf (", %.0f %% (about %s left)",
+      floor (progress->percent), left);
 }
 
 gchar *
@@ -103,9 +108,10 @@ gst_kling_progress_describe_estimate (const GstKlingProgress * progress)
     g_autofree gchar *typical = gst_kling_format_duration (progress->typical_s);
 
     if (progress->history_renders > 0)
-      g_string_append_printf (s, ", typically %s (median of %u earlier %s in this cache)",
-          typical, progress->history_renders, progress->history_renders == 1 ?
-          "render" : "renders");
+      g_string_append_printf (s,
+          ", typically %s (median of %u earlier %s in this cache)", typical,
+          progress->history_renders,
+          progress->history_renders == 1 ? "render" : "renders");
     else
       g_string_append_printf (s, ", typically %s", typical);
   }
@@ -113,8 +119,8 @@ gst_kling_progress_describe_estimate (const GstKlingProgress * progress)
 }
 
 void
-gst_kling_progress_set_fields (const GstKlingProgress * progress, GstStructure * s,
-    gdouble percent, gdouble eta_s)
+gst_kling_progress_set_fields (const GstKlingProgress * progress,
+    GstStructure * s, gdouble percent, gdouble eta_s)
 {
   if (progress->typical_s > 0) {
     if (percent >= 0)
@@ -136,13 +142,18 @@ gst_kling_progress_start_text (const GstKlingProgress * progress,
 
   switch (preview->outlook) {
     case KLING_JOB_WILL_USE_CACHE:
-      return g_strdup_printf ("Kling %s: cache hit: %s (nothing is requested or paid)",
-          endpoint, preview->clip_path);
+      return
+          g_strdup_printf
+          ("Kling %s: cache hit: %s (nothing is requested or paid)", endpoint,
+          preview->clip_path);
     case KLING_JOB_WILL_RESUME:
       if (preview->task_id)
-        return g_strdup_printf ("Resuming Kling %s task %s from the cache's journal "
-            "(%s)", endpoint, preview->task_id, estimate);
-      return g_strdup_printf ("Looking for the Kling %s task this cache created "
+        return
+            g_strdup_printf
+            ("Resuming Kling %s task %s from the cache's journal " "(%s)",
+            endpoint, preview->task_id, estimate);
+      return
+          g_strdup_printf ("Looking for the Kling %s task this cache created "
           "before (its answer was lost), so as not to pay twice (%s)", endpoint,
           estimate);
     default:
@@ -157,19 +168,23 @@ gst_kling_progress_wait_text (KlingEndpoint endpoint, KlingWaitReason reason,
 {
   const gchar *name = kling_endpoint_name (endpoint);
   g_autofree gchar *delay = gst_kling_format_duration (delay_ms / 1000.0);
-  g_autofree gchar *retry = g_strdup_printf ("trying again in %s (attempt %u failed)",
+  g_autofree gchar *retry =
+      g_strdup_printf ("trying again in %s (attempt %u failed)",
       delay, attempt);
 
   switch (reason) {
     case KLING_WAIT_LOCAL_QUEUE:
-      return g_strdup_printf ("Kling %s: waiting for a render slot (max-parallel "
+      return
+          g_strdup_printf ("Kling %s: waiting for a render slot (max-parallel "
           "renders of this account are in flight in this process)", name);
     case KLING_WAIT_BUSY_ACCOUNT:
-      return g_strdup_printf ("Kling %s: every parallel task of the account is busy "
+      return
+          g_strdup_printf
+          ("Kling %s: every parallel task of the account is busy "
           "(code 1303); %s", name, retry);
     case KLING_WAIT_RATE_LIMIT:
-      return g_strdup_printf ("Kling %s: rate limited (too many requests); %s", name,
-          retry);
+      return g_strdup_printf ("Kling %s: rate limited (too many requests); %s",
+          name, retry);
     case KLING_WAIT_SERVER_ERROR:
       return g_strdup_printf ("Kling %s: the server failed; %s", name, retry);
     default:
@@ -186,7 +201,9 @@ gst_kling_progress_complete_text (const GstKlingProgress * progress,
   g_autofree gchar *took = NULL, *charged = NULL, *estimate = NULL;
 
   if (cache_hit)
-    return g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
+    return
+        g_strdup_printf
+        ("Kling task %s: clip ready from the cache: %s (nothing "
         "charged now)", task_id, mp4_path);
   took = gst_kling_format_duration (elapsed_s);
   if (task && task->charge)
@@ -196,6 +213,6 @@ gst_kling_progress_complete_text (const GstKlingProgress * progress,
     charged = g_strdup ("Kling did not say what it charged");
   if (progress->priced)
     estimate = g_strdup_printf ("; estimated USD %.2f", progress->usd);
-  return g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id, took,
-      charged, estimate ? estimate : "");
+  return g_strdup_printf ("Kling task %s: clip ready after %s (%s%s)", task_id,
+      took, charged, estimate ? estimate : "");
 }

@@ -16,8 +16,8 @@
 #define DEFAULT_AUTH_HEADER     GST_KLING_AUTH_HEADER_BEARER
 #define DEFAULT_MODE            GST_KLING_MODE_STD
 #define DEFAULT_DURATION        5
-#define MIN_DURATION            3     /* the widest range a model renders; the table */
-#define MAX_DURATION            15    /* says which lengths each model takes */
+#define MIN_DURATION            3       /* the widest range a model renders; the table */
+#define MAX_DURATION            15      /* says which lengths each model takes */
 #define DEFAULT_SOUND           FALSE
 #define DEFAULT_CFG_SCALE       0.5
 #define DEFAULT_POLL_INTERVAL   5.0
@@ -133,7 +133,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
    */
   pspecs[GST_KLING_PROP_API_KEY] = string_pspec ("api-key", "API key",
       "Static API key of a reseller, used instead of access-key/secret-key "
-      "(write-only; default: the KLING_API_KEY environment variable)", NULL, wo);
+      "(write-only; default: the KLING_API_KEY environment variable)", NULL,
+      wo);
   /**
    * GstKlingRender:auth-header:
    *
@@ -190,8 +191,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
    */
   pspecs[GST_KLING_PROP_DURATION] = g_param_spec_uint ("duration", "Duration",
       "Length of the clip in seconds (the model table says which lengths each "
-      "model renders; another one is refused before any request)", MIN_DURATION, MAX_DURATION, DEFAULT_DURATION,
-      rw | G_PARAM_STATIC_STRINGS);
+      "model renders; another one is refused before any request)", MIN_DURATION,
+      MAX_DURATION, DEFAULT_DURATION, rw | G_PARAM_STATIC_STRINGS);
   /**
    * GstKlingRender:prompt:
    *
@@ -213,8 +214,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
    *
    * Since: 0.1
    */
-  pspecs[GST_KLING_PROP_NEGATIVE_PROMPT] = string_pspec (
-      "negative-prompt", "Negative prompt",
+  pspecs[GST_KLING_PROP_NEGATIVE_PROMPT] =
+      string_pspec ("negative-prompt", "Negative prompt",
       "What the clip should avoid (at most 2500 characters)", NULL, rw);
   /**
    * GstKlingRender:cfg-scale:
@@ -226,10 +227,11 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
    *
    * Since: 0.1
    */
-  pspecs[GST_KLING_PROP_CFG_SCALE] = g_param_spec_double ("cfg-scale", "CFG scale",
+  pspecs[GST_KLING_PROP_CFG_SCALE] =
+      g_param_spec_double ("cfg-scale", "CFG scale",
       "How closely the clip follows the prompt (sent only to the models that "
-      "take it; Kling's newer models do not)",
-      0.0, 1.0, DEFAULT_CFG_SCALE, rw | G_PARAM_STATIC_STRINGS);
+      "take it; Kling's newer models do not)", 0.0, 1.0, DEFAULT_CFG_SCALE,
+      rw | G_PARAM_STATIC_STRINGS);
   /**
    * GstKlingRender:callback-url:
    *
@@ -241,7 +243,8 @@ gst_kling_properties_make_pspecs (GParamSpec ** pspecs)
    * Since: 0.1
    */
   pspecs[GST_KLING_PROP_CALLBACK_URL] = string_pspec ("callback-url",
-      "Callback URL", "URL Kling POSTs status changes to (optional; the element "
+      "Callback URL",
+      "URL Kling POSTs status changes to (optional; the element "
       "polls anyway)", NULL, rw);
   /**
    * GstKlingRender:poll-interval:

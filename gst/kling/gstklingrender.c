@@ -224,8 +224,8 @@ gst_kling_render_class_init (GstKlingRenderClass * klass)
       "Kling model", "Kling model that rendered the clip", NULL);
   gst_tag_register (GST_KLING_TAG_MODE, GST_TAG_FLAG_META, G_TYPE_STRING,
       "Kling mode", "Kling render mode (std or pro)", NULL);
-  gst_tag_register (GST_KLING_TAG_ESTIMATE_USD, GST_TAG_FLAG_META, G_TYPE_DOUBLE,
-      "Kling estimate (USD)",
+  gst_tag_register (GST_KLING_TAG_ESTIMATE_USD, GST_TAG_FLAG_META,
+      G_TYPE_DOUBLE, "Kling estimate (USD)",
       "What the model table expected the render to cost, in USD", NULL);
   gst_tag_register (GST_KLING_TAG_CHARGE, GST_TAG_FLAG_META, G_TYPE_STRING,
       "Kling charge", "What Kling charged for the render, e.g. \"3 credits\"",
@@ -364,6 +364,7 @@ gst_kling_render_settings_free (GstKlingRenderSettings * settings)
   g_free (settings->callback_url);
   g_free (settings);
 }
+
 /* ------------------------------------------------------------------------- */
 /* The hand-off queue: the element's own thread, one item after the other    */
 

@@ -174,4 +174,3 @@ gst_kling_render_end_output (GstKlingRender * self)
     gst_kling_clip_output_end (priv->output);
   g_mutex_unlock (&priv->lock);
 }
-

@@ -24,8 +24,9 @@
 /* `kling-task` for @task (NULL before there is one, with @status) with the job's progress
  * at @elapsed_s; @done: the clip is there (100 %, nothing left). */
 void
-gst_kling_render_post_task_message (GstKlingRender * self, const KlingTask * task,
-    const gchar * status, gdouble elapsed_s, gboolean done)
+gst_kling_render_post_task_message (GstKlingRender * self,
+    const KlingTask * task, const gchar * status, gdouble elapsed_s,
+    gboolean done)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   GstStructure *s;
@@ -61,7 +62,8 @@ gst_kling_render_open_progress (GstKlingRender * self, const gchar * code,
     g_mutex_unlock (&priv->lock);
     if (task_id)
       gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
-          priv->open_code, "Kling task %s: done, the next step follows", task_id);
+          priv->open_code, "Kling task %s: done, the next step follows",
+          task_id);
     else
       gst_kling_post_progress (GST_ELEMENT (self), GST_PROGRESS_TYPE_COMPLETE,
           priv->open_code, "Done, the next step follows");
@@ -90,7 +92,8 @@ gst_kling_render_continue_progress (GstKlingRender * self, const gchar * code,
 /* Ends the open START with @type and @text; nothing when none is open, so that every
  * START gets exactly one end whatever path the run takes. */
 void
-gst_kling_render_close_progress (GstKlingRender * self, GstProgressType type, const gchar * text)
+gst_kling_render_close_progress (GstKlingRender * self, GstProgressType type,
+    const gchar * text)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
 
@@ -106,7 +109,8 @@ gst_kling_render_close_progress (GstKlingRender * self, GstProgressType type, co
  * age by Kling's created_at (bounded to a day, against a wrong clock), so that a resumed
  * render does not start again from 0 %. */
 gdouble
-gst_kling_render_task_age (GstKlingRender * self, const KlingTask * task, gdouble elapsed_s)
+gst_kling_render_task_age (GstKlingRender * self, const KlingTask * task,
+    gdouble elapsed_s)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   gboolean resuming;
@@ -123,8 +127,8 @@ gst_kling_render_task_age (GstKlingRender * self, const KlingTask * task, gdoubl
 
 /* CONTINUE "Kling task X: processing, 42 % (about 1 min 40 s left)" and its `kling-task`. */
 void
-gst_kling_render_post_task_progress (GstKlingRender * self, const KlingTask * task,
-    gdouble elapsed_s)
+gst_kling_render_post_task_progress (GstKlingRender * self,
+    const KlingTask * task, gdouble elapsed_s)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   g_autofree gchar *how_far = NULL, *text = NULL;

@@ -32,7 +32,8 @@ gst_kling_render_new_image2video_request (GstKlingRender * self, GBytes * image,
   settings = gst_kling_render_dup_settings (self);
   if (!kling_models_lookup (settings->model_name, KLING_ENDPOINT_IMAGE2VIDEO))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
+        ("Unknown Kling model \"%s\": sending it anyway.",
+            settings->model_name),
         ("model-name is not in the list of known models; Kling may refuse it"));
 
   params.model_name = settings->model_name;

@@ -38,7 +38,8 @@ GST_DEBUG_CATEGORY_STATIC (kling_still_debug);
 void
 gst_kling_still_init_debug (void)
 {
-  GST_DEBUG_CATEGORY_INIT (kling_still_debug, "klingstill", 0, "Kling still capture");
+  GST_DEBUG_CATEGORY_INIT (kling_still_debug, "klingstill", 0,
+      "Kling still capture");
 }
 
 const gchar *
@@ -78,7 +79,8 @@ encode_raw_still (GstBuffer * buffer, GstCaps * caps, gchar ** details)
   gint width, height, attempt;
 
   if (!gst_video_info_from_caps (&info, caps)) {
-    *details = g_strdup_printf ("unusable raw video caps %" GST_PTR_FORMAT, caps);
+    *details =
+        g_strdup_printf ("unusable raw video caps %" GST_PTR_FORMAT, caps);
     return NULL;
   }
   width = GST_VIDEO_INFO_WIDTH (&info);
@@ -335,12 +337,12 @@ gst_kling_still_check_data (GBytes * image, gchar ** details)
 
 static GBytes *
 refuse (GError ** error, gchar ** details, gchar * debug, const gchar * format,
-    ...) G_GNUC_PRINTF (4, 5);
+    ...)
+G_GNUC_PRINTF (4, 5);
 
 /* Sets @error (STREAM FORMAT, the sentence of @format) and *@details (@debug, taken). */
-static GBytes *
-refuse (GError ** error, gchar ** details, gchar * debug, const gchar * format,
-    ...)
+     static GBytes *refuse (GError ** error, gchar ** details, gchar * debug,
+    const gchar * format, ...)
 {
   va_list args;
   gchar *sentence;

@@ -380,8 +380,9 @@ gst_kling_storyboard_add (GstKlingStoryboard * self,
   g_mutex_unlock (&self->lock);
 
   gst_kling_post_progress (GST_ELEMENT (self->render), GST_PROGRESS_TYPE_START,
-      "kling-storyboard", "Storyboard still %u: submitting a Kling %s task to %s",
-      index + 1, kling_endpoint_name (request->endpoint),
+      "kling-storyboard",
+      "Storyboard still %u: submitting a Kling %s task to %s", index + 1,
+      kling_endpoint_name (request->endpoint),
       kling_client_get_base_url (client));
   cache_dir = gst_kling_render_get_job_options (self->render, &options);
   ctx = g_new0 (ShotContext, 1);

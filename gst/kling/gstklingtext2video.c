@@ -242,7 +242,8 @@ build_request (GstKlingText2Video * self)
   }
   if (!kling_models_lookup (settings->model_name, KLING_ENDPOINT_TEXT2VIDEO))
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Unknown Kling model \"%s\": sending it anyway.", settings->model_name),
+        ("Unknown Kling model \"%s\": sending it anyway.",
+            settings->model_name),
         ("model-name is not in the list of known models; Kling may refuse it"));
 
   params.model_name = settings->model_name;

@@ -18,8 +18,9 @@ static void
 uri_error (GError ** error, GstURIError code, const gchar * format, ...)
 G_GNUC_PRINTF (3, 4);
 
-static void
-uri_error (GError ** error, GstURIError code, const gchar * format, ...)
+     static void
+         uri_error (GError ** error, GstURIError code, const gchar * format,
+    ...)
 {
   va_list args;
 
@@ -38,13 +39,15 @@ read_value (GParamSpec * pspec, const gchar * text, GValue * value,
   if (pspec->value_type == G_TYPE_STRING)
     g_value_set_string (value, text);
   else if (!gst_value_deserialize (value, text)) {
-    uri_error (error, GST_URI_ERROR_BAD_URI, "The kling:// URI gives %s=\"%s\", "
+    uri_error (error, GST_URI_ERROR_BAD_URI,
+        "The kling:// URI gives %s=\"%s\", "
         "which is not a value of that property: see gst-inspect-1.0 for its values.",
         pspec->name, text);
     return FALSE;
   }
   if (g_param_value_validate (pspec, value)) {
-    uri_error (error, GST_URI_ERROR_BAD_URI, "The kling:// URI gives %s=\"%s\", "
+    uri_error (error, GST_URI_ERROR_BAD_URI,
+        "The kling:// URI gives %s=\"%s\", "
         "outside what that property takes: see gst-inspect-1.0 for its range.",
         pspec->name, text);
     return FALSE;
@@ -93,12 +96,16 @@ gst_kling_uri_apply (GObject * object, const gchar * uri, const gchar * task,
   g_return_val_if_fail (G_IS_OBJECT (object), FALSE);
   g_return_val_if_fail (task != NULL, FALSE);
 
-  parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, &parse_error) : NULL;
-  if (!parsed || g_strcmp0 (g_uri_get_scheme (parsed), GST_KLING_URI_SCHEME) != 0
+  parsed =
+      uri ? g_uri_parse (uri, G_URI_FLAGS_ENCODED_QUERY, &parse_error) : NULL;
+  if (!parsed
+      || g_strcmp0 (g_uri_get_scheme (parsed), GST_KLING_URI_SCHEME) != 0
       || g_strcmp0 (g_uri_get_host (parsed), task) != 0
-      || (*g_uri_get_path (parsed) && g_strcmp0 (g_uri_get_path (parsed), "/"))) {
-    uri_error (error, GST_URI_ERROR_BAD_URI, "\"%s\" is not a kling://%s URI: "
-        "write it as kling://%s?prompt=...", uri ? uri : "(null)", task, task);
+      || (*g_uri_get_path (parsed)
+          && g_strcmp0 (g_uri_get_path (parsed), "/"))) {
+    uri_error (error, GST_URI_ERROR_BAD_URI,
+        "\"%s\" is not a kling://%s URI: " "write it as kling://%s?prompt=...",
+        uri ? uri : "(null)", task, task);
     return FALSE;
   }
   query = g_uri_get_query (parsed);
@@ -106,7 +113,8 @@ gst_kling_uri_apply (GObject * object, const gchar * uri, const gchar * task,
   params = g_uri_parse_params (query ? query : "", -1, "&",
       G_URI_PARAMS_WWW_FORM, &parse_error);
   if (!params) {
-    uri_error (error, GST_URI_ERROR_BAD_URI, "The query of the kling:// URI does "
+    uri_error (error, GST_URI_ERROR_BAD_URI,
+        "The query of the kling:// URI does "
         "not decode (%s): encode each value with %%XX escapes.",
         parse_error->message);
     return FALSE;

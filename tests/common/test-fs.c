@@ -4,7 +4,7 @@
 #include <glib/gstdio.h>
 
 void
-test_remove_tree (const gchar *path)
+test_remove_tree (const gchar * path)
 {
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const gchar *name;

@@ -70,8 +70,8 @@ fixture_new_element (Fixture * f, const gchar * factory)
   if (f->api_key)
     g_object_set (element, "api-key", f->api_key, NULL);
   else
-    g_object_set (element, "access-key", f->access_key, "secret-key", f->secret_key,
-        NULL);
+    g_object_set (element, "access-key", f->access_key, "secret-key",
+        f->secret_key, NULL);
   gst_element_set_bus (element, f->bus);
   return element;
 }
@@ -111,7 +111,8 @@ pop_error (Fixture * f)
 }
 
 void
-check_error (GstMessage * message, GQuark domain, gint code, const gchar * words)
+check_error (GstMessage * message, GQuark domain, gint code,
+    const gchar * words)
 {
   GError *error = NULL;
   gchar *debug = NULL;

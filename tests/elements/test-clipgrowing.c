@@ -49,13 +49,15 @@ static GType test_src_get_type (void);
 G_DEFINE_TYPE (TestSrc, test_src, GST_TYPE_ELEMENT);
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
 
 static void
 test_src_constructed (GObject * object)
 {
   G_OBJECT_CLASS (test_src_parent_class)->constructed (object);
-  ((TestSrc *) object)->output = gst_kling_clip_output_new (GST_ELEMENT (object));
+  ((TestSrc *) object)->output =
+      gst_kling_clip_output_new (GST_ELEMENT (object));
 }
 
 static void
@@ -84,8 +86,9 @@ test_src_class_init (TestSrcClass * klass)
   G_OBJECT_CLASS (klass)->constructed = test_src_constructed;
   G_OBJECT_CLASS (klass)->finalize = test_src_finalize;
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_set_static_metadata (element_class, "Test growing clip source",
-      "Source/Video", "Plays a clip as it is written", "gst-kling");
+  gst_element_class_set_static_metadata (element_class,
+      "Test growing clip source", "Source/Video",
+      "Plays a clip as it is written", "gst-kling");
 }
 
 static void

@@ -52,7 +52,8 @@ static GType test_clip_src_get_type (void);
 G_DEFINE_TYPE (TestClipSrc, test_clip_src, GST_TYPE_ELEMENT);
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw; video/quicktime"));
 static GstStaticPadTemplate audio_src_template =
 GST_STATIC_PAD_TEMPLATE ("audio_src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-raw"));
@@ -98,7 +99,8 @@ test_clip_src_class_init (TestClipSrcClass * klass)
   G_OBJECT_CLASS (klass)->finalize = test_clip_src_finalize;
   element_class->change_state = test_clip_src_change_state;
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_add_static_pad_template (element_class, &audio_src_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &audio_src_template);
   gst_element_class_set_static_metadata (element_class, "Test clip source",
       "Source/Video", "Plays clips through a GstKlingClipOutput", "gst-kling");
 }
@@ -125,7 +127,8 @@ run_pipeline (const gchar * description)
   GstBus *bus;
   GstMessage *message;
 
-  fail_unless (pipeline != NULL, "%s: %s", description, error ? error->message : "");
+  fail_unless (pipeline != NULL, "%s: %s", description,
+      error ? error->message : "");
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   message = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
@@ -179,7 +182,8 @@ make_clip (const gchar * path, const gchar * title)
 
   ensure_media ();
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
-  clip = gst_kling_clip_new_for_file (path, tags, CLIP_S * GST_SECOND, NULL, NULL,
+  clip =
+      gst_kling_clip_new_for_file (path, tags, CLIP_S * GST_SECOND, NULL, NULL,
       &error);
   fail_unless (clip != NULL, "%s", error ? error->message : "");
   return clip;
@@ -274,7 +278,8 @@ collect_until_eos (GstHarness * h, GstClockTime tolerance, Collected * c)
 
       if (c->buffers == 0)
         c->first_pts = pts;
-      else if (ABS (GST_CLOCK_DIFF (c->end, pts)) > (GstClockTimeDiff) tolerance)
+      else if (ABS (GST_CLOCK_DIFF (c->end,
+                  pts)) > (GstClockTimeDiff) tolerance)
         c->continuous = FALSE;
       c->end = pts + GST_BUFFER_DURATION (buffer);
       c->buffers++;
@@ -335,7 +340,8 @@ check_video_size (GstCaps * caps, gint width, gint height)
   GstVideoInfo info;
 
   fail_unless (caps != NULL);
-  fail_unless (gst_video_info_from_caps (&info, caps), "%" GST_PTR_FORMAT, caps);
+  fail_unless (gst_video_info_from_caps (&info, caps), "%" GST_PTR_FORMAT,
+      caps);
   fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), width);
   fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), height);
 }
@@ -449,9 +455,10 @@ GST_START_TEST (test_seek_with_stop)
   Collected video, audio;
 
   fixture_start (&f, TRUE, NULL);
-  fail_unless (gst_harness_push_upstream_event (f.video, gst_event_new_seek (1.0,
-              GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
-              GST_SEEK_TYPE_SET, GST_SECOND, GST_SEEK_TYPE_SET, 2 * GST_SECOND)));
+  fail_unless (gst_harness_push_upstream_event (f.video,
+          gst_event_new_seek (1.0, GST_FORMAT_TIME,
+              GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+              GST_SECOND, GST_SEEK_TYPE_SET, 2 * GST_SECOND)));
   give_clip (f.element, av_clip, "first", TRUE);
   collect_until_eos (f.video, GST_MSECOND, &video);
   fail_unless_equals_int (video.buffers, FPS);
@@ -521,11 +528,14 @@ GST_START_TEST (test_passthrough)
   fail_unless_equals_int (audio.caps_events, 0);
   collected_clear (&audio);
 
-  fail_unless (gst_element_query_duration (f.element, GST_FORMAT_BYTES, &value));
+  fail_unless (gst_element_query_duration (f.element, GST_FORMAT_BYTES,
+          &value));
   fail_unless_equals_int64 (value, size);
-  fail_unless (gst_element_query_position (f.element, GST_FORMAT_BYTES, &value));
+  fail_unless (gst_element_query_position (f.element, GST_FORMAT_BYTES,
+          &value));
   fail_unless_equals_int64 (value, size);
-  fail_if (seek_to (f.video, GST_SECOND), "seeks in MP4 passthrough are refused");
+  fail_if (seek_to (f.video, GST_SECOND),
+      "seeks in MP4 passthrough are refused");
   g_free (file);
   g_byte_array_unref (bytes);
   fixture_stop (&f);
@@ -660,9 +670,11 @@ GST_START_TEST (test_reconfigure)
     GstBuffer *buffer = gst_sample_get_buffer (sample);
     GstVideoInfo info;
 
-    fail_unless (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
-    fail_unless (ABS (GST_CLOCK_DIFF (expected, GST_BUFFER_PTS (buffer))) <
-        GST_MSECOND, "frame %u at %" GST_TIME_FORMAT, frames,
+    fail_unless (gst_video_info_from_caps (&info,
+            gst_sample_get_caps (sample)));
+    fail_unless (ABS (GST_CLOCK_DIFF (expected,
+                GST_BUFFER_PTS (buffer))) < GST_MSECOND,
+        "frame %u at %" GST_TIME_FORMAT, frames,
         GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
     expected = GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer);
     if (GST_VIDEO_INFO_WIDTH (&info) == WIDTH) {
@@ -693,8 +705,8 @@ GST_START_TEST (test_reconfigure)
   fail_unless_equals_int (frames, FRAMES);
   fail_unless (new_seen, "the caps change was not honoured");
   /* Frames already decoded when the caps changed keep theirs: a handful at most. */
-  fail_unless (old_after_change <= 8, "%u frames at the old size after the change",
-      old_after_change);
+  fail_unless (old_after_change <= 8,
+      "%u frames at the old size after the change", old_after_change);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (filter);
   gst_object_unref (sink);
@@ -751,7 +763,8 @@ GST_START_TEST (test_stop_while_decoding)
     GstElement *source, *pipeline = launch (run % 2 == 0 ?
         "testclipsrc name=s s.src ! appsink name=v max-buffers=1 sync=false "
         "s.audio_src ! appsink max-buffers=1 sync=false" :
-        "testclipsrc name=s ! appsink name=v max-buffers=1 sync=false", &source);
+        "testclipsrc name=s ! appsink name=v max-buffers=1 sync=false",
+        &source);
     GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "v");
     gint64 start;
 
@@ -766,7 +779,8 @@ GST_START_TEST (test_stop_while_decoding)
     fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
         GST_STATE_CHANGE_SUCCESS);
     fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC,
-        "stopping took %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
+        "stopping took %" G_GINT64_FORMAT " us",
+        g_get_monotonic_time () - start);
     gst_object_unref (sink);
     gst_object_unref (source);
     gst_object_unref (pipeline);
@@ -854,8 +868,8 @@ GST_START_TEST (test_reset_and_reuse)
   fixture_start (&f, TRUE, NULL);
   for (run = 0; run < 2; run++) {
     if (run > 0) {
-      fail_unless_equals_int (gst_element_set_state (f.element, GST_STATE_READY),
-          GST_STATE_CHANGE_SUCCESS);
+      fail_unless_equals_int (gst_element_set_state (f.element,
+              GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
       fail_unless_equals_int (gst_element_set_state (f.element,
               GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
     }
@@ -1022,7 +1036,8 @@ rank_down_libav_under_valgrind (void)
   if (!RUNNING_ON_VALGRIND)
     return;
   for (i = 0; i < G_N_ELEMENTS (names); i++) {
-    GstPluginFeature *feature = gst_registry_lookup_feature (gst_registry_get (),
+    GstPluginFeature *feature =
+        gst_registry_lookup_feature (gst_registry_get (),
         names[i]);
 
     if (feature) {

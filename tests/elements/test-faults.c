@@ -135,7 +135,8 @@ expand_rule (Fixture * f, const gchar * rule)
   g_string_replace (out, "@SAME@", base, 0);
   g_string_replace (out, "@OTHER@", other, 0);
   if (f->elsewhere)
-    g_string_replace (out, "@ELSEWHERE@", kling_sandbox_get_base_url (f->elsewhere), 0);
+    g_string_replace (out, "@ELSEWHERE@",
+        kling_sandbox_get_base_url (f->elsewhere), 0);
   g_free (other);
   return g_string_free (out, FALSE);
 }
@@ -249,9 +250,11 @@ make_element (Fixture * f)
 
   f->element = gst_element_factory_make (factory, NULL);
   fail_unless (f->element != NULL, "%s is not in GST_PLUGIN_PATH", factory);
-  g_object_set (f->element, "api-url", kling_sandbox_get_base_url (f->sandbox), NULL);
+  g_object_set (f->element, "api-url", kling_sandbox_get_base_url (f->sandbox),
+      NULL);
   if (f->row->auth == FAULT_AUTH_JWT)
-    g_object_set (f->element, "access-key", ACCESS_KEY, "secret-key", SECRET_KEY, NULL);
+    g_object_set (f->element, "access-key", ACCESS_KEY, "secret-key",
+        SECRET_KEY, NULL);
   else
     g_object_set (f->element, "api-key", API_KEY, NULL);
   if (f->row->auth == FAULT_AUTH_X_API_KEY)
@@ -263,10 +266,12 @@ make_element (Fixture * f)
   else if (f->row->element == FAULT_LIP_SYNC) {
     g_object_set (f->element, "source-video-id", f->video_id,
         "text", "Hello from the fault matrix", NULL);
-    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method", "one-step");
+    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method",
+        "one-step");
   } else {
     g_object_set (f->element, "source-video-id", f->video_id, NULL);
-    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method", "advanced");
+    gst_util_set_object_arg (G_OBJECT (f->element), "lip-sync-method",
+        "advanced");
   }
   gst_element_set_bus (f->element, f->bus);
 }
@@ -278,7 +283,8 @@ push_voice (GstHarness * h)
   const gint rate = 16000;
   gint n;
 
-  gst_harness_set_src_caps_str (h, "audio/x-raw, format=S16LE, layout=interleaved, "
+  gst_harness_set_src_caps_str (h,
+      "audio/x-raw, format=S16LE, layout=interleaved, "
       "rate=16000, channels=1");
   for (n = 0; n < 30; n++) {
     GstBuffer *buffer = gst_buffer_new_allocate (NULL, rate / 10 * 2, NULL);
@@ -389,14 +395,17 @@ fetch_reference (Fixture * f, const gchar * task_id)
   const gchar *body = g_bytes_get_data (answer, &size);
 
   fail_unless (json_parser_load_from_data (parser, body, size, NULL));
-  data = json_object_get_object_member (json_node_get_object (json_parser_get_root
+  data =
+      json_object_get_object_member (json_node_get_object (json_parser_get_root
           (parser)), "data");
-  fail_unless_equals_string (json_object_get_string_member (data, "task_status"),
-      "succeed");
-  videos = json_object_get_array_member (json_object_get_object_member (data,
+  fail_unless_equals_string (json_object_get_string_member (data,
+          "task_status"), "succeed");
+  videos =
+      json_object_get_array_member (json_object_get_object_member (data,
           "task_result"), "videos");
-  file = http_get (json_object_get_string_member (json_array_get_object_element (videos,
-              0), "url"), FALSE);
+  file =
+      http_get (json_object_get_string_member (json_array_get_object_element
+          (videos, 0), "url"), FALSE);
   g_object_unref (parser);
   g_bytes_unref (answer);
   g_free (url);
@@ -452,9 +461,10 @@ check_clip (Fixture * f)
   kling_sandbox_clear_faults (f->sandbox);
   reference = fetch_reference (f, task_id);
   fail_unless (output->len == g_bytes_get_size (reference) &&
-      memcmp (output->data, g_bytes_get_data (reference, NULL), output->len) == 0,
-      "%s: %u bytes out, not the %" G_GSIZE_FORMAT " bytes the sandbox serves", name,
-      output->len, g_bytes_get_size (reference));
+      memcmp (output->data, g_bytes_get_data (reference, NULL),
+          output->len) == 0,
+      "%s: %u bytes out, not the %" G_GSIZE_FORMAT " bytes the sandbox serves",
+      name, output->len, g_bytes_get_size (reference));
 
   list_cache (f, clips, &parts);
   fail_unless_equals_int (clips->len, 1);
@@ -503,9 +513,9 @@ check_error (Fixture * f)
   gst_message_parse_error (message, &error, &debug);
   gst_message_parse_error_details (message, &details);
   GST_INFO ("%s: %s (%s)", row->name, error->message, debug);
-  fail_unless (error->domain == GST_RESOURCE_ERROR && error->code == row->gst_code,
-      "%s: error %s %d: %s", row->name, g_quark_to_string (error->domain),
-      error->code, error->message);
+  fail_unless (error->domain == GST_RESOURCE_ERROR
+      && error->code == row->gst_code, "%s: error %s %d: %s", row->name,
+      g_quark_to_string (error->domain), error->code, error->message);
   fail_unless (strstr (error->message, row->words) != NULL,
       "%s: \"%s\" not in \"%s\"", row->name, row->words, error->message);
   check_details (row, details);
@@ -515,7 +525,8 @@ check_error (Fixture * f)
   teardown_element (f);
 
   list_cache (f, clips, &parts);
-  fail_unless (clips->len == 0, "%s: a clip in the cache after an error", row->name);
+  fail_unless (clips->len == 0, "%s: a clip in the cache after an error",
+      row->name);
   fail_unless (parts == 0, "%s: %u part files left", row->name, parts);
   g_ptr_array_unref (clips);
   g_byte_array_unref (output);
@@ -530,7 +541,8 @@ count_requests (KlingSandbox * sandbox)
 {
   gchar *json = kling_sandbox_dup_counters_json (sandbox);
   JsonNode *root = json_from_string (json, NULL);
-  JsonObject *requests = json_object_get_object_member (json_node_get_object (root),
+  JsonObject *requests =
+      json_object_get_object_member (json_node_get_object (root),
       "requests");
   GList *names = json_object_get_members (requests), *l;
   gint64 n = 0;
@@ -554,11 +566,11 @@ check_credentials (Fixture * f)
   if (f->elsewhere == NULL)
     return;
   fail_unless (kling_sandbox_get_counter (f->elsewhere, NULL,
-          "credentialed_requests") == 0, "%s: a credential reached another origin",
-      row->name);
+          "credentialed_requests") == 0,
+      "%s: a credential reached another origin", row->name);
   fail_unless (count_requests (f->elsewhere) == row->elsewhere_requests,
-      "%s: %" G_GINT64_FORMAT " requests reached the other origin, not %d", row->name,
-      count_requests (f->elsewhere), row->elsewhere_requests);
+      "%s: %" G_GINT64_FORMAT " requests reached the other origin, not %d",
+      row->name, count_requests (f->elsewhere), row->elsewhere_requests);
 }
 
 GST_START_TEST (test_fault_case)
@@ -575,14 +587,17 @@ GST_START_TEST (test_fault_case)
     check_error (&f);
   /* Never paid twice: the tasks the sandbox made for the element. */
   fail_unless (kling_sandbox_get_counter (f.sandbox, "tasks_created",
-          row_endpoint (row)) == row->tasks, "%s: %" G_GINT64_FORMAT " tasks, not %d",
-      row->name, kling_sandbox_get_counter (f.sandbox, "tasks_created",
+          row_endpoint (row)) == row->tasks,
+      "%s: %" G_GINT64_FORMAT " tasks, not %d", row->name,
+      kling_sandbox_get_counter (f.sandbox, "tasks_created",
           row_endpoint (row)), row->tasks);
   check_credentials (&f);
   /* Nor for a face session more often than the row says (0 but on advanced rows). */
-  fail_unless (kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created") ==
-      row->sessions, "%s: %" G_GINT64_FORMAT " identify-face sessions, not %d", row->name,
-      kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created"), row->sessions);
+  fail_unless (kling_sandbox_get_counter (f.sandbox, NULL,
+          "sessions_created") == row->sessions,
+      "%s: %" G_GINT64_FORMAT " identify-face sessions, not %d", row->name,
+      kling_sandbox_get_counter (f.sandbox, NULL, "sessions_created"),
+      row->sessions);
   GST_INFO ("%s: %.2f s", row->name, (g_get_monotonic_time () - start) / 1e6);
   fixture_stop (&f);
 }
@@ -594,11 +609,12 @@ GST_END_TEST;
 GST_START_TEST (test_rerun_after_lost_link)
 {
   static const FaultCase row = {
-    .name = "rerun-after-download-404-always", .element = FAULT_IMAGE2VIDEO,
+    .name = "rerun-after-download-404-always",.element = FAULT_IMAGE2VIDEO,
     .rule = "{\"method\":\"GET\",\"path\":\"/files/\",\"kind\":\"status\","
         "\"http\":404,\"code\":1203,\"times\":0}",
-    .expect = FAULT_EXPECT_ERROR, .tasks = 1, .gst_code = GST_RESOURCE_ERROR_SETTINGS,
-    .words = "so a rerun fetches its clip again", .http = 404, .kling_code = -1,
+    .expect = FAULT_EXPECT_ERROR,.tasks = 1,.gst_code =
+        GST_RESOURCE_ERROR_SETTINGS,
+    .words = "so a rerun fetches its clip again",.http = 404,.kling_code = -1,
   };
   Fixture f;
 

@@ -31,9 +31,10 @@
 static void
 fixture_start (Fixture * f)
 {
-  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
-    .cache_template = "kling-growing-XXXXXX", .queue_delay_s = 0.1,
-    .render_delay_s = 0.2 };
+  FixtureOptions options = {.access_key = ACCESS_KEY,.secret_key = SECRET_KEY,
+    .cache_template = "kling-growing-XXXXXX",.queue_delay_s = 0.1,
+    .render_delay_s = 0.2
+  };
 
   fixture_start_sandbox (f, &options);
 }
@@ -269,7 +270,8 @@ GST_START_TEST (test_first_frame_while_downloading)
   /* The throttled answer is still being written, and nothing is in the cache yet. */
   fail_unless_equals_int64 (counter (&f, NULL, "connections_held"), 1);
   clip = cached_clip (&f);
-  fail_unless (clip == NULL, "the clip was in the cache before the first frame");
+  fail_unless (clip == NULL,
+      "the clip was in the cache before the first frame");
   fail_unless_equals_int64 (counter (&f, NULL, "downloads"), 1);
 
   growing = describe_until_eos (&f, head, &n_growing);

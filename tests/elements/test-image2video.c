@@ -32,9 +32,10 @@
 static void
 fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
 {
-  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
-    .cache_template = "kling-elements-XXXXXX", .queue_delay_s = queue_delay_s,
-    .render_delay_s = render_delay_s };
+  FixtureOptions options = {.access_key = ACCESS_KEY,.secret_key = SECRET_KEY,
+    .cache_template = "kling-elements-XXXXXX",.queue_delay_s = queue_delay_s,
+    .render_delay_s = render_delay_s
+  };
 
   fixture_start_sandbox (f, &options);
 }
@@ -133,7 +134,8 @@ check_clip_until_eos (GstHarness * h, GstClockTime start)
     if (frames == 0)
       fail_unless (GST_BUFFER_PTS (buffer) <= start + GST_MSECOND
           && GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer) > start,
-          "first frame at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+          "first frame at %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
     else
       fail_unless (ABS (GST_CLOCK_DIFF (expected, GST_BUFFER_PTS (buffer))) <
           GST_MSECOND, "gap before %" GST_TIME_FORMAT,
@@ -243,8 +245,8 @@ GST_START_TEST (test_jpeg_input_and_later_buffers_refused)
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
   /* Only the first buffer is the still: upstream is told to stop. */
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_EOS);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_EOS);
   check_full_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
   fail_unless_equals_int (create_requests (&f), 1);
@@ -554,7 +556,8 @@ cached_location (Fixture * f)
   if (location) {
     fail_unless (g_str_has_prefix (location, f->cache_dir), "%s", location);
     fail_unless (g_str_has_suffix (location, ".mp4"), "%s", location);
-    fail_unless (g_file_test (location, G_FILE_TEST_IS_REGULAR), "%s", location);
+    fail_unless (g_file_test (location, G_FILE_TEST_IS_REGULAR), "%s",
+        location);
   }
   return location;
 }
@@ -731,7 +734,8 @@ GST_START_TEST (test_error_task_failed)
   gchar *debug = NULL;
 
   fixture_start (&f, 0.1, 0.2);
-  add_fault (&f, "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
+  add_fault (&f,
+      "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
       "\"message\":\"the render farm caught fire\"}");
   start_harness (&f, make_element (&f, NULL), NULL);
   push_jpeg_still (&f);
@@ -790,8 +794,8 @@ GST_START_TEST (test_error_prompt_too_long)
   fixture_start (&f, 0.1, 0.2);
   start_harness (&f, make_element (&f, "prompt", prompt, NULL), NULL);
   gst_harness_set_src_caps_str (f.h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_ERROR);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_ERROR);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
       "prompt");
   fail_unless_equals_int (create_requests (&f), 0);
@@ -863,8 +867,8 @@ GST_START_TEST (test_error_bad_camera_control)
   start_harness (&f, make_element (&f, "camera-control",
           "simple, zoom=(string)lots", NULL), NULL);
   gst_harness_set_src_caps_str (f.h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_ERROR);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_ERROR);
   check_error (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
       "camera-control");
   fail_unless_equals_int (create_requests (&f), 0);
@@ -882,8 +886,8 @@ GST_START_TEST (test_camera_control_refused_on_live_models)
   start_harness (&f, make_element (&f, "camera-control", "simple, zoom=(int)5",
           NULL), "video/quicktime");
   gst_harness_set_src_caps_str (f.h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_ERROR);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_ERROR);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
       "camera-control is not available on kling-v3");
   fail_unless_equals_int (create_requests (&f), 0);
@@ -905,7 +909,8 @@ GST_START_TEST (test_duration_property)
   {
     GstElement *element = make_element (&f, NULL);
 
-    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "duration");
+    pspec =
+        g_object_class_find_property (G_OBJECT_GET_CLASS (element), "duration");
     fail_unless (G_IS_PARAM_SPEC_UINT (pspec));
     fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->minimum, 3);
     fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->maximum, 15);
@@ -941,8 +946,8 @@ check_refused_locally (const gchar * words, const gchar * first_property, ...)
   va_end (args);
   start_harness (&f, element, "video/quicktime");
   gst_harness_set_src_caps_str (f.h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_ERROR);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_ERROR);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
       words);
   fail_unless_equals_int (create_requests (&f), 0);
@@ -956,13 +961,15 @@ GST_START_TEST (test_model_limits_refused_locally)
   check_refused_locally ("4k is only on", "mode", KLING_MODE_4K, NULL);
   check_refused_locally ("kling-v2-6 makes native audio only in pro mode",
       "model-name", "kling-v2-6", "sound", TRUE, NULL);
-  check_refused_locally ("kling-v2-5-turbo makes no native audio: set sound=false",
-      "model-name", "kling-v2-5-turbo", "sound", TRUE, "mode", KLING_MODE_PRO,
+  check_refused_locally
+      ("kling-v2-5-turbo makes no native audio: set sound=false", "model-name",
+      "kling-v2-5-turbo", "sound", TRUE, "mode", KLING_MODE_PRO, NULL);
+  check_refused_locally ("kling-v3 needs a prompt: set prompt.", "prompt", "",
       NULL);
-  check_refused_locally ("kling-v3 needs a prompt: set prompt.", "prompt", "", NULL);
-  check_refused_locally ("Kling no longer serves kling-v1 for image2video (retired "
-      "2026-09-15): use kling-v3, kling-v2-6 or kling-v2-5-turbo.", "model-name",
-      "kling-v1", NULL);
+  check_refused_locally
+      ("Kling no longer serves kling-v1 for image2video (retired "
+      "2026-09-15): use kling-v3, kling-v2-6 or kling-v2-5-turbo.",
+      "model-name", "kling-v1", NULL);
 }
 
 GST_END_TEST;
@@ -1028,11 +1035,13 @@ GST_START_TEST (test_long_clip_with_sound_decoded)
 
   gst_event_unref (pull_event_of_type (audio, GST_EVENT_EOS));
   caps = gst_pad_get_current_caps (audio->sinkpad);
-  fail_unless (caps != NULL && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+  fail_unless (caps != NULL
+      && gst_structure_has_name (gst_caps_get_structure (caps, 0),
           "audio/x-raw"));
   gst_caps_unref (caps);
   while ((buffer = gst_harness_try_pull (audio))) {
-    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer));
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer)
+        && GST_BUFFER_DURATION_IS_VALID (buffer));
     end = MAX (end, GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer));
     gst_buffer_unref (buffer);
   }
@@ -1047,7 +1056,8 @@ GST_END_TEST;
 
 /* A flat I420 frame of one colour. */
 static GstBuffer *
-flat_frame (GstHarness * h, gint width, gint height, guint8 y, guint8 u, guint8 v)
+flat_frame (GstHarness * h, gint width, gint height, guint8 y, guint8 u,
+    guint8 v)
 {
   GstVideoInfo info;
   GstVideoFrame frame;
@@ -1077,7 +1087,8 @@ plane_mean (GstBuffer * buffer, gint plane)
   gdouble sum = 0;
   gint x, y, w, h;
 
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, CLIP_WIDTH, CLIP_HEIGHT);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, CLIP_WIDTH,
+      CLIP_HEIGHT);
   fail_unless (gst_video_frame_map (&frame, &info, buffer, GST_MAP_READ));
   w = GST_VIDEO_FRAME_COMP_WIDTH (&frame, plane);
   h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, plane);
@@ -1106,8 +1117,8 @@ GST_START_TEST (test_end_frame_shows_at_the_end)
   gst_harness_set_sink_caps_str (f.h, "video/x-raw, format=I420");
   end = gst_harness_new_with_element (element, "end_frame", NULL);
   gst_object_unref (element);
-  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, red[0],
-              red[1], red[2])), GST_FLOW_EOS);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360,
+              red[0], red[1], red[2])), GST_FLOW_EOS);
   /* Still waiting for the first frame: no request yet. */
   fail_unless_equals_int (create_requests (&f), 0);
   fail_unless_equals_int (gst_harness_push (f.h, raw_frame (f.h, 640, 360)),
@@ -1146,15 +1157,17 @@ GST_START_TEST (test_end_frame_refused_in_pro_on_v2_6)
   GstHarness *end;
 
   fixture_start (&f, 0.1, 0.2);
-  element = make_element (&f, "model-name", "kling-v2-6", "mode", KLING_MODE_PRO, NULL);
+  element =
+      make_element (&f, "model-name", "kling-v2-6", "mode", KLING_MODE_PRO,
+      NULL);
   f.h = gst_harness_new_with_element (element, "sink", "src");
   end = gst_harness_new_with_element (element, "end_frame", NULL);
   gst_object_unref (element);
-  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, 81, 90,
-              240)), GST_FLOW_EOS);
+  fail_unless_equals_int (gst_harness_push (end, flat_frame (end, 640, 360, 81,
+              90, 240)), GST_FLOW_EOS);
   gst_harness_set_src_caps_str (f.h, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (f.h, media_file_buffer ("still.jpg")),
-      GST_FLOW_ERROR);
+  fail_unless_equals_int (gst_harness_push (f.h,
+          media_file_buffer ("still.jpg")), GST_FLOW_ERROR);
   check_error (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
       "kling-v2-6 takes an end frame only in std mode (720p): set mode=std, or drop "
       "the end frame.");
@@ -1421,7 +1434,8 @@ spoil_cached_clips (const gchar * cache_dir)
     if (g_str_has_suffix (name, ".mp4")
         && g_file_get_contents (path, &data, &size, NULL)) {
       for (i = 0; i + 4 <= size; i++) {
-        if (memcmp (data + i, "avc1", 4) == 0 || memcmp (data + i, "mp4a", 4) == 0)
+        if (memcmp (data + i, "avc1", 4) == 0
+            || memcmp (data + i, "mp4a", 4) == 0)
           memcpy (data + i, "zzzz", 4);
       }
       fail_unless (g_file_set_contents (path, data, size, NULL));
@@ -1557,8 +1571,8 @@ GST_START_TEST (test_error_damaged_stills)
         "The image data is damaged");
     stop_element (&f);
   }
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"),
-      0);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/image2video"), 0);
   fixture_stop (&f);
 }
 
@@ -1599,8 +1613,8 @@ run_to_eos (GstElement * pipeline)
   message = gst_bus_timed_pop_filtered (bus, PULL_TIMEOUT * GST_USECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (message != NULL, "the pipeline neither ended nor failed");
-  fail_unless (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS, "%" GST_PTR_FORMAT,
-      message);
+  fail_unless (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS,
+      "%" GST_PTR_FORMAT, message);
   gst_message_unref (message);
   gst_object_unref (bus);
 }
@@ -1620,7 +1634,8 @@ GST_START_TEST (test_endless_source_stops)
       "video/x-raw,width=640,height=360 ! klingimage2video name=kling ! fakesink");
   source = gst_bin_get_by_name (GST_BIN (pipeline), "source");
   pad = gst_element_get_static_pad (source, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &pushed, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &pushed,
+      NULL);
   run_to_eos (pipeline);
   fail_unless_equals_int (g_atomic_int_get (&pushed), 1);
   fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
@@ -1658,7 +1673,8 @@ GST_START_TEST (test_reconfigure_mid_clip)
               PULL_TIMEOUT * GST_USECOND))) {
     GstVideoInfo info;
 
-    fail_unless (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
+    fail_unless (gst_video_info_from_caps (&info,
+            gst_sample_get_caps (sample)));
     if (GST_VIDEO_INFO_WIDTH (&info) == CLIP_WIDTH) {
       fail_if (new_seen, "the old size after the new one");
       old_size++;
@@ -1723,7 +1739,8 @@ GST_START_TEST (test_error_details)
   push_jpeg_still (&f);
   message = pop_error (&f);
   details = error_details (message);
-  fail_unless (gst_structure_get_uint (details, "http-status-code", &http_status));
+  fail_unless (gst_structure_get_uint (details, "http-status-code",
+          &http_status));
   fail_unless_equals_int (http_status, 429);
   fail_unless (gst_structure_get_int (details, "kling-code", &kling_code));
   fail_unless_equals_int (kling_code, 1102);
@@ -1736,7 +1753,8 @@ GST_START_TEST (test_error_details)
 
   /* A task that failed: its id is in the details. */
   kling_sandbox_clear_faults (f.sandbox);
-  add_fault (&f, "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
+  add_fault (&f,
+      "{\"path\":\"/v1/videos/image2video\",\"action\":\"fail-task\","
       "\"message\":\"the render farm caught fire\"}");
   start_harness (&f, make_element (&f, "prompt", "another prompt", NULL), NULL);
   push_jpeg_still (&f);
@@ -1746,8 +1764,8 @@ GST_START_TEST (test_error_details)
   fail_unless (task_id != NULL);
   fail_unless_equals_string (gst_structure_get_string (details, "task-id"),
       task_id);
-  fail_unless (strstr (gst_structure_get_string (details, "task-status-message"),
-          "caught fire") != NULL);
+  fail_unless (strstr (gst_structure_get_string (details,
+              "task-status-message"), "caught fire") != NULL);
   g_free (task_id);
   gst_message_unref (message);
   fixture_stop (&f);
@@ -1816,8 +1834,8 @@ GST_START_TEST (test_slow_sync_handler_does_not_delay_others)
   hb = gst_harness_new_with_element (b, "sink", "src");
   gst_object_unref (b);
   gst_harness_set_src_caps_str (hb, "image/jpeg");
-  fail_unless_equals_int (gst_harness_push (hb, media_file_buffer ("still.jpg")),
-      GST_FLOW_EOS);
+  fail_unless_equals_int (gst_harness_push (hb,
+          media_file_buffer ("still.jpg")), GST_FLOW_EOS);
 
   /* B's clip comes; A's too, once its handler let go. */
   gst_event_unref (pull_event_of_type (hb, GST_EVENT_EOS));

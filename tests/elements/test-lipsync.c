@@ -66,10 +66,11 @@ job_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
 static void
 make_source_clip (Fixture * f)
 {
-  static const KlingJobCallbacks callbacks = { .finished = job_finished };
-  KlingImage2VideoParams params = { .mode = KLING_MODE_STD, .duration_s = CLIP_S,
-    .prompt = "a face, talking", .cfg_scale = 0.5 };
-  KlingJobOptions options = { .poll_interval_s = 0.05, .timeout_s = 60 };
+  static const KlingJobCallbacks callbacks = {.finished = job_finished };
+  KlingImage2VideoParams params = {.mode = KLING_MODE_STD,.duration_s = CLIP_S,
+    .prompt = "a face, talking",.cfg_scale = 0.5
+  };
+  KlingJobOptions options = {.poll_interval_s = 0.05,.timeout_s = 60 };
   JobWait wait = { 0, };
   KlingClient *client;
   KlingRequest *request;
@@ -85,7 +86,9 @@ make_source_clip (Fixture * f)
 
   g_mutex_init (&wait.lock);
   g_cond_init (&wait.cond);
-  job = kling_client_start_job (client, request, &options, &callbacks, &wait, NULL);
+  job =
+      kling_client_start_job (client, request, &options, &callbacks, &wait,
+      NULL);
   g_mutex_lock (&wait.lock);
   while (!wait.done)
     g_cond_wait (&wait.cond, &wait.lock);
@@ -106,9 +109,10 @@ make_source_clip (Fixture * f)
 static void
 fixture_start (Fixture * f, gdouble render_delay_s)
 {
-  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
-    .cache_template = "kling-lipsync-XXXXXX", .queue_delay_s = 0.05,
-    .render_delay_s = render_delay_s };
+  FixtureOptions options = {.access_key = ACCESS_KEY,.secret_key = SECRET_KEY,
+    .cache_template = "kling-lipsync-XXXXXX",.queue_delay_s = 0.05,
+    .render_delay_s = render_delay_s
+  };
 
   fixture_start_sandbox (f, &options);
   make_source_clip (f);
@@ -143,11 +147,14 @@ make_element (Fixture * f, const gchar * first_property, ...)
  * neither audio nor text it refuses to start), then the image and audio_src harnesses
  * attach to pads that exist. */
 static void
-start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_out)
+start_harnesses (Fixture * f, gboolean image, gboolean audio_in,
+    gboolean audio_out)
 {
   if (image)
     gst_object_unref (gst_element_request_pad_simple (f->element, "image"));
-  f->h = gst_harness_new_with_element (f->element, audio_in ? "audio" : NULL, "src");
+  f->h =
+      gst_harness_new_with_element (f->element, audio_in ? "audio" : NULL,
+      "src");
   if (image)
     f->image = gst_harness_new_with_element (f->element, "image", NULL);
   if (audio_out)
@@ -158,7 +165,8 @@ start_harnesses (Fixture * f, gboolean image, gboolean audio_in, gboolean audio_
 /* The usual element: audio pad in, src out (and audio_src when @audio_out); its
  * properties as name/value pairs ending with NULL. */
 static void
-start_element (Fixture * f, gboolean audio_out, const gchar * first_property, ...)
+start_element (Fixture * f, gboolean audio_out, const gchar * first_property,
+    ...)
 {
   va_list args;
 
@@ -236,7 +244,8 @@ push_tone (GstHarness * h, const gchar * format, gint rate, gint channels,
 static void
 push_mp3 (GstHarness * h, gdouble seconds)
 {
-  gchar *launch = g_strdup_printf ("audiotestsrc num-buffers=%d samplesperbuffer=4410 "
+  gchar *launch =
+      g_strdup_printf ("audiotestsrc num-buffers=%d samplesperbuffer=4410 "
       "freq=300 ! audio/x-raw,rate=44100,channels=1 ! lamemp3enc ! mpegaudioparse ! "
       "appsink name=sink sync=false", (gint) (seconds * 10));
   GstElement *pipeline = gst_parse_launch (launch, NULL);
@@ -247,7 +256,8 @@ push_mp3 (GstHarness * h, gdouble seconds)
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
     if (!caps_set) {
-      gst_harness_set_src_caps (h, gst_caps_copy (gst_sample_get_caps (sample)));
+      gst_harness_set_src_caps (h,
+          gst_caps_copy (gst_sample_get_caps (sample)));
       caps_set = TRUE;
     }
     fail_unless_equals_int (gst_harness_push (h,
@@ -274,11 +284,12 @@ stream_end (GstHarness * h, guint * n_buffers)
 
   gst_event_unref (pull_event_of_type (h, GST_EVENT_EOS));
   while ((buffer = gst_harness_try_pull (h))) {
-    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DURATION_IS_VALID (buffer));
-    fail_unless (ABS (GST_CLOCK_DIFF (expected, GST_BUFFER_PTS (buffer))) <
-        2 * GST_MSECOND, "buffer %u at %" GST_TIME_FORMAT ", expected %"
-        GST_TIME_FORMAT, n, GST_TIME_ARGS (GST_BUFFER_PTS (buffer)),
-        GST_TIME_ARGS (expected));
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer)
+        && GST_BUFFER_DURATION_IS_VALID (buffer));
+    fail_unless (ABS (GST_CLOCK_DIFF (expected,
+                GST_BUFFER_PTS (buffer))) < 2 * GST_MSECOND,
+        "buffer %u at %" GST_TIME_FORMAT ", expected %" GST_TIME_FORMAT, n,
+        GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), GST_TIME_ARGS (expected));
     expected = GST_BUFFER_PTS (buffer) + GST_BUFFER_DURATION (buffer);
     n++;
     gst_buffer_unref (buffer);
@@ -296,7 +307,8 @@ check_video_caps (GstHarness * h)
   GstVideoInfo info;
 
   gst_event_parse_caps (event, &caps);
-  fail_unless (gst_video_info_from_caps (&info, caps), "%" GST_PTR_FORMAT, caps);
+  fail_unless (gst_video_info_from_caps (&info, caps), "%" GST_PTR_FORMAT,
+      caps);
   fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), CLIP_WIDTH);
   fail_unless_equals_int (GST_VIDEO_INFO_HEIGHT (&info), CLIP_HEIGHT);
   gst_event_unref (event);
@@ -338,7 +350,8 @@ check_lip_synced_clip (Fixture * f)
     fail_unless (gst_audio_info_from_caps (&info, caps));
     gst_event_unref (caps_event);
     audio_end = stream_end (f->audio_out, NULL);
-    fail_unless (ABS (GST_CLOCK_DIFF (video_end, audio_end)) <= (GstClockTimeDiff) FRAME,
+    fail_unless (ABS (GST_CLOCK_DIFF (video_end,
+                audio_end)) <= (GstClockTimeDiff) FRAME,
         "video ends at %" GST_TIME_FORMAT ", audio at %" GST_TIME_FORMAT,
         GST_TIME_ARGS (video_end), GST_TIME_ARGS (audio_end));
   }
@@ -347,7 +360,8 @@ check_lip_synced_clip (Fixture * f)
 /* Not the shared check_error(): the lip-sync refusals put the detail the tests look for
  * in the debug string as often as in the message. */
 static void
-check_error_or_debug (GstMessage * message, GQuark domain, gint code, const gchar * words)
+check_error_or_debug (GstMessage * message, GQuark domain, gint code,
+    const gchar * words)
 {
   GError *error = NULL;
   gchar *debug = NULL;
@@ -355,8 +369,8 @@ check_error_or_debug (GstMessage * message, GQuark domain, gint code, const gcha
   gst_message_parse_error (message, &error, &debug);
   GST_INFO ("error: %s (%s)", error->message, debug);
   fail_unless (error->domain == domain && error->code == code,
-      "unexpected error %s %d: %s", g_quark_to_string (error->domain), error->code,
-      error->message);
+      "unexpected error %s %d: %s", g_quark_to_string (error->domain),
+      error->code, error->message);
   fail_unless (strstr (error->message, words) != NULL || (debug
           && strstr (debug, words) != NULL), "\"%s\" not in \"%s\" (%s)", words,
       error->message, debug);
@@ -386,13 +400,16 @@ check_lip_sync_messages (Fixture * f)
       completed |= type == GST_PROGRESS_TYPE_COMPLETE;
     } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT
         && gst_structure_has_name (s, "kling-task")) {
-      fail_unless_equals_string (gst_structure_get_string (s, "endpoint"), "lip-sync");
-      succeeded |= g_strcmp0 (gst_structure_get_string (s, "status"), "succeed") == 0;
+      fail_unless_equals_string (gst_structure_get_string (s, "endpoint"),
+          "lip-sync");
+      succeeded |=
+          g_strcmp0 (gst_structure_get_string (s, "status"), "succeed") == 0;
     }
     gst_message_unref (message);
   }
-  fail_unless (started && completed && succeeded, "start %d complete %d succeed %d",
-      started, completed, succeeded);
+  fail_unless (started && completed
+      && succeeded, "start %d complete %d succeed %d", started, completed,
+      succeeded);
 }
 
 GST_START_TEST (test_raw_audio_and_video_id)
@@ -408,6 +425,7 @@ GST_START_TEST (test_raw_audio_and_video_id)
   check_lip_sync_messages (&f);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_mp3_audio)
@@ -422,6 +440,7 @@ GST_START_TEST (test_mp3_audio)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Nothing linked to "audio" and text set: Kling speaks the text. */
@@ -430,13 +449,15 @@ GST_START_TEST (test_text_mode)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "source-video-id", f.video_id, "text", "Hello from the sandbox",
-      "voice-speed", 1.2, "lip-sync-method", METHOD_ONE_STEP, NULL);
+  make_element (&f, "source-video-id", f.video_id, "text",
+      "Hello from the sandbox", "voice-speed", 1.2, "lip-sync-method",
+      METHOD_ONE_STEP, NULL);
   start_harnesses (&f, FALSE, FALSE, TRUE);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_video_url)
@@ -451,6 +472,7 @@ GST_START_TEST (test_video_url)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A still on the image pad: image2video first, then lip-sync of that clip. */
@@ -469,6 +491,7 @@ GST_START_TEST (test_image_pad_chain)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The progress messages on the bus: each START (its text begins with @starts[i], the
@@ -530,6 +553,7 @@ GST_START_TEST (test_image_pad_chain_progress_pairs)
   check_progress_pairs (&f, starts);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* identify-face is a step of its own before the advanced lip-sync: its START, its retry
@@ -548,10 +572,12 @@ GST_START_TEST (test_advanced_progress_pairs)
   start_element (&f, TRUE, "video-id", f.video_id, "lip-sync-method", 1, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 2);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 2);
   fail_unless_equals_int (check_progress_pairs (&f, starts), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_advanced_method)
@@ -559,14 +585,17 @@ GST_START_TEST (test_advanced_method)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  start_element (&f, TRUE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
+  start_element (&f, TRUE, "source-video-id", f.video_id, "lip-sync-method",
+      METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 0);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* With lip-sync-method left alone, the flow Kling documents: identify-face, then
@@ -579,11 +608,14 @@ GST_START_TEST (test_default_method_is_advanced)
   start_element (&f, TRUE, "source-video-id", f.video_id, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/lip-sync"), 0);
+  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/lip-sync"),
+      0);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The input's old name, video-id, set the way gst-launch-1.0 sets it, still reaches the
@@ -596,24 +628,29 @@ GST_START_TEST (test_old_video_id_spelling)
   fixture_start (&f, 0.1);
   make_element (&f, NULL);
   gst_util_set_object_arg (G_OBJECT (f.element), "video-id", f.video_id);
-  g_object_get (f.element, "source-video-id", &source, "video-id", &video_id, NULL);
+  g_object_get (f.element, "source-video-id", &source, "video-id", &video_id,
+      NULL);
   fail_unless_equals_string (source, f.video_id);
-  fail_unless (video_id == NULL, "video-id reads the result, none yet: %s", video_id);
+  fail_unless (video_id == NULL, "video-id reads the result, none yet: %s",
+      video_id);
   start_harnesses (&f, FALSE, TRUE, FALSE);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
 
   g_free (video_id);
-  g_object_get (f.element, "video-id", &video_id, "result-video-id", &result_id, NULL);
+  g_object_get (f.element, "video-id", &video_id, "result-video-id", &result_id,
+      NULL);
   fail_unless (video_id != NULL);
   fail_unless_equals_string (video_id, result_id);
-  fail_if (g_str_equal (video_id, f.video_id), "video-id reads the input, not the result");
+  fail_if (g_str_equal (video_id, f.video_id),
+      "video-id reads the input, not the result");
   g_free (source);
   g_free (video_id);
   g_free (result_id);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* source-video-id is a property gst-launch-1.0 can set; gst-inspect-1.0 shows video-id as
@@ -621,20 +658,23 @@ GST_END_TEST;
 GST_START_TEST (test_source_video_id_property)
 {
   GstElement *element = gst_element_factory_make ("klinglipsync", NULL);
-  GParamSpec *source = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+  GParamSpec *source =
+      g_object_class_find_property (G_OBJECT_GET_CLASS (element),
       "source-video-id");
   GParamSpec *old = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
       "video-id");
   gchar *value = NULL;
 
   fail_unless (source && (source->flags & G_PARAM_WRITABLE));
-  fail_unless (old && (old->flags & G_PARAM_DEPRECATED) && (old->flags & G_PARAM_READABLE));
+  fail_unless (old && (old->flags & G_PARAM_DEPRECATED)
+      && (old->flags & G_PARAM_READABLE));
   gst_util_set_object_arg (G_OBJECT (element), "source-video-id", "abc");
   g_object_get (element, "source-video-id", &value, NULL);
   fail_unless_equals_string (value, "abc");
   g_free (value);
   gst_object_unref (element);
 }
+
 GST_END_TEST;
 
 /* The sidecar the cache wrote for the clip of @endpoint ("advanced-lip-sync",
@@ -656,8 +696,8 @@ sidecar_request (Fixture * f, const gchar * endpoint, JsonParser ** parser)
         && json_parser_load_from_file (*parser, path, NULL)
         && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (*parser))) {
       meta = json_node_get_object (json_parser_get_root (*parser));
-      if (g_strcmp0 (json_object_get_string_member_with_default (meta, "endpoint", ""),
-              endpoint) == 0)
+      if (g_strcmp0 (json_object_get_string_member_with_default (meta,
+                  "endpoint", ""), endpoint) == 0)
         found = json_object_get_object_member (meta, "request");
     }
     if (!found)
@@ -721,12 +761,14 @@ GST_START_TEST (test_long_voice_on_made_clip_ends_with_video)
   check_lip_synced_clip (&f);
   check_sound_window (&f, CLIP_S * 1000);
   fail_unless (!said_length_unknown (&f), "the clip's length was known");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
-      1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/advanced-lip-sync"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The same with a video given by id, whose length the element cannot know: it says what
@@ -741,10 +783,11 @@ GST_START_TEST (test_long_voice_on_video_id_ends_with_video)
   check_lip_synced_clip (&f);
   check_sound_window (&f, CLIP_S * 1000);
   fail_unless (said_length_unknown (&f), "no word on the assumed length");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
-      1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/advanced-lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The image pad's clip takes duration, mode and sound like klingimage2video: a 10 s pro
@@ -769,13 +812,17 @@ GST_START_TEST (test_image_pad_duration_mode_sound)
       "the clip ends at %" GST_TIME_FORMAT, GST_TIME_ARGS (end));
 
   request = sidecar_request (&f, "image2video", &parser);
-  fail_unless_equals_string (json_object_get_string_member (request, "duration"), "10");
-  fail_unless_equals_string (json_object_get_string_member (request, "mode"), "pro");
-  fail_unless_equals_string (json_object_get_string_member (request, "sound"), "on");
+  fail_unless_equals_string (json_object_get_string_member (request,
+          "duration"), "10");
+  fail_unless_equals_string (json_object_get_string_member (request, "mode"),
+      "pro");
+  fail_unless_equals_string (json_object_get_string_member (request, "sound"),
+      "on");
   g_object_unref (parser);
   check_sound_window (&f, 10 * 1000);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A length the model does not render is refused before any request, as on
@@ -790,11 +837,15 @@ GST_START_TEST (test_image_pad_bad_duration_refused)
   start_harnesses (&f, TRUE, TRUE, FALSE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
-  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "7");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "7");
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/image2video"), 0);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 0);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* ------------------------------------------------------------------------- */
@@ -820,7 +871,8 @@ serve_file (SoupServer * server, SoupServerMessage * message, const char *path,
   gconstpointer data = g_bytes_get_data (fs->file, &size);
 
   soup_server_message_set_status (message, 200, NULL);
-  soup_server_message_set_response (message, "video/mp4", SOUP_MEMORY_COPY, data, size);
+  soup_server_message_set_response (message, "video/mp4", SOUP_MEMORY_COPY,
+      data, size);
 }
 
 static gpointer
@@ -860,7 +912,9 @@ static FileServer *
 file_server_start (guint frames)
 {
   FileServer *fs = g_new0 (FileServer, 1);
-  gchar *path = g_build_filename (g_get_tmp_dir (), "kling-lipsync-clip-XXXXXX.mp4", NULL);
+  gchar *path =
+      g_build_filename (g_get_tmp_dir (), "kling-lipsync-clip-XXXXXX.mp4",
+      NULL);
   gint fd = g_mkstemp (path);
   gchar *launch, *contents;
   gsize size;
@@ -869,13 +923,15 @@ file_server_start (guint frames)
 
   fail_unless (fd >= 0);
   close (fd);
-  launch = g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=%d,"
+  launch =
+      g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=%d,"
       "height=%d,framerate=%d/1,format=I420 ! x264enc ! h264parse ! mp4mux ! "
       "filesink location=%s", frames, CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, path);
   pipeline = gst_parse_launch (launch, NULL);
   fail_unless (pipeline != NULL);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  message = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline), 60 * GST_SECOND,
+  message =
+      gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline), 60 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (message && GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS);
   gst_message_unref (message);
@@ -937,11 +993,12 @@ GST_START_TEST (test_video_url_length_probed)
   fail_unless_equals_int (frames, 108);
   check_sound_window (&f, 4500);
   fail_unless (!said_length_unknown (&f), "the length was probed");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
-      1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/advanced-lip-sync"), 1);
   file_server_stop (fs);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A video-url Kling would refuse (12 s: it takes 2 to 10) is refused before identify-face,
@@ -955,12 +1012,15 @@ GST_START_TEST (test_video_url_too_long_refused)
   fs = file_server_start (12 * CLIP_FPS);
   start_element (&f, FALSE, "video-url", fs->url, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
-  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT,
       "lasts 12.0 s: Kling lip-syncs videos of 2 to 10 s");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 0);
   file_server_stop (fs);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A photo and a text: image2video, then the one-step lip-sync in text mode. */
@@ -978,6 +1038,7 @@ GST_START_TEST (test_image_pad_text_mode)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The advanced method on a still: image2video, identify-face, advanced-lip-sync. */
@@ -986,16 +1047,19 @@ GST_START_TEST (test_image_pad_chain_advanced)
   Fixture f;
 
   fixture_start (&f, 0.1);
-  make_element (&f, "prompt", "a person talking", "lip-sync-method", METHOD_ADVANCED, NULL);
+  make_element (&f, "prompt", "a person talking", "lip-sync-method",
+      METHOD_ADVANCED, NULL);
   start_harnesses (&f, TRUE, TRUE, TRUE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 4.0);
   check_lip_synced_clip (&f);
   fail_unless_equals_int (tasks_created (&f, "image2video"), 1);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A rerun of the advanced method reuses the face session, so the cache finds the clip. */
@@ -1006,15 +1070,18 @@ GST_START_TEST (test_advanced_rerun_uses_cache)
 
   fixture_start (&f, 0.1);
   for (run = 0; run < 2; run++) {
-    start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
+    start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method",
+        METHOD_ADVANCED, NULL);
     push_tone (f.h, "S16LE", 16000, 1, 3.0);
     check_lip_synced_clip (&f);
     stop_element (&f);
   }
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A remembered face session Kling no longer knows: refused, forgotten, asked again. */
@@ -1024,7 +1091,9 @@ GST_START_TEST (test_advanced_stale_session)
   gchar *source, *key, *name, *dir, *path, *memo;
 
   fixture_start (&f, 0.1);
-  source = g_strconcat (kling_sandbox_get_base_url (f.sandbox), " id:", f.video_id, NULL);
+  source =
+      g_strconcat (kling_sandbox_get_base_url (f.sandbox), " id:", f.video_id,
+      NULL);
   key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, source, -1);
   name = g_strconcat (key, ".json", NULL);
   dir = g_build_filename (f.cache_dir, "face-sessions", NULL);
@@ -1036,12 +1105,14 @@ GST_START_TEST (test_advanced_stale_session)
   fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
   fail_unless (g_file_set_contents (path, memo, -1, NULL));
 
-  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method",
+      METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   check_lip_synced_clip (&f);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/advanced-lip-sync"),
-      2);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/advanced-lip-sync"), 2);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 1);
   fail_unless_equals_int (tasks_created (&f, "advanced-lip-sync"), 1);
 
   g_free (source);
@@ -1052,6 +1123,7 @@ GST_START_TEST (test_advanced_stale_session)
   g_free (memo);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Only "src" linked: the audio is dropped and nothing waits for it. */
@@ -1066,6 +1138,7 @@ GST_START_TEST (test_only_src_linked)
   check_lip_synced_clip (&f);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The same voice and video again: the cached clip, no second task. */
@@ -1087,6 +1160,7 @@ GST_START_TEST (test_rerun_uses_cache)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* ------------------------------------------------------------------------- */
@@ -1095,14 +1169,16 @@ GST_END_TEST;
 static void
 check_no_lip_sync_request (Fixture * f)
 {
-  fail_unless_equals_int (counter (f, "requests", "POST /v1/videos/lip-sync"), 0);
+  fail_unless_equals_int (counter (f, "requests", "POST /v1/videos/lip-sync"),
+      0);
 }
 
 /* The input was refused as STREAM FORMAT, naming @words, and nothing was sent. */
 static void
 check_refused_input (Fixture * f, const gchar * words)
 {
-  check_error_or_debug (pop_error (f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, words);
+  check_error_or_debug (pop_error (f), GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT, words);
   check_no_lip_sync_request (f);
 }
 
@@ -1116,6 +1192,7 @@ GST_START_TEST (test_audio_too_short)
   check_refused_input (&f, "1.50 s");
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Refused as soon as it passes 60 s, before the stream ends. */
@@ -1129,6 +1206,7 @@ GST_START_TEST (test_audio_too_long)
   check_refused_input (&f, "60 s");
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A segment that stops at 3 s trims 70 s of audio to a voice Kling takes. */
@@ -1144,6 +1222,7 @@ GST_START_TEST (test_audio_trimmed_by_segment)
   fail_unless_equals_int (tasks_created (&f, "lip-sync"), 1);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* MP3 frames (MPEG-1 layer III, 128 kb/s, 44.1 kHz: 417 bytes) without durations, so
@@ -1182,6 +1261,7 @@ GST_START_TEST (test_mp3_too_big)
   check_refused_input (&f, "5 MB");
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* audio/mpeg caps on bytes that are not MP3: refused at EOS, when they are probed. */
@@ -1199,6 +1279,7 @@ GST_START_TEST (test_not_mp3)
   check_refused_input (&f, "not WAV or MP3");
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A still Kling would refuse (under 300 px) never reaches image2video. */
@@ -1216,10 +1297,13 @@ GST_START_TEST (test_small_still)
   frame = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
   gst_buffer_memset (frame, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
   fail_unless_equals_int (gst_harness_push (f.image, frame), GST_FLOW_ERROR);
-  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "300");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT, "300");
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/image2video"), 0);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* A JPEG in pieces (filesrc without jpegparse) on the image pad is refused before any
@@ -1228,7 +1312,8 @@ GST_START_TEST (test_partial_jpeg_still)
 {
   Fixture f;
   GBytes *jpeg = still_media_file ("still.jpg");
-  GstBuffer *piece = gst_buffer_new_memdup (g_bytes_get_data (jpeg, NULL), 4096);
+  GstBuffer *piece =
+      gst_buffer_new_memdup (g_bytes_get_data (jpeg, NULL), 4096);
 
   g_bytes_unref (jpeg);
   fixture_start (&f, 0.1);
@@ -1236,11 +1321,13 @@ GST_START_TEST (test_partial_jpeg_still)
   start_harnesses (&f, TRUE, TRUE, FALSE);
   gst_harness_set_src_caps_str (f.image, "image/jpeg");
   fail_unless_equals_int (gst_harness_push (f.image, piece), GST_FLOW_ERROR);
-  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-      "klinglipsync in pieces: put jpegparse");
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/image2video"), 0);
+  check_error_or_debug (pop_error (&f), GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT, "klinglipsync in pieces: put jpegparse");
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/image2video"), 0);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 static void
@@ -1249,7 +1336,8 @@ expect_start_failure (Fixture * f, const gchar * words)
   gst_element_set_bus (f->element, f->bus);
   fail_unless_equals_int (gst_element_set_state (f->element, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
-  check_error_or_debug (pop_error (f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, words);
+  check_error_or_debug (pop_error (f), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, words);
   gst_element_set_state (f->element, GST_STATE_NULL);
   gst_clear_object (&f->element);
 }
@@ -1265,7 +1353,8 @@ GST_START_TEST (test_setting_errors)
   /* No video at all, then two videos. */
   make_element (&f, NULL);
   expect_start_failure (&f, "No video");
-  make_element (&f, "source-video-id", f.video_id, "video-url", f.video_url, NULL);
+  make_element (&f, "source-video-id", f.video_id, "video-url", f.video_url,
+      NULL);
   expect_start_failure (&f, "one way only");
 
   /* Text mode: 121 characters; advanced needs audio. */
@@ -1282,10 +1371,12 @@ GST_START_TEST (test_setting_errors)
   expect_start_failure (&f, "set lip-sync-method=one-step to have Kling speak");
 
   check_no_lip_sync_request (&f);
-  fail_unless_equals_int (counter (&f, "requests", "POST /v1/videos/identify-face"), 0);
+  fail_unless_equals_int (counter (&f, "requests",
+          "POST /v1/videos/identify-face"), 0);
   g_string_free (long_text, TRUE);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_failed_task)
@@ -1300,10 +1391,11 @@ GST_START_TEST (test_failed_task)
   start_element (&f, FALSE, "source-video-id", f.video_id,
       "lip-sync-method", METHOD_ONE_STEP, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
-  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-      "no mouth found");
+  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_FAILED, "no mouth found");
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* The image2video stage fails: its error is posted, nothing is lip-synced. */
@@ -1320,11 +1412,12 @@ GST_START_TEST (test_image_stage_fails)
   start_harnesses (&f, TRUE, TRUE, FALSE);
   push_jpeg_still (&f);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
-  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-      "no person in the picture");
+  check_error_or_debug (pop_error (&f), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_FAILED, "no person in the picture");
   check_no_lip_sync_request (&f);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Going down while identify-face is still waiting for its answer returns at once. */
@@ -1337,7 +1430,8 @@ GST_START_TEST (test_cancel_during_identify_face)
   fail_unless (kling_sandbox_add_fault_json (f.sandbox, "{\"path\": "
           "\"/v1/videos/identify-face\", \"action\": \"delay\", \"seconds\": 30}",
           NULL));
-  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method",
+      METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   while (counter (&f, "requests", "POST /v1/videos/identify-face") == 0)
     g_usleep (10000);
@@ -1350,6 +1444,7 @@ GST_START_TEST (test_cancel_during_identify_face)
   kling_sandbox_clear_faults (f.sandbox);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Going down while Kling renders returns at once and says CANCELED. */
@@ -1386,6 +1481,7 @@ GST_START_TEST (test_cancel_while_rendering)
   kling_sandbox_clear_faults (f.sandbox);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 /* Neither a linked audio pad nor text: no voice can ever come, so the state change fails
@@ -1400,6 +1496,7 @@ GST_START_TEST (test_no_voice_fails_at_once)
   check_no_lip_sync_request (&f);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 typedef struct
@@ -1425,7 +1522,8 @@ slow_on_advanced_submit (GstBus * bus, GstMessage * message, gpointer user_data)
   if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_PROGRESS)
     return GST_BUS_PASS;
   gst_message_parse_progress (message, &type, &code, &text);
-  advanced = type == GST_PROGRESS_TYPE_START && strstr (text, "advanced") != NULL;
+  advanced = type == GST_PROGRESS_TYPE_START
+      && strstr (text, "advanced") != NULL;
   g_free (code);
   g_free (text);
   if (!advanced || g_atomic_int_get (&slow->sleeping))
@@ -1457,7 +1555,8 @@ GST_START_TEST (test_identify_face_completion_off_the_worker)
   fixture_start (&f, 0.1);
   slow.sandbox = f.sandbox;
   gst_bus_set_sync_handler (f.bus, slow_on_advanced_submit, &slow, NULL);
-  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method", METHOD_ADVANCED, NULL);
+  start_element (&f, FALSE, "source-video-id", f.video_id, "lip-sync-method",
+      METHOD_ADVANCED, NULL);
   push_tone (f.h, "S16LE", 16000, 1, 3.0);
   deadline = g_get_monotonic_time () + PULL_TIMEOUT;
   while (!g_atomic_int_get (&slow.sleeping)) {
@@ -1490,6 +1589,7 @@ GST_START_TEST (test_identify_face_completion_off_the_worker)
   gst_object_unref (other_bus);
   fixture_stop (&f);
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -24,9 +24,12 @@
 static void
 fixture_start (Fixture * f, gboolean https)
 {
-  FixtureOptions options = { .api_key = API_KEY, .cache_template = "kling-network-XXXXXX",
-    .tls_certificate_file = https ? TLS_CERTIFICATE : NULL, .queue_delay_s = 0.05,
-    .render_delay_s = 0.1 };
+  FixtureOptions options = {.api_key = API_KEY,.cache_template =
+        "kling-network-XXXXXX",
+    .tls_certificate_file = https ? TLS_CERTIFICATE : NULL,.queue_delay_s =
+        0.05,
+    .render_delay_s = 0.1
+  };
 
   fixture_start_sandbox (f, &options);
 }
@@ -72,8 +75,8 @@ assert_rendered (Fixture * f)
     fail ("render failed: %s", error->message);
   }
   fail_unless (gst_harness_buffers_received (f->h) > 0);
-  fail_unless_equals_int (kling_sandbox_get_counter (f->sandbox, "tasks_created",
-          "text2video"), 1);
+  fail_unless_equals_int (kling_sandbox_get_counter (f->sandbox,
+          "tasks_created", "text2video"), 1);
 }
 
 GST_START_TEST (test_self_signed_refused_by_default)
@@ -91,8 +94,10 @@ GST_START_TEST (test_self_signed_refused_by_default)
   /* Not retried: well under one backoff round. */
   fail_unless (g_get_monotonic_time () - start < 3 * G_USEC_PER_SEC);
   gst_message_parse_error (message, &error, NULL);
-  fail_unless (strstr (error->message, "certificate") != NULL, "%s", error->message);
-  fail_unless (strstr (error->message, "ssl-ca-file") != NULL, "%s", error->message);
+  fail_unless (strstr (error->message, "certificate") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, "ssl-ca-file") != NULL, "%s",
+      error->message);
   fail_unless_equals_int (create_requests (&f), 0);
   g_error_free (error);
   gst_message_unref (message);

@@ -27,9 +27,10 @@
 static void
 fixture_start (Fixture * f, gdouble queue_delay_s, gdouble render_delay_s)
 {
-  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
-    .cache_template = "kling-progress-XXXXXX", .queue_delay_s = queue_delay_s,
-    .render_delay_s = render_delay_s };
+  FixtureOptions options = {.access_key = ACCESS_KEY,.secret_key = SECRET_KEY,
+    .cache_template = "kling-progress-XXXXXX",.queue_delay_s = queue_delay_s,
+    .render_delay_s = render_delay_s
+  };
 
   fixture_start_sandbox (f, &options);
 }
@@ -106,8 +107,10 @@ static void
 seen_init (Seen * seen)
 {
   seen->progress = g_ptr_array_new_with_free_func (progress_free);
-  seen->tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
-  seen->waits = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  seen->tasks =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  seen->waits =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
   seen->errors = 0;
 }
 
@@ -167,7 +170,7 @@ collect_until (Fixture * f, Seen * seen, GstProgressType type)
     done = GST_MESSAGE_TYPE (message) == GST_MESSAGE_PROGRESS
         && seen->progress->len > 0
         && ((Progress *) g_ptr_array_index (seen->progress,
-                seen->progress->len - 1))->type == type;
+            seen->progress->len - 1))->type == type;
     gst_message_unref (message);
     if (done)
       return;
@@ -241,19 +244,19 @@ get_double (const GstStructure * s, const gchar * field)
 GST_START_TEST (test_percent_arithmetic)
 {
   GstKlingProgress p;
-  KlingJobPreview history = { .history_renders = 3, .history_median_s = 100 };
+  KlingJobPreview history = {.history_renders = 3,.history_median_s = 100 };
   gdouble eta, percent, last = 0;
   gchar *text;
   guint i;
 
-  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, NULL, KLING_MODE_STD, 5,
-      FALSE, NULL);
+  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, NULL, KLING_MODE_STD,
+      5, FALSE, NULL);
   fail_unless_equals_string (p.typical_source, GST_KLING_TYPICAL_FROM_TABLE);
   fail_unless (p.priced);
   fail_unless_equals_float (p.usd, ESTIMATE_USD);
 
-  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, NULL, KLING_MODE_STD, 5,
-      FALSE, &history);
+  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, NULL, KLING_MODE_STD,
+      5, FALSE, &history);
   fail_unless_equals_string (p.typical_source, GST_KLING_TYPICAL_FROM_CACHE);
   fail_unless_equals_float (gst_kling_progress_update (&p, 42, &eta), 42);
   fail_unless_equals_float (eta, 58);
@@ -270,7 +273,8 @@ GST_START_TEST (test_percent_arithmetic)
   }
   fail_unless_equals_float (eta, 0);
   text = gst_kling_progress_describe (&p, 250);
-  fail_unless_equals_string (text, ", 99 % (taking longer than usual: 4 min 10 s so far, "
+  fail_unless_equals_string (text,
+      ", 99 % (taking longer than usual: 4 min 10 s so far, "
       "typically 1 min 40 s)");
   g_free (text);
   text = gst_kling_format_duration (3900);
@@ -284,37 +288,43 @@ GST_END_TEST;
 GST_START_TEST (test_texts_alone)
 {
   GstKlingProgress p;
-  KlingJobPreview lost = { .outlook = KLING_JOB_WILL_RESUME };
-  KlingTask task = { .task_id = (gchar *) "t1" };
+  KlingJobPreview lost = {.outlook = KLING_JOB_WILL_RESUME };
+  KlingTask task = {.task_id = (gchar *) "t1" };
   gchar *text;
 
-  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, "kling-v2-6", KLING_MODE_PRO,
-      10, FALSE, NULL);
+  gst_kling_progress_init (&p, KLING_ENDPOINT_IMAGE2VIDEO, "kling-v2-6",
+      KLING_MODE_PRO, 10, FALSE, NULL);
   text = gst_kling_progress_start_text (&p, &lost, "http://x");
-  fail_unless_equals_string (text, "Looking for the Kling image2video task this cache "
+  fail_unless_equals_string (text,
+      "Looking for the Kling image2video task this cache "
       "created before (its answer was lost), so as not to pay twice (kling-v2-6, pro, "
       "10 s: about USD 0.70, typically 3 min)");
   g_free (text);
   text = gst_kling_progress_complete_text (&p, &task, "/c.mp4", 125, FALSE);
-  fail_unless_equals_string (text, "Kling task t1: clip ready after 2 min 5 s (Kling "
+  fail_unless_equals_string (text,
+      "Kling task t1: clip ready after 2 min 5 s (Kling "
       "did not say what it charged; estimated USD 0.70)");
   g_free (text);
   text = gst_kling_progress_wait_text (KLING_ENDPOINT_LIP_SYNC,
       KLING_WAIT_BUSY_ACCOUNT, 4000, 2);
-  fail_unless_equals_string (text, "Kling lip-sync: every parallel task of the account "
+  fail_unless_equals_string (text,
+      "Kling lip-sync: every parallel task of the account "
       "is busy (code 1303); trying again in 4 s (attempt 2 failed)");
   g_free (text);
-  text = gst_kling_progress_wait_text (KLING_ENDPOINT_IMAGE2VIDEO, KLING_WAIT_NETWORK,
-      1500, 1);
-  fail_unless_equals_string (text, "Kling image2video: network trouble; trying again "
+  text =
+      gst_kling_progress_wait_text (KLING_ENDPOINT_IMAGE2VIDEO,
+      KLING_WAIT_NETWORK, 1500, 1);
+  fail_unless_equals_string (text,
+      "Kling image2video: network trouble; trying again "
       "in 2 s (attempt 1 failed)");
   g_free (text);
   /* Lip-sync has no price in the table: no estimate is made up. */
-  gst_kling_progress_init (&p, KLING_ENDPOINT_LIP_SYNC, NULL, KLING_MODE_STD, 5, FALSE,
-      NULL);
+  gst_kling_progress_init (&p, KLING_ENDPOINT_LIP_SYNC, NULL, KLING_MODE_STD, 5,
+      FALSE, NULL);
   fail_if (p.priced);
   text = gst_kling_progress_describe_estimate (&p);
-  fail_unless_equals_string (text, "kling-v3, std, 5 s: no price known, typically 7 min");
+  fail_unless_equals_string (text,
+      "kling-v3, std, 5 s: no price known, typically 7 min");
   g_free (text);
 }
 
@@ -365,8 +375,8 @@ check_cost_tags (Fixture * f)
   fail_unless_equals_string (text, CHARGED " credits");
   g_free (text);
   fail_unless (gst_tag_list_get_string (tags, GST_TAG_COMMENT, &text));
-  fail_unless (strstr (text, ", estimate USD 0.42, charged 3 credits") != NULL, "%s",
-      text);
+  fail_unless (strstr (text, ", estimate USD 0.42, charged 3 credits") != NULL,
+      "%s", text);
   g_free (text);
   gst_event_unref (event);
 }
@@ -379,7 +389,8 @@ check_task_messages (Seen * seen, gdouble typical_s, const gchar * source)
   gdouble last = 0;
   guint i;
 
-  fail_unless (seen->tasks->len >= 3, "%u kling-task messages", seen->tasks->len);
+  fail_unless (seen->tasks->len >= 3, "%u kling-task messages",
+      seen->tasks->len);
   for (i = 0; i < seen->tasks->len; i++) {
     const GstStructure *s = g_ptr_array_index (seen->tasks, i);
     gboolean succeed = !g_strcmp0 (gst_structure_get_string (s, "status"),
@@ -390,7 +401,8 @@ check_task_messages (Seen * seen, gdouble typical_s, const gchar * source)
     fail_unless_equals_float (get_double (s, "typical-s"), typical_s);
     fail_unless_equals_string (gst_structure_get_string (s, "typical-source"),
         source);
-    fail_unless (percent >= last, "percent went down: %f after %f", percent, last);
+    fail_unless (percent >= last, "percent went down: %f after %f", percent,
+        last);
     fail_unless (get_double (s, "eta-s") >= 0);
     last = percent;
     if (i + 1 < seen->tasks->len) {
@@ -402,7 +414,8 @@ check_task_messages (Seen * seen, gdouble typical_s, const gchar * source)
       fail_unless (succeed);
       fail_unless_equals_float (percent, 100);
       fail_unless_equals_float (get_double (s, "eta-s"), 0);
-      fail_unless_equals_string (gst_structure_get_string (s, "charged"), CHARGED);
+      fail_unless_equals_string (gst_structure_get_string (s, "charged"),
+          CHARGED);
       fail_unless_equals_float (get_double (s, "charged-amount"), 3);
       fail_unless_equals_string (gst_structure_get_string (s, "charged-unit"),
           "credits");
@@ -415,7 +428,8 @@ GST_START_TEST (test_render_then_cache_hit)
   Fixture f;
   Seen seen;
   gchar *task_id, *location, *expected, *charge;
-  GRegex *continued = g_regex_new ("^Kling task [^ ]+: ((submitted|processing), "
+  GRegex *continued =
+      g_regex_new ("^Kling task [^ ]+: ((submitted|processing), "
       "[0-9]+ % \\(about [0-9]+ min( [0-9]+ s)? left\\)|rendered, downloading the "
       "clip)$", 0, 0, NULL);
   gdouble render_s = 0;
@@ -430,10 +444,12 @@ GST_START_TEST (test_render_then_cache_hit)
   collect_until (&f, &seen, GST_PROGRESS_TYPE_COMPLETE);
   g_object_get (f.h->element, "task-id", &task_id, "location", &location, NULL);
 
-  expected = g_strdup_printf ("Submitting a Kling image2video task to %s (kling-v3, "
+  expected =
+      g_strdup_printf ("Submitting a Kling image2video task to %s (kling-v3, "
       "std, 5 s: about USD 0.42, typically 3 min)",
       kling_sandbox_get_base_url (f.sandbox));
-  fail_unless_equals_int (nth_progress (&seen, 0)->type, GST_PROGRESS_TYPE_START);
+  fail_unless_equals_int (nth_progress (&seen, 0)->type,
+      GST_PROGRESS_TYPE_START);
   fail_unless_equals_string (nth_progress (&seen, 0)->code, "kling-submit");
   fail_unless_equals_string (nth_progress (&seen, 0)->text, expected);
   g_free (expected);
@@ -468,8 +484,8 @@ GST_START_TEST (test_render_then_cache_hit)
   seen_init (&seen);
   fail_unless_equals_int (gst_element_set_state (f.h->element, GST_STATE_READY),
       GST_STATE_CHANGE_SUCCESS);
-  fail_unless_equals_int (gst_element_set_state (f.h->element, GST_STATE_PLAYING),
-      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_set_state (f.h->element,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
   drain (&f, &seen);
   fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
   check_cost_tags (&f);         /* what the clip cost when it was rendered */
@@ -477,12 +493,14 @@ GST_START_TEST (test_render_then_cache_hit)
   collect_until (&f, &seen, GST_PROGRESS_TYPE_COMPLETE);
   fail_unless_equals_int (creates (&f), 1);
   fail_unless_equals_int (assert_paired (&seen), 1);
-  expected = g_strdup_printf ("Kling image2video: cache hit: %s (nothing is requested "
+  expected =
+      g_strdup_printf ("Kling image2video: cache hit: %s (nothing is requested "
       "or paid)", location);
   fail_unless_equals_string (nth_progress (&seen, 0)->code, "kling-cache");
   fail_unless_equals_string (nth_progress (&seen, 0)->text, expected);
   g_free (expected);
-  expected = g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
+  expected =
+      g_strdup_printf ("Kling task %s: clip ready from the cache: %s (nothing "
       "charged now)", task_id, location);
   fail_unless_equals_string (last_progress (&seen)->code, "kling-cache");
   fail_unless_equals_string (last_progress (&seen)->text, expected);
@@ -507,8 +525,10 @@ write_history (Fixture * f, const gchar * name, const gchar * endpoint,
     const gchar * model, gdouble render_s)
 {
   gchar *path = g_strdup_printf ("%s/%s.json", f->cache_dir, name);
-  gchar *json = g_strdup_printf ("{\"key\":\"%s\",\"endpoint\":\"%s\",\"model\":\"%s\","
-      "\"task_id\":\"old-%s\",\"render_s\":%g}", name, endpoint, model, name, render_s);
+  gchar *json =
+      g_strdup_printf ("{\"key\":\"%s\",\"endpoint\":\"%s\",\"model\":\"%s\","
+      "\"task_id\":\"old-%s\",\"render_s\":%g}", name, endpoint, model, name,
+      render_s);
 
   fail_unless (g_file_set_contents (path, json, -1, NULL));
   g_free (json);
@@ -534,7 +554,8 @@ GST_START_TEST (test_estimate_from_earlier_renders)
   gst_event_unref (pull_event_of_type (f.h, GST_EVENT_EOS));
   collect_until (&f, &seen, GST_PROGRESS_TYPE_COMPLETE);
 
-  expected = g_strdup_printf ("Submitting a Kling image2video task to %s (kling-v3, "
+  expected =
+      g_strdup_printf ("Submitting a Kling image2video task to %s (kling-v3, "
       "std, 5 s: about USD 0.42, typically 20 s (median of 3 earlier renders in this "
       "cache))", kling_sandbox_get_base_url (f.sandbox));
   fail_unless_equals_string (nth_progress (&seen, 0)->text, expected);
@@ -622,9 +643,11 @@ GST_START_TEST (test_rate_limit_is_said)
       p = nth_progress (&seen, i);
   fail_unless (p != NULL, "no kling-wait progress");
   fail_unless_equals_int (p->type, GST_PROGRESS_TYPE_CONTINUE);
-  fail_unless (g_str_has_prefix (p->text, "Kling image2video: rate limited (too many "
+  fail_unless (g_str_has_prefix (p->text,
+          "Kling image2video: rate limited (too many "
           "requests); trying again in "), "%s", p->text);
-  fail_unless (g_str_has_suffix (p->text, " s (attempt 1 failed)"), "%s", p->text);
+  fail_unless (g_str_has_suffix (p->text, " s (attempt 1 failed)"), "%s",
+      p->text);
   fail_unless_equals_int (creates (&f), 2);
   seen_clear (&seen);
   fixture_stop (&f);
@@ -667,16 +690,18 @@ GST_START_TEST (test_local_queue_is_said)
   fail_unless_equals_string (gst_structure_get_string (wait, "reason"),
       "local-queue");
   fail_unless_equals_float (get_double (wait, "delay-s"), 0);
-  fail_unless_equals_string (nth_progress (&seen, 1)->text, "Kling image2video: "
+  fail_unless_equals_string (nth_progress (&seen, 1)->text,
+      "Kling image2video: "
       "waiting for a render slot (max-parallel renders of this account are in flight "
       "in this process)");
   fail_unless_equals_int (gst_element_set_state (f.h->element, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
-  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fail_unless_equals_int (last_progress (&seen)->type,
+      GST_PROGRESS_TYPE_CANCELED);
   teardown_element (&f);
-  gst_bus_set_flushing (f.bus, TRUE);     /* its messages hold the element */
+  gst_bus_set_flushing (f.bus, TRUE);   /* its messages hold the element */
   gst_object_unref (f.bus);
   f.bus = first_bus;
   f.h = earlier;
@@ -761,7 +786,8 @@ check_cancel_then_resume (const gchar * status)
   deadline = g_get_monotonic_time () + PULL_TIMEOUT;
   while (!reached && g_get_monotonic_time () < deadline) {
     GstMessage *message = gst_bus_timed_pop (f.bus, 50 * GST_MSECOND);
-    const GstStructure *s = message ? gst_message_get_structure (message) : NULL;
+    const GstStructure *s =
+        message ? gst_message_get_structure (message) : NULL;
 
     if (!message)
       continue;
@@ -775,7 +801,8 @@ check_cancel_then_resume (const gchar * status)
       GST_STATE_CHANGE_SUCCESS);
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
-  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fail_unless_equals_int (last_progress (&seen)->type,
+      GST_PROGRESS_TYPE_CANCELED);
   fail_unless_equals_int (seen.errors, 0);
   teardown_element (&f);
   g_usleep (G_USEC_PER_SEC);
@@ -788,7 +815,8 @@ check_cancel_then_resume (const gchar * status)
   collect_until (&f, &seen, GST_PROGRESS_TYPE_COMPLETE);
   fail_unless_equals_int (assert_paired (&seen), 1);
   fail_unless_equals_string (nth_progress (&seen, 0)->code, "kling-resume");
-  expected = g_strdup_printf ("Resuming Kling image2video task %s from the cache's "
+  expected =
+      g_strdup_printf ("Resuming Kling image2video task %s from the cache's "
       "journal (", gst_structure_get_string (g_ptr_array_index (seen.tasks, 0),
           "task-id"));
   fail_unless (g_str_has_prefix (nth_progress (&seen, 0)->text, expected), "%s",
@@ -841,7 +869,8 @@ GST_START_TEST (test_pairing_cancel_before_task)
       GST_STATE_CHANGE_SUCCESS);
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
-  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fail_unless_equals_int (last_progress (&seen)->type,
+      GST_PROGRESS_TYPE_CANCELED);
   seen_clear (&seen);
   fixture_stop (&f);
 }
@@ -858,7 +887,8 @@ GST_START_TEST (test_pairing_cancel_downloading)
 
   fixture_start (&f, 0.1, 0.2);
   seen_init (&seen);
-  add_fault (&f, "{\"method\":\"GET\",\"path\":\"/files/\",\"kind\":\"throttle\","
+  add_fault (&f,
+      "{\"method\":\"GET\",\"path\":\"/files/\",\"kind\":\"throttle\","
       "\"bytes_per_second\":20000,\"times\":1}");
   start_element (&f, NULL);
   fail_unless_equals_int (push_still (&f), GST_FLOW_EOS);
@@ -869,7 +899,8 @@ GST_START_TEST (test_pairing_cancel_downloading)
     if (!message)
       continue;
     seen_add (&seen, message);
-    rendered = seen.progress->len > 0 && !g_strcmp0 (last_progress (&seen)->text +
+    rendered = seen.progress->len > 0
+        && !g_strcmp0 (last_progress (&seen)->text +
         strlen (last_progress (&seen)->text) - strlen ("downloading the clip"),
         "downloading the clip");
     gst_message_unref (message);
@@ -880,7 +911,8 @@ GST_START_TEST (test_pairing_cancel_downloading)
       GST_STATE_CHANGE_SUCCESS);
   drain (&f, &seen);
   fail_unless_equals_int (assert_paired (&seen), 1);
-  fail_unless_equals_int (last_progress (&seen)->type, GST_PROGRESS_TYPE_CANCELED);
+  fail_unless_equals_int (last_progress (&seen)->type,
+      GST_PROGRESS_TYPE_CANCELED);
   fail_unless_equals_int (seen.errors, 0);
   seen_clear (&seen);
   fixture_stop (&f);

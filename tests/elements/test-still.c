@@ -85,7 +85,8 @@ GST_START_TEST (test_raw_frame_becomes_jpeg)
   guint width, height;
   GBytes *image;
 
-  image = gst_kling_still_capture (frame, caps, GST_KLING_STILL_FIRST_FRAME, WHO,
+  image =
+      gst_kling_still_capture (frame, caps, GST_KLING_STILL_FIRST_FRAME, WHO,
       &details, &error);
   fail_unless (image != NULL, "%s", error ? error->message : "");
   fail_unless (kling_image_probe (image, &format, &width, &height));
@@ -161,8 +162,8 @@ GST_START_TEST (test_too_small_refused)
   GError *error = NULL;
   gchar *details = NULL;
 
-  fail_unless (gst_kling_still_capture (frame, caps, GST_KLING_STILL_FIRST_FRAME,
-          WHO, &details, &error) == NULL);
+  fail_unless (gst_kling_still_capture (frame, caps,
+          GST_KLING_STILL_FIRST_FRAME, WHO, &details, &error) == NULL);
   fail_unless (g_error_matches (error, GST_STREAM_ERROR,
           GST_STREAM_ERROR_FORMAT));
   fail_unless (strstr (error->message, "300") != NULL, "%s", error->message);

@@ -39,9 +39,10 @@ static const gchar *colour_names[] = { "red", "green", "blue" };
 static void
 fixture_start (Fixture * f, gdouble render_delay_s)
 {
-  FixtureOptions options = { .access_key = ACCESS_KEY, .secret_key = SECRET_KEY,
-    .cache_template = "kling-storyboard-XXXXXX", .queue_delay_s = 0.1,
-    .render_delay_s = render_delay_s };
+  FixtureOptions options = {.access_key = ACCESS_KEY,.secret_key = SECRET_KEY,
+    .cache_template = "kling-storyboard-XXXXXX",.queue_delay_s = 0.1,
+    .render_delay_s = render_delay_s
+  };
 
   fixture_start_sandbox (f, &options);
 }

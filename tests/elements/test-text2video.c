@@ -27,8 +27,10 @@
 static void
 fixture_start (Fixture * f)
 {
-  FixtureOptions options = { .api_key = API_KEY, .cache_template = "kling-text2video-XXXXXX",
-    .queue_delay_s = 0.05, .render_delay_s = 0.1 };
+  FixtureOptions options = {.api_key = API_KEY,.cache_template =
+        "kling-text2video-XXXXXX",
+    .queue_delay_s = 0.05,.render_delay_s = 0.1
+  };
 
   fixture_start_sandbox (f, &options);
 }
@@ -98,7 +100,8 @@ GST_START_TEST (test_decoded_render)
 
   fixture_start (&f);
   start_harness (&f, make_element (&f, NULL), "video/x-raw");
-  fail_unless_equals_int (pull_frames (f.h, &width, &height), CLIP_S * CLIP_FPS);
+  fail_unless_equals_int (pull_frames (f.h, &width, &height),
+      CLIP_S * CLIP_FPS);
   fail_unless_equals_int (width, CLIP_WIDTH);
   fail_unless_equals_int (height, CLIP_HEIGHT);
   fail_unless_equals_int (tasks_created (&f, "text2video"), 1);
@@ -235,7 +238,8 @@ GST_START_TEST (test_sound_leaves_on_audio_src)
   g_object_set (audio_sink, "sync", FALSE, NULL);
   gst_bin_add_many (GST_BIN (pipeline), element, video_sink, audio_sink, NULL);
   fail_unless (gst_element_link_pads (element, "src", video_sink, "sink"));
-  fail_unless (gst_element_link_pads (element, "audio_src", audio_sink, "sink"));
+  fail_unless (gst_element_link_pads (element, "audio_src", audio_sink,
+          "sink"));
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE);
 
@@ -249,14 +253,15 @@ GST_START_TEST (test_sound_leaves_on_audio_src)
     audio_ns += GST_BUFFER_DURATION (gst_sample_get_buffer (sample));
     gst_sample_unref (sample);
   }
-  message = gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
+  message =
+      gst_bus_pop_filtered (GST_ELEMENT_BUS (pipeline), GST_MESSAGE_ERROR);
   fail_unless (message == NULL);
   fail_unless (gst_app_sink_is_eos (GST_APP_SINK (audio_sink)));
   fail_unless_equals_int (video_frames, CLIP_S * CLIP_FPS);
   /* The sound lasts the clip, to a frame. */
   fail_unless (audio_ns > (CLIP_S - 0.1) * GST_SECOND
-      && audio_ns < (CLIP_S + 0.1) * GST_SECOND, "%" G_GUINT64_FORMAT " ns of audio",
-      audio_ns);
+      && audio_ns < (CLIP_S + 0.1) * GST_SECOND,
+      "%" G_GUINT64_FORMAT " ns of audio", audio_ns);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   fixture_stop (&f);
@@ -279,8 +284,8 @@ GST_START_TEST (test_uri_sets_the_properties)
       "kling://text2video?prompt=a%20red+fox&model-name=kling-v2-6&duration=10"
       "&aspect-ratio=9%3A16&sound=true", NULL, &error);
   fail_unless (element != NULL, "%s", error ? error->message : "?");
-  fail_unless_equals_string (GST_OBJECT_NAME (gst_element_get_factory (element)),
-      "klingtext2video");
+  fail_unless_equals_string (GST_OBJECT_NAME (gst_element_get_factory
+          (element)), "klingtext2video");
   g_object_get (element, "prompt", &prompt, "model-name", &model, "duration",
       &duration, "aspect-ratio", &ratio, "sound", &sound, NULL);
   fail_unless_equals_string (prompt, "a red fox");
@@ -331,7 +336,8 @@ GST_START_TEST (test_uri_refusals)
       "duration=\"16\", outside");
   check_uri_refused ("kling://text2video?prompt=x&cfg-scale=2",
       "cfg-scale=\"2\", outside");
-  check_uri_refused ("kling://image2video?prompt=x", "is not a kling://text2video URI");
+  check_uri_refused ("kling://image2video?prompt=x",
+      "is not a kling://text2video URI");
 }
 
 GST_END_TEST;

@@ -3,10 +3,10 @@
  * agree with what the probe saw. */
 #include "kling-requests.h"
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 
 int
-LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   g_autoptr (GBytes) image = g_bytes_new_static (data, size);
   g_autoptr (GError) error = NULL;
@@ -15,7 +15,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   gboolean probed = kling_image_probe (image, &format, &width, &height);
 
   if (probed) {
-    g_assert_true (format == KLING_IMAGE_FORMAT_JPEG || format == KLING_IMAGE_FORMAT_PNG);
+    g_assert_true (format == KLING_IMAGE_FORMAT_JPEG
+        || format == KLING_IMAGE_FORMAT_PNG);
     g_assert_cmpuint (width, >, 0);
     g_assert_cmpuint (height, >, 0);
   }
@@ -24,7 +25,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     g_assert_cmpuint (MIN (width, height), >=, KLING_IMAGE_MIN_SIDE);
   } else {
     g_assert_nonnull (error);
-    g_assert_true (g_error_matches (error, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
+    g_assert_true (g_error_matches (error, KLING_ERROR,
+            KLING_ERROR_INVALID_INPUT));
   }
   return 0;
 }

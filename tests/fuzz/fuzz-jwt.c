@@ -6,7 +6,7 @@
 #include "kling-auth.h"
 
 static void
-check_round_trip (const guint8 *data, gsize size)
+check_round_trip (const guint8 * data, gsize size)
 {
   g_autofree gchar *text = kling_base64url_encode (data, size);
   gsize len = 0;
@@ -20,7 +20,7 @@ check_round_trip (const guint8 *data, gsize size)
 
 /* Arbitrary text: refused, or decoded to bytes whose encoding reads back the same. */
 static void
-check_decode (const guint8 *data, gsize size)
+check_decode (const guint8 * data, gsize size)
 {
   g_autofree gchar *text = g_strndup ((const gchar *) data, size);
   gsize len = 0;
@@ -37,7 +37,7 @@ check_decode (const guint8 *data, gsize size)
 }
 
 static void
-check_jwt (const guint8 *data, gsize size)
+check_jwt (const guint8 * data, gsize size)
 {
   const guint8 *split = memchr (data, 0, size);
   g_autofree gchar *ak = NULL, *sk = NULL, *token = NULL, *signed_part = NULL;
@@ -64,7 +64,8 @@ check_jwt (const guint8 *data, gsize size)
   g_assert_nonnull (header);
   g_assert_nonnull (payload);
   g_assert_cmpuint (signature_len, ==, 32);
-  g_assert_cmpstr ((const gchar *) header, ==, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+  g_assert_cmpstr ((const gchar *) header, ==,
+      "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
 
   g_assert_true (json_parser_load_from_data (parser, (const gchar *) payload,
           payload_len, NULL));
@@ -75,15 +76,15 @@ check_jwt (const guint8 *data, gsize size)
       1800000000 - KLING_JWT_NBF_SKEW_S);
 
   signed_part = g_strconcat (parts[0], ".", parts[1], NULL);
-  kling_hmac_sha256 ((const guint8 *) sk, strlen (sk), (const guint8 *) signed_part,
-      strlen (signed_part), expected);
+  kling_hmac_sha256 ((const guint8 *) sk, strlen (sk),
+      (const guint8 *) signed_part, strlen (signed_part), expected);
   g_assert_true (kling_secure_equal (expected, signature, 32));
 }
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 
 int
-LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   check_round_trip (data, size);
   check_decode (data, size);

@@ -6,10 +6,10 @@
 #include "kling-mp4.h"
 #include "kling-error.h"
 
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 
 int
-LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   g_autoptr (GError) error = NULL;
   KlingMp4Info info = { 0, };

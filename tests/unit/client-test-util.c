@@ -5,14 +5,15 @@
 #include <string.h>
 
 KlingRequest *
-test_still_request (const gchar *prompt, GError **error)
+test_still_request (const gchar * prompt, GError ** error)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  g_autofree gchar *path =
+      g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
   g_autoptr (GBytes) image = NULL;
   gchar *data;
   gsize len;
   KlingImage2VideoParams params = {
-    .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5, .prompt = prompt,
+    .mode = KLING_MODE_STD,.duration_s = 5,.cfg_scale = 0.5,.prompt = prompt,
   };
 
   if (!g_file_get_contents (path, &data, &len, error))
@@ -23,7 +24,7 @@ test_still_request (const gchar *prompt, GError **error)
 }
 
 KlingClient *
-test_fast_client (const gchar *url, KlingAuth *auth, guint io_timeout_ms)
+test_fast_client (const gchar * url, KlingAuth * auth, guint io_timeout_ms)
 {
   KlingRetryPolicy policy;
   KlingClient *client = kling_client_acquire (url, auth, NULL);
@@ -41,7 +42,7 @@ test_fast_client (const gchar *url, KlingAuth *auth, guint io_timeout_ms)
 }
 
 void
-job_outcome_init (JobOutcome *o)
+job_outcome_init (JobOutcome * o)
 {
   memset (o, 0, sizeof (*o));
   g_mutex_init (&o->lock);
@@ -49,7 +50,7 @@ job_outcome_init (JobOutcome *o)
 }
 
 void
-job_outcome_clear (JobOutcome *o)
+job_outcome_clear (JobOutcome * o)
 {
   g_free (o->mp4_path);
   g_free (o->submitted_task_id);
@@ -62,7 +63,8 @@ job_outcome_clear (JobOutcome *o)
 }
 
 static gboolean
-wait_for (JobOutcome *o, gboolean *flag_or_null, guint *count, gdouble seconds)
+wait_for (JobOutcome * o, gboolean * flag_or_null, guint * count,
+    gdouble seconds)
 {
   gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
   gboolean ok;
@@ -76,31 +78,31 @@ wait_for (JobOutcome *o, gboolean *flag_or_null, guint *count, gdouble seconds)
 }
 
 gboolean
-job_outcome_wait (JobOutcome *o, gdouble seconds)
+job_outcome_wait (JobOutcome * o, gdouble seconds)
 {
   return wait_for (o, &o->done, NULL, seconds);
 }
 
 gboolean
-job_outcome_wait_submitted (JobOutcome *o, gdouble seconds)
+job_outcome_wait_submitted (JobOutcome * o, gdouble seconds)
 {
   return wait_for (o, NULL, &o->submitted_calls, seconds);
 }
 
 gboolean
-job_outcome_wait_download (JobOutcome *o, gdouble seconds)
+job_outcome_wait_download (JobOutcome * o, gdouble seconds)
 {
   return wait_for (o, NULL, &o->download_started_calls, seconds);
 }
 
 gboolean
-job_outcome_wait_waiting (JobOutcome *o, gdouble seconds)
+job_outcome_wait_waiting (JobOutcome * o, gdouble seconds)
 {
   return wait_for (o, NULL, &o->waiting_calls, seconds);
 }
 
 static void
-note_thread (JobOutcome *o)
+note_thread (JobOutcome * o)
 {
   if (o->callback_thread && o->callback_thread != g_thread_self ())
     o->callbacks_off_worker = TRUE;
@@ -108,7 +110,7 @@ note_thread (JobOutcome *o)
 }
 
 static void
-on_submitted (KlingJob *job, const KlingTask *task, gpointer user_data)
+on_submitted (KlingJob * job, const KlingTask * task, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -122,7 +124,8 @@ on_submitted (KlingJob *job, const KlingTask *task, gpointer user_data)
 }
 
 static void
-on_progress (KlingJob *job, const KlingTask *task, gdouble elapsed_s, gpointer user_data)
+on_progress (KlingJob * job, const KlingTask * task, gdouble elapsed_s,
+    gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -133,8 +136,8 @@ on_progress (KlingJob *job, const KlingTask *task, gdouble elapsed_s, gpointer u
 }
 
 static void
-on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
-    const GError *error, gpointer user_data)
+on_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
+    const GError * error, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -151,8 +154,8 @@ on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
 }
 
 static void
-on_waiting (KlingJob *job, KlingWaitReason reason, guint delay_ms, guint attempt,
-    const GError *cause, gpointer user_data)
+on_waiting (KlingJob * job, KlingWaitReason reason, guint delay_ms,
+    guint attempt, const GError * cause, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -167,7 +170,8 @@ on_waiting (KlingJob *job, KlingWaitReason reason, guint delay_ms, guint attempt
 }
 
 static void
-on_download_started (KlingJob *job, KlingDownloadProgress *progress, gpointer user_data)
+on_download_started (KlingJob * job, KlingDownloadProgress * progress,
+    gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -200,7 +204,7 @@ job_outcome_notify (gpointer data)
 }
 
 gboolean
-job_outcome_wait_notified (JobOutcome *o, gdouble seconds)
+job_outcome_wait_notified (JobOutcome * o, gdouble seconds)
 {
   return wait_for (o, &o->notified, NULL, seconds);
 }

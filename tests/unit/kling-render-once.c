@@ -9,7 +9,8 @@
 #include <string.h>
 #include "client-test-util.h"
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   gboolean done;
@@ -19,8 +20,8 @@ typedef struct {
 } Outcome;
 
 static void
-on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
-    const GError *error, gpointer user_data)
+on_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
+    const GError * error, gpointer user_data)
 {
   Outcome *o = user_data;
 
@@ -36,10 +37,10 @@ on_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
 int
 main (int argc, char **argv)
 {
-  static const KlingJobCallbacks callbacks = { .finished = on_finished };
+  static const KlingJobCallbacks callbacks = {.finished = on_finished };
   g_autoptr (GError) error = NULL;
   g_autoptr (KlingRequest) request = NULL;
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 60 };
+  KlingJobOptions options = {.poll_interval_s = 0.1,.timeout_s = 60 };
   KlingClient *client;
   KlingJob *job;
   Outcome o = { 0, };
@@ -52,7 +53,9 @@ main (int argc, char **argv)
   }
   options.cache_dir = argv[2];
   request = test_still_request (argv[3], &error);
-  client = kling_client_acquire (argv[1], kling_auth_new_jwt (g_getenv ("KLING_ACCESS_KEY"),
+  client =
+      kling_client_acquire (argv[1],
+      kling_auth_new_jwt (g_getenv ("KLING_ACCESS_KEY"),
           g_getenv ("KLING_SECRET_KEY")), &error);
   if (request == NULL || client == NULL) {
     g_print ("error=%s\n", error->message);
@@ -65,7 +68,8 @@ main (int argc, char **argv)
 
   g_mutex_init (&o.lock);
   g_cond_init (&o.cond);
-  job = kling_client_start_job (client, request, &options, &callbacks, &o, NULL);
+  job =
+      kling_client_start_job (client, request, &options, &callbacks, &o, NULL);
   g_mutex_lock (&o.lock);
   while (!o.done)
     g_cond_wait (&o.cond, &o.lock);

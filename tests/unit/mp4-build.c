@@ -3,26 +3,27 @@
 
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   GByteArray *out;
 } Writer;
 
 static void
-put32 (Writer *w, guint32 v)
+put32 (Writer * w, guint32 v)
 {
   guint8 b[4] = { v >> 24, v >> 16, v >> 8, v };
   g_byte_array_append (w->out, b, 4);
 }
 
 static void
-put64 (Writer *w, guint64 v)
+put64 (Writer * w, guint64 v)
 {
   put32 (w, (guint32) (v >> 32));
   put32 (w, (guint32) v);
 }
 
 static void
-put_zeros (Writer *w, guint n)
+put_zeros (Writer * w, guint n)
 {
   static const guint8 zeros[64];
 
@@ -34,7 +35,7 @@ put_zeros (Writer *w, guint n)
 }
 
 static guint
-begin_box (Writer *w, const gchar *type)
+begin_box (Writer * w, const gchar * type)
 {
   guint at = w->out->len;
 
@@ -44,7 +45,7 @@ begin_box (Writer *w, const gchar *type)
 }
 
 static void
-end_box (Writer *w, guint at)
+end_box (Writer * w, guint at)
 {
   guint32 size = w->out->len - at;
   guint8 *p = w->out->data + at;
@@ -56,34 +57,41 @@ end_box (Writer *w, guint at)
 }
 
 static void
-full_header (Writer *w, guint8 version, guint32 flags)
+full_header (Writer * w, guint8 version, guint32 flags)
 {
   put32 (w, ((guint32) version << 24) | (flags & 0xffffff));
 }
 
 static void
-write_matrix (Writer *w)
+write_matrix (Writer * w)
 {
-  put32 (w, 0x00010000); put32 (w, 0); put32 (w, 0);
-  put32 (w, 0); put32 (w, 0x00010000); put32 (w, 0);
-  put32 (w, 0); put32 (w, 0); put32 (w, 0x40000000);
+  put32 (w, 0x00010000);
+  put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0x00010000);
+  put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0x40000000);
 }
 
-typedef struct {
+typedef struct
+{
   guint n_samples, sample_size, per_chunk;
   gboolean variable, co64, video;
   guint width, height, duration_s;
-  guint64 data_offset;       /* where the track's first chunk lies */
+  guint64 data_offset;          /* where the track's first chunk lies */
 } Track;
 
 static guint
-track_sample_size (const Track *t, guint i)
+track_sample_size (const Track * t, guint i)
 {
   return t->variable ? t->sample_size + i % 7 : t->sample_size;
 }
 
 static guint64
-track_bytes (const Track *t)
+track_bytes (const Track * t)
 {
   guint64 total = 0;
   guint i;
@@ -94,7 +102,7 @@ track_bytes (const Track *t)
 }
 
 static void
-write_stbl (Writer *w, const Track *t)
+write_stbl (Writer * w, const Track * t)
 {
   guint stbl = begin_box (w, "stbl"), box, i, n_chunks;
   guint64 offset = t->data_offset;
@@ -145,16 +153,19 @@ write_stbl (Writer *w, const Track *t)
 }
 
 static void
-write_trak (Writer *w, const Track *t, guint id)
+write_trak (Writer * w, const Track * t, guint id)
 {
   guint trak = begin_box (w, "trak"), box, mdia, minf;
 
   box = begin_box (w, "tkhd");
   full_header (w, 0, 3);
-  put32 (w, 0); put32 (w, 0); put32 (w, id); put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, id);
+  put32 (w, 0);
   put32 (w, t->duration_s * 1000);
   put_zeros (w, 8);
-  put32 (w, 0);              /* layer, alternate group */
+  put32 (w, 0);                 /* layer, alternate group */
   put32 (w, t->video ? 0 : 0x01000000);
   write_matrix (w);
   put32 (w, t->width << 16);
@@ -164,7 +175,8 @@ write_trak (Writer *w, const Track *t, guint id)
   mdia = begin_box (w, "mdia");
   box = begin_box (w, "mdhd");
   full_header (w, 0, 0);
-  put32 (w, 0); put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0);
   put32 (w, 1000);
   put32 (w, t->duration_s * 1000);
   put32 (w, 0x55c40000);
@@ -172,7 +184,8 @@ write_trak (Writer *w, const Track *t, guint id)
   box = begin_box (w, "hdlr");
   full_header (w, 0, 0);
   put32 (w, 0);
-  g_byte_array_append (w->out, (const guint8 *) (t->video ? "vide" : "soun"), 4);
+  g_byte_array_append (w->out, (const guint8 *) (t->video ? "vide" : "soun"),
+      4);
   put_zeros (w, 13);
   end_box (w, box);
   minf = begin_box (w, "minf");
@@ -187,13 +200,14 @@ write_trak (Writer *w, const Track *t, guint id)
 }
 
 static void
-write_moov (Writer *w, Track *tracks, guint n_tracks, guint duration_s)
+write_moov (Writer * w, Track * tracks, guint n_tracks, guint duration_s)
 {
   guint moov = begin_box (w, "moov"), box, i;
 
   box = begin_box (w, "mvhd");
   full_header (w, 0, 0);
-  put32 (w, 0); put32 (w, 0);
+  put32 (w, 0);
+  put32 (w, 0);
   put32 (w, 1000);
   put32 (w, duration_s * 1000);
   put32 (w, 0x00010000);
@@ -209,7 +223,7 @@ write_moov (Writer *w, Track *tracks, guint n_tracks, guint duration_s)
 }
 
 static void
-write_ftyp (Writer *w)
+write_ftyp (Writer * w)
 {
   guint box = begin_box (w, "ftyp");
 
@@ -221,8 +235,8 @@ write_ftyp (Writer *w)
 
 /* The mdat: its header, then each track's samples in turn. */
 static void
-write_mdat (Writer *w, const Track *tracks, guint n_tracks, const TestMp4Spec *spec,
-    guint64 payload_bytes)
+write_mdat (Writer * w, const Track * tracks, guint n_tracks,
+    const TestMp4Spec * spec, guint64 payload_bytes)
 {
   guint i, k;
 
@@ -243,7 +257,7 @@ write_mdat (Writer *w, const Track *tracks, guint n_tracks, const TestMp4Spec *s
 }
 
 GBytes *
-test_mp4_build (const TestMp4Spec *spec_or_null)
+test_mp4_build (const TestMp4Spec * spec_or_null)
 {
   TestMp4Spec spec = spec_or_null ? *spec_or_null : (TestMp4Spec) { 0, };
   Track tracks[2];
@@ -253,13 +267,13 @@ test_mp4_build (const TestMp4Spec *spec_or_null)
   guint ftyp_len, moov_len;
 
   tracks[0] = (Track) {
-    .n_samples = spec.n_samples ? spec.n_samples : 10,
-    .sample_size = spec.sample_size ? spec.sample_size : 100,
-    .per_chunk = spec.samples_per_chunk ? spec.samples_per_chunk : 4,
-    .variable = spec.variable_sizes, .co64 = spec.co64, .video = TRUE,
-    .width = spec.width ? spec.width : 320, .height = spec.height ? spec.height : 240,
-    .duration_s = spec.duration_s ? spec.duration_s : 5,
-  };
+  .n_samples = spec.n_samples ? spec.n_samples : 10,.sample_size =
+        spec.sample_size ? spec.sample_size : 100,.per_chunk =
+        spec.samples_per_chunk ? spec.samples_per_chunk : 4,.variable =
+        spec.variable_sizes,.co64 = spec.co64,.video = TRUE,.width =
+        spec.width ? spec.width : 320,.height =
+        spec.height ? spec.height : 240,.duration_s =
+        spec.duration_s ? spec.duration_s : 5,};
   tracks[1] = tracks[0];
   tracks[1].video = FALSE;
   tracks[1].sample_size = 20;
@@ -290,7 +304,7 @@ test_mp4_build (const TestMp4Spec *spec_or_null)
 }
 
 void
-test_mp4_write (const gchar *path, const TestMp4Spec *spec)
+test_mp4_write (const gchar * path, const TestMp4Spec * spec)
 {
   g_autoptr (GBytes) bytes = test_mp4_build (spec);
 

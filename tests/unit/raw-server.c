@@ -4,9 +4,10 @@
 #include <stdarg.h>
 #include <string.h>
 
-struct _RawServer {
+struct _RawServer
+{
   GSocketService *service;
-  GThread *thread;             /* accepts connections on its own main context */
+  GThread *thread;              /* accepts connections on its own main context */
   GMainContext *context;
   GMainLoop *loop;
   gchar *url;
@@ -14,13 +15,13 @@ struct _RawServer {
   gpointer user_data;
   GMutex lock;
   GCond cond;
-  guint running;               /* handlers in progress */
+  guint running;                /* handlers in progress */
   gboolean stopping;
-  GPtrArray *requests;         /* RawRequest, in arrival order */
+  GPtrArray *requests;          /* RawRequest, in arrival order */
 };
 
 static void
-raw_request_free (RawRequest *request)
+raw_request_free (RawRequest * request)
 {
   g_free (request->method);
   g_free (request->path);
@@ -30,7 +31,7 @@ raw_request_free (RawRequest *request)
 }
 
 gchar *
-raw_request_dup_header (const RawRequest *request, const gchar *name)
+raw_request_dup_header (const RawRequest * request, const gchar * name)
 {
   g_auto (GStrv) lines = g_strsplit (request->headers, "\r\n", -1);
   gsize len = strlen (name);
@@ -45,7 +46,7 @@ raw_request_dup_header (const RawRequest *request, const gchar *name)
 
 /* The request head and body; NULL when the client sent nothing usable. */
 static RawRequest *
-read_request (GInputStream *in)
+read_request (GInputStream * in)
 {
   g_autoptr (GDataInputStream) data = g_data_input_stream_new (in);
   g_autofree gchar *line = NULL, *length = NULL;
@@ -54,7 +55,8 @@ read_request (GInputStream *in)
   RawRequest *request;
   gsize n = 0;
 
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (data), FALSE);
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (data),
+      FALSE);
   g_data_input_stream_set_newline_type (data, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
   line = g_data_input_stream_read_line (data, NULL, NULL, NULL);
   parts = line ? g_strsplit (line, " ", 3) : NULL;
@@ -63,7 +65,8 @@ read_request (GInputStream *in)
     return NULL;
   }
   for (;;) {
-    g_autofree gchar *header = g_data_input_stream_read_line (data, NULL, NULL, NULL);
+    g_autofree gchar *header =
+        g_data_input_stream_read_line (data, NULL, NULL, NULL);
 
     if (header == NULL || *header == '\0')
       break;
@@ -87,8 +90,8 @@ read_request (GInputStream *in)
 }
 
 static gboolean
-on_run (GThreadedSocketService *service, GSocketConnection *connection,
-    GObject *source, gpointer user_data)
+on_run (GThreadedSocketService * service, GSocketConnection * connection,
+    GObject * source, gpointer user_data)
 {
   RawServer *server = user_data;
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
@@ -126,15 +129,17 @@ static gpointer
 accept_thread (gpointer data)
 {
   RawServer *server = data;
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) loopback =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) error = NULL;
 
   g_main_context_push_thread_default (server->context);
   server->service = g_threaded_socket_service_new (16);
-  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (server->service),
-          address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error));
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER
+          (server->service), address, G_SOCKET_TYPE_STREAM,
+          G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error));
   g_signal_connect (server->service, "run", G_CALLBACK (on_run), server);
   g_socket_service_start (server->service);
   g_mutex_lock (&server->lock);
@@ -158,7 +163,8 @@ raw_server_start (RawHandler handler, gpointer user_data)
   server->user_data = user_data;
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
-  server->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_request_free);
+  server->requests =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) raw_request_free);
   server->context = g_main_context_new ();
   server->loop = g_main_loop_new (server->context, FALSE);
   server->thread = g_thread_new ("raw-server", accept_thread, server);
@@ -170,13 +176,13 @@ raw_server_start (RawHandler handler, gpointer user_data)
 }
 
 const gchar *
-raw_server_url (RawServer *server)
+raw_server_url (RawServer * server)
 {
   return server->url;
 }
 
 gboolean
-raw_server_stopping (RawServer *server)
+raw_server_stopping (RawServer * server)
 {
   gboolean stopping;
 
@@ -187,7 +193,7 @@ raw_server_stopping (RawServer *server)
 }
 
 void
-raw_server_stop (RawServer *server)
+raw_server_stop (RawServer * server)
 {
   if (server == NULL)
     return;
@@ -212,7 +218,7 @@ raw_server_stop (RawServer *server)
 }
 
 guint
-raw_server_count (RawServer *server, const gchar *prefix)
+raw_server_count (RawServer * server, const gchar * prefix)
 {
   guint i, n = 0;
 
@@ -227,7 +233,7 @@ raw_server_count (RawServer *server, const gchar *prefix)
 }
 
 gchar *
-raw_server_dup_headers (RawServer *server, const gchar *prefix, guint n)
+raw_server_dup_headers (RawServer * server, const gchar * prefix, guint n)
 {
   gchar *headers = NULL;
   guint i;
@@ -235,7 +241,8 @@ raw_server_dup_headers (RawServer *server, const gchar *prefix, guint n)
   g_mutex_lock (&server->lock);
   for (i = 0; i < server->requests->len && headers == NULL; i++) {
     RawRequest *request = g_ptr_array_index (server->requests, i);
-    if ((prefix == NULL || g_str_has_prefix (request->path, prefix)) && n-- == 0)
+    if ((prefix == NULL || g_str_has_prefix (request->path, prefix))
+        && n-- == 0)
       headers = g_strdup (request->headers);
   }
   g_mutex_unlock (&server->lock);
@@ -243,13 +250,13 @@ raw_server_dup_headers (RawServer *server, const gchar *prefix, guint n)
 }
 
 gboolean
-raw_write (GOutputStream *out, const void *data, gsize len)
+raw_write (GOutputStream * out, const void *data, gsize len)
 {
   return g_output_stream_write_all (out, data, len, NULL, NULL, NULL);
 }
 
 gboolean
-raw_printf (GOutputStream *out, const gchar *format, ...)
+raw_printf (GOutputStream * out, const gchar * format, ...)
 {
   g_autofree gchar *text = NULL;
   va_list args;
@@ -261,22 +268,24 @@ raw_printf (GOutputStream *out, const gchar *format, ...)
 }
 
 gboolean
-raw_respond (GOutputStream *out, guint status, const gchar *type, const void *body,
-    gsize len)
+raw_respond (GOutputStream * out, guint status, const gchar * type,
+    const void *body, gsize len)
 {
-  return raw_printf (out, "HTTP/1.1 %u X\r\nContent-Type: %s\r\nContent-Length: %"
-      G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", status, type, len) &&
-      raw_write (out, body, len);
+  return raw_printf (out,
+      "HTTP/1.1 %u X\r\nContent-Type: %s\r\nContent-Length: %" G_GSIZE_FORMAT
+      "\r\nConnection: close\r\n\r\n", status, type, len)
+      && raw_write (out, body, len);
 }
 
 gboolean
-raw_sleep (RawServer *server, guint ms)
+raw_sleep (RawServer * server, guint ms)
 {
   gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
   gboolean stopping;
 
   g_mutex_lock (&server->lock);
-  while (!server->stopping && g_cond_wait_until (&server->cond, &server->lock, until));
+  while (!server->stopping
+      && g_cond_wait_until (&server->cond, &server->lock, until));
   stopping = server->stopping;
   g_mutex_unlock (&server->lock);
   return !stopping;

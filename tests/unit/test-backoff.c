@@ -2,7 +2,8 @@
 #include <gst/check/gstcheck.h>
 #include "kling-backoff.h"
 
-static const KlingBackoff policy = { .base_delay_ms = 1000, .max_delay_ms = 30000 };
+static const KlingBackoff policy = {.base_delay_ms = 1000,.max_delay_ms = 30000
+};
 
 GST_START_TEST (test_backoff_bounds_grow_and_cap)
 {
@@ -15,14 +16,17 @@ GST_START_TEST (test_backoff_bounds_grow_and_cap)
     guint mid = kling_backoff_delay_ms (&policy, retry, 0, FALSE, 0.5);
 
     fail_unless_equals_int (low, nominal / 2);
-    fail_unless (high <= nominal && high >= nominal - 1, "retry %u: %u", retry, high);
+    fail_unless (high <= nominal
+        && high >= nominal - 1, "retry %u: %u", retry, high);
     fail_unless (mid > low && mid < high);
     fail_unless (high >= prev_high);
     prev_high = high;
   }
   /* Huge retry counts neither overflow nor exceed the cap. */
-  fail_unless (kling_backoff_delay_ms (&policy, G_MAXUINT, 0, FALSE, 0.99) <= 30000);
+  fail_unless (kling_backoff_delay_ms (&policy, G_MAXUINT, 0, FALSE,
+          0.99) <= 30000);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_backoff_jitter_spreads)
@@ -38,24 +42,31 @@ GST_START_TEST (test_backoff_jitter_spreads)
   }
   fail_unless_equals_int (distinct, 10);
   /* Out-of-range randomness is clamped, never a wild delay. */
-  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 0, FALSE, -3.0), 500);
-  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 0, FALSE, 7.0), 1000);
+  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 0, FALSE, -3.0),
+      500);
+  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 0, FALSE, 7.0),
+      1000);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_backoff_rate_limit_and_retry_after)
 {
-  KlingBackoff fast = { .base_delay_ms = 10, .max_delay_ms = 100 };
+  KlingBackoff fast = {.base_delay_ms = 10,.max_delay_ms = 100 };
 
   /* A 1303 waits at least one second even with a tiny base delay. */
-  fail_unless_equals_int (kling_backoff_delay_ms (&fast, 1, 0, TRUE, 0.0), 1000);
+  fail_unless_equals_int (kling_backoff_delay_ms (&fast, 1, 0, TRUE, 0.0),
+      1000);
   fail_unless_equals_int (kling_backoff_delay_ms (&fast, 1, 0, FALSE, 0.0), 5);
   /* Retry-After is a floor, above the cap too. */
-  fail_unless_equals_int (kling_backoff_delay_ms (&fast, 1, 3, FALSE, 0.5), 3000);
-  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 45, TRUE, 0.9), 45000);
+  fail_unless_equals_int (kling_backoff_delay_ms (&fast, 1, 3, FALSE, 0.5),
+      3000);
+  fail_unless_equals_int (kling_backoff_delay_ms (&policy, 1, 45, TRUE, 0.9),
+      45000);
   /* ... and never shortens a longer backoff. */
   fail_unless (kling_backoff_delay_ms (&policy, 6, 1, FALSE, 0.0) >= 15000);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_backoff_attempts_and_deadline)
@@ -69,6 +80,7 @@ GST_START_TEST (test_backoff_attempts_and_deadline)
   fail_unless (!kling_backoff_may_retry (2, 6, 299001, 1000, 300000));
   fail_unless (kling_backoff_may_retry (2, 6, G_MAXUINT32, 1000, 0));
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -28,7 +28,7 @@ teardown (void)
 }
 
 static gchar *
-write_file (const gchar *name, const gchar *data, gsize len)
+write_file (const gchar * name, const gchar * data, gsize len)
 {
   gchar *path = g_build_filename (cache_dir, name, NULL);
 
@@ -38,7 +38,7 @@ write_file (const gchar *name, const gchar *data, gsize len)
 
 /* A whole (crafted) MP4 file in the cache directory. */
 static gchar *
-write_mp4 (const gchar *name)
+write_mp4 (const gchar * name)
 {
   gchar *path = g_build_filename (cache_dir, name, NULL);
 
@@ -51,11 +51,12 @@ make_request (void)
 {
   return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
       json_from_string ("{\"prompt\":\"p\",\"image\":\"QUJD\"}", NULL),
-      json_from_string ("{\"prompt\":\"p\",\"image\":{\"sha256\":\"abc\"}}", NULL));
+      json_from_string ("{\"prompt\":\"p\",\"image\":{\"sha256\":\"abc\"}}",
+          NULL));
 }
 
 static guint
-count_entries (const gchar *path)
+count_entries (const gchar * path)
 {
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   guint n = 0;
@@ -74,16 +75,18 @@ GST_START_TEST (test_store_and_lookup)
   g_autoptr (KlingTask) found = NULL;
   g_autoptr (GError) err = NULL;
   KlingTask task = {
-    .task_id = "T-1", .status = KLING_TASK_SUCCEED, .external_task_id = "gstkling-x",
-    .video_id = "V-1", .video_url = "http://127.0.0.1/files/V-1.mp4?sig=secretish",
-    .video_duration_s = 5, .created_at_ms = 1000, .updated_at_ms = 2000,
+    .task_id = "T-1",.status = KLING_TASK_SUCCEED,.external_task_id =
+        "gstkling-x",
+    .video_id = "V-1",.video_url =
+        "http://127.0.0.1/files/V-1.mp4?sig=secretish",
+    .video_duration_s = 5,.created_at_ms = 1000,.updated_at_ms = 2000,
     .request_id = "R-1",
   };
 
   fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, &path, &found),
       KLING_CACHE_MISS);
-  fail_unless (kling_cache_store (cache_dir, key, download, request, &task, &err),
-      "%s", err ? err->message : "");
+  fail_unless (kling_cache_store (cache_dir, key, download, request, &task,
+          &err), "%s", err ? err->message : "");
   fail_unless (!g_file_test (download, G_FILE_TEST_EXISTS));
   fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, &path, &found),
       KLING_CACHE_HIT);
@@ -105,25 +108,29 @@ GST_START_TEST (test_store_and_lookup)
   /* mp4 + sidecar, and no temporary file left by the atomic write */
   fail_unless_equals_int (count_entries (cache_dir), 2);
 }
+
 GST_END_TEST;
 
 /* The sidecar keeps what Kling charged and how long it took; a lookup gives the charge
  * back, and the next estimate reads the time. */
 GST_START_TEST (test_store_records_charge_and_render_time)
 {
-  g_autoptr (KlingRequest) request = kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
-      json_from_string ("{\"model_name\":\"kling-v3\",\"image\":\"QUJD\"}", NULL),
-      NULL);
+  g_autoptr (KlingRequest) request =
+      kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
+      json_from_string ("{\"model_name\":\"kling-v3\",\"image\":\"QUJD\"}",
+          NULL), NULL);
   g_autofree gchar *key = kling_request_cache_key (request);
   g_autofree gchar *download = write_mp4 ("download.part");
   g_autoptr (KlingTask) found = NULL;
   gdouble median = -1;
   KlingTask task = {
-    .task_id = "T-1", .status = KLING_TASK_SUCCEED, .created_at_ms = 1000,
-    .updated_at_ms = 43500, .charge = "3", .charge_amount = 3, .charge_unit = "credits",
+    .task_id = "T-1",.status = KLING_TASK_SUCCEED,.created_at_ms = 1000,
+    .updated_at_ms = 43500,.charge = "3",.charge_amount = 3,.charge_unit =
+        "credits",
   };
 
-  fail_unless (kling_cache_store (cache_dir, key, download, request, &task, NULL));
+  fail_unless (kling_cache_store (cache_dir, key, download, request, &task,
+          NULL));
   fail_unless_equals_int (kling_cache_lookup (cache_dir, key, 0, NULL, &found),
       KLING_CACHE_HIT);
   fail_unless_equals_string (found->charge, "3");
@@ -136,17 +143,22 @@ GST_START_TEST (test_store_records_charge_and_render_time)
           KLING_ENDPOINT_IMAGE2VIDEO, "kling-v2-6", 5, &median), 0);
   fail_unless (median == 0);
 }
+
 GST_END_TEST;
 
 /* A sidecar of @model rendered in @render_s, written @age_s ago. */
 static void
-write_timed_sidecar (const gchar *name, const gchar *model, gdouble render_s, gint age_s)
+write_timed_sidecar (const gchar * name, const gchar * model, gdouble render_s,
+    gint age_s)
 {
   g_autofree gchar *file = g_strconcat (name, ".json", NULL);
   g_autofree gchar *json = g_strdup_printf ("{\"endpoint\":\"image2video\","
-      "\"model\":\"%s\",\"task_id\":\"%s\",\"render_s\":%g}", model, name, render_s);
+      "\"model\":\"%s\",\"task_id\":\"%s\",\"render_s\":%g}", model, name,
+      render_s);
   g_autofree gchar *path = write_file (file, json, strlen (json));
-  struct utimbuf times = { .actime = time (NULL) - age_s, .modtime = time (NULL) - age_s };
+  struct utimbuf times = {.actime = time (NULL) - age_s,.modtime =
+        time (NULL) - age_s
+  };
 
   fail_unless (utime (path, &times) == 0);
 }
@@ -177,6 +189,7 @@ GST_START_TEST (test_recent_render_times)
   fail_unless_equals_int (kling_cache_recent_render_s (cache_dir,
           KLING_ENDPOINT_TEXT2VIDEO, "kling-v3", 3, &median), 0);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_lookup_needs_both_files)
@@ -217,6 +230,7 @@ GST_START_TEST (test_lookup_needs_both_files)
   fail_unless_equals_int (kling_cache_lookup (cache_dir, "k1", 0, NULL, NULL),
       KLING_CACHE_DAMAGED);
 }
+
 GST_END_TEST;
 
 /* A refresh ignores the clip it replaces, and sees the new one once it is in place. */
@@ -224,21 +238,23 @@ GST_START_TEST (test_lookup_ignores_replaced_clip)
 {
   g_autoptr (KlingRequest) request = make_request ();
   g_autofree gchar *key = kling_request_cache_key (request);
-  g_autofree gchar *part1 = write_mp4 ("first.part"), *part2 = write_mp4 ("second.part");
-  KlingTask task = { .task_id = "T-1", .status = KLING_TASK_SUCCEED };
+  g_autofree gchar *part1 = write_mp4 ("first.part"), *part2 =
+      write_mp4 ("second.part");
+  KlingTask task = {.task_id = "T-1",.status = KLING_TASK_SUCCEED };
   guint64 old_id;
 
   fail_unless_equals_uint64 (kling_cache_clip_id (cache_dir, key), 0);
   fail_unless (kling_cache_store (cache_dir, key, part1, request, &task, NULL));
   old_id = kling_cache_clip_id (cache_dir, key);
   fail_unless (old_id != 0);
-  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL, NULL),
-      KLING_CACHE_MISS);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL,
+          NULL), KLING_CACHE_MISS);
   fail_unless (kling_cache_store (cache_dir, key, part2, request, &task, NULL));
   fail_unless (kling_cache_clip_id (cache_dir, key) != old_id);
-  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL, NULL),
-      KLING_CACHE_HIT);
+  fail_unless_equals_int (kling_cache_lookup (cache_dir, key, old_id, NULL,
+          NULL), KLING_CACHE_HIT);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_journal)
@@ -246,10 +262,13 @@ GST_START_TEST (test_journal)
   g_autofree gchar *journal_dir = NULL;
   g_auto (GStrv) ids = NULL;
   KlingJournalEntry entry;
-  KlingJournalEntry saved = { .external_task_id = "gstkling-1", .create_sent_ms = 1234 };
+  KlingJournalEntry saved = {.external_task_id = "gstkling-1",.create_sent_ms =
+        1234
+  };
 
   fail_unless (!kling_journal_load (cache_dir, "k", &entry));
-  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC,
+          &saved, NULL));
   fail_unless (kling_journal_load (cache_dir, "k", &entry));
   fail_unless_equals_string (entry.external_task_id, "gstkling-1");
   fail_unless (entry.task_id == NULL);
@@ -257,7 +276,8 @@ GST_START_TEST (test_journal)
   kling_journal_entry_clear (&entry);
 
   saved.task_id = "T-9";
-  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  fail_unless (kling_journal_save (cache_dir, "k", KLING_ENDPOINT_LIP_SYNC,
+          &saved, NULL));
   fail_unless (kling_journal_load (cache_dir, "k", &entry));
   fail_unless_equals_string (entry.task_id, "T-9");
   kling_journal_entry_clear (&entry);
@@ -266,17 +286,19 @@ GST_START_TEST (test_journal)
 
   /* the task ids of the other entries */
   saved.task_id = "T-10";
-  fail_unless (kling_journal_save (cache_dir, "k2", KLING_ENDPOINT_LIP_SYNC, &saved, NULL));
+  fail_unless (kling_journal_save (cache_dir, "k2", KLING_ENDPOINT_LIP_SYNC,
+          &saved, NULL));
   ids = kling_journal_dup_task_ids (cache_dir, "k");
   fail_unless_equals_int (g_strv_length (ids), 1);
   fail_unless_equals_string (ids[0], "T-10");
   kling_journal_remove (cache_dir, "k2");
 
   kling_journal_remove (cache_dir, "k");
-  kling_journal_remove (cache_dir, "k");     /* twice is harmless */
+  kling_journal_remove (cache_dir, "k");        /* twice is harmless */
   fail_unless (!kling_journal_load (cache_dir, "k", &entry));
   fail_unless_equals_int (count_entries (journal_dir), 0);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_journal_garbage)
@@ -286,11 +308,13 @@ GST_START_TEST (test_journal_garbage)
   KlingJournalEntry entry;
 
   g_mkdir_with_parents (dir, 0700);
-  fail_unless (g_file_set_contents (path, "{\"external_task_id\": 3}", -1, NULL));
+  fail_unless (g_file_set_contents (path, "{\"external_task_id\": 3}", -1,
+          NULL));
   fail_unless (!kling_journal_load (cache_dir, "k", &entry));
   fail_unless (g_file_set_contents (path, "{trunc", -1, NULL));
   fail_unless (!kling_journal_load (cache_dir, "k", &entry));
 }
+
 GST_END_TEST;
 
 /* One holder per key: a second claim (another process, or a second open claim in this
@@ -311,6 +335,7 @@ GST_START_TEST (test_claims)
   kling_claim_release (other);
   kling_claim_release (NULL);
 }
+
 GST_END_TEST;
 
 /* A claim held by a process that dies is free at once: flock() dies with its holder. */
@@ -344,6 +369,7 @@ GST_START_TEST (test_claim_of_a_dead_process)
   fail_unless (kling_cache_claim (cache_dir, "k", &claim, NULL));
   kling_claim_release (claim);
 }
+
 GST_END_TEST;
 
 /* An unwritable directory is the directory's fault, said before any request. */
@@ -368,10 +394,11 @@ GST_START_TEST (test_prepare_unwritable)
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_LOCAL_IO));
   fail_unless (strstr (err->message, "tmp") != NULL, "%s", err->message);
 }
+
 GST_END_TEST;
 
 static void
-touch_old (const gchar *path, gint64 age_s)
+touch_old (const gchar * path, gint64 age_s)
 {
   struct utimbuf times;
 
@@ -409,6 +436,7 @@ GST_START_TEST (test_clean_parts)
   fail_unless (g_file_test (other, G_FILE_TEST_EXISTS));
   kling_claim_release (claim);
 }
+
 GST_END_TEST;
 
 static Suite *

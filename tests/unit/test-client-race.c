@@ -45,12 +45,13 @@ teardown (void)
 }
 
 static GSubprocess *
-spawn_render (const gchar *cache_dir, const gchar *prompt, gint64 start_at)
+spawn_render (const gchar * cache_dir, const gchar * prompt, gint64 start_at)
 {
   g_autofree gchar *at = g_strdup_printf ("%" G_GINT64_FORMAT, start_at);
   g_autoptr (GError) err = NULL;
   GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err,
-      KLING_RENDER_ONCE, kling_sandbox_get_base_url (sandbox), cache_dir, prompt, at, NULL);
+      KLING_RENDER_ONCE, kling_sandbox_get_base_url (sandbox), cache_dir,
+      prompt, at, NULL);
 
   fail_unless (process != NULL, "%s", err ? err->message : "");
   return process;
@@ -58,15 +59,16 @@ spawn_render (const gchar *cache_dir, const gchar *prompt, gint64 start_at)
 
 /* Waits for @process; its "task=..." line (the test fails on anything else). */
 static gchar *
-finish_render (GSubprocess *process)
+finish_render (GSubprocess * process)
 {
   g_autoptr (GError) err = NULL;
   g_autofree gchar *out = NULL;
 
-  fail_unless (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &err),
-      "%s", err ? err->message : "");
-  fail_unless (g_subprocess_get_if_exited (process) &&
-      g_subprocess_get_exit_status (process) == 0, "the render failed: %s", out);
+  fail_unless (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL,
+          &err), "%s", err ? err->message : "");
+  fail_unless (g_subprocess_get_if_exited (process)
+      && g_subprocess_get_exit_status (process) == 0, "the render failed: %s",
+      out);
   g_object_unref (process);
   return g_strstrip (g_steal_pointer (&out));
 }
@@ -98,19 +100,22 @@ GST_START_TEST (test_two_processes_pay_once)
     if (asked)
       g_print ("race %u: 1 task\n", trial + 1);
     /* both got the clip of that one task; one of them without rendering it */
-    fail_unless (g_str_has_prefix (a_out, "task=") && g_str_has_prefix (b_out, "task="),
-        "%s / %s", a_out, b_out);
-    fail_unless (strncmp (a_out, b_out, strcspn (a_out, " ")) == 0, "%s / %s", a_out,
-        b_out);
-    fail_unless ((g_str_has_suffix (a_out, "hit=1") ? 1 : 0) +
-        (g_str_has_suffix (b_out, "hit=1") ? 1 : 0) == 1, "%s / %s", a_out, b_out);
+    fail_unless (g_str_has_prefix (a_out, "task=")
+        && g_str_has_prefix (b_out, "task="), "%s / %s", a_out, b_out);
+    fail_unless (strncmp (a_out, b_out, strcspn (a_out, " ")) == 0, "%s / %s",
+        a_out, b_out);
+    fail_unless ((g_str_has_suffix (a_out,
+                "hit=1") ? 1 : 0) + (g_str_has_suffix (b_out,
+                "hit=1") ? 1 : 0) == 1, "%s / %s", a_out, b_out);
   }
-  GST_INFO ("%" G_GINT64_FORMAT " tasks for %u races", tasks_created (), trials);
+  GST_INFO ("%" G_GINT64_FORMAT " tasks for %u races", tasks_created (),
+      trials);
 }
+
 GST_END_TEST;
 
 static guint
-journal_entries (const gchar *cache_dir)
+journal_entries (const gchar * cache_dir)
 {
   g_autofree gchar *path = g_build_filename (cache_dir, "journal", NULL);
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
@@ -128,17 +133,21 @@ journal_entries (const gchar *cache_dir)
 GST_START_TEST (test_killed_claim_holder_does_not_block)
 {
   g_autofree gchar *cache_dir = g_build_filename (work_dir, "killed", NULL);
-  g_autoptr (KlingRequest) request = test_still_request ("killed mid-create", NULL);
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 30,
-    .cache_dir = cache_dir };
+  g_autoptr (KlingRequest) request =
+      test_still_request ("killed mid-create", NULL);
+  KlingJobOptions options = {.poll_interval_s = 0.1,.timeout_s = 30,
+    .cache_dir = cache_dir
+  };
   GSubprocess *victim;
   KlingClient *client;
   KlingJob *job;
   JobOutcome o;
   gint64 start;
 
-  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"method\": \"POST\", \"path\": "
-          "\"/v1/videos/image2video\", \"action\": \"delay\", \"seconds\": 1}", NULL));
+  fail_unless (kling_sandbox_add_fault_json (sandbox,
+          "{\"method\": \"POST\", \"path\": "
+          "\"/v1/videos/image2video\", \"action\": \"delay\", \"seconds\": 1}",
+          NULL));
   victim = spawn_render (cache_dir, "killed mid-create", 0);
   while (journal_entries (cache_dir) == 0)
     g_usleep (10 * 1000);
@@ -150,8 +159,9 @@ GST_START_TEST (test_killed_claim_holder_does_not_block)
       kling_auth_new_jwt (ACCESS_KEY, SECRET_KEY), NULL);
   job_outcome_init (&o);
   start = g_get_monotonic_time ();
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
-      job_outcome_notify);
+  job =
+      kling_client_start_job (client, request, &options, &job_outcome_callbacks,
+      &o, job_outcome_notify);
   fail_unless (job_outcome_wait (&o, 30));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
   fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
@@ -161,6 +171,7 @@ GST_START_TEST (test_killed_claim_holder_does_not_block)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 static Suite *

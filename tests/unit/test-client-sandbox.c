@@ -36,10 +36,10 @@ start_sandbox (gdouble render_delay_s)
 }
 
 static KlingClient *
-new_client (const gchar *secret)
+new_client (const gchar * secret)
 {
   KlingRetryPolicy policy = {
-    .max_attempts = 4, .base_delay_ms = 20, .max_delay_ms = 100, .deadline_s = 60,
+    .max_attempts = 4,.base_delay_ms = 20,.max_delay_ms = 100,.deadline_s = 60,
   };
   KlingClient *c = kling_client_acquire (kling_sandbox_get_base_url (sandbox),
       kling_auth_new_jwt (ACCESS_KEY, secret), NULL);
@@ -69,7 +69,7 @@ teardown (void)
 /* --- helpers ----------------------------------------------------------------------------- */
 
 static KlingRequest *
-make_request (const gchar *prompt)
+make_request (const gchar * prompt)
 {
   g_autoptr (GError) err = NULL;
   KlingRequest *request = test_still_request (prompt, &err);
@@ -83,23 +83,24 @@ static KlingJobOptions
 job_options (gdouble timeout_s)
 {
   KlingJobOptions options = {
-    .poll_interval_s = 0.1, .timeout_s = timeout_s, .cache_dir = cache_dir,
+    .poll_interval_s = 0.1,.timeout_s = timeout_s,.cache_dir = cache_dir,
   };
   return options;
 }
 
 static KlingJob *
-start_job_with (const gchar *prompt, const KlingJobOptions *options, JobOutcome *o)
+start_job_with (const gchar * prompt, const KlingJobOptions * options,
+    JobOutcome * o)
 {
   g_autoptr (KlingRequest) request = make_request (prompt);
 
   job_outcome_init (o);
-  return kling_client_start_job (client, request, options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  return kling_client_start_job (client, request, options,
+      &job_outcome_callbacks, o, job_outcome_notify);
 }
 
 static KlingJob *
-start_job (const gchar *prompt, gdouble timeout_s, JobOutcome *o)
+start_job (const gchar * prompt, gdouble timeout_s, JobOutcome * o)
 {
   KlingJobOptions options = job_options (timeout_s);
 
@@ -108,11 +109,11 @@ start_job (const gchar *prompt, gdouble timeout_s, JobOutcome *o)
 
 /* A journal entry as another run (or process) would have left it. */
 static void
-journal_put (const gchar *key, KlingEndpoint endpoint, const gchar *external_task_id,
-    const gchar *task_id)
+journal_put (const gchar * key, KlingEndpoint endpoint,
+    const gchar * external_task_id, const gchar * task_id)
 {
   KlingJournalEntry entry = {
-    .external_task_id = (gchar *) external_task_id, .task_id = (gchar *) task_id,
+    .external_task_id = (gchar *) external_task_id,.task_id = (gchar *) task_id,
     .create_sent_ms = g_get_real_time () / 1000,
   };
 
@@ -121,7 +122,7 @@ journal_put (const gchar *key, KlingEndpoint endpoint, const gchar *external_tas
 
 /* counters["requests"]["POST /v1/videos/image2video"] etc.; @section NULL: top level. */
 static gint64
-counter (const gchar *section, const gchar *name)
+counter (const gchar * section, const gchar * name)
 {
   return kling_sandbox_get_counter (sandbox, section, name);
 }
@@ -139,12 +140,12 @@ tasks_created (void)
 }
 
 static void
-add_fault (const gchar *json)
+add_fault (const gchar * json)
 {
   g_autoptr (GError) err = NULL;
 
-  fail_unless (kling_sandbox_add_fault_json (sandbox, json, &err), "%s: %s", json,
-      err ? err->message : "");
+  fail_unless (kling_sandbox_add_fault_json (sandbox, json, &err), "%s: %s",
+      json, err ? err->message : "");
 }
 
 static guint
@@ -160,9 +161,10 @@ journal_entries (void)
 }
 
 static void
-check_clip (JobOutcome *o)
+check_clip (JobOutcome * o)
 {
-  fail_unless (o->error == NULL, "job failed: %s", o->error ? o->error->message : "");
+  fail_unless (o->error == NULL, "job failed: %s",
+      o->error ? o->error->message : "");
   fail_unless (o->mp4_path != NULL);
   fail_unless (g_str_has_prefix (o->mp4_path, cache_dir));
   fail_unless (kling_mp4_verify_file (o->mp4_path, NULL, NULL));
@@ -172,7 +174,7 @@ check_clip (JobOutcome *o)
 
 /* A clip, and no journal entry left (the only job of the test is done). */
 static void
-check_success (JobOutcome *o)
+check_success (JobOutcome * o)
 {
   check_clip (o);
   fail_unless_equals_int (journal_entries (), 0);
@@ -181,7 +183,7 @@ check_success (JobOutcome *o)
 /* Drops the test's reference and waits until the job is freed: nothing may still point
  * at @o when the test reuses or clears it, and no job may leak. */
 static void
-finish_job (KlingJob *job, JobOutcome *o)
+finish_job (KlingJob * job, JobOutcome * o)
 {
   kling_job_unref (job);
   fail_unless (job_outcome_wait_notified (o, 5));
@@ -221,7 +223,8 @@ GST_START_TEST (test_render_then_cache_hit)
   }
   /* the sidecar describes the request, without the image bytes */
   {
-    g_autofree gchar *stem = g_strndup (o.mp4_path, strlen (o.mp4_path) - strlen (".mp4"));
+    g_autofree gchar *stem =
+        g_strndup (o.mp4_path, strlen (o.mp4_path) - strlen (".mp4"));
     sidecar = g_strconcat (stem, ".json", NULL);
   }
   fail_unless (g_file_get_contents (sidecar, &text, NULL, NULL));
@@ -231,15 +234,17 @@ GST_START_TEST (test_render_then_cache_hit)
   finish_job (job, &o);
 
   /* The same request again: straight from the cache, not one HTTP request. */
-  requests_before = counter ("requests", "GET " ENDPOINT_PATH) + creates_sent () +
-      counter (NULL, "downloads");
+  requests_before =
+      counter ("requests",
+      "GET " ENDPOINT_PATH) + creates_sent () + counter (NULL, "downloads");
   job = start_job ("harbour at dawn", 30, &again);
   fail_unless (job_outcome_wait (&again, 5));
   check_success (&again);
   fail_unless_equals_string (again.mp4_path, o.mp4_path);
   fail_unless_equals_string (again.task->task_id, o.task->task_id);
-  fail_unless_equals_int (counter ("requests", "GET " ENDPOINT_PATH) + creates_sent () +
-      counter (NULL, "downloads"), requests_before);
+  fail_unless_equals_int (counter ("requests",
+          "GET " ENDPOINT_PATH) + creates_sent () + counter (NULL, "downloads"),
+      requests_before);
   fail_unless_equals_int (again.submitted_calls, 0);
   fail_unless (again.cache_hit);
   fail_unless_equals_int (again.download_started_calls, 0);
@@ -247,6 +252,7 @@ GST_START_TEST (test_render_then_cache_hit)
   job_outcome_clear (&o);
   job_outcome_clear (&again);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_wrong_secret_is_auth_without_retry)
@@ -267,7 +273,8 @@ GST_START_TEST (test_wrong_secret_is_auth_without_retry)
     const gchar *texts[] = { user, details, o.error->message };
     guint i;
 
-    fail_unless (strstr (user, "check access-key and secret-key") != NULL, "%s", user);
+    fail_unless (strstr (user, "check access-key and secret-key") != NULL, "%s",
+        user);
     /* neither key nor token in anything a user or a log may see */
     for (i = 0; i < G_N_ELEMENTS (texts); i++) {
       fail_unless (strstr (texts[i], "not-the-secret") == NULL, "%s", texts[i]);
@@ -283,6 +290,7 @@ GST_START_TEST (test_wrong_secret_is_auth_without_retry)
   client = good;
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* 1004 "expired": a fresh token and one more try, even for a create (it was refused). */
@@ -291,7 +299,8 @@ GST_START_TEST (test_expired_token_reminted_once)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 401, \"code\": 1004, \"message\": \"token expired\"}");
   job = start_job ("expired token", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -302,7 +311,8 @@ GST_START_TEST (test_expired_token_reminted_once)
   job_outcome_clear (&o);
 
   /* Refused again after the fresh token: AUTH, no third try. */
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 401, \"code\": 1004, \"message\": \"token expired\", \"times\": 0}");
   job = start_job ("expired token twice", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -312,6 +322,7 @@ GST_START_TEST (test_expired_token_reminted_once)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_rate_limit_honours_retry_after)
@@ -320,7 +331,8 @@ GST_START_TEST (test_rate_limit_honours_retry_after)
   KlingJob *job;
   gint64 start = g_get_monotonic_time ();
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 429, \"code\": 1303, \"message\": \"too many parallel tasks\","
       " \"retry_after\": 1}");
   job = start_job ("rate limited", 30, &o);
@@ -334,6 +346,7 @@ GST_START_TEST (test_rate_limit_honours_retry_after)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_quota_fails_at_once)
@@ -341,7 +354,8 @@ GST_START_TEST (test_quota_fails_at_once)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 429, \"code\": 1102, \"message\": \"resource pack exhausted\"}");
   job = start_job ("no money", 30, &o);
   fail_unless (job_outcome_wait (&o, 10));
@@ -350,6 +364,7 @@ GST_START_TEST (test_quota_fails_at_once)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* 5xx on queries is retried; 5xx on the create is ambiguous: look up by external id
@@ -359,9 +374,11 @@ GST_START_TEST (test_server_errors_retried)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 503, \"code\": 5001, \"message\": \"maintenance\"}");
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"status\","
       " \"http\": 500, \"code\": 5000, \"message\": \"oops\", \"skip\": 1, \"times\": 2}");
   job = start_job ("server errors", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -372,6 +389,7 @@ GST_START_TEST (test_server_errors_retried)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_server_errors_exhaust_retries)
@@ -379,7 +397,8 @@ GST_START_TEST (test_server_errors_exhaust_retries)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"status\","
       " \"http\": 502, \"code\": 5000, \"message\": \"down\", \"times\": 0}");
   job = start_job ("server down", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -392,6 +411,7 @@ GST_START_TEST (test_server_errors_exhaust_retries)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The create's answer is lost after the task was made: no second task. */
@@ -400,8 +420,8 @@ GST_START_TEST (test_lost_create_answer)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
-      "\"drop-after\"}");
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": " "\"drop-after\"}");
   job = start_job ("lost answer", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
@@ -410,6 +430,7 @@ GST_START_TEST (test_lost_create_answer)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_malformed_answers)
@@ -418,10 +439,10 @@ GST_START_TEST (test_malformed_answers)
   KlingJob *job;
 
   /* The create is processed but its answer is garbage; a query answer too. */
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
-      "\"malformed\"}");
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
-      "\"malformed\", \"skip\": 1}");
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": " "\"malformed\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": " "\"malformed\", \"skip\": 1}");
   job = start_job ("malformed", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
@@ -430,6 +451,7 @@ GST_START_TEST (test_malformed_answers)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_truncated_download_retried)
@@ -445,6 +467,7 @@ GST_START_TEST (test_truncated_download_retried)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_expired_url_requeried)
@@ -453,8 +476,8 @@ GST_START_TEST (test_expired_url_requeried)
   KlingJob *job;
 
   /* Every succeed answer up to the third carries an expired URL: two re-queries. */
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
-      "\"expire-url\", \"times\": 0}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": " "\"expire-url\", \"times\": 0}");
   job = start_job ("expired url", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_SERVER), "%s",
@@ -467,8 +490,8 @@ GST_START_TEST (test_expired_url_requeried)
 
   /* Once the URLs are good again, a rerun resumes the task and downloads it. */
   kling_sandbox_clear_faults (sandbox);
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": "
-      "\"expire-url\", \"times\": 1}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": " "\"expire-url\", \"times\": 1}");
   job = start_job ("expired url", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
@@ -476,6 +499,7 @@ GST_START_TEST (test_expired_url_requeried)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_failed_task)
@@ -484,14 +508,16 @@ GST_START_TEST (test_failed_task)
   KlingJob *job;
   g_autofree gchar *user = NULL;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": "
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": "
       "\"fail-task\", \"message\": \"Failure to pass the risk control system\"}");
   job = start_job ("failing", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TASK_FAILED));
   fail_unless_equals_string (kling_error_get_task_status_msg (o.error),
       "Failure to pass the risk control system");
-  fail_unless_equals_string (kling_error_get_task_id (o.error), o.submitted_task_id);
+  fail_unless_equals_string (kling_error_get_task_id (o.error),
+      o.submitted_task_id);
   user = kling_error_dup_user_message (o.error);
   fail_unless (strstr (user, o.submitted_task_id) != NULL, "%s", user);
   fail_unless (o.task != NULL && o.task->status == KLING_TASK_FAILED);
@@ -499,6 +525,7 @@ GST_START_TEST (test_failed_task)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The job's timeout names the task and keeps the journal; a rerun resumes that task. */
@@ -508,17 +535,17 @@ GST_START_TEST (test_timeout_then_resume)
   KlingJob *job;
   g_autofree gchar *user = NULL, *task_id = NULL;
 
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
-      " \"seconds\": 3, \"times\": 1}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"delay\"," " \"seconds\": 3, \"times\": 1}");
   job = start_job ("slow", 1.0, &o);
   fail_unless (job_outcome_wait (&o, 5));
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT), "%s",
-      o.error ? o.error->message : "success?");
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT),
+      "%s", o.error ? o.error->message : "success?");
   task_id = g_strdup (o.submitted_task_id);
   fail_unless_equals_string (kling_error_get_task_id (o.error), task_id);
   user = kling_error_dup_user_message (o.error);
-  fail_unless (strstr (user, task_id) != NULL && strstr (user, "within 1 s") != NULL, "%s",
-      user);
+  fail_unless (strstr (user, task_id) != NULL
+      && strstr (user, "within 1 s") != NULL, "%s", user);
   fail_unless_equals_int (journal_entries (), 1);
   finish_job (job, &o);
   job_outcome_clear (&o);
@@ -532,18 +559,19 @@ GST_START_TEST (test_timeout_then_resume)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 static void
-cancel_and_check_prompt (KlingJob *job, JobOutcome *o)
+cancel_and_check_prompt (KlingJob * job, JobOutcome * o)
 {
   gint64 start = g_get_monotonic_time ();
 
   kling_job_cancel (job);
   fail_unless (job_outcome_wait (o, 2));
   fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC / 2);
-  fail_unless (g_error_matches (o->error, KLING_ERROR, KLING_ERROR_CANCELLED), "%s",
-      o->error ? o->error->message : "success?");
+  fail_unless (g_error_matches (o->error, KLING_ERROR, KLING_ERROR_CANCELLED),
+      "%s", o->error ? o->error->message : "success?");
   fail_unless (o->mp4_path == NULL);
 }
 
@@ -556,6 +584,7 @@ GST_START_TEST (test_cancel_before_start)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Cancelled while the create is in flight; the server still makes the task, and the
@@ -565,8 +594,8 @@ GST_START_TEST (test_cancel_during_create_then_resume)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"delay\","
-      " \"seconds\": 1}");
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"delay\"," " \"seconds\": 1}");
   job = start_job ("cancel in create", 30, &o);
   g_usleep (300 * 1000);
   fail_unless_equals_int (o.submitted_calls, 0);
@@ -585,6 +614,7 @@ GST_START_TEST (test_cancel_during_create_then_resume)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_cancel_during_poll_keeps_task)
@@ -593,8 +623,8 @@ GST_START_TEST (test_cancel_during_poll_keeps_task)
   KlingJob *job;
   g_autofree gchar *task_id = NULL;
 
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
-      " \"seconds\": 5, \"times\": 1}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"delay\"," " \"seconds\": 5, \"times\": 1}");
   job = start_job ("cancel in poll", 30, &o);
   fail_unless (job_outcome_wait_submitted (&o, 10));
   g_usleep (100 * 1000);
@@ -615,6 +645,7 @@ GST_START_TEST (test_cancel_during_poll_keeps_task)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Two jobs of one process for the same clip at once (two identical pipelines): one task,
@@ -625,8 +656,8 @@ GST_START_TEST (test_twins_pay_once)
   JobOutcome a, b;
   KlingJob *job_a, *job_b;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"delay\","
-      " \"seconds\": 0.5}");
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"delay\"," " \"seconds\": 0.5}");
   job_a = start_job ("twins", 30, &a);
   job_b = start_job ("twins", 30, &b);
   fail_unless (job_outcome_wait (&a, 30));
@@ -643,6 +674,7 @@ GST_START_TEST (test_twins_pay_once)
   job_outcome_clear (&a);
   job_outcome_clear (&b);
 }
+
 GST_END_TEST;
 
 /* The first of two twins is cancelled (its pipeline stopped): the other one takes its
@@ -652,8 +684,8 @@ GST_START_TEST (test_twin_resumes_after_cancel)
   JobOutcome a, b;
   KlingJob *job_a, *job_b;
 
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"delay\","
-      " \"seconds\": 1, \"times\": 1}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"delay\"," " \"seconds\": 1, \"times\": 1}");
   job_a = start_job ("twin cancelled", 30, &a);
   job_b = start_job ("twin cancelled", 30, &b);
   fail_unless (job_outcome_wait_submitted (&a, 10));
@@ -667,6 +699,7 @@ GST_START_TEST (test_twin_resumes_after_cancel)
   job_outcome_clear (&a);
   job_outcome_clear (&b);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_cancel_during_download)
@@ -688,6 +721,7 @@ GST_START_TEST (test_cancel_during_download)
   fail_unless (dir == NULL || g_dir_read_name (dir) == NULL);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* max_parallel queues jobs before their create call. */
@@ -717,10 +751,11 @@ GST_START_TEST (test_parallel_cap)
     job_outcome_clear (&o[i]);
   fail_unless_equals_int (journal_entries (), 0);
 }
+
 GST_END_TEST;
 
 static void
-on_call_done (JsonNode *data, const GError *error, gpointer user_data)
+on_call_done (JsonNode * data, const GError * error, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -734,7 +769,7 @@ on_call_done (JsonNode *data, const GError *error, gpointer user_data)
 
 /* Like on_call_done(), keeping the answer's data. */
 static void
-on_data_call_done (JsonNode *data, const GError *error, gpointer user_data)
+on_data_call_done (JsonNode * data, const GError * error, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -746,18 +781,23 @@ on_data_call_done (JsonNode *data, const GError *error, gpointer user_data)
 
 GST_START_TEST (test_oneshot_call)
 {
-  g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
+  g_autoptr (JsonNode) body =
+      json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
   JobOutcome o;
 
   job_outcome_init (&o);
-  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_call_done, &o);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL,
+      on_call_done, &o);
   fail_unless (job_outcome_wait (&o, 10));
   /* the sandbox refuses an unknown video: a clean INVALID_INPUT, not retried */
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_INVALID_INPUT), "%s",
+  fail_unless (g_error_matches (o.error, KLING_ERROR,
+          KLING_ERROR_INVALID_INPUT), "%s",
       o.error ? o.error->message : "success?");
-  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 1);
+  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"),
+      1);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Another process (sharing the cache) created the task with the journal's external id
@@ -773,25 +813,30 @@ GST_START_TEST (test_external_id_taken_by_another_process)
 
   journal_put (key, KLING_ENDPOINT_IMAGE2VIDEO, "gstkling-other-process", NULL);
   /* the other process's create */
-  json_object_set_string_member (json_node_get_object (body), "external_task_id",
-      "gstkling-other-process");
+  json_object_set_string_member (json_node_get_object (body),
+      "external_task_id", "gstkling-other-process");
   job_outcome_init (&other);
-  kling_client_call (client, KLING_ENDPOINT_IMAGE2VIDEO, body, NULL, on_call_done, &other);
+  kling_client_call (client, KLING_ENDPOINT_IMAGE2VIDEO, body, NULL,
+      on_call_done, &other);
   fail_unless (job_outcome_wait (&other, 10));
-  fail_unless (other.error == NULL, "%s", other.error ? other.error->message : "");
+  fail_unless (other.error == NULL, "%s",
+      other.error ? other.error->message : "");
   /* this job's look-up comes too early for it */
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/gstkling-other-process\","
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/gstkling-other-process\","
       " \"action\": \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\"}");
 
   job = start_job ("shared journal", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
   fail_unless_equals_int (tasks_created (), 1);
-  fail_unless_equals_string (o.task->external_task_id, "gstkling-other-process");
+  fail_unless_equals_string (o.task->external_task_id,
+      "gstkling-other-process");
   finish_job (job, &o);
   job_outcome_clear (&o);
   job_outcome_clear (&other);
 }
+
 GST_END_TEST;
 
 /* A journal entry whose task the server does not know is dropped, and the job submits. */
@@ -802,7 +847,8 @@ GST_START_TEST (test_stale_journal_entry)
   JobOutcome o;
   KlingJob *job;
 
-  journal_put (key, KLING_ENDPOINT_IMAGE2VIDEO, "gstkling-from-elsewhere", "no-such-task");
+  journal_put (key, KLING_ENDPOINT_IMAGE2VIDEO, "gstkling-from-elsewhere",
+      "no-such-task");
   job = start_job ("stale journal", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
   check_success (&o);
@@ -811,20 +857,24 @@ GST_START_TEST (test_stale_journal_entry)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Without a cache the clip lives in the job's own directory, removed with the job. */
 GST_START_TEST (test_no_cache_dir)
 {
   g_autoptr (KlingRequest) request = make_request ("no cache");
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 30, .cache_dir = NULL };
+  KlingJobOptions options = {.poll_interval_s = 0.1,.timeout_s = 30,.cache_dir =
+        NULL
+  };
   g_autofree gchar *dir = NULL;
   JobOutcome o;
   KlingJob *job;
 
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
-      job_outcome_notify);
+  job =
+      kling_client_start_job (client, request, &options, &job_outcome_callbacks,
+      &o, job_outcome_notify);
   fail_unless (job_outcome_wait (&o, 30));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
   fail_unless (kling_mp4_verify_file (o.mp4_path, NULL, NULL));
@@ -836,18 +886,22 @@ GST_START_TEST (test_no_cache_dir)
   fail_unless (!g_file_test (dir, G_FILE_TEST_EXISTS));
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 static void
-check_static_key (const gchar *key, KlingAuthHeader header, KlingErrorCode expected)
+check_static_key (const gchar * key, KlingAuthHeader header,
+    KlingErrorCode expected)
 {
-  g_autoptr (JsonNode) body = json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
+  g_autoptr (JsonNode) body =
+      json_from_string ("{\"video_id\": \"no-such-video\"}", NULL);
   KlingClient *c = kling_client_acquire (kling_sandbox_get_base_url (sandbox),
       kling_auth_new_static (key, header), NULL);
   JobOutcome o;
 
   job_outcome_init (&o);
-  kling_client_call (c, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_call_done, &o);
+  kling_client_call (c, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_call_done,
+      &o);
   fail_unless (job_outcome_wait (&o, 10));
   fail_unless (g_error_matches (o.error, KLING_ERROR, expected), "%s: %s", key,
       o.error ? o.error->message : "success?");
@@ -868,12 +922,15 @@ GST_START_TEST (test_static_keys)
   fail_unless (sandbox != NULL);
 
   /* Past auth, the unknown video is refused: the key was accepted. */
-  check_static_key ("static-e2e-key", KLING_AUTH_HEADER_BEARER, KLING_ERROR_INVALID_INPUT);
+  check_static_key ("static-e2e-key", KLING_AUTH_HEADER_BEARER,
+      KLING_ERROR_INVALID_INPUT);
   check_static_key ("static-e2e-key", KLING_AUTH_HEADER_X_API_KEY,
       KLING_ERROR_INVALID_INPUT);
   check_static_key ("wrong-key", KLING_AUTH_HEADER_X_API_KEY, KLING_ERROR_AUTH);
-  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"), 3);
+  fail_unless_equals_int (counter ("requests", "POST /v1/videos/identify-face"),
+      3);
 }
+
 GST_END_TEST;
 
 
@@ -884,7 +941,8 @@ GST_START_TEST (test_poll_404_once_is_retried)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH "/\", \"action\": \"status\","
+  add_fault ("{\"method\": \"GET\", \"path\": \"" ENDPOINT_PATH
+      "/\", \"action\": \"status\","
       " \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"skip\": 1}");
   job = start_job ("poll 404 once", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -894,6 +952,7 @@ GST_START_TEST (test_poll_404_once_is_retried)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_download_404_and_429_once_are_retried)
@@ -923,6 +982,7 @@ GST_START_TEST (test_download_404_and_429_once_are_retried)
     job_outcome_clear (&o);
   }
 }
+
 GST_END_TEST;
 
 /* The next @times creates are refused with 1303 (0: all), and busy waits last 1 s. */
@@ -930,8 +990,9 @@ static void
 make_account_busy (guint times)
 {
   KlingRetryPolicy policy;
-  g_autofree gchar *fault = g_strdup_printf ("{\"method\": \"POST\", \"path\": \""
-      ENDPOINT_PATH "\", \"action\": \"status\", \"http\": 429, \"code\": 1303, "
+  g_autofree gchar *fault =
+      g_strdup_printf ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\", \"http\": 429, \"code\": 1303, "
       "\"message\": \"parallel task limit\", \"times\": %u}", times);
 
   kling_client_get_policy (client, &policy);
@@ -962,6 +1023,7 @@ GST_START_TEST (test_busy_account_is_waited_out)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The busy wait ends with the job's own timeout, not before: 6 s is twice what the 4
@@ -975,14 +1037,16 @@ GST_START_TEST (test_busy_account_until_timeout)
   make_account_busy (0);
   job = start_job ("busy until timeout", 6, &o);
   fail_unless (job_outcome_wait (&o, 15));
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT), "%s",
-      o.error ? o.error->message : "success?");
-  fail_unless (g_get_monotonic_time () - start >= 6 * G_USEC_PER_SEC - 100 * 1000);
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TIMEOUT),
+      "%s", o.error ? o.error->message : "success?");
+  fail_unless (g_get_monotonic_time () - start >=
+      6 * G_USEC_PER_SEC - 100 * 1000);
   fail_unless (creates_sent () >= 5);
   fail_unless_equals_int (tasks_created (), 0);
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* A 1003 after the one re-mint is surfaced as it is (the local clock is wrong). */
@@ -991,7 +1055,8 @@ GST_START_TEST (test_not_yet_valid_after_remint)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH "\", \"action\": \"status\","
+  add_fault ("{\"method\": \"POST\", \"path\": \"" ENDPOINT_PATH
+      "\", \"action\": \"status\","
       " \"http\": 401, \"code\": 1003, \"message\": \"token not yet valid\", \"times\": 0}");
   job = start_job ("clock skew", 30, &o);
   fail_unless (job_outcome_wait (&o, 30));
@@ -1001,6 +1066,7 @@ GST_START_TEST (test_not_yet_valid_after_remint)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* --- the cache directory ----------------------------------------------------------------- */
@@ -1035,15 +1101,17 @@ GST_START_TEST (test_unwritable_cache_dir)
     options.cache_dir = dirs[i];
     job = start_job_with ("unwritable", &options, &o);
     fail_unless (job_outcome_wait (&o, 10));
-    fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_LOCAL_IO), "%s",
-        o.error ? o.error->message : "success?");
+    fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_LOCAL_IO),
+        "%s", o.error ? o.error->message : "success?");
     user = kling_error_dup_user_message (o.error);
-    fail_unless (strstr (user, "cache directory cannot be written") != NULL, "%s", user);
+    fail_unless (strstr (user, "cache directory cannot be written") != NULL,
+        "%s", user);
     fail_unless_equals_int (all_requests (), 0);
     finish_job (job, &o);
     job_outcome_clear (&o);
   }
 }
+
 GST_END_TEST;
 
 /* refresh renders again and replaces the cached clip; the next plain job takes the new
@@ -1081,6 +1149,7 @@ GST_START_TEST (test_refresh_renders_again)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* A cached clip found cut (an older version's truncated download, a damaged disk) is
@@ -1109,6 +1178,7 @@ GST_START_TEST (test_damaged_cache_downloads_again)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* --- lip-sync after a lost create answer ------------------------------------------------- */
@@ -1133,7 +1203,8 @@ render_source_video (void)
 static GBytes *
 read_voice (void)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "voice.wav", NULL);
+  g_autofree gchar *path =
+      g_build_filename (KLING_MEDIA_DIR, "voice.wav", NULL);
   gchar *data;
   gsize len;
 
@@ -1142,12 +1213,12 @@ read_voice (void)
 }
 
 static KlingRequest *
-make_lip_sync_request (const gchar *video_id)
+make_lip_sync_request (const gchar * video_id)
 {
   g_autoptr (GBytes) voice = read_voice ();
   g_autoptr (GError) err = NULL;
   KlingLipSyncParams params = {
-    .video_id = video_id, .mode = KLING_LIP_SYNC_AUDIO2VIDEO, .audio = voice,
+    .video_id = video_id,.mode = KLING_LIP_SYNC_AUDIO2VIDEO,.audio = voice,
   };
   KlingRequest *request = kling_lip_sync_request_new (&params, &err);
 
@@ -1156,13 +1227,13 @@ make_lip_sync_request (const gchar *video_id)
 }
 
 static KlingJob *
-start_request_job (const KlingRequest *request, JobOutcome *o)
+start_request_job (const KlingRequest * request, JobOutcome * o)
 {
   KlingJobOptions options = job_options (30);
 
   job_outcome_init (o);
-  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  return kling_client_start_job (client, request, &options,
+      &job_outcome_callbacks, o, job_outcome_notify);
 }
 
 #define LIP_SYNC_PATH "/v1/videos/lip-sync"
@@ -1177,9 +1248,10 @@ GST_START_TEST (test_lip_sync_lost_answer_found_in_list)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH "\", \"action\": "
-      "\"drop-after\"}");
-  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH "/gstkling-\", \"action\":"
+  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH
+      "\", \"action\": " "\"drop-after\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH
+      "/gstkling-\", \"action\":"
       " \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"times\": 0}");
   job = start_request_job (request, &o);
   fail_unless (job_outcome_wait (&o, 60));
@@ -1189,6 +1261,7 @@ GST_START_TEST (test_lip_sync_lost_answer_found_in_list)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The create never reached the server, and the list does not show it: it may still
@@ -1201,13 +1274,15 @@ GST_START_TEST (test_lip_sync_lost_answer_unconfirmed)
   JobOutcome o;
   KlingJob *job;
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH "\", \"action\": \"drop\"}");
-  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH "/gstkling-\", \"action\":"
+  add_fault ("{\"method\": \"POST\", \"path\": \"" LIP_SYNC_PATH
+      "\", \"action\": \"drop\"}");
+  add_fault ("{\"method\": \"GET\", \"path\": \"" LIP_SYNC_PATH
+      "/gstkling-\", \"action\":"
       " \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", \"times\": 0}");
   job = start_request_job (request, &o);
   fail_unless (job_outcome_wait (&o, 60));
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_UNCONFIRMED), "%s",
-      o.error ? o.error->message : "success?");
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_UNCONFIRMED),
+      "%s", o.error ? o.error->message : "success?");
   user = kling_error_dup_user_message (o.error);
   fail_unless (strstr (user, "may have created a task") != NULL, "%s", user);
   fail_unless_equals_int (counter ("tasks_created", "lip-sync"), 0);
@@ -1216,6 +1291,7 @@ GST_START_TEST (test_lip_sync_lost_answer_unconfirmed)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Minutes later, a create the list still does not show never reached Kling: the rerun
@@ -1226,13 +1302,14 @@ GST_START_TEST (test_lip_sync_rerun_after_grace)
   g_autoptr (KlingRequest) request = make_lip_sync_request (video_id);
   g_autofree gchar *key = kling_client_cache_key (client, request);
   KlingJournalEntry entry = {
-    .external_task_id = "gstkling-lost", .create_sent_ms = g_get_real_time () / 1000 -
-        600 * 1000,
+    .external_task_id = "gstkling-lost",.create_sent_ms =
+        g_get_real_time () / 1000 - 600 * 1000,
   };
   JobOutcome o;
   KlingJob *job;
 
-  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_LIP_SYNC, &entry, NULL));
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_LIP_SYNC,
+          &entry, NULL));
   job = start_request_job (request, &o);
   fail_unless (job_outcome_wait (&o, 60));
   check_success (&o);
@@ -1240,6 +1317,7 @@ GST_START_TEST (test_lip_sync_rerun_after_grace)
   finish_job (job, &o);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* Advanced lip-sync is queried by task id only: after a lost answer its task is found in
@@ -1247,19 +1325,21 @@ GST_END_TEST;
 GST_START_TEST (test_advanced_lip_sync_lost_answer)
 {
   g_autofree gchar *video_id = render_source_video ();
-  g_autoptr (JsonNode) body = kling_identify_face_body_new (video_id, NULL, NULL);
+  g_autoptr (JsonNode) body =
+      kling_identify_face_body_new (video_id, NULL, NULL);
   g_autoptr (KlingFaceSession) session = NULL;
   g_autoptr (KlingRequest) request = NULL;
   g_autoptr (GBytes) voice = read_voice ();
   g_autoptr (GError) err = NULL;
-  KlingAdvancedLipSyncParams params = { .sound = voice, .sound_volume = 1,
-    .original_audio_volume = 1 };
+  KlingAdvancedLipSyncParams params = {.sound = voice,.sound_volume = 1,
+    .original_audio_volume = 1
+  };
   JobOutcome face, o;
   KlingJob *job;
 
   job_outcome_init (&face);
-  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL, on_data_call_done,
-      &face);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, NULL,
+      on_data_call_done, &face);
   fail_unless (job_outcome_wait (&face, 10));
   fail_unless (face.error == NULL && face.data != NULL);
   session = kling_face_session_new_from_json (face.data, &err);
@@ -1269,9 +1349,11 @@ GST_START_TEST (test_advanced_lip_sync_lost_answer)
   request = kling_advanced_lip_sync_request_new (&params, &err);
   fail_unless (request != NULL, "%s", err ? err->message : "");
 
-  add_fault ("{\"method\": \"POST\", \"path\": \"/v1/videos/advanced-lip-sync\", "
+  add_fault
+      ("{\"method\": \"POST\", \"path\": \"/v1/videos/advanced-lip-sync\", "
       "\"action\": \"drop-after\"}");
-  add_fault ("{\"method\": \"GET\", \"path\": \"/v1/videos/advanced-lip-sync/gstkling-\", "
+  add_fault
+      ("{\"method\": \"GET\", \"path\": \"/v1/videos/advanced-lip-sync/gstkling-\", "
       "\"action\": \"status\", \"http\": 404, \"code\": 1203, \"message\": \"not found\", "
       "\"times\": 0}");
   job = start_request_job (request, &o);
@@ -1282,6 +1364,7 @@ GST_START_TEST (test_advanced_lip_sync_lost_answer)
   job_outcome_clear (&o);
   job_outcome_clear (&face);
 }
+
 GST_END_TEST;
 
 static Suite *

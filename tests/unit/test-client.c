@@ -14,20 +14,23 @@
 
 
 static KlingRequest *
-make_request (const gchar *prompt)
+make_request (const gchar * prompt)
 {
-  g_autofree gchar *json = g_strdup_printf ("{\"model_name\":\"kling-v1-6\",\"mode\":\"std\","
+  g_autofree gchar *json =
+      g_strdup_printf ("{\"model_name\":\"kling-v1-6\",\"mode\":\"std\","
       "\"duration\":\"5\",\"prompt\":\"%s\",\"image\":\"QUJD\"}", prompt);
-  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO, json_from_string (json, NULL), NULL);
+  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO, json_from_string (json,
+          NULL), NULL);
 }
 
 static KlingClient *
-fast_client (const gchar *url, const gchar *secret)
+fast_client (const gchar * url, const gchar * secret)
 {
   KlingRetryPolicy policy = {
-    .max_attempts = 3, .base_delay_ms = 5, .max_delay_ms = 20, .deadline_s = 10,
+    .max_attempts = 3,.base_delay_ms = 5,.max_delay_ms = 20,.deadline_s = 10,
   };
-  KlingClient *client = kling_client_acquire (url, kling_auth_new_jwt ("AK", secret), NULL);
+  KlingClient *client =
+      kling_client_acquire (url, kling_auth_new_jwt ("AK", secret), NULL);
 
   fail_unless (client != NULL);
   kling_client_set_policy (client, &policy);
@@ -37,11 +40,13 @@ fast_client (const gchar *url, const gchar *secret)
 /* A client of CLOSED_URL whose every retry waits @delay_ms (10 attempts): a job on it
  * fails its first attempt at once, then sits in a long backoff. */
 static KlingClient *
-slow_client (const gchar *secret, guint delay_ms)
+slow_client (const gchar * secret, guint delay_ms)
 {
-  KlingRetryPolicy policy = { .max_attempts = 10, .base_delay_ms = delay_ms,
-    .max_delay_ms = delay_ms, .deadline_s = 600 };
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", secret),
+  KlingRetryPolicy policy = {.max_attempts = 10,.base_delay_ms = delay_ms,
+    .max_delay_ms = delay_ms,.deadline_s = 600
+  };
+  KlingClient *client =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", secret),
       NULL);
 
   fail_unless (client != NULL);
@@ -59,25 +64,28 @@ GST_START_TEST (test_auth_from_settings)
   g_unsetenv ("KLING_ACCESS_KEY");
   g_unsetenv ("KLING_SECRET_KEY");
   g_unsetenv ("KLING_API_KEY");
-  fail_unless (kling_auth_new_from_settings (NULL, "", NULL, KLING_AUTH_HEADER_BEARER,
-          &err) == NULL);
+  fail_unless (kling_auth_new_from_settings (NULL, "", NULL,
+          KLING_AUTH_HEADER_BEARER, &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
   g_clear_error (&err);
-  fail_unless (kling_auth_new_from_settings ("AK", NULL, NULL, KLING_AUTH_HEADER_BEARER,
-          &err) == NULL);
+  fail_unless (kling_auth_new_from_settings ("AK", NULL, NULL,
+          KLING_AUTH_HEADER_BEARER, &err) == NULL);
   fail_unless (strstr (err->message, "no secret key") != NULL);
   fail_unless (strstr (err->message, "AK") == NULL);
   g_clear_error (&err);
 
   /* the environment fills in what is unset */
   g_setenv ("KLING_SECRET_KEY", "env-secret", TRUE);
-  auth = kling_auth_new_from_settings ("AK", NULL, NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  auth =
+      kling_auth_new_from_settings ("AK", NULL, NULL, KLING_AUTH_HEADER_BEARER,
+      NULL);
   fail_unless (auth != NULL && kling_auth_is_jwt (auth));
   kling_auth_free (auth);
 
   /* a static key wins over a pair */
-  auth = kling_auth_new_from_settings ("AK", "SK", "static-key", KLING_AUTH_HEADER_X_API_KEY,
-      NULL);
+  auth =
+      kling_auth_new_from_settings ("AK", "SK", "static-key",
+      KLING_AUTH_HEADER_X_API_KEY, NULL);
   fail_unless (!kling_auth_is_jwt (auth));
   value = kling_auth_dup_header (auth, 0, &name);
   fail_unless_equals_string (name, "X-API-Key");
@@ -87,23 +95,31 @@ GST_START_TEST (test_auth_from_settings)
 
   /* properties win over the environment as a whole */
   g_setenv ("KLING_API_KEY", "env-key", TRUE);
-  auth = kling_auth_new_from_settings ("AK", "SK", NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  auth =
+      kling_auth_new_from_settings ("AK", "SK", NULL, KLING_AUTH_HEADER_BEARER,
+      NULL);
   fail_unless (kling_auth_is_jwt (auth));
   kling_auth_free (auth);
-  auth = kling_auth_new_from_settings (NULL, NULL, NULL, KLING_AUTH_HEADER_BEARER, NULL);
+  auth =
+      kling_auth_new_from_settings (NULL, NULL, NULL, KLING_AUTH_HEADER_BEARER,
+      NULL);
   fail_unless (!kling_auth_is_jwt (auth));
   kling_auth_free (auth);
   g_unsetenv ("KLING_SECRET_KEY");
   g_unsetenv ("KLING_API_KEY");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_shared_instances)
 {
-  KlingClient *a = kling_client_acquire (CLOSED_URL "/", kling_auth_new_jwt ("AK", "SK"),
+  KlingClient *a =
+      kling_client_acquire (CLOSED_URL "/", kling_auth_new_jwt ("AK", "SK"),
       NULL);
-  KlingClient *b = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"), NULL);
-  KlingClient *c = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "other"),
+  KlingClient *b =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"), NULL);
+  KlingClient *c =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "other"),
       NULL);
   KlingClient *d;
   KlingRetryPolicy policy;
@@ -137,35 +153,42 @@ GST_START_TEST (test_shared_instances)
   kling_client_unref (d);
   kling_client_unref (c);
 
-  fail_unless (kling_client_acquire ("ftp://host", kling_auth_new_jwt ("AK", "SK"),
-          &err) == NULL);
+  fail_unless (kling_client_acquire ("ftp://host", kling_auth_new_jwt ("AK",
+              "SK"), &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
 }
+
 GST_END_TEST;
 
 /* Kling's docs write endpoints as "/v1/videos/...": an api-url that already ends in /v1
  * is the same server (and the same shared client). */
 GST_START_TEST (test_api_url_with_v1)
 {
-  const gchar *const urls[] = { CLOSED_URL "/v1", CLOSED_URL "/v1/", CLOSED_URL "/v1//" };
-  KlingClient *plain = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+  const gchar *const urls[] =
+      { CLOSED_URL "/v1", CLOSED_URL "/v1/", CLOSED_URL "/v1//" };
+  KlingClient *plain =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
       NULL);
-  KlingClient *other = kling_client_acquire (CLOSED_URL "/v2", kling_auth_new_jwt ("AK",
+  KlingClient *other =
+      kling_client_acquire (CLOSED_URL "/v2", kling_auth_new_jwt ("AK",
           "SK"), NULL);
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (urls); i++) {
-    KlingClient *c = kling_client_acquire (urls[i], kling_auth_new_jwt ("AK", "SK"), NULL);
+    KlingClient *c =
+        kling_client_acquire (urls[i], kling_auth_new_jwt ("AK", "SK"), NULL);
 
     fail_unless (c == plain, "%s", urls[i]);
     fail_unless_equals_string (kling_client_get_base_url (c), CLOSED_URL);
     kling_client_unref (c);
   }
   /* only /v1 is Kling's own prefix */
-  fail_unless_equals_string (kling_client_get_base_url (other), CLOSED_URL "/v2");
+  fail_unless_equals_string (kling_client_get_base_url (other),
+      CLOSED_URL "/v2");
   kling_client_unref (other);
   kling_client_unref (plain);
 }
+
 GST_END_TEST;
 
 /* No credentials anywhere: an AUTH error before any request (no HTTP status), saying what
@@ -178,26 +201,30 @@ GST_START_TEST (test_no_credentials_at_all)
   g_unsetenv ("KLING_ACCESS_KEY");
   g_unsetenv ("KLING_SECRET_KEY");
   g_unsetenv ("KLING_API_KEY");
-  fail_unless (kling_auth_new_from_settings (NULL, NULL, NULL, KLING_AUTH_HEADER_BEARER,
-          &err) == NULL);
+  fail_unless (kling_auth_new_from_settings (NULL, NULL, NULL,
+          KLING_AUTH_HEADER_BEARER, &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_AUTH));
   fail_unless_equals_int (kling_error_get_http_status (err), 0);
   message = kling_error_dup_user_message (err);
-  fail_unless_equals_string (message, "No Kling credentials are set: set access-key and "
+  fail_unless_equals_string (message,
+      "No Kling credentials are set: set access-key and "
       "secret-key (or the KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or "
       "api-key (or KLING_API_KEY).");
   g_clear_error (&err);
   g_clear_pointer (&message, g_free);
 
-  fail_unless (kling_auth_new_from_settings ("ak", NULL, NULL, KLING_AUTH_HEADER_BEARER,
-          &err) == NULL);
+  fail_unless (kling_auth_new_from_settings ("ak", NULL, NULL,
+          KLING_AUTH_HEADER_BEARER, &err) == NULL);
   message = kling_error_dup_user_message (err);
-  fail_unless_equals_string (message, "Only an access key is set, without its secret key: "
+  fail_unless_equals_string (message,
+      "Only an access key is set, without its secret key: "
       "set secret-key (or KLING_SECRET_KEY), or use api-key instead.");
 }
+
 GST_END_TEST;
 
-typedef struct {
+typedef struct
+{
   const gchar *cache_dir;       /* holds the clip of make_request ("shared") */
   GMutex lock;                  /* guards the two below */
   gint failures;
@@ -205,7 +232,7 @@ typedef struct {
 } AcquireRace;
 
 static void
-race_fail (AcquireRace *race, gchar *message)
+race_fail (AcquireRace * race, gchar * message)
 {
   g_mutex_lock (&race->lock);
   race->failures++;
@@ -218,13 +245,15 @@ race_fail (AcquireRace *race, gchar *message)
 /* One client handed out is alive: a job on it runs to its end. A client revived while it
  * is torn down would cancel the job (its shutdown does) or never run it. */
 static void
-acquire_and_use (AcquireRace *race)
+acquire_and_use (AcquireRace * race)
 {
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+  KlingClient *client =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
       NULL);
   g_autoptr (KlingRequest) request = make_request ("shared");
-  KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5,
-    .cache_dir = race->cache_dir };
+  KlingJobOptions options = {.poll_interval_s = 1,.timeout_s = 5,
+    .cache_dir = race->cache_dir
+  };
   KlingJob *job;
   JobOutcome o;
 
@@ -233,8 +262,9 @@ acquire_and_use (AcquireRace *race)
     return;
   }
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
-      job_outcome_notify);
+  job =
+      kling_client_start_job (client, request, &options, &job_outcome_callbacks,
+      &o, job_outcome_notify);
   if (!job_outcome_wait (&o, 2))
     race_fail (race, g_strdup ("a job on an acquired client never finished"));
   else if (o.error != NULL || !o.cache_hit)
@@ -266,11 +296,14 @@ GST_START_TEST (test_acquire_release_threads)
   g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
   g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
   g_autoptr (KlingRequest) request = make_request ("shared");
-  KlingTask task = { .task_id = "T-s", .status = KLING_TASK_SUCCEED, .video_id = "V-s" };
-  KlingClient *client = kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
+  KlingTask task = {.task_id = "T-s",.status = KLING_TASK_SUCCEED,.video_id =
+        "V-s"
+  };
+  KlingClient *client =
+      kling_client_acquire (CLOSED_URL, kling_auth_new_jwt ("AK", "SK"),
       NULL);
   g_autofree gchar *key = kling_client_cache_key (client, request);
-  AcquireRace race = { .cache_dir = dir };
+  AcquireRace race = {.cache_dir = dir };
   GThread *threads[4];
   guint i;
 
@@ -287,11 +320,13 @@ GST_START_TEST (test_acquire_release_threads)
   g_mutex_clear (&race.lock);
   test_remove_tree (dir);
 }
+
 GST_END_TEST;
 
 /* Holds a job's finished() (which a client's teardown calls for every unfinished job) until
  * the test lets it go, so the test can act while a client is being torn down. */
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   gboolean in_teardown;
@@ -299,8 +334,8 @@ typedef struct {
 } TeardownGate;
 
 static void
-gate_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
-    const GError *error, gpointer user_data)
+gate_finished (KlingJob * job, const gchar * mp4_path, const KlingTask * task,
+    const GError * error, gpointer user_data)
 {
   TeardownGate *gate = user_data;
 
@@ -312,7 +347,7 @@ gate_finished (KlingJob *job, const gchar *mp4_path, const KlingTask *task,
   g_mutex_unlock (&gate->lock);
 }
 
-static const KlingJobCallbacks gate_callbacks = { .finished = gate_finished };
+static const KlingJobCallbacks gate_callbacks = {.finished = gate_finished };
 
 static gpointer
 drop_client (gpointer client)
@@ -336,23 +371,27 @@ GST_START_TEST (test_acquire_while_torn_down)
   g_mutex_init (&gate.lock);
   g_cond_init (&gate.cond);
   /* A job in a 10-20 s backoff: still unfinished when the client goes. */
-  kling_job_unref (kling_client_start_job (dying, request, NULL, &gate_callbacks, &gate,
-          NULL));
+  kling_job_unref (kling_client_start_job (dying, request, NULL,
+          &gate_callbacks, &gate, NULL));
   dropper = g_thread_new ("drop", drop_client, dying);
   g_mutex_lock (&gate.lock);
-  while (!gate.in_teardown && g_cond_wait_until (&gate.cond, &gate.lock, until));
+  while (!gate.in_teardown
+      && g_cond_wait_until (&gate.cond, &gate.lock, until));
   fail_unless (gate.in_teardown, "the last unref did not cancel the job");
   g_mutex_unlock (&gate.lock);
 
   /* `dying` is not freed yet: its worker is held in the gate. */
   fresh = fast_client (CLOSED_URL, "teardown");
-  fail_unless (fresh != dying, "the client being torn down was handed out again");
+  fail_unless (fresh != dying,
+      "the client being torn down was handed out again");
   job_outcome_init (&o);
-  job = kling_client_start_job (fresh, request, NULL, &job_outcome_callbacks, &o, NULL);
+  job =
+      kling_client_start_job (fresh, request, NULL, &job_outcome_callbacks, &o,
+      NULL);
   fail_unless (job_outcome_wait (&o, 3));
   /* Its worker ran the job (3 refused connections), rather than cancel it. */
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK), "%s",
-      o.error ? o.error->message : "no error");
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK),
+      "%s", o.error ? o.error->message : "no error");
 
   g_mutex_lock (&gate.lock);
   gate.release = TRUE;
@@ -365,6 +404,7 @@ GST_START_TEST (test_acquire_while_torn_down)
   g_mutex_clear (&gate.lock);
   g_cond_clear (&gate.cond);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_network_failure_after_retries)
@@ -375,10 +415,12 @@ GST_START_TEST (test_network_failure_after_retries)
   JobOutcome o;
 
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
+  job =
+      kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o,
+      NULL);
   fail_unless (job_outcome_wait (&o, 10));
-  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK), "%s",
-      o.error ? o.error->message : "no error");
+  fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_NETWORK),
+      "%s", o.error ? o.error->message : "no error");
   fail_unless (o.callback_thread != g_thread_self ());
   fail_unless (o.mp4_path == NULL);
   kling_job_cancel (job);       /* after the end: a no-op */
@@ -387,6 +429,7 @@ GST_START_TEST (test_network_failure_after_retries)
   fail_unless_equals_int (o.finished_calls, 1);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* A job stuck in its backoff ends at once when cancelled. */
@@ -399,10 +442,13 @@ GST_START_TEST (test_cancel_is_prompt)
   gint64 start;
 
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o, NULL);
+  job =
+      kling_client_start_job (client, request, NULL, &job_outcome_callbacks, &o,
+      NULL);
   /* The first attempt fails at once on the closed port: the job then reports the 10-20 s
    * wait it enters. Only a cancel that lands in that wait is what this test is about. */
-  fail_unless (job_outcome_wait_waiting (&o, 3), "the job never began a backoff");
+  fail_unless (job_outcome_wait_waiting (&o, 3),
+      "the job never began a backoff");
   g_mutex_lock (&o.lock);
   fail_unless_equals_int (o.waiting_calls, 1);
   fail_unless_equals_int (o.last_wait_reason, KLING_WAIT_NETWORK);
@@ -421,6 +467,7 @@ GST_START_TEST (test_cancel_is_prompt)
   fail_unless_equals_int (o.finished_calls, 1);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The last unref finishes every job (CANCELLED) before it returns, without waiting for
@@ -436,8 +483,10 @@ GST_START_TEST (test_unref_cancels_jobs)
 
   job_outcome_init (&o1);
   job_outcome_init (&o2);
-  j1 = kling_client_start_job (client, r1, NULL, &job_outcome_callbacks, &o1, NULL);
-  j2 = kling_client_start_job (client, r2, NULL, &job_outcome_callbacks, &o2, NULL);
+  j1 = kling_client_start_job (client, r1, NULL, &job_outcome_callbacks, &o1,
+      NULL);
+  j2 = kling_client_start_job (client, r2, NULL, &job_outcome_callbacks, &o2,
+      NULL);
   g_usleep (100 * 1000);
   start = g_get_monotonic_time ();
   kling_client_unref (client);
@@ -451,6 +500,7 @@ GST_START_TEST (test_unref_cancels_jobs)
   job_outcome_clear (&o1);
   job_outcome_clear (&o2);
 }
+
 GST_END_TEST;
 
 /* A clip cached for one server is never handed out for a request to another: a sandbox
@@ -474,6 +524,7 @@ GST_START_TEST (test_cache_key_follows_server)
   kling_client_unref (same);
   kling_client_unref (other);
 }
+
 GST_END_TEST;
 
 /* A clip in the cache: finished at once, no HTTP at all (the URL is a closed port). */
@@ -482,8 +533,12 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   g_autofree gchar *dir = g_dir_make_tmp ("kling-client-test-XXXXXX", NULL);
   g_autofree gchar *part = g_build_filename (dir, "x.part", NULL);
   g_autoptr (KlingRequest) request = make_request ("cached");
-  KlingTask task = { .task_id = "T-c", .status = KLING_TASK_SUCCEED, .video_id = "V-c" };
-  KlingJobOptions options = { .poll_interval_s = 1, .timeout_s = 5, .cache_dir = dir };
+  KlingTask task = {.task_id = "T-c",.status = KLING_TASK_SUCCEED,.video_id =
+        "V-c"
+  };
+  KlingJobOptions options = {.poll_interval_s = 1,.timeout_s = 5,.cache_dir =
+        dir
+  };
   KlingClient *client = fast_client (CLOSED_URL, "cache");
   g_autofree gchar *key = kling_client_cache_key (client, request);
   KlingJob *job;
@@ -492,8 +547,9 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   test_mp4_write (part, NULL);
   fail_unless (kling_cache_store (dir, key, part, request, &task, NULL));
   job_outcome_init (&o);
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, &o,
-      job_outcome_notify);
+  job =
+      kling_client_start_job (client, request, &options, &job_outcome_callbacks,
+      &o, job_outcome_notify);
   fail_unless (job != NULL);
   fail_unless (job_outcome_wait (&o, 5));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
@@ -511,10 +567,11 @@ GST_START_TEST (test_cache_hit_needs_no_server)
   g_rmdir (dir);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 static void
-on_call (JsonNode *data, const GError *error, gpointer user_data)
+on_call (JsonNode * data, const GError * error, gpointer user_data)
 {
   JobOutcome *o = user_data;
 
@@ -534,7 +591,8 @@ GST_START_TEST (test_oneshot_cancel_from_caller_thread)
   JobOutcome o;
 
   job_outcome_init (&o);
-  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable, on_call, &o);
+  kling_client_call (client, KLING_ENDPOINT_IDENTIFY_FACE, body, cancellable,
+      on_call, &o);
   g_usleep (100 * 1000);
   g_cancellable_cancel (cancellable);
   fail_unless (job_outcome_wait (&o, 2));
@@ -543,6 +601,7 @@ GST_START_TEST (test_oneshot_cancel_from_caller_thread)
   fail_unless_equals_int (o.finished_calls, 1);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -17,26 +17,28 @@
 #define TASK_PATH CREATE_PATH "/T-1"
 #define CLIP_PATH "/files/clip.mp4"
 
-typedef enum {
+typedef enum
+{
   SERVE_WHOLE,
-  SERVE_CHUNKED_CUT,           /* chunked, half the file, then the connection closes */
-  SERVE_UNSIZED_CUT,           /* no length, half the file, then the connection closes */
-  SERVE_LENGTH_TOO_SMALL,      /* Content-Length of half, the whole file after it */
-  SERVE_ENDLESS,               /* chunked: the file's head, then zeros without end */
-  SERVE_HUGE_LENGTH,           /* Content-Length: 2 GB, then the file's head */
-  SERVE_DRIP,                  /* 1 KB/s */
-  SERVE_CUT_THEN_RANGE,        /* full length announced, 60% sent; Range honoured after */
-  SERVE_CUT_IGNORE_RANGE,      /* the same, but a Range request gets the whole file */
+  SERVE_CHUNKED_CUT,            /* chunked, half the file, then the connection closes */
+  SERVE_UNSIZED_CUT,            /* no length, half the file, then the connection closes */
+  SERVE_LENGTH_TOO_SMALL,       /* Content-Length of half, the whole file after it */
+  SERVE_ENDLESS,                /* chunked: the file's head, then zeros without end */
+  SERVE_HUGE_LENGTH,            /* Content-Length: 2 GB, then the file's head */
+  SERVE_DRIP,                   /* 1 KB/s */
+  SERVE_CUT_THEN_RANGE,         /* full length announced, 60% sent; Range honoured after */
+  SERVE_CUT_IGNORE_RANGE,       /* the same, but a Range request gets the whole file */
 } ServeMode;
 
-typedef struct {
+typedef struct
+{
   ServeMode mode;
-  guint bad_attempts;          /* how many downloads get the fault; then SERVE_WHOLE */
+  guint bad_attempts;           /* how many downloads get the fault; then SERVE_WHOLE */
   GBytes *mp4;
   const gchar *const *statuses; /* the task_status of successive polls; then "succeed" */
-  gint creates;                /* atomic */
-  gint polls;                  /* atomic */
-  gint downloads;              /* atomic */
+  gint creates;                 /* atomic */
+  gint polls;                   /* atomic */
+  gint downloads;               /* atomic */
 } FakeKling;
 
 static RawServer *server;
@@ -44,19 +46,22 @@ static FakeKling fake;
 static gchar *cache_dir;
 
 static void
-answer_json (GOutputStream *out, const gchar *data_json)
+answer_json (GOutputStream * out, const gchar * data_json)
 {
-  g_autofree gchar *body = g_strdup_printf ("{\"code\": 0, \"message\": \"SUCCEED\", "
+  g_autofree gchar *body =
+      g_strdup_printf ("{\"code\": 0, \"message\": \"SUCCEED\", "
       "\"request_id\": \"R\", \"data\": %s}", data_json);
 
   raw_respond (out, 200, "application/json", body, strlen (body));
 }
 
 static void
-answer_task (GOutputStream *out, const gchar *status)
+answer_task (GOutputStream * out, const gchar * status)
 {
-  g_autofree gchar *url = g_strconcat (raw_server_url (server), CLIP_PATH "?sig=abc", NULL);
-  g_autofree gchar *task = g_strdup_printf ("{\"task_id\": \"T-1\", \"task_status\": %s, "
+  g_autofree gchar *url =
+      g_strconcat (raw_server_url (server), CLIP_PATH "?sig=abc", NULL);
+  g_autofree gchar *task =
+      g_strdup_printf ("{\"task_id\": \"T-1\", \"task_status\": %s, "
       "\"task_result\": {\"videos\": [{\"id\": \"V-1\", \"url\": \"%s\", \"duration\": "
       "\"5\"}]}}", status, url);
 
@@ -64,7 +69,7 @@ answer_task (GOutputStream *out, const gchar *status)
 }
 
 static gboolean
-drip (RawServer *s, GOutputStream *out, const guint8 *data, gsize len)
+drip (RawServer * s, GOutputStream * out, const guint8 * data, gsize len)
 {
   gsize i;
 
@@ -76,14 +81,15 @@ drip (RawServer *s, GOutputStream *out, const guint8 *data, gsize len)
 }
 
 static void
-serve_endless (RawServer *s, GOutputStream *out, const guint8 *data, gsize len)
+serve_endless (RawServer * s, GOutputStream * out, const guint8 * data,
+    gsize len)
 {
   static const guint8 zeros[65536];
   guint64 sent;
 
   raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
-      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%" G_GSIZE_MODIFIER "x\r\n",
-      len);
+      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%"
+      G_GSIZE_MODIFIER "x\r\n", len);
   raw_write (out, data, len);
   raw_write (out, "\r\n", 2);
   for (sent = 0; sent < (guint64) 1 << 30 && !raw_server_stopping (s); sent +=
@@ -96,7 +102,8 @@ serve_endless (RawServer *s, GOutputStream *out, const guint8 *data, gsize len)
 
 /* A Range request honoured: 206 from the asked byte. */
 static gboolean
-serve_range (GOutputStream *out, const RawRequest *request, const guint8 *data, gsize len)
+serve_range (GOutputStream * out, const RawRequest * request,
+    const guint8 * data, gsize len)
 {
   g_autofree gchar *range = raw_request_dup_header (request, "Range");
   guint64 from;
@@ -105,15 +112,15 @@ serve_range (GOutputStream *out, const RawRequest *request, const guint8 *data, 
     return FALSE;
   from = g_ascii_strtoull (range + strlen ("bytes="), NULL, 10);
   raw_printf (out, "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\n"
-      "Content-Range: bytes %" G_GUINT64_FORMAT "-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT
-      "\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n", from,
-      len - 1, len, len - from);
+      "Content-Range: bytes %" G_GUINT64_FORMAT "-%" G_GSIZE_FORMAT "/%"
+      G_GSIZE_FORMAT "\r\nContent-Length: %" G_GUINT64_FORMAT
+      "\r\nConnection: close\r\n\r\n", from, len - 1, len, len - from);
   raw_write (out, data + from, len - from);
   return TRUE;
 }
 
 static void
-serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
+serve_clip (RawServer * s, const RawRequest * request, GOutputStream * out)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (fake.mp4, &len);
@@ -122,13 +129,14 @@ serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
 
   switch (mode) {
     case SERVE_WHOLE:
-      if (fake.mode != SERVE_CUT_THEN_RANGE || !serve_range (out, request, data, len))
+      if (fake.mode != SERVE_CUT_THEN_RANGE
+          || !serve_range (out, request, data, len))
         raw_respond (out, 200, "video/mp4", data, len);
       break;
     case SERVE_CHUNKED_CUT:
       raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
-          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%" G_GSIZE_MODIFIER
-          "x\r\n", len / 2);
+          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n%"
+          G_GSIZE_MODIFIER "x\r\n", len / 2);
       raw_write (out, data, len / 2);
       break;
     case SERVE_UNSIZED_CUT:
@@ -137,7 +145,8 @@ serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
       raw_write (out, data, len / 2);
       break;
     case SERVE_LENGTH_TOO_SMALL:
-      raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
+      raw_printf (out,
+          "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
           G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", len / 2);
       raw_write (out, data, len);
       break;
@@ -145,29 +154,34 @@ serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
       serve_endless (s, out, data, len / 2);
       break;
     case SERVE_HUGE_LENGTH:
-      raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: "
+      raw_printf (out,
+          "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: "
           "2000000000\r\nConnection: close\r\n\r\n");
       raw_write (out, data, len / 2);
       break;
     case SERVE_DRIP:{
       /* honours Range: every attempt moves the file on by a little */
       g_autofree gchar *range = raw_request_dup_header (request, "Range");
-      guint64 from = range ? g_ascii_strtoull (range + strlen ("bytes="), NULL, 10) : 0;
+      guint64 from =
+          range ? g_ascii_strtoull (range + strlen ("bytes="), NULL, 10) : 0;
 
       if (range)
-        raw_printf (out, "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\n"
-            "Content-Range: bytes %" G_GUINT64_FORMAT "-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT
-            "\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
-            from, len - 1, len, len - from);
+        raw_printf (out,
+            "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\n"
+            "Content-Range: bytes %" G_GUINT64_FORMAT "-%" G_GSIZE_FORMAT "/%"
+            G_GSIZE_FORMAT "\r\nContent-Length: %" G_GUINT64_FORMAT
+            "\r\nConnection: close\r\n\r\n", from, len - 1, len, len - from);
       else
-        raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
+        raw_printf (out,
+            "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
             G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", len);
       drip (s, out, data + from, len - from);
       break;
     }
     case SERVE_CUT_THEN_RANGE:
     case SERVE_CUT_IGNORE_RANGE:
-      raw_printf (out, "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
+      raw_printf (out,
+          "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: %"
           G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", len);
       raw_write (out, data, len * 6 / 10);
       break;
@@ -175,9 +189,11 @@ serve_clip (RawServer *s, const RawRequest *request, GOutputStream *out)
 }
 
 static void
-fake_kling (RawServer *s, const RawRequest *request, GOutputStream *out, gpointer data)
+fake_kling (RawServer * s, const RawRequest * request, GOutputStream * out,
+    gpointer data)
 {
-  if (g_str_equal (request->method, "POST") && g_str_equal (request->path, CREATE_PATH)) {
+  if (g_str_equal (request->method, "POST")
+      && g_str_equal (request->path, CREATE_PATH)) {
     g_atomic_int_inc (&fake.creates);
     answer_json (out, "{\"task_id\": \"T-1\", \"task_status\": \"submitted\"}");
   } else if (g_str_equal (request->path, TASK_PATH)) {
@@ -197,7 +213,7 @@ fake_kling (RawServer *s, const RawRequest *request, GOutputStream *out, gpointe
 static void
 setup (void)
 {
-  const TestMp4Spec spec = { .n_samples = 120, .sample_size = 400, .audio = TRUE };
+  const TestMp4Spec spec = {.n_samples = 120,.sample_size = 400,.audio = TRUE };
 
   memset (&fake, 0, sizeof (fake));
   fake.mp4 = test_mp4_build (&spec);
@@ -217,36 +233,38 @@ teardown (void)
 static KlingClient *
 fake_client (void)
 {
-  return test_fast_client (raw_server_url (server), kling_auth_new_static ("key",
-          KLING_AUTH_HEADER_BEARER), 2000);
+  return test_fast_client (raw_server_url (server),
+      kling_auth_new_static ("key", KLING_AUTH_HEADER_BEARER), 2000);
 }
 
 static KlingRequest *
 make_request (void)
 {
-  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO, json_from_string ("{\"prompt\": "
-          "\"p\", \"mode\": \"std\", \"duration\": \"5\", \"image\": \"QUJD\"}", NULL),
-      json_from_string ("{\"prompt\": \"p\"}", NULL));
+  return kling_request_new (KLING_ENDPOINT_IMAGE2VIDEO,
+      json_from_string ("{\"prompt\": "
+          "\"p\", \"mode\": \"std\", \"duration\": \"5\", \"image\": \"QUJD\"}",
+          NULL), json_from_string ("{\"prompt\": \"p\"}", NULL));
 }
 
 static KlingJob *
-start_job (KlingClient *client, const KlingJobOptions *extra, JobOutcome *o)
+start_job (KlingClient * client, const KlingJobOptions * extra, JobOutcome * o)
 {
   g_autoptr (KlingRequest) request = make_request ();
-  KlingJobOptions options = { .poll_interval_s = 0.05, .timeout_s = 30,
-    .cache_dir = cache_dir };
+  KlingJobOptions options = {.poll_interval_s = 0.05,.timeout_s = 30,
+    .cache_dir = cache_dir
+  };
 
   if (extra) {
     options.min_download_rate = extra->min_download_rate;
     options.rate_window_ms = extra->rate_window_ms;
   }
   job_outcome_init (o);
-  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  return kling_client_start_job (client, request, &options,
+      &job_outcome_callbacks, o, job_outcome_notify);
 }
 
 static void
-end_job (KlingClient *client, KlingJob *job, JobOutcome *o)
+end_job (KlingClient * client, KlingJob * job, JobOutcome * o)
 {
   kling_job_unref (job);
   fail_unless (job_outcome_wait_notified (o, 5));
@@ -255,7 +273,7 @@ end_job (KlingClient *client, KlingJob *job, JobOutcome *o)
 }
 
 static guint
-entries (const gchar *sub)
+entries (const gchar * sub)
 {
   g_autofree gchar *path = g_build_filename (cache_dir, sub, NULL);
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
@@ -268,7 +286,7 @@ entries (const gchar *sub)
 
 /* The job succeeded with the very bytes of the clip, and the cache holds it. */
 static void
-check_whole_clip (JobOutcome *o)
+check_whole_clip (JobOutcome * o)
 {
   g_autofree gchar *bytes = NULL;
   gsize len;
@@ -283,12 +301,13 @@ check_whole_clip (JobOutcome *o)
 
 /* The job failed, nothing entered the cache, and the paid task stays in the journal. */
 static void
-check_nothing_cached (JobOutcome *o, KlingErrorCode code, const gchar *words)
+check_nothing_cached (JobOutcome * o, KlingErrorCode code, const gchar * words)
 {
   fail_unless (o->error != NULL, "a damaged clip passed");
-  fail_unless (g_error_matches (o->error, KLING_ERROR, code), "%s", o->error->message);
-  fail_unless (strstr (o->error->message, words) != NULL, "'%s' not in %s", words,
+  fail_unless (g_error_matches (o->error, KLING_ERROR, code), "%s",
       o->error->message);
+  fail_unless (strstr (o->error->message, words) != NULL, "'%s' not in %s",
+      words, o->error->message);
   fail_unless_equals_int (entries ("tmp"), 0);
   fail_unless_equals_int (entries ("journal"), 1);
   {
@@ -302,8 +321,8 @@ check_nothing_cached (JobOutcome *o, KlingErrorCode code, const gchar *words)
 
 /* The first @bad_attempts downloads get @mode, the others the whole clip. */
 static KlingJob *
-run_job (KlingClient *client, ServeMode mode, guint bad_attempts,
-    const KlingJobOptions *extra, JobOutcome *o)
+run_job (KlingClient * client, ServeMode mode, guint bad_attempts,
+    const KlingJobOptions * extra, JobOutcome * o)
 {
   KlingJob *job;
 
@@ -322,7 +341,8 @@ check_bad_then_good (ServeMode mode, guint expected_downloads)
   KlingJob *job = run_job (client, mode, 1, NULL, &o);
 
   check_whole_clip (&o);
-  fail_unless_equals_int (g_atomic_int_get (&fake.downloads), expected_downloads);
+  fail_unless_equals_int (g_atomic_int_get (&fake.downloads),
+      expected_downloads);
   end_job (client, job, &o);
 }
 
@@ -332,6 +352,7 @@ GST_START_TEST (test_chunked_body_cut_short)
 {
   check_bad_then_good (SERVE_CHUNKED_CUT, 2);
 }
+
 GST_END_TEST;
 
 /* Without a length, the end of the connection looks like the end of the body: only the
@@ -340,6 +361,7 @@ GST_START_TEST (test_unsized_body_cut_short)
 {
   check_bad_then_good (SERVE_UNSIZED_CUT, 2);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_length_smaller_than_body)
@@ -354,6 +376,7 @@ GST_START_TEST (test_length_smaller_than_body)
   fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
   end_job (client, job, &o);
 }
+
 GST_END_TEST;
 
 /* An endless body after a valid head was cached as a 1 GB clip: now refused once it
@@ -371,6 +394,7 @@ GST_START_TEST (test_endless_body_refused)
   fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
   end_job (client, job, &o);
 }
+
 GST_END_TEST;
 
 /* One answer announcing 2 GB (or one endless body) is that answer's fault, not the
@@ -380,6 +404,7 @@ GST_START_TEST (test_huge_length_once_downloaded_again)
   check_bad_then_good (SERVE_HUGE_LENGTH, 2);
   fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_endless_body_once_downloaded_again)
@@ -387,6 +412,7 @@ GST_START_TEST (test_endless_body_once_downloaded_again)
   check_bad_then_good (SERVE_ENDLESS, 2);
   fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_huge_length_always_refused)
@@ -400,6 +426,7 @@ GST_START_TEST (test_huge_length_always_refused)
   fail_unless_equals_int (g_atomic_int_get (&fake.creates), 1);
   end_job (client, job, &o);
 }
+
 GST_END_TEST;
 
 /* 1 KB/s: given up after the rate window, retried (resuming, so each attempt moves on a
@@ -408,7 +435,7 @@ GST_END_TEST;
 GST_START_TEST (test_drip_fails_fast)
 {
   KlingClient *client = fake_client ();
-  KlingJobOptions slow = { .min_download_rate = 8192, .rate_window_ms = 500 };
+  KlingJobOptions slow = {.min_download_rate = 8192,.rate_window_ms = 500 };
   gint64 start = g_get_monotonic_time ();
   JobOutcome o;
   KlingJob *job = run_job (client, SERVE_DRIP, 100, &slow, &o);
@@ -420,13 +447,15 @@ GST_START_TEST (test_drip_fails_fast)
   fail_unless_equals_int (o.last_wait_reason, KLING_WAIT_NETWORK);
   end_job (client, job, &o);
 }
+
 GST_END_TEST;
 
 /* --- resuming, and reading while it grows ------------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   KlingDownloadProgress *progress;
-  GByteArray *read;            /* what a reader read from the part file as it grew */
+  GByteArray *read;             /* what a reader read from the part file as it grew */
   guint restarts;
   KlingDownloadStatus last;
 } Reader;
@@ -440,8 +469,8 @@ read_growing_file (gpointer data)
   FILE *f = NULL;
   guint8 buffer[4096];
 
-  while (kling_download_progress_wait (r->progress, r->read->len, status.restarts,
-          10 * G_USEC_PER_SEC, NULL, &status)) {
+  while (kling_download_progress_wait (r->progress, r->read->len,
+          status.restarts, 10 * G_USEC_PER_SEC, NULL, &status)) {
     if (status.restarts != r->restarts) {
       /* The bytes read so far are void: start over on the new file. */
       r->restarts = status.restarts;
@@ -463,7 +492,8 @@ read_growing_file (gpointer data)
     }
     fail_unless (f != NULL);
     while (r->read->len < status.written) {
-      gsize n = fread (buffer, 1, MIN (sizeof (buffer), status.written - r->read->len), f);
+      gsize n = fread (buffer, 1, MIN (sizeof (buffer),
+              status.written - r->read->len), f);
       fail_unless (n > 0);
       g_byte_array_append (r->read, buffer, n);
     }
@@ -499,7 +529,8 @@ check_read_while_growing (ServeMode mode, guint expected_restarts)
   /* the reader got every byte of the clip, in order, before or after the rename */
   fail_unless_equals_int (r.last.state, KLING_DOWNLOAD_DONE);
   fail_unless_equals_uint64 (r.read->len, g_bytes_get_size (fake.mp4));
-  fail_unless (memcmp (r.read->data, g_bytes_get_data (fake.mp4, NULL), r.read->len) == 0);
+  fail_unless (memcmp (r.read->data, g_bytes_get_data (fake.mp4, NULL),
+          r.read->len) == 0);
   fail_unless_equals_int (r.last.restarts, expected_restarts);
   fail_unless_equals_int64 (r.last.total, (gint64) g_bytes_get_size (fake.mp4));
   final_path = kling_download_progress_dup_final_path (r.progress);
@@ -508,7 +539,8 @@ check_read_while_growing (ServeMode mode, guint expected_restarts)
           G_FILE_TEST_EXISTS));
   /* the second request resumed from the byte reached */
   resumed = raw_server_dup_headers (server, CLIP_PATH, 1);
-  fail_unless (resumed != NULL && strstr (resumed, "Range: bytes=") != NULL, "%s", resumed);
+  fail_unless (resumed != NULL
+      && strstr (resumed, "Range: bytes=") != NULL, "%s", resumed);
   fail_unless_equals_int (o.download_started_calls, 1);
   kling_download_progress_unref (r.progress);
   g_byte_array_unref (r.read);
@@ -519,6 +551,7 @@ GST_START_TEST (test_cut_resumed_with_range)
 {
   check_read_while_growing (SERVE_CUT_THEN_RANGE, 0);
 }
+
 GST_END_TEST;
 
 /* The server answers the Range request with the whole file: the part file starts over,
@@ -527,6 +560,7 @@ GST_START_TEST (test_range_ignored_restarts)
 {
   check_read_while_growing (SERVE_CUT_IGNORE_RANGE, 1);
 }
+
 GST_END_TEST;
 
 /* --- odd task statuses ------------------------------------------------------------------- */
@@ -548,6 +582,7 @@ GST_START_TEST (test_unknown_status_keeps_polling)
   fail_unless_equals_int (g_atomic_int_get (&fake.polls), 6);
   end_job (client, job, &o);
 }
+
 GST_END_TEST;
 
 static Suite *

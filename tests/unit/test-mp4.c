@@ -9,7 +9,7 @@
 #include "mp4-build.h"
 
 static gboolean
-verify_bytes (GBytes *bytes, KlingMp4Info *info, GError **error)
+verify_bytes (GBytes * bytes, KlingMp4Info * info, GError ** error)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
@@ -19,17 +19,18 @@ verify_bytes (GBytes *bytes, KlingMp4Info *info, GError **error)
 
 /* A copy of @bytes to change. */
 static GByteArray *
-copy_of (GBytes *bytes)
+copy_of (GBytes * bytes)
 {
   GByteArray *copy = g_byte_array_new ();
 
-  g_byte_array_append (copy, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_byte_array_append (copy, g_bytes_get_data (bytes, NULL),
+      g_bytes_get_size (bytes));
   return copy;
 }
 
 /* The offset of the first @fourcc in @data (a box type), -1 when absent. */
 static gssize
-find_fourcc (const guint8 *data, gsize len, const gchar *fourcc)
+find_fourcc (const guint8 * data, gsize len, const gchar * fourcc)
 {
   gsize i;
 
@@ -41,7 +42,7 @@ find_fourcc (const guint8 *data, gsize len, const gchar *fourcc)
 }
 
 static void
-put_be32 (guint8 *p, guint32 v)
+put_be32 (guint8 * p, guint32 v)
 {
   p[0] = v >> 24;
   p[1] = v >> 16;
@@ -51,7 +52,7 @@ put_be32 (guint8 *p, guint32 v)
 
 /* Fails unless @data is refused with a KLING_ERROR_PROTOCOL whose message has @words. */
 static void
-check_refused (const guint8 *data, gsize len, const gchar *words)
+check_refused (const guint8 * data, gsize len, const gchar * words)
 {
   g_autoptr (GError) err = NULL;
 
@@ -64,14 +65,14 @@ check_refused (const guint8 *data, gsize len, const gchar *words)
 GST_START_TEST (test_whole_files_pass)
 {
   const TestMp4Spec specs[] = {
-    { 0, },
-    { .co64 = TRUE },
-    { .moov_last = TRUE },
-    { .large_mdat = TRUE },
-    { .mdat_to_eof = TRUE },
-    { .variable_sizes = TRUE, .samples_per_chunk = 3 },
-    { .audio = TRUE, .width = 1280, .height = 720, .duration_s = 10 },
-    { .n_samples = 1, .samples_per_chunk = 1 },
+    {0,},
+    {.co64 = TRUE},
+    {.moov_last = TRUE},
+    {.large_mdat = TRUE},
+    {.mdat_to_eof = TRUE},
+    {.variable_sizes = TRUE,.samples_per_chunk = 3},
+    {.audio = TRUE,.width = 1280,.height = 720,.duration_s = 10},
+    {.n_samples = 1,.samples_per_chunk = 1},
   };
   guint i;
 
@@ -86,13 +87,16 @@ GST_START_TEST (test_whole_files_pass)
     fail_unless_equals_int (info.has_audio, specs[i].audio);
     fail_unless_equals_int (info.n_tracks, specs[i].audio ? 2 : 1);
     fail_unless_equals_int (info.width, specs[i].width ? specs[i].width : 320);
-    fail_unless_equals_int (info.height, specs[i].height ? specs[i].height : 240);
-    fail_unless (info.duration_s == (specs[i].duration_s ? specs[i].duration_s : 5));
+    fail_unless_equals_int (info.height,
+        specs[i].height ? specs[i].height : 240);
+    fail_unless (info.duration_s ==
+        (specs[i].duration_s ? specs[i].duration_s : 5));
     fail_unless_equals_int (info.faststart, !specs[i].moov_last);
     fail_unless (!info.fragmented);
     fail_unless (info.moov_end > 0 && info.moov_end <= g_bytes_get_size (mp4));
   }
 }
+
 GST_END_TEST;
 
 /* Whatever byte a download stops at, the file is refused: the audit's truncated clips
@@ -100,8 +104,8 @@ GST_END_TEST;
 GST_START_TEST (test_every_truncation_fails)
 {
   const TestMp4Spec specs[] = {
-    { 0, }, { .moov_last = TRUE }, { .mdat_to_eof = TRUE }, { .large_mdat = TRUE },
-    { .audio = TRUE, .co64 = TRUE },
+    {0,}, {.moov_last = TRUE}, {.mdat_to_eof = TRUE}, {.large_mdat = TRUE},
+    {.audio = TRUE,.co64 = TRUE},
   };
   guint i;
 
@@ -111,10 +115,12 @@ GST_START_TEST (test_every_truncation_fails)
     const guint8 *data = g_bytes_get_data (mp4, &len);
 
     for (cut = 0; cut < len; cut++)
-      fail_if (kling_mp4_verify (data, cut, NULL, NULL), "spec %u cut at %" G_GSIZE_FORMAT
-          " of %" G_GSIZE_FORMAT " passed", i, cut, len);
+      fail_if (kling_mp4_verify (data, cut, NULL, NULL),
+          "spec %u cut at %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " passed", i,
+          cut, len);
   }
 }
+
 GST_END_TEST;
 
 /* What a server can append or announce wrongly: junk after the last box, a header cut. */
@@ -130,6 +136,7 @@ GST_START_TEST (test_trailing_bytes)
   g_byte_array_append (junk, tail, sizeof (tail) - 1);
   check_refused (junk->data, junk->len, "'free'");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_chunk_outside_media_data)
@@ -147,13 +154,16 @@ GST_START_TEST (test_chunk_outside_media_data)
   put_be32 (bad->data + stco + 16, (guint32) moov + 8);
   check_refused (bad->data, bad->len, "not inside the media data");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_sample_count_mismatch)
 {
-  const TestMp4Spec two_chunks = { .samples_per_chunk = 5 };
-  g_autoptr (GBytes) mp4 = test_mp4_build (NULL), mp4_5 = test_mp4_build (&two_chunks);
-  g_autoptr (GByteArray) more = copy_of (mp4_5), fewer = copy_of (mp4), huge = copy_of (mp4);
+  const TestMp4Spec two_chunks = {.samples_per_chunk = 5 };
+  g_autoptr (GBytes) mp4 = test_mp4_build (NULL), mp4_5 =
+      test_mp4_build (&two_chunks);
+  g_autoptr (GByteArray) more = copy_of (mp4_5), fewer = copy_of (mp4), huge =
+      copy_of (mp4);
   gssize stsz = find_fourcc (more->data, more->len, "stsz");
 
   fail_unless (stsz > 0);
@@ -169,6 +179,7 @@ GST_START_TEST (test_sample_count_mismatch)
   put_be32 (huge->data + stsz + 16, 0xffffffff);
   check_refused (huge->data, huge->len, "not inside the media data");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_structure_errors)
@@ -196,16 +207,18 @@ GST_START_TEST (test_structure_errors)
   check_refused (tiny->data, tiny->len, "less than its header");
   check_refused ((const guint8 *) "", 0, "empty");
 }
+
 GST_END_TEST;
 
 /* Size 0 ("to the end of the file") is taken for an 'mdat' only: a 'moov' without a size
  * ends wherever the download was cut (found by tests/fuzz/fuzz-mp4). */
 GST_START_TEST (test_size_zero_boxes)
 {
-  TestMp4Spec moov_last = { .moov_last = TRUE };
+  TestMp4Spec moov_last = {.moov_last = TRUE };
   g_autoptr (GBytes) faststart = test_mp4_build (NULL);
   g_autoptr (GBytes) moov_at_end = test_mp4_build (&moov_last);
-  g_autoptr (GByteArray) open_moov = copy_of (moov_at_end), open_mdat = copy_of (faststart);
+  g_autoptr (GByteArray) open_moov = copy_of (moov_at_end), open_mdat =
+      copy_of (faststart);
   gssize moov = find_fourcc (open_moov->data, open_moov->len, "moov");
   gssize mdat = find_fourcc (open_mdat->data, open_mdat->len, "mdat");
   g_autoptr (GError) err = NULL;
@@ -214,16 +227,17 @@ GST_START_TEST (test_size_zero_boxes)
   put_be32 (open_moov->data + moov, 0);
   check_refused (open_moov->data, open_moov->len, "only 'mdat' may have");
   put_be32 (open_mdat->data + mdat, 0);
-  fail_unless (kling_mp4_verify (open_mdat->data, open_mdat->len, NULL, &err), "%s",
-      err ? err->message : "");
+  fail_unless (kling_mp4_verify (open_mdat->data, open_mdat->len, NULL, &err),
+      "%s", err ? err->message : "");
 }
+
 GST_END_TEST;
 
 /* Random damage (bytes flipped, runs zeroed) never crashes or hangs the verifier; run
  * under AddressSanitizer and valgrind this is a small, deterministic fuzz pass. */
 GST_START_TEST (test_random_damage_is_safe)
 {
-  const TestMp4Spec spec = { .audio = TRUE, .variable_sizes = TRUE };
+  const TestMp4Spec spec = {.audio = TRUE,.variable_sizes = TRUE };
   g_autoptr (GBytes) mp4 = test_mp4_build (&spec);
   g_autoptr (GRand) rand = g_rand_new_with_seed (20261202);
   guint round, accepted = 0;
@@ -239,13 +253,14 @@ GST_START_TEST (test_random_damage_is_safe)
       else
         memset (bad->data + at, 0xff, MIN (4, bad->len - at));
     }
-    if (kling_mp4_verify (bad->data, g_rand_int_range (rand, bad->len / 2, bad->len + 1),
-            NULL, NULL))
+    if (kling_mp4_verify (bad->data, g_rand_int_range (rand, bad->len / 2,
+                bad->len + 1), NULL, NULL))
       accepted++;
   }
   /* Flips inside the media bytes leave a whole file: some pass, most do not. */
   fail_unless (accepted < 3000);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_file)
@@ -263,17 +278,20 @@ GST_START_TEST (test_file)
   g_unlink (path);
   g_rmdir (dir);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_plausible_size)
 {
   const guint64 mb = 1024 * 1024;
 
-  fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (5, 720), 5 * 2000000 + 4 * mb);
+  fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (5, 720),
+      5 * 2000000 + 4 * mb);
   fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (10, 1080),
       10 * 4000000 + 4 * mb);
   /* unknown duration and height: 60 s at 1080 lines */
-  fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (0, 0), 60 * 4000000 + 4 * mb);
+  fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (0, 0),
+      60 * 4000000 + 4 * mb);
   /* never beyond the ceiling */
   fail_unless_equals_uint64 (kling_mp4_max_plausible_bytes (3600, 2160),
       KLING_MP4_MAX_BYTES);
@@ -283,6 +301,7 @@ GST_START_TEST (test_plausible_size)
   fail_unless_equals_int (kling_mp4_height_for_mode ("standard"), 0);
   fail_unless_equals_int (kling_mp4_height_for_mode (NULL), 0);
 }
+
 GST_END_TEST;
 
 static Suite *

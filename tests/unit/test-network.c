@@ -58,7 +58,7 @@ key (void)
 
 /* A client for @url with @net and quick backoffs; the attempts are the settings'. */
 static KlingClient *
-client_with (const gchar *url, const KlingNetworkSettings *net)
+client_with (const gchar * url, const KlingNetworkSettings * net)
 {
   g_autoptr (GError) err = NULL;
   KlingClient *client = kling_client_acquire_full (url, key (), net, &err);
@@ -76,29 +76,32 @@ client_with (const gchar *url, const KlingNetworkSettings *net)
 
 /* Renders one clip with @client and waits for the end (the outcome is in @o). */
 static void
-render (KlingClient *client, const gchar *prompt, JobOutcome *o)
+render (KlingClient * client, const gchar * prompt, JobOutcome * o)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (KlingRequest) request = test_still_request (prompt, &err);
   KlingJobOptions options = {
-    .poll_interval_s = 0.1, .timeout_s = 30, .cache_dir = cache_dir,
+    .poll_interval_s = 0.1,.timeout_s = 30,.cache_dir = cache_dir,
   };
   KlingJob *job;
 
   fail_unless (request != NULL, "%s", err ? err->message : "");
   job_outcome_init (o);
-  job = kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  job =
+      kling_client_start_job (client, request, &options, &job_outcome_callbacks,
+      o, job_outcome_notify);
   fail_unless (job_outcome_wait (o, 30), "the job did not finish");
   kling_job_unref (job);
   fail_unless (job_outcome_wait_notified (o, 5));
 }
 
 static void
-check_rendered (JobOutcome *o)
+check_rendered (JobOutcome * o)
 {
-  fail_unless (o->error == NULL, "job failed: %s", o->error ? o->error->message : "");
-  fail_unless (o->mp4_path != NULL && kling_mp4_verify_file (o->mp4_path, NULL, NULL));
+  fail_unless (o->error == NULL, "job failed: %s",
+      o->error ? o->error->message : "");
+  fail_unless (o->mp4_path != NULL
+      && kling_mp4_verify_file (o->mp4_path, NULL, NULL));
 }
 
 static gint64
@@ -117,7 +120,8 @@ GST_START_TEST (test_self_signed_refused_by_default)
   g_autofree gchar *sentence = NULL;
 
   start_sandbox (TRUE);
-  fail_unless (g_str_has_prefix (kling_sandbox_get_base_url (sandbox), "https://"));
+  fail_unless (g_str_has_prefix (kling_sandbox_get_base_url (sandbox),
+          "https://"));
   client = client_with (kling_sandbox_get_base_url (sandbox), NULL);
   start = g_get_monotonic_time ();
   render (client, "untrusted", &o);
@@ -127,13 +131,15 @@ GST_START_TEST (test_self_signed_refused_by_default)
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_TLS), "%s",
       o.error ? o.error->message : "no error");
   sentence = kling_error_dup_user_message (o.error);
-  fail_unless (strstr (sentence, "not signed by a trusted certificate authority") != NULL,
-      "%s", sentence);
+  fail_unless (strstr (sentence,
+          "not signed by a trusted certificate authority") != NULL, "%s",
+      sentence);
   fail_unless (strstr (sentence, "ssl-ca-file") != NULL, "%s", sentence);
   fail_unless_equals_int (creates_sent (), 0);
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_self_signed_trusted_with_ca_file)
@@ -153,6 +159,7 @@ GST_START_TEST (test_self_signed_trusted_with_ca_file)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_self_signed_trusted_with_tls_database)
@@ -174,6 +181,7 @@ GST_START_TEST (test_self_signed_trusted_with_tls_database)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_ssl_strict_false_accepts_any)
@@ -191,6 +199,7 @@ GST_START_TEST (test_ssl_strict_false_accepts_any)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_unreadable_ca_file_refused)
@@ -200,11 +209,13 @@ GST_START_TEST (test_unreadable_ca_file_refused)
 
   kling_network_settings_init (&net);
   net.ssl_ca_file = "/nonexistent/ca.pem";
-  fail_unless (kling_client_acquire_full ("https://127.0.0.1:9", key (), &net, &err) == NULL);
+  fail_unless (kling_client_acquire_full ("https://127.0.0.1:9", key (), &net,
+          &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
-  fail_unless (strstr (err->message, "ssl-ca-file \"/nonexistent/ca.pem\"") != NULL, "%s",
-      err->message);
+  fail_unless (strstr (err->message,
+          "ssl-ca-file \"/nonexistent/ca.pem\"") != NULL, "%s", err->message);
 }
+
 GST_END_TEST;
 
 /* --- the proxy --------------------------------------------------------------------------- */
@@ -212,12 +223,13 @@ GST_END_TEST;
 /* A forward proxy of a few lines: the request line carries the absolute URL (that is how
  * a client speaks to an HTTP proxy), which it fetches without a proxy and answers. */
 static void
-proxy_handler (RawServer *server, const RawRequest *request, GOutputStream *out,
-    gpointer user_data)
+proxy_handler (RawServer * server, const RawRequest * request,
+    GOutputStream * out, gpointer user_data)
 {
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL,
-      NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (request->method, request->path);
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("proxy-resolver", NULL, NULL);
+  g_autoptr (SoupMessage) msg =
+      soup_message_new (request->method, request->path);
   g_autoptr (GBytes) body = NULL;
   g_auto (GStrv) lines = g_strsplit (request->headers, "\r\n", -1);
   const gchar *type;
@@ -232,13 +244,14 @@ proxy_handler (RawServer *server, const RawRequest *request, GOutputStream *out,
   for (line = lines; *line; line++) {
     g_auto (GStrv) pair = g_strsplit (*line, ":", 2);
 
-    if (pair[0] == NULL || pair[1] == NULL || g_ascii_strcasecmp (pair[0], "Host") == 0 ||
-        g_ascii_strcasecmp (pair[0], "Connection") == 0 ||
-        g_ascii_strncasecmp (pair[0], "Proxy-", 6) == 0 ||
-        g_ascii_strcasecmp (pair[0], "Content-Length") == 0)
+    if (pair[0] == NULL || pair[1] == NULL
+        || g_ascii_strcasecmp (pair[0], "Host") == 0
+        || g_ascii_strcasecmp (pair[0], "Connection") == 0
+        || g_ascii_strncasecmp (pair[0], "Proxy-", 6) == 0
+        || g_ascii_strcasecmp (pair[0], "Content-Length") == 0)
       continue;
-    soup_message_headers_replace (soup_message_get_request_headers (msg), pair[0],
-        g_strstrip (pair[1]));
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        pair[0], g_strstrip (pair[1]));
   }
   if (request->body) {
     type = soup_message_headers_get_one (soup_message_get_request_headers (msg),
@@ -248,8 +261,9 @@ proxy_handler (RawServer *server, const RawRequest *request, GOutputStream *out,
   body = soup_session_send_and_read (session, msg, NULL, NULL);
   type = soup_message_headers_get_one (soup_message_get_response_headers (msg),
       "Content-Type");
-  raw_respond (out, soup_message_get_status (msg), type ? type : "application/octet-stream",
-      body ? g_bytes_get_data (body, NULL) : "", body ? g_bytes_get_size (body) : 0);
+  raw_respond (out, soup_message_get_status (msg),
+      type ? type : "application/octet-stream", body ? g_bytes_get_data (body,
+          NULL) : "", body ? g_bytes_get_size (body) : 0);
 }
 
 GST_START_TEST (test_proxy_sees_the_requests)
@@ -282,6 +296,7 @@ GST_START_TEST (test_proxy_sees_the_requests)
   raw_server_stop (proxy);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_bad_proxy_refused)
@@ -291,20 +306,23 @@ GST_START_TEST (test_bad_proxy_refused)
 
   kling_network_settings_init (&net);
   net.proxy = "socks5://127.0.0.1:1080";
-  fail_unless (kling_client_acquire_full ("http://127.0.0.1:9", key (), &net, &err) == NULL);
+  fail_unless (kling_client_acquire_full ("http://127.0.0.1:9", key (), &net,
+          &err) == NULL);
   fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
   fail_unless (strstr (err->message, "not an http:// proxy URL") != NULL, "%s",
       err->message);
 }
+
 GST_END_TEST;
 
 /* --- user agent, retries, sharing ---------------------------------------------------------- */
 
 static void
-refuse_handler (RawServer *server, const RawRequest *request, GOutputStream *out,
-    gpointer user_data)
+refuse_handler (RawServer * server, const RawRequest * request,
+    GOutputStream * out, gpointer user_data)
 {
-  static const gchar body[] = "{\"code\":1201,\"message\":\"bad\",\"request_id\":\"r\"}";
+  static const gchar body[] =
+      "{\"code\":1201,\"message\":\"bad\",\"request_id\":\"r\"}";
 
   (void) server;
   (void) request;
@@ -328,12 +346,14 @@ GST_START_TEST (test_user_agent_version_expanded)
   fail_unless (o.error != NULL);
   headers = raw_server_dup_headers (origin, CREATE_PATH, 0);
   fail_unless (headers != NULL);
-  fail_unless (strstr (headers, "User-Agent: my-app/2 gst-kling/" PACKAGE_VERSION "\r\n")
+  fail_unless (strstr (headers,
+          "User-Agent: my-app/2 gst-kling/" PACKAGE_VERSION "\r\n")
       != NULL, "%s", headers);
   kling_client_unref (client);
   raw_server_stop (origin);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_default_user_agent)
@@ -347,15 +367,18 @@ GST_START_TEST (test_default_user_agent)
   client = client_with (raw_server_url (origin), NULL);
   render (client, "default agent", &o);
   headers = raw_server_dup_headers (origin, CREATE_PATH, 0);
-  fail_unless (headers && strstr (headers, "User-Agent: gst-kling/" PACKAGE_VERSION "\r\n"),
+  fail_unless (headers
+      && strstr (headers, "User-Agent: gst-kling/" PACKAGE_VERSION "\r\n"),
       "%s", headers);
   kling_client_unref (client);
   raw_server_stop (origin);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
-static const gchar query_5xx[] = "{\"method\": \"GET\", \"path\": \"" CREATE_PATH "/\", "
+static const gchar query_5xx[] =
+    "{\"method\": \"GET\", \"path\": \"" CREATE_PATH "/\", "
     "\"times\": 1, \"kind\": \"status\", \"http\": 500, \"code\": 5000}";
 
 GST_START_TEST (test_retries_zero_fails_on_first_5xx)
@@ -379,6 +402,7 @@ GST_START_TEST (test_retries_zero_fails_on_first_5xx)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 /* The same fault with the default budget: the poll is retried and the render ends well. */
@@ -397,6 +421,7 @@ GST_START_TEST (test_default_retries_ride_out_a_5xx)
   kling_client_unref (client);
   job_outcome_clear (&o);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_clients_shared_only_with_equal_settings)
@@ -420,6 +445,7 @@ GST_START_TEST (test_clients_shared_only_with_equal_settings)
   kling_client_unref (c);
   kling_client_unref (d);
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -43,12 +43,13 @@ teardown (void)
 }
 
 static KlingClient *
-client_with (KlingAuth *auth)
+client_with (KlingAuth * auth)
 {
   KlingRetryPolicy policy = {
-    .max_attempts = 4, .base_delay_ms = 20, .max_delay_ms = 100, .deadline_s = 60,
+    .max_attempts = 4,.base_delay_ms = 20,.max_delay_ms = 100,.deadline_s = 60,
   };
-  KlingClient *c = kling_client_acquire (kling_sandbox_get_base_url (sandbox), auth, NULL);
+  KlingClient *c =
+      kling_client_acquire (kling_sandbox_get_base_url (sandbox), auth, NULL);
 
   fail_unless (c != NULL);
   kling_client_set_policy (c, &policy);
@@ -58,17 +59,19 @@ client_with (KlingAuth *auth)
 static KlingClient *
 api_key_client (void)
 {
-  return client_with (kling_auth_new_static (API_KEY, KLING_AUTH_HEADER_BEARER));
+  return client_with (kling_auth_new_static (API_KEY,
+          KLING_AUTH_HEADER_BEARER));
 }
 
 static KlingRequest *
-still_request (const gchar *model, KlingMode mode, const gchar *prompt)
+still_request (const gchar * model, KlingMode mode, const gchar * prompt)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  g_autofree gchar *path =
+      g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
   g_autoptr (GBytes) image = NULL;
   g_autoptr (GError) err = NULL;
   KlingImage2VideoParams p = {
-    .model_name = model, .mode = mode, .duration_s = 5, .cfg_scale = 0.5,
+    .model_name = model,.mode = mode,.duration_s = 5,.cfg_scale = 0.5,
     .prompt = prompt,
   };
   KlingRequest *request;
@@ -84,18 +87,19 @@ still_request (const gchar *model, KlingMode mode, const gchar *prompt)
 }
 
 static KlingJob *
-start (KlingClient *client, KlingRequest *request, JobOutcome *o)
+start (KlingClient * client, KlingRequest * request, JobOutcome * o)
 {
-  KlingJobOptions options = { .poll_interval_s = 0.1, .timeout_s = 60,
-    .cache_dir = cache_dir };
+  KlingJobOptions options = {.poll_interval_s = 0.1,.timeout_s = 60,
+    .cache_dir = cache_dir
+  };
 
   job_outcome_init (o);
-  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  return kling_client_start_job (client, request, &options,
+      &job_outcome_callbacks, o, job_outcome_notify);
 }
 
 static void
-finish (KlingJob *job, JobOutcome *o)
+finish (KlingJob * job, JobOutcome * o)
 {
   fail_unless (job_outcome_wait (o, 60));
   kling_job_unref (job);
@@ -104,7 +108,7 @@ finish (KlingJob *job, JobOutcome *o)
 }
 
 static gint64
-counter (const gchar *group, const gchar *name)
+counter (const gchar * group, const gchar * name)
 {
   return kling_sandbox_get_counter (sandbox, group, name);
 }
@@ -114,7 +118,8 @@ counter (const gchar *group, const gchar *name)
  * estimate, since both read the same prices). */
 GST_START_TEST (test_each_model_renders_in_batches)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *model;
     KlingMode mode;
     const gchar *charge;
@@ -130,31 +135,36 @@ GST_START_TEST (test_each_model_renders_in_batches)
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (renders); i++) {
-    g_autoptr (KlingRequest) request = still_request (renders[i].model, renders[i].mode,
-        "a slow zoom");
+    g_autoptr (KlingRequest) request =
+        still_request (renders[i].model, renders[i].mode, "a slow zoom");
     jobs[i] = start (client, request, &o[i]);
   }
   for (i = 0; i < G_N_ELEMENTS (renders); i++) {
-    g_autofree gchar *path = g_strconcat ("image-to-video/", renders[i].model, NULL);
+    g_autofree gchar *path =
+        g_strconcat ("image-to-video/", renders[i].model, NULL);
     gdouble usd = 0;
 
-    fail_unless (job_outcome_wait (&o[i], 60), "%s did not finish", renders[i].model);
-    fail_unless (o[i].error == NULL, "%s: %s", renders[i].model, o[i].error->message);
+    fail_unless (job_outcome_wait (&o[i], 60), "%s did not finish",
+        renders[i].model);
+    fail_unless (o[i].error == NULL, "%s: %s", renders[i].model,
+        o[i].error->message);
     fail_unless (g_file_test (o[i].mp4_path, G_FILE_TEST_IS_REGULAR));
     fail_unless_equals_string (o[i].task->charge, renders[i].charge);
     fail_unless_equals_string (o[i].task->charge_unit, "USD");
-    fail_unless (kling_models_estimate (renders[i].model, KLING_ENDPOINT_IMAGE2VIDEO,
-            renders[i].mode, 5, FALSE, &usd, NULL));
+    fail_unless (kling_models_estimate (renders[i].model,
+            KLING_ENDPOINT_IMAGE2VIDEO, renders[i].mode, 5, FALSE, &usd, NULL));
     fail_unless_equals_float (o[i].task->charge_amount, usd);
     fail_unless_equals_int (counter ("model_creates", path), 1);
   }
   /* One request carried every task: the batch, not one GET per task. */
   fail_unless_equals_int (counter (NULL, "tasks_query_ids_max"), 4);
-  fail_unless (counter (NULL, "tasks_queries") < counter (NULL, "tasks_query_ids_total"),
+  fail_unless (counter (NULL, "tasks_queries") < counter (NULL,
+          "tasks_query_ids_total"),
       "%" G_GINT64_FORMAT " queries for %" G_GINT64_FORMAT " ids",
       counter (NULL, "tasks_queries"), counter (NULL, "tasks_query_ids_total"));
   fail_unless_equals_int (counter (NULL, "multi_shot_creates"), 0);
-  fail_unless_equals_int (counter ("requests", "GET /v1/videos/image2video"), 0);
+  fail_unless_equals_int (counter ("requests", "GET /v1/videos/image2video"),
+      0);
   for (i = 0; i < G_N_ELEMENTS (renders); i++)
     finish (jobs[i], &o[i]);
 }
@@ -165,8 +175,8 @@ GST_START_TEST (test_text2video)
 {
   g_autoptr (KlingClient) client = api_key_client ();
   KlingText2VideoParams p = {
-    .model_name = "kling-3.0", .mode = KLING_MODE_STD, .duration_s = 3,
-    .prompt = "a red fox in the snow", .sound = TRUE,
+    .model_name = "kling-3.0",.mode = KLING_MODE_STD,.duration_s = 3,
+    .prompt = "a red fox in the snow",.sound = TRUE,
   };
   g_autoptr (KlingRequest) request = kling_text2video_request_new (&p, NULL);
   JobOutcome o;
@@ -176,7 +186,8 @@ GST_START_TEST (test_text2video)
   job = start (client, request, &o);
   fail_unless (job_outcome_wait (&o, 60));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
-  fail_unless_equals_int (counter ("model_creates", "text-to-video/kling-3.0"), 1);
+  fail_unless_equals_int (counter ("model_creates", "text-to-video/kling-3.0"),
+      1);
   /* 3 s at 720p with audio: 0.112 x 3 */
   fail_unless_equals_string (o.task->charge, "0.336");
   finish (job, &o);
@@ -188,7 +199,8 @@ GST_START_TEST (test_access_key_refused_before_any_request)
 {
   g_autoptr (KlingClient) client = client_with (kling_auth_new_jwt (ACCESS_KEY,
           SECRET_KEY));
-  g_autoptr (KlingRequest) request = still_request ("kling-3.0", KLING_MODE_STD, "p");
+  g_autoptr (KlingRequest) request =
+      still_request ("kling-3.0", KLING_MODE_STD, "p");
   g_autofree gchar *sentence = NULL;
   JobOutcome o;
   KlingJob *job = start (client, request, &o);
@@ -196,11 +208,14 @@ GST_START_TEST (test_access_key_refused_before_any_request)
   fail_unless (job_outcome_wait (&o, 20));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH));
   sentence = kling_error_dup_user_message (o.error);
-  fail_unless (g_str_has_prefix (sentence, "kling-3.0 is on Kling's per-model API, which "
-          "takes an API key"), "%s", sentence);
+  fail_unless (g_str_has_prefix (sentence,
+          "kling-3.0 is on Kling's per-model API, which " "takes an API key"),
+      "%s", sentence);
   fail_unless_equals_int (counter (NULL, "credentialed_requests"), 0);
-  fail_unless_equals_int (counter ("requests", "POST /image-to-video/kling-3.0"), 0);
-  fail_unless_equals_int (counter ("model_creates", "image-to-video/kling-3.0"), 0);
+  fail_unless_equals_int (counter ("requests",
+          "POST /image-to-video/kling-3.0"), 0);
+  fail_unless_equals_int (counter ("model_creates", "image-to-video/kling-3.0"),
+      0);
   finish (job, &o);
 }
 
@@ -211,18 +226,23 @@ GST_END_TEST;
 GST_START_TEST (test_lost_create_found_by_external_id)
 {
   g_autoptr (KlingClient) client = api_key_client ();
-  g_autoptr (KlingRequest) request = still_request ("kling-3.0", KLING_MODE_STD, "p");
+  g_autoptr (KlingRequest) request =
+      still_request ("kling-3.0", KLING_MODE_STD, "p");
   JobOutcome o;
   KlingJob *job;
 
-  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"kind\": \"drop-after\", "
-          "\"method\": \"POST\", \"path\": \"/image-to-video/kling-3.0\"}", NULL));
+  fail_unless (kling_sandbox_add_fault_json (sandbox,
+          "{\"kind\": \"drop-after\", "
+          "\"method\": \"POST\", \"path\": \"/image-to-video/kling-3.0\"}",
+          NULL));
   job = start (client, request, &o);
   fail_unless (job_outcome_wait (&o, 60));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
   fail_unless_equals_int (counter (NULL, "faults_hit"), 1);
-  fail_unless_equals_int (counter ("model_creates", "image-to-video/kling-3.0"), 1);
-  fail_unless_equals_int (counter ("requests", "POST /image-to-video/kling-3.0"), 1);
+  fail_unless_equals_int (counter ("model_creates", "image-to-video/kling-3.0"),
+      1);
+  fail_unless_equals_int (counter ("requests",
+          "POST /image-to-video/kling-3.0"), 1);
   fail_unless (g_str_has_prefix (o.task->external_task_id, "gstkling-"));
   finish (job, &o);
 }
@@ -232,12 +252,14 @@ GST_END_TEST;
 GST_START_TEST (test_failed_task_says_why)
 {
   g_autoptr (KlingClient) client = api_key_client ();
-  g_autoptr (KlingRequest) request = still_request ("kling-2.5-turbo", KLING_MODE_STD, "p");
+  g_autoptr (KlingRequest) request =
+      still_request ("kling-2.5-turbo", KLING_MODE_STD, "p");
   g_autofree gchar *sentence = NULL;
   JobOutcome o;
   KlingJob *job;
 
-  fail_unless (kling_sandbox_add_fault_json (sandbox, "{\"kind\": \"fail-task\", "
+  fail_unless (kling_sandbox_add_fault_json (sandbox,
+          "{\"kind\": \"fail-task\", "
           "\"path\": \"/image-to-video/\", \"message\": \"the image failed the content "
           "check\"}", NULL));
   job = start (client, request, &o);
@@ -246,8 +268,8 @@ GST_START_TEST (test_failed_task_says_why)
   fail_unless_equals_string (kling_error_get_task_status_msg (o.error),
       "the image failed the content check");
   sentence = kling_error_dup_user_message (o.error);
-  fail_unless (strstr (sentence, "the image failed the content check") != NULL, "%s",
-      sentence);
+  fail_unless (strstr (sentence, "the image failed the content check") != NULL,
+      "%s", sentence);
   finish (job, &o);
 }
 

@@ -16,27 +16,29 @@
 
 /* --- the fake per-model API ---------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   gchar *external_id;
   guint polls;
-  gboolean fail;               /* the prompt asked for a failed task */
+  gboolean fail;                /* the prompt asked for a failed task */
 } FakeTask;
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
-  GHashTable *tasks;           /* id -> FakeTask */
+  GHashTable *tasks;            /* id -> FakeTask */
   GBytes *mp4;
   guint polls_to_succeed;
-  guint hold_until_creates;    /* tasks stay "processing" until this many were created */
+  guint hold_until_creates;     /* tasks stay "processing" until this many were created */
   guint creates;
-  guint tasks_queries;         /* GET /tasks?task_ids= */
-  guint ids_polled;            /* ids over all of them */
+  guint tasks_queries;          /* GET /tasks?task_ids= */
+  guint ids_polled;             /* ids over all of them */
   guint max_ids;
-  guint external_queries;      /* GET /tasks?external_task_ids= */
-  gboolean drop_first_create;  /* the first create's task is made, its answer lost */
-  guint fail_queries;          /* the next ones answer 500 */
-  guint omit_queries;          /* the next ones leave every task out */
-  guint refuse_queries;        /* the next ones answer 401 / 1002 */
+  guint external_queries;       /* GET /tasks?external_task_ids= */
+  gboolean drop_first_create;   /* the first create's task is made, its answer lost */
+  guint fail_queries;           /* the next ones answer 500 */
+  guint omit_queries;           /* the next ones leave every task out */
+  guint refuse_queries;         /* the next ones answer 401 / 1002 */
   gchar *last_body;
 } FakeV2;
 
@@ -54,9 +56,10 @@ fake_task_free (gpointer data)
 }
 
 static void
-respond_data (GOutputStream *out, const gchar *data_json)
+respond_data (GOutputStream * out, const gchar * data_json)
 {
-  g_autofree gchar *body = g_strdup_printf ("{\"code\": 0, \"message\": \"SUCCEED\", "
+  g_autofree gchar *body =
+      g_strdup_printf ("{\"code\": 0, \"message\": \"SUCCEED\", "
       "\"request_id\": \"R\", \"data\": %s}", data_json);
 
   raw_respond (out, 200, "application/json", body, strlen (body));
@@ -64,20 +67,23 @@ respond_data (GOutputStream *out, const gchar *data_json)
 
 /* Under the lock. */
 static void
-append_task (GString *out, const gchar *id, FakeTask *task)
+append_task (GString * out, const gchar * id, FakeTask * task)
 {
   const gchar *status = task->polls < fake.polls_to_succeed ? "processing" :
       task->fail ? "failed" : "succeeded";
 
   if (out->len > 1)
     g_string_append_c (out, ',');
-  g_string_append_printf (out, "{\"id\": \"%s\", \"status\": \"%s\", \"external_id\": "
+  g_string_append_printf (out,
+      "{\"id\": \"%s\", \"status\": \"%s\", \"external_id\": "
       "\"%s\", \"create_time\": 1764000000000, \"update_time\": 1764000005000, "
-      "\"unknown_field\": [1]", id, status, task->external_id ? task->external_id : "");
+      "\"unknown_field\": [1]", id, status,
+      task->external_id ? task->external_id : "");
   if (g_str_equal (status, "failed"))
     g_string_append (out, ", \"message\": \"content check failed\"");
   if (g_str_equal (status, "succeeded"))
-    g_string_append_printf (out, ", \"outputs\": [{\"type\": \"video\", \"id\": \"V-%s\", "
+    g_string_append_printf (out,
+        ", \"outputs\": [{\"type\": \"video\", \"id\": \"V-%s\", "
         "\"url\": \"%s/files/%s.mp4\", \"duration\": \"5.0\"}], \"billing\": "
         "[{\"charge_type\": \"cash\", \"amount\": \"0.42\", \"currency\": \"USD\", "
         "\"package_type\": \"paygo\", \"list_price\": \"0.42\"}]", id,
@@ -86,12 +92,13 @@ append_task (GString *out, const gchar *id, FakeTask *task)
 }
 
 static void
-serve_create (const RawRequest *request, GOutputStream *out)
+serve_create (const RawRequest * request, GOutputStream * out)
 {
   g_autofree gchar *text = g_strndup (g_bytes_get_data (request->body, NULL),
       g_bytes_get_size (request->body));
   g_autoptr (JsonNode) body = json_from_string (text, NULL);
-  JsonObject *options = body ? json_object_get_object_member (json_node_get_object (body),
+  JsonObject *options =
+      body ? json_object_get_object_member (json_node_get_object (body),
       "options") : NULL;
   FakeTask *task = g_new0 (FakeTask, 1);
   g_autofree gchar *id = NULL, *answer = NULL;
@@ -109,20 +116,23 @@ serve_create (const RawRequest *request, GOutputStream *out)
   drop = fake.drop_first_create && fake.creates == 1;
   g_mutex_unlock (&fake.lock);
   if (drop)
-    return;                    /* the connection closes without an answer */
-  answer = g_strdup_printf ("{\"id\": \"%s\", \"status\": \"submitted\", \"external_id\": "
+    return;                     /* the connection closes without an answer */
+  answer =
+      g_strdup_printf
+      ("{\"id\": \"%s\", \"status\": \"submitted\", \"external_id\": "
       "\"%s\"}", id, task->external_id ? task->external_id : "");
   respond_data (out, answer);
 }
 
 static void
-serve_tasks (const RawRequest *request, GOutputStream *out)
+serve_tasks (const RawRequest * request, GOutputStream * out)
 {
   const gchar *query = strchr (request->path, '?') + 1;
-  g_autoptr (GHashTable) params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE,
-      NULL);
+  g_autoptr (GHashTable) params =
+      g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
   const gchar *ids = params ? g_hash_table_lookup (params, "task_ids") : NULL;
-  const gchar *ext = params ? g_hash_table_lookup (params, "external_task_ids") : NULL;
+  const gchar *ext =
+      params ? g_hash_table_lookup (params, "external_task_ids") : NULL;
   g_auto (GStrv) wanted = g_strsplit (ids ? ids : ext ? ext : "", ",", -1);
   GString *answer = g_string_new ("[");
   GHashTableIter iter;
@@ -133,13 +143,15 @@ serve_tasks (const RawRequest *request, GOutputStream *out)
   if (ids && fake.fail_queries > 0) {
     fake.fail_queries--;
     g_mutex_unlock (&fake.lock);
-    raw_respond (out, 500, "application/json", "{\"code\": 5000, \"message\": \"busy\"}",
+    raw_respond (out, 500, "application/json",
+        "{\"code\": 5000, \"message\": \"busy\"}",
         strlen ("{\"code\": 5000, \"message\": \"busy\"}"));
     g_string_free (answer, TRUE);
     return;
   }
   if (ids && fake.refuse_queries > 0) {
-    static const gchar refused[] = "{\"code\": 1002, \"message\": \"key invalid\"}";
+    static const gchar refused[] =
+        "{\"code\": 1002, \"message\": \"key invalid\"}";
 
     fake.refuse_queries--;
     g_mutex_unlock (&fake.lock);
@@ -180,7 +192,8 @@ serve_tasks (const RawRequest *request, GOutputStream *out)
 }
 
 static void
-fake_handler (RawServer *s, const RawRequest *request, GOutputStream *out, gpointer data)
+fake_handler (RawServer * s, const RawRequest * request, GOutputStream * out,
+    gpointer data)
 {
   gsize len;
   const guint8 *mp4 = g_bytes_get_data (fake.mp4, &len);
@@ -200,11 +213,12 @@ fake_handler (RawServer *s, const RawRequest *request, GOutputStream *out, gpoin
 static void
 setup (void)
 {
-  const TestMp4Spec spec = { .n_samples = 120, .sample_size = 400, .height = 720 };
+  const TestMp4Spec spec = {.n_samples = 120,.sample_size = 400,.height = 720 };
 
   memset (&fake, 0, sizeof (fake));
   g_mutex_init (&fake.lock);
-  fake.tasks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, fake_task_free);
+  fake.tasks =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, fake_task_free);
   fake.mp4 = test_mp4_build (&spec);
   fake.polls_to_succeed = 3;
   server = raw_server_start (fake_handler, NULL);
@@ -228,7 +242,8 @@ teardown (void)
 static GBytes *
 still_jpeg (void)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  g_autofree gchar *path =
+      g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
   gchar *data;
   gsize len;
 
@@ -237,17 +252,17 @@ still_jpeg (void)
 }
 
 static KlingImage2VideoParams
-i2v_params (const gchar *model, GBytes *image)
+i2v_params (const gchar * model, GBytes * image)
 {
   KlingImage2VideoParams p = {
-    .model_name = model, .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5,
-    .prompt = "a slow zoom", .image = image,
+    .model_name = model,.mode = KLING_MODE_STD,.duration_s = 5,.cfg_scale = 0.5,
+    .prompt = "a slow zoom",.image = image,
   };
   return p;
 }
 
 static KlingRequest *
-i2v_request (const gchar *model, const gchar *prompt)
+i2v_request (const gchar * model, const gchar * prompt)
 {
   g_autoptr (GBytes) image = still_jpeg ();
   KlingImage2VideoParams p = i2v_params (model, image);
@@ -262,7 +277,8 @@ i2v_request (const gchar *model, const gchar *prompt)
 
 /* --- jobs against the fake ----------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   guint creates, tasks_queries, ids_polled, max_ids, external_queries;
   guint fail_queries, omit_queries;
 } FakeCounts;
@@ -274,8 +290,9 @@ counts (void)
   FakeCounts c;
 
   g_mutex_lock (&fake.lock);
-  c = (FakeCounts) { fake.creates, fake.tasks_queries, fake.ids_polled, fake.max_ids,
-    fake.external_queries, fake.fail_queries, fake.omit_queries };
+  c = (FakeCounts) {
+  fake.creates, fake.tasks_queries, fake.ids_polled, fake.max_ids,
+        fake.external_queries, fake.fail_queries, fake.omit_queries};
   g_mutex_unlock (&fake.lock);
   return c;
 }
@@ -283,30 +300,31 @@ counts (void)
 static KlingClient *
 fake_client (void)
 {
-  return test_fast_client (raw_server_url (server), kling_auth_new_static ("key",
-          KLING_AUTH_HEADER_BEARER), 2000);
+  return test_fast_client (raw_server_url (server),
+      kling_auth_new_static ("key", KLING_AUTH_HEADER_BEARER), 2000);
 }
 
 static KlingJob *
-start_polling_every (KlingClient *client, KlingRequest *request, gdouble interval_s,
-    JobOutcome *o)
+start_polling_every (KlingClient * client, KlingRequest * request,
+    gdouble interval_s, JobOutcome * o)
 {
-  KlingJobOptions options = { .poll_interval_s = interval_s, .timeout_s = 60,
-    .cache_dir = cache_dir };
+  KlingJobOptions options = {.poll_interval_s = interval_s,.timeout_s = 60,
+    .cache_dir = cache_dir
+  };
 
   job_outcome_init (o);
-  return kling_client_start_job (client, request, &options, &job_outcome_callbacks, o,
-      job_outcome_notify);
+  return kling_client_start_job (client, request, &options,
+      &job_outcome_callbacks, o, job_outcome_notify);
 }
 
 static KlingJob *
-start (KlingClient *client, KlingRequest *request, JobOutcome *o)
+start (KlingClient * client, KlingRequest * request, JobOutcome * o)
 {
   return start_polling_every (client, request, 0.1, o);
 }
 
 static void
-finish (KlingJob *job, JobOutcome *o)
+finish (KlingJob * job, JobOutcome * o)
 {
   fail_unless (job_outcome_wait (o, 20));
   kling_job_unref (job);
@@ -326,7 +344,8 @@ GST_START_TEST (test_access_key_refused_before_any_request)
   fail_unless (job_outcome_wait (&o, 10));
   fail_unless (g_error_matches (o.error, KLING_ERROR, KLING_ERROR_AUTH));
   sentence = kling_error_dup_user_message (o.error);
-  fail_unless_equals_string (sentence, "kling-3.0 is on Kling's per-model API, which takes "
+  fail_unless_equals_string (sentence,
+      "kling-3.0 is on Kling's per-model API, which takes "
       "an API key, not an access key and secret key: set api-key (or KLING_API_KEY), or "
       "use a model of the /v1 API.");
   fail_unless_equals_int (raw_server_count (server, NULL), 0);
@@ -361,7 +380,8 @@ GST_START_TEST (test_four_renders_poll_in_batches)
   }
   c = counts ();
   fail_unless_equals_int (c.creates, 4);
-  fail_unless_equals_int (raw_server_count (server, "/image-to-video/kling-2.6"), 1);
+  fail_unless_equals_int (raw_server_count (server,
+          "/image-to-video/kling-2.6"), 1);
   /* Each task is polled until its third answer: 12 polls at least, in fewer requests. */
   fail_unless (c.ids_polled >= 12);
   /* Tasks created moments apart fall into step: one request carried all four. */
@@ -369,7 +389,8 @@ GST_START_TEST (test_four_renders_poll_in_batches)
   fail_unless (c.tasks_queries < c.ids_polled, "%u requests for %u polls",
       c.tasks_queries, c.ids_polled);
   /* the last create; no other thread writes it once every job is done */
-  fail_unless (strstr (fake.last_body, "\"external_task_id\":\"gstkling-") != NULL);
+  fail_unless (strstr (fake.last_body,
+          "\"external_task_id\":\"gstkling-") != NULL);
   for (i = 0; i < 4; i++)
     finish (jobs[i], &o[i]);
 }
@@ -398,7 +419,8 @@ GST_START_TEST (test_batch_cap)
   }
   for (i = 0; i < n; i++) {
     fail_unless (job_outcome_wait (&o[i], 50));
-    fail_unless (o[i].error == NULL, "%s", o[i].error ? o[i].error->message : "");
+    fail_unless (o[i].error == NULL, "%s",
+        o[i].error ? o[i].error->message : "");
   }
   c = counts ();
   fail_unless_equals_int (c.max_ids, KLING_POLLER_MAX_IDS);
@@ -422,7 +444,7 @@ GST_START_TEST (test_glitches_are_retried)
   KlingJob *job;
   FakeCounts c;
 
-  fake.fail_queries = 3;       /* every attempt of the first batch request */
+  fake.fail_queries = 3;        /* every attempt of the first batch request */
   fake.omit_queries = 1;
   job = start (client, request, &o);
   fail_unless (job_outcome_wait (&o, 20));
@@ -467,15 +489,15 @@ GST_START_TEST (test_stale_journal_task_is_replaced)
   g_autoptr (KlingRequest) request = i2v_request ("kling-2.6", "p");
   g_autofree gchar *key = kling_client_cache_key (client, request);
   KlingJournalEntry entry = {
-    .external_task_id = (gchar *) "gstkling-old", .task_id = (gchar *) "T-gone",
+    .external_task_id = (gchar *) "gstkling-old",.task_id = (gchar *) "T-gone",
     .create_sent_ms = g_get_real_time () / 1000,
   };
   JobOutcome o;
   KlingJob *job;
   FakeCounts c;
 
-  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO, &entry,
-          NULL));
+  fail_unless (kling_journal_save (cache_dir, key, KLING_ENDPOINT_IMAGE2VIDEO,
+          &entry, NULL));
   job = start (client, request, &o);
   fail_unless (job_outcome_wait (&o, 20));
   fail_unless (o.error == NULL, "%s", o.error ? o.error->message : "");
@@ -507,8 +529,8 @@ GST_START_TEST (test_batch_refused_for_good_fails_its_jobs)
   }
   for (i = 0; i < 2; i++) {
     fail_unless (job_outcome_wait (&o[i], 20));
-    fail_unless (g_error_matches (o[i].error, KLING_ERROR, KLING_ERROR_AUTH), "%s",
-        o[i].error ? o[i].error->message : "no error");
+    fail_unless (g_error_matches (o[i].error, KLING_ERROR, KLING_ERROR_AUTH),
+        "%s", o[i].error ? o[i].error->message : "no error");
     fail_if (o[i].wait_reasons & (1 << KLING_WAIT_SERVER_ERROR));
   }
   c = counts ();

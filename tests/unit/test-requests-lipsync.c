@@ -30,11 +30,13 @@ make_wav (gdouble seconds, guint rate, guint channels)
 
 /* MPEG-1 layer III, 128 kb/s, 44.1 kHz, stereo: 417-byte frames of 1152 samples. */
 static const guint8 mp3_v1_header[4] = { 0xFF, 0xFB, 0x90, 0x00 };
+
 /* MPEG-2 layer III, 64 kb/s, 22.05 kHz, mono: 208-byte frames of 576 samples. */
 static const guint8 mp3_v2_header[4] = { 0xFF, 0xF3, 0x80, 0xC0 };
 
 static void
-append_mp3_frames (GByteArray *out, const guint8 header[4], guint frame_bytes, guint n)
+append_mp3_frames (GByteArray * out, const guint8 header[4], guint frame_bytes,
+    guint n)
 {
   guint i;
 
@@ -59,13 +61,13 @@ make_mp3_v1 (guint frames)
 #define MP3_V1_FRAME_S (1152.0 / 44100.0)
 
 static GBytes *
-bytes_of_string (const gchar *s)
+bytes_of_string (const gchar * s)
 {
   return g_bytes_new (s, strlen (s));
 }
 
 static void
-assert_json_equal (JsonNode *node, const gchar *expected_json)
+assert_json_equal (JsonNode * node, const gchar * expected_json)
 {
   g_autoptr (JsonNode) expected = json_from_string (expected_json, NULL);
   g_autofree gchar *actual = json_to_string (node, FALSE);
@@ -77,13 +79,13 @@ assert_json_equal (JsonNode *node, const gchar *expected_json)
 }
 
 static void
-assert_invalid_input (GError *error, const gchar *mentions)
+assert_invalid_input (GError * error, const gchar * mentions)
 {
   fail_unless (error != NULL, "no error, expected one about %s", mentions);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_INVALID_INPUT),
       "%s", error->message);
-  fail_unless (strstr (error->message, mentions) != NULL, "\"%s\" does not mention %s",
-      error->message, mentions);
+  fail_unless (strstr (error->message, mentions) != NULL,
+      "\"%s\" does not mention %s", error->message, mentions);
 }
 
 /* --- probing ------------------------------------------------------------------------ */
@@ -97,7 +99,8 @@ GST_START_TEST (test_wav_written_and_probed)
   gdouble duration;
 
   fail_unless_equals_int (g_bytes_get_size (wav), 44 + 4.2 * 16000 * 2);
-  fail_unless (memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WAVEfmt ", 8) == 0);
+  fail_unless (memcmp (data, "RIFF", 4) == 0
+      && memcmp (data + 8, "WAVEfmt ", 8) == 0);
   fail_unless (memcmp (data + 36, "data", 4) == 0);
 
   fail_unless (kling_audio_probe (wav, &format, &duration));
@@ -107,6 +110,7 @@ GST_START_TEST (test_wav_written_and_probed)
   fail_unless (kling_audio_probe (stereo, &format, &duration));
   fail_unless (fabs (duration - 2.5) < 1e-4, "%f", duration);
 }
+
 GST_END_TEST;
 
 /* A LIST chunk before the data, and a streaming writer's 0xFFFFFFFF data size. */
@@ -115,14 +119,15 @@ GST_START_TEST (test_wav_probe_odd_files)
   g_autoptr (GBytes) wav = make_wav (3.0, 16000, 1);
   gsize size;
   const guint8 *data = g_bytes_get_data (wav, &size);
-  static const guint8 list[] = { 'L', 'I', 'S', 'T', 5, 0, 0, 0, 'I', 'N', 'F', 'O', 'x', 0 };
+  static const guint8 list[] =
+      { 'L', 'I', 'S', 'T', 5, 0, 0, 0, 'I', 'N', 'F', 'O', 'x', 0 };
   GByteArray *with_list = g_byte_array_new ();
   g_autoptr (GBytes) listed = NULL, streamed = NULL, truncated = NULL;
   guint8 *copy;
   gdouble duration;
 
   g_byte_array_append (with_list, data, 36);
-  g_byte_array_append (with_list, list, sizeof (list));   /* odd size: padded */
+  g_byte_array_append (with_list, list, sizeof (list)); /* odd size: padded */
   g_byte_array_append (with_list, data + 36, size - 36);
   listed = g_byte_array_free_to_bytes (with_list);
   fail_unless (kling_audio_probe (listed, NULL, &duration));
@@ -137,13 +142,14 @@ GST_START_TEST (test_wav_probe_odd_files)
   truncated = g_bytes_new (data, 30);   /* inside the fmt chunk */
   fail_if (kling_audio_probe (truncated, NULL, NULL));
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_mp3_probe_counts_frames)
 {
   g_autoptr (GBytes) plain = make_mp3_v1 (200);
   GByteArray *tagged = g_byte_array_new ();
-  static const guint8 id3v2[10] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 1, 0 };  /* 128 bytes */
+  static const guint8 id3v2[10] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 1, 0 };       /* 128 bytes */
   guint8 tag_body[128] = { 0 };
   guint8 id3v1[128] = { 'T', 'A', 'G' };
   g_autoptr (GBytes) tagged_bytes = NULL, v2 = NULL;
@@ -158,7 +164,8 @@ GST_START_TEST (test_mp3_probe_counts_frames)
   /* ID3v2 in front and ID3v1 behind change nothing. */
   g_byte_array_append (tagged, id3v2, sizeof (id3v2));
   g_byte_array_append (tagged, tag_body, sizeof (tag_body));
-  g_byte_array_append (tagged, g_bytes_get_data (plain, NULL), g_bytes_get_size (plain));
+  g_byte_array_append (tagged, g_bytes_get_data (plain, NULL),
+      g_bytes_get_size (plain));
   g_byte_array_append (tagged, id3v1, sizeof (id3v1));
   tagged_bytes = g_byte_array_free_to_bytes (tagged);
   fail_unless (kling_audio_probe (tagged_bytes, NULL, &duration));
@@ -170,20 +177,23 @@ GST_START_TEST (test_mp3_probe_counts_frames)
   fail_unless (kling_audio_probe (v2, NULL, &duration));
   fail_unless (fabs (duration - 100 * 576.0 / 22050) < 1e-6, "%f", duration);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_mp3_probe_skips_info_frame)
 {
   g_autoptr (GBytes) plain = make_mp3_v1 (101);
-  guint8 *copy = g_memdup2 (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain));
+  guint8 *copy =
+      g_memdup2 (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain));
   g_autoptr (GBytes) with_info = NULL;
   gdouble duration;
 
-  memcpy (copy + 4 + 32, "Info", 4);  /* stereo MPEG-1: 32 bytes of side info */
+  memcpy (copy + 4 + 32, "Info", 4);    /* stereo MPEG-1: 32 bytes of side info */
   with_info = g_bytes_new_take (copy, g_bytes_get_size (plain));
   fail_unless (kling_audio_probe (with_info, NULL, &duration));
   fail_unless (fabs (duration - 100 * MP3_V1_FRAME_S) < 1e-6, "%f", duration);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_probe_refuses_other_bytes)
@@ -205,6 +215,7 @@ GST_START_TEST (test_probe_refuses_other_bytes)
   fail_if (kling_audio_probe (empty, NULL, NULL));
   fail_if (kling_audio_probe (noise_bytes, NULL, NULL));
 }
+
 GST_END_TEST;
 
 /* A real encoder's output: lamemp3enc with its Xing/Info frame and padding. */
@@ -239,8 +250,10 @@ GST_START_TEST (test_mp3_probe_lame_output)
   /* 75 * 1764 samples = 3.0 s; the encoder pads up to two frames. */
   bytes = g_byte_array_free_to_bytes (mp3);
   fail_unless (kling_audio_probe (bytes, NULL, &duration));
-  fail_unless (duration >= 3.0 && duration < 3.0 + 2.5 * MP3_V1_FRAME_S, "%f", duration);
+  fail_unless (duration >= 3.0
+      && duration < 3.0 + 2.5 * MP3_V1_FRAME_S, "%f", duration);
 }
+
 GST_END_TEST;
 
 /* --- validation ---------------------------------------------------------------------- */
@@ -251,13 +264,14 @@ GST_START_TEST (test_validate_audio_limits)
   g_autoptr (GBytes) ok_long = make_wav (60.0, 16000, 1);
   g_autoptr (GBytes) too_short = make_wav (1.9, 16000, 1);
   g_autoptr (GBytes) too_long = make_wav (60.1, 16000, 1);
-  g_autoptr (GBytes) too_big = make_wav (40.0, 44100, 2);  /* 7 MB */
+  g_autoptr (GBytes) too_big = make_wav (40.0, 44100, 2);       /* 7 MB */
   g_autoptr (GBytes) not_audio = bytes_of_string ("<html>not audio</html>");
   KlingAudioFormat format;
   gdouble duration;
   GError *error = NULL;
 
-  fail_unless (kling_validate_audio (ok_short, "audio_file", &format, &duration, NULL));
+  fail_unless (kling_validate_audio (ok_short, "audio_file", &format, &duration,
+          NULL));
   fail_unless_equals_int (format, KLING_AUDIO_FORMAT_WAV);
   fail_unless (fabs (duration - 2.0) < 1e-6);
   fail_unless (kling_validate_audio (ok_long, "audio_file", NULL, NULL, NULL));
@@ -275,6 +289,7 @@ GST_START_TEST (test_validate_audio_limits)
   assert_invalid_input (error, "sound_file: not WAV or MP3");
   g_clear_error (&error);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_validate_voice_and_video)
@@ -298,14 +313,17 @@ GST_START_TEST (test_validate_voice_and_video)
   fail_if (kling_validate_voice_speed (2.01, NULL));
 
   fail_unless (kling_validate_video_source ("vid", NULL, NULL));
-  fail_unless (kling_validate_video_source (NULL, "http://127.0.0.1/a.mp4", NULL));
-  fail_if (kling_validate_video_source ("vid", "http://127.0.0.1/a.mp4", &error));
+  fail_unless (kling_validate_video_source (NULL, "http://127.0.0.1/a.mp4",
+          NULL));
+  fail_if (kling_validate_video_source ("vid", "http://127.0.0.1/a.mp4",
+          &error));
   assert_invalid_input (error, "both");
   g_clear_error (&error);
   fail_if (kling_validate_video_source ("", NULL, &error));
   assert_invalid_input (error, "video_id or video_url");
   g_clear_error (&error);
 }
+
 GST_END_TEST;
 
 /* --- one-step lip-sync ------------------------------------------------------------------ */
@@ -317,32 +335,41 @@ GST_START_TEST (test_lip_sync_audio_file_body)
       g_bytes_get_size (wav));
   g_autofree gchar *sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, wav);
   g_autofree gchar *expected = NULL, *expected_summary = NULL, *summary = NULL;
-  KlingLipSyncParams params = { .video_id = "860000001", .mode = KLING_LIP_SYNC_AUDIO2VIDEO,
-    .audio = wav };
+  KlingLipSyncParams params = {.video_id = "860000001",.mode =
+        KLING_LIP_SYNC_AUDIO2VIDEO,
+    .audio = wav
+  };
   g_autoptr (KlingRequest) request = kling_lip_sync_request_new (&params, NULL);
 
   fail_unless (request != NULL);
   fail_unless_equals_int (request->endpoint, KLING_ENDPOINT_LIP_SYNC);
-  expected = g_strdup_printf ("{\"input\": {\"video_id\": \"860000001\", \"mode\": "
-      "\"audio2video\", \"audio_type\": \"file\", \"audio_file\": \"%s\"}}", b64);
+  expected =
+      g_strdup_printf ("{\"input\": {\"video_id\": \"860000001\", \"mode\": "
+      "\"audio2video\", \"audio_type\": \"file\", \"audio_file\": \"%s\"}}",
+      b64);
   assert_json_equal (request->body, expected);
 
   /* The summary describes the audio instead of carrying it. */
-  expected_summary = g_strdup_printf ("{\"input\": {\"video_id\": \"860000001\", \"mode\": "
+  expected_summary =
+      g_strdup_printf ("{\"input\": {\"video_id\": \"860000001\", \"mode\": "
       "\"audio2video\", \"audio_type\": \"file\", \"audio_file\": {\"bytes\": %"
-      G_GSIZE_FORMAT ", \"format\": \"wav\", \"duration_s\": 2.5, \"sha256\": \"%s\"}}}",
+      G_GSIZE_FORMAT
+      ", \"format\": \"wav\", \"duration_s\": 2.5, \"sha256\": \"%s\"}}}",
       g_bytes_get_size (wav), sha);
   assert_json_equal (request->summary, expected_summary);
   summary = json_to_string (request->summary, FALSE);
   fail_unless (strstr (summary, b64) == NULL);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_lip_sync_audio_url_body)
 {
-  KlingLipSyncParams params = { .video_url = "http://127.0.0.1:1/files/v.mp4",
-    .mode = KLING_LIP_SYNC_AUDIO2VIDEO, .audio_url = "http://127.0.0.1:1/voice.mp3",
-    .callback_url = "http://127.0.0.1:2/cb" };
+  KlingLipSyncParams params = {.video_url = "http://127.0.0.1:1/files/v.mp4",
+    .mode = KLING_LIP_SYNC_AUDIO2VIDEO,.audio_url =
+        "http://127.0.0.1:1/voice.mp3",
+    .callback_url = "http://127.0.0.1:2/cb"
+  };
   g_autoptr (KlingRequest) request = kling_lip_sync_request_new (&params, NULL);
   static const gchar *expected = "{\"input\": {\"video_url\": "
       "\"http://127.0.0.1:1/files/v.mp4\", \"mode\": \"audio2video\", \"audio_type\": "
@@ -353,13 +380,17 @@ GST_START_TEST (test_lip_sync_audio_url_body)
   assert_json_equal (request->body, expected);
   assert_json_equal (request->summary, expected);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_lip_sync_text_body)
 {
-  KlingLipSyncParams params = { .video_id = "v1", .mode = KLING_LIP_SYNC_TEXT2VIDEO,
-    .text = "Hello from the sandbox", .voice_id = "oversea_male1", .voice_language = "en",
-    .voice_speed = 1.5 };
+  KlingLipSyncParams params = {.video_id = "v1",.mode =
+        KLING_LIP_SYNC_TEXT2VIDEO,
+    .text = "Hello from the sandbox",.voice_id =
+        "oversea_male1",.voice_language = "en",
+    .voice_speed = 1.5
+  };
   g_autoptr (KlingRequest) request = kling_lip_sync_request_new (&params, NULL);
   static const gchar *expected = "{\"input\": {\"video_id\": \"v1\", \"mode\": "
       "\"text2video\", \"text\": \"Hello from the sandbox\", \"voice_id\": "
@@ -369,6 +400,7 @@ GST_START_TEST (test_lip_sync_text_body)
   assert_json_equal (request->body, expected);
   assert_json_equal (request->summary, expected);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_lip_sync_refusals)
@@ -376,9 +408,12 @@ GST_START_TEST (test_lip_sync_refusals)
   g_autoptr (GBytes) wav = make_wav (2.5, 16000, 1);
   g_autoptr (GBytes) short_wav = make_wav (1.0, 16000, 1);
   g_autoptr (GString) long_text = g_string_new (NULL);
-  KlingLipSyncParams text = { .video_id = "v1", .mode = KLING_LIP_SYNC_TEXT2VIDEO,
-    .voice_id = "oversea_male1", .voice_language = "en", .voice_speed = 1.0 };
-  KlingLipSyncParams audio = { .video_id = "v1", .mode = KLING_LIP_SYNC_AUDIO2VIDEO };
+  KlingLipSyncParams text = {.video_id = "v1",.mode = KLING_LIP_SYNC_TEXT2VIDEO,
+    .voice_id = "oversea_male1",.voice_language = "en",.voice_speed = 1.0
+  };
+  KlingLipSyncParams audio = {.video_id = "v1",.mode =
+        KLING_LIP_SYNC_AUDIO2VIDEO
+  };
   GError *error = NULL;
   guint i;
 
@@ -437,6 +472,7 @@ GST_START_TEST (test_lip_sync_refusals)
   assert_invalid_input (error, "video_id and video_url");
   g_clear_error (&error);
 }
+
 GST_END_TEST;
 
 /* Equal inputs give equal cache keys; another voice, another key. */
@@ -444,8 +480,10 @@ GST_START_TEST (test_lip_sync_cache_key_follows_audio)
 {
   g_autoptr (GBytes) wav = make_wav (2.5, 16000, 1);
   g_autoptr (GBytes) other = make_wav (2.6, 16000, 1);
-  KlingLipSyncParams params = { .video_id = "v1", .mode = KLING_LIP_SYNC_AUDIO2VIDEO,
-    .audio = wav };
+  KlingLipSyncParams params = {.video_id = "v1",.mode =
+        KLING_LIP_SYNC_AUDIO2VIDEO,
+    .audio = wav
+  };
   g_autoptr (KlingRequest) a = kling_lip_sync_request_new (&params, NULL);
   g_autoptr (KlingRequest) b = kling_lip_sync_request_new (&params, NULL);
   g_autoptr (KlingRequest) c = NULL;
@@ -459,6 +497,7 @@ GST_START_TEST (test_lip_sync_cache_key_follows_audio)
   fail_unless_equals_string (key_a, key_b);
   fail_if (g_str_equal (key_a, key_c));
 }
+
 GST_END_TEST;
 
 /* --- identify-face and advanced lip-sync --------------------------------------------------- */
@@ -466,8 +505,8 @@ GST_END_TEST;
 GST_START_TEST (test_identify_face_body)
 {
   g_autoptr (JsonNode) by_id = kling_identify_face_body_new ("v9", NULL, NULL);
-  g_autoptr (JsonNode) by_url = kling_identify_face_body_new (NULL, "http://127.0.0.1/v.mp4",
-      NULL);
+  g_autoptr (JsonNode) by_url =
+      kling_identify_face_body_new (NULL, "http://127.0.0.1/v.mp4", NULL);
   GError *error = NULL;
 
   assert_json_equal (by_id, "{\"video_id\": \"v9\"}");
@@ -476,10 +515,11 @@ GST_START_TEST (test_identify_face_body)
   assert_invalid_input (error, "video_id or video_url");
   g_clear_error (&error);
 }
+
 GST_END_TEST;
 
 static KlingFaceSession *
-parse_session (const gchar *json, GError **error)
+parse_session (const gchar * json, GError ** error)
 {
   g_autoptr (JsonNode) data = json_from_string (json, NULL);
 
@@ -489,7 +529,8 @@ parse_session (const gchar *json, GError **error)
 
 GST_START_TEST (test_face_session_parse)
 {
-  g_autoptr (KlingFaceSession) session = parse_session ("{\"session_id\": \"s-1\", "
+  g_autoptr (KlingFaceSession) session =
+      parse_session ("{\"session_id\": \"s-1\", "
       "\"final_unit_deduction\": \"0.1\", \"face_data\": [{\"face_id\": \"0\", "
       "\"face_image\": \"http://x/f.png\", \"start_time\": 0, \"end_time\": 5200}, "
       "{\"face_id\": 7, \"start_time\": \"1000\", \"end_time\": \"3000\", \"new\": 1}]}",
@@ -511,29 +552,36 @@ GST_START_TEST (test_face_session_parse)
   fail_unless_equals_int64 (face->start_time_ms, 1000);
   fail_unless_equals_int64 (face->end_time_ms, 3000);
 
-  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": []}", &error) == NULL);
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": []}",
+          &error) == NULL);
   assert_invalid_input (error, "no face");
   g_clear_error (&error);
-  fail_unless (parse_session ("{\"face_data\": [{\"face_id\": \"0\"}]}", &error) == NULL);
+  fail_unless (parse_session ("{\"face_data\": [{\"face_id\": \"0\"}]}",
+          &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
-  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{}]}", &error)
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{}]}",
+          &error)
       == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
-  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": 3}", &error) == NULL);
+  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": 3}",
+          &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
   /* Found by fuzz-envelope: a time no clip has must not be converted to an integer. */
-  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+  fail_unless (parse_session
+      ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
           "\"start_time\": 0, \"end_time\": 2e50}]}", &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
-  fail_unless (parse_session ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
+  fail_unless (parse_session
+      ("{\"session_id\": \"s\", \"face_data\": [{\"face_id\": \"0\", "
           "\"start_time\": -5, \"end_time\": 100}]}", &error) == NULL);
   fail_unless (g_error_matches (error, KLING_ERROR, KLING_ERROR_PROTOCOL));
   g_clear_error (&error);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_advanced_lip_sync_body)
@@ -542,14 +590,19 @@ GST_START_TEST (test_advanced_lip_sync_body)
   g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (wav, NULL),
       g_bytes_get_size (wav));
   g_autofree gchar *expected = NULL, *summary = NULL;
-  KlingFace face = { .face_id = "0", .start_time_ms = 0, .end_time_ms = 5000 };
-  KlingAdvancedLipSyncParams params = { .session_id = "s-1", .face = &face, .sound = wav,
-    .sound_volume = 1.0, .original_audio_volume = 1.0 };
-  g_autoptr (KlingRequest) request = kling_advanced_lip_sync_request_new (&params, NULL);
+  KlingFace face = {.face_id = "0",.start_time_ms = 0,.end_time_ms = 5000 };
+  KlingAdvancedLipSyncParams params = {.session_id = "s-1",.face =
+        &face,.sound = wav,
+    .sound_volume = 1.0,.original_audio_volume = 1.0
+  };
+  g_autoptr (KlingRequest) request =
+      kling_advanced_lip_sync_request_new (&params, NULL);
 
   fail_unless (request != NULL);
   fail_unless_equals_int (request->endpoint, KLING_ENDPOINT_ADVANCED_LIP_SYNC);
-  expected = g_strdup_printf ("{\"session_id\": \"s-1\", \"face_choose\": [{\"face_id\": "
+  expected =
+      g_strdup_printf
+      ("{\"session_id\": \"s-1\", \"face_choose\": [{\"face_id\": "
       "\"0\", \"sound_file\": \"%s\", \"sound_start_time\": 0, \"sound_end_time\": 3000, "
       "\"sound_insert_time\": 0, \"sound_volume\": 1.0, \"original_audio_volume\": 1.0}]}",
       b64);
@@ -558,26 +611,33 @@ GST_START_TEST (test_advanced_lip_sync_body)
   fail_unless (strstr (summary, b64) == NULL);
   fail_unless (strstr (summary, "\"sha256\"") != NULL, "%s", summary);
 }
+
 GST_END_TEST;
 
 /* Sound longer than the face is cut to it; the sound goes where the face appears. */
 GST_START_TEST (test_advanced_lip_sync_fits_face)
 {
   g_autoptr (GBytes) wav = make_wav (8.0, 16000, 1);
-  KlingFace face = { .face_id = "2", .start_time_ms = 1500, .end_time_ms = 6500 };
-  KlingFace brief = { .face_id = "3", .start_time_ms = 0, .end_time_ms = 1999 };
-  KlingAdvancedLipSyncParams params = { .session_id = "s-1", .face = &face, .sound = wav,
-    .sound_volume = 2.0, .original_audio_volume = 0.0, .video_duration_s = 10.0 };
-  g_autoptr (KlingRequest) request = kling_advanced_lip_sync_request_new (&params, NULL);
+  KlingFace face = {.face_id = "2",.start_time_ms = 1500,.end_time_ms = 6500 };
+  KlingFace brief = {.face_id = "3",.start_time_ms = 0,.end_time_ms = 1999 };
+  KlingAdvancedLipSyncParams params = {.session_id = "s-1",.face =
+        &face,.sound = wav,
+    .sound_volume = 2.0,.original_audio_volume = 0.0,.video_duration_s = 10.0
+  };
+  g_autoptr (KlingRequest) request =
+      kling_advanced_lip_sync_request_new (&params, NULL);
   JsonObject *choice;
   GError *error = NULL;
 
   fail_unless (request != NULL);
   choice = json_array_get_object_element (json_object_get_array_member
       (json_node_get_object (request->body), "face_choose"), 0);
-  fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_start_time"), 0);
-  fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_end_time"), 5000);
-  fail_unless_equals_int64 (json_object_get_int_member (choice, "sound_insert_time"), 1500);
+  fail_unless_equals_int64 (json_object_get_int_member (choice,
+          "sound_start_time"), 0);
+  fail_unless_equals_int64 (json_object_get_int_member (choice,
+          "sound_end_time"), 5000);
+  fail_unless_equals_int64 (json_object_get_int_member (choice,
+          "sound_insert_time"), 1500);
 
   params.face = &brief;
   fail_unless (kling_advanced_lip_sync_request_new (&params, &error) == NULL);
@@ -607,13 +667,15 @@ GST_START_TEST (test_advanced_lip_sync_fits_face)
   kling_request_free (kling_advanced_lip_sync_request_new (&params, &error));
   fail_unless (error == NULL);
 }
+
 GST_END_TEST;
 
 /* Where the inserted sound ends: sound_insert_time + sound_end_time - sound_start_time. */
 static gint64
-inserted_sound_end_ms (const KlingAdvancedLipSyncParams *params)
+inserted_sound_end_ms (const KlingAdvancedLipSyncParams * params)
 {
-  g_autoptr (KlingRequest) request = kling_advanced_lip_sync_request_new (params, NULL);
+  g_autoptr (KlingRequest) request =
+      kling_advanced_lip_sync_request_new (params, NULL);
   JsonObject *choice;
 
   fail_unless (request != NULL);
@@ -629,10 +691,13 @@ inserted_sound_end_ms (const KlingAdvancedLipSyncParams *params)
 GST_START_TEST (test_advanced_lip_sync_never_outlasts_the_video)
 {
   g_autoptr (GBytes) long_voice = make_wav (8.0, 16000, 1);
-  KlingFace docs_example = { .face_id = "0", .start_time_ms = 0, .end_time_ms = 5200 };
-  KlingFace late = { .face_id = "1", .start_time_ms = 1500, .end_time_ms = 6500 };
-  KlingFace after = { .face_id = "4", .start_time_ms = 5000, .end_time_ms = 7000 };
-  const struct {
+  KlingFace docs_example = {.face_id = "0",.start_time_ms = 0,.end_time_ms =
+        5200
+  };
+  KlingFace late = {.face_id = "1",.start_time_ms = 1500,.end_time_ms = 6500 };
+  KlingFace after = {.face_id = "4",.start_time_ms = 5000,.end_time_ms = 7000 };
+  const struct
+  {
     const KlingFace *face;
     gdouble video_duration_s;
     gint64 sound_ends_ms;
@@ -646,8 +711,9 @@ GST_START_TEST (test_advanced_lip_sync_never_outlasts_the_video)
     /* Unknown length: end_time rounded down to a whole second. */
     {&late, 0, 6000}, {&docs_example, 0, 5000},
   };
-  KlingAdvancedLipSyncParams params = { .session_id = "s-1", .sound = long_voice,
-    .sound_volume = 1.0, .original_audio_volume = 1.0 };
+  KlingAdvancedLipSyncParams params = {.session_id = "s-1",.sound = long_voice,
+    .sound_volume = 1.0,.original_audio_volume = 1.0
+  };
   GError *error = NULL;
   gint64 start, end;
   guint i;
@@ -655,7 +721,8 @@ GST_START_TEST (test_advanced_lip_sync_never_outlasts_the_video)
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
     params.face = cases[i].face;
     params.video_duration_s = cases[i].video_duration_s;
-    fail_unless_equals_int64 (inserted_sound_end_ms (&params), cases[i].sound_ends_ms);
+    fail_unless_equals_int64 (inserted_sound_end_ms (&params),
+        cases[i].sound_ends_ms);
   }
   /* A face that appears only after the video ended cannot be lip-synced. */
   params.face = &after;
@@ -670,17 +737,19 @@ GST_START_TEST (test_advanced_lip_sync_never_outlasts_the_video)
   fail_unless (!kling_lip_sync_face_window_ms (&after, 4.0, &start, &end));
   fail_unless_equals_int64 (end - start, 0);
 }
+
 GST_END_TEST;
 
 /* --- the audio collector --------------------------------------------------------------- */
 
 /* @seconds of a 440 Hz sine at amplitude 0.5 in @format, split into 100 ms buffers. */
 static void
-push_sine (GstKlingAudioCollector *collector, const gchar *format, guint rate,
-    guint channels, const gchar *layout, gdouble seconds)
+push_sine (GstKlingAudioCollector * collector, const gchar * format, guint rate,
+    guint channels, const gchar * layout, gdouble seconds)
 {
   GstAudioInfo info;
-  GstCaps *caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, format,
+  GstCaps *caps =
+      gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, format,
       "rate", G_TYPE_INT, rate, "channels", G_TYPE_INT, channels, "layout",
       G_TYPE_STRING, layout, NULL);
   GstAudioInfo f32;
@@ -692,8 +761,8 @@ push_sine (GstKlingAudioCollector *collector, const gchar *format, guint rate,
     gst_caps_set_simple (caps, "channel-mask", GST_TYPE_BITMASK,
         gst_audio_channel_get_fallback_mask (channels), NULL);
   fail_unless (gst_audio_info_from_caps (&info, caps));
-  fail_unless (gst_kling_audio_collector_set_caps (collector, caps, &error), "%s",
-      error ? error->message : "");
+  fail_unless (gst_kling_audio_collector_set_caps (collector, caps, &error),
+      "%s", error ? error->message : "");
   gst_audio_info_set_format (&f32, GST_AUDIO_FORMAT_F32, rate, channels,
       info.position);
   f32.layout = GST_AUDIO_LAYOUT_INTERLEAVED;
@@ -708,15 +777,16 @@ push_sine (GstKlingAudioCollector *collector, const gchar *format, guint rate,
 
     for (i = 0; i < n; i++)
       for (c = 0; c < channels; c++)
-        samples[i * channels + c] = 0.5 * sin (2 * G_PI * 440 * (done + i) / rate);
+        samples[i * channels + c] =
+            0.5 * sin (2 * G_PI * 440 * (done + i) / rate);
     if (info.layout == GST_AUDIO_LAYOUT_NON_INTERLEAVED)
       gst_buffer_add_audio_meta (buffer, &info, n, NULL);
     fail_unless (gst_audio_buffer_map (&out, &info, buffer, GST_MAP_WRITE));
-    fail_unless (gst_audio_converter_samples (to_format, 0, (gpointer *) & samples, n,
-            out.planes, n));
+    fail_unless (gst_audio_converter_samples (to_format, 0,
+            (gpointer *) & samples, n, out.planes, n));
     gst_audio_buffer_unmap (&out);
-    fail_unless (gst_kling_audio_collector_push (collector, buffer, &error), "%s",
-        error ? error->message : "");
+    fail_unless (gst_kling_audio_collector_push (collector, buffer, &error),
+        "%s", error ? error->message : "");
     gst_buffer_unref (buffer);
     g_free (samples);
     done += n;
@@ -726,7 +796,7 @@ push_sine (GstKlingAudioCollector *collector, const gchar *format, guint rate,
 }
 
 static gint
-peak_of_wav (GBytes *wav)
+peak_of_wav (GBytes * wav)
 {
   gsize size, i;
   const guint8 *data = g_bytes_get_data (wav, &size);
@@ -738,7 +808,7 @@ peak_of_wav (GBytes *wav)
 }
 
 static void
-assert_collected_wav (GstKlingAudioCollector *collector, gdouble seconds)
+assert_collected_wav (GstKlingAudioCollector * collector, gdouble seconds)
 {
   KlingAudioFormat format;
   gdouble duration;
@@ -750,19 +820,21 @@ assert_collected_wav (GstKlingAudioCollector *collector, gdouble seconds)
   fail_unless (wav != NULL, "%s", error ? error->message : "");
   data = g_bytes_get_data (wav, NULL);
   fail_unless_equals_int (format, KLING_AUDIO_FORMAT_WAV);
-  fail_unless (fabs (duration - seconds) < 0.002, "%f s, expected %f", duration, seconds);
+  fail_unless (fabs (duration - seconds) < 0.002, "%f s, expected %f", duration,
+      seconds);
   /* mono, 16 kHz, 16-bit */
   fail_unless_equals_int (data[22], 1);
   fail_unless_equals_int (data[24] | data[25] << 8, 16000);
   fail_unless_equals_int (data[34], 16);
   /* A 0.5 sine stays about half of full scale: converted, not silenced or clipped. */
-  fail_unless (peak_of_wav (wav) > 14000 && peak_of_wav (wav) < 18000, "peak %d",
-      peak_of_wav (wav));
+  fail_unless (peak_of_wav (wav) > 14000
+      && peak_of_wav (wav) < 18000, "peak %d", peak_of_wav (wav));
 }
 
 GST_START_TEST (test_collector_raw_formats)
 {
-  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
+  g_autoptr (GstKlingAudioCollector) collector =
+      gst_kling_audio_collector_new ();
 
   push_sine (collector, "S16LE", 16000, 1, "interleaved", 2.5);
   assert_collected_wav (collector, 2.5);
@@ -776,26 +848,31 @@ GST_START_TEST (test_collector_raw_formats)
   push_sine (collector, "S24_32LE", 22050, 6, "interleaved", 2.0);
   assert_collected_wav (collector, 2.0);
 }
+
 GST_END_TEST;
 
 /* A format change mid-stream keeps everything that came before it. */
 GST_START_TEST (test_collector_caps_change)
 {
-  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
+  g_autoptr (GstKlingAudioCollector) collector =
+      gst_kling_audio_collector_new ();
 
   push_sine (collector, "S16LE", 48000, 2, "interleaved", 1.5);
   push_sine (collector, "F32LE", 8000, 1, "interleaved", 1.5);
   /* Before the end the resampler still holds a few milliseconds. */
-  fail_unless (fabs (gst_kling_audio_collector_get_duration (collector) - 3.0) < 0.01,
-      "%f", gst_kling_audio_collector_get_duration (collector));
+  fail_unless (fabs (gst_kling_audio_collector_get_duration (collector) - 3.0) <
+      0.01, "%f", gst_kling_audio_collector_get_duration (collector));
   assert_collected_wav (collector, 3.0);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_collector_limits)
 {
-  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
-  GstCaps *caps = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
+  g_autoptr (GstKlingAudioCollector) collector =
+      gst_kling_audio_collector_new ();
+  GstCaps *caps =
+      gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
       "layout=interleaved");
   GstBuffer *second = gst_buffer_new_allocate (NULL, 32000, NULL);
   GError *error = NULL;
@@ -803,12 +880,14 @@ GST_START_TEST (test_collector_limits)
 
   /* Too short: refused when the stream ends. */
   push_sine (collector, "S16LE", 16000, 1, "interleaved", 1.5);
-  fail_unless (gst_kling_audio_collector_finish (collector, NULL, NULL, &error) == NULL);
+  fail_unless (gst_kling_audio_collector_finish (collector, NULL, NULL,
+          &error) == NULL);
   assert_invalid_input (error, "1.50 s");
   g_clear_error (&error);
 
   /* Nothing at all. */
-  fail_unless (gst_kling_audio_collector_finish (collector, NULL, NULL, &error) == NULL);
+  fail_unless (gst_kling_audio_collector_finish (collector, NULL, NULL,
+          &error) == NULL);
   assert_invalid_input (error, "without any audio");
   g_clear_error (&error);
 
@@ -826,7 +905,8 @@ GST_START_TEST (test_collector_limits)
   fail_unless (gst_kling_audio_collector_set_caps (collector, caps, NULL));
   for (i = 0; i < 60; i++)
     fail_unless (gst_kling_audio_collector_push (collector, second, NULL));
-  g_bytes_unref (gst_kling_audio_collector_finish (collector, NULL, NULL, &error));
+  g_bytes_unref (gst_kling_audio_collector_finish (collector, NULL, NULL,
+          &error));
   fail_unless (error == NULL);
 
   /* A buffer without caps. */
@@ -837,13 +917,16 @@ GST_START_TEST (test_collector_limits)
   gst_buffer_unref (second);
   gst_caps_unref (caps);
 }
+
 GST_END_TEST;
 
 /* Raw audio is clipped to the segment: a segment seek upstream trims the voice. */
 GST_START_TEST (test_collector_clips_to_segment)
 {
-  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
-  GstCaps *caps = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
+  g_autoptr (GstKlingAudioCollector) collector =
+      gst_kling_audio_collector_new ();
+  GstCaps *caps =
+      gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
       "layout=interleaved");
   GstSegment segment;
   GBytes *wav;
@@ -871,6 +954,7 @@ GST_START_TEST (test_collector_clips_to_segment)
   g_bytes_unref (wav);
   gst_caps_unref (caps);
 }
+
 GST_END_TEST;
 
 static GstBuffer *
@@ -879,15 +963,18 @@ mp3_buffer (guint frames)
   g_autoptr (GBytes) mp3 = make_mp3_v1 (frames);
   GstBuffer *buffer = gst_buffer_new_wrapped_bytes (mp3);
 
-  GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale (frames * 1152, GST_SECOND, 44100);
+  GST_BUFFER_DURATION (buffer) =
+      gst_util_uint64_scale (frames * 1152, GST_SECOND, 44100);
   return buffer;
 }
 
 GST_START_TEST (test_collector_mp3)
 {
-  g_autoptr (GstKlingAudioCollector) collector = gst_kling_audio_collector_new ();
+  g_autoptr (GstKlingAudioCollector) collector =
+      gst_kling_audio_collector_new ();
   GstCaps *mp3 = gst_caps_from_string ("audio/mpeg,mpegversion=1,layer=3");
-  GstCaps *raw = gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
+  GstCaps *raw =
+      gst_caps_from_string ("audio/x-raw,format=S16LE,rate=16000,channels=1,"
       "layout=interleaved");
   KlingAudioFormat format;
   gdouble duration;
@@ -902,7 +989,8 @@ GST_START_TEST (test_collector_mp3)
     fail_unless (gst_kling_audio_collector_push (collector, buffer, NULL));
     gst_buffer_unref (buffer);
   }
-  file = gst_kling_audio_collector_finish (collector, &format, &duration, &error);
+  file =
+      gst_kling_audio_collector_finish (collector, &format, &duration, &error);
   fail_unless (file != NULL, "%s", error ? error->message : "");
   fail_unless_equals_int (format, KLING_AUDIO_FORMAT_MP3);
   fail_unless_equals_int (g_bytes_get_size (file), 100 * 417);
@@ -930,6 +1018,7 @@ GST_START_TEST (test_collector_mp3)
   gst_caps_unref (mp3);
   gst_caps_unref (raw);
 }
+
 GST_END_TEST;
 
 static Suite *

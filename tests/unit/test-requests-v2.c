@@ -11,7 +11,8 @@
 static GBytes *
 still_jpeg (void)
 {
-  g_autofree gchar *path = g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
+  g_autofree gchar *path =
+      g_build_filename (KLING_MEDIA_DIR, "still.jpg", NULL);
   gchar *data;
   gsize len;
 
@@ -20,26 +21,27 @@ still_jpeg (void)
 }
 
 static KlingImage2VideoParams
-i2v_params (const gchar *model, GBytes *image)
+i2v_params (const gchar * model, GBytes * image)
 {
   KlingImage2VideoParams p = {
-    .model_name = model, .mode = KLING_MODE_STD, .duration_s = 5, .cfg_scale = 0.5,
-    .prompt = "a slow zoom", .image = image,
+    .model_name = model,.mode = KLING_MODE_STD,.duration_s = 5,.cfg_scale = 0.5,
+    .prompt = "a slow zoom",.image = image,
   };
   return p;
 }
 
 static JsonObject *
-body_of (KlingRequest *request)
+body_of (KlingRequest * request)
 {
   return json_node_get_object (request->body);
 }
 
 static JsonObject *
-content (KlingRequest *request, guint i)
+content (KlingRequest * request, guint i)
 {
-  return json_array_get_object_element (json_object_get_array_member (body_of (request),
-          "contents"), i);
+  return
+      json_array_get_object_element (json_object_get_array_member (body_of
+          (request), "contents"), i);
 }
 
 GST_START_TEST (test_image2video_bodies)
@@ -61,23 +63,27 @@ GST_START_TEST (test_image2video_bodies)
   fail_unless_equals_string (r->create_path, "/image-to-video/kling-3.0");
   fail_unless_equals_string (kling_request_get_model_name (r), "kling-3.0");
   fail_unless (!json_object_has_member (body_of (r), "model_name"));
-  fail_unless_equals_string (json_object_get_string_member (content (r, 0), "type"),
-      "prompt");
-  fail_unless_equals_string (json_object_get_string_member (content (r, 0), "text"),
-      "a slow zoom");
-  fail_unless_equals_string (json_object_get_string_member (content (r, 1), "type"),
-      "first_frame");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 0),
+          "type"), "prompt");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 0),
+          "text"), "a slow zoom");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 1),
+          "type"), "first_frame");
   /* base64 of the bytes, without a data: prefix */
-  fail_unless_equals_string (json_object_get_string_member (content (r, 1), "url"), b64);
-  fail_unless_equals_string (json_object_get_string_member (content (r, 2), "type"),
-      "last_frame");
+  fail_unless_equals_string (json_object_get_string_member (content (r, 1),
+          "url"), b64);
+  fail_unless_equals_string (json_object_get_string_member (content (r, 2),
+          "type"), "last_frame");
   settings = json_object_get_object_member (body_of (r), "settings");
-  fail_unless_equals_string (json_object_get_string_member (settings, "resolution"), "4k");
+  fail_unless_equals_string (json_object_get_string_member (settings,
+          "resolution"), "4k");
   /* an integer here, not /v1's string */
-  fail_unless_equals_int (json_node_get_value_type (json_object_get_member (settings,
-              "duration")), G_TYPE_INT64);
-  fail_unless_equals_int (json_object_get_int_member (settings, "duration"), 12);
-  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "native");
+  fail_unless_equals_int (json_node_get_value_type (json_object_get_member
+          (settings, "duration")), G_TYPE_INT64);
+  fail_unless_equals_int (json_object_get_int_member (settings, "duration"),
+      12);
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"),
+      "native");
   /* Kling's default is true: false is sent */
   fail_unless (json_object_has_member (settings, "multi_shot"));
   fail_unless (!json_object_get_boolean_member (settings, "multi_shot"));
@@ -95,18 +101,21 @@ GST_START_TEST (test_image2video_bodies)
   turbo = kling_image2video_request_new (&p, NULL);
   fail_unless (turbo != NULL);
   settings = json_object_get_object_member (body_of (turbo), "settings");
-  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "native");
-  fail_unless_equals_string (json_object_get_string_member (settings, "resolution"),
-      "1080p");
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"),
+      "native");
+  fail_unless_equals_string (json_object_get_string_member (settings,
+          "resolution"), "1080p");
 
   p = i2v_params ("kling-2.5-turbo", image);
   p.callback_url = "https://example.com/hook";
   cb = kling_image2video_request_new (&p, NULL);
   fail_unless (cb != NULL);
   settings = json_object_get_object_member (body_of (cb), "settings");
-  fail_unless_equals_string (json_object_get_string_member (settings, "audio"), "off");
-  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member
-          (body_of (cb), "options"), "callback_url"), "https://example.com/hook");
+  fail_unless_equals_string (json_object_get_string_member (settings, "audio"),
+      "off");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (body_of (cb), "options"), "callback_url"),
+      "https://example.com/hook");
 }
 
 GST_END_TEST;
@@ -114,8 +123,9 @@ GST_END_TEST;
 GST_START_TEST (test_text2video_body)
 {
   KlingText2VideoParams p = {
-    .model_name = "kling-2.6", .mode = KLING_MODE_PRO, .duration_s = 10, .prompt = "rain",
-    .sound = TRUE, .cfg_scale = 0.5,
+    .model_name = "kling-2.6",.mode = KLING_MODE_PRO,.duration_s = 10,.prompt =
+        "rain",
+    .sound = TRUE,.cfg_scale = 0.5,
   };
   g_autoptr (KlingRequest) r = kling_text2video_request_new (&p, NULL);
   JsonArray *contents;
@@ -125,8 +135,9 @@ GST_START_TEST (test_text2video_body)
   contents = json_object_get_array_member (body_of (r), "contents");
   fail_unless_equals_int (json_array_get_length (contents), 1);
   fail_unless (!json_object_has_member (body_of (r), "aspect_ratio"));
-  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member
-          (body_of (r), "settings"), "audio"), "native");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (body_of (r), "settings"), "audio"),
+      "native");
 }
 
 GST_END_TEST;
@@ -134,12 +145,14 @@ GST_END_TEST;
 GST_START_TEST (test_refusals)
 {
   g_autoptr (GBytes) image = still_jpeg ();
-  struct {
+  struct
+  {
     KlingImage2VideoParams p;
     const gchar *sentence;
   } cases[8];
   KlingText2VideoParams t = {
-    .model_name = "kling-3.0", .mode = KLING_MODE_STD, .duration_s = 5, .prompt = "rain",
+    .model_name = "kling-3.0",.mode = KLING_MODE_STD,.duration_s = 5,.prompt =
+        "rain",
     .aspect_ratio = KLING_ASPECT_RATIO_9_16,
   };
   g_autoptr (GError) t_err = NULL;
@@ -147,24 +160,31 @@ GST_START_TEST (test_refusals)
 
 #define CASE(model, text) (cases[n].p = i2v_params (model, image), \
     cases[n].sentence = text, &cases[n++].p)
-  CASE ("kling-2.6", "kling-2.6 renders 5 or 10 s, not 7 s: set duration to 5 or 10, or "
+  CASE ("kling-2.6",
+      "kling-2.6 renders 5 or 10 s, not 7 s: set duration to 5 or 10, or "
       "use kling-3.0 (3 to 15 s)")->duration_s = 7;
-  CASE ("kling-2.6", "kling-2.6 makes native audio only in pro mode (1080p): set mode=pro "
+  CASE ("kling-2.6",
+      "kling-2.6 makes native audio only in pro mode (1080p): set mode=pro "
       "or sound=false")->sound = TRUE;
-  CASE ("kling-3.0-turbo", "kling-3.0-turbo does not render 4k: set mode to std (720p) or pro "
-      "(1080p); 4k "
-      "is only on kling-3.0 of Kling's per-model API")->mode = KLING_MODE_4K;
-  CASE ("kling-3.0-turbo", "kling-3.0-turbo takes no end frame: drop the end frame, or use "
+  CASE ("kling-3.0-turbo",
+      "kling-3.0-turbo does not render 4k: set mode to std (720p) or pro "
+      "(1080p); 4k " "is only on kling-3.0 of Kling's per-model API")->mode =
+      KLING_MODE_4K;
+  CASE ("kling-3.0-turbo",
+      "kling-3.0-turbo takes no end frame: drop the end frame, or use "
       "kling-3.0")->image_tail = image;
-  CASE ("kling-2.5-turbo", "kling-2.5-turbo takes an end frame only in pro mode (1080p): "
+  CASE ("kling-2.5-turbo",
+      "kling-2.5-turbo takes an end frame only in pro mode (1080p): "
       "set mode=pro, or drop the end frame")->image_tail = image;
-  CASE ("kling-3.0", "kling-3.0 is on Kling's per-model API, which takes no negative "
-      "prompt: unset negative-prompt, or use a model of the /v1 API")->negative_prompt =
-      "blur";
+  CASE ("kling-3.0",
+      "kling-3.0 is on Kling's per-model API, which takes no negative "
+      "prompt: unset negative-prompt, or use a model of the /v1 API")->negative_prompt
+      = "blur";
 #undef CASE
   for (i = 0; i < n; i++) {
     g_autoptr (GError) err = NULL;
-    g_autoptr (KlingRequest) r = kling_image2video_request_new (&cases[i].p, &err);
+    g_autoptr (KlingRequest) r =
+        kling_image2video_request_new (&cases[i].p, &err);
 
     fail_unless (r == NULL, "case %u accepted", i);
     fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_INVALID_INPUT));
@@ -172,7 +192,8 @@ GST_START_TEST (test_refusals)
     fail_unless_equals_string (err->message, cases[i].sentence);
   }
   fail_unless (kling_text2video_request_new (&t, &t_err) == NULL);
-  fail_unless_equals_string (t_err->message, "kling-3.0 is on Kling's per-model API, whose "
+  fail_unless_equals_string (t_err->message,
+      "kling-3.0 is on Kling's per-model API, whose "
       "text-to-video renders 16:9 only: set aspect-ratio=16:9, or use a model of the /v1 "
       "API for 9:16");
 }
@@ -185,7 +206,8 @@ GST_START_TEST (test_cache_keys)
   KlingImage2VideoParams p = i2v_params ("kling-3.0", image);
   g_autoptr (KlingRequest) a = kling_image2video_request_new (&p, NULL);
   g_autoptr (KlingRequest) with_cb = NULL, v1 = NULL, other = NULL;
-  g_autofree gchar *ka = NULL, *kcb = NULL, *kid = NULL, *kv1 = NULL, *kother = NULL;
+  g_autofree gchar *ka = NULL, *kcb = NULL, *kid = NULL, *kv1 = NULL, *kother =
+      NULL;
   JsonObject *options = json_object_new ();
 
   p.callback_url = "https://example.com/hook";
@@ -214,7 +236,7 @@ GST_END_TEST;
 /* --- the task object ----------------------------------------------------------------------- */
 
 static KlingTask *
-parse (const gchar *json, GError **error)
+parse (const gchar * json, GError ** error)
 {
   g_autoptr (JsonNode) node = json_from_string (json, NULL);
 
@@ -223,20 +245,25 @@ parse (const gchar *json, GError **error)
 
 GST_START_TEST (test_task_objects)
 {
-  g_autoptr (KlingTask) done = parse ("{\"id\": \"T\", \"status\": \"succeeded\", "
+  g_autoptr (KlingTask) done =
+      parse ("{\"id\": \"T\", \"status\": \"succeeded\", "
       "\"external_id\": \"E\", \"create_time\": 1764000000, \"outputs\": [{\"type\": "
       "\"image\", \"url\": \"u0\"}, {\"type\": \"video\", \"id\": 7, \"url\": \"u1\", "
       "\"watermark_url\": \"w1\", \"duration\": \"5.1\"}], \"billing\": [{\"charge_type\": "
       "\"cash\", \"amount\": \"0.3\", \"currency\": \"USD\"}, {\"charge_type\": \"cash\", "
       "\"amount\": \"0.12\", \"currency\": \"USD\"}, {\"charge_type\": \"unit\", "
       "\"amount\": \"9\"}]}", NULL);
-  g_autoptr (KlingTask) units = parse ("{\"id\": \"T\", \"status\": \"processing\", "
+  g_autoptr (KlingTask) units =
+      parse ("{\"id\": \"T\", \"status\": \"processing\", "
       "\"billing\": [{\"charge_type\": \"unit\", \"amount\": \"2.5\"}]}", NULL);
-  g_autoptr (KlingTask) failed = parse ("{\"id\": \"T\", \"status\": \"failed\", "
+  g_autoptr (KlingTask) failed =
+      parse ("{\"id\": \"T\", \"status\": \"failed\", "
       "\"message\": \"risk control\"}", NULL);
   g_autoptr (GError) e1 = NULL, e2 = NULL;
-  g_autoptr (JsonNode) array = json_from_string ("[{\"id\": \"A\", \"external_id\": \"x\"},"
-      " 3, {\"id\": \"B\", \"external_id\": \"y\", \"status\": \"queued\"}]", NULL);
+  g_autoptr (JsonNode) array =
+      json_from_string ("[{\"id\": \"A\", \"external_id\": \"x\"},"
+      " 3, {\"id\": \"B\", \"external_id\": \"y\", \"status\": \"queued\"}]",
+      NULL);
   const gchar *status = NULL;
 
   fail_unless (done != NULL);
@@ -258,7 +285,8 @@ GST_START_TEST (test_task_objects)
   /* /v1's "succeed" is not this API's status; a success needs a video */
   fail_unless (parse ("{\"id\": \"T\", \"status\": \"succeed\"}", &e1) == NULL);
   fail_unless (g_error_matches (e1, KLING_ERROR, KLING_ERROR_PROTOCOL));
-  fail_unless (parse ("{\"id\": \"T\", \"status\": \"succeeded\", \"outputs\": []}",
+  fail_unless (parse
+      ("{\"id\": \"T\", \"status\": \"succeeded\", \"outputs\": []}",
           &e2) == NULL);
   fail_unless (g_error_matches (e2, KLING_ERROR, KLING_ERROR_PROTOCOL));
 
@@ -267,8 +295,8 @@ GST_START_TEST (test_task_objects)
   fail_unless (kling_tasks_v2_find (array, "x", TRUE) == json_array_get_element
       (json_node_get_array (array), 0));
   fail_unless (kling_tasks_v2_find (array, "C", FALSE) == NULL);
-  fail_unless (kling_task_v2_has_unknown_status (kling_tasks_v2_find (array, "B", FALSE),
-          &status));
+  fail_unless (kling_task_v2_has_unknown_status (kling_tasks_v2_find (array,
+              "B", FALSE), &status));
   fail_unless_equals_string (status, "queued");
 }
 

@@ -5,8 +5,9 @@
 
 #define ACCOUNT "http://kling.test\nfingerprint"
 
-typedef struct {
-  GMainContext *context;       /* where the granted callback must run */
+typedef struct
+{
+  GMainContext *context;        /* where the granted callback must run */
   gint granted;
   gint notified;                /* atomic */
   gboolean on_its_thread;
@@ -24,7 +25,7 @@ on_granted (gpointer data)
 
 /* Runs @w's context until its slot is granted or @ms pass. */
 static gboolean
-wait_granted (Waiter *w, guint ms)
+wait_granted (Waiter * w, guint ms)
 {
   gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
 
@@ -37,30 +38,41 @@ wait_granted (Waiter *w, guint ms)
 
 GST_START_TEST (test_cap_and_order)
 {
-  Waiter a = { .context = g_main_context_new () };
-  Waiter b = { .context = g_main_context_new () };
+  Waiter a = {.context = g_main_context_new () };
+  Waiter b = {.context = g_main_context_new () };
   KlingSlot *held1, *held2, *queued_a, *queued_b, *uncapped;
   gboolean granted;
 
   g_main_context_acquire (a.context);
   g_main_context_acquire (b.context);
-  held1 = kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL, &granted);
+  held1 =
+      kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL,
+      &granted);
   fail_unless (granted);
-  held2 = kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL, &granted);
+  held2 =
+      kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL,
+      &granted);
   fail_unless (granted);
   fail_unless_equals_int (kling_slots_in_flight (ACCOUNT), 2);
   /* two more, from two clients (two contexts): both queue */
-  queued_a = kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL, &granted);
+  queued_a =
+      kling_slot_acquire (ACCOUNT, 2, a.context, on_granted, &a, NULL,
+      &granted);
   fail_unless (!granted);
-  queued_b = kling_slot_acquire (ACCOUNT, 2, b.context, on_granted, &b, NULL, &granted);
+  queued_b =
+      kling_slot_acquire (ACCOUNT, 2, b.context, on_granted, &b, NULL,
+      &granted);
   fail_unless (!granted);
   /* a render without a cap never waits, but counts */
-  uncapped = kling_slot_acquire (ACCOUNT, 0, a.context, on_granted, &a, NULL, &granted);
+  uncapped =
+      kling_slot_acquire (ACCOUNT, 0, a.context, on_granted, &a, NULL,
+      &granted);
   fail_unless (granted);
   fail_unless_equals_int (kling_slots_in_flight (ACCOUNT), 3);
   /* another account is not this one's business */
   {
-    KlingSlot *other = kling_slot_acquire ("other", 1, a.context, on_granted, &a, NULL,
+    KlingSlot *other =
+        kling_slot_acquire ("other", 1, a.context, on_granted, &a, NULL,
         &granted);
     fail_unless (granted);
     kling_slot_release (other);
@@ -84,6 +96,7 @@ GST_START_TEST (test_cap_and_order)
   g_main_context_unref (a.context);
   g_main_context_unref (b.context);
 }
+
 GST_END_TEST;
 
 static void
@@ -98,12 +111,14 @@ count_notify (gpointer data)
 GST_START_TEST (test_leave_queue)
 {
   GMainContext *context = g_main_context_new ();
-  Waiter w = { .context = context };
+  Waiter w = {.context = context };
   KlingSlot *held, *queued;
   gboolean granted;
 
-  held = kling_slot_acquire (ACCOUNT, 1, context, on_granted, &w, NULL, &granted);
-  queued = kling_slot_acquire (ACCOUNT, 1, context, on_granted, &w, count_notify,
+  held =
+      kling_slot_acquire (ACCOUNT, 1, context, on_granted, &w, NULL, &granted);
+  queued =
+      kling_slot_acquire (ACCOUNT, 1, context, on_granted, &w, count_notify,
       &granted);
   fail_unless (!granted);
   kling_slot_release (queued);
@@ -114,6 +129,7 @@ GST_START_TEST (test_leave_queue)
   fail_unless_equals_int (kling_slots_in_flight (ACCOUNT), 0);
   g_main_context_unref (context);
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -6,7 +6,7 @@
 #include "kling-error.h"
 
 static KlingTask *
-parse (const gchar *json, GError **error)
+parse (const gchar * json, GError ** error)
 {
   g_autoptr (JsonNode) node = json_from_string (json, NULL);
 
@@ -17,13 +17,15 @@ parse (const gchar *json, GError **error)
 GST_START_TEST (test_task_succeeded)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"860\", \"task_status\": \"succeed\","
+  g_autoptr (KlingTask) task =
+      parse ("{\"task_id\": \"860\", \"task_status\": \"succeed\","
       " \"task_status_msg\": \"\", \"task_info\": {\"external_task_id\": \"gstkling-1\"},"
       " \"created_at\": 1722769557708, \"updated_at\": 1722769615000,"
       " \"final_unit_deduction\": \"1\", \"future_field\": {\"x\": [1]},"
       " \"task_result\": {\"videos\": [{\"id\": \"v-1\", \"url\": \"http://h/v.mp4\","
       " \"duration\": \"5.1\", \"watermark_url\": \"http://h/w.mp4\"},"
-      " {\"id\": \"v-2\", \"url\": \"http://h/2.mp4\", \"duration\": \"5\"}]}}", &err);
+      " {\"id\": \"v-2\", \"url\": \"http://h/2.mp4\", \"duration\": \"5\"}]}}",
+      &err);
   g_autoptr (KlingTask) copy = NULL;
 
   fail_unless (task != NULL, "%s", err ? err->message : "");
@@ -50,13 +52,14 @@ GST_START_TEST (test_task_succeeded)
   fail_unless_equals_string (copy->charge, "1");
   fail_unless_equals_string (copy->charge_unit, "credits");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_task_in_progress_minimal)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"1\", \"task_status\": \"submitted\"}",
-      &err);
+  g_autoptr (KlingTask) task =
+      parse ("{\"task_id\": \"1\", \"task_status\": \"submitted\"}", &err);
 
   fail_unless (task != NULL);
   fail_unless (task->status == KLING_TASK_SUBMITTED);
@@ -65,21 +68,24 @@ GST_START_TEST (test_task_in_progress_minimal)
   /* Not charged yet, or Kling did not say. */
   fail_unless (task->charge == NULL && task->charge_unit == NULL);
   fail_unless (task->charge_amount == 0);
-  fail_unless_equals_string (kling_task_status_to_string (KLING_TASK_PROCESSING),
-      "processing");
+  fail_unless_equals_string (kling_task_status_to_string
+      (KLING_TASK_PROCESSING), "processing");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_task_failed_keeps_reason)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"2\", \"task_status\": \"failed\","
+  g_autoptr (KlingTask) task =
+      parse ("{\"task_id\": \"2\", \"task_status\": \"failed\","
       " \"task_status_msg\": \"risk control\"}", &err);
 
   fail_unless (task != NULL);
   fail_unless (task->status == KLING_TASK_FAILED);
   fail_unless_equals_string (task->status_msg, "risk control");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_task_protocol_errors)
@@ -109,7 +115,8 @@ GST_START_TEST (test_task_protocol_errors)
     g_autoptr (KlingTask) task = parse (bad[i], &err);
 
     fail_unless (task == NULL, "accepted %s", bad[i]);
-    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_PROTOCOL), "%s", bad[i]);
+    fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_PROTOCOL), "%s",
+        bad[i]);
     fail_unless_equals_string (kling_error_get_request_id (err), "req-1");
   }
   /* NULL data is refused without a crash as well. */
@@ -119,13 +126,15 @@ GST_START_TEST (test_task_protocol_errors)
     fail_unless (g_error_matches (err, KLING_ERROR, KLING_ERROR_PROTOCOL));
   }
 }
+
 GST_END_TEST;
 
 /* Optional fields of the wrong type are ignored, not fatal. */
 GST_START_TEST (test_task_tolerates_odd_optionals)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"3\", \"task_status\": \"succeed\","
+  g_autoptr (KlingTask) task =
+      parse ("{\"task_id\": \"3\", \"task_status\": \"succeed\","
       " \"task_info\": [], \"created_at\": \"yesterday\", \"updated_at\": 1.5e12,"
       " \"task_status_msg\": 5, \"task_result\": {\"videos\": [{\"id\": 42,"
       " \"url\": \"http://h/x.mp4\", \"duration\": \"abc\"}]}}", &err);
@@ -137,6 +146,7 @@ GST_START_TEST (test_task_tolerates_odd_optionals)
   fail_unless_equals_string (task->video_id, "42");
   fail_unless (task->video_duration_s == 0);
 }
+
 GST_END_TEST;
 
 /* Found by tests/fuzz/fuzz-envelope: numbers beyond gint64 and "nan"/"inf" strings are not
@@ -144,9 +154,11 @@ GST_END_TEST;
 GST_START_TEST (test_numbers_out_of_range)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (KlingTask) task = parse ("{\"task_id\": \"4\", \"task_status\": \"succeed\","
+  g_autoptr (KlingTask) task =
+      parse ("{\"task_id\": \"4\", \"task_status\": \"succeed\","
       " \"created_at\": 1e41, \"updated_at\": -1e300, \"task_result\": {\"videos\": ["
-      "{\"id\": \"v\", \"url\": \"http://h/x.mp4\", \"duration\": \"nan\"}]}}", &err);
+      "{\"id\": \"v\", \"url\": \"http://h/x.mp4\", \"duration\": \"nan\"}]}}",
+      &err);
   g_autoptr (GError) code_error = NULL;
   g_autoptr (JsonNode) data = NULL;
 
@@ -159,6 +171,7 @@ GST_START_TEST (test_numbers_out_of_range)
   fail_unless (data == NULL);
   fail_unless_equals_int (kling_error_get_kling_code (code_error), -1);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_endpoints)
@@ -167,13 +180,15 @@ GST_START_TEST (test_endpoints)
 
   fail_unless_equals_string (kling_endpoint_path (KLING_ENDPOINT_IMAGE2VIDEO),
       "/v1/videos/image2video");
-  fail_unless_equals_string (kling_endpoint_path (KLING_ENDPOINT_ADVANCED_LIP_SYNC),
-      "/v1/videos/advanced-lip-sync");
-  fail_unless_equals_string (kling_endpoint_name (KLING_ENDPOINT_LIP_SYNC), "lip-sync");
+  fail_unless_equals_string (kling_endpoint_path
+      (KLING_ENDPOINT_ADVANCED_LIP_SYNC), "/v1/videos/advanced-lip-sync");
+  fail_unless_equals_string (kling_endpoint_name (KLING_ENDPOINT_LIP_SYNC),
+      "lip-sync");
   fail_unless (kling_endpoint_from_name ("video-extend", &e));
   fail_unless (e == KLING_ENDPOINT_VIDEO_EXTEND);
   fail_unless (!kling_endpoint_from_name ("nope", &e));
 }
+
 GST_END_TEST;
 
 
@@ -181,20 +196,25 @@ GST_END_TEST;
  * are ignored, never fatal. */
 GST_START_TEST (test_task_charge_shapes)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *value;
     const gchar *charge;
     gdouble amount;
   } cases[] = {
-    {"\"1\"", "1", 1.0}, {"\"0.2\"", "0.2", 0.2}, {"2", "2", 2.0}, {"0.5", "0.5", 0.5},
+    {"\"1\"", "1", 1.0}, {"\"0.2\"", "0.2", 0.2}, {"2", "2", 2.0}, {"0.5",
+        "0.5", 0.5},
     {"10.0", "10", 10.0}, {"\"0\"", "0", 0.0},
-    {"null", NULL, 0}, {"\"\"", NULL, 0}, {"\"a lot\"", NULL, 0}, {"\"-1\"", NULL, 0},
-    {"-3", NULL, 0}, {"{\"units\": 1}", NULL, 0}, {"[1]", NULL, 0}, {"true", NULL, 0},
+    {"null", NULL, 0}, {"\"\"", NULL, 0}, {"\"a lot\"", NULL, 0}, {"\"-1\"",
+        NULL, 0},
+    {"-3", NULL, 0}, {"{\"units\": 1}", NULL, 0}, {"[1]", NULL, 0}, {"true",
+        NULL, 0},
   };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree gchar *json = g_strdup_printf ("{\"task_id\": \"t\", \"task_status\": "
+    g_autofree gchar *json =
+        g_strdup_printf ("{\"task_id\": \"t\", \"task_status\": "
         "\"processing\", \"final_unit_deduction\": %s}", cases[i].value);
     g_autoptr (GError) err = NULL;
     g_autoptr (KlingTask) task = parse (json, &err);
@@ -202,31 +222,35 @@ GST_START_TEST (test_task_charge_shapes)
     fail_unless (task != NULL, "%s: %s", json, err ? err->message : "");
     fail_unless_equals_string (task->charge, cases[i].charge);
     fail_unless (task->charge_amount == cases[i].amount, "%s", json);
-    fail_unless_equals_string (task->charge_unit, cases[i].charge ? "credits" : NULL);
+    fail_unless_equals_string (task->charge_unit,
+        cases[i].charge ? "credits" : NULL);
   }
 }
+
 GST_END_TEST;
 
 static GError *
-parse_envelope (guint http, const gchar *body)
+parse_envelope (guint http, const gchar * body)
 {
   GError *err = NULL;
 
-  fail_unless (kling_envelope_parse (http, body, body ? strlen (body) : 0, NULL, &err) ==
-      NULL, "%s accepted", body);
+  fail_unless (kling_envelope_parse (http, body, body ? strlen (body) : 0, NULL,
+          &err) == NULL, "%s accepted", body);
   return err;
 }
 
 /* "Not Kling's envelope at all" is told from "Kling's envelope with a bad task". */
 GST_START_TEST (test_envelope_foreign_answers)
 {
-  static const struct {
+  static const struct
+  {
     guint http;
     const gchar *body;
     KlingErrorCode code;
     const gchar *message;
   } foreign[] = {
-    {200, "<!DOCTYPE html><html>portal</html>", KLING_ERROR_PROTOCOL, "an HTML page"},
+    {200, "<!DOCTYPE html><html>portal</html>", KLING_ERROR_PROTOCOL,
+        "an HTML page"},
     {200, "  \n<html>", KLING_ERROR_PROTOCOL, "an HTML page"},
     {200, "OK", KLING_ERROR_PROTOCOL, "an answer that is not JSON"},
     {200, "", KLING_ERROR_PROTOCOL, "an empty answer"},
@@ -234,18 +258,20 @@ GST_START_TEST (test_envelope_foreign_answers)
     {200, "[1, 2]", KLING_ERROR_PROTOCOL, "JSON that is not an object"},
     {200, "{}", KLING_ERROR_PROTOCOL, "JSON without Kling's code and data"},
     {200, "{\"result\": {\"task_id\": \"x\"}}", KLING_ERROR_PROTOCOL,
-      "JSON without Kling's code and data"},
+        "JSON without Kling's code and data"},
     {404, "<html>404</html>", KLING_ERROR_INVALID_INPUT, "an HTML page"},
     {503, "<html>", KLING_ERROR_SERVER, "an HTML page"},
     {403, "{\"detail\": \"forbidden\"}", KLING_ERROR_PERMISSION,
-      "JSON without Kling's code and data: forbidden"},
+        "JSON without Kling's code and data: forbidden"},
   };
   static const gchar *const kling[] = {
-    "{\"code\": 0}", "{\"code\": 0, \"data\": null}", "{\"code\": \"0\", \"data\": {}}",
+    "{\"code\": 0}", "{\"code\": 0, \"data\": null}",
+    "{\"code\": \"0\", \"data\": {}}",
     "{\"data\": {}}", "{\"code\": 1201, \"message\": \"bad duration\"}",
     "{\"error\": \"Subscription required\"}",
     /* Kling's answer cut short or garbled on the way: a glitch, not another server. */
-    "{\"code\": 0, \"data\": <html>not json", "  {\"code\": 0, \"data\": {\"task_id\"",
+    "{\"code\": 0, \"data\": <html>not json",
+    "  {\"code\": 0, \"data\": {\"task_id\"",
   };
   guint i;
 
@@ -269,6 +295,7 @@ GST_START_TEST (test_envelope_foreign_answers)
     fail_unless (!kling_error_is_foreign_answer (err), "%s", kling[i]);
   }
 }
+
 GST_END_TEST;
 
 /* Which bodies carry external_task_id, and which queries find a task by it. */
@@ -277,18 +304,24 @@ GST_START_TEST (test_endpoints_external_ids)
   KlingEndpoint e;
 
   fail_unless (kling_endpoint_takes_external_id (KLING_ENDPOINT_IMAGE2VIDEO));
-  fail_unless (kling_endpoint_resolves_external_id (KLING_ENDPOINT_IMAGE2VIDEO));
+  fail_unless (kling_endpoint_resolves_external_id
+      (KLING_ENDPOINT_IMAGE2VIDEO));
   fail_unless (kling_endpoint_takes_external_id (KLING_ENDPOINT_TEXT2VIDEO));
   fail_unless (kling_endpoint_resolves_external_id (KLING_ENDPOINT_TEXT2VIDEO));
   fail_unless (kling_endpoint_takes_external_id (KLING_ENDPOINT_VIDEO_EXTEND));
-  fail_unless (kling_endpoint_resolves_external_id (KLING_ENDPOINT_VIDEO_EXTEND));
+  fail_unless (kling_endpoint_resolves_external_id
+      (KLING_ENDPOINT_VIDEO_EXTEND));
   /* One-step lip-sync: no such field at all; advanced: in the body, not in the query. */
   fail_unless (!kling_endpoint_takes_external_id (KLING_ENDPOINT_LIP_SYNC));
   fail_unless (!kling_endpoint_resolves_external_id (KLING_ENDPOINT_LIP_SYNC));
-  fail_unless (kling_endpoint_takes_external_id (KLING_ENDPOINT_ADVANCED_LIP_SYNC));
-  fail_unless (!kling_endpoint_resolves_external_id (KLING_ENDPOINT_ADVANCED_LIP_SYNC));
-  fail_unless (!kling_endpoint_takes_external_id (KLING_ENDPOINT_IDENTIFY_FACE));
-  fail_unless (!kling_endpoint_resolves_external_id (KLING_ENDPOINT_IDENTIFY_FACE));
+  fail_unless (kling_endpoint_takes_external_id
+      (KLING_ENDPOINT_ADVANCED_LIP_SYNC));
+  fail_unless (!kling_endpoint_resolves_external_id
+      (KLING_ENDPOINT_ADVANCED_LIP_SYNC));
+  fail_unless (!kling_endpoint_takes_external_id
+      (KLING_ENDPOINT_IDENTIFY_FACE));
+  fail_unless (!kling_endpoint_resolves_external_id
+      (KLING_ENDPOINT_IDENTIFY_FACE));
 
   fail_unless (kling_endpoint_from_path ("/v1/videos/text2video", &e));
   fail_unless (e == KLING_ENDPOINT_TEXT2VIDEO);
@@ -297,6 +330,7 @@ GST_START_TEST (test_endpoints_external_ids)
   fail_unless (!kling_endpoint_from_path ("/v1/videos/text2video/T-1", &e));
   fail_unless (!kling_endpoint_from_path (NULL, &e));
 }
+
 GST_END_TEST;
 
 static Suite *

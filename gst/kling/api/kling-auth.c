@@ -8,13 +8,14 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-struct _KlingAuth {
+struct _KlingAuth
+{
   GMutex lock;
   gboolean is_jwt;
   KlingAuthHeader header;
-  gchar *access_key;   /* JWT: the issuer; static: the key itself */
-  gchar *secret_key;   /* JWT only */
-  gchar *token;        /* JWT only: the token minted last, or NULL */
+  gchar *access_key;            /* JWT: the issuer; static: the key itself */
+  gchar *secret_key;            /* JWT only */
+  gchar *token;                 /* JWT only: the token minted last, or NULL */
   gint64 token_exp;
 };
 
@@ -22,7 +23,7 @@ static const gchar b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 gchar *
-kling_base64url_encode (const guint8 *data, gsize len)
+kling_base64url_encode (const guint8 * data, gsize len)
 {
   GString *out = g_string_sized_new ((len + 2) / 3 * 4 + 1);
   gsize i;
@@ -64,7 +65,7 @@ b64url_value (gchar c)
 }
 
 guint8 *
-kling_base64url_decode (const gchar *text, gsize *out_len)
+kling_base64url_decode (const gchar * text, gsize * out_len)
 {
   gsize len, i, n = 0;
   guint32 acc = 0;
@@ -101,7 +102,7 @@ kling_base64url_decode (const gchar *text, gsize *out_len)
 }
 
 void
-kling_hmac_sha256 (const guint8 *key, gsize key_len, const guint8 *data,
+kling_hmac_sha256 (const guint8 * key, gsize key_len, const guint8 * data,
     gsize data_len, guint8 out[32])
 {
   unsigned int out_len = 32;
@@ -111,7 +112,7 @@ kling_hmac_sha256 (const guint8 *key, gsize key_len, const guint8 *data,
 }
 
 gboolean
-kling_secure_equal (const guint8 *a, const guint8 *b, gsize len)
+kling_secure_equal (const guint8 * a, const guint8 * b, gsize len)
 {
   return CRYPTO_memcmp (a, b, len) == 0;
 }
@@ -136,8 +137,8 @@ jwt_payload_json (const gchar * issuer, gint64 exp, gint64 nbf)
 }
 
 gchar *
-kling_jwt_mint (const gchar *access_key, const gchar *secret_key, gint64 now_s,
-    gint64 lifetime_s)
+kling_jwt_mint (const gchar * access_key, const gchar * secret_key,
+    gint64 now_s, gint64 lifetime_s)
 {
   static const gchar header_json[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
   g_autofree gchar *payload_json = NULL;
@@ -168,7 +169,7 @@ kling_jwt_mint (const gchar *access_key, const gchar *secret_key, gint64 now_s,
 }
 
 static void
-wipe_string (gchar **s)
+wipe_string (gchar ** s)
 {
   if (*s) {
     OPENSSL_cleanse (*s, strlen (*s));
@@ -177,7 +178,7 @@ wipe_string (gchar **s)
 }
 
 KlingAuth *
-kling_auth_new_jwt (const gchar *access_key, const gchar *secret_key)
+kling_auth_new_jwt (const gchar * access_key, const gchar * secret_key)
 {
   KlingAuth *auth;
 
@@ -194,7 +195,7 @@ kling_auth_new_jwt (const gchar *access_key, const gchar *secret_key)
 }
 
 KlingAuth *
-kling_auth_new_static (const gchar *api_key, KlingAuthHeader header)
+kling_auth_new_static (const gchar * api_key, KlingAuthHeader header)
 {
   KlingAuth *auth;
 
@@ -208,7 +209,7 @@ kling_auth_new_static (const gchar *api_key, KlingAuthHeader header)
 }
 
 void
-kling_auth_free (KlingAuth *auth)
+kling_auth_free (KlingAuth * auth)
 {
   if (!auth)
     return;
@@ -220,13 +221,14 @@ kling_auth_free (KlingAuth *auth)
 }
 
 gboolean
-kling_auth_is_jwt (const KlingAuth *auth)
+kling_auth_is_jwt (const KlingAuth * auth)
 {
   return auth->is_jwt;
 }
 
 gchar *
-kling_auth_dup_header (KlingAuth *auth, gint64 now_s, const gchar **header_name)
+kling_auth_dup_header (KlingAuth * auth, gint64 now_s,
+    const gchar ** header_name)
 {
   gchar *value;
 
@@ -254,7 +256,7 @@ kling_auth_dup_header (KlingAuth *auth, gint64 now_s, const gchar **header_name)
 }
 
 void
-kling_auth_invalidate (KlingAuth *auth)
+kling_auth_invalidate (KlingAuth * auth)
 {
   g_mutex_lock (&auth->lock);
   wipe_string (&auth->token);
@@ -262,7 +264,7 @@ kling_auth_invalidate (KlingAuth *auth)
 }
 
 gchar *
-kling_auth_fingerprint (const KlingAuth *auth)
+kling_auth_fingerprint (const KlingAuth * auth)
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   const gchar *tag = auth->is_jwt ? "jwt" : (auth->header ==

@@ -2,8 +2,8 @@
 #include "kling-backoff.h"
 
 guint
-kling_backoff_delay_ms (const KlingBackoff *backoff, guint retry, guint retry_after_s,
-    gboolean rate_limited, gdouble random01)
+kling_backoff_delay_ms (const KlingBackoff * backoff, guint retry,
+    guint retry_after_s, gboolean rate_limited, gdouble random01)
 {
   guint64 nominal = MAX (backoff->base_delay_ms, 1);
   guint64 cap = MAX (backoff->max_delay_ms, 1);
@@ -16,7 +16,8 @@ kling_backoff_delay_ms (const KlingBackoff *backoff, guint retry, guint retry_af
   nominal = MIN (nominal, cap);
 
   random01 = CLAMP (random01, 0.0, 1.0);
-  delay = nominal / 2 + (guint64) (random01 * (gdouble) (nominal - nominal / 2));
+  delay =
+      nominal / 2 + (guint64) (random01 * (gdouble) (nominal - nominal / 2));
 
   if (rate_limited)
     floor_ms = KLING_BACKOFF_RATE_LIMIT_MIN_MS;
@@ -26,8 +27,8 @@ kling_backoff_delay_ms (const KlingBackoff *backoff, guint retry, guint retry_af
 }
 
 gboolean
-kling_backoff_may_retry (guint attempts_made, guint max_attempts, guint64 elapsed_ms,
-    guint delay_ms, guint64 deadline_ms)
+kling_backoff_may_retry (guint attempts_made, guint max_attempts,
+    guint64 elapsed_ms, guint delay_ms, guint64 deadline_ms)
 {
   if (attempts_made >= max_attempts)
     return FALSE;

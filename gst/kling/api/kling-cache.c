@@ -19,36 +19,37 @@
 #define CLAIM_OPEN_TRIES 8
 
 gchar *
-kling_cache_clip_path (const gchar *cache_dir, const gchar *key)
+kling_cache_clip_path (const gchar * cache_dir, const gchar * key)
 {
   g_autofree gchar *name = g_strconcat (key, ".mp4", NULL);
   return g_build_filename (cache_dir, name, NULL);
 }
 
 static gchar *
-sidecar_path (const gchar *cache_dir, const gchar *key)
+sidecar_path (const gchar * cache_dir, const gchar * key)
 {
   g_autofree gchar *name = g_strconcat (key, ".json", NULL);
   return g_build_filename (cache_dir, name, NULL);
 }
 
 static gchar *
-journal_file (const gchar *cache_dir, const gchar *key, const gchar *suffix)
+journal_file (const gchar * cache_dir, const gchar * key, const gchar * suffix)
 {
   g_autofree gchar *name = g_strconcat (key, suffix, NULL);
   return g_build_filename (cache_dir, JOURNAL_DIR, name, NULL);
 }
 
 static gboolean
-io_error (GError **error, const gchar *what, const gchar *path, gint errsv)
+io_error (GError ** error, const gchar * what, const gchar * path, gint errsv)
 {
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL,
-          NULL, "cannot %s %s: %s", what, path, g_strerror (errsv)));
+  g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1,
+          NULL, NULL, NULL, "cannot %s %s: %s", what, path,
+          g_strerror (errsv)));
   return FALSE;
 }
 
 static gboolean
-ensure_dir (const gchar *path, GError **error)
+ensure_dir (const gchar * path, GError ** error)
 {
   if (g_mkdir_with_parents (path, 0700) != 0)
     return io_error (error, "create directory", path, errno);
@@ -57,7 +58,7 @@ ensure_dir (const gchar *path, GError **error)
 
 /* A new file can be made in @dir (root ignores the mode bits, so only trying tells). */
 static gboolean
-probe_writable (const gchar *dir, GError **error)
+probe_writable (const gchar * dir, GError ** error)
 {
   g_autofree gchar *probe = g_build_filename (dir, ".probe-XXXXXX", NULL);
   gint fd;
@@ -73,7 +74,7 @@ probe_writable (const gchar *dir, GError **error)
 }
 
 gboolean
-kling_cache_prepare (const gchar *cache_dir, GError **error)
+kling_cache_prepare (const gchar * cache_dir, GError ** error)
 {
   g_autofree gchar *journal = g_build_filename (cache_dir, JOURNAL_DIR, NULL);
   g_autofree gchar *tmp = g_build_filename (cache_dir, TMP_DIR, NULL);
@@ -85,7 +86,7 @@ kling_cache_prepare (const gchar *cache_dir, GError **error)
 /* Temporary file + fsync + rename: a reader sees the old file or the new one, whole.
  * Takes @object. */
 static gboolean
-write_json_atomically (const gchar *path, JsonObject *object, GError **error)
+write_json_atomically (const gchar * path, JsonObject * object, GError ** error)
 {
   g_autoptr (JsonNode) node = kling_json_node_take_object (object);
   g_autofree gchar *text = json_to_string (node, TRUE);
@@ -94,10 +95,10 @@ write_json_atomically (const gchar *path, JsonObject *object, GError **error)
 
   if (!ensure_dir (dir, error))
     return FALSE;
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-          &local)) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL,
-            NULL, "cannot write %s: %s", path, local->message));
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+          0600, &local)) {
+    g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1,
+            NULL, NULL, NULL, "cannot write %s: %s", path, local->message));
     return FALSE;
   }
   return TRUE;
@@ -105,7 +106,7 @@ write_json_atomically (const gchar *path, JsonObject *object, GError **error)
 
 /* Our own files only (sidecars, journal entries): small and written by us. */
 static JsonObject *
-read_json_object (const gchar *path)
+read_json_object (const gchar * path)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
@@ -119,7 +120,8 @@ read_json_object (const gchar *path)
 }
 
 static void
-set_optional_string (JsonObject *object, const gchar *member, const gchar *value)
+set_optional_string (JsonObject * object, const gchar * member,
+    const gchar * value)
 {
   if (value)
     json_object_set_string_member (object, member, value);
@@ -128,14 +130,15 @@ set_optional_string (JsonObject *object, const gchar *member, const gchar *value
 /* --- clips and sidecars ------------------------------------------------------------------ */
 
 static KlingTask *
-task_from_sidecar (JsonObject *meta)
+task_from_sidecar (JsonObject * meta)
 {
   KlingTask *t = g_new0 (KlingTask, 1);
   gint64 value;
 
   t->status = KLING_TASK_SUCCEED;
   t->task_id = g_strdup (kling_json_get_string (meta, "task_id"));
-  t->external_task_id = g_strdup (kling_json_get_string (meta, "external_task_id"));
+  t->external_task_id =
+      g_strdup (kling_json_get_string (meta, "external_task_id"));
   t->video_id = g_strdup (kling_json_get_string (meta, "video_id"));
   t->request_id = g_strdup (kling_json_get_string (meta, "request_id"));
   if (!kling_json_get_double (meta, "video_duration_s", &t->video_duration_s))
@@ -146,13 +149,14 @@ task_from_sidecar (JsonObject *meta)
     t->updated_at_ms = value;
   t->charge = g_strdup (kling_json_get_string (meta, "charge"));
   t->charge_unit = g_strdup (kling_json_get_string (meta, "charge_unit"));
-  if (t->charge && !kling_json_get_double (meta, "charge_amount", &t->charge_amount))
+  if (t->charge
+      && !kling_json_get_double (meta, "charge_amount", &t->charge_amount))
     t->charge_amount = 0;
   return t;
 }
 
 guint64
-kling_cache_clip_id (const gchar *cache_dir, const gchar *key)
+kling_cache_clip_id (const gchar * cache_dir, const gchar * key)
 {
   g_autofree gchar *clip = kling_cache_clip_path (cache_dir, key);
   GStatBuf st;
@@ -163,8 +167,8 @@ kling_cache_clip_id (const gchar *cache_dir, const gchar *key)
 }
 
 KlingCacheResult
-kling_cache_lookup (const gchar *cache_dir, const gchar *key, guint64 ignore_id,
-    gchar **mp4_path, KlingTask **task)
+kling_cache_lookup (const gchar * cache_dir, const gchar * key,
+    guint64 ignore_id, gchar ** mp4_path, KlingTask ** task)
 {
   g_autofree gchar *clip = kling_cache_clip_path (cache_dir, key);
   g_autofree gchar *sidecar = sidecar_path (cache_dir, key);
@@ -175,7 +179,9 @@ kling_cache_lookup (const gchar *cache_dir, const gchar *key, guint64 ignore_id,
     return KLING_CACHE_MISS;
   if (ignore_id != 0 && kling_cache_clip_id (cache_dir, key) == ignore_id)
     return KLING_CACHE_MISS;
-  result = kling_mp4_verify_file (clip, NULL, NULL) ? KLING_CACHE_HIT : KLING_CACHE_DAMAGED;
+  result =
+      kling_mp4_verify_file (clip, NULL,
+      NULL) ? KLING_CACHE_HIT : KLING_CACHE_DAMAGED;
   if (task)
     *task = task_from_sidecar (meta);
   if (mp4_path && result == KLING_CACHE_HIT)
@@ -184,8 +190,9 @@ kling_cache_lookup (const gchar *cache_dir, const gchar *key, guint64 ignore_id,
 }
 
 gboolean
-kling_cache_store (const gchar *cache_dir, const gchar *key, const gchar *downloaded,
-    const KlingRequest *request, const KlingTask *task, GError **error)
+kling_cache_store (const gchar * cache_dir, const gchar * key,
+    const gchar * downloaded, const KlingRequest * request,
+    const KlingTask * task, GError ** error)
 {
   g_autofree gchar *clip = kling_cache_clip_path (cache_dir, key);
   g_autofree gchar *sidecar = sidecar_path (cache_dir, key);
@@ -197,15 +204,18 @@ kling_cache_store (const gchar *cache_dir, const gchar *key, const gchar *downlo
     return io_error (error, "move the clip to", clip, errno);
   meta = json_object_new ();
   json_object_set_string_member (meta, "key", key);
-  json_object_set_string_member (meta, "endpoint", kling_endpoint_name (request->endpoint));
-  json_object_set_string_member (meta, "path", kling_request_get_path (request));
+  json_object_set_string_member (meta, "endpoint",
+      kling_endpoint_name (request->endpoint));
+  json_object_set_string_member (meta, "path",
+      kling_request_get_path (request));
   if (request->summary)
     json_object_set_member (meta, "request", json_node_copy (request->summary));
   json_object_set_string_member (meta, "task_id", task->task_id);
   set_optional_string (meta, "external_task_id", task->external_task_id);
   set_optional_string (meta, "video_id", task->video_id);
   set_optional_string (meta, "request_id", task->request_id);
-  json_object_set_double_member (meta, "video_duration_s", task->video_duration_s);
+  json_object_set_double_member (meta, "video_duration_s",
+      task->video_duration_s);
   json_object_set_int_member (meta, "created_at_ms", task->created_at_ms);
   json_object_set_int_member (meta, "updated_at_ms", task->updated_at_ms);
   json_object_set_string_member (meta, "downloaded_at", stamp);
@@ -224,7 +234,8 @@ kling_cache_store (const gchar *cache_dir, const gchar *key, const gchar *downlo
 
 /* --- render times of earlier clips ------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   gchar *path;
   gint64 mtime;
 } SidecarFile;
@@ -241,7 +252,8 @@ sidecar_file_free (gpointer data)
 static gint
 newest_first (gconstpointer a, gconstpointer b)
 {
-  const SidecarFile *fa = *(SidecarFile * const *) a, *fb = *(SidecarFile * const *) b;
+  const SidecarFile *fa = *(SidecarFile * const *) a, *fb =
+      *(SidecarFile * const *) b;
 
   return fa->mtime < fb->mtime ? 1 : fa->mtime > fb->mtime ? -1 : 0;
 }
@@ -257,7 +269,7 @@ compare_doubles (gconstpointer a, gconstpointer b)
 /* The sidecars of @cache_dir (<key>.json at the top; the journal is a folder), newest
  * first by modification time (a sidecar is written once, when its clip arrives). */
 static GPtrArray *
-list_sidecars (const gchar *cache_dir)
+list_sidecars (const gchar * cache_dir)
 {
   GPtrArray *files = g_ptr_array_new_with_free_func (sidecar_file_free);
   GDir *dir = g_dir_open (cache_dir, 0, NULL);
@@ -286,21 +298,24 @@ list_sidecars (const gchar *cache_dir)
 
 /* The render time a sidecar records when it is of @endpoint and @model; -1 otherwise. */
 static gdouble
-sidecar_render_s (const gchar *path, const gchar *endpoint, const gchar *model)
+sidecar_render_s (const gchar * path, const gchar * endpoint,
+    const gchar * model)
 {
   g_autoptr (JsonObject) meta = read_json_object (path);
   gdouble render_s;
 
-  if (meta == NULL || g_strcmp0 (kling_json_get_string (meta, "endpoint"), endpoint) != 0 ||
-      g_strcmp0 (kling_json_get_string (meta, "model"), model) != 0 ||
-      !kling_json_get_double (meta, "render_s", &render_s) || !(render_s > 0))
+  if (meta == NULL
+      || g_strcmp0 (kling_json_get_string (meta, "endpoint"), endpoint) != 0
+      || g_strcmp0 (kling_json_get_string (meta, "model"), model) != 0
+      || !kling_json_get_double (meta, "render_s", &render_s)
+      || !(render_s > 0))
     return -1;
   return render_s;
 }
 
 guint
-kling_cache_recent_render_s (const gchar *cache_dir, KlingEndpoint endpoint,
-    const gchar *model_name, guint max_renders, gdouble *median_s)
+kling_cache_recent_render_s (const gchar * cache_dir, KlingEndpoint endpoint,
+    const gchar * model_name, guint max_renders, gdouble * median_s)
 {
   g_autoptr (GPtrArray) files = NULL;
   g_autofree gdouble *times = NULL;
@@ -313,9 +328,11 @@ kling_cache_recent_render_s (const gchar *cache_dir, KlingEndpoint endpoint,
   times = g_new0 (gdouble, max_renders);
   /* Reading is bounded: a cache of thousands of clips costs a stat each, and at most
    * KLING_CACHE_HISTORY_READS small files are parsed. */
-  for (i = 0; i < files->len && i < KLING_CACHE_HISTORY_READS && n < max_renders; i++) {
+  for (i = 0;
+      i < files->len && i < KLING_CACHE_HISTORY_READS && n < max_renders; i++) {
     SidecarFile *file = g_ptr_array_index (files, i);
-    gdouble render_s = sidecar_render_s (file->path, kling_endpoint_name (endpoint),
+    gdouble render_s =
+        sidecar_render_s (file->path, kling_endpoint_name (endpoint),
         model_name);
 
     if (render_s > 0)
@@ -329,7 +346,7 @@ kling_cache_recent_render_s (const gchar *cache_dir, KlingEndpoint endpoint,
 }
 
 gchar *
-kling_cache_ensure_tmp_dir (const gchar *cache_dir, GError **error)
+kling_cache_ensure_tmp_dir (const gchar * cache_dir, GError ** error)
 {
   g_autofree gchar *dir = g_build_filename (cache_dir, TMP_DIR, NULL);
 
@@ -341,7 +358,7 @@ kling_cache_ensure_tmp_dir (const gchar *cache_dir, GError **error)
 /* --- the journal ------------------------------------------------------------------------- */
 
 void
-kling_journal_entry_clear (KlingJournalEntry *entry)
+kling_journal_entry_clear (KlingJournalEntry * entry)
 {
   g_clear_pointer (&entry->external_task_id, g_free);
   g_clear_pointer (&entry->task_id, g_free);
@@ -349,7 +366,8 @@ kling_journal_entry_clear (KlingJournalEntry *entry)
 }
 
 gboolean
-kling_journal_load (const gchar *cache_dir, const gchar *key, KlingJournalEntry *entry)
+kling_journal_load (const gchar * cache_dir, const gchar * key,
+    KlingJournalEntry * entry)
 {
   g_autofree gchar *path = journal_file (cache_dir, key, ".json");
   g_autoptr (JsonObject) object = read_json_object (path);
@@ -369,23 +387,27 @@ kling_journal_load (const gchar *cache_dir, const gchar *key, KlingJournalEntry 
 }
 
 gboolean
-kling_journal_save (const gchar *cache_dir, const gchar *key, KlingEndpoint endpoint,
-    const KlingJournalEntry *entry, GError **error)
+kling_journal_save (const gchar * cache_dir, const gchar * key,
+    KlingEndpoint endpoint, const KlingJournalEntry * entry, GError ** error)
 {
   g_autofree gchar *path = journal_file (cache_dir, key, ".json");
   JsonObject *object = json_object_new ();
 
-  json_object_set_string_member (object, "endpoint", kling_endpoint_name (endpoint));
-  json_object_set_string_member (object, "external_task_id", entry->external_task_id);
+  json_object_set_string_member (object, "endpoint",
+      kling_endpoint_name (endpoint));
+  json_object_set_string_member (object, "external_task_id",
+      entry->external_task_id);
   set_optional_string (object, "task_id", entry->task_id);
   if (entry->create_sent_ms > 0)
-    json_object_set_int_member (object, "create_sent_ms", entry->create_sent_ms);
-  json_object_set_int_member (object, "written_at_s", g_get_real_time () / G_USEC_PER_SEC);
+    json_object_set_int_member (object, "create_sent_ms",
+        entry->create_sent_ms);
+  json_object_set_int_member (object, "written_at_s",
+      g_get_real_time () / G_USEC_PER_SEC);
   return write_json_atomically (path, object, error);
 }
 
 void
-kling_journal_remove (const gchar *cache_dir, const gchar *key)
+kling_journal_remove (const gchar * cache_dir, const gchar * key)
 {
   g_autofree gchar *path = journal_file (cache_dir, key, ".json");
 
@@ -394,7 +416,7 @@ kling_journal_remove (const gchar *cache_dir, const gchar *key)
 }
 
 gchar **
-kling_journal_dup_task_ids (const gchar *cache_dir, const gchar *except_key)
+kling_journal_dup_task_ids (const gchar * cache_dir, const gchar * except_key)
 {
   g_autofree gchar *dir_path = g_build_filename (cache_dir, JOURNAL_DIR, NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
@@ -408,7 +430,8 @@ kling_journal_dup_task_ids (const gchar *cache_dir, const gchar *except_key)
     if (!g_str_has_suffix (name, ".json"))
       continue;
     key = g_strndup (name, strlen (name) - strlen (".json"));
-    if (g_strcmp0 (key, except_key) == 0 || !kling_journal_load (cache_dir, key, &entry))
+    if (g_strcmp0 (key, except_key) == 0
+        || !kling_journal_load (cache_dir, key, &entry))
       continue;
     if (entry.task_id)
       g_ptr_array_add (ids, g_steal_pointer (&entry.task_id));
@@ -420,7 +443,8 @@ kling_journal_dup_task_ids (const gchar *cache_dir, const gchar *except_key)
 
 /* --- claims ------------------------------------------------------------------------------ */
 
-struct _KlingClaim {
+struct _KlingClaim
+{
   gint fd;
   gchar *path;
 };
@@ -428,7 +452,7 @@ struct _KlingClaim {
 /* Locks @path. A holder that releases removes the file while it still holds the lock, so
  * a lock taken on a file that is no longer at @path is void: open again. */
 static gint
-lock_claim_file (const gchar *path, gboolean *busy, GError **error)
+lock_claim_file (const gchar * path, gboolean * busy, GError ** error)
 {
   guint tries;
 
@@ -452,8 +476,8 @@ lock_claim_file (const gchar *path, gboolean *busy, GError **error)
       }
       return -1;
     }
-    if (fstat (fd, &held) == 0 && stat (path, &named) == 0 && held.st_dev == named.st_dev
-        && held.st_ino == named.st_ino)
+    if (fstat (fd, &held) == 0 && stat (path, &named) == 0
+        && held.st_dev == named.st_dev && held.st_ino == named.st_ino)
       return fd;
     close (fd);
   }
@@ -462,8 +486,8 @@ lock_claim_file (const gchar *path, gboolean *busy, GError **error)
 }
 
 gboolean
-kling_cache_claim (const gchar *cache_dir, const gchar *key, KlingClaim **claim,
-    GError **error)
+kling_cache_claim (const gchar * cache_dir, const gchar * key,
+    KlingClaim ** claim, GError ** error)
 {
   g_autofree gchar *dir = g_build_filename (cache_dir, JOURNAL_DIR, NULL);
   g_autofree gchar *path = journal_file (cache_dir, key, ".lock");
@@ -483,7 +507,7 @@ kling_cache_claim (const gchar *cache_dir, const gchar *key, KlingClaim **claim,
 }
 
 void
-kling_claim_release (KlingClaim *claim)
+kling_claim_release (KlingClaim * claim)
 {
   if (claim == NULL)
     return;
@@ -497,7 +521,7 @@ kling_claim_release (KlingClaim *claim)
 
 /* "<key>.<n>.part" -> "<key>"; NULL for other names. */
 static gchar *
-part_key (const gchar *name)
+part_key (const gchar * name)
 {
   const gchar *dot = strchr (name, '.');
 
@@ -507,14 +531,14 @@ part_key (const gchar *name)
 }
 
 static gboolean
-part_is_stale (const gchar *cache_dir, const gchar *path, const gchar *key,
+part_is_stale (const gchar * cache_dir, const gchar * path, const gchar * key,
     gint64 max_age_s)
 {
   KlingClaim *claim = NULL;
   GStatBuf st;
 
-  if (g_stat (path, &st) != 0 || g_get_real_time () / G_USEC_PER_SEC - st.st_mtime <
-      max_age_s)
+  if (g_stat (path, &st) != 0
+      || g_get_real_time () / G_USEC_PER_SEC - st.st_mtime < max_age_s)
     return FALSE;
   /* Old, but is someone still on it? Only a free claim says no. */
   if (!kling_cache_claim (cache_dir, key, &claim, NULL))
@@ -524,7 +548,8 @@ part_is_stale (const gchar *cache_dir, const gchar *path, const gchar *key,
 }
 
 guint
-kling_cache_clean_parts (const gchar *cache_dir, const gchar *key, gint64 max_age_s)
+kling_cache_clean_parts (const gchar * cache_dir, const gchar * key,
+    gint64 max_age_s)
 {
   g_autofree gchar *tmp = g_build_filename (cache_dir, TMP_DIR, NULL);
   g_autoptr (GDir) dir = g_dir_open (tmp, 0, NULL);
@@ -538,8 +563,9 @@ kling_cache_clean_parts (const gchar *cache_dir, const gchar *key, gint64 max_ag
     if (owner == NULL)
       continue;
     path = g_build_filename (tmp, name, NULL);
-    if ((g_str_equal (owner, key) || part_is_stale (cache_dir, path, owner, max_age_s)) &&
-        g_unlink (path) == 0)
+    if ((g_str_equal (owner, key)
+            || part_is_stale (cache_dir, path, owner, max_age_s))
+        && g_unlink (path) == 0)
       removed++;
   }
   if (removed > 0)

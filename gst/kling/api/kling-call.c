@@ -7,24 +7,25 @@
 
 #define READ_CHUNK_BYTES 65536
 
-typedef struct {
+typedef struct
+{
   KlingClient *client;
-  KlingCallSpec spec;          /* strings copied below */
+  KlingCallSpec spec;           /* strings copied below */
   gchar *method;
   gchar *path;
-  gchar *log_prefix;           /* "" without one */
-  GUri *uri;                   /* where the next attempt goes: the base URL + path, or a
-                                  same-origin redirect of it */
+  gchar *log_prefix;            /* "" without one */
+  GUri *uri;                    /* where the next attempt goes: the base URL + path, or a
+                                   same-origin redirect of it */
   GBytes *body;
   GCancellable *cancellable;
   guint attempts;
-  guint busy_waits;            /* 1303 answers waited out (they do not use up attempts) */
+  guint busy_waits;             /* 1303 answers waited out (they do not use up attempts) */
   guint redirects;
   gint64 started_us;
   gboolean reminted;
-  gboolean never_sent;         /* the last attempt provably did not reach the server */
-  gboolean final;              /* the last answer is refused for good (oversize, too deep,
-                                  a redirect elsewhere): no retry */
+  gboolean never_sent;          /* the last attempt provably did not reach the server */
+  gboolean final;               /* the last answer is refused for good (oversize, too deep,
+                                   a redirect elsewhere): no retry */
 
   /* the attempt in flight */
   SoupMessage *msg;
@@ -35,11 +36,11 @@ typedef struct {
   KlingWatchdog watchdog;
 } KlingCall;
 
-static void call_send (KlingCall *call);
+static void call_send (KlingCall * call);
 
 /* The path without its query, for errors and logs. */
 static gchar *
-path_for_errors (const gchar *path)
+path_for_errors (const gchar * path)
 {
   const gchar *query = strchr (path, '?');
 
@@ -47,7 +48,7 @@ path_for_errors (const gchar *path)
 }
 
 static void
-attempt_clear (KlingCall *call)
+attempt_clear (KlingCall * call)
 {
   kling_watchdog_stop (&call->watchdog);
   if (call->cancel_handler && call->cancellable)
@@ -60,7 +61,8 @@ attempt_clear (KlingCall *call)
 }
 
 static void
-call_complete (KlingCall *call, JsonNode *data, const gchar *request_id, const GError *error)
+call_complete (KlingCall * call, JsonNode * data, const gchar * request_id,
+    const GError * error)
 {
   KlingClient *client = call->client;
   g_autoptr (GError) decorated = NULL;
@@ -87,9 +89,10 @@ call_complete (KlingCall *call, JsonNode *data, const gchar *request_id, const G
 
 /* Seconds from a Retry-After header: delta-seconds or an HTTP date. */
 static guint
-parse_retry_after (SoupMessage *msg)
+parse_retry_after (SoupMessage * msg)
 {
-  const gchar *value = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+  const gchar *value =
+      soup_message_headers_get_one (soup_message_get_response_headers (msg),
       "Retry-After");
   g_autoptr (GDateTime) when = NULL;
   gchar *end = NULL;
@@ -102,7 +105,8 @@ parse_retry_after (SoupMessage *msg)
     return (guint) MIN (seconds, 3600);
   when = soup_date_time_new_from_http_string (value);
   if (when) {
-    gint64 delta = g_date_time_to_unix (when) - g_get_real_time () / G_USEC_PER_SEC;
+    gint64 delta =
+        g_date_time_to_unix (when) - g_get_real_time () / G_USEC_PER_SEC;
     return (guint) CLAMP (delta, 0, 3600);
   }
   return 0;
@@ -111,15 +115,15 @@ parse_retry_after (SoupMessage *msg)
 /* --- retries ----------------------------------------------------------------------------- */
 
 static gboolean
-is_not_found (const GError *error)
+is_not_found (const GError * error)
 {
-  return error->domain == KLING_ERROR && !kling_error_is_foreign_answer (error) &&
-      (kling_error_get_http_status (error) == 404 || kling_error_get_kling_code (error) ==
-      1203);
+  return error->domain == KLING_ERROR && !kling_error_is_foreign_answer (error)
+      && (kling_error_get_http_status (error) == 404
+      || kling_error_get_kling_code (error) == 1203);
 }
 
 static gboolean
-call_should_retry (KlingCall *call, const GError *error)
+call_should_retry (KlingCall * call, const GError * error)
 {
   if (error->code == KLING_ERROR_TLS)
     return FALSE;
@@ -131,7 +135,7 @@ call_should_retry (KlingCall *call, const GError *error)
   if (call->final)
     return FALSE;
   if (error->code == KLING_ERROR_RATE_LIMITED || call->never_sent)
-    return TRUE;          /* refused before any processing: even a create may repeat */
+    return TRUE;                /* refused before any processing: even a create may repeat */
   if (!call->spec.retry_ambiguous)
     return FALSE;
   if (kling_error_is_retryable (error))
@@ -140,23 +144,27 @@ call_should_retry (KlingCall *call, const GError *error)
     return TRUE;
   /* A garbled answer is worth another look where repeating the request is safe (a query,
    * identify-face); a create's is the job's call (it never gets here). */
-  return error->code == KLING_ERROR_PROTOCOL && !kling_error_is_foreign_answer (error);
+  return error->code == KLING_ERROR_PROTOCOL
+      && !kling_error_is_foreign_answer (error);
 }
 
 /* 1303 is a queue: the wait grows from 1 s to the policy's busy cap and goes on while
  * the job may (its deadline, which ends the job with its own timeout error, usually in
  * the middle of a wait); it does not use up the call's attempts. */
 static gboolean
-busy_retry_delay (KlingCall *call, const GError *error, guint *delay_ms)
+busy_retry_delay (KlingCall * call, const GError * error, guint * delay_ms)
 {
   KlingRetryPolicy policy;
   KlingBackoff backoff;
   gint64 until = call->spec.busy_until_us;
 
   kling_client_get_policy (call->client, &policy);
-  backoff.base_delay_ms = MAX (policy.base_delay_ms, KLING_BACKOFF_RATE_LIMIT_MIN_MS);
-  backoff.max_delay_ms = MAX (policy.busy_max_delay_ms, KLING_BACKOFF_RATE_LIMIT_MIN_MS);
-  *delay_ms = kling_backoff_delay_ms (&backoff, call->busy_waits + 1,
+  backoff.base_delay_ms =
+      MAX (policy.base_delay_ms, KLING_BACKOFF_RATE_LIMIT_MIN_MS);
+  backoff.max_delay_ms =
+      MAX (policy.busy_max_delay_ms, KLING_BACKOFF_RATE_LIMIT_MIN_MS);
+  *delay_ms =
+      kling_backoff_delay_ms (&backoff, call->busy_waits + 1,
       kling_error_get_retry_after (error), TRUE, g_random_double ());
   if (until == 0)
     until = call->started_us + (gint64) policy.deadline_s * G_USEC_PER_SEC;
@@ -172,10 +180,10 @@ call_resend (gpointer data)
 
 /* Schedules the next attempt when the policy allows it; FALSE when it does not. */
 static gboolean
-call_schedule_retry (KlingCall *call, const GError *error)
+call_schedule_retry (KlingCall * call, const GError * error)
 {
-  gboolean busy = g_error_matches (error, KLING_ERROR, KLING_ERROR_RATE_LIMITED) &&
-      kling_error_get_kling_code (error) == 1303;
+  gboolean busy = g_error_matches (error, KLING_ERROR, KLING_ERROR_RATE_LIMITED)
+      && kling_error_get_kling_code (error) == 1303;
   guint delay_ms, attempt = call->attempts;
   GSource *wait;
 
@@ -184,15 +192,16 @@ call_schedule_retry (KlingCall *call, const GError *error)
       return FALSE;
     call->busy_waits++;
     call->attempts--;           /* waiting for a slot is not a failed attempt */
-  } else if (!kling_client_next_retry_delay (call->client, call->attempts, call->started_us,
-          error, &delay_ms)) {
+  } else if (!kling_client_next_retry_delay (call->client, call->attempts,
+          call->started_us, error, &delay_ms)) {
     return FALSE;
   }
-  g_debug ("%s%s %s failed (%s), attempt %u; retrying in %u ms", call->log_prefix,
-      call->method, call->path, error->message, attempt, delay_ms);
+  g_debug ("%s%s %s failed (%s), attempt %u; retrying in %u ms",
+      call->log_prefix, call->method, call->path, error->message, attempt,
+      delay_ms);
   if (call->spec.waiting)
-    call->spec.waiting (kling_wait_reason_for_error (error), delay_ms, attempt, error,
-        call->spec.user_data);
+    call->spec.waiting (kling_wait_reason_for_error (error), delay_ms, attempt,
+        error, call->spec.user_data);
   wait = kling_wait_source_new (delay_ms, call->cancellable);
   g_source_set_callback (wait, call_resend, call, NULL);
   g_source_attach (wait, call->client->context);
@@ -202,8 +211,8 @@ call_schedule_retry (KlingCall *call, const GError *error)
 
 /* What the last attempt ended with: the answer's data, or an error (taken). */
 static void
-call_attempt_done (KlingCall *call, JsonNode *answer, const gchar *request_id,
-    GError *error_taken)
+call_attempt_done (KlingCall * call, JsonNode * answer,
+    const gchar * request_id, GError * error_taken)
 {
   g_autoptr (GError) error = error_taken;
 
@@ -222,8 +231,8 @@ call_attempt_done (KlingCall *call, JsonNode *answer, const gchar *request_id,
       (kling_error_get_kling_code (error) == 1003 ||
           kling_error_get_kling_code (error) == 1004) &&
       kling_auth_is_jwt (call->client->auth)) {
-    g_info ("%sKling refused the token (code %d): minting a new one", call->log_prefix,
-        kling_error_get_kling_code (error));
+    g_info ("%sKling refused the token (code %d): minting a new one",
+        call->log_prefix, kling_error_get_kling_code (error));
     kling_auth_invalidate (call->client->auth);
     call->reminted = TRUE;
     call_send (call);
@@ -237,7 +246,7 @@ call_attempt_done (KlingCall *call, JsonNode *answer, const gchar *request_id,
 /* --- the answer -------------------------------------------------------------------------- */
 
 gboolean
-kling_json_too_deep (const gchar *text, gsize len, guint max_depth)
+kling_json_too_deep (const gchar * text, gsize len, guint max_depth)
 {
   gboolean in_string = FALSE, escaped = FALSE;
   guint depth = 0;
@@ -269,11 +278,12 @@ kling_json_too_deep (const gchar *text, gsize len, guint max_depth)
 static gboolean
 is_json_byte (gchar c)
 {
-  return g_ascii_isspace (c) || g_ascii_isdigit (c) || strchr ("{}[]:,-+.eEtruefalsn", c);
+  return g_ascii_isspace (c) || g_ascii_isdigit (c)
+      || strchr ("{}[]:,-+.eEtruefalsn", c);
 }
 
 gboolean
-kling_json_unfinished (const gchar *text, gsize len)
+kling_json_unfinished (const gchar * text, gsize len)
 {
   gboolean in_string = FALSE, escaped = FALSE;
   guint depth = 0;
@@ -308,10 +318,11 @@ kling_json_unfinished (const gchar *text, gsize len)
 
 /* Not Kling's JSON envelope at all: an HTML page, a proxy's error, another service. */
 static gboolean
-answer_is_foreign (SoupMessage *msg, const guint8 *data, gsize len)
+answer_is_foreign (SoupMessage * msg, const guint8 * data, gsize len)
 {
-  const gchar *type = soup_message_headers_get_content_type (
-      soup_message_get_response_headers (msg), NULL);
+  const gchar *type =
+      soup_message_headers_get_content_type (soup_message_get_response_headers
+      (msg), NULL);
   gsize i = 0;
 
   while (i < len && g_ascii_isspace (data[i]))
@@ -323,16 +334,17 @@ answer_is_foreign (SoupMessage *msg, const guint8 *data, gsize len)
 }
 
 static GError *
-answer_error (KlingCall *call, guint status, const gchar *what, gboolean final)
+answer_error (KlingCall * call, guint status, const gchar * what,
+    gboolean final)
 {
   call->final = final;
-  return kling_error_new_full (KLING_ERROR_PROTOCOL, status, -1, NULL, NULL, NULL, "%s",
-      what);
+  return kling_error_new_full (KLING_ERROR_PROTOCOL, status, -1, NULL, NULL,
+      NULL, "%s", what);
 }
 
 /* The answer is all in: check its shape, then read the envelope. */
 static void
-call_parse_answer (KlingCall *call)
+call_parse_answer (KlingCall * call)
 {
   guint status = soup_message_get_status (call->msg);
   const guint8 *data = call->answer->data;
@@ -342,18 +354,27 @@ call_parse_answer (KlingCall *call)
   g_autofree gchar *request_id = NULL;
   gboolean foreign;
 
-  if (kling_json_too_deep ((const gchar *) data, len, KLING_CALL_MAX_JSON_DEPTH)) {
-    error = answer_error (call, status, "the answer nests JSON deeper than 64 levels", TRUE);
+  if (kling_json_too_deep ((const gchar *) data, len,
+          KLING_CALL_MAX_JSON_DEPTH)) {
+    error =
+        answer_error (call, status,
+        "the answer nests JSON deeper than 64 levels", TRUE);
   } else {
-    answer = kling_envelope_parse (status, (const gchar *) data, len, &request_id, &error);
+    answer =
+        kling_envelope_parse (status, (const gchar *) data, len, &request_id,
+        &error);
   }
-  if (error && !call->final && (foreign = answer_is_foreign (call->msg, data, len))) {
+  if (error && !call->final
+      && (foreign = answer_is_foreign (call->msg, data, len))) {
     /* Retry what a proxy in front of Kling says when busy; the rest is not Kling. */
     if (!kling_error_is_retryable (error)) {
-      const gchar *type = soup_message_headers_get_content_type (
-          soup_message_get_response_headers (call->msg), NULL);
-      g_autofree gchar *what = g_strdup_printf ("HTTP %u with a %s body of %" G_GSIZE_FORMAT
-          " bytes, not Kling's JSON envelope", status, type ? type : "typeless", len);
+      const gchar *type =
+          soup_message_headers_get_content_type
+          (soup_message_get_response_headers (call->msg), NULL);
+      g_autofree gchar *what =
+          g_strdup_printf ("HTTP %u with a %s body of %" G_GSIZE_FORMAT
+          " bytes, not Kling's JSON envelope", status, type ? type : "typeless",
+          len);
 
       g_clear_error (&error);
       error = answer_error (call, status, what, FALSE);
@@ -362,14 +383,16 @@ call_parse_answer (KlingCall *call)
   }
   if (error)
     kling_error_set_retry_after (error, parse_retry_after (call->msg));
-  g_debug ("%s%s %s -> %u%s%s (request_id %s)", call->log_prefix, call->method, call->path,
-      status, error ? ": " : "", error ? error->message : "", request_id ? request_id : "-");
+  g_debug ("%s%s %s -> %u%s%s (request_id %s)", call->log_prefix, call->method,
+      call->path, status, error ? ": " : "", error ? error->message : "",
+      request_id ? request_id : "-");
   call_attempt_done (call, answer, request_id, g_steal_pointer (&error));
 }
 
 /* An attempt's transfer failed (or stalled, or was cancelled). */
 static void
-call_transfer_failed (KlingCall *call, const GError *io_error, const gchar *what)
+call_transfer_failed (KlingCall * call, const GError * io_error,
+    const gchar * what)
 {
   GError *error;
 
@@ -377,24 +400,28 @@ call_transfer_failed (KlingCall *call, const GError *io_error, const gchar *what
     error = kling_cancelled_error ();
   } else if (call->watchdog.fired) {
     error = kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
-        "no data for %.1f s %s", call->watchdog.timeout_us / (gdouble) G_USEC_PER_SEC, what);
+        "no data for %.1f s %s",
+        call->watchdog.timeout_us / (gdouble) G_USEC_PER_SEC, what);
   } else {
-    call->never_sent = call->answer == NULL && kling_transfer_never_sent (io_error);
+    call->never_sent = call->answer == NULL
+        && kling_transfer_never_sent (io_error);
     error = kling_error_from_transfer (call->msg, io_error, what);
   }
-  g_debug ("%s%s %s: %s", call->log_prefix, call->method, call->path, error->message);
+  g_debug ("%s%s %s: %s", call->log_prefix, call->method, call->path,
+      error->message);
   call_attempt_done (call, NULL, NULL, error);
 }
 
-static void call_read_more (KlingCall *call);
+static void call_read_more (KlingCall * call);
 
 static void
-call_read_done (GObject *source, GAsyncResult *result, gpointer data)
+call_read_done (GObject * source, GAsyncResult * result, gpointer data)
 {
   KlingCall *call = data;
   g_autoptr (GError) io_error = NULL;
-  g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source),
-      result, &io_error);
+  g_autoptr (GBytes) chunk =
+      g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+      &io_error);
   SoupMessageHeaders *headers;
   gsize size;
 
@@ -406,7 +433,8 @@ call_read_done (GObject *source, GAsyncResult *result, gpointer data)
   if (size > 0) {
     if (call->answer->len + size > KLING_CALL_MAX_ANSWER_BYTES) {
       call_attempt_done (call, NULL, NULL, answer_error (call,
-              soup_message_get_status (call->msg), "the answer is larger than 16 MB: "
+              soup_message_get_status (call->msg),
+              "the answer is larger than 16 MB: "
               "no Kling answer is; read no further", TRUE));
       return;
     }
@@ -417,37 +445,46 @@ call_read_done (GObject *source, GAsyncResult *result, gpointer data)
   }
   /* The end of the body: libsoup fails a chunked body cut short, we check the length. */
   headers = soup_message_get_response_headers (call->msg);
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) != (goffset) call->answer->len) {
-    call_attempt_done (call, NULL, NULL, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1,
-            NULL, NULL, NULL, "the answer was cut short: %u of %" G_GOFFSET_FORMAT " bytes",
-            call->answer->len, soup_message_headers_get_content_length (headers)));
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) !=
+      (goffset) call->answer->len) {
+    call_attempt_done (call, NULL, NULL,
+        kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
+            "the answer was cut short: %u of %" G_GOFFSET_FORMAT " bytes",
+            call->answer->len,
+            soup_message_headers_get_content_length (headers)));
     return;
   }
   /* libsoup takes a chunked body whose connection closed between two chunks, before the
    * last one, for a whole body (and a body without a length ends with its connection):
    * JSON that stops inside its brackets was cut on the way, not garbled by the server. */
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH &&
-      kling_json_unfinished ((const gchar *) call->answer->data, call->answer->len)) {
-    call_attempt_done (call, NULL, NULL, kling_error_new_full (KLING_ERROR_NETWORK,
-            soup_message_get_status (call->msg), -1, NULL, NULL, NULL, "the answer was cut "
-            "short: the connection ended after %u bytes, inside its JSON", call->answer->len));
+  if (soup_message_headers_get_encoding (headers) !=
+      SOUP_ENCODING_CONTENT_LENGTH
+      && kling_json_unfinished ((const gchar *) call->answer->data,
+          call->answer->len)) {
+    call_attempt_done (call, NULL, NULL,
+        kling_error_new_full (KLING_ERROR_NETWORK,
+            soup_message_get_status (call->msg), -1, NULL, NULL, NULL,
+            "the answer was cut "
+            "short: the connection ended after %u bytes, inside its JSON",
+            call->answer->len));
     return;
   }
   call_parse_answer (call);
 }
 
 static void
-call_read_more (KlingCall *call)
+call_read_more (KlingCall * call)
 {
-  g_input_stream_read_bytes_async (call->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
-      call->attempt_cancellable, call_read_done, call);
+  g_input_stream_read_bytes_async (call->stream, READ_CHUNK_BYTES,
+      G_PRIORITY_DEFAULT, call->attempt_cancellable, call_read_done, call);
 }
 
 /* --- redirects --------------------------------------------------------------------------- */
 
 static gint
-uri_port (GUri *uri)
+uri_port (GUri * uri)
 {
   gint port = g_uri_get_port (uri);
 
@@ -457,7 +494,7 @@ uri_port (GUri *uri)
 }
 
 static gboolean
-same_origin (GUri *a, GUri *b)
+same_origin (GUri * a, GUri * b)
 {
   return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
       g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
@@ -467,10 +504,11 @@ same_origin (GUri *a, GUri *b)
 /* A 3xx answer: follow it when it stays on the base URL's origin (the credentials may go
  * there), refuse it otherwise. Returns FALSE when the answer is no redirect. */
 static gboolean
-call_handle_redirect (KlingCall *call, guint status)
+call_handle_redirect (KlingCall * call, guint status)
 {
-  const gchar *location = soup_message_headers_get_one (
-      soup_message_get_response_headers (call->msg), "Location");
+  const gchar *location =
+      soup_message_headers_get_one (soup_message_get_response_headers
+      (call->msg), "Location");
   g_autoptr (GUri) base = NULL, target = NULL;
   g_autofree gchar *shown = NULL;
   gboolean keeps_method = status == 307 || status == 308;
@@ -484,23 +522,30 @@ call_handle_redirect (KlingCall *call, guint status)
             "the answer redirects to a location that is not a URL", TRUE));
     return TRUE;
   }
-  shown = g_uri_to_string_partial (target, G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY |
-      G_URI_HIDE_FRAGMENT);
+  shown =
+      g_uri_to_string_partial (target,
+      G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
   if (!same_origin (base, target)) {
-    g_autofree gchar *what = g_strdup_printf ("the server redirects to %s, another "
+    g_autofree gchar *what =
+        g_strdup_printf ("the server redirects to %s, another "
         "server: credentials are never sent there, set api-url to it if it is right",
         shown);
-    call_attempt_done (call, NULL, NULL, answer_error (call, status, what, TRUE));
+    call_attempt_done (call, NULL, NULL, answer_error (call, status, what,
+            TRUE));
   } else if (!keeps_method && !g_str_equal (call->method, "GET")) {
-    g_autofree gchar *what = g_strdup_printf ("the server redirects this %s to %s with "
-        "HTTP %u, which would turn it into a GET: set api-url to it", call->method, shown,
+    g_autofree gchar *what =
+        g_strdup_printf ("the server redirects this %s to %s with "
+        "HTTP %u, which would turn it into a GET: set api-url to it",
+        call->method, shown,
         status);
-    call_attempt_done (call, NULL, NULL, answer_error (call, status, what, TRUE));
+    call_attempt_done (call, NULL, NULL, answer_error (call, status, what,
+            TRUE));
   } else if (++call->redirects > KLING_CALL_MAX_REDIRECTS) {
     call_attempt_done (call, NULL, NULL, answer_error (call, status,
             "the server redirects in a loop", TRUE));
   } else {
-    g_debug ("%s%s %s: redirected to %s", call->log_prefix, call->method, call->path, shown);
+    g_debug ("%s%s %s: redirected to %s", call->log_prefix, call->method,
+        call->path, shown);
     g_uri_unref (call->uri);
     call->uri = g_steal_pointer (&target);
     attempt_clear (call);
@@ -513,14 +558,15 @@ call_handle_redirect (KlingCall *call, guint status)
 /* --- sending ----------------------------------------------------------------------------- */
 
 static void
-call_headers_received (GObject *source, GAsyncResult *result, gpointer data)
+call_headers_received (GObject * source, GAsyncResult * result, gpointer data)
 {
   KlingCall *call = data;
   g_autoptr (GError) io_error = NULL;
   SoupMessageHeaders *headers;
   guint status;
 
-  call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &io_error);
+  call->stream =
+      soup_session_send_finish (SOUP_SESSION (source), result, &io_error);
   if (call->stream == NULL) {
     call_transfer_failed (call, io_error, "");
     return;
@@ -529,10 +575,12 @@ call_headers_received (GObject *source, GAsyncResult *result, gpointer data)
   if (call_handle_redirect (call, status))
     return;
   headers = soup_message_get_response_headers (call->msg);
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) >
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) >
       (goffset) KLING_CALL_MAX_ANSWER_BYTES) {
-    call_attempt_done (call, NULL, NULL, answer_error (call, status, "the answer announces "
+    call_attempt_done (call, NULL, NULL, answer_error (call, status,
+            "the answer announces "
             "more than 16 MB: no Kling answer is; read no further", TRUE));
     return;
   }
@@ -542,38 +590,40 @@ call_headers_received (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-on_bytes_moved (SoupMessage *msg, gpointer data)
+on_bytes_moved (SoupMessage * msg, gpointer data)
 {
   kling_watchdog_kick (data);
 }
 
 static void
-on_body_data (SoupMessage *msg, guint chunk_size, gpointer data)
+on_body_data (SoupMessage * msg, guint chunk_size, gpointer data)
 {
   kling_watchdog_kick (data);
 }
 
 static void
-set_auth_header (KlingClient *client, SoupMessage *msg)
+set_auth_header (KlingClient * client, SoupMessage * msg)
 {
   const gchar *name = NULL;
-  gchar *value = kling_auth_dup_header (client->auth, g_get_real_time () / G_USEC_PER_SEC,
+  gchar *value =
+      kling_auth_dup_header (client->auth, g_get_real_time () / G_USEC_PER_SEC,
       &name);
 
-  soup_message_headers_replace (soup_message_get_request_headers (msg), name, value);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), name,
+      value);
   /* The header copy lives in the message only; wipe ours. */
   memset (value, 0, strlen (value));
   g_free (value);
 }
 
 static void
-cancel_attempt (GCancellable *outer, gpointer attempt)
+cancel_attempt (GCancellable * outer, gpointer attempt)
 {
   g_cancellable_cancel (attempt);
 }
 
 static void
-call_send (KlingCall *call)
+call_send (KlingCall * call)
 {
   KlingClient *client = call->client;
   KlingRetryPolicy policy;
@@ -590,10 +640,11 @@ call_send (KlingCall *call)
   kling_network_prepare_message (&client->net, call->msg);
   soup_message_add_flags (call->msg, SOUP_MESSAGE_NO_REDIRECT);
   set_auth_header (client, call->msg);
-  soup_message_headers_replace (soup_message_get_request_headers (call->msg), "Accept",
-      "application/json");
+  soup_message_headers_replace (soup_message_get_request_headers (call->msg),
+      "Accept", "application/json");
   if (call->body)
-    soup_message_set_request_body_from_bytes (call->msg, "application/json", call->body);
+    soup_message_set_request_body_from_bytes (call->msg, "application/json",
+        call->body);
 
   kling_client_get_policy (client, &policy);
   call->attempt_cancellable = g_cancellable_new ();
@@ -601,8 +652,8 @@ call_send (KlingCall *call)
     call->cancel_handler = g_cancellable_connect (call->cancellable,
         G_CALLBACK (cancel_attempt), call->attempt_cancellable, NULL);
   kling_watchdog_start (&call->watchdog, client->context,
-      call->spec.io_timeout_ms ? call->spec.io_timeout_ms : policy.io_timeout_ms,
-      call->attempt_cancellable);
+      call->spec.io_timeout_ms ? call->spec.
+      io_timeout_ms : policy.io_timeout_ms, call->attempt_cancellable);
   g_signal_connect (call->msg, "wrote-headers", G_CALLBACK (on_bytes_moved),
       &call->watchdog);
   g_signal_connect (call->msg, "wrote-body-data", G_CALLBACK (on_body_data),
@@ -616,7 +667,7 @@ call_send (KlingCall *call)
 }
 
 void
-kling_call_start (KlingClient *client, const KlingCallSpec *spec)
+kling_call_start (KlingClient * client, const KlingCallSpec * spec)
 {
   KlingCall *call = g_new0 (KlingCall, 1);
   g_autofree gchar *url = g_strconcat (client->base_url, spec->path, NULL);
@@ -635,13 +686,15 @@ kling_call_start (KlingClient *client, const KlingCallSpec *spec)
     gchar *text = json_to_string (spec->body, FALSE);
     call->body = g_bytes_new_take (text, strlen (text));
   }
-  call->cancellable = spec->cancellable ? g_object_ref (spec->cancellable) : NULL;
+  call->cancellable =
+      spec->cancellable ? g_object_ref (spec->cancellable) : NULL;
   call->spec.cancellable = NULL;
   call->started_us = g_get_monotonic_time ();
   client->pending_ops++;
   if (call->uri == NULL) {
-    g_autoptr (GError) error = kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0, -1, NULL,
-        NULL, NULL, "cannot make a URL from api-url and %s", spec->path);
+    g_autoptr (GError) error =
+        kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0, -1, NULL, NULL,
+        NULL, "cannot make a URL from api-url and %s", spec->path);
     call_complete (call, NULL, NULL, error);
     return;
   }

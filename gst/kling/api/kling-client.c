@@ -21,21 +21,22 @@
 #define HTTP_MAX_CONNS_PER_HOST 8
 
 G_LOCK_DEFINE_STATIC (clients);
-static GHashTable *clients;    /* table_key -> KlingClient (weak: no reference) */
+static GHashTable *clients;     /* table_key -> KlingClient (weak: no reference) */
 
 /* ====================================================================================== */
 /* Credentials and the shared client table                                                */
 /* ====================================================================================== */
 
 static const gchar *
-non_empty (const gchar *value)
+non_empty (const gchar * value)
 {
   return value && *value ? value : NULL;
 }
 
 KlingAuth *
-kling_auth_new_from_settings (const gchar *access_key, const gchar *secret_key,
-    const gchar *api_key, KlingAuthHeader header, GError **error)
+kling_auth_new_from_settings (const gchar * access_key,
+    const gchar * secret_key, const gchar * api_key, KlingAuthHeader header,
+    GError ** error)
 {
   const gchar *ak = non_empty (access_key), *sk = non_empty (secret_key);
   const gchar *key = non_empty (api_key);
@@ -55,12 +56,13 @@ kling_auth_new_from_settings (const gchar *access_key, const gchar *secret_key,
   if (ak && sk)
     return kling_auth_new_jwt (ak, sk);
 
-  g_propagate_error (error, kling_error_new_no_credentials (ak != NULL, sk != NULL));
+  g_propagate_error (error, kling_error_new_no_credentials (ak != NULL,
+          sk != NULL));
   return NULL;
 }
 
 static gchar *
-normalize_base_url (const gchar *base_url, GError **error)
+normalize_base_url (const gchar * base_url, GError ** error)
 {
   const gchar *url = non_empty (base_url);
   g_autoptr (GUri) uri = NULL;
@@ -75,8 +77,9 @@ normalize_base_url (const gchar *base_url, GError **error)
   if (uri == NULL || g_uri_get_host (uri) == NULL ||
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0, -1, NULL,
-            NULL, NULL, "api-url \"%s\" is not an http(s) URL", url));
+    g_propagate_error (error, kling_error_new_full (KLING_ERROR_INVALID_INPUT,
+            0, -1, NULL, NULL, NULL, "api-url \"%s\" is not an http(s) URL",
+            url));
     return NULL;
   }
   copy = g_strdup (url);
@@ -88,7 +91,9 @@ normalize_base_url (const gchar *base_url, GError **error)
   if (g_str_has_suffix (copy, "/v1") && *g_uri_get_path (uri) != '\0' &&
       g_uri_get_query (uri) == NULL && g_uri_get_fragment (uri) == NULL) {
     copy[len - 3] = '\0';
-    g_debug ("api-url %s ends in /v1: using %s (the paths carry /v1 themselves)", url, copy);
+    g_debug
+        ("api-url %s ends in /v1: using %s (the paths carry /v1 themselves)",
+        url, copy);
   }
   return copy;
 }
@@ -96,7 +101,7 @@ normalize_base_url (const gchar *base_url, GError **error)
 static gpointer worker_main (gpointer data);
 
 static void
-client_free (KlingClient *client)
+client_free (KlingClient * client)
 {
   if (client->thread)
     g_thread_unref (client->thread);
@@ -117,8 +122,8 @@ client_free (KlingClient *client)
 
 /* Takes @base_url, @auth, @account, @table_key and the contents of @net. */
 static KlingClient *
-client_new (gchar *base_url, KlingAuth *auth, gchar *account, gchar *table_key,
-    KlingNetwork *net)
+client_new (gchar * base_url, KlingAuth * auth, gchar * account,
+    gchar * table_key, KlingNetwork * net)
 {
   KlingClient *client = g_new0 (KlingClient, 1);
 
@@ -132,11 +137,13 @@ client_new (gchar *base_url, KlingAuth *auth, gchar *account, gchar *table_key,
   g_mutex_init (&client->ready_lock);
   g_cond_init (&client->ready_cond);
   client->policy = (KlingRetryPolicy) {
-    .max_attempts = kling_network_max_attempts (&client->net), .base_delay_ms = 1000, .max_delay_ms = 30000, .deadline_s = 120,
-    .busy_max_delay_ms = DEFAULT_BUSY_MAX_DELAY_MS, .io_timeout_ms = DEFAULT_IO_TIMEOUT_MS,
-    .min_download_rate = 8192, .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
-  };
-  client->leaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  .max_attempts = kling_network_max_attempts (&client->net),.base_delay_ms =
+        1000,.max_delay_ms = 30000,.deadline_s = 120,.busy_max_delay_ms =
+        DEFAULT_BUSY_MAX_DELAY_MS,.io_timeout_ms =
+        DEFAULT_IO_TIMEOUT_MS,.min_download_rate = 8192,.rate_window_ms =
+        DEFAULT_RATE_WINDOW_MS,};
+  client->leaders =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   client->context = g_main_context_new ();
   client->loop = g_main_loop_new (client->context, FALSE);
 
@@ -150,16 +157,17 @@ client_new (gchar *base_url, KlingAuth *auth, gchar *account, gchar *table_key,
 }
 
 KlingClient *
-kling_client_acquire (const gchar *base_url, KlingAuth *auth, GError **error)
+kling_client_acquire (const gchar * base_url, KlingAuth * auth, GError ** error)
 {
   return kling_client_acquire_full (base_url, auth, NULL, error);
 }
 
 KlingClient *
-kling_client_acquire_full (const gchar *base_url, KlingAuth *auth,
-    const KlingNetworkSettings *settings, GError **error)
+kling_client_acquire_full (const gchar * base_url, KlingAuth * auth,
+    const KlingNetworkSettings * settings, GError ** error)
 {
-  g_autofree gchar *url = NULL, *fingerprint = NULL, *account = NULL, *table_key = NULL;
+  g_autofree gchar *url = NULL, *fingerprint = NULL, *account =
+      NULL, *table_key = NULL;
   KlingNetwork net;
   KlingClient *client;
 
@@ -195,7 +203,7 @@ kling_client_acquire_full (const gchar *base_url, KlingAuth *auth,
 }
 
 KlingClient *
-kling_client_ref (KlingClient *client)
+kling_client_ref (KlingClient * client)
 {
   g_return_val_if_fail (client != NULL, NULL);
   g_atomic_int_inc (&client->ref_count);
@@ -203,13 +211,13 @@ kling_client_ref (KlingClient *client)
 }
 
 const gchar *
-kling_client_get_base_url (KlingClient *client)
+kling_client_get_base_url (KlingClient * client)
 {
   return client->base_url;
 }
 
 void
-kling_client_get_policy (KlingClient *client, KlingRetryPolicy *policy)
+kling_client_get_policy (KlingClient * client, KlingRetryPolicy * policy)
 {
   g_mutex_lock (&client->lock);
   *policy = client->policy;
@@ -217,7 +225,7 @@ kling_client_get_policy (KlingClient *client, KlingRetryPolicy *policy)
 }
 
 void
-kling_client_set_policy (KlingClient *client, const KlingRetryPolicy *policy)
+kling_client_set_policy (KlingClient * client, const KlingRetryPolicy * policy)
 {
   g_return_if_fail (policy != NULL);
   g_mutex_lock (&client->lock);
@@ -233,8 +241,8 @@ kling_client_set_policy (KlingClient *client, const KlingRetryPolicy *policy)
 }
 
 void
-kling_client_run_on_worker (GMainContext *context, GSourceFunc func, gpointer data,
-    GDestroyNotify notify)
+kling_client_run_on_worker (GMainContext * context, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
 {
   GSource *source = g_idle_source_new ();
 
@@ -262,7 +270,7 @@ kling_cancelled_error (void)
 }
 
 GSource *
-kling_wait_source_new (guint delay_ms, GCancellable *cancellable)
+kling_wait_source_new (guint delay_ms, GCancellable * cancellable)
 {
   GSource *timer = g_timeout_source_new (delay_ms);
 
@@ -276,8 +284,8 @@ kling_wait_source_new (guint delay_ms, GCancellable *cancellable)
 }
 
 gboolean
-kling_client_next_retry_delay (KlingClient *client, guint attempts_made, gint64 started_us,
-    const GError *error, guint *delay_ms)
+kling_client_next_retry_delay (KlingClient * client, guint attempts_made,
+    gint64 started_us, const GError * error, guint * delay_ms)
 {
   KlingRetryPolicy policy;
   KlingBackoff backoff;
@@ -287,19 +295,19 @@ kling_client_next_retry_delay (KlingClient *client, guint attempts_made, gint64 
   backoff.base_delay_ms = policy.base_delay_ms;
   backoff.max_delay_ms = policy.max_delay_ms;
   *delay_ms = kling_backoff_delay_ms (&backoff, attempts_made,
-      kling_error_get_retry_after (error), error->code == KLING_ERROR_RATE_LIMITED,
-      g_random_double ());
+      kling_error_get_retry_after (error),
+      error->code == KLING_ERROR_RATE_LIMITED, g_random_double ());
   if (started_us > 0) {
     elapsed_ms = (g_get_monotonic_time () - started_us) / 1000;
     deadline_ms = (guint64) policy.deadline_s * 1000;
   }
-  return kling_backoff_may_retry (attempts_made, policy.max_attempts, elapsed_ms, *delay_ms,
-      deadline_ms);
+  return kling_backoff_may_retry (attempts_made, policy.max_attempts,
+      elapsed_ms, *delay_ms, deadline_ms);
 }
 
 void
-kling_client_get_effective_policy (KlingClient *client, const KlingJobOptions *options,
-    KlingRetryPolicy *policy)
+kling_client_get_effective_policy (KlingClient * client,
+    const KlingJobOptions * options, KlingRetryPolicy * policy)
 {
   kling_client_get_policy (client, policy);
   if (options == NULL)
@@ -328,11 +336,11 @@ kling_wait_reason_to_string (KlingWaitReason reason)
 }
 
 KlingWaitReason
-kling_wait_reason_for_error (const GError *error)
+kling_wait_reason_for_error (const GError * error)
 {
   if (g_error_matches (error, KLING_ERROR, KLING_ERROR_RATE_LIMITED))
-    return kling_error_get_kling_code (error) == 1303 ? KLING_WAIT_BUSY_ACCOUNT :
-        KLING_WAIT_RATE_LIMIT;
+    return kling_error_get_kling_code (error) ==
+        1303 ? KLING_WAIT_BUSY_ACCOUNT : KLING_WAIT_RATE_LIMIT;
   if (g_error_matches (error, KLING_ERROR, KLING_ERROR_NETWORK))
     return KLING_WAIT_NETWORK;
   return KLING_WAIT_SERVER_ERROR;
@@ -340,29 +348,35 @@ kling_wait_reason_for_error (const GError *error)
 
 /* --- transfers: their failures and their inactivity timer -------------------------------- */
 
-static const struct {
+static const struct
+{
   GTlsCertificateFlags flag;
   const gchar *what;
 } tls_checks[] = {
-  { G_TLS_CERTIFICATE_UNKNOWN_CA, "is not signed by a trusted certificate authority" },
-  { G_TLS_CERTIFICATE_BAD_IDENTITY, "does not name the host" },
-  { G_TLS_CERTIFICATE_NOT_ACTIVATED, "is not valid yet" },
-  { G_TLS_CERTIFICATE_EXPIRED, "has expired" },
-  { G_TLS_CERTIFICATE_REVOKED, "has been revoked" },
-  { G_TLS_CERTIFICATE_INSECURE, "uses an insecure algorithm" },
-  { G_TLS_CERTIFICATE_GENERIC_ERROR, "failed a check" },
+  {G_TLS_CERTIFICATE_UNKNOWN_CA,
+      "is not signed by a trusted certificate authority"},
+  {G_TLS_CERTIFICATE_BAD_IDENTITY, "does not name the host"},
+  {G_TLS_CERTIFICATE_NOT_ACTIVATED, "is not valid yet"},
+  {G_TLS_CERTIFICATE_EXPIRED, "has expired"},
+  {G_TLS_CERTIFICATE_REVOKED, "has been revoked"},
+  {G_TLS_CERTIFICATE_INSECURE, "uses an insecure algorithm"},
+  {G_TLS_CERTIFICATE_GENERIC_ERROR, "failed a check"},
 };
 
 GError *
-kling_error_from_transfer (SoupMessage *msg, const GError *io_error, const gchar *what)
+kling_error_from_transfer (SoupMessage * msg, const GError * io_error,
+    const gchar * what)
 {
-  GTlsCertificateFlags flags = msg ? soup_message_get_tls_peer_certificate_errors (msg) : 0;
+  GTlsCertificateFlags flags =
+      msg ? soup_message_get_tls_peer_certificate_errors (msg) : 0;
   GUri *uri = msg ? soup_message_get_uri (msg) : NULL;
-  const gchar *host = uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : "the server";
+  const gchar *host = uri
+      && g_uri_get_host (uri) ? g_uri_get_host (uri) : "the server";
   g_autoptr (GString) reasons = NULL;
   guint i;
 
-  if (flags != 0 || g_error_matches (io_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+  if (flags != 0
+      || g_error_matches (io_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
     reasons = g_string_new (NULL);
     for (i = 0; i < G_N_ELEMENTS (tls_checks); i++) {
       if (flags & tls_checks[i].flag)
@@ -373,13 +387,13 @@ kling_error_from_transfer (SoupMessage *msg, const GError *io_error, const gchar
         "the certificate of %s %s", host, reasons->len ? reasons->str :
         (io_error ? io_error->message : "was refused"));
   }
-  return kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL, "%s%s%s",
-      io_error ? io_error->message : "transfer failed", what && *what ? " " : "",
-      what ? what : "");
+  return kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
+      "%s%s%s", io_error ? io_error->message : "transfer failed", what
+      && *what ? " " : "", what ? what : "");
 }
 
 gboolean
-kling_transfer_never_sent (const GError *io_error)
+kling_transfer_never_sent (const GError * io_error)
 {
   return io_error != NULL && (io_error->domain == G_RESOLVER_ERROR ||
       g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
@@ -388,12 +402,13 @@ kling_transfer_never_sent (const GError *io_error)
 }
 
 static gboolean
-watchdog_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+watchdog_dispatch (GSource * source, GSourceFunc callback, gpointer data)
 {
   return callback (data);
 }
 
-static GSourceFuncs watchdog_funcs = { NULL, NULL, watchdog_dispatch, NULL, NULL, NULL };
+static GSourceFuncs watchdog_funcs =
+    { NULL, NULL, watchdog_dispatch, NULL, NULL, NULL };
 
 static gboolean
 watchdog_fire (gpointer data)
@@ -406,8 +421,8 @@ watchdog_fire (gpointer data)
 }
 
 void
-kling_watchdog_start (KlingWatchdog *dog, GMainContext *context, guint timeout_ms,
-    GCancellable *cancellable)
+kling_watchdog_start (KlingWatchdog * dog, GMainContext * context,
+    guint timeout_ms, GCancellable * cancellable)
 {
   kling_watchdog_stop (dog);
   dog->fired = FALSE;
@@ -415,19 +430,21 @@ kling_watchdog_start (KlingWatchdog *dog, GMainContext *context, guint timeout_m
   dog->cancellable = g_object_ref (cancellable);
   dog->source = g_source_new (&watchdog_funcs, sizeof (GSource));
   g_source_set_callback (dog->source, watchdog_fire, dog, NULL);
-  g_source_set_ready_time (dog->source, g_get_monotonic_time () + dog->timeout_us);
+  g_source_set_ready_time (dog->source,
+      g_get_monotonic_time () + dog->timeout_us);
   g_source_attach (dog->source, context);
 }
 
 void
-kling_watchdog_kick (KlingWatchdog *dog)
+kling_watchdog_kick (KlingWatchdog * dog)
 {
   if (dog->source && !dog->fired)
-    g_source_set_ready_time (dog->source, g_get_monotonic_time () + dog->timeout_us);
+    g_source_set_ready_time (dog->source,
+        g_get_monotonic_time () + dog->timeout_us);
 }
 
 void
-kling_watchdog_stop (KlingWatchdog *dog)
+kling_watchdog_stop (KlingWatchdog * dog)
 {
   if (dog->source) {
     g_source_destroy (dog->source);
@@ -440,12 +457,13 @@ kling_watchdog_stop (KlingWatchdog *dog)
 /* One-shot calls (identify-face)                                                          */
 /* ====================================================================================== */
 
-typedef struct {
-  GCancellable *internal;      /* what the call uses, cancelled on the worker only */
-  GCancellable *external;      /* the caller's, may be NULL */
+typedef struct
+{
+  GCancellable *internal;       /* what the call uses, cancelled on the worker only */
+  GCancellable *external;       /* the caller's, may be NULL */
   gulong handler;
   KlingCallCallback callback;
-  KlingCallWaitingCallback waiting;  /* may be NULL */
+  KlingCallWaitingCallback waiting;     /* may be NULL */
   gpointer user_data;
 } OneShot;
 
@@ -456,7 +474,8 @@ cancel_on_worker (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-typedef struct {
+typedef struct
+{
   GMainContext *context;
   GCancellable *internal;
 } CancelForward;
@@ -473,7 +492,7 @@ cancel_forward_free (gpointer data)
 
 /* The caller may cancel from any thread: hand it to the worker, where soup runs. */
 static void
-external_cancelled (GCancellable *external, gpointer data)
+external_cancelled (GCancellable * external, gpointer data)
 {
   CancelForward *forward = data;
 
@@ -482,8 +501,8 @@ external_cancelled (GCancellable *external, gpointer data)
 }
 
 static void
-oneshot_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
+oneshot_done (KlingClient * client, JsonNode * data, const gchar * request_id,
+    const GError * error, gpointer user_data)
 {
   OneShot *shot = user_data;
 
@@ -500,7 +519,7 @@ oneshot_done (KlingClient *client, JsonNode *data, const gchar *request_id,
 /* A retry of the call is about to wait: tell the caller (on the worker, as ever). */
 static void
 oneshot_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
-    const GError *cause, gpointer user_data)
+    const GError * cause, gpointer user_data)
 {
   OneShot *shot = user_data;
 
@@ -508,7 +527,8 @@ oneshot_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
     shot->waiting (reason, delay_ms, attempt, cause, shot->user_data);
 }
 
-typedef struct {
+typedef struct
+{
   KlingClient *client;
   KlingEndpoint endpoint;
   JsonNode *body;
@@ -538,9 +558,11 @@ oneshot_begin (gpointer data)
      * a new one, which is what a rerun would pay too. So an ambiguous failure is retried
      * like a query's, within the policy's attempts. */
     KlingCallSpec spec = {
-      .method = "POST", .path = kling_endpoint_path (start->endpoint), .body = start->body,
-      .cancellable = shot->internal, .retry_ambiguous = TRUE, .done = oneshot_done,
-      .waiting = oneshot_waiting, .user_data = shot,
+      .method = "POST",.path = kling_endpoint_path (start->endpoint),.body =
+          start->body,
+      .cancellable = shot->internal,.retry_ambiguous = TRUE,.done =
+          oneshot_done,
+      .waiting = oneshot_waiting,.user_data = shot,
     };
     kling_call_start (client, &spec);
   }
@@ -558,15 +580,18 @@ oneshot_start_free (gpointer data)
 }
 
 void
-kling_client_call (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
-    GCancellable *cancellable, KlingCallCallback callback, gpointer user_data)
+kling_client_call (KlingClient * client, KlingEndpoint endpoint,
+    JsonNode * body, GCancellable * cancellable, KlingCallCallback callback,
+    gpointer user_data)
 {
-  kling_client_call_full (client, endpoint, body, cancellable, NULL, callback, user_data);
+  kling_client_call_full (client, endpoint, body, cancellable, NULL, callback,
+      user_data);
 }
 
 void
-kling_client_call_full (KlingClient *client, KlingEndpoint endpoint, JsonNode *body,
-    GCancellable *cancellable, KlingCallWaitingCallback waiting, KlingCallCallback callback,
+kling_client_call_full (KlingClient * client, KlingEndpoint endpoint,
+    JsonNode * body, GCancellable * cancellable,
+    KlingCallWaitingCallback waiting, KlingCallCallback callback,
     gpointer user_data)
 {
   OneShotStart *start;
@@ -584,7 +609,8 @@ kling_client_call_full (KlingClient *client, KlingEndpoint endpoint, JsonNode *b
     forward->context = g_main_context_ref (client->context);
     forward->internal = g_object_ref (shot->internal);
     shot->external = g_object_ref (cancellable);
-    shot->handler = g_cancellable_connect (cancellable, G_CALLBACK (external_cancelled),
+    shot->handler =
+        g_cancellable_connect (cancellable, G_CALLBACK (external_cancelled),
         forward, cancel_forward_free);
   }
   start = g_new0 (OneShotStart, 1);
@@ -592,11 +618,12 @@ kling_client_call_full (KlingClient *client, KlingEndpoint endpoint, JsonNode *b
   start->endpoint = endpoint;
   start->body = json_node_copy (body);
   start->shot = shot;
-  kling_client_run_on_worker (client->context, oneshot_begin, start, oneshot_start_free);
+  kling_client_run_on_worker (client->context, oneshot_begin, start,
+      oneshot_start_free);
 }
 
 KlingPoller *
-kling_client_get_poller (KlingClient *client)
+kling_client_get_poller (KlingClient * client)
 {
   if (client->poller == NULL)
     client->poller = kling_poller_new (client);
@@ -614,7 +641,8 @@ worker_main (gpointer data)
 
   g_main_context_push_thread_default (client->context);
   /* libsoup 3 binds a session to the thread-default context it was created in. */
-  client->session = kling_network_session_new (&client->net, HTTP_IDLE_TIMEOUT_S,
+  client->session =
+      kling_network_session_new (&client->net, HTTP_IDLE_TIMEOUT_S,
       HTTP_MAX_CONNS_PER_HOST);
 
   g_mutex_lock (&client->ready_lock);
@@ -662,7 +690,7 @@ shutdown_on_worker (gpointer data)
 }
 
 void
-kling_client_unref (KlingClient *client)
+kling_client_unref (KlingClient * client)
 {
   g_return_if_fail (client != NULL);
 
@@ -677,7 +705,8 @@ kling_client_unref (KlingClient *client)
   G_UNLOCK (clients);
 
   g_debug ("stopping client for %s", client->base_url);
-  kling_client_run_on_worker (client->context, shutdown_on_worker, client, NULL);
+  kling_client_run_on_worker (client->context, shutdown_on_worker, client,
+      NULL);
   if (g_thread_self () == client->thread) {
     /* Called from a callback: the worker cannot join itself; it frees the client when
      * its loop ends. */

@@ -3,17 +3,18 @@
  * wait on it. Its lock guards every field but the constant part path. */
 #include "kling-download-progress.h"
 
-struct _KlingDownloadProgress {
+struct _KlingDownloadProgress
+{
   gint ref_count;
   GMutex lock;
   GCond cond;
   gchar *part_path;
-  gchar *final_path;           /* lock */
-  KlingDownloadStatus status;  /* lock */
+  gchar *final_path;            /* lock */
+  KlingDownloadStatus status;   /* lock */
 };
 
 KlingDownloadProgress *
-kling_download_progress_new (const gchar *part_path)
+kling_download_progress_new (const gchar * part_path)
 {
   KlingDownloadProgress *progress = g_new0 (KlingDownloadProgress, 1);
 
@@ -27,7 +28,7 @@ kling_download_progress_new (const gchar *part_path)
 }
 
 KlingDownloadProgress *
-kling_download_progress_ref (KlingDownloadProgress *progress)
+kling_download_progress_ref (KlingDownloadProgress * progress)
 {
   g_return_val_if_fail (progress != NULL, NULL);
   g_atomic_int_inc (&progress->ref_count);
@@ -35,7 +36,7 @@ kling_download_progress_ref (KlingDownloadProgress *progress)
 }
 
 void
-kling_download_progress_unref (KlingDownloadProgress *progress)
+kling_download_progress_unref (KlingDownloadProgress * progress)
 {
   g_return_if_fail (progress != NULL);
   if (!g_atomic_int_dec_and_test (&progress->ref_count))
@@ -48,14 +49,14 @@ kling_download_progress_unref (KlingDownloadProgress *progress)
 }
 
 const gchar *
-kling_download_progress_get_part_path (KlingDownloadProgress *progress)
+kling_download_progress_get_part_path (KlingDownloadProgress * progress)
 {
   return progress->part_path;
 }
 
 void
-kling_download_progress_get_status (KlingDownloadProgress *progress,
-    KlingDownloadStatus *status)
+kling_download_progress_get_status (KlingDownloadProgress * progress,
+    KlingDownloadStatus * status)
 {
   g_mutex_lock (&progress->lock);
   *status = progress->status;
@@ -63,7 +64,7 @@ kling_download_progress_get_status (KlingDownloadProgress *progress,
 }
 
 gchar *
-kling_download_progress_dup_final_path (KlingDownloadProgress *progress)
+kling_download_progress_dup_final_path (KlingDownloadProgress * progress)
 {
   gchar *path;
 
@@ -74,7 +75,7 @@ kling_download_progress_dup_final_path (KlingDownloadProgress *progress)
 }
 
 static void
-wake_waiters (GCancellable *cancellable, gpointer data)
+wake_waiters (GCancellable * cancellable, gpointer data)
 {
   KlingDownloadProgress *progress = data;
 
@@ -84,24 +85,26 @@ wake_waiters (GCancellable *cancellable, gpointer data)
 }
 
 static gboolean
-has_news (const KlingDownloadStatus *status, guint64 offset, guint restarts)
+has_news (const KlingDownloadStatus * status, guint64 offset, guint restarts)
 {
   return status->written > offset || status->state != KLING_DOWNLOAD_RUNNING ||
       status->restarts != restarts;
 }
 
 gboolean
-kling_download_progress_wait (KlingDownloadProgress *progress, guint64 offset,
-    guint restarts, gint64 timeout_us, GCancellable *cancellable,
-    KlingDownloadStatus *status)
+kling_download_progress_wait (KlingDownloadProgress * progress, guint64 offset,
+    guint restarts, gint64 timeout_us, GCancellable * cancellable,
+    KlingDownloadStatus * status)
 {
-  gint64 until = timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
+  gint64 until =
+      timeout_us < 0 ? G_MAXINT64 : g_get_monotonic_time () + timeout_us;
   gulong handler = 0;
   gboolean news;
 
   /* Connected before the lock is taken: the handler runs at once if already cancelled. */
   if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), progress,
+    handler =
+        g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), progress,
         NULL);
   g_mutex_lock (&progress->lock);
   while (!(news = has_news (&progress->status, offset, restarts)) &&
@@ -121,8 +124,8 @@ kling_download_progress_wait (KlingDownloadProgress *progress, guint64 offset,
 }
 
 void
-kling_download_progress_update (KlingDownloadProgress *progress, guint64 written,
-    gint64 total, gboolean restarted)
+kling_download_progress_update (KlingDownloadProgress * progress,
+    guint64 written, gint64 total, gboolean restarted)
 {
   g_mutex_lock (&progress->lock);
   progress->status.written = written;
@@ -134,11 +137,13 @@ kling_download_progress_update (KlingDownloadProgress *progress, guint64 written
 }
 
 void
-kling_download_progress_end (KlingDownloadProgress *progress, const gchar *final_path)
+kling_download_progress_end (KlingDownloadProgress * progress,
+    const gchar * final_path)
 {
   g_mutex_lock (&progress->lock);
   if (progress->status.state == KLING_DOWNLOAD_RUNNING) {
-    progress->status.state = final_path ? KLING_DOWNLOAD_DONE : KLING_DOWNLOAD_FAILED;
+    progress->status.state =
+        final_path ? KLING_DOWNLOAD_DONE : KLING_DOWNLOAD_FAILED;
     progress->final_path = g_strdup (final_path);
   }
   g_cond_broadcast (&progress->cond);

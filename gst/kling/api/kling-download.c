@@ -20,28 +20,29 @@
 /* See attempt_failed(). */
 #define PROGRESS_RENEWS_ATTEMPTS_BYTES (1024 * 1024)
 
-struct _KlingDownload {
+struct _KlingDownload
+{
   gint ref_count;
   KlingClient *client;
   KlingDownloadCallbacks callbacks;
   gpointer user_data;
   KlingRetryPolicy policy;
-  GCancellable *cancellable;   /* the owner's */
+  GCancellable *cancellable;    /* the owner's */
   gchar *part_path;
   gdouble duration_s;
   guint height;
   guint64 max_bytes;
   KlingDownloadProgress *progress;
   gboolean abandoned;
-  gboolean finished;           /* the part file became the cached clip */
-  gboolean started;            /* callbacks.started ran */
+  gboolean finished;            /* the part file became the cached clip */
+  gboolean started;             /* callbacks.started ran */
   gchar *url;
 
   /* across attempts */
-  guint64 written;             /* valid bytes in the part file */
-  gint64 total;                /* the clip's size, -1 until known */
-  guint64 best_written;        /* the most bytes any attempt reached */
-  gboolean restart_next;       /* the next attempt begins the file anew */
+  guint64 written;              /* valid bytes in the part file */
+  gint64 total;                 /* the clip's size, -1 until known */
+  guint64 best_written;         /* the most bytes any attempt reached */
+  gboolean restart_next;        /* the next attempt begins the file anew */
   guint failures;
   GSource *retry_source;
 
@@ -57,13 +58,13 @@ struct _KlingDownload {
   guint64 window_start_bytes;
   guint64 attempt_bytes;
   gboolean too_slow;
-  gboolean final;              /* the attempt's failure is not worth another */
+  gboolean final;               /* the attempt's failure is not worth another */
 };
 
-static void attempt_start (KlingDownload *dl);
+static void attempt_start (KlingDownload * dl);
 
 static KlingDownload *
-dl_ref (KlingDownload *dl)
+dl_ref (KlingDownload * dl)
 {
   dl->ref_count++;              /* worker-only */
   dl->client->pending_ops++;
@@ -71,7 +72,7 @@ dl_ref (KlingDownload *dl)
 }
 
 static void
-dl_free_now (KlingDownload *dl)
+dl_free_now (KlingDownload * dl)
 {
   g_clear_object (&dl->cancellable);
   g_clear_pointer (&dl->progress, kling_download_progress_unref);
@@ -82,7 +83,7 @@ dl_free_now (KlingDownload *dl)
 
 /* Drops an operation's reference. */
 static void
-dl_op_unref (KlingDownload *dl)
+dl_op_unref (KlingDownload * dl)
 {
   dl->client->pending_ops--;
   if (--dl->ref_count == 0)
@@ -91,7 +92,7 @@ dl_op_unref (KlingDownload *dl)
 
 /* The URL without its query: signed URLs carry their signature there. */
 static gchar *
-url_for_log (const gchar *url)
+url_for_log (const gchar * url)
 {
   const gchar *query = strchr (url, '?');
 
@@ -105,11 +106,12 @@ format_size (guint64 bytes)
 }
 
 KlingDownload *
-kling_download_new (KlingClient *client, const KlingDownloadSpec *spec,
-    const KlingDownloadCallbacks *callbacks, gpointer user_data)
+kling_download_new (KlingClient * client, const KlingDownloadSpec * spec,
+    const KlingDownloadCallbacks * callbacks, gpointer user_data)
 {
   KlingDownload *dl = g_new0 (KlingDownload, 1);
-  g_autofree gchar *name = g_strdup_printf ("%s.%08x.part", spec->key, g_random_int ());
+  g_autofree gchar *name =
+      g_strdup_printf ("%s.%08x.part", spec->key, g_random_int ());
 
   dl->ref_count = 1;
   dl->client = client;
@@ -120,7 +122,8 @@ kling_download_new (KlingClient *client, const KlingDownloadSpec *spec,
   dl->part_path = g_build_filename (spec->tmp_dir, name, NULL);
   dl->duration_s = spec->duration_s;
   dl->height = spec->height;
-  dl->max_bytes = kling_mp4_max_plausible_bytes (spec->duration_s, spec->height);
+  dl->max_bytes =
+      kling_mp4_max_plausible_bytes (spec->duration_s, spec->height);
   dl->progress = kling_download_progress_new (dl->part_path);
   dl->total = -1;
   dl->fd = -1;
@@ -128,7 +131,7 @@ kling_download_new (KlingClient *client, const KlingDownloadSpec *spec,
 }
 
 const gchar *
-kling_download_get_part_path (KlingDownload *dl)
+kling_download_get_part_path (KlingDownload * dl)
 {
   return dl->part_path;
 }
@@ -136,7 +139,7 @@ kling_download_get_part_path (KlingDownload *dl)
 /* --- the end of an attempt --------------------------------------------------------------- */
 
 static void
-attempt_clear (KlingDownload *dl)
+attempt_clear (KlingDownload * dl)
 {
   kling_watchdog_stop (&dl->watchdog);
   if (dl->rate_source) {
@@ -156,7 +159,8 @@ attempt_clear (KlingDownload *dl)
 }
 
 static void
-report_done (KlingDownload *dl, KlingDownloadOutcome outcome, const GError *error)
+report_done (KlingDownload * dl, KlingDownloadOutcome outcome,
+    const GError * error)
 {
   attempt_clear (dl);
   dl->callbacks.done (dl, outcome, error, dl->user_data);
@@ -175,7 +179,7 @@ retry_fire (gpointer data)
 /* A 404, 408, 429 or 5xx once, a cut, a stall, a crawl, a damaged file, an absurd size:
  * worth another attempt while the policy allows one. */
 static gboolean
-worth_retrying (const GError *error)
+worth_retrying (const GError * error)
 {
   guint status = kling_error_get_http_status (error);
 
@@ -194,7 +198,7 @@ worth_retrying (const GError *error)
 
 /* The attempt failed with @error (taken). */
 static void
-attempt_failed (KlingDownload *dl, GError *error_taken)
+attempt_failed (KlingDownload * dl, GError * error_taken)
 {
   g_autoptr (GError) error = error_taken;
   guint delay_ms;
@@ -203,20 +207,23 @@ attempt_failed (KlingDownload *dl, GError *error_taken)
   /* An attempt that carried the file well beyond where any got before, and was then cut,
    * was a healthy transfer: the next cut gets the policy's attempts afresh. A crawl
    * moves on a little at each attempt, and must not: it fails after the attempts. */
-  if (!dl->too_slow && dl->written >= dl->best_written + PROGRESS_RENEWS_ATTEMPTS_BYTES)
+  if (!dl->too_slow
+      && dl->written >= dl->best_written + PROGRESS_RENEWS_ATTEMPTS_BYTES)
     dl->failures = 0;
   dl->best_written = MAX (dl->best_written, dl->written);
   dl->failures++;
   if (dl->final || !worth_retrying (error) ||
-      !kling_client_next_retry_delay (dl->client, dl->failures, 0, error, &delay_ms)) {
+      !kling_client_next_retry_delay (dl->client, dl->failures, 0, error,
+          &delay_ms)) {
     report_done (dl, KLING_DOWNLOAD_GAVE_UP, error);
     return;
   }
-  g_info ("download of %s failed (%s): retrying in %u ms%s", dl->part_path, error->message,
-      delay_ms, dl->restart_next || dl->written == 0 ? "" : ", from the byte reached");
+  g_info ("download of %s failed (%s): retrying in %u ms%s", dl->part_path,
+      error->message, delay_ms, dl->restart_next
+      || dl->written == 0 ? "" : ", from the byte reached");
   if (dl->callbacks.waiting)
-    dl->callbacks.waiting (kling_wait_reason_for_error (error), delay_ms, dl->failures,
-        error, dl->user_data);
+    dl->callbacks.waiting (kling_wait_reason_for_error (error), delay_ms,
+        dl->failures, error, dl->user_data);
   dl->retry_source = g_timeout_source_new (delay_ms);
   g_source_set_callback (dl->retry_source, retry_fire, dl, NULL);
   g_source_attach (dl->retry_source, dl->client->context);
@@ -226,32 +233,34 @@ attempt_failed (KlingDownload *dl, GError *error_taken)
  * it is refused unread, and another attempt (from byte 0: whatever came with it is
  * suspect) may be right; only a size that persists over the policy's attempts fails. */
 static void
-refuse_size (KlingDownload *dl, guint64 bytes)
+refuse_size (KlingDownload * dl, guint64 bytes)
 {
-  g_autofree gchar *size = format_size (bytes), *limit = format_size (dl->max_bytes);
+  g_autofree gchar *size = format_size (bytes), *limit =
+      format_size (dl->max_bytes);
 
   dl->restart_next = TRUE;
-  attempt_failed (dl, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL, NULL,
+  attempt_failed (dl, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL,
+          NULL, NULL,
           "the clip would be %s, more than the %s such a clip can plausibly take: refused",
           size, limit));
 }
 
 /* An attempt's transfer failed (or stalled, or crawled, or was cancelled). */
 static void
-attempt_transfer_failed (KlingDownload *dl, const GError *io_error)
+attempt_transfer_failed (KlingDownload * dl, const GError * io_error)
 {
   if (g_cancellable_is_cancelled (dl->cancellable)) {
     attempt_clear (dl);         /* the owner is ending; it frees us */
     return;
   }
   if (dl->watchdog.fired)
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
-            "the download stalled: no data for %.1f s",
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL,
+            NULL, NULL, "the download stalled: no data for %.1f s",
             dl->watchdog.timeout_us / (gdouble) G_USEC_PER_SEC));
   else if (dl->too_slow)
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
-            "the download is slower than %u bytes/s over %.1f s", dl->policy.min_download_rate,
-            dl->policy.rate_window_ms / 1000.0));
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL,
+            NULL, NULL, "the download is slower than %u bytes/s over %.1f s",
+            dl->policy.min_download_rate, dl->policy.rate_window_ms / 1000.0));
   else
     attempt_failed (dl, kling_error_from_transfer (dl->msg, io_error,
             "(the download was cut)"));
@@ -260,7 +269,7 @@ attempt_transfer_failed (KlingDownload *dl, const GError *io_error)
 /* --- verification ------------------------------------------------------------------------ */
 
 static void
-verify_and_report (KlingDownload *dl)
+verify_and_report (KlingDownload * dl)
 {
   g_autoptr (GError) error = NULL;
   KlingMp4Info info;
@@ -274,23 +283,24 @@ verify_and_report (KlingDownload *dl)
     attempt_failed (dl, g_steal_pointer (&error));
     return;
   }
-  plausible = kling_mp4_max_plausible_bytes (MAX (info.duration_s, dl->duration_s),
+  plausible =
+      kling_mp4_max_plausible_bytes (MAX (info.duration_s, dl->duration_s),
       info.height ? info.height : dl->height);
   if (dl->written > plausible) {
     dl->max_bytes = plausible;
     refuse_size (dl, dl->written);
     return;
   }
-  g_debug ("%s verified: %" G_GUINT64_FORMAT " bytes, %.2f s, %ux%u%s", dl->part_path,
-      dl->written, info.duration_s, info.width, info.height, info.has_audio ?
-      ", with audio" : "");
+  g_debug ("%s verified: %" G_GUINT64_FORMAT " bytes, %.2f s, %ux%u%s",
+      dl->part_path, dl->written, info.duration_s, info.width, info.height,
+      info.has_audio ? ", with audio" : "");
   report_done (dl, KLING_DOWNLOAD_VERIFIED, NULL);
 }
 
 /* --- reading the body -------------------------------------------------------------------- */
 
 static gboolean
-write_all (gint fd, const guint8 *data, gsize len)
+write_all (gint fd, const guint8 * data, gsize len)
 {
   while (len > 0) {
     gssize n = write (fd, data, len);
@@ -305,36 +315,39 @@ write_all (gint fd, const guint8 *data, gsize len)
   return TRUE;
 }
 
-static void read_more (KlingDownload *dl);
+static void read_more (KlingDownload * dl);
 
 /* The body ended: was it whole? */
 static void
-body_ended (KlingDownload *dl)
+body_ended (KlingDownload * dl)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (dl->msg);
   goffset announced = soup_message_headers_get_encoding (headers) ==
-      SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length (headers) : -1;
+      SOUP_ENCODING_CONTENT_LENGTH ?
+      soup_message_headers_get_content_length (headers) : -1;
 
   if ((announced >= 0 && (guint64) announced != dl->attempt_bytes) ||
       (dl->total >= 0 && dl->written != (guint64) dl->total)) {
     gint64 expected = dl->total >= 0 ? dl->total :
         (gint64) (dl->written - dl->attempt_bytes + announced);
 
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL, NULL, NULL,
-            "the download was cut short at byte %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT,
-            dl->written, expected));
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_NETWORK, 0, -1, NULL,
+            NULL, NULL,
+            "the download was cut short at byte %" G_GUINT64_FORMAT " of %"
+            G_GINT64_FORMAT, dl->written, expected));
     return;
   }
   verify_and_report (dl);
 }
 
 static void
-read_done (GObject *source, GAsyncResult *result, gpointer data)
+read_done (GObject * source, GAsyncResult * result, gpointer data)
 {
   KlingDownload *dl = data;
   g_autoptr (GError) io_error = NULL;
-  g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source),
-      result, &io_error);
+  g_autoptr (GBytes) chunk =
+      g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+      &io_error);
   gsize size;
 
   if (dl->abandoned) {
@@ -349,12 +362,14 @@ read_done (GObject *source, GAsyncResult *result, gpointer data)
     refuse_size (dl, dl->written + size);
   } else if (!write_all (dl->fd, g_bytes_get_data (chunk, NULL), size)) {
     dl->final = TRUE;
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, NULL,
-            "cannot write %s: %s", dl->part_path, g_strerror (errno)));
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL,
+            NULL, NULL, "cannot write %s: %s", dl->part_path,
+            g_strerror (errno)));
   } else {
     dl->written += size;
     dl->attempt_bytes += size;
-    kling_download_progress_update (dl->progress, dl->written, dl->total, FALSE);
+    kling_download_progress_update (dl->progress, dl->written, dl->total,
+        FALSE);
     kling_watchdog_kick (&dl->watchdog);
     read_more (dl);
   }
@@ -362,10 +377,10 @@ read_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-read_more (KlingDownload *dl)
+read_more (KlingDownload * dl)
 {
-  g_input_stream_read_bytes_async (dl->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
-      dl->attempt_cancellable, read_done, dl_ref (dl));
+  g_input_stream_read_bytes_async (dl->stream, READ_CHUNK_BYTES,
+      G_PRIORITY_DEFAULT, dl->attempt_cancellable, read_done, dl_ref (dl));
 }
 
 /* Like curl's speed-limit: over each window, at least min_download_rate bytes/s. */
@@ -390,13 +405,14 @@ rate_check (gpointer data)
 }
 
 static void
-start_rate_check (KlingDownload *dl)
+start_rate_check (KlingDownload * dl)
 {
   if (dl->policy.min_download_rate == 0 || dl->policy.rate_window_ms == 0)
     return;
   dl->window_start_us = g_get_monotonic_time ();
   dl->window_start_bytes = 0;
-  dl->rate_source = g_timeout_source_new (MAX (dl->policy.rate_window_ms / 4, 50));
+  dl->rate_source =
+      g_timeout_source_new (MAX (dl->policy.rate_window_ms / 4, 50));
   g_source_set_callback (dl->rate_source, rate_check, dl, NULL);
   g_source_attach (dl->rate_source, dl->client->context);
 }
@@ -406,14 +422,15 @@ start_rate_check (KlingDownload *dl)
 /* Opens the part file: anew (a new file at the same path, so readers of the old one keep
  * their bytes and learn of the restart), or to append from the byte reached. */
 static gboolean
-open_part (KlingDownload *dl, gboolean anew)
+open_part (KlingDownload * dl, gboolean anew)
 {
   gboolean restarted = anew && dl->written > 0;
 
   if (anew) {
     g_unlink (dl->part_path);
     dl->written = 0;
-    dl->fd = g_open (dl->part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    dl->fd =
+        g_open (dl->part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   } else {
     dl->fd = g_open (dl->part_path, O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
     if (dl->fd >= 0 && ftruncate (dl->fd, (off_t) dl->written) != 0) {
@@ -424,32 +441,37 @@ open_part (KlingDownload *dl, gboolean anew)
   if (dl->fd < 0)
     return FALSE;
   dl->restart_next = FALSE;
-  kling_download_progress_update (dl->progress, dl->written, dl->total, restarted);
+  kling_download_progress_update (dl->progress, dl->written, dl->total,
+      restarted);
   return TRUE;
 }
 
 /* What the status says about the body to come: FALSE when the attempt is over. */
 static gboolean
-accept_status (KlingDownload *dl, guint status, gboolean *anew)
+accept_status (KlingDownload * dl, guint status, gboolean * anew)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (dl->msg);
   goffset start = 0, end = 0, total = -1;
 
   *anew = TRUE;
   if (status == SOUP_STATUS_PARTIAL_CONTENT) {
-    if (dl->written > 0 && soup_message_headers_get_content_range (headers, &start, &end,
+    if (dl->written > 0
+        && soup_message_headers_get_content_range (headers, &start, &end,
             &total) && (guint64) start == dl->written) {
       *anew = FALSE;
       dl->total = total;
       return TRUE;
     }
     dl->restart_next = TRUE;
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_SERVER, status, -1, NULL, NULL,
-            NULL, "the result URL answered a range that was not asked for"));
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_SERVER, status, -1,
+            NULL, NULL, NULL,
+            "the result URL answered a range that was not asked for"));
     return FALSE;
   }
   if (status == SOUP_STATUS_OK) {
-    dl->total = soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH ?
+    dl->total =
+        soup_message_headers_get_encoding (headers) ==
+        SOUP_ENCODING_CONTENT_LENGTH ?
         soup_message_headers_get_content_length (headers) : -1;
     return TRUE;
   }
@@ -459,17 +481,19 @@ accept_status (KlingDownload *dl, guint status, gboolean *anew)
   }
   if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE)
     dl->restart_next = TRUE;
-  attempt_failed (dl, kling_error_new_full (kling_error_code_from_http (status, -1), status,
-          -1, NULL, NULL, NULL, "the result URL answered HTTP %u", status));
+  attempt_failed (dl, kling_error_new_full (kling_error_code_from_http (status,
+              -1), status, -1, NULL, NULL, NULL,
+          "the result URL answered HTTP %u", status));
   return FALSE;
 }
 
 static void
-headers_received (GObject *source, GAsyncResult *result, gpointer data)
+headers_received (GObject * source, GAsyncResult * result, gpointer data)
 {
   KlingDownload *dl = data;
   g_autoptr (GError) io_error = NULL;
-  GInputStream *stream = soup_session_send_finish (SOUP_SESSION (source), result,
+  GInputStream *stream =
+      soup_session_send_finish (SOUP_SESSION (source), result,
       &io_error);
   gboolean anew;
 
@@ -486,8 +510,9 @@ headers_received (GObject *source, GAsyncResult *result, gpointer data)
       refuse_size (dl, dl->total);
     } else if (!open_part (dl, anew)) {
       dl->final = TRUE;
-      attempt_failed (dl, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL,
-              NULL, "cannot write %s: %s", dl->part_path, g_strerror (errno)));
+      attempt_failed (dl, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1,
+              NULL, NULL, NULL, "cannot write %s: %s", dl->part_path,
+              g_strerror (errno)));
     } else {
       if (!dl->started) {
         dl->started = TRUE;
@@ -503,13 +528,13 @@ headers_received (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-cancel_attempt (GCancellable *owner, gpointer attempt)
+cancel_attempt (GCancellable * owner, gpointer attempt)
 {
   g_cancellable_cancel (attempt);
 }
 
 static void
-attempt_start (KlingDownload *dl)
+attempt_start (KlingDownload * dl)
 {
   g_autofree gchar *shown = url_for_log (dl->url), *range = NULL;
   SoupMessageHeaders *headers;
@@ -517,8 +542,8 @@ attempt_start (KlingDownload *dl)
   dl->msg = soup_message_new ("GET", dl->url);
   if (dl->msg == NULL) {
     dl->final = TRUE;
-    attempt_failed (dl, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL, NULL,
-            "the result URL %s is not a URL", shown));
+    attempt_failed (dl, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL,
+            NULL, NULL, "the result URL %s is not a URL", shown));
     return;
   }
   kling_network_prepare_message (&dl->client->net, dl->msg);
@@ -535,10 +560,10 @@ attempt_start (KlingDownload *dl)
   if (dl->cancellable)
     dl->cancel_handler = g_cancellable_connect (dl->cancellable,
         G_CALLBACK (cancel_attempt), dl->attempt_cancellable, NULL);
-  kling_watchdog_start (&dl->watchdog, dl->client->context, dl->policy.io_timeout_ms,
-      dl->attempt_cancellable);
-  g_debug ("downloading %s into %s%s%s", shown, dl->part_path, range ? ", " : "",
-      range ? range : "");
+  kling_watchdog_start (&dl->watchdog, dl->client->context,
+      dl->policy.io_timeout_ms, dl->attempt_cancellable);
+  g_debug ("downloading %s into %s%s%s", shown, dl->part_path,
+      range ? ", " : "", range ? range : "");
   soup_session_send_async (dl->client->session, dl->msg, G_PRIORITY_DEFAULT,
       dl->attempt_cancellable, headers_received, dl_ref (dl));
 }
@@ -546,7 +571,7 @@ attempt_start (KlingDownload *dl)
 /* --- the owner's side -------------------------------------------------------------------- */
 
 void
-kling_download_fetch (KlingDownload *dl, const gchar *url)
+kling_download_fetch (KlingDownload * dl, const gchar * url)
 {
   g_free (dl->url);
   dl->url = g_strdup (url);
@@ -554,14 +579,14 @@ kling_download_fetch (KlingDownload *dl, const gchar *url)
 }
 
 void
-kling_download_finished (KlingDownload *dl, const gchar *final_path)
+kling_download_finished (KlingDownload * dl, const gchar * final_path)
 {
   dl->finished = TRUE;
   kling_download_progress_end (dl->progress, final_path);
 }
 
 void
-kling_download_free (KlingDownload *dl)
+kling_download_free (KlingDownload * dl)
 {
   if (dl == NULL)
     return;

@@ -11,7 +11,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   guint http_status;
   gint kling_code;
   gchar *request_id;
@@ -28,13 +29,14 @@ typedef struct {
 } KlingErrorPrivate;
 
 static void
-kling_error_private_init (KlingErrorPrivate *priv)
+kling_error_private_init (KlingErrorPrivate * priv)
 {
   priv->kling_code = -1;
 }
 
 static void
-kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
+kling_error_private_copy (const KlingErrorPrivate * src,
+    KlingErrorPrivate * dest)
 {
   dest->http_status = src->http_status;
   dest->kling_code = src->kling_code;
@@ -52,7 +54,7 @@ kling_error_private_copy (const KlingErrorPrivate *src, KlingErrorPrivate *dest)
 }
 
 static void
-kling_error_private_clear (KlingErrorPrivate *priv)
+kling_error_private_clear (KlingErrorPrivate * priv)
 {
   g_clear_pointer (&priv->request_id, g_free);
   g_clear_pointer (&priv->task_id, g_free);
@@ -64,10 +66,8 @@ kling_error_private_clear (KlingErrorPrivate *priv)
 }
 
 G_DEFINE_EXTENDED_ERROR (KlingError, kling_error)
-
 /* NULL for errors of other domains: every accessor then answers "none". */
-static KlingErrorPrivate *
-get_private (const GError *error)
+     static KlingErrorPrivate *get_private (const GError * error)
 {
   if (error == NULL || error->domain != KLING_ERROR)
     return NULL;
@@ -76,8 +76,8 @@ get_private (const GError *error)
 
 GError *
 kling_error_new_full (KlingErrorCode code, guint http_status, gint kling_code,
-    const gchar *request_id, const gchar *task_id, const gchar *task_status_msg,
-    const gchar *format, ...)
+    const gchar * request_id, const gchar * task_id,
+    const gchar * task_status_msg, const gchar * format, ...)
 {
   GError *error;
   KlingErrorPrivate *priv;
@@ -103,7 +103,7 @@ in_range (gint value, gint low, gint high)
 }
 
 static KlingErrorCode
-code_from_kling_code (gint kling_code, gboolean *known)
+code_from_kling_code (gint kling_code, gboolean * known)
 {
   *known = TRUE;
   if (in_range (kling_code, 1000, 1004))
@@ -166,7 +166,7 @@ kling_error_code_from_http (guint http_status, gint kling_code)
 }
 
 gboolean
-kling_error_is_retryable (const GError *error)
+kling_error_is_retryable (const GError * error)
 {
   if (error == NULL || error->domain != KLING_ERROR)
     return FALSE;
@@ -181,49 +181,49 @@ kling_error_is_retryable (const GError *error)
 }
 
 guint
-kling_error_get_http_status (const GError *error)
+kling_error_get_http_status (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->http_status : 0;
 }
 
 gint
-kling_error_get_kling_code (const GError *error)
+kling_error_get_kling_code (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->kling_code : -1;
 }
 
 const gchar *
-kling_error_get_request_id (const GError *error)
+kling_error_get_request_id (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->request_id : NULL;
 }
 
 const gchar *
-kling_error_get_task_id (const GError *error)
+kling_error_get_task_id (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->task_id : NULL;
 }
 
 const gchar *
-kling_error_get_task_status_msg (const GError *error)
+kling_error_get_task_status_msg (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->task_status_msg : NULL;
 }
 
 guint
-kling_error_get_retry_after (const GError *error)
+kling_error_get_retry_after (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->retry_after_s : 0;
 }
 
 void
-kling_error_set_retry_after (GError *error, guint seconds)
+kling_error_set_retry_after (GError * error, guint seconds)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -231,7 +231,7 @@ kling_error_set_retry_after (GError *error, guint seconds)
 }
 
 void
-kling_error_set_task_id (GError *error, const gchar *task_id)
+kling_error_set_task_id (GError * error, const gchar * task_id)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -240,14 +240,14 @@ kling_error_set_task_id (GError *error, const gchar *task_id)
 }
 
 guint
-kling_error_get_timeout (const GError *error)
+kling_error_get_timeout (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->timeout_s : 0;
 }
 
 void
-kling_error_set_timeout (GError *error, guint seconds)
+kling_error_set_timeout (GError * error, guint seconds)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -255,14 +255,14 @@ kling_error_set_timeout (GError *error, guint seconds)
 }
 
 const gchar *
-kling_error_get_api_url (const GError *error)
+kling_error_get_api_url (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->api_url : NULL;
 }
 
 void
-kling_error_set_api_url (GError *error, const gchar *api_url)
+kling_error_set_api_url (GError * error, const gchar * api_url)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -271,14 +271,14 @@ kling_error_set_api_url (GError *error, const gchar *api_url)
 }
 
 const gchar *
-kling_error_get_endpoint (const GError *error)
+kling_error_get_endpoint (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->endpoint : NULL;
 }
 
 void
-kling_error_set_endpoint (GError *error, const gchar *endpoint)
+kling_error_set_endpoint (GError * error, const gchar * endpoint)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -287,14 +287,14 @@ kling_error_set_endpoint (GError *error, const gchar *endpoint)
 }
 
 const gchar *
-kling_error_get_model (const GError *error)
+kling_error_get_model (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->model : NULL;
 }
 
 void
-kling_error_set_model (GError *error, const gchar *model)
+kling_error_set_model (GError * error, const gchar * model)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -303,14 +303,14 @@ kling_error_set_model (GError *error, const gchar *model)
 }
 
 gboolean
-kling_error_is_foreign_answer (const GError *error)
+kling_error_is_foreign_answer (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->foreign_answer : FALSE;
 }
 
 void
-kling_error_set_foreign_answer (GError *error, gboolean foreign)
+kling_error_set_foreign_answer (GError * error, gboolean foreign)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -318,14 +318,14 @@ kling_error_set_foreign_answer (GError *error, gboolean foreign)
 }
 
 const gchar *
-kling_error_get_download_url (const GError *error)
+kling_error_get_download_url (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->download_url : NULL;
 }
 
 void
-kling_error_set_download_url (GError *error, const gchar *url)
+kling_error_set_download_url (GError * error, const gchar * url)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -334,14 +334,14 @@ kling_error_set_download_url (GError *error, const gchar *url)
 }
 
 gboolean
-kling_error_get_task_journaled (const GError *error)
+kling_error_get_task_journaled (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   return priv ? priv->task_journaled : FALSE;
 }
 
 void
-kling_error_set_task_journaled (GError *error, gboolean journaled)
+kling_error_set_task_journaled (GError * error, gboolean journaled)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_return_if_fail (priv != NULL);
@@ -350,10 +350,11 @@ kling_error_set_task_journaled (GError *error, gboolean journaled)
 
 /* "(401, code 1002)", "(402)", "(code 1303)" or "" */
 static gchar *
-dup_status_tag (const KlingErrorPrivate *priv)
+dup_status_tag (const KlingErrorPrivate * priv)
 {
   if (priv->http_status && priv->kling_code >= 0)
-    return g_strdup_printf (" (%u, code %d)", priv->http_status, priv->kling_code);
+    return g_strdup_printf (" (%u, code %d)", priv->http_status,
+        priv->kling_code);
   if (priv->http_status)
     return g_strdup_printf (" (%u)", priv->http_status);
   if (priv->kling_code >= 0)
@@ -363,13 +364,15 @@ dup_status_tag (const KlingErrorPrivate *priv)
 
 /* The server's own words, or our technical line, without a trailing period. */
 static gchar *
-dup_reason (const GError *error, const gchar *fallback)
+dup_reason (const GError * error, const gchar * fallback)
 {
-  const gchar *text = error->message && *error->message ? error->message : fallback;
+  const gchar *text = error->message
+      && *error->message ? error->message : fallback;
   gchar *reason = g_strdup (text);
   gsize len = strlen (reason);
 
-  while (len > 0 && (reason[len - 1] == '.' || g_ascii_isspace (reason[len - 1])))
+  while (len > 0 && (reason[len - 1] == '.'
+          || g_ascii_isspace (reason[len - 1])))
     reason[--len] = '\0';
   return reason;
 }
@@ -384,103 +387,139 @@ dup_reason (const GError *error, const gchar *fallback)
 #define API_KEY_NEEDED "the per-model API takes an API key only"
 
 GError *
-kling_error_new_api_key_needed (const gchar *model)
+kling_error_new_api_key_needed (const gchar * model)
 {
-  GError *error = kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL,
-      API_KEY_NEEDED ", not an access key and secret key (model %s)", model ? model : "?");
+  GError *error =
+      kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL,
+      API_KEY_NEEDED ", not an access key and secret key (model %s)",
+      model ? model : "?");
 
   kling_error_set_model (error, model);
   return error;
 }
 
 GError *
-kling_error_new_no_credentials (gboolean access_key_set, gboolean secret_key_set)
+kling_error_new_no_credentials (gboolean access_key_set,
+    gboolean secret_key_set)
 {
   return kling_error_new_full (KLING_ERROR_AUTH, 0, -1, NULL, NULL, NULL, "%s",
       access_key_set && !secret_key_set ? HALF_PAIR_ACCESS :
-      secret_key_set && !access_key_set ? HALF_PAIR_SECRET : "no credentials are set");
+      secret_key_set
+      && !access_key_set ? HALF_PAIR_SECRET : "no credentials are set");
 }
 
 static gchar *
-dup_auth_sentence (const GError *error, const KlingErrorPrivate *priv, const gchar *tag)
+dup_auth_sentence (const GError * error, const KlingErrorPrivate * priv,
+    const gchar * tag)
 {
   /* Nothing was sent: the element and the environment gave no usable credential. */
   if (priv->http_status == 0 && priv->kling_code < 0) {
     if (g_str_has_prefix (error->message, HALF_PAIR_ACCESS))
-      return g_strdup ("Only an access key is set, without its secret key: set secret-key "
+      return
+          g_strdup
+          ("Only an access key is set, without its secret key: set secret-key "
           "(or KLING_SECRET_KEY), or use api-key instead.");
     if (g_str_has_prefix (error->message, HALF_PAIR_SECRET))
-      return g_strdup ("Only a secret key is set, without its access key: set access-key "
+      return
+          g_strdup
+          ("Only a secret key is set, without its access key: set access-key "
           "(or KLING_ACCESS_KEY), or use api-key instead.");
     if (g_str_has_prefix (error->message, API_KEY_NEEDED))
-      return g_strdup_printf ("%s is on Kling's per-model API, which takes an API key, not "
+      return
+          g_strdup_printf
+          ("%s is on Kling's per-model API, which takes an API key, not "
           "an access key and secret key: set api-key (or KLING_API_KEY), or use a model of "
           "the /v1 API.", priv->model ? priv->model : "The model");
-    return g_strdup ("No Kling credentials are set: set access-key and secret-key (or the "
+    return
+        g_strdup
+        ("No Kling credentials are set: set access-key and secret-key (or the "
         "KLING_ACCESS_KEY and KLING_SECRET_KEY environment variables), or api-key (or "
         "KLING_API_KEY).");
   }
   /* The client mints a fresh token once on 1003/1004: one surfacing is about the clock. */
   if (priv->kling_code == 1003)
-    return g_strdup_printf ("Kling says the token is not valid yet%s, even freshly minted: "
+    return
+        g_strdup_printf
+        ("Kling says the token is not valid yet%s, even freshly minted: "
         "this computer's clock is ahead, sync it (e.g. timedatectl set-ntp true) and run "
         "again.", tag);
   if (priv->kling_code == 1004)
-    return g_strdup_printf ("Kling says the token has expired%s, even freshly minted: this "
+    return
+        g_strdup_printf
+        ("Kling says the token has expired%s, even freshly minted: this "
         "computer's clock is behind, sync it (e.g. timedatectl set-ntp true) and run again.",
         tag);
-  return g_strdup_printf ("Kling refused the credentials%s: check access-key and "
+  return
+      g_strdup_printf ("Kling refused the credentials%s: check access-key and "
       "secret-key (or KLING_ACCESS_KEY/KLING_SECRET_KEY), or api-key.", tag);
 }
 
 static gchar *
-dup_quota_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+dup_quota_sentence (const KlingErrorPrivate * priv, const gchar * tag)
 {
   switch (priv->kling_code) {
     case 1100:
-      return g_strdup_printf ("Kling reports a problem with the account%s: check the "
-          "account's settings and status in Kling's console, then run again.", tag);
+      return
+          g_strdup_printf
+          ("Kling reports a problem with the account%s: check the "
+          "account's settings and status in Kling's console, then run again.",
+          tag);
     case 1101:
-      return g_strdup_printf ("The Kling account is in arrears%s: pay the outstanding bill, "
+      return
+          g_strdup_printf
+          ("The Kling account is in arrears%s: pay the outstanding bill, "
           "then run again.", tag);
     case 1102:
-      return g_strdup_printf ("The Kling account's resource pack is used up%s: buy more "
+      return
+          g_strdup_printf
+          ("The Kling account's resource pack is used up%s: buy more "
           "credits or wait for the pack to renew, then run again.", tag);
     default:
-      return g_strdup_printf ("The account has no credit left%s: top it up or renew its "
+      return
+          g_strdup_printf
+          ("The account has no credit left%s: top it up or renew its "
           "plan, then run again.", tag);
   }
 }
 
 static gchar *
-dup_permission_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+dup_permission_sentence (const KlingErrorPrivate * priv, const gchar * tag)
 {
   if (priv->kling_code == 1304)
-    return g_strdup_printf ("Kling refused this IP address%s: add it to the account's "
+    return
+        g_strdup_printf
+        ("Kling refused this IP address%s: add it to the account's "
         "IP allow-list.", tag);
   if (priv->model)
-    return g_strdup_printf ("Kling denied the account access to %s%s: check that the "
-        "account's plan includes it, or set another model-name.", priv->model, tag);
-  return g_strdup_printf ("Kling denied access to this API or model%s: check the "
+    return
+        g_strdup_printf
+        ("Kling denied the account access to %s%s: check that the "
+        "account's plan includes it, or set another model-name.", priv->model,
+        tag);
+  return
+      g_strdup_printf ("Kling denied access to this API or model%s: check the "
       "account's plan and model-name.", tag);
 }
 
 /* "(200, an HTML page)": the status and what came instead of Kling's envelope. */
 static gchar *
-dup_foreign_sentence (const GError *error, const KlingErrorPrivate *priv)
+dup_foreign_sentence (const GError * error, const KlingErrorPrivate * priv)
 {
   g_autofree gchar *what = dup_reason (error, "an answer that is not Kling's");
   g_autofree gchar *status = priv->http_status ?
       g_strdup_printf ("%u, ", priv->http_status) : g_strdup ("");
 
-  return g_strdup_printf ("api-url %s does not answer like a Kling server (%s%s): check "
+  return
+      g_strdup_printf
+      ("api-url %s does not answer like a Kling server (%s%s): check "
       "api-url, the base URL of Kling's API or of a compatible service (the default is "
-      KLING_DEFAULT_API_URL ").", priv->api_url ? priv->api_url : "(unset)", status, what);
+      KLING_DEFAULT_API_URL ").", priv->api_url ? priv->api_url : "(unset)",
+      status, what);
 }
 
 static gchar *
-dup_invalid_input_sentence (const GError *error, const KlingErrorPrivate *priv,
-    const gchar *tag)
+dup_invalid_input_sentence (const GError * error,
+    const KlingErrorPrivate * priv, const gchar * tag)
 {
   g_autofree gchar *reason = dup_reason (error, "invalid parameters");
   KlingEndpoint endpoint;
@@ -490,8 +529,10 @@ dup_invalid_input_sentence (const GError *error, const KlingErrorPrivate *priv,
     return g_strdup_printf ("%s.", reason);
   if (priv->foreign_answer)
     return dup_foreign_sentence (error, priv);
-  if (priv->kling_code == 1203 && kling_endpoint_from_path (priv->endpoint, &endpoint)) {
-    gchar *sentence = kling_models_dup_not_served_sentence (priv->model, endpoint, tag);
+  if (priv->kling_code == 1203
+      && kling_endpoint_from_path (priv->endpoint, &endpoint)) {
+    gchar *sentence =
+        kling_models_dup_not_served_sentence (priv->model, endpoint, tag);
 
     if (sentence) {
       gchar *full = g_strconcat (sentence, ".", NULL);
@@ -505,10 +546,11 @@ dup_invalid_input_sentence (const GError *error, const KlingErrorPrivate *priv,
 
 /* Words of Kling's moderation in a failed task's task_status_msg. */
 static gboolean
-is_content_refusal (const gchar *status_msg)
+is_content_refusal (const gchar * status_msg)
 {
   static const gchar *const words[] = {
-    "risk", "policy", "sensitive", "safety", "moderat", "violat", "inappropriate",
+    "risk", "policy", "sensitive", "safety", "moderat", "violat",
+    "inappropriate",
     "prohibit", "audit", "censor",
   };
   g_autofree gchar *lower = status_msg ? g_utf8_strdown (status_msg, -1) : NULL;
@@ -521,84 +563,109 @@ is_content_refusal (const gchar *status_msg)
 }
 
 static gchar *
-dup_task_failed_sentence (const KlingErrorPrivate *priv)
+dup_task_failed_sentence (const KlingErrorPrivate * priv)
 {
   const gchar *task = priv->task_id ? priv->task_id : "(unknown)";
-  const gchar *why = priv->task_status_msg ? priv->task_status_msg : "no reason given";
+  const gchar *why =
+      priv->task_status_msg ? priv->task_status_msg : "no reason given";
 
   if (is_content_refusal (priv->task_status_msg))
-    return g_strdup_printf ("Kling's content checks stopped task %s (%s): change the "
+    return
+        g_strdup_printf
+        ("Kling's content checks stopped task %s (%s): change the "
         "prompt or the image, then run again.", task, why);
-  return g_strdup_printf ("The Kling task %s failed (%s): run again, and if it fails "
+  return
+      g_strdup_printf
+      ("The Kling task %s failed (%s): run again, and if it fails "
       "again change the prompt or the image.", task, why);
 }
 
 static gchar *
-dup_server_sentence (const KlingErrorPrivate *priv, const gchar *tag)
+dup_server_sentence (const KlingErrorPrivate * priv, const gchar * tag)
 {
   if (priv->foreign_answer)
-    return g_strdup_printf ("The server at api-url %s kept failing%s without a Kling "
+    return
+        g_strdup_printf
+        ("The server at api-url %s kept failing%s without a Kling "
         "answer: try again later, and check api-url if it goes on.",
         priv->api_url ? priv->api_url : "(unset)", tag);
-  return g_strdup_printf ("Kling's server kept failing%s: try again later.", tag);
+  return g_strdup_printf ("Kling's server kept failing%s: try again later.",
+      tag);
 }
 
 static gchar *
-dup_protocol_sentence (const GError *error, const KlingErrorPrivate *priv,
-    const gchar *tag)
+dup_protocol_sentence (const GError * error, const KlingErrorPrivate * priv,
+    const gchar * tag)
 {
   g_autofree gchar *reason = dup_reason (error, "unexpected answer");
 
   if (priv->foreign_answer)
     return dup_foreign_sentence (error, priv);
-  return g_strdup_printf ("Kling answered in an unexpected shape%s (%s): check that "
+  return
+      g_strdup_printf
+      ("Kling answered in an unexpected shape%s (%s): check that "
       "api-url points at a Kling-compatible server.", tag, reason);
 }
 
 /* What a rerun does after a failed download: the truth depends on the journal. */
 static gchar *
-dup_rerun_clause (const KlingErrorPrivate *priv, const gchar *task)
+dup_rerun_clause (const KlingErrorPrivate * priv, const gchar * task)
 {
   if (priv->task_journaled)
-    return g_strdup_printf ("the journal in cache-dir keeps task %s, so a rerun fetches its "
+    return
+        g_strdup_printf
+        ("the journal in cache-dir keeps task %s, so a rerun fetches its "
         "clip again, with a fresh link, and pays nothing again", task);
-  return g_strdup ("without a cache-dir nothing keeps the task, so a rerun renders (and "
+  return
+      g_strdup
+      ("without a cache-dir nothing keeps the task, so a rerun renders (and "
       "pays for) the clip again: set cache-dir to keep it");
 }
 
 /* A download that gave up: Kling made the clip; what failed is its file host or the
  * way there, never api-url. */
 static gchar *
-dup_download_sentence (const GError *error, const KlingErrorPrivate *priv,
-    const gchar *tag)
+dup_download_sentence (const GError * error, const KlingErrorPrivate * priv,
+    const gchar * tag)
 {
   const gchar *task = priv->task_id ? priv->task_id : "(unknown)";
-  g_autoptr (GUri) uri = g_uri_parse (priv->download_url, G_URI_FLAGS_NONE, NULL);
-  const gchar *host = uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : "(unknown)";
+  g_autoptr (GUri) uri =
+      g_uri_parse (priv->download_url, G_URI_FLAGS_NONE, NULL);
+  const gchar *host = uri
+      && g_uri_get_host (uri) ? g_uri_get_host (uri) : "(unknown)";
   g_autofree gchar *reason = dup_reason (error, "download failed");
   g_autofree gchar *rerun = dup_rerun_clause (priv, task);
 
   if (priv->http_status == 404 || priv->http_status == 410)
-    return g_strdup_printf ("The clip of task %s is gone from its download link%s: the "
+    return
+        g_strdup_printf
+        ("The clip of task %s is gone from its download link%s: the "
         "link expired or Kling deleted the file (it keeps clips for 30 days); run again: "
         "%s.", task, tag, rerun);
   switch ((KlingErrorCode) error->code) {
     case KLING_ERROR_NETWORK:
-      return g_strdup_printf ("The download of task %s's clip from Kling's file host %s "
+      return
+          g_strdup_printf
+          ("The download of task %s's clip from Kling's file host %s "
           "kept breaking off (%s): the network between here and that host is at fault, "
           "not api-url; check the connection (proxy, firewall, VPN), then run again: %s.",
           task, host, reason, rerun);
     case KLING_ERROR_PROTOCOL:
-      return g_strdup_printf ("The clip of task %s came from Kling's file host %s damaged "
-          "at every attempt (%s): run again later: %s.", task, host, reason, rerun);
+      return
+          g_strdup_printf
+          ("The clip of task %s came from Kling's file host %s damaged "
+          "at every attempt (%s): run again later: %s.", task, host, reason,
+          rerun);
     default:
-      return g_strdup_printf ("Kling's file host %s kept refusing the clip of task %s%s "
+      return
+          g_strdup_printf
+          ("Kling's file host %s kept refusing the clip of task %s%s "
           "(%s): try again later: %s.", host, task, tag, reason, rerun);
   }
 }
 
 gchar *
-kling_error_dup_user_message (const GError *error)
+kling_error_dup_user_message (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   g_autofree gchar *tag = NULL, *reason = NULL;
@@ -621,12 +688,16 @@ kling_error_dup_user_message (const GError *error)
     case KLING_ERROR_QUOTA:
       return dup_quota_sentence (priv, tag);
     case KLING_ERROR_RATE_LIMITED:
-      return g_strdup_printf ("Kling kept refusing for too many requests or parallel "
+      return
+          g_strdup_printf
+          ("Kling kept refusing for too many requests or parallel "
           "tasks%s: run fewer renders at once or try again later.", tag);
     case KLING_ERROR_INVALID_INPUT:
       return dup_invalid_input_sentence (error, priv, tag);
     case KLING_ERROR_CONTENT_POLICY:
-      return g_strdup_printf ("Kling's content policy refused the request%s: change the "
+      return
+          g_strdup_printf
+          ("Kling's content policy refused the request%s: change the "
           "prompt or the image.", tag);
     case KLING_ERROR_TASK_FAILED:
       return dup_task_failed_sentence (priv);
@@ -634,25 +705,37 @@ kling_error_dup_user_message (const GError *error)
       return dup_server_sentence (priv, tag);
     case KLING_ERROR_NETWORK:
       reason = dup_reason (error, "network failure");
-      return g_strdup_printf ("Could not reach Kling (%s): check api-url and the network.",
+      return
+          g_strdup_printf
+          ("Could not reach Kling (%s): check api-url and the network.",
           reason);
     case KLING_ERROR_PROTOCOL:
       return dup_protocol_sentence (error, priv, tag);
     case KLING_ERROR_TIMEOUT:
-      return g_strdup_printf ("Kling did not finish task %s within %u s: raise the timeout "
-          "property; the task is kept and a rerun picks it up.", task, priv->timeout_s);
+      return
+          g_strdup_printf
+          ("Kling did not finish task %s within %u s: raise the timeout "
+          "property; the task is kept and a rerun picks it up.", task,
+          priv->timeout_s);
     case KLING_ERROR_CANCELLED:
       return g_strdup ("The Kling request was cancelled.");
     case KLING_ERROR_TLS:
       reason = dup_reason (error, "certificate check failed");
-      return g_strdup_printf ("The server's TLS certificate failed the check (%s): give "
-          "ssl-ca-file or tls-database for a private CA, or fix api-url.", reason);
+      return
+          g_strdup_printf
+          ("The server's TLS certificate failed the check (%s): give "
+          "ssl-ca-file or tls-database for a private CA, or fix api-url.",
+          reason);
     case KLING_ERROR_LOCAL_IO:
       reason = dup_reason (error, "cannot write");
-      return g_strdup_printf ("The cache directory cannot be written (%s): make it "
+      return
+          g_strdup_printf
+          ("The cache directory cannot be written (%s): make it "
           "writable or set cache-dir to another directory.", reason);
     case KLING_ERROR_UNCONFIRMED:
-      return g_strdup_printf ("Kling may have created a task for this request, but its answer "
+      return
+          g_strdup_printf
+          ("Kling may have created a task for this request, but its answer "
           "was lost and the task could not be found%s: wait a few minutes and run again "
           "(the journal in cache-dir keeps it from being paid twice).", tag);
   }
@@ -660,7 +743,7 @@ kling_error_dup_user_message (const GError *error)
 }
 
 gchar *
-kling_error_dup_details (const GError *error)
+kling_error_dup_details (const GError * error)
 {
   KlingErrorPrivate *priv = get_private (error);
   GString *out;
@@ -683,7 +766,8 @@ kling_error_dup_details (const GError *error)
   if (priv->model)
     g_string_append_printf (out, "model=%s ", priv->model);
   if (priv->api_url || priv->endpoint)
-    g_string_append_printf (out, "url=%s%s ", priv->api_url ? priv->api_url : "",
+    g_string_append_printf (out, "url=%s%s ",
+        priv->api_url ? priv->api_url : "",
         priv->endpoint ? priv->endpoint : "");
   if (priv->download_url)
     g_string_append_printf (out, "download=%s ", priv->download_url);

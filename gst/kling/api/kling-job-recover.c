@@ -27,8 +27,8 @@ now_ms (void)
 }
 
 static void
-external_query_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
+external_query_done (KlingClient * client, JsonNode * data,
+    const gchar * request_id, const GError * error, gpointer user_data)
 {
   KlingJob *job = user_data;
   g_autoptr (GError) parse_error = NULL;
@@ -37,8 +37,8 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
   if (job->finished)
     goto out;
   if (error && kling_job_is_not_found (error)) {
-    kling_job_debug (job, "job %s: no task with external id %s, creating it", job->key,
-        job->external_task_id);
+    kling_job_debug (job, "job %s: no task with external id %s, creating it",
+        job->key, job->external_task_id);
     kling_job_create (job);
     goto out;
   }
@@ -52,7 +52,8 @@ external_query_done (KlingClient *client, JsonNode *data, const gchar *request_i
     kling_job_fail (job, parse_error);
     goto out;
   }
-  kling_job_debug (job, "job %s: found task %s by its external id", job->key, task->task_id);
+  kling_job_debug (job, "job %s: found task %s by its external id", job->key,
+      task->task_id);
   kling_job_task_known (job, task, FALSE);
 out:
   kling_job_unref (job);
@@ -61,8 +62,8 @@ out:
 /* The per-model API answers an array: ours is the entry with our external id; none means
  * Kling has no such task (the create never reached it), as /v1's 404 does. */
 static void
-v2_external_query_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
+v2_external_query_done (KlingClient * client, JsonNode * data,
+    const gchar * request_id, const GError * error, gpointer user_data)
 {
   KlingJob *job = user_data;
   g_autoptr (GError) parse_error = NULL;
@@ -94,14 +95,15 @@ out:
 }
 
 void
-kling_job_query_by_external_id (KlingJob *job)
+kling_job_query_by_external_id (KlingJob * job)
 {
   g_autofree gchar *path = NULL, *escaped = NULL;
 
   if (kling_request_is_per_model (job->request)) {
     escaped = g_uri_escape_string (job->external_task_id, NULL, FALSE);
     path = g_strconcat ("/tasks?external_task_ids=", escaped, NULL);
-    kling_job_call (job, "GET", path, NULL, TRUE, FALSE, v2_external_query_done);
+    kling_job_call (job, "GET", path, NULL, TRUE, FALSE,
+        v2_external_query_done);
     return;
   }
   path = kling_job_task_path (job, job->external_task_id);
@@ -111,27 +113,33 @@ kling_job_query_by_external_id (KlingJob *job)
 /* The request's clip (lip-sync input.video_id / input.video_url) is the listed task's
  * parent video. */
 static gboolean
-same_parent_video (KlingJob *job, JsonObject *listed)
+same_parent_video (KlingJob * job, JsonObject * listed)
 {
-  JsonObject *input = kling_json_get_object (json_node_get_object (job->request->body),
+  JsonObject *input =
+      kling_json_get_object (json_node_get_object (job->request->body),
       "input");
-  JsonObject *parent = kling_json_get_object (kling_json_get_object (listed, "task_info"),
+  JsonObject *parent =
+      kling_json_get_object (kling_json_get_object (listed, "task_info"),
       "parent_video");
   const gchar *want_id = kling_json_get_string (input, "video_id");
   const gchar *want_url = kling_json_get_string (input, "video_url");
 
   if (parent == NULL)
     return FALSE;
-  return (want_id && g_strcmp0 (want_id, kling_json_get_string (parent, "id")) == 0) ||
-      (want_url && g_strcmp0 (want_url, kling_json_get_string (parent, "url")) == 0);
+  return (want_id
+      && g_strcmp0 (want_id, kling_json_get_string (parent, "id")) == 0)
+      || (want_url
+      && g_strcmp0 (want_url, kling_json_get_string (parent, "url")) == 0);
 }
 
 static gboolean
-same_session (KlingJob *job, JsonObject *listed)
+same_session (KlingJob * job, JsonObject * listed)
 {
-  const gchar *want = kling_json_get_string (json_node_get_object (job->request->body),
+  const gchar *want =
+      kling_json_get_string (json_node_get_object (job->request->body),
       "session_id");
-  const gchar *got = kling_json_get_string (kling_json_get_object (listed, "task_info"),
+  const gchar *got =
+      kling_json_get_string (kling_json_get_object (listed, "task_info"),
       "session_id");
 
   return want && got && g_str_equal (want, got);
@@ -142,7 +150,7 @@ same_session (KlingJob *job, JsonObject *listed)
  * journal entry's, with our clip as parent (or our face session). Returns the match, and
  * *n_candidates. */
 static JsonNode *
-match_listed_task (KlingJob *job, JsonArray *tasks, guint *n_candidates)
+match_listed_task (KlingJob * job, JsonArray * tasks, guint * n_candidates)
 {
   g_auto (GStrv) taken = kling_journal_dup_task_ids (job->cache_dir, job->key);
   JsonNode *candidate = NULL;
@@ -151,8 +159,10 @@ match_listed_task (KlingJob *job, JsonArray *tasks, guint *n_candidates)
   *n_candidates = 0;
   for (i = 0; tasks && i < json_array_get_length (tasks); i++) {
     JsonNode *node = json_array_get_element (tasks, i);
-    JsonObject *listed = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-    const gchar *ext = kling_json_get_string (kling_json_get_object (listed, "task_info"),
+    JsonObject *listed =
+        JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    const gchar *ext =
+        kling_json_get_string (kling_json_get_object (listed, "task_info"),
         "external_task_id");
     const gchar *id = kling_json_get_string (listed, "task_id");
     gint64 created = 0;
@@ -175,51 +185,57 @@ match_listed_task (KlingJob *job, JsonArray *tasks, guint *n_candidates)
   return *n_candidates == 1 ? candidate : NULL;
 }
 
-static void job_query_list (KlingJob *job);
+static void job_query_list (KlingJob * job);
 
 void
-kling_job_fail_unconfirmed (KlingJob *job, const gchar *why)
+kling_job_fail_unconfirmed (KlingJob * job, const gchar * why)
 {
-  g_autofree gchar *journal = g_build_filename (job->cache_dir, "journal", job->key, NULL);
+  g_autofree gchar *journal =
+      g_build_filename (job->cache_dir, "journal", job->key, NULL);
 
-  kling_job_fail_new (job, kling_error_new_full (KLING_ERROR_UNCONFIRMED, 0, -1, NULL,
-          NULL, NULL, "the %s create's answer was lost and %s; the journal entry %s.json "
-          "keeps the task from being paid twice", kling_endpoint_name (job->request->endpoint),
-          why, journal));
+  kling_job_fail_new (job, kling_error_new_full (KLING_ERROR_UNCONFIRMED, 0, -1,
+          NULL, NULL, NULL,
+          "the %s create's answer was lost and %s; the journal entry %s.json "
+          "keeps the task from being paid twice",
+          kling_endpoint_name (job->request->endpoint), why, journal));
 }
 
 /* Nothing in the list: maybe not yet. Look again while the policy allows; a create that
  * the list has not shown for LIST_GRACE_MS never reached Kling and is made again. */
 static void
-list_found_nothing (KlingJob *job, const GError *error)
+list_found_nothing (KlingJob * job, const GError * error)
 {
   g_autoptr (GError) cause = NULL;
   guint delay_ms;
 
   if (error == NULL)
-    error = cause = kling_error_new_full (KLING_ERROR_SERVER, 0, -1, NULL, NULL, NULL,
+    error = cause =
+        kling_error_new_full (KLING_ERROR_SERVER, 0, -1, NULL, NULL, NULL,
         "the task list does not show the task yet");
-  if (kling_client_next_retry_delay (kling_job_get_client (job), job->list_queries, 0,
-          error, &delay_ms)) {
+  if (kling_client_next_retry_delay (kling_job_get_client (job),
+          job->list_queries, 0, error, &delay_ms)) {
     kling_job_report_waiting (kling_wait_reason_for_error (error), delay_ms,
         job->list_queries, error, job);
     kling_job_wait_then (job, delay_ms, job_query_list);
     return;
   }
-  if (job->create_sent_ms > 0 && now_ms () - job->create_sent_ms > LIST_GRACE_MS) {
-    kling_job_info (job, "job %s: the task list has not shown our create of %.0f s ago: it never "
+  if (job->create_sent_ms > 0
+      && now_ms () - job->create_sent_ms > LIST_GRACE_MS) {
+    kling_job_info (job,
+        "job %s: the task list has not shown our create of %.0f s ago: it never "
         "reached Kling; creating again", job->key,
         (now_ms () - job->create_sent_ms) / 1000.0);
     job->create_sent_ms = 0;
     kling_job_create (job);
     return;
   }
-  kling_job_fail_unconfirmed (job, "the task list does not show the task (yet)");
+  kling_job_fail_unconfirmed (job,
+      "the task list does not show the task (yet)");
 }
 
 static void
-list_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
+list_done (KlingClient * client, JsonNode * data, const gchar * request_id,
+    const GError * error, gpointer user_data)
 {
   KlingJob *job = user_data;
   g_autoptr (GError) parse_error = NULL;
@@ -237,13 +253,16 @@ list_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   }
   found = match_listed_task (job, json_node_get_array (data), &n);
   if (n > 1) {
-    g_autofree gchar *why = g_strdup_printf ("%u lip-sync tasks of the same clip were "
+    g_autofree gchar *why =
+        g_strdup_printf ("%u lip-sync tasks of the same clip were "
         "created since then: which one is ours cannot be told", n);
     kling_job_fail_unconfirmed (job, why);
   } else if (found == NULL) {
     list_found_nothing (job, NULL);
-  } else if ((task = kling_task_new_from_json (found, request_id, &parse_error))) {
-    kling_job_debug (job, "job %s: found task %s in the task list", job->key, task->task_id);
+  } else if ((task =
+          kling_task_new_from_json (found, request_id, &parse_error))) {
+    kling_job_debug (job, "job %s: found task %s in the task list", job->key,
+        task->task_id);
     kling_job_task_known (job, task, FALSE);
   } else {
     list_found_nothing (job, parse_error);
@@ -253,7 +272,7 @@ out:
 }
 
 static void
-job_query_list (KlingJob *job)
+job_query_list (KlingJob * job)
 {
   g_autofree gchar *path = g_strdup_printf ("%s?pageNum=1&pageSize=%u",
       kling_endpoint_path (job->request->endpoint), LIST_PAGE_SIZE);
@@ -263,7 +282,7 @@ job_query_list (KlingJob *job)
 }
 
 void
-kling_job_find_lost_task (KlingJob *job)
+kling_job_find_lost_task (KlingJob * job)
 {
   if (kling_endpoint_resolves_external_id (job->request->endpoint)) {
     kling_job_query_by_external_id (job);
@@ -272,4 +291,3 @@ kling_job_find_lost_task (KlingJob *job)
   job->list_queries = 0;
   job_query_list (job);
 }
-

@@ -17,11 +17,11 @@
 /* A follower looks at least this often for the clip or a free claim. */
 #define FOLLOW_MAX_INTERVAL_MS 5000
 
-static void job_start (KlingJob *job);
-static void job_lead (KlingJob *job);
+static void job_start (KlingJob * job);
+static void job_lead (KlingJob * job);
 
 KlingJob *
-kling_job_ref (KlingJob *job)
+kling_job_ref (KlingJob * job)
 {
   g_return_val_if_fail (job != NULL, NULL);
   g_atomic_int_inc (&job->ref_count);
@@ -31,7 +31,7 @@ kling_job_ref (KlingJob *job)
 /* Removes what a job without cache put in its own directory: the clip and tmp/ with any
  * partial download, then the directory itself. */
 static void
-remove_own_dir (KlingJob *job)
+remove_own_dir (KlingJob * job)
 {
   g_autofree gchar *tmp = g_build_filename (job->cache_dir, "tmp", NULL);
   g_autoptr (GDir) tmp_dir = g_dir_open (tmp, 0, NULL);
@@ -48,7 +48,7 @@ remove_own_dir (KlingJob *job)
 }
 
 void
-kling_job_unref (KlingJob *job)
+kling_job_unref (KlingJob * job)
 {
   g_return_if_fail (job != NULL);
   if (!g_atomic_int_dec_and_test (&job->ref_count))
@@ -75,20 +75,20 @@ kling_job_unref (KlingJob *job)
 }
 
 gboolean
-kling_job_is_cache_hit (KlingJob *job)
+kling_job_is_cache_hit (KlingJob * job)
 {
   g_return_val_if_fail (job != NULL, FALSE);
   return g_atomic_int_get (&job->cache_hit);
 }
 
 KlingClient *
-kling_job_get_client (KlingJob *job)
+kling_job_get_client (KlingJob * job)
 {
   return job->worker_client;
 }
 
 void
-kling_destroy_source (GSource **source)
+kling_destroy_source (GSource ** source)
 {
   if (*source) {
     g_source_destroy (*source);
@@ -108,7 +108,7 @@ job_timer_fired (gpointer data)
 }
 
 void
-kling_job_wait_then (KlingJob *job, guint delay_ms, KlingJobStep step)
+kling_job_wait_then (KlingJob * job, guint delay_ms, KlingJobStep step)
 {
   kling_destroy_source (&job->timer);
   job->timer_step = step;
@@ -119,16 +119,17 @@ kling_job_wait_then (KlingJob *job, guint delay_ms, KlingJobStep step)
 
 void
 kling_job_report_waiting (KlingWaitReason reason, guint delay_ms, guint attempt,
-    const GError *cause, gpointer data)
+    const GError * cause, gpointer data)
 {
   KlingJob *job = data;
 
   if (!job->finished && job->callbacks.waiting)
-    job->callbacks.waiting (job, reason, delay_ms, attempt, cause, job->user_data);
+    job->callbacks.waiting (job, reason, delay_ms, attempt, cause,
+        job->user_data);
 }
 
 void
-kling_job_release_slot (KlingJob *job)
+kling_job_release_slot (KlingJob * job)
 {
   g_clear_pointer (&job->slot, kling_slot_release);
 }
@@ -140,7 +141,7 @@ kling_job_release_slot (KlingJob *job)
  * start over: they find its clip in the cache, or resume its task from the journal. */
 
 static void
-job_stop_leading_or_waiting (KlingJob *job)
+job_stop_leading_or_waiting (KlingJob * job)
 {
   KlingClient *client = kling_job_get_client (job);
 
@@ -159,7 +160,7 @@ job_stop_leading_or_waiting (KlingJob *job)
  * error, since the same request would fail the same way and cost again; after a cancel
  * they start over and the first of them resumes the task from the journal. */
 static void
-twins_take_over (KlingJob *leader, const GError *error)
+twins_take_over (KlingJob * leader, const GError * error)
 {
   KlingClient *client = kling_job_get_client (leader);
   gboolean start_over = error == NULL || g_error_matches (error, KLING_ERROR,
@@ -179,7 +180,7 @@ twins_take_over (KlingJob *leader, const GError *error)
 }
 
 void
-kling_job_log (KlingJob *job, GLogLevelFlags level, const gchar *format, ...)
+kling_job_log (KlingJob * job, GLogLevelFlags level, const gchar * format, ...)
 {
   g_autofree gchar *message = NULL;
   va_list args;
@@ -193,7 +194,7 @@ kling_job_log (KlingJob *job, GLogLevelFlags level, const gchar *format, ...)
 /* --- the end ----------------------------------------------------------------------------- */
 
 void
-kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
+kling_job_finish (KlingJob * job, const gchar * mp4_path, const GError * error)
 {
   KlingClient *client = kling_job_get_client (job);
 
@@ -222,15 +223,16 @@ kling_job_finish (KlingJob *job, const gchar *mp4_path, const GError *error)
         kling_elapsed_s_since (job->started_us), error->message);
   else
     kling_job_debug (job, "job %s finished after %.1f s%s", job->key,
-        kling_elapsed_s_since (job->started_us), job->cache_hit ? " (from the cache)" : "");
+        kling_elapsed_s_since (job->started_us),
+        job->cache_hit ? " (from the cache)" : "");
   if (job->callbacks.finished)
     job->callbacks.finished (job, mp4_path, job->task, error, job->user_data);
   twins_take_over (job, error);
-  kling_job_unref (job);   /* the client's reference */
+  kling_job_unref (job);        /* the client's reference */
 }
 
 void
-kling_job_fail (KlingJob *job, const GError *error)
+kling_job_fail (KlingJob * job, const GError * error)
 {
   g_autoptr (GError) copy = g_error_copy (error);
 
@@ -245,14 +247,14 @@ kling_job_fail (KlingJob *job, const GError *error)
 }
 
 void
-kling_job_fail_new (KlingJob *job, GError *error)
+kling_job_fail_new (KlingJob * job, GError * error)
 {
   kling_job_fail (job, error);
   g_error_free (error);
 }
 
 void
-kling_job_finish_cancelled (KlingJob *job)
+kling_job_finish_cancelled (KlingJob * job)
 {
   g_autoptr (GError) error = kling_cancelled_error ();
 
@@ -276,7 +278,7 @@ job_cancel_on_worker (gpointer data)
 }
 
 void
-kling_job_cancel (KlingJob *job)
+kling_job_cancel (KlingJob * job)
 {
   g_return_if_fail (job != NULL);
   g_mutex_lock (&job->lock);
@@ -296,9 +298,11 @@ job_deadline_reached (gpointer data)
   g_clear_pointer (&job->deadline_source, g_source_unref);
   error = kling_error_new_full (KLING_ERROR_TIMEOUT, 0, -1, NULL, task_id,
       job->task ? job->task->status_msg : NULL,
-      "task %s not finished after %.0f s (status %s)", task_id ? task_id : "(none yet)",
-      job->timeout_s, job->task ? kling_task_status_to_string (job->task->status) :
-      job->following ? "rendered by another process" : "not created");
+      "task %s not finished after %.0f s (status %s)",
+      task_id ? task_id : "(none yet)", job->timeout_s,
+      job->task ? kling_task_status_to_string (job->task->
+          status) : job->following ? "rendered by another process" :
+      "not created");
   kling_error_set_timeout (error, (guint) ceil (job->timeout_s));
   kling_job_finish (job, NULL, error);
   return G_SOURCE_REMOVE;
@@ -320,26 +324,30 @@ job_slot_granted (gpointer data)
 
 /* The account's local cap (max_parallel) first; then the task. */
 static void
-job_take_slot (KlingJob *job)
+job_take_slot (KlingJob * job)
 {
   KlingClient *client = kling_job_get_client (job);
   gboolean granted;
 
-  job->slot = kling_slot_acquire (client->account, job->max_parallel, client->context,
-      job_slot_granted, kling_job_ref (job), (GDestroyNotify) kling_job_unref, &granted);
+  job->slot =
+      kling_slot_acquire (client->account, job->max_parallel, client->context,
+      job_slot_granted, kling_job_ref (job), (GDestroyNotify) kling_job_unref,
+      &granted);
   if (granted) {
     kling_job_submit (job);
     return;
   }
-  kling_job_debug (job, "job %s waits for a local slot (%u renders of the account in flight, cap %u)",
+  kling_job_debug (job,
+      "job %s waits for a local slot (%u renders of the account in flight, cap %u)",
       job->key, kling_slots_in_flight (client->account), job->max_parallel);
   kling_job_report_waiting (KLING_WAIT_LOCAL_QUEUE, 0, 1, NULL, job);
 }
 
 void
-kling_job_follow_later (KlingJob *job)
+kling_job_follow_later (KlingJob * job)
 {
-  guint interval_ms = (guint) CLAMP (job->poll_interval_s * 1000, 1, FOLLOW_MAX_INTERVAL_MS);
+  guint interval_ms =
+      (guint) CLAMP (job->poll_interval_s * 1000, 1, FOLLOW_MAX_INTERVAL_MS);
 
   if (!job->finished)
     kling_job_wait_then (job, interval_ms, job_start);
@@ -348,15 +356,16 @@ kling_job_follow_later (KlingJob *job)
 /* Another process holds the claim: look for its clip, or for the claim to come free (it
  * finished, or died), every poll interval; tell the caller about its task meanwhile. */
 static void
-job_follow (KlingJob *job)
+job_follow (KlingJob * job)
 {
   KlingJournalEntry entry;
 
   if (!job->following)
-    kling_job_debug (job, "job %s: another process renders this clip; following it", job->key);
+    kling_job_debug (job,
+        "job %s: another process renders this clip; following it", job->key);
   job->following = TRUE;
   if (kling_journal_load (job->cache_dir, job->key, &entry) && entry.task_id) {
-    kling_job_poll_followed (job, entry.task_id);   /* then kling_job_follow_later() */
+    kling_job_poll_followed (job, entry.task_id);       /* then kling_job_follow_later() */
   } else {
     kling_job_follow_later (job);
   }
@@ -366,7 +375,7 @@ job_follow (KlingJob *job)
 /* This job renders the clip for its process: prove the cache writable (before any money
  * is spent), claim the clip across processes, clear leftovers, take a slot. */
 static void
-job_lead (KlingJob *job)
+job_lead (KlingJob * job)
 {
   g_autoptr (GError) error = NULL;
 
@@ -380,7 +389,8 @@ job_lead (KlingJob *job)
     return;
   }
   if (job->following)
-    kling_job_debug (job, "job %s: the other process let go of the clip; this one takes over",
+    kling_job_debug (job,
+        "job %s: the other process let go of the clip; this one takes over",
         job->key);
   job->following = FALSE;
   kling_cache_clean_parts (job->cache_dir, job->key, STALE_PART_AGE_S);
@@ -390,7 +400,7 @@ job_lead (KlingJob *job)
 /* The cache first; then wait for a twin that renders the same clip, or lead. Runs again
  * after a twin finished and at every tick of a follower. */
 static void
-job_start (KlingJob *job)
+job_start (KlingJob * job)
 {
   KlingClient *client = kling_job_get_client (job);
   g_autofree gchar *cached = NULL;
@@ -401,10 +411,11 @@ job_start (KlingJob *job)
     job_take_slot (job);
     return;
   }
-  switch (kling_cache_lookup (job->cache_dir, job->key, job->stale_clip_id, &cached,
-          &task)) {
+  switch (kling_cache_lookup (job->cache_dir, job->key, job->stale_clip_id,
+          &cached, &task)) {
     case KLING_CACHE_HIT:
-      kling_job_debug (job, "job %s: clip found in the cache, nothing to request", job->key);
+      kling_job_debug (job,
+          "job %s: clip found in the cache, nothing to request", job->key);
       g_clear_pointer (&job->task, kling_task_free);
       job->task = g_steal_pointer (&task);
       g_atomic_int_set (&job->cache_hit, TRUE);
@@ -412,7 +423,8 @@ job_start (KlingJob *job)
       return;
     case KLING_CACHE_DAMAGED:
       if (job->damaged == NULL)
-        kling_job_info (job, "the cached clip of task %s is missing or damaged: downloading it again",
+        kling_job_info (job,
+            "the cached clip of task %s is missing or damaged: downloading it again",
             task->task_id);
       g_clear_pointer (&job->damaged, kling_task_free);
       job->damaged = g_steal_pointer (&task);
@@ -426,7 +438,8 @@ job_start (KlingJob *job)
   }
   leader = g_hash_table_lookup (client->leaders, job->leader_key);
   if (leader) {
-    kling_job_debug (job, "job %s waits for a twin asking for the same clip", job->key);
+    kling_job_debug (job, "job %s waits for a twin asking for the same clip",
+        job->key);
     job->leader = leader;
     g_queue_push_tail (&leader->twins, kling_job_ref (job));
     return;
@@ -448,9 +461,11 @@ job_begin (gpointer data)
     return G_SOURCE_REMOVE;
   }
   if (job->timeout_s > 0) {
-    job->deadline_source = g_timeout_source_new ((guint) MIN (job->timeout_s * 1000,
+    job->deadline_source =
+        g_timeout_source_new ((guint) MIN (job->timeout_s * 1000,
             (gdouble) G_MAXUINT));
-    g_source_set_callback (job->deadline_source, job_deadline_reached, job, NULL);
+    g_source_set_callback (job->deadline_source, job_deadline_reached, job,
+        NULL);
     g_source_attach (job->deadline_source, kling_job_get_client (job)->context);
   }
   if (job->refresh && !job->own_dir)
@@ -460,10 +475,11 @@ job_begin (gpointer data)
 }
 
 gchar *
-kling_client_cache_key (KlingClient *client, const KlingRequest *request)
+kling_client_cache_key (KlingClient * client, const KlingRequest * request)
 {
   g_autofree gchar *request_key = kling_request_cache_key (request);
-  g_autofree gchar *material = g_strconcat (client->base_url, "\n", request_key, NULL);
+  g_autofree gchar *material =
+      g_strconcat (client->base_url, "\n", request_key, NULL);
 
   return kling_sha256_hex ((const guint8 *) material, strlen (material));
 }
@@ -471,18 +487,20 @@ kling_client_cache_key (KlingClient *client, const KlingRequest *request)
 /* The per-model API takes API keys only (docs/kling-api.md "Servers and credentials"):
  * with an access key + secret key its request is refused here, before any request. */
 static GError *
-check_generation_auth (KlingClient *client, const KlingRequest *request)
+check_generation_auth (KlingClient * client, const KlingRequest * request)
 {
-  if (!kling_request_is_per_model (request) || !kling_auth_is_jwt (client->auth))
+  if (!kling_request_is_per_model (request)
+      || !kling_auth_is_jwt (client->auth))
     return NULL;
-  return kling_error_new_api_key_needed (kling_request_get_model_name (request));
+  return
+      kling_error_new_api_key_needed (kling_request_get_model_name (request));
 }
 
 /* --- the preview: what the cache says before the job starts ------------------------------ */
 
 void
-kling_client_preview_job (KlingClient *client, const KlingRequest *request,
-    const KlingJobOptions *options, KlingJobPreview *preview)
+kling_client_preview_job (KlingClient * client, const KlingRequest * request,
+    const KlingJobOptions * options, KlingJobPreview * preview)
 {
   g_autofree gchar *key = NULL;
   g_autoptr (KlingTask) task = NULL;
@@ -495,13 +513,15 @@ kling_client_preview_job (KlingClient *client, const KlingRequest *request,
   memset (preview, 0, sizeof (*preview));
   if (cache_dir == NULL || *cache_dir == '\0')
     return;
-  preview->history_renders = kling_cache_recent_render_s (cache_dir, request->endpoint,
+  preview->history_renders =
+      kling_cache_recent_render_s (cache_dir, request->endpoint,
       kling_request_get_model_name (request), KLING_JOB_HISTORY_RENDERS,
       &preview->history_median_s);
   key = kling_client_cache_key (client, request);
   /* The job's own order (job_start, kling_job_submit): cache, damaged clip, journal. */
-  cached = options->refresh ? KLING_CACHE_MISS : kling_cache_lookup (cache_dir, key, 0,
-      &preview->clip_path, &task);
+  cached =
+      options->refresh ? KLING_CACHE_MISS : kling_cache_lookup (cache_dir, key,
+      0, &preview->clip_path, &task);
   if (cached == KLING_CACHE_HIT) {
     preview->outlook = KLING_JOB_WILL_USE_CACHE;
   } else if (kling_journal_load (cache_dir, key, &entry)) {
@@ -515,14 +535,15 @@ kling_client_preview_job (KlingClient *client, const KlingRequest *request,
 }
 
 void
-kling_job_preview_clear (KlingJobPreview *preview)
+kling_job_preview_clear (KlingJobPreview * preview)
 {
   g_clear_pointer (&preview->clip_path, g_free);
   g_clear_pointer (&preview->task_id, g_free);
 }
 
 static void
-job_set_options (KlingJob *job, KlingClient *client, const KlingJobOptions *options)
+job_set_options (KlingJob * job, KlingClient * client,
+    const KlingJobOptions * options)
 {
   job->poll_interval_s = options && options->poll_interval_s > 0 ?
       options->poll_interval_s : 5.0;
@@ -530,13 +551,15 @@ job_set_options (KlingJob *job, KlingClient *client, const KlingJobOptions *opti
   job->refresh = options && options->refresh;
   job->max_parallel = options ? options->max_parallel : 0;
   kling_client_get_effective_policy (client, options, &job->policy);
-  job->deadline_us = job->timeout_s > 0 ? job->started_us + (gint64) (job->timeout_s *
-      G_USEC_PER_SEC) : G_MAXINT64;
+  job->deadline_us =
+      job->timeout_s >
+      0 ? job->started_us +
+      (gint64) (job->timeout_s * G_USEC_PER_SEC) : G_MAXINT64;
 }
 
 KlingJob *
-kling_client_start_job (KlingClient *client, const KlingRequest *request,
-    const KlingJobOptions *options, const KlingJobCallbacks *callbacks,
+kling_client_start_job (KlingClient * client, const KlingRequest * request,
+    const KlingJobOptions * options, const KlingJobCallbacks * callbacks,
     gpointer user_data, GDestroyNotify notify)
 {
   KlingJob *job;
@@ -545,14 +568,15 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   g_return_val_if_fail (client != NULL && request != NULL, NULL);
 
   job = g_new0 (KlingJob, 1);
-  job->ref_count = 2;          /* the caller's, and the client's until finished */
+  job->ref_count = 2;           /* the caller's, and the client's until finished */
   g_mutex_init (&job->lock);
   job->client = client;
   job->worker_client = client;
   job->request = kling_request_copy (request);
   job->key = kling_client_cache_key (client, request);
-  job->log_prefix = options && options->label ? g_strconcat (options->label, ": ", NULL) :
-      g_strdup ("");
+  job->log_prefix = options
+      && options->label ? g_strconcat (options->label, ": ",
+      NULL) : g_strdup ("");
   job->started_us = g_get_monotonic_time ();
   job_set_options (job, client, options);
   if (options && options->cache_dir && *options->cache_dir) {
@@ -573,7 +597,8 @@ kling_client_start_job (KlingClient *client, const KlingRequest *request,
   g_mutex_unlock (&client->lock);
 
   if (job->cache_dir == NULL)
-    job->start_error = kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, NULL,
+    job->start_error =
+        kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL, NULL,
         "cannot create a temporary directory: %s", error->message);
   else
     job->start_error = check_generation_auth (client, request);

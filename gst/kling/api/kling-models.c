@@ -122,7 +122,8 @@ static const KlingModelInfo models[] = {
 
 /* --- modes ------------------------------------------------------------------------------ */
 
-static const struct {
+static const struct
+{
   const gchar *name;
   const gchar *resolution;
 } mode_names[KLING_N_MODES] = {
@@ -161,18 +162,19 @@ endpoint_bit (KlingEndpoint endpoint)
 }
 
 const KlingModelInfo *
-kling_models_lookup (const gchar *name, KlingEndpoint endpoint)
+kling_models_lookup (const gchar * name, KlingEndpoint endpoint)
 {
   guint i;
 
   for (i = 0; name && i < G_N_ELEMENTS (models); i++)
-    if ((models[i].endpoints & endpoint_bit (endpoint)) && g_str_equal (models[i].name, name))
+    if ((models[i].endpoints & endpoint_bit (endpoint))
+        && g_str_equal (models[i].name, name))
       return &models[i];
   return NULL;
 }
 
 gboolean
-kling_model_is_per_model (const gchar *model_name, KlingEndpoint endpoint)
+kling_model_is_per_model (const gchar * model_name, KlingEndpoint endpoint)
 {
   const KlingModelInfo *info = kling_models_lookup (model_name, endpoint);
 
@@ -180,7 +182,7 @@ kling_model_is_per_model (const gchar *model_name, KlingEndpoint endpoint)
 }
 
 gboolean
-kling_model_is_known (const gchar *model_name)
+kling_model_is_known (const gchar * model_name)
 {
   guint i;
 
@@ -191,32 +193,36 @@ kling_model_is_known (const gchar *model_name)
 }
 
 gboolean
-kling_model_info_has_duration (const KlingModelInfo *info, guint duration_s)
+kling_model_info_has_duration (const KlingModelInfo * info, guint duration_s)
 {
   return info && duration_s <= KLING_MAX_DURATION_S &&
       (info->durations & KLING_DURATION_BIT (duration_s));
 }
 
 gboolean
-kling_model_info_has_mode (const KlingModelInfo *info, KlingMode mode)
+kling_model_info_has_mode (const KlingModelInfo * info, KlingMode mode)
 {
   return info && mode_is_valid (mode) && (info->modes & KLING_MODE_BIT (mode));
 }
 
 gboolean
-kling_model_info_makes_audio (const KlingModelInfo *info, KlingMode mode, gboolean sound)
+kling_model_info_makes_audio (const KlingModelInfo * info, KlingMode mode,
+    gboolean sound)
 {
   if (info == NULL || !mode_is_valid (mode))
     return FALSE;
-  return info->audio_always || (sound && (info->audio_modes & KLING_MODE_BIT (mode)));
+  return info->audio_always || (sound
+      && (info->audio_modes & KLING_MODE_BIT (mode)));
 }
 
 gchar *
-kling_model_info_dup_create_path (const KlingModelInfo *info, KlingEndpoint endpoint)
+kling_model_info_dup_create_path (const KlingModelInfo * info,
+    KlingEndpoint endpoint)
 {
   g_return_val_if_fail (info != NULL, NULL);
 
-  if (info->generation != KLING_API_PER_MODEL || !(info->endpoints & endpoint_bit (endpoint)))
+  if (info->generation != KLING_API_PER_MODEL
+      || !(info->endpoints & endpoint_bit (endpoint)))
     return NULL;
   if (info->create_path)
     return g_strdup (info->create_path);
@@ -229,13 +235,14 @@ kling_model_info_dup_create_path (const KlingModelInfo *info, KlingEndpoint endp
 
 /* --- lists for sentences ---------------------------------------------------------------- */
 
-typedef gboolean (*RowFilter) (const KlingModelInfo *info, gconstpointer data);
+typedef gboolean (*RowFilter) (const KlingModelInfo * info, gconstpointer data);
 
 /* Appends "a, b or c" for the served rows of @endpoint / @generation that pass @filter
  * (NULL: all), leaving out @except. Returns how many were listed. */
 static guint
-append_names (GString *out, KlingEndpoint endpoint, KlingApiGeneration generation,
-    const gchar *except, RowFilter filter, gconstpointer data)
+append_names (GString * out, KlingEndpoint endpoint,
+    KlingApiGeneration generation, const gchar * except, RowFilter filter,
+    gconstpointer data)
 {
   const gchar *names[G_N_ELEMENTS (models)];
   guint i, n = 0;
@@ -244,13 +251,15 @@ append_names (GString *out, KlingEndpoint endpoint, KlingApiGeneration generatio
     const KlingModelInfo *info = &models[i];
 
     if (info->retired || info->generation != generation ||
-        !(info->endpoints & endpoint_bit (endpoint)) || g_strcmp0 (info->name, except) == 0 ||
-        (filter && !filter (info, data)))
+        !(info->endpoints & endpoint_bit (endpoint))
+        || g_strcmp0 (info->name, except) == 0 || (filter
+            && !filter (info, data)))
       continue;
     names[n++] = info->name;
   }
   for (i = 0; i < n; i++)
-    g_string_append_printf (out, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    g_string_append_printf (out, "%s%s",
+        i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
   return n;
 }
 
@@ -265,7 +274,7 @@ kling_models_live_names (KlingEndpoint endpoint, KlingApiGeneration generation)
 
 /* "5 or 10 s", "3 to 15 s", "5, 8 or 10 s" */
 static void
-append_durations (GString *out, guint32 durations)
+append_durations (GString * out, guint32 durations)
 {
   guint s, first = 0, last = 0, count = 0, listed = 0;
 
@@ -284,14 +293,15 @@ append_durations (GString *out, guint32 durations)
     if (!(durations & KLING_DURATION_BIT (s)))
       continue;
     listed++;
-    g_string_append_printf (out, "%s%u", listed == 1 ? "" : listed == count ? " or " : ", ", s);
+    g_string_append_printf (out, "%s%u",
+        listed == 1 ? "" : listed == count ? " or " : ", ", s);
   }
   g_string_append (out, " s");
 }
 
 /* "set duration to 5 or 10", "set duration between 3 and 15" */
 static void
-append_duration_advice (GString *out, guint32 durations)
+append_duration_advice (GString * out, guint32 durations)
 {
   g_autoptr (GString) list = g_string_new (NULL);
   guint s, first = 0, last = 0, count = 0;
@@ -307,13 +317,13 @@ append_duration_advice (GString *out, guint32 durations)
     return;
   }
   append_durations (list, durations);
-  g_string_truncate (list, list->len - 2);        /* " s" */
+  g_string_truncate (list, list->len - 2);      /* " s" */
   g_string_append_printf (out, "set duration to %s", list->str);
 }
 
 /* "std mode (720p)", "pro mode (1080p)", "4k" */
 static void
-append_mode (GString *out, KlingMode mode)
+append_mode (GString * out, KlingMode mode)
 {
   if (mode == KLING_MODE_4K)
     g_string_append (out, "4k");
@@ -324,7 +334,7 @@ append_mode (GString *out, KlingMode mode)
 
 /* "std (720p) or pro (1080p)" */
 static guint
-append_modes (GString *out, guint modes)
+append_modes (GString * out, guint modes)
 {
   guint m, n = 0, count = 0;
 
@@ -334,8 +344,8 @@ append_modes (GString *out, guint modes)
     if (!(modes & KLING_MODE_BIT (m)))
       continue;
     n++;
-    g_string_append_printf (out, "%s%s", n == 1 ? "" : n == count ? " or " : ", ",
-        mode_names[m].name);
+    g_string_append_printf (out, "%s%s",
+        n == 1 ? "" : n == count ? " or " : ", ", mode_names[m].name);
     if (m != KLING_MODE_4K)
       g_string_append_printf (out, " (%s)", mode_names[m].resolution);
   }
@@ -358,7 +368,8 @@ single_mode (guint modes)
 
 /* "3 to 15 s, native audio, an end frame, multi-shot": what the default model offers. */
 static void
-append_features (GString *out, const KlingModelInfo *info, KlingEndpoint endpoint)
+append_features (GString * out, const KlingModelInfo * info,
+    KlingEndpoint endpoint)
 {
   append_durations (out, info->durations);
   if (info->audio_modes || info->audio_always)
@@ -372,18 +383,21 @@ append_features (GString *out, const KlingModelInfo *info, KlingEndpoint endpoin
 static gchar *
 build_blurb (KlingEndpoint endpoint)
 {
-  const KlingModelInfo *fallback = kling_models_lookup (KLING_DEFAULT_MODEL, endpoint);
+  const KlingModelInfo *fallback =
+      kling_models_lookup (KLING_DEFAULT_MODEL, endpoint);
   GString *out = g_string_new ("Kling model: ");
 
   append_names (out, endpoint, KLING_API_V1, NULL, NULL, NULL);
   if (fallback) {
-    g_string_append_printf (out, " (the default, %s, is the newest: ", fallback->name);
+    g_string_append_printf (out, " (the default, %s, is the newest: ",
+        fallback->name);
     append_features (out, fallback, endpoint);
     g_string_append_c (out, ')');
   }
   g_string_append (out, "; on Kling's per-model API (API key only): ");
   append_names (out, endpoint, KLING_API_PER_MODEL, NULL, NULL, NULL);
-  g_string_append (out, ". Retired models are refused before any request; names gst-kling "
+  g_string_append (out,
+      ". Retired models are refused before any request; names gst-kling "
       "does not know are sent with a warning");
   return g_string_free (out, FALSE);
 }
@@ -406,56 +420,59 @@ kling_models_blurb (KlingEndpoint endpoint)
 /* --- the check -------------------------------------------------------------------------- */
 
 static gboolean
-refuse (GError **error, GString *sentence)
+refuse (GError ** error, GString * sentence)
 {
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0, -1, NULL,
-          NULL, NULL, "%s", sentence->str));
+  g_propagate_error (error, kling_error_new_full (KLING_ERROR_INVALID_INPUT, 0,
+          -1, NULL, NULL, NULL, "%s", sentence->str));
   g_string_free (sentence, TRUE);
   return FALSE;
 }
 
 static gboolean
-has_duration_filter (const KlingModelInfo *info, gconstpointer data)
+has_duration_filter (const KlingModelInfo * info, gconstpointer data)
 {
   return kling_model_info_has_duration (info, GPOINTER_TO_UINT (data));
 }
 
 static gboolean
-end_frame_filter (const KlingModelInfo *info, gconstpointer data)
+end_frame_filter (const KlingModelInfo * info, gconstpointer data)
 {
-  return (info->end_frame_modes & KLING_MODE_BIT (GPOINTER_TO_UINT (data))) != 0;
+  return (info->end_frame_modes & KLING_MODE_BIT (GPOINTER_TO_UINT (data))) !=
+      0;
 }
 
 static gboolean
-audio_filter (const KlingModelInfo *info, gconstpointer data)
+audio_filter (const KlingModelInfo * info, gconstpointer data)
 {
-  return kling_model_info_makes_audio (info, (KlingMode) GPOINTER_TO_UINT (data), TRUE);
+  return kling_model_info_makes_audio (info,
+      (KlingMode) GPOINTER_TO_UINT (data), TRUE);
 }
 
 static gboolean
-multi_shot_filter (const KlingModelInfo *info, gconstpointer data)
+multi_shot_filter (const KlingModelInfo * info, gconstpointer data)
 {
   return info->multi_shot;
 }
 
 static gboolean
-camera_filter (const KlingModelInfo *info, gconstpointer data)
+camera_filter (const KlingModelInfo * info, gconstpointer data)
 {
   return info->camera_modes != 0;
 }
 
 /* The first served model of the same generation that passes @filter, or NULL. */
 static const KlingModelInfo *
-first_alternative (const KlingModelInfo *info, KlingEndpoint endpoint, RowFilter filter,
-    gconstpointer data)
+first_alternative (const KlingModelInfo * info, KlingEndpoint endpoint,
+    RowFilter filter, gconstpointer data)
 {
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (models); i++) {
     const KlingModelInfo *other = &models[i];
 
-    if (other != info && !other->retired && other->generation == info->generation &&
-        (other->endpoints & endpoint_bit (endpoint)) && filter (other, data))
+    if (other != info && !other->retired
+        && other->generation == info->generation
+        && (other->endpoints & endpoint_bit (endpoint)) && filter (other, data))
       return other;
   }
   return NULL;
@@ -476,25 +493,28 @@ served_durations (KlingEndpoint endpoint)
 }
 
 static gboolean
-refuse_retired (const KlingModelInfo *info, KlingEndpoint endpoint, GError **error)
+refuse_retired (const KlingModelInfo * info, KlingEndpoint endpoint,
+    GError ** error)
 {
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s, "Kling no longer serves %s for %s (retired %s): use ",
-      info->name, kling_endpoint_name (endpoint), info->retired);
+  g_string_append_printf (s,
+      "Kling no longer serves %s for %s (retired %s): use ", info->name,
+      kling_endpoint_name (endpoint), info->retired);
   append_names (s, endpoint, info->generation, NULL, NULL, NULL);
   return refuse (error, s);
 }
 
 /* 4k names the models that render it; any other mode names the model's own modes. */
 static gboolean
-refuse_mode (const gchar *name, guint modes, KlingMode mode, GError **error)
+refuse_mode (const gchar * name, guint modes, KlingMode mode, GError ** error)
 {
   GString *s = g_string_new (NULL);
   guint i, n = 0;
 
   if (!mode_is_valid (mode)) {
-    g_string_append_printf (s, "mode %d is not a Kling mode: set mode to ", (gint) mode);
+    g_string_append_printf (s, "mode %d is not a Kling mode: set mode to ",
+        (gint) mode);
     append_modes (s, modes);
     return refuse (error, s);
   }
@@ -509,7 +529,8 @@ refuse_mode (const gchar *name, guint modes, KlingMode mode, GError **error)
     if (models[i].retired || models[i].generation != KLING_API_PER_MODEL ||
         !(models[i].modes & KLING_MODE_BIT (KLING_MODE_4K)))
       continue;
-    g_string_append_printf (s, "%s%s", n++ == 0 ? "; 4k is only on " : " or ", models[i].name);
+    g_string_append_printf (s, "%s%s", n++ == 0 ? "; 4k is only on " : " or ",
+        models[i].name);
   }
   if (n > 0)
     g_string_append (s, " of Kling's per-model API");
@@ -517,7 +538,8 @@ refuse_mode (const gchar *name, guint modes, KlingMode mode, GError **error)
 }
 
 static gboolean
-refuse_duration (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+refuse_duration (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   const KlingModelInfo *other = first_alternative (info, spec->endpoint,
       has_duration_filter, GUINT_TO_POINTER (spec->duration_s));
@@ -537,8 +559,8 @@ refuse_duration (const KlingModelInfo *info, const KlingRenderSpec *spec, GError
 
 /* "<model> <does what> only in pro mode (1080p): set mode=pro<or undo>". */
 static gboolean
-refuse_only_in_modes (const KlingModelInfo *info, const gchar *does, guint modes,
-    const gchar *or_undo, GError **error)
+refuse_only_in_modes (const KlingModelInfo * info, const gchar * does,
+    guint modes, const gchar * or_undo, GError ** error)
 {
   GString *s = g_string_new (NULL);
   gint only = single_mode (modes);
@@ -546,7 +568,8 @@ refuse_only_in_modes (const KlingModelInfo *info, const gchar *does, guint modes
   g_string_append_printf (s, "%s %s only in ", info->name, does);
   if (only >= 0) {
     append_mode (s, (KlingMode) only);
-    g_string_append_printf (s, ": set mode=%s%s", mode_names[only].name, or_undo);
+    g_string_append_printf (s, ": set mode=%s%s", mode_names[only].name,
+        or_undo);
   } else {
     append_modes (s, modes);
     g_string_append_printf (s, " mode: change mode%s", or_undo);
@@ -555,25 +578,28 @@ refuse_only_in_modes (const KlingModelInfo *info, const gchar *does, guint modes
 }
 
 static gboolean
-refuse_end_frame (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+refuse_end_frame (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   GString *s;
   const KlingModelInfo *other;
 
   if (info->end_frame_modes != 0)
-    return refuse_only_in_modes (info, "takes an end frame", info->end_frame_modes,
-        ", or drop the end frame", error);
-  other = first_alternative (info, spec->endpoint, end_frame_filter,
+    return refuse_only_in_modes (info, "takes an end frame",
+        info->end_frame_modes, ", or drop the end frame", error);
+  other =
+      first_alternative (info, spec->endpoint, end_frame_filter,
       GUINT_TO_POINTER (spec->mode));
   s = g_string_new (NULL);
-  g_string_append_printf (s, "%s takes no end frame: drop the end frame", info->name);
+  g_string_append_printf (s, "%s takes no end frame: drop the end frame",
+      info->name);
   if (other)
     g_string_append_printf (s, ", or use %s", other->name);
   return refuse (error, s);
 }
 
 static gboolean
-end_frame_and_audio_filter (const KlingModelInfo *info, gconstpointer data)
+end_frame_and_audio_filter (const KlingModelInfo * info, gconstpointer data)
 {
   return (info->end_frame_modes & info->audio_modes) != 0;
 }
@@ -581,8 +607,8 @@ end_frame_and_audio_filter (const KlingModelInfo *info, gconstpointer data)
 /* kling-v2-6: audio only in pro, an end frame only in std: no mode has both, so the two
  * single-rule sentences would send a person back and forth. */
 static gboolean
-refuse_end_frame_with_audio (const KlingModelInfo *info, const KlingRenderSpec *spec,
-    GError **error)
+refuse_end_frame_with_audio (const KlingModelInfo * info,
+    const KlingRenderSpec * spec, GError ** error)
 {
   const KlingModelInfo *other = first_alternative (info, spec->endpoint,
       end_frame_and_audio_filter, NULL);
@@ -599,7 +625,8 @@ refuse_end_frame_with_audio (const KlingModelInfo *info, const KlingRenderSpec *
 }
 
 static gboolean
-refuse_audio (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+refuse_audio (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   GString *s;
 
@@ -607,8 +634,10 @@ refuse_audio (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **
     return refuse_only_in_modes (info, "makes native audio", info->audio_modes,
         " or sound=false", error);
   s = g_string_new (NULL);
-  g_string_append_printf (s, "%s makes no native audio: set sound=false", info->name);
-  if (first_alternative (info, spec->endpoint, audio_filter, GUINT_TO_POINTER (spec->mode))) {
+  g_string_append_printf (s, "%s makes no native audio: set sound=false",
+      info->name);
+  if (first_alternative (info, spec->endpoint, audio_filter,
+          GUINT_TO_POINTER (spec->mode))) {
     g_string_append (s, ", or use ");
     append_names (s, spec->endpoint, info->generation, info->name, audio_filter,
         GUINT_TO_POINTER (spec->mode));
@@ -617,7 +646,8 @@ refuse_audio (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **
 }
 
 static gboolean
-refuse_camera (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+refuse_camera (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   GString *s = g_string_new (NULL);
   const KlingModelInfo *other;
@@ -631,33 +661,39 @@ refuse_camera (const KlingModelInfo *info, const KlingRenderSpec *spec, GError *
     return refuse (error, s);
   }
   other = first_alternative (info, spec->endpoint, camera_filter, NULL);
-  g_string_append_printf (s, "camera-control is not available on %s", info->name);
+  g_string_append_printf (s, "camera-control is not available on %s",
+      info->name);
   if (other)
-    g_string_append_printf (s, ": unset camera-control, or use %s", other->name);
+    g_string_append_printf (s, ": unset camera-control, or use %s",
+        other->name);
   else
-    g_string_append_printf (s, " (no model Kling serves for %s takes it): unset "
-        "camera-control", kling_endpoint_name (spec->endpoint));
+    g_string_append_printf (s,
+        " (no model Kling serves for %s takes it): unset " "camera-control",
+        kling_endpoint_name (spec->endpoint));
   return refuse (error, s);
 }
 
 static gboolean
-refuse_multi_shot (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+refuse_multi_shot (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s, "%s makes no multi-shot clips: unset multi-shot", info->name);
+  g_string_append_printf (s, "%s makes no multi-shot clips: unset multi-shot",
+      info->name);
   if (first_alternative (info, spec->endpoint, multi_shot_filter, NULL)) {
     g_string_append (s, ", or use ");
-    append_names (s, spec->endpoint, info->generation, info->name, multi_shot_filter, NULL);
+    append_names (s, spec->endpoint, info->generation, info->name,
+        multi_shot_filter, NULL);
   }
   return refuse (error, s);
 }
 
 static gboolean
-refuse_printf (GError **error, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
+refuse_printf (GError ** error, const gchar * format, ...)
+G_GNUC_PRINTF (2, 3);
 
-static gboolean
-refuse_printf (GError **error, const gchar *format, ...)
+     static gboolean refuse_printf (GError ** error, const gchar * format, ...)
 {
   GString *s = g_string_new (NULL);
   va_list args;
@@ -669,7 +705,7 @@ refuse_printf (GError **error, const gchar *format, ...)
 }
 
 static gboolean
-camera_fits (const KlingModelInfo *info, const KlingRenderSpec *spec)
+camera_fits (const KlingModelInfo * info, const KlingRenderSpec * spec)
 {
   return (info->camera_modes & KLING_MODE_BIT (spec->mode)) &&
       spec->duration_s <= KLING_MAX_DURATION_S &&
@@ -678,7 +714,8 @@ camera_fits (const KlingModelInfo *info, const KlingRenderSpec *spec)
 
 /* The rules of one known row, in the order a person would fix them. */
 static gboolean
-check_known (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **error)
+check_known (const KlingModelInfo * info, const KlingRenderSpec * spec,
+    GError ** error)
 {
   if (info->retired)
     return refuse_retired (info, spec->endpoint, error);
@@ -686,8 +723,8 @@ check_known (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **e
     return refuse_mode (info->name, info->modes, spec->mode, error);
   if (!kling_model_info_has_duration (info, spec->duration_s))
     return refuse_duration (info, spec, error);
-  if (spec->end_frame && spec->sound && info->end_frame_modes && info->audio_modes &&
-      !(info->end_frame_modes & info->audio_modes))
+  if (spec->end_frame && spec->sound && info->end_frame_modes
+      && info->audio_modes && !(info->end_frame_modes & info->audio_modes))
     return refuse_end_frame_with_audio (info, spec, error);
   if (spec->end_frame && !(info->end_frame_modes & KLING_MODE_BIT (spec->mode)))
     return refuse_end_frame (info, spec, error);
@@ -704,7 +741,8 @@ check_known (const KlingModelInfo *info, const KlingRenderSpec *spec, GError **e
 
 /* A name the table does not know goes to the /v1 API: what that API takes at all. */
 static gboolean
-check_unknown (const gchar *name, const KlingRenderSpec *spec, GError **error)
+check_unknown (const gchar * name, const KlingRenderSpec * spec,
+    GError ** error)
 {
   guint32 durations = served_durations (spec->endpoint);
 
@@ -723,22 +761,26 @@ check_unknown (const gchar *name, const KlingRenderSpec *spec, GError **error)
 }
 
 gboolean
-kling_models_check (const KlingRenderSpec *spec, gboolean *unknown_model, GError **error)
+kling_models_check (const KlingRenderSpec * spec, gboolean * unknown_model,
+    GError ** error)
 {
   const gchar *name;
   const KlingModelInfo *info;
 
   g_return_val_if_fail (spec != NULL, FALSE);
 
-  name = spec->model_name && *spec->model_name ? spec->model_name : KLING_DEFAULT_MODEL;
+  name = spec->model_name
+      && *spec->model_name ? spec->model_name : KLING_DEFAULT_MODEL;
   info = kling_models_lookup (name, spec->endpoint);
   if (unknown_model)
     *unknown_model = info == NULL;
-  if (info ? !check_known (info, spec, error) : !check_unknown (name, spec, error))
+  if (info ? !check_known (info, spec, error) : !check_unknown (name, spec,
+          error))
     return FALSE;
   /* Rules of the endpoint, whatever the model. */
   if (spec->end_frame && spec->camera_control)
-    return refuse_printf (error, "An end frame and camera-control cannot be combined (Kling "
+    return refuse_printf (error,
+        "An end frame and camera-control cannot be combined (Kling "
         "refuses it): drop one");
   if (spec->endpoint == KLING_ENDPOINT_TEXT2VIDEO && !spec->prompt)
     return refuse_printf (error, "text2video needs a prompt: set prompt");
@@ -748,11 +790,12 @@ kling_models_check (const KlingRenderSpec *spec, gboolean *unknown_model, GError
 /* --- estimates and the 1203 sentence ---------------------------------------------------- */
 
 gboolean
-kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMode mode,
-    guint duration_s, gboolean sound, gdouble *usd, guint *render_s)
+kling_models_estimate (const gchar * model_name, KlingEndpoint endpoint,
+    KlingMode mode, guint duration_s, gboolean sound, gdouble * usd,
+    guint * render_s)
 {
-  const KlingModelInfo *info = kling_models_lookup (model_name && *model_name ? model_name :
-      KLING_DEFAULT_MODEL, endpoint);
+  const KlingModelInfo *info = kling_models_lookup (model_name
+      && *model_name ? model_name : KLING_DEFAULT_MODEL, endpoint);
   /* A name the table does not know (or no longer serves) would wait about as long as the
    * endpoint's default model, or, where that has no row (lip-sync: the rows name the
    * models whose videos it animates), as the endpoint's first row says. */
@@ -762,7 +805,8 @@ kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMod
   guint i;
 
   for (i = 0; !timing && i < G_N_ELEMENTS (models); i++)
-    if ((models[i].endpoints & endpoint_bit (endpoint)) && models[i].render_s[endpoint])
+    if ((models[i].endpoints & endpoint_bit (endpoint))
+        && models[i].render_s[endpoint])
       timing = &models[i];
   if (render_s)
     *render_s = timing ? timing->render_s[endpoint] : 0;
@@ -770,7 +814,8 @@ kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMod
     *usd = 0;
   if (info == NULL || info->retired || !kling_model_info_has_mode (info, mode))
     return FALSE;
-  price = info->usd_per_s[mode][kling_model_info_makes_audio (info, mode, sound)];
+  price =
+      info->usd_per_s[mode][kling_model_info_makes_audio (info, mode, sound)];
   if (price <= 0)
     return FALSE;
   /* To a tenth of a cent: 0.084 x 5 is 0.42, not 0.42000000000000004. */
@@ -780,12 +825,13 @@ kling_models_estimate (const gchar *model_name, KlingEndpoint endpoint, KlingMod
 }
 
 gchar *
-kling_models_dup_not_served_sentence (const gchar *model_name, KlingEndpoint endpoint,
-    const gchar *tag)
+kling_models_dup_not_served_sentence (const gchar * model_name,
+    KlingEndpoint endpoint, const gchar * tag)
 {
   GString *s;
 
-  if (endpoint != KLING_ENDPOINT_IMAGE2VIDEO && endpoint != KLING_ENDPOINT_TEXT2VIDEO)
+  if (endpoint != KLING_ENDPOINT_IMAGE2VIDEO
+      && endpoint != KLING_ENDPOINT_TEXT2VIDEO)
     return NULL;
   s = g_string_new (NULL);
   g_string_append_printf (s, "Kling does not serve %s for %s%s: use ",

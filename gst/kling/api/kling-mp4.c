@@ -34,24 +34,27 @@
 /* More media data boxes than any muxer writes for a short clip. */
 #define MAX_MDATS 64
 
-typedef struct {
+typedef struct
+{
   guint32 type;
-  guint64 start;               /* the box's first byte */
-  guint64 payload;             /* the first byte after its header */
-  guint64 end;                 /* one past its last byte */
+  guint64 start;                /* the box's first byte */
+  guint64 payload;              /* the first byte after its header */
+  guint64 end;                  /* one past its last byte */
 } Box;
 
-typedef struct {
+typedef struct
+{
   const guint8 *data;
   guint64 len;
   GError **error;
   guint n_mdats;
-  guint64 mdat_start[MAX_MDATS];   /* payload ranges of the mdat boxes */
+  guint64 mdat_start[MAX_MDATS];        /* payload ranges of the mdat boxes */
   guint64 mdat_end[MAX_MDATS];
 } Verifier;
 
-static gboolean G_GNUC_PRINTF (2, 3)
-fail (Verifier *v, const gchar *format, ...)
+static gboolean
+G_GNUC_PRINTF (2, 3)
+fail (Verifier * v, const gchar * format, ...)
 {
   g_autofree gchar *what = NULL;
   va_list args;
@@ -59,19 +62,20 @@ fail (Verifier *v, const gchar *format, ...)
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
-  g_propagate_error (v->error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL,
-          NULL, NULL, "the clip is not a whole MP4 file: %s", what));
+  g_propagate_error (v->error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0,
+          -1, NULL, NULL, NULL, "the clip is not a whole MP4 file: %s", what));
   return FALSE;
 }
 
 static guint32
-be32 (const guint8 *p)
+be32 (const guint8 * p)
 {
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8)
+      | p[3];
 }
 
 static guint64
-be64 (const guint8 *p)
+be64 (const guint8 * p)
 {
   return ((guint64) be32 (p) << 32) | be32 (p + 4);
 }
@@ -95,35 +99,42 @@ fourcc_name (guint32 type, gchar out[5])
  * media data of a stream they cannot seek back into), since the sample tables still show
  * where its data ends. A 'moov' (or anything else) of size 0 would hide a cut. */
 static gboolean
-read_box (Verifier *v, guint64 pos, guint64 limit, gboolean top_level, Box *box)
+read_box (Verifier * v, guint64 pos, guint64 limit, gboolean top_level,
+    Box * box)
 {
   guint64 size, header = 8;
   gchar name[5];
 
   if (limit - pos < 8)
-    return fail (v, "a box header at %" G_GUINT64_FORMAT " is cut short (%" G_GUINT64_FORMAT
+    return fail (v,
+        "a box header at %" G_GUINT64_FORMAT " is cut short (%" G_GUINT64_FORMAT
         " bytes left)", pos, limit - pos);
   size = be32 (v->data + pos);
   box->type = be32 (v->data + pos + 4);
   if (size == 1) {
     if (limit - pos < 16)
-      return fail (v, "the large size of box '%s' at %" G_GUINT64_FORMAT " is cut short",
+      return fail (v,
+          "the large size of box '%s' at %" G_GUINT64_FORMAT " is cut short",
           fourcc_name (box->type, name), pos);
     size = be64 (v->data + pos + 8);
     header = 16;
   } else if (size == 0 && top_level) {
     if (box->type != BOX_MDAT)
-      return fail (v, "box '%s' at %" G_GUINT64_FORMAT " has no size (\"to the end of the "
-          "file\"), which only 'mdat' may have", fourcc_name (box->type, name), pos);
+      return fail (v,
+          "box '%s' at %" G_GUINT64_FORMAT " has no size (\"to the end of the "
+          "file\"), which only 'mdat' may have", fourcc_name (box->type, name),
+          pos);
     size = limit - pos;
   }
   if (size < header)
-    return fail (v, "box '%s' at %" G_GUINT64_FORMAT " declares %" G_GUINT64_FORMAT
-        " bytes, less than its header", fourcc_name (box->type, name), pos, size);
+    return fail (v,
+        "box '%s' at %" G_GUINT64_FORMAT " declares %" G_GUINT64_FORMAT
+        " bytes, less than its header", fourcc_name (box->type, name), pos,
+        size);
   if (size > limit - pos)
     return fail (v, "box '%s' at %" G_GUINT64_FORMAT " needs %" G_GUINT64_FORMAT
-        " bytes, %s ends at %" G_GUINT64_FORMAT, fourcc_name (box->type, name), pos, size,
-        top_level ? "the file" : "its parent", limit);
+        " bytes, %s ends at %" G_GUINT64_FORMAT, fourcc_name (box->type, name),
+        pos, size, top_level ? "the file" : "its parent", limit);
   box->start = pos;
   box->payload = pos + header;
   box->end = pos + size;
@@ -133,7 +144,8 @@ read_box (Verifier *v, guint64 pos, guint64 limit, gboolean top_level, Box *box)
 /* The first child of @parent of @type; *found FALSE when there is none. Fewer than 8
  * bytes after the last child are padding (some muxers end a container with zeros). */
 static gboolean
-find_child (Verifier *v, const Box *parent, guint32 type, Box *child, gboolean *found)
+find_child (Verifier * v, const Box * parent, guint32 type, Box * child,
+    gboolean * found)
 {
   guint64 pos = parent->payload;
 
@@ -152,7 +164,7 @@ find_child (Verifier *v, const Box *parent, guint32 type, Box *child, gboolean *
 
 /* Like find_child(), but a missing child is an error. */
 static gboolean
-need_child (Verifier *v, const Box *parent, guint32 type, Box *child)
+need_child (Verifier * v, const Box * parent, guint32 type, Box * child)
 {
   gboolean found;
   gchar a[5], b[5];
@@ -166,14 +178,15 @@ need_child (Verifier *v, const Box *parent, guint32 type, Box *child)
 }
 
 static guint64
-payload_size (const Box *box)
+payload_size (const Box * box)
 {
   return box->end - box->payload;
 }
 
 /* Timescale and duration of an mvhd or mdhd (they share the layout). */
 static gboolean
-read_time_header (Verifier *v, const Box *box, guint32 *timescale, guint64 *duration)
+read_time_header (Verifier * v, const Box * box, guint32 * timescale,
+    guint64 * duration)
 {
   const guint8 *p = v->data + box->payload;
   gchar name[5];
@@ -193,15 +206,16 @@ read_time_header (Verifier *v, const Box *box, guint32 *timescale, guint64 *dura
 
 /* --- sample tables -------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   guint64 count;
-  guint32 constant_size;       /* 0: one size per sample in the table */
+  guint32 constant_size;        /* 0: one size per sample in the table */
   const guint8 *table;
-  guint field_bits;            /* 4, 8, 16 or 32 */
+  guint field_bits;             /* 4, 8, 16 or 32 */
 } SampleSizes;
 
 static gboolean
-read_sample_sizes (Verifier *v, const Box *stbl, SampleSizes *sizes)
+read_sample_sizes (Verifier * v, const Box * stbl, SampleSizes * sizes)
 {
   Box box;
   gboolean found;
@@ -230,17 +244,19 @@ read_sample_sizes (Verifier *v, const Box *stbl, SampleSizes *sizes)
   } else {
     sizes->constant_size = 0;
     sizes->field_bits = p[7];
-    if (sizes->field_bits != 4 && sizes->field_bits != 8 && sizes->field_bits != 16)
+    if (sizes->field_bits != 4 && sizes->field_bits != 8
+        && sizes->field_bits != 16)
       return fail (v, "stz2 has a field size of %u bits", sizes->field_bits);
   }
   if ((sizes->count * sizes->field_bits + 7) / 8 > room)
-    return fail (v, "stsz lists %" G_GUINT64_FORMAT " samples but holds room for fewer",
+    return fail (v,
+        "stsz lists %" G_GUINT64_FORMAT " samples but holds room for fewer",
         sizes->count);
   return TRUE;
 }
 
 static guint64
-sample_size (const SampleSizes *sizes, guint64 index)
+sample_size (const SampleSizes * sizes, guint64 index)
 {
   switch (sizes->field_bits) {
     case 4:{
@@ -250,7 +266,8 @@ sample_size (const SampleSizes *sizes, guint64 index)
     case 8:
       return sizes->table[index];
     case 16:
-      return ((guint) sizes->table[2 * index] << 8) | sizes->table[2 * index + 1];
+      return ((guint) sizes->table[2 * index] << 8) | sizes->table[2 * index +
+          1];
     default:
       return be32 (sizes->table + 4 * index);
   }
@@ -258,7 +275,7 @@ sample_size (const SampleSizes *sizes, guint64 index)
 
 /* Bytes of samples @first .. @first + @n - 1. */
 static guint64
-samples_bytes (const SampleSizes *sizes, guint64 first, guint64 n)
+samples_bytes (const SampleSizes * sizes, guint64 first, guint64 n)
 {
   guint64 total = 0, i;
 
@@ -269,16 +286,17 @@ samples_bytes (const SampleSizes *sizes, guint64 first, guint64 n)
   return total;
 }
 
-typedef struct {
+typedef struct
+{
   guint64 count;
   const guint8 *table;
-  gboolean wide;               /* co64 */
+  gboolean wide;                /* co64 */
 } ChunkOffsets;
 
 /* A full box holding an entry count and that many entries of @entry_size bytes. */
 static gboolean
-read_table (Verifier *v, const Box *box, guint entry_size, guint64 *count,
-    const guint8 **table)
+read_table (Verifier * v, const Box * box, guint entry_size, guint64 * count,
+    const guint8 ** table)
 {
   gchar name[5];
 
@@ -287,13 +305,14 @@ read_table (Verifier *v, const Box *box, guint entry_size, guint64 *count,
   *count = be32 (v->data + box->payload + 4);
   *table = v->data + box->payload + 8;
   if (*count * entry_size > payload_size (box) - 8)
-    return fail (v, "box '%s' lists %" G_GUINT64_FORMAT " entries but holds room for "
+    return fail (v,
+        "box '%s' lists %" G_GUINT64_FORMAT " entries but holds room for "
         "fewer", fourcc_name (box->type, name), *count);
   return TRUE;
 }
 
 static gboolean
-read_chunk_offsets (Verifier *v, const Box *stbl, ChunkOffsets *chunks)
+read_chunk_offsets (Verifier * v, const Box * stbl, ChunkOffsets * chunks)
 {
   Box box;
   gboolean found;
@@ -308,22 +327,25 @@ read_chunk_offsets (Verifier *v, const Box *stbl, ChunkOffsets *chunks)
       return fail (v, "a track has no chunk offsets (stco or co64)");
     chunks->wide = TRUE;
   }
-  return read_table (v, &box, chunks->wide ? 8 : 4, &chunks->count, &chunks->table);
+  return read_table (v, &box, chunks->wide ? 8 : 4, &chunks->count,
+      &chunks->table);
 }
 
 static guint64
-chunk_offset (const ChunkOffsets *chunks, guint64 index)
+chunk_offset (const ChunkOffsets * chunks, guint64 index)
 {
-  return chunks->wide ? be64 (chunks->table + 8 * index) : be32 (chunks->table + 4 * index);
+  return chunks->wide ? be64 (chunks->table + 8 * index) : be32 (chunks->table +
+      4 * index);
 }
 
-typedef struct {
+typedef struct
+{
   guint64 count;
-  const guint8 *table;         /* (first_chunk, samples_per_chunk, description) x count */
+  const guint8 *table;          /* (first_chunk, samples_per_chunk, description) x count */
 } SampleToChunk;
 
 static gboolean
-read_sample_to_chunk (Verifier *v, const Box *stbl, SampleToChunk *stsc)
+read_sample_to_chunk (Verifier * v, const Box * stbl, SampleToChunk * stsc)
 {
   Box box;
   guint64 i, previous = 0;
@@ -335,7 +357,8 @@ read_sample_to_chunk (Verifier *v, const Box *stbl, SampleToChunk *stsc)
     guint64 first = be32 (stsc->table + 12 * i);
 
     if ((i == 0 && first != 1) || (i > 0 && first <= previous))
-      return fail (v, "stsc entry %" G_GUINT64_FORMAT " starts at chunk %" G_GUINT64_FORMAT,
+      return fail (v,
+          "stsc entry %" G_GUINT64_FORMAT " starts at chunk %" G_GUINT64_FORMAT,
           i, first);
     previous = first;
   }
@@ -344,7 +367,7 @@ read_sample_to_chunk (Verifier *v, const Box *stbl, SampleToChunk *stsc)
 
 /* TRUE when [start, start + size) lies inside one mdat payload. */
 static gboolean
-inside_mdat (Verifier *v, guint64 start, guint64 size)
+inside_mdat (Verifier * v, guint64 start, guint64 size)
 {
   guint i;
 
@@ -359,7 +382,8 @@ inside_mdat (Verifier *v, guint64 start, guint64 size)
 /* Walks the chunks: each one's samples lie inside an mdat, and together the chunks hold
  * exactly the samples stsz counts. */
 static gboolean
-check_sample_table (Verifier *v, const Box *stbl, guint track, guint64 *n_samples)
+check_sample_table (Verifier * v, const Box * stbl, guint track,
+    guint64 * n_samples)
 {
   SampleSizes sizes = { 0, };
   ChunkOffsets chunks = { 0, };
@@ -371,7 +395,8 @@ check_sample_table (Verifier *v, const Box *stbl, guint track, guint64 *n_sample
   *n_samples = sizes.count;
   if (sizes.count == 0)
     return TRUE;
-  if (!read_chunk_offsets (v, stbl, &chunks) || !read_sample_to_chunk (v, stbl, &stsc))
+  if (!read_chunk_offsets (v, stbl, &chunks)
+      || !read_sample_to_chunk (v, stbl, &stsc))
     return FALSE;
   if (stsc.count == 0)
     return fail (v, "track %u has samples but an empty stsc", track);
@@ -379,21 +404,24 @@ check_sample_table (Verifier *v, const Box *stbl, guint track, guint64 *n_sample
   for (chunk = 0; chunk < chunks.count; chunk++) {
     guint64 per_chunk, n, offset, bytes;
 
-    while (entry + 1 < stsc.count && be32 (stsc.table + 12 * (entry + 1)) <= chunk + 1)
+    while (entry + 1 < stsc.count
+        && be32 (stsc.table + 12 * (entry + 1)) <= chunk + 1)
       entry++;
     per_chunk = be32 (stsc.table + 12 * entry + 4);
     if (sample >= sizes.count)
       return fail (v, "track %u has more chunks than samples", track);
     n = MIN (per_chunk, sizes.count - sample);
     if (n == 0)
-      return fail (v, "track %u puts no sample in chunk %" G_GUINT64_FORMAT, track,
-          chunk + 1);
+      return fail (v, "track %u puts no sample in chunk %" G_GUINT64_FORMAT,
+          track, chunk + 1);
     offset = chunk_offset (&chunks, chunk);
     bytes = samples_bytes (&sizes, sample, n);
     if (!inside_mdat (v, offset, bytes))
-      return fail (v, "chunk %" G_GUINT64_FORMAT " of track %u (%" G_GUINT64_FORMAT
-          " bytes at %" G_GUINT64_FORMAT ") is not inside the media data of a file of %"
-          G_GUINT64_FORMAT " bytes", chunk + 1, track, bytes, offset, v->len);
+      return fail (v,
+          "chunk %" G_GUINT64_FORMAT " of track %u (%" G_GUINT64_FORMAT
+          " bytes at %" G_GUINT64_FORMAT
+          ") is not inside the media data of a file of %" G_GUINT64_FORMAT
+          " bytes", chunk + 1, track, bytes, offset, v->len);
     sample += n;
   }
   if (sample != sizes.count)
@@ -405,7 +433,7 @@ check_sample_table (Verifier *v, const Box *stbl, guint track, guint64 *n_sample
 /* --- tracks and the movie ------------------------------------------------------------- */
 
 static void
-read_track_size (Verifier *v, const Box *tkhd, guint *width, guint *height)
+read_track_size (Verifier * v, const Box * tkhd, guint * width, guint * height)
 {
   const guint8 *p = v->data + tkhd->payload;
   guint64 at = p[0] == 1 ? 88 : 76;
@@ -418,18 +446,21 @@ read_track_size (Verifier *v, const Box *tkhd, guint *width, guint *height)
 }
 
 static gboolean
-check_track (Verifier *v, const Box *trak, guint track, gboolean fragmented,
-    KlingMp4Info *info)
+check_track (Verifier * v, const Box * trak, guint track, gboolean fragmented,
+    KlingMp4Info * info)
 {
   Box tkhd, mdia, mdhd, hdlr, minf, stbl;
   guint32 timescale, handler;
   guint64 duration, n_samples = 0;
   guint width, height;
 
-  if (!need_child (v, trak, BOX_TKHD, &tkhd) || !need_child (v, trak, BOX_MDIA, &mdia) ||
-      !need_child (v, &mdia, BOX_MDHD, &mdhd) || !need_child (v, &mdia, BOX_HDLR, &hdlr) ||
-      !need_child (v, &mdia, BOX_MINF, &minf) || !need_child (v, &minf, BOX_STBL, &stbl) ||
-      !read_time_header (v, &mdhd, &timescale, &duration))
+  if (!need_child (v, trak, BOX_TKHD, &tkhd)
+      || !need_child (v, trak, BOX_MDIA, &mdia)
+      || !need_child (v, &mdia, BOX_MDHD, &mdhd)
+      || !need_child (v, &mdia, BOX_HDLR, &hdlr)
+      || !need_child (v, &mdia, BOX_MINF, &minf)
+      || !need_child (v, &minf, BOX_STBL, &stbl)
+      || !read_time_header (v, &mdhd, &timescale, &duration))
     return FALSE;
   if (timescale == 0)
     return fail (v, "track %u has a timescale of 0", track);
@@ -454,7 +485,7 @@ check_track (Verifier *v, const Box *trak, guint track, gboolean fragmented,
 }
 
 static gboolean
-check_moov (Verifier *v, const Box *moov, KlingMp4Info *info)
+check_moov (Verifier * v, const Box * moov, KlingMp4Info * info)
 {
   Box mvhd, child;
   guint32 timescale;
@@ -470,8 +501,8 @@ check_moov (Verifier *v, const Box *moov, KlingMp4Info *info)
   for (pos = moov->payload; moov->end - pos >= 8; pos = child.end) {
     if (!read_box (v, pos, moov->end, FALSE, &child))
       return FALSE;
-    if (child.type == BOX_TRAK && !check_track (v, &child, ++info->n_tracks, fragmented,
-            info))
+    if (child.type == BOX_TRAK
+        && !check_track (v, &child, ++info->n_tracks, fragmented, info))
       return FALSE;
   }
   tracks_duration = info->duration_s;
@@ -490,7 +521,7 @@ check_moov (Verifier *v, const Box *moov, KlingMp4Info *info)
 
 /* The top-level boxes: ftyp first, one moov, the mdats, all complete. */
 static gboolean
-scan_top_level (Verifier *v, Box *moov)
+scan_top_level (Verifier * v, Box * moov)
 {
   gboolean have_moov = FALSE;
   guint64 pos = 0;
@@ -501,7 +532,8 @@ scan_top_level (Verifier *v, Box *moov)
     if (!read_box (v, pos, v->len, TRUE, &box))
       return FALSE;
     if (pos == 0 && box.type != BOX_FTYP)
-      return fail (v, "it starts with '%s', not 'ftyp'", fourcc_name (box.type, name));
+      return fail (v, "it starts with '%s', not 'ftyp'", fourcc_name (box.type,
+              name));
     if (box.type == BOX_MOOV) {
       if (have_moov)
         return fail (v, "it has two 'moov' boxes");
@@ -526,9 +558,10 @@ scan_top_level (Verifier *v, Box *moov)
 }
 
 gboolean
-kling_mp4_verify (const guint8 *data, gsize len, KlingMp4Info *info, GError **error)
+kling_mp4_verify (const guint8 * data, gsize len, KlingMp4Info * info,
+    GError ** error)
 {
-  Verifier v = { .data = data, .len = len, .error = error };
+  Verifier v = {.data = data,.len = len,.error = error };
   KlingMp4Info local;
   Box moov;
 
@@ -544,15 +577,15 @@ kling_mp4_verify (const guint8 *data, gsize len, KlingMp4Info *info, GError **er
 }
 
 gboolean
-kling_mp4_verify_file (const gchar *path, KlingMp4Info *info, GError **error)
+kling_mp4_verify_file (const gchar * path, KlingMp4Info * info, GError ** error)
 {
   g_autoptr (GMappedFile) mapped = NULL;
   g_autoptr (GError) local = NULL;
 
   mapped = g_mapped_file_new (path, FALSE, &local);
   if (mapped == NULL) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1, NULL, NULL,
-            NULL, "cannot read %s: %s", path, local->message));
+    g_propagate_error (error, kling_error_new_full (KLING_ERROR_LOCAL_IO, 0, -1,
+            NULL, NULL, NULL, "cannot read %s: %s", path, local->message));
     return FALSE;
   }
   return kling_mp4_verify ((const guint8 *) g_mapped_file_get_contents (mapped),
@@ -571,11 +604,12 @@ kling_mp4_max_plausible_bytes (gdouble duration_s, guint height)
     height = 1080;
   bits_per_s = height <= 720 ? 16000000 : height <= 1080 ? 32000000 : 100000000;
   bytes = duration_s * (bits_per_s / 8) + 4.0 * 1024 * 1024;
-  return bytes >= (gdouble) KLING_MP4_MAX_BYTES ? KLING_MP4_MAX_BYTES : (guint64) bytes;
+  return bytes >=
+      (gdouble) KLING_MP4_MAX_BYTES ? KLING_MP4_MAX_BYTES : (guint64) bytes;
 }
 
 guint
-kling_mp4_height_for_mode (const gchar *mode)
+kling_mp4_height_for_mode (const gchar * mode)
 {
   if (g_strcmp0 (mode, "std") == 0)
     return 720;

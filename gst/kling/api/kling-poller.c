@@ -7,22 +7,24 @@
 
 #include <string.h>
 
-struct _KlingPollEntry {
-  gint ref_count;              /* the poller's list, and each request carrying it */
-  KlingPoller *poller;         /* NULL once removed */
+struct _KlingPollEntry
+{
+  gint ref_count;               /* the poller's list, and each request carrying it */
+  KlingPoller *poller;          /* NULL once removed */
   gchar *task_id;
   guint interval_ms;
   KlingPollResult result;
   gpointer user_data;
-  gboolean wanted;             /* asked for a poll: due_us / hold_us apply */
-  gint64 due_us;               /* at the latest (monotonic) */
-  gint64 hold_us;              /* not before */
+  gboolean wanted;              /* asked for a poll: due_us / hold_us apply */
+  gint64 due_us;                /* at the latest (monotonic) */
+  gint64 hold_us;               /* not before */
   gboolean in_flight;
 };
 
-struct _KlingPoller {
-  KlingClient *client;         /* the owner: no reference */
-  GList *entries;              /* KlingPollEntry, one reference each */
+struct _KlingPoller
+{
+  KlingClient *client;          /* the owner: no reference */
+  GList *entries;               /* KlingPollEntry, one reference each */
   GSource *timer;
   gint64 timer_at_us;
   GCancellable *cancellable;
@@ -30,24 +32,25 @@ struct _KlingPoller {
 };
 
 /* One request: the entries it carries. */
-typedef struct {
+typedef struct
+{
   KlingPoller *poller;
-  GPtrArray *entries;          /* KlingPollEntry, a reference each */
-  GString *ids;                /* "a,b,c", escaped */
+  GPtrArray *entries;           /* KlingPollEntry, a reference each */
+  GString *ids;                 /* "a,b,c", escaped */
   guint n_ids;
 } Batch;
 
-static void poller_reschedule (KlingPoller *poller);
+static void poller_reschedule (KlingPoller * poller);
 
 static KlingPollEntry *
-entry_ref (KlingPollEntry *entry)
+entry_ref (KlingPollEntry * entry)
 {
   entry->ref_count++;
   return entry;
 }
 
 static void
-entry_unref (KlingPollEntry *entry)
+entry_unref (KlingPollEntry * entry)
 {
   if (--entry->ref_count > 0)
     return;
@@ -56,7 +59,7 @@ entry_unref (KlingPollEntry *entry)
 }
 
 KlingPoller *
-kling_poller_new (KlingClient *client)
+kling_poller_new (KlingClient * client)
 {
   KlingPoller *poller = g_new0 (KlingPoller, 1);
 
@@ -66,7 +69,7 @@ kling_poller_new (KlingClient *client)
 }
 
 static void
-poller_stop_timer (KlingPoller *poller)
+poller_stop_timer (KlingPoller * poller)
 {
   if (poller->timer) {
     g_source_destroy (poller->timer);
@@ -75,14 +78,14 @@ poller_stop_timer (KlingPoller *poller)
 }
 
 void
-kling_poller_cancel (KlingPoller *poller)
+kling_poller_cancel (KlingPoller * poller)
 {
   poller_stop_timer (poller);
   g_cancellable_cancel (poller->cancellable);
 }
 
 void
-kling_poller_free (KlingPoller *poller)
+kling_poller_free (KlingPoller * poller)
 {
   GList *l;
 
@@ -101,14 +104,14 @@ kling_poller_free (KlingPoller *poller)
 }
 
 guint
-kling_poller_get_requests (KlingPoller *poller)
+kling_poller_get_requests (KlingPoller * poller)
 {
   return poller->requests;
 }
 
 KlingPollEntry *
-kling_poller_add (KlingPoller *poller, const gchar *task_id, guint interval_ms,
-    KlingPollResult result, gpointer user_data)
+kling_poller_add (KlingPoller * poller, const gchar * task_id,
+    guint interval_ms, KlingPollResult result, gpointer user_data)
 {
   KlingPollEntry *entry = g_new0 (KlingPollEntry, 1);
 
@@ -123,7 +126,7 @@ kling_poller_add (KlingPoller *poller, const gchar *task_id, guint interval_ms,
 }
 
 void
-kling_poller_remove (KlingPollEntry *entry)
+kling_poller_remove (KlingPollEntry * entry)
 {
   KlingPoller *poller = entry->poller;
 
@@ -136,13 +139,13 @@ kling_poller_remove (KlingPollEntry *entry)
 }
 
 const gchar *
-kling_poller_entry_get_task_id (KlingPollEntry *entry)
+kling_poller_entry_get_task_id (KlingPollEntry * entry)
 {
   return entry->task_id;
 }
 
 static void
-entry_want (KlingPollEntry *entry, guint delay_ms, gboolean hold)
+entry_want (KlingPollEntry * entry, guint delay_ms, gboolean hold)
 {
   gint64 at = g_get_monotonic_time () + (gint64) delay_ms * 1000;
 
@@ -154,13 +157,13 @@ entry_want (KlingPollEntry *entry, guint delay_ms, gboolean hold)
 }
 
 void
-kling_poller_poll_in (KlingPollEntry *entry, guint delay_ms)
+kling_poller_poll_in (KlingPollEntry * entry, guint delay_ms)
 {
   entry_want (entry, delay_ms, FALSE);
 }
 
 void
-kling_poller_hold (KlingPollEntry *entry, guint delay_ms)
+kling_poller_hold (KlingPollEntry * entry, guint delay_ms)
 {
   entry_want (entry, delay_ms, TRUE);
 }
@@ -168,7 +171,7 @@ kling_poller_hold (KlingPollEntry *entry, guint delay_ms)
 /* --- the timer --------------------------------------------------------------------------- */
 
 static gboolean
-entry_waits (const KlingPollEntry *entry)
+entry_waits (const KlingPollEntry * entry)
 {
   return entry->wanted && !entry->in_flight;
 }
@@ -180,7 +183,7 @@ entry_waits (const KlingPollEntry *entry)
  * polled sooner than half its interval after its last answer, whatever fires a batch (a
  * new task, a backoff ending). */
 static gint64
-ride_along_us (KlingPoller *poller)
+ride_along_us (KlingPoller * poller)
 {
   gint64 shortest = G_MAXINT64;
   GList *l;
@@ -198,7 +201,7 @@ static gboolean poller_fire (gpointer data);
 
 /* The timer is set for the earliest entry: its due time, or its hold if later. */
 static void
-poller_reschedule (KlingPoller *poller)
+poller_reschedule (KlingPoller * poller)
 {
   gint64 earliest = G_MAXINT64;
   GList *l;
@@ -228,7 +231,7 @@ poller_reschedule (KlingPoller *poller)
 /* --- a batch ----------------------------------------------------------------------------- */
 
 static void
-batch_free (Batch *batch)
+batch_free (Batch * batch)
 {
   g_ptr_array_unref (batch->entries);
   g_string_free (batch->ids, TRUE);
@@ -236,8 +239,8 @@ batch_free (Batch *batch)
 }
 
 static void
-batch_done (KlingClient *client, JsonNode *data, const gchar *request_id,
-    const GError *error, gpointer user_data)
+batch_done (KlingClient * client, JsonNode * data, const gchar * request_id,
+    const GError * error, gpointer user_data)
 {
   Batch *batch = user_data;
   KlingPoller *poller = batch->poller;
@@ -245,8 +248,9 @@ batch_done (KlingClient *client, JsonNode *data, const gchar *request_id,
   guint i;
 
   if (error == NULL && (data == NULL || !JSON_NODE_HOLDS_ARRAY (data)))
-    error = shape_error = kling_error_new_full (KLING_ERROR_PROTOCOL, 200, 0, request_id,
-        NULL, NULL, "the /tasks answer's \"data\" is not an array");
+    error = shape_error =
+        kling_error_new_full (KLING_ERROR_PROTOCOL, 200, 0, request_id, NULL,
+        NULL, "the /tasks answer's \"data\" is not an array");
   for (i = 0; i < batch->entries->len; i++) {
     KlingPollEntry *entry = g_ptr_array_index (batch->entries, i);
 
@@ -255,8 +259,8 @@ batch_done (KlingClient *client, JsonNode *data, const gchar *request_id,
     /* Removed while the request ran (its job finished): its answer is nobody's. */
     if (entry->poller == NULL)
       continue;
-    entry->result (entry, error ? NULL : kling_tasks_v2_find (data, entry->task_id, FALSE),
-        request_id, error, entry->user_data);
+    entry->result (entry, error ? NULL : kling_tasks_v2_find (data,
+            entry->task_id, FALSE), request_id, error, entry->user_data);
   }
   /* The entries asked again (or were removed) in their results. */
   if (!g_cancellable_is_cancelled (poller->cancellable))
@@ -265,12 +269,13 @@ batch_done (KlingClient *client, JsonNode *data, const gchar *request_id,
 }
 
 static void
-batch_send (KlingPoller *poller, Batch *batch)
+batch_send (KlingPoller * poller, Batch * batch)
 {
-  g_autofree gchar *path = g_strconcat ("/tasks?task_ids=", batch->ids->str, NULL);
+  g_autofree gchar *path =
+      g_strconcat ("/tasks?task_ids=", batch->ids->str, NULL);
   KlingCallSpec spec = {
-    .method = "GET", .path = path, .cancellable = poller->cancellable,
-    .retry_ambiguous = TRUE, .done = batch_done, .user_data = batch,
+    .method = "GET",.path = path,.cancellable = poller->cancellable,
+    .retry_ambiguous = TRUE,.done = batch_done,.user_data = batch,
   };
 
   poller->requests++;
@@ -279,12 +284,13 @@ batch_send (KlingPoller *poller, Batch *batch)
 }
 
 static Batch *
-batch_new (KlingPoller *poller)
+batch_new (KlingPoller * poller)
 {
   Batch *batch = g_new0 (Batch, 1);
 
   batch->poller = poller;
-  batch->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_unref);
+  batch->entries =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) entry_unref);
   batch->ids = g_string_new (NULL);
   return batch;
 }
@@ -309,7 +315,8 @@ poller_fire (gpointer data)
     KlingPollEntry *entry = l->data;
     Batch *batch;
 
-    if (!entry_waits (entry) || entry->hold_us > now || entry->due_us - now > window)
+    if (!entry_waits (entry) || entry->hold_us > now
+        || entry->due_us - now > window)
       continue;
     batch = g_hash_table_lookup (batch_of, entry->task_id);
     if (batch == NULL) {

@@ -20,13 +20,14 @@
           NULL, NULL, NULL, __VA_ARGS__)), FALSE)
 
 static guint32
-read_u32_le (const guint8 *p)
+read_u32_le (const guint8 * p)
 {
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32)
+      p[3] << 24;
 }
 
 static gboolean
-is_set (const gchar *s)
+is_set (const gchar * s)
 {
   return s != NULL && *s != '\0';
 }
@@ -54,7 +55,7 @@ kling_audio_format_to_string (KlingAudioFormat format)
 #define WAV_HEADER_BYTES 44
 
 static void
-write_u32_le (guint8 *p, guint32 value)
+write_u32_le (guint8 * p, guint32 value)
 {
   p[0] = value & 0xFF;
   p[1] = (value >> 8) & 0xFF;
@@ -63,14 +64,14 @@ write_u32_le (guint8 *p, guint32 value)
 }
 
 static void
-write_u16_le (guint8 *p, guint16 value)
+write_u16_le (guint8 * p, guint16 value)
 {
   p[0] = value & 0xFF;
   p[1] = value >> 8;
 }
 
 GBytes *
-kling_audio_wav_new_s16le (GByteArray *pcm, guint rate, guint channels)
+kling_audio_wav_new_s16le (GByteArray * pcm, guint rate, guint channels)
 {
   guint8 header[WAV_HEADER_BYTES];
   guint32 data_bytes;
@@ -82,13 +83,13 @@ kling_audio_wav_new_s16le (GByteArray *pcm, guint rate, guint channels)
   memcpy (header, "RIFF", 4);
   write_u32_le (header + 4, 36 + data_bytes);
   memcpy (header + 8, "WAVEfmt ", 8);
-  write_u32_le (header + 16, 16);                       /* fmt chunk size */
+  write_u32_le (header + 16, 16);       /* fmt chunk size */
   write_u16_le (header + 20, WAV_FORMAT_PCM);
   write_u16_le (header + 22, channels);
   write_u32_le (header + 24, rate);
   write_u32_le (header + 28, rate * channels * 2);      /* byte rate */
-  write_u16_le (header + 32, channels * 2);             /* block align */
-  write_u16_le (header + 34, 16);                       /* bits per sample */
+  write_u16_le (header + 32, channels * 2);     /* block align */
+  write_u16_le (header + 34, 16);       /* bits per sample */
   memcpy (header + 36, "data", 4);
   write_u32_le (header + 40, data_bytes);
 
@@ -99,12 +100,13 @@ kling_audio_wav_new_s16le (GByteArray *pcm, guint rate, guint channels)
 /* Walks the RIFF chunks for "fmt " and "data". A data chunk whose size runs past the
  * end of the file (streaming writers leave 0 or 0xFFFFFFFF there) counts up to the end. */
 static gboolean
-probe_wav (const guint8 *data, gsize size, gdouble *duration_s)
+probe_wav (const guint8 * data, gsize size, gdouble * duration_s)
 {
   guint32 byte_rate = 0;
   gsize pos = 12;
 
-  if (size < 12 || memcmp (data, "RIFF", 4) != 0 || memcmp (data + 8, "WAVE", 4) != 0)
+  if (size < 12 || memcmp (data, "RIFF", 4) != 0
+      || memcmp (data + 8, "WAVE", 4) != 0)
     return FALSE;
 
   while (pos + 8 <= size) {
@@ -121,7 +123,8 @@ probe_wav (const guint8 *data, gsize size, gdouble *duration_s)
       channels = chunk[10] | (chunk[11] << 8);
       byte_rate = read_u32_le (chunk + 16);
       if ((format_tag != WAV_FORMAT_PCM && format_tag != WAV_FORMAT_FLOAT
-              && format_tag != WAV_FORMAT_EXTENSIBLE) || channels == 0 || byte_rate == 0)
+              && format_tag != WAV_FORMAT_EXTENSIBLE) || channels == 0
+          || byte_rate == 0)
         return FALSE;
     } else if (memcmp (chunk, "data", 4) == 0) {
       if (byte_rate == 0)
@@ -138,8 +141,9 @@ probe_wav (const guint8 *data, gsize size, gdouble *duration_s)
 
 /* --- MP3 ------------------------------------------------------------------------- */
 
-typedef struct {
-  guint version;        /* 1 = MPEG-1, 2 = MPEG-2, 25 = MPEG-2.5 */
+typedef struct
+{
+  guint version;                /* 1 = MPEG-1, 2 = MPEG-2, 25 = MPEG-2.5 */
   guint sample_rate;
   guint frame_bytes;
   guint samples;
@@ -148,7 +152,7 @@ typedef struct {
 
 /* Layer III only: that is what "mp3" means to Kling. */
 static gboolean
-parse_mp3_header (const guint8 *h, Mp3Frame *frame)
+parse_mp3_header (const guint8 * h, Mp3Frame * frame)
 {
   static const guint16 kbps_v1[16] =
       { 0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0 };
@@ -166,8 +170,8 @@ parse_mp3_header (const guint8 *h, Mp3Frame *frame)
   padding = (h[2] >> 1) & 1;
   /* version 01 is reserved; layer 01 is layer III; bitrate 0 is "free format", whose
    * frame size cannot be read from the header. */
-  if (version_bits == 1 || layer_bits != 1 || bitrate_index == 0 || bitrate_index == 15
-      || rate_index == 3)
+  if (version_bits == 1 || layer_bits != 1 || bitrate_index == 0
+      || bitrate_index == 15 || rate_index == 3)
     return FALSE;
 
   frame->version = version_bits == 3 ? 1 : (version_bits == 2 ? 2 : 25);
@@ -175,7 +179,8 @@ parse_mp3_header (const guint8 *h, Mp3Frame *frame)
       (frame->version == 2 ? 2 : 4));
   kbps = frame->version == 1 ? kbps_v1[bitrate_index] : kbps_v2[bitrate_index];
   frame->samples = frame->version == 1 ? 1152 : 576;
-  frame->frame_bytes = (frame->samples / 8) * kbps * 1000 / frame->sample_rate + padding;
+  frame->frame_bytes =
+      (frame->samples / 8) * kbps * 1000 / frame->sample_rate + padding;
   frame->mono = (h[3] >> 6) == 3;
   return TRUE;
 }
@@ -184,8 +189,8 @@ parse_mp3_header (const guint8 *h, Mp3Frame *frame)
  * stream is enough; to (re)gain sync the next frame's header must confirm it (or the
  * data end right there), as a lone 0xFFE sync pattern is too common in noise. */
 static gboolean
-mp3_frame_at (const guint8 *data, gsize size, gsize pos, guint synced_rate,
-    Mp3Frame *frame)
+mp3_frame_at (const guint8 * data, gsize size, gsize pos, guint synced_rate,
+    Mp3Frame * frame)
 {
   Mp3Frame next;
   gsize next_pos;
@@ -199,15 +204,17 @@ mp3_frame_at (const guint8 *data, gsize size, gsize pos, guint synced_rate,
     return frame->sample_rate == synced_rate;
   if (next_pos + 4 > size)
     return TRUE;
-  return parse_mp3_header (data + next_pos, &next) && next.version == frame->version
+  return parse_mp3_header (data + next_pos, &next)
+      && next.version == frame->version
       && next.sample_rate == frame->sample_rate;
 }
 
 /* The encoder's Xing/Info (or VBRI) frame carries no audio for players. */
 static gboolean
-mp3_is_info_frame (const guint8 *data, const Mp3Frame *frame)
+mp3_is_info_frame (const guint8 * data, const Mp3Frame * frame)
 {
-  gsize side_info = frame->version == 1 ? (frame->mono ? 17 : 32) : (frame->mono ? 9 : 17);
+  gsize side_info =
+      frame->version == 1 ? (frame->mono ? 17 : 32) : (frame->mono ? 9 : 17);
   const guint8 *tag = data + 4 + side_info;
 
   if (4 + side_info + 4 <= frame->frame_bytes
@@ -217,7 +224,7 @@ mp3_is_info_frame (const guint8 *data, const Mp3Frame *frame)
 }
 
 static gsize
-id3v2_size (const guint8 *data, gsize size)
+id3v2_size (const guint8 * data, gsize size)
 {
   gsize tag;
 
@@ -234,7 +241,7 @@ id3v2_size (const guint8 *data, gsize size)
 #define MP3_MAX_LEADING_JUNK 4096
 
 static gboolean
-probe_mp3 (const guint8 *data, gsize size, gdouble *duration_s)
+probe_mp3 (const guint8 * data, gsize size, gdouble * duration_s)
 {
   gsize pos = id3v2_size (data, size);
   gsize first_limit = pos + MP3_MAX_LEADING_JUNK;
@@ -265,7 +272,8 @@ probe_mp3 (const guint8 *data, gsize size, gdouble *duration_s)
 }
 
 gboolean
-kling_audio_probe (GBytes *audio, KlingAudioFormat *format, gdouble *duration_s)
+kling_audio_probe (GBytes * audio, KlingAudioFormat * format,
+    gdouble * duration_s)
 {
   gsize size;
   const guint8 *data;
@@ -289,8 +297,8 @@ kling_audio_probe (GBytes *audio, KlingAudioFormat *format, gdouble *duration_s)
 }
 
 gboolean
-kling_validate_audio (GBytes *audio, const gchar *field, KlingAudioFormat *format,
-    gdouble *duration_s, GError **error)
+kling_validate_audio (GBytes * audio, const gchar * field,
+    KlingAudioFormat * format, gdouble * duration_s, GError ** error)
 {
   KlingAudioFormat found;
   gdouble duration;
@@ -300,13 +308,15 @@ kling_validate_audio (GBytes *audio, const gchar *field, KlingAudioFormat *forma
 
   size = g_bytes_get_size (audio);
   if (size > KLING_AUDIO_MAX_BYTES)
-    return set_invalid_input (error, "%s: %" G_GSIZE_FORMAT " bytes is more than Kling's "
-        "%d MB limit", field, size, KLING_AUDIO_MAX_BYTES / (1024 * 1024));
+    return set_invalid_input (error,
+        "%s: %" G_GSIZE_FORMAT " bytes is more than Kling's " "%d MB limit",
+        field, size, KLING_AUDIO_MAX_BYTES / (1024 * 1024));
   if (!kling_audio_probe (audio, &found, &duration))
     return set_invalid_input (error, "%s: not WAV or MP3 audio", field);
   if (duration < KLING_AUDIO_MIN_S || duration > KLING_AUDIO_MAX_S)
-    return set_invalid_input (error, "%s: %.2f s of audio, Kling takes %.0f to %.0f s",
-        field, duration, KLING_AUDIO_MIN_S, KLING_AUDIO_MAX_S);
+    return set_invalid_input (error,
+        "%s: %.2f s of audio, Kling takes %.0f to %.0f s", field, duration,
+        KLING_AUDIO_MIN_S, KLING_AUDIO_MAX_S);
   if (format)
     *format = found;
   if (duration_s)
@@ -315,39 +325,44 @@ kling_validate_audio (GBytes *audio, const gchar *field, KlingAudioFormat *forma
 }
 
 gboolean
-kling_validate_voice_language (const gchar *language, GError **error)
+kling_validate_voice_language (const gchar * language, GError ** error)
 {
   if (g_strcmp0 (language, "zh") == 0 || g_strcmp0 (language, "en") == 0)
     return TRUE;
-  return set_invalid_input (error, "voice_language: \"%s\" is not \"zh\" or \"en\"",
+  return set_invalid_input (error,
+      "voice_language: \"%s\" is not \"zh\" or \"en\"",
       language ? language : "");
 }
 
 gboolean
-kling_validate_voice_speed (gdouble speed, GError **error)
+kling_validate_voice_speed (gdouble speed, GError ** error)
 {
   /* The range is inclusive; a little slack absorbs 0.8 typed as a float. */
-  if (speed >= KLING_VOICE_SPEED_MIN - 1e-9 && speed <= KLING_VOICE_SPEED_MAX + 1e-9)
+  if (speed >= KLING_VOICE_SPEED_MIN - 1e-9
+      && speed <= KLING_VOICE_SPEED_MAX + 1e-9)
     return TRUE;
-  return set_invalid_input (error, "voice_speed: %.2f is outside %.1f .. %.1f", speed,
-      KLING_VOICE_SPEED_MIN, KLING_VOICE_SPEED_MAX);
+  return set_invalid_input (error, "voice_speed: %.2f is outside %.1f .. %.1f",
+      speed, KLING_VOICE_SPEED_MIN, KLING_VOICE_SPEED_MAX);
 }
 
 gboolean
-kling_validate_video_source (const gchar *video_id, const gchar *video_url,
-    GError **error)
+kling_validate_video_source (const gchar * video_id, const gchar * video_url,
+    GError ** error)
 {
   if (is_set (video_id) && is_set (video_url))
-    return set_invalid_input (error, "video_id and video_url are both set: give one clip");
+    return set_invalid_input (error,
+        "video_id and video_url are both set: give one clip");
   if (!is_set (video_id) && !is_set (video_url))
-    return set_invalid_input (error, "no video_id or video_url: which clip to lip-sync?");
+    return set_invalid_input (error,
+        "no video_id or video_url: which clip to lip-sync?");
   return TRUE;
 }
 
 /* --- request bodies ---------------------------------------------------------------- */
 
 static void
-set_video_source (JsonObject *object, const gchar *video_id, const gchar *video_url)
+set_video_source (JsonObject * object, const gchar * video_id,
+    const gchar * video_url)
 {
   if (is_set (video_id))
     json_object_set_string_member (object, "video_id", video_id);
@@ -358,7 +373,7 @@ set_video_source (JsonObject *object, const gchar *video_id, const gchar *video_
 /* Sets @member to the audio: base64 in a body; in a summary (sidecar, logs) a
  * description instead of the bytes. */
 static void
-set_audio_member (JsonObject *object, const gchar *member, GBytes *audio,
+set_audio_member (JsonObject * object, const gchar * member, GBytes * audio,
     gboolean summary)
 {
   gsize size;
@@ -387,31 +402,37 @@ set_audio_member (JsonObject *object, const gchar *member, GBytes *audio,
 }
 
 static gboolean
-validate_lip_sync_audio (const KlingLipSyncParams *params, GError **error)
+validate_lip_sync_audio (const KlingLipSyncParams * params, GError ** error)
 {
   if (params->audio != NULL && is_set (params->audio_url))
-    return set_invalid_input (error, "audio_file and audio_url are both set: give one");
+    return set_invalid_input (error,
+        "audio_file and audio_url are both set: give one");
   if (params->audio == NULL && !is_set (params->audio_url))
-    return set_invalid_input (error, "no audio_file or audio_url for audio2video");
+    return set_invalid_input (error,
+        "no audio_file or audio_url for audio2video");
   return params->audio == NULL
       || kling_validate_audio (params->audio, "audio_file", NULL, NULL, error);
 }
 
 static gboolean
-validate_lip_sync_text (const KlingLipSyncParams *params, GError **error)
+validate_lip_sync_text (const KlingLipSyncParams * params, GError ** error)
 {
   if (!is_set (params->text))
-    return set_invalid_input (error, "text: empty; text2video needs something to say");
-  if (!kling_validate_text (params->text, "text", KLING_LIPSYNC_TEXT_MAX_CHARS, error))
+    return set_invalid_input (error,
+        "text: empty; text2video needs something to say");
+  if (!kling_validate_text (params->text, "text", KLING_LIPSYNC_TEXT_MAX_CHARS,
+          error))
     return FALSE;
   if (!is_set (params->voice_id))
-    return set_invalid_input (error, "voice_id: empty; text2video needs a voice");
+    return set_invalid_input (error,
+        "voice_id: empty; text2video needs a voice");
   return kling_validate_voice_language (params->voice_language, error)
       && kling_validate_voice_speed (params->voice_speed, error);
 }
 
 static void
-set_lip_sync_audio (const KlingLipSyncParams *params, JsonObject *input, gboolean summary)
+set_lip_sync_audio (const KlingLipSyncParams * params, JsonObject * input,
+    gboolean summary)
 {
   json_object_set_string_member (input, "mode", "audio2video");
   if (params->audio == NULL) {
@@ -424,18 +445,19 @@ set_lip_sync_audio (const KlingLipSyncParams *params, JsonObject *input, gboolea
 }
 
 static void
-set_lip_sync_text (const KlingLipSyncParams *params, JsonObject *input)
+set_lip_sync_text (const KlingLipSyncParams * params, JsonObject * input)
 {
   json_object_set_string_member (input, "mode", "text2video");
   json_object_set_string_member (input, "text", params->text);
   json_object_set_string_member (input, "voice_id", params->voice_id);
-  json_object_set_string_member (input, "voice_language", params->voice_language);
+  json_object_set_string_member (input, "voice_language",
+      params->voice_language);
   json_object_set_double_member (input, "voice_speed", params->voice_speed);
 }
 
 /* The body of a checked request; or, with @summary, the same without the audio bytes. */
 static JsonNode *
-lip_sync_body_new (const KlingLipSyncParams *params, gboolean summary)
+lip_sync_body_new (const KlingLipSyncParams * params, gboolean summary)
 {
   JsonObject *input = json_object_new (), *body = json_object_new ();
 
@@ -451,7 +473,8 @@ lip_sync_body_new (const KlingLipSyncParams *params, gboolean summary)
 }
 
 gboolean
-kling_lip_sync_validate_voice (const KlingLipSyncParams *params, GError **error)
+kling_lip_sync_validate_voice (const KlingLipSyncParams * params,
+    GError ** error)
 {
   g_return_val_if_fail (params != NULL, FALSE);
 
@@ -461,20 +484,20 @@ kling_lip_sync_validate_voice (const KlingLipSyncParams *params, GError **error)
 }
 
 KlingRequest *
-kling_lip_sync_request_new (const KlingLipSyncParams *params, GError **error)
+kling_lip_sync_request_new (const KlingLipSyncParams * params, GError ** error)
 {
   g_return_val_if_fail (params != NULL, NULL);
 
   if (!kling_validate_video_source (params->video_id, params->video_url, error)
       || !kling_lip_sync_validate_voice (params, error))
     return NULL;
-  return kling_request_new (KLING_ENDPOINT_LIP_SYNC, lip_sync_body_new (params, FALSE),
-      lip_sync_body_new (params, TRUE));
+  return kling_request_new (KLING_ENDPOINT_LIP_SYNC, lip_sync_body_new (params,
+          FALSE), lip_sync_body_new (params, TRUE));
 }
 
 JsonNode *
-kling_identify_face_body_new (const gchar *video_id, const gchar *video_url,
-    GError **error)
+kling_identify_face_body_new (const gchar * video_id, const gchar * video_url,
+    GError ** error)
 {
   JsonObject *body;
 
@@ -488,10 +511,10 @@ kling_identify_face_body_new (const gchar *video_id, const gchar *video_url,
 /* --- identify-face answer ----------------------------------------------------------- */
 
 static gboolean
-set_protocol_error (GError **error, const gchar *what)
+set_protocol_error (GError ** error, const gchar * what)
 {
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, NULL, NULL,
-          NULL, "identify-face answer: %s", what));
+  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
+          NULL, NULL, NULL, "identify-face answer: %s", what));
   return FALSE;
 }
 
@@ -502,7 +525,7 @@ set_protocol_error (GError **error, const gchar *what)
 /* Numbers, or strings holding one (liberal in what we read); absent is 0. FALSE for a time
  * no clip can have (negative, NaN, days long): converting it would be undefined. */
 static gboolean
-read_time_ms (JsonObject *object, const gchar *name, gint64 *time_ms)
+read_time_ms (JsonObject * object, const gchar * name, gint64 * time_ms)
 {
   gdouble value;
 
@@ -516,7 +539,7 @@ read_time_ms (JsonObject *object, const gchar *name, gint64 *time_ms)
 }
 
 static gchar *
-dup_id (JsonNode *node)
+dup_id (JsonNode * node)
 {
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
     return NULL;
@@ -529,7 +552,7 @@ dup_id (JsonNode *node)
 }
 
 static void
-kling_face_free (KlingFace *face)
+kling_face_free (KlingFace * face)
 {
   g_free (face->face_id);
   g_free (face->face_image);
@@ -537,7 +560,7 @@ kling_face_free (KlingFace *face)
 }
 
 static KlingFace *
-face_new_from_json (JsonNode *node, GError **error)
+face_new_from_json (JsonNode * node, GError ** error)
 {
   JsonObject *object;
   KlingFace *face;
@@ -558,7 +581,8 @@ face_new_from_json (JsonNode *node, GError **error)
   if (!read_time_ms (object, "start_time", &face->start_time_ms) ||
       !read_time_ms (object, "end_time", &face->end_time_ms)) {
     kling_face_free (face);
-    set_protocol_error (error, "face_data entry with a start_time or end_time that is "
+    set_protocol_error (error,
+        "face_data entry with a start_time or end_time that is "
         "negative or not a time");
     return NULL;
   }
@@ -566,7 +590,7 @@ face_new_from_json (JsonNode *node, GError **error)
 }
 
 KlingFaceSession *
-kling_face_session_new_from_json (JsonNode *data, GError **error)
+kling_face_session_new_from_json (JsonNode * data, GError ** error)
 {
   g_autoptr (KlingFaceSession) session = NULL;
   JsonObject *object;
@@ -580,7 +604,8 @@ kling_face_session_new_from_json (JsonNode *data, GError **error)
   }
   object = json_node_get_object (data);
   session = g_new0 (KlingFaceSession, 1);
-  session->faces = g_ptr_array_new_with_free_func ((GDestroyNotify) kling_face_free);
+  session->faces =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) kling_face_free);
   session->session_id = dup_id (json_object_get_member (object, "session_id"));
   if (session->session_id == NULL) {
     set_protocol_error (error, "no session_id");
@@ -588,28 +613,31 @@ kling_face_session_new_from_json (JsonNode *data, GError **error)
   }
 
   faces = json_object_get_member (object, "face_data");
-  if (faces != NULL && !JSON_NODE_HOLDS_NULL (faces) && !JSON_NODE_HOLDS_ARRAY (faces)) {
+  if (faces != NULL && !JSON_NODE_HOLDS_NULL (faces)
+      && !JSON_NODE_HOLDS_ARRAY (faces)) {
     set_protocol_error (error, "face_data is not an array");
     return NULL;
   }
-  array = faces && JSON_NODE_HOLDS_ARRAY (faces) ? json_node_get_array (faces) : NULL;
+  array = faces
+      && JSON_NODE_HOLDS_ARRAY (faces) ? json_node_get_array (faces) : NULL;
   for (i = 0; array != NULL && i < json_array_get_length (array); i++) {
-    KlingFace *face = face_new_from_json (json_array_get_element (array, i), error);
+    KlingFace *face =
+        face_new_from_json (json_array_get_element (array, i), error);
 
     if (face == NULL)
       return NULL;
     g_ptr_array_add (session->faces, face);
   }
   if (session->faces->len == 0) {
-    (void) set_invalid_input (error, "no face found in the video: advanced lip-sync "
-        "needs one");
+    (void) set_invalid_input (error,
+        "no face found in the video: advanced lip-sync " "needs one");
     return NULL;
   }
   return g_steal_pointer (&session);
 }
 
 void
-kling_face_session_free (KlingFaceSession *session)
+kling_face_session_free (KlingFaceSession * session)
 {
   if (session == NULL)
     return;
@@ -621,38 +649,42 @@ kling_face_session_free (KlingFaceSession *session)
 /* --- advanced lip-sync ---------------------------------------------------------------- */
 
 static gboolean
-validate_volume (gdouble volume, const gchar *field, GError **error)
+validate_volume (gdouble volume, const gchar * field, GError ** error)
 {
   if (volume >= 0 && volume <= KLING_SOUND_VOLUME_MAX)
     return TRUE;
-  return set_invalid_input (error, "%s: %.2f is outside 0 .. %.0f", field, volume,
-      KLING_SOUND_VOLUME_MAX);
+  return set_invalid_input (error, "%s: %.2f is outside 0 .. %.0f", field,
+      volume, KLING_SOUND_VOLUME_MAX);
 }
 
 /* The sound's length in ms, from the bytes or from the caller for a URL. */
 static gboolean
-advanced_sound_duration_ms (const KlingAdvancedLipSyncParams *params, gint64 *sound_ms,
-    GError **error)
+advanced_sound_duration_ms (const KlingAdvancedLipSyncParams * params,
+    gint64 * sound_ms, GError ** error)
 {
   gdouble duration_s = params->sound_duration_s;
 
   if (params->sound != NULL && is_set (params->sound_url))
-    return set_invalid_input (error, "sound_file: both bytes and a URL given: give one");
+    return set_invalid_input (error,
+        "sound_file: both bytes and a URL given: give one");
   if (params->sound != NULL) {
-    if (!kling_validate_audio (params->sound, "sound_file", NULL, &duration_s, error))
+    if (!kling_validate_audio (params->sound, "sound_file", NULL, &duration_s,
+            error))
       return FALSE;
   } else if (!is_set (params->sound_url)) {
-    return set_invalid_input (error, "sound_file: no audio for advanced lip-sync");
+    return set_invalid_input (error,
+        "sound_file: no audio for advanced lip-sync");
   } else if (duration_s < KLING_AUDIO_MIN_S || duration_s > KLING_AUDIO_MAX_S) {
-    return set_invalid_input (error, "sound_file: %.2f s of audio, Kling takes %.0f to "
-        "%.0f s", duration_s, KLING_AUDIO_MIN_S, KLING_AUDIO_MAX_S);
+    return set_invalid_input (error,
+        "sound_file: %.2f s of audio, Kling takes %.0f to " "%.0f s",
+        duration_s, KLING_AUDIO_MIN_S, KLING_AUDIO_MAX_S);
   }
   *sound_ms = (gint64) (duration_s * 1000.0 + 0.5);
   return TRUE;
 }
 
 static JsonNode *
-advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 insert_ms,
+advanced_body_new (const KlingAdvancedLipSyncParams * params, gint64 insert_ms,
     gint64 sound_end_ms, gboolean summary)
 {
   JsonObject *body = json_object_new (), *choice = json_object_new ();
@@ -679,8 +711,8 @@ advanced_body_new (const KlingAdvancedLipSyncParams *params, gint64 insert_ms,
 }
 
 gboolean
-kling_lip_sync_face_window_ms (const KlingFace *face, gdouble video_duration_s,
-    gint64 *start_ms, gint64 *end_ms)
+kling_lip_sync_face_window_ms (const KlingFace * face, gdouble video_duration_s,
+    gint64 * start_ms, gint64 * end_ms)
 {
   gint64 start, end;
 
@@ -689,7 +721,9 @@ kling_lip_sync_face_window_ms (const KlingFace *face, gdouble video_duration_s,
   start = MAX (face->start_time_ms, 0);
   if (video_duration_s > 0)
     /* The epsilon keeps 2.01 s at 2010 ms although 2.01 * 1000 is 2009.999... in binary. */
-    end = MIN (face->end_time_ms, (gint64) floor (video_duration_s * 1000.0 + 1e-6));
+    end =
+        MIN (face->end_time_ms,
+        (gint64) floor (video_duration_s * 1000.0 + 1e-6));
   else
     end = face->end_time_ms / 1000 * 1000;
   *start_ms = start;
@@ -698,15 +732,16 @@ kling_lip_sync_face_window_ms (const KlingFace *face, gdouble video_duration_s,
 }
 
 KlingRequest *
-kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams *params,
-    GError **error)
+kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams * params,
+    GError ** error)
 {
   gint64 sound_ms, window_start, window_end, sound_end_ms;
 
   g_return_val_if_fail (params != NULL, NULL);
 
   if (!is_set (params->session_id)) {
-    (void) set_invalid_input (error, "session_id: empty; run identify-face first");
+    (void) set_invalid_input (error,
+        "session_id: empty; run identify-face first");
     return NULL;
   }
   if (params->face == NULL || !is_set (params->face->face_id)) {
@@ -714,17 +749,19 @@ kling_advanced_lip_sync_request_new (const KlingAdvancedLipSyncParams *params,
     return NULL;
   }
   if (!validate_volume (params->sound_volume, "sound_volume", error)
-      || !validate_volume (params->original_audio_volume, "original_audio_volume", error)
+      || !validate_volume (params->original_audio_volume,
+          "original_audio_volume", error)
       || !advanced_sound_duration_ms (params, &sound_ms, error))
     return NULL;
 
-  kling_lip_sync_face_window_ms (params->face, params->video_duration_s, &window_start,
-      &window_end);
+  kling_lip_sync_face_window_ms (params->face, params->video_duration_s,
+      &window_start, &window_end);
   sound_end_ms = MIN (sound_ms, window_end - window_start);
   if (sound_end_ms < (gint64) (KLING_AUDIO_MIN_S * 1000)) {
-    (void) set_invalid_input (error, "face %s is visible for %" G_GINT64_FORMAT " ms of the "
-        "video: Kling needs %.0f s of speech over a face", params->face->face_id,
-        window_end - window_start, KLING_AUDIO_MIN_S);
+    (void) set_invalid_input (error,
+        "face %s is visible for %" G_GINT64_FORMAT " ms of the "
+        "video: Kling needs %.0f s of speech over a face",
+        params->face->face_id, window_end - window_start, KLING_AUDIO_MIN_S);
     return NULL;
   }
   return kling_request_new (KLING_ENDPOINT_ADVANCED_LIP_SYNC,

@@ -2,27 +2,29 @@
  * lock guards the table; the granted callbacks run on the waiters' own worker threads. */
 #include "kling-slots.h"
 
-typedef struct {
+typedef struct
+{
   gchar *name;
   guint in_flight;
-  GQueue waiting;              /* KlingSlot, in arrival order */
+  GQueue waiting;               /* KlingSlot, in arrival order */
 } Account;
 
-struct _KlingSlot {
+struct _KlingSlot
+{
   Account *account;
   guint max_parallel;
   gboolean granted;
-  GMainContext *context;       /* while queued */
+  GMainContext *context;        /* while queued */
   GSourceFunc func;
   gpointer data;
   GDestroyNotify notify;
 };
 
 G_LOCK_DEFINE_STATIC (slots);
-static GHashTable *accounts;   /* name -> Account; an account goes when it is idle */
+static GHashTable *accounts;    /* name -> Account; an account goes when it is idle */
 
 static Account *
-account_get (const gchar *name)
+account_get (const gchar * name)
 {
   Account *account;
 
@@ -39,7 +41,7 @@ account_get (const gchar *name)
 }
 
 static void
-account_drop_if_idle (Account *account)
+account_drop_if_idle (Account * account)
 {
   if (account->in_flight > 0 || !g_queue_is_empty (&account->waiting))
     return;
@@ -51,14 +53,14 @@ account_drop_if_idle (Account *account)
 }
 
 static gboolean
-has_room (const Account *account, guint max_parallel)
+has_room (const Account * account, guint max_parallel)
 {
   return max_parallel == 0 || account->in_flight < max_parallel;
 }
 
 /* Called with the lock held: hands the callback to the waiter's worker. */
 static void
-grant_queued (KlingSlot *slot)
+grant_queued (KlingSlot * slot)
 {
   GSource *source = g_idle_source_new ();
 
@@ -76,7 +78,7 @@ grant_queued (KlingSlot *slot)
 
 /* Called with the lock held. Every waiter whose own cap allows it now goes, in order. */
 static void
-grant_waiters (Account *account)
+grant_waiters (Account * account)
 {
   GList *l = account->waiting.head;
 
@@ -93,8 +95,9 @@ grant_waiters (Account *account)
 }
 
 KlingSlot *
-kling_slot_acquire (const gchar *account_name, guint max_parallel, GMainContext *context,
-    GSourceFunc func, gpointer data, GDestroyNotify notify, gboolean *granted)
+kling_slot_acquire (const gchar * account_name, guint max_parallel,
+    GMainContext * context, GSourceFunc func, gpointer data,
+    GDestroyNotify notify, gboolean * granted)
 {
   KlingSlot *slot = g_new0 (KlingSlot, 1);
   Account *account;
@@ -123,7 +126,7 @@ kling_slot_acquire (const gchar *account_name, guint max_parallel, GMainContext 
 }
 
 void
-kling_slot_release (KlingSlot *slot)
+kling_slot_release (KlingSlot * slot)
 {
   GDestroyNotify notify = NULL;
   gpointer data = NULL;
@@ -154,7 +157,7 @@ kling_slot_release (KlingSlot *slot)
 }
 
 guint
-kling_slots_in_flight (const gchar *account_name)
+kling_slots_in_flight (const gchar * account_name)
 {
   Account *account;
   guint n = 0;

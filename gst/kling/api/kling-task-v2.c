@@ -11,7 +11,8 @@
  * say which; /v1 sends milliseconds): 1e11 ms is 1973, 1e11 s the year 5138. */
 #define SECONDS_OR_MS_LIMIT G_GINT64_CONSTANT (100000000000)
 
-static const struct {
+static const struct
+{
   const gchar *name;
   KlingTaskStatus status;
 } v2_statuses[] = {
@@ -22,7 +23,7 @@ static const struct {
 };
 
 static gboolean
-v2_status_from_string (const gchar *text, KlingTaskStatus *status)
+v2_status_from_string (const gchar * text, KlingTaskStatus * status)
 {
   guint i;
 
@@ -36,16 +37,16 @@ v2_status_from_string (const gchar *text, KlingTaskStatus *status)
 }
 
 static gboolean
-protocol_error (GError **error, const gchar *request_id, const gchar *what)
+protocol_error (GError ** error, const gchar * request_id, const gchar * what)
 {
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, request_id,
-          NULL, NULL, "%s", what));
+  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
+          request_id, NULL, NULL, "%s", what));
   return FALSE;
 }
 
 /* A string, or a number written as one (ids are strings in the documents). */
 static gchar *
-dup_id (JsonObject *object, const gchar *member)
+dup_id (JsonObject * object, const gchar * member)
 {
   const gchar *text = kling_json_get_string (object, member);
   gint64 number;
@@ -58,7 +59,7 @@ dup_id (JsonObject *object, const gchar *member)
 }
 
 static gint64
-read_time_ms (JsonObject *object, const gchar *member)
+read_time_ms (JsonObject * object, const gchar * member)
 {
   gint64 value = 0;
 
@@ -69,22 +70,23 @@ read_time_ms (JsonObject *object, const gchar *member)
 
 /* The first output of type "video" (an output without a type counts as one). */
 static gboolean
-parse_first_video (KlingTask *task, JsonObject *data, GError **error)
+parse_first_video (KlingTask * task, JsonObject * data, GError ** error)
 {
   JsonArray *outputs = kling_json_get_array (data, "outputs");
   guint i;
 
   for (i = 0; outputs && i < json_array_get_length (outputs); i++) {
     JsonNode *node = json_array_get_element (outputs, i);
-    JsonObject *output = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    JsonObject *output =
+        JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
     const gchar *type = kling_json_get_string (output, "type");
     const gchar *url = kling_json_get_string (output, "url");
 
     if (output == NULL || (type && !g_str_equal (type, "video")))
       continue;
     if (url == NULL || *url == '\0')
-      return protocol_error (error, task->request_id, "a finished task's video output has "
-          "no url");
+      return protocol_error (error, task->request_id,
+          "a finished task's video output has " "no url");
     task->video_url = g_strdup (url);
     task->video_id = dup_id (output, "id");
     url = kling_json_get_string (output, "watermark_url");
@@ -94,15 +96,15 @@ parse_first_video (KlingTask *task, JsonObject *data, GError **error)
       task->video_duration_s = 0;
     return TRUE;
   }
-  return protocol_error (error, task->request_id, "a finished task has no video in "
-      "outputs[]");
+  return protocol_error (error, task->request_id,
+      "a finished task has no video in " "outputs[]");
 }
 
 /* billing[]: what was charged, in the unit of its first readable entry: the currency for
  * charge_type "cash", "units" for "unit". Entries in the same unit add up (a task may be
  * billed in parts); others, and unreadable ones, are ignored, as are negative amounts. */
 static void
-parse_billing (KlingTask *task, JsonObject *data)
+parse_billing (KlingTask * task, JsonObject * data)
 {
   JsonArray *billing = kling_json_get_array (data, "billing");
   const gchar *first_text = NULL;
@@ -112,13 +114,15 @@ parse_billing (KlingTask *task, JsonObject *data)
 
   for (i = 0; billing && i < json_array_get_length (billing); i++) {
     JsonNode *node = json_array_get_element (billing, i);
-    JsonObject *entry = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    JsonObject *entry =
+        JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
     const gchar *type = kling_json_get_string (entry, "charge_type");
     const gchar *unit = g_strcmp0 (type, "unit") == 0 ? "units" :
         kling_json_get_string (entry, "currency");
     gdouble amount;
 
-    if (unit == NULL || !kling_json_get_double (entry, "amount", &amount) || amount < 0)
+    if (unit == NULL || !kling_json_get_double (entry, "amount", &amount)
+        || amount < 0)
       continue;
     if (task->charge_unit == NULL)
       task->charge_unit = g_strdup (unit);
@@ -138,7 +142,8 @@ parse_billing (KlingTask *task, JsonObject *data)
 }
 
 KlingTask *
-kling_task_new_from_v2_json (JsonNode *data, const gchar *request_id, GError **error)
+kling_task_new_from_v2_json (JsonNode * data, const gchar * request_id,
+    GError ** error)
 {
   g_autoptr (KlingTask) task = g_new0 (KlingTask, 1);
   JsonObject *object;
@@ -155,7 +160,8 @@ kling_task_new_from_v2_json (JsonNode *data, const gchar *request_id, GError **e
     protocol_error (error, request_id, "the task has no \"id\"");
     return NULL;
   }
-  if (!v2_status_from_string (kling_json_get_string (object, "status"), &task->status)) {
+  if (!v2_status_from_string (kling_json_get_string (object, "status"),
+          &task->status)) {
     protocol_error (error, request_id, "the task has no known \"status\"");
     return NULL;
   }
@@ -165,22 +171,24 @@ kling_task_new_from_v2_json (JsonNode *data, const gchar *request_id, GError **e
   task->created_at_ms = read_time_ms (object, "create_time");
   task->updated_at_ms = read_time_ms (object, "update_time");
   parse_billing (task, object);
-  if (task->status == KLING_TASK_SUCCEED && !parse_first_video (task, object, error))
+  if (task->status == KLING_TASK_SUCCEED
+      && !parse_first_video (task, object, error))
     return NULL;
   return g_steal_pointer (&task);
 }
 
 JsonNode *
-kling_tasks_v2_find (JsonNode *data, const gchar *id, gboolean by_external)
+kling_tasks_v2_find (JsonNode * data, const gchar * id, gboolean by_external)
 {
-  JsonArray *tasks = data && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) :
-      NULL;
+  JsonArray *tasks = data
+      && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
   guint i;
 
   for (i = 0; tasks && id && i < json_array_get_length (tasks); i++) {
     JsonNode *node = json_array_get_element (tasks, i);
     g_autofree gchar *got = JSON_NODE_HOLDS_OBJECT (node) ?
-        dup_id (json_node_get_object (node), by_external ? "external_id" : "id") : NULL;
+        dup_id (json_node_get_object (node),
+        by_external ? "external_id" : "id") : NULL;
 
     if (g_strcmp0 (got, id) == 0)
       return node;
@@ -189,7 +197,7 @@ kling_tasks_v2_find (JsonNode *data, const gchar *id, gboolean by_external)
 }
 
 gboolean
-kling_task_v2_has_unknown_status (JsonNode *entry, const gchar **status)
+kling_task_v2_has_unknown_status (JsonNode * entry, const gchar ** status)
 {
   JsonObject *object = entry && JSON_NODE_HOLDS_OBJECT (entry) ?
       json_node_get_object (entry) : NULL;

@@ -10,20 +10,26 @@
 
 /* docs/kling-api.md "Endpoints": which bodies have external_task_id, and which queries
  * take it in place of the task id. */
-static const struct {
+static const struct
+{
   const gchar *path;
   const gchar *name;
   gboolean takes_external_id;
   gboolean resolves_external_id;
 } endpoints[] = {
-  [KLING_ENDPOINT_IMAGE2VIDEO] = {"/v1/videos/image2video", "image2video", TRUE, TRUE},
-  [KLING_ENDPOINT_TEXT2VIDEO] = {"/v1/videos/text2video", "text2video", TRUE, TRUE},
+  [KLING_ENDPOINT_IMAGE2VIDEO] =
+      {"/v1/videos/image2video", "image2video", TRUE, TRUE},
+  [KLING_ENDPOINT_TEXT2VIDEO] =
+      {"/v1/videos/text2video", "text2video", TRUE, TRUE},
   [KLING_ENDPOINT_LIP_SYNC] = {"/v1/videos/lip-sync", "lip-sync", FALSE, FALSE},
-  [KLING_ENDPOINT_IDENTIFY_FACE] = {"/v1/videos/identify-face", "identify-face", FALSE,
+  [KLING_ENDPOINT_IDENTIFY_FACE] =
+      {"/v1/videos/identify-face", "identify-face", FALSE,
       FALSE},
-  [KLING_ENDPOINT_ADVANCED_LIP_SYNC] = {"/v1/videos/advanced-lip-sync", "advanced-lip-sync",
+  [KLING_ENDPOINT_ADVANCED_LIP_SYNC] =
+      {"/v1/videos/advanced-lip-sync", "advanced-lip-sync",
       TRUE, FALSE},
-  [KLING_ENDPOINT_VIDEO_EXTEND] = {"/v1/videos/video-extend", "video-extend", TRUE, TRUE},
+  [KLING_ENDPOINT_VIDEO_EXTEND] =
+      {"/v1/videos/video-extend", "video-extend", TRUE, TRUE},
 };
 
 const gchar *
@@ -41,7 +47,7 @@ kling_endpoint_name (KlingEndpoint endpoint)
 }
 
 gboolean
-kling_endpoint_from_name (const gchar *name, KlingEndpoint *endpoint)
+kling_endpoint_from_name (const gchar * name, KlingEndpoint * endpoint)
 {
   guint i;
 
@@ -55,7 +61,7 @@ kling_endpoint_from_name (const gchar *name, KlingEndpoint *endpoint)
 }
 
 gboolean
-kling_endpoint_from_path (const gchar *path, KlingEndpoint *endpoint)
+kling_endpoint_from_path (const gchar * path, KlingEndpoint * endpoint)
 {
   guint i;
 
@@ -97,7 +103,7 @@ kling_task_status_to_string (KlingTaskStatus status)
 }
 
 static gboolean
-status_from_string (const gchar *text, KlingTaskStatus *status)
+status_from_string (const gchar * text, KlingTaskStatus * status)
 {
   guint i;
 
@@ -113,13 +119,13 @@ status_from_string (const gchar *text, KlingTaskStatus *status)
 /* --- type-checked JSON access ------------------------------------------------------- */
 
 static JsonNode *
-get_member (JsonObject *object, const gchar *member)
+get_member (JsonObject * object, const gchar * member)
 {
   return object ? json_object_get_member (object, member) : NULL;
 }
 
 const gchar *
-kling_json_get_string (JsonObject *object, const gchar *member)
+kling_json_get_string (JsonObject * object, const gchar * member)
 {
   JsonNode *node = get_member (object, member);
 
@@ -129,21 +135,23 @@ kling_json_get_string (JsonObject *object, const gchar *member)
 }
 
 JsonObject *
-kling_json_get_object (JsonObject *object, const gchar *member)
+kling_json_get_object (JsonObject * object, const gchar * member)
 {
   JsonNode *node = get_member (object, member);
-  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  return node
+      && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
 
 JsonArray *
-kling_json_get_array (JsonObject *object, const gchar *member)
+kling_json_get_array (JsonObject * object, const gchar * member)
 {
   JsonNode *node = get_member (object, member);
-  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  return node
+      && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
 gboolean
-kling_json_get_int (JsonObject *object, const gchar *member, gint64 *value)
+kling_json_get_int (JsonObject * object, const gchar * member, gint64 * value)
 {
   JsonNode *node = get_member (object, member);
   GType type = node ? json_node_get_value_type (node) : G_TYPE_INVALID;
@@ -156,7 +164,8 @@ kling_json_get_int (JsonObject *object, const gchar *member, gint64 *value)
     gdouble d = json_node_get_double (node);
     /* Whole and within gint64 before the cast: converting 1e41 is undefined behaviour
      * (found by tests/fuzz/fuzz-envelope). 2^63 itself is one past G_MAXINT64. */
-    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor (d))
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+        || d != floor (d))
       return FALSE;
     *value = (gint64) d;
     return TRUE;
@@ -165,7 +174,8 @@ kling_json_get_int (JsonObject *object, const gchar *member, gint64 *value)
 }
 
 gboolean
-kling_json_get_double (JsonObject *object, const gchar *member, gdouble *value)
+kling_json_get_double (JsonObject * object, const gchar * member,
+    gdouble * value)
 {
   JsonNode *node = get_member (object, member);
   GType type = node ? json_node_get_value_type (node) : G_TYPE_INVALID;
@@ -185,7 +195,7 @@ kling_json_get_double (JsonObject *object, const gchar *member, gdouble *value)
 }
 
 JsonNode *
-kling_json_node_take_object (JsonObject *object)
+kling_json_node_take_object (JsonObject * object)
 {
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
@@ -194,7 +204,7 @@ kling_json_node_take_object (JsonObject *object)
 }
 
 JsonNode *
-kling_json_node_take_array (JsonArray *array)
+kling_json_node_take_array (JsonArray * array)
 {
   JsonNode *node = json_node_new (JSON_NODE_ARRAY);
 
@@ -203,7 +213,7 @@ kling_json_node_take_array (JsonArray *array)
 }
 
 gchar *
-kling_sha256_hex (const guint8 *data, gsize len)
+kling_sha256_hex (const guint8 * data, gsize len)
 {
   guint8 digest[SHA256_DIGEST_LENGTH];
   GString *hex = g_string_sized_new (2 * SHA256_DIGEST_LENGTH);
@@ -218,24 +228,24 @@ kling_sha256_hex (const guint8 *data, gsize len)
 /* --- the envelope ------------------------------------------------------------------- */
 
 static GError *
-envelope_error (guint http_status, gint kling_code, const gchar *request_id,
-    const gchar *message)
+envelope_error (guint http_status, gint kling_code, const gchar * request_id,
+    const gchar * message)
 {
   KlingErrorCode code = kling_error_code_from_http (http_status, kling_code);
 
-  return kling_error_new_full (code, http_status, kling_code, request_id, NULL, NULL,
-      "%s", message ? message : "no message");
+  return kling_error_new_full (code, http_status, kling_code, request_id, NULL,
+      NULL, "%s", message ? message : "no message");
 }
 
 /* What came instead of Kling's envelope, for the sentence that blames api-url. */
 static const gchar *
-describe_foreign_body (const gchar *body, gsize len, JsonNode *root)
+describe_foreign_body (const gchar * body, gsize len, JsonNode * root)
 {
   gsize i = 0;
 
   if (root != NULL)
-    return JSON_NODE_HOLDS_OBJECT (root) ? "JSON without Kling's code and data" :
-        "JSON that is not an object";
+    return JSON_NODE_HOLDS_OBJECT (root) ? "JSON without Kling's code and data"
+        : "JSON that is not an object";
   while (body && i < len && g_ascii_isspace (body[i]))
     i++;
   if (body == NULL || i == len)
@@ -246,23 +256,26 @@ describe_foreign_body (const gchar *body, gsize len, JsonNode *root)
 /* Not Kling's envelope at all: the status alone decides the code, and the error says that
  * api-url may not be a Kling server. */
 static GError *
-foreign_answer_error (guint http_status, const gchar *body, gsize len, JsonNode *root)
+foreign_answer_error (guint http_status, const gchar * body, gsize len,
+    JsonNode * root)
 {
-  JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) :
-      NULL;
+  JsonObject *object = root
+      && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   const gchar *words = kling_json_get_string (object, "message");
   g_autofree gchar *what = NULL;
   GError *error;
 
   if (words == NULL)
     words = kling_json_get_string (object, "detail");
-  what = words ? g_strdup_printf ("%s: %s", describe_foreign_body (body, len, root), words) :
-      g_strdup (describe_foreign_body (body, len, root));
+  what =
+      words ? g_strdup_printf ("%s: %s", describe_foreign_body (body, len,
+          root), words) : g_strdup (describe_foreign_body (body, len, root));
   if (http_status >= 400)
     error = envelope_error (http_status, -1, NULL, what);
   else
-    error = kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
-        "%s", what);
+    error =
+        kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL,
+        NULL, "%s", what);
   kling_error_set_foreign_answer (error, TRUE);
   return error;
 }
@@ -270,7 +283,7 @@ foreign_answer_error (guint http_status, const gchar *body, gsize len, JsonNode 
 /* A body that opens a JSON object but does not parse: Kling's answer garbled or cut short
  * on the way (a glitch a query may retry), not another server. */
 static gboolean
-is_garbled_object (const gchar *body, gsize len)
+is_garbled_object (const gchar * body, gsize len)
 {
   gsize i = 0;
 
@@ -281,15 +294,16 @@ is_garbled_object (const gchar *body, gsize len)
 
 /* Kling's envelope has "code" and "data"; resellers answer {"error": ..., "code": ...}. */
 static gboolean
-is_envelope (JsonObject *object)
+is_envelope (JsonObject * object)
 {
-  return json_object_has_member (object, "code") || json_object_has_member (object, "data")
+  return json_object_has_member (object, "code")
+      || json_object_has_member (object, "data")
       || json_object_has_member (object, "error");
 }
 
 JsonNode *
-kling_envelope_parse (guint http_status, const gchar *body, gsize len,
-    gchar **request_id, GError **error)
+kling_envelope_parse (guint http_status, const gchar * body, gsize len,
+    gchar ** request_id, GError ** error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root = NULL;
@@ -305,15 +319,17 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
       json_parser_load_from_data (parser, body, (gssize) len, NULL))
     root = json_parser_get_root (parser);
   if (root == NULL && is_garbled_object (body, len)) {
-    g_propagate_error (error, http_status >= 400 ? envelope_error (http_status, -1, NULL,
-            "the answer is JSON cut short or garbled") : kling_error_new_full
-        (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL, NULL,
-            "the answer is JSON cut short or garbled"));
+    g_propagate_error (error, http_status >= 400 ? envelope_error (http_status,
+            -1, NULL,
+            "the answer is JSON cut short or garbled") :
+        kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1, NULL, NULL,
+            NULL, "the answer is JSON cut short or garbled"));
     return NULL;
   }
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
       !is_envelope (json_node_get_object (root))) {
-    g_propagate_error (error, foreign_answer_error (http_status, body, len, root));
+    g_propagate_error (error, foreign_answer_error (http_status, body, len,
+            root));
     return NULL;
   }
   envelope = json_node_get_object (root);
@@ -326,24 +342,26 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
     has_code = FALSE;
   message = kling_json_get_string (envelope, "message");
   if (message == NULL)
-    message = kling_json_get_string (envelope, "error");   /* resellers */
+    message = kling_json_get_string (envelope, "error");        /* resellers */
   if (message == NULL)
     message = kling_json_get_string (envelope, "detail");
 
   if (http_status >= 400 || (has_code && code != 0)) {
-    g_propagate_error (error, envelope_error (http_status, has_code ? (gint) code : -1,
-            rid, message ? message : "the server gave no message"));
+    g_propagate_error (error, envelope_error (http_status,
+            has_code ? (gint) code : -1, rid,
+            message ? message : "the server gave no message"));
     return NULL;
   }
   if (!has_code) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, -1,
-            rid, NULL, NULL, "the answer has no numeric \"code\""));
+    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL,
+            http_status, -1, rid, NULL, NULL,
+            "the answer has no numeric \"code\""));
     return NULL;
   }
   data = json_object_get_member (envelope, "data");
   if (data == NULL || JSON_NODE_HOLDS_NULL (data)) {
-    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, http_status, 0,
-            rid, NULL, NULL, "the answer has no \"data\""));
+    g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL,
+            http_status, 0, rid, NULL, NULL, "the answer has no \"data\""));
     return NULL;
   }
   return json_node_copy (data);
@@ -352,15 +370,15 @@ kling_envelope_parse (guint http_status, const gchar *body, gsize len,
 /* --- the task object ---------------------------------------------------------------- */
 
 static gboolean
-protocol_error (GError **error, const gchar *request_id, const gchar *what)
+protocol_error (GError ** error, const gchar * request_id, const gchar * what)
 {
-  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1, request_id,
-          NULL, NULL, "%s", what));
+  g_propagate_error (error, kling_error_new_full (KLING_ERROR_PROTOCOL, 0, -1,
+          request_id, NULL, NULL, "%s", what));
   return FALSE;
 }
 
 static gboolean
-parse_first_video (KlingTask *task, JsonObject *data, GError **error)
+parse_first_video (KlingTask * task, JsonObject * data, GError ** error)
 {
   JsonObject *result = kling_json_get_object (data, "task_result");
   JsonArray *videos = kling_json_get_array (result, "videos");
@@ -374,11 +392,13 @@ parse_first_video (KlingTask *task, JsonObject *data, GError **error)
         "a finished task has no task_result.videos[]");
   first = json_array_get_element (videos, 0);
   if (!JSON_NODE_HOLDS_OBJECT (first))
-    return protocol_error (error, task->request_id, "task_result.videos[0] is not an object");
+    return protocol_error (error, task->request_id,
+        "task_result.videos[0] is not an object");
   video = json_node_get_object (first);
   url = kling_json_get_string (video, "url");
   if (url == NULL || *url == '\0')
-    return protocol_error (error, task->request_id, "task_result.videos[0].url is missing");
+    return protocol_error (error, task->request_id,
+        "task_result.videos[0].url is missing");
   id = kling_json_get_string (video, "id");
   if (id)
     task->video_id = g_strdup (id);
@@ -396,15 +416,16 @@ parse_first_video (KlingTask *task, JsonObject *data, GError **error)
 /* final_unit_deduction: "1", 1, 0.2 or absent. Anything else is ignored (unknown shapes
  * are never fatal), as is a negative amount. */
 static void
-parse_final_unit_deduction (KlingTask *task, JsonObject *data)
+parse_final_unit_deduction (KlingTask * task, JsonObject * data)
 {
   JsonNode *node = json_object_get_member (data, "final_unit_deduction");
   gchar text[G_ASCII_DTOSTR_BUF_SIZE];
   gdouble amount;
   gint64 whole;
 
-  if (node == NULL || !kling_json_get_double (data, "final_unit_deduction", &amount) ||
-      !(amount >= 0))
+  if (node == NULL
+      || !kling_json_get_double (data, "final_unit_deduction", &amount)
+      || !(amount >= 0))
     return;
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     task->charge = g_strdup (json_node_get_string (node));
@@ -417,7 +438,8 @@ parse_final_unit_deduction (KlingTask *task, JsonObject *data)
 }
 
 KlingTask *
-kling_task_new_from_json (JsonNode *data, const gchar *request_id, GError **error)
+kling_task_new_from_json (JsonNode * data, const gchar * request_id,
+    GError ** error)
 {
   g_autoptr (KlingTask) task = g_new0 (KlingTask, 1);
   JsonObject *object, *info;
@@ -443,18 +465,20 @@ kling_task_new_from_json (JsonNode *data, const gchar *request_id, GError **erro
   text = kling_json_get_string (object, "task_status_msg");
   task->status_msg = text && *text ? g_strdup (text) : NULL;
   info = kling_json_get_object (object, "task_info");
-  task->external_task_id = g_strdup (kling_json_get_string (info, "external_task_id"));
+  task->external_task_id =
+      g_strdup (kling_json_get_string (info, "external_task_id"));
   kling_json_get_int (object, "created_at", &task->created_at_ms);
   kling_json_get_int (object, "updated_at", &task->updated_at_ms);
   parse_final_unit_deduction (task, object);
 
-  if (task->status == KLING_TASK_SUCCEED && !parse_first_video (task, object, error))
+  if (task->status == KLING_TASK_SUCCEED
+      && !parse_first_video (task, object, error))
     return NULL;
   return g_steal_pointer (&task);
 }
 
 KlingTask *
-kling_task_copy (const KlingTask *task)
+kling_task_copy (const KlingTask * task)
 {
   KlingTask *copy;
 
@@ -473,7 +497,7 @@ kling_task_copy (const KlingTask *task)
 }
 
 void
-kling_task_free (KlingTask *task)
+kling_task_free (KlingTask * task)
 {
   if (task == NULL)
     return;

@@ -12,7 +12,8 @@
 #define CHUNK_BYTES (64 * 1024)
 
 static gboolean
-probe_error (GError **error, KlingErrorCode code, const gchar *url, const gchar *why)
+probe_error (GError ** error, KlingErrorCode code, const gchar * url,
+    const gchar * why)
 {
   g_propagate_error (error, kling_error_new_full (code, 0, -1, NULL, NULL, NULL,
           "video_url %s: %s", url, why));
@@ -21,27 +22,29 @@ probe_error (GError **error, KlingErrorCode code, const gchar *url, const gchar 
 
 /* A GIO error of the transfer as a KLING_ERROR: cancelled, or the network. */
 static gboolean
-transfer_error (GError **error, const gchar *url, GError *cause)
+transfer_error (GError ** error, const gchar * url, GError * cause)
 {
-  gboolean cancelled = g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  gboolean cancelled =
+      g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  probe_error (error, cancelled ? KLING_ERROR_CANCELLED : KLING_ERROR_NETWORK, url,
-      cause->message);
+  probe_error (error, cancelled ? KLING_ERROR_CANCELLED : KLING_ERROR_NETWORK,
+      url, cause->message);
   g_error_free (cause);
   return FALSE;
 }
 
 /* Copies the body into @out, refusing more than @max_bytes. */
 static gboolean
-copy_body (GInputStream *body, GOutputStream *out, const gchar *url, guint64 max_bytes,
-    GCancellable *cancellable, GError **error)
+copy_body (GInputStream * body, GOutputStream * out, const gchar * url,
+    guint64 max_bytes, GCancellable * cancellable, GError ** error)
 {
   g_autofree guint8 *buffer = g_malloc (CHUNK_BYTES);
   guint64 total = 0;
   GError *cause = NULL;
 
   for (;;) {
-    gssize n = g_input_stream_read (body, buffer, CHUNK_BYTES, cancellable, &cause);
+    gssize n =
+        g_input_stream_read (body, buffer, CHUNK_BYTES, cancellable, &cause);
 
     if (n < 0)
       return transfer_error (error, url, cause);
@@ -49,7 +52,8 @@ copy_body (GInputStream *body, GOutputStream *out, const gchar *url, guint64 max
       return TRUE;
     total += n;
     if (total > max_bytes) {
-      g_autofree gchar *why = g_strdup_printf ("larger than %" G_GUINT64_FORMAT " MB",
+      g_autofree gchar *why =
+          g_strdup_printf ("larger than %" G_GUINT64_FORMAT " MB",
           max_bytes / (1024 * 1024));
 
       return probe_error (error, KLING_ERROR_INVALID_INPUT, url, why);
@@ -61,8 +65,8 @@ copy_body (GInputStream *body, GOutputStream *out, const gchar *url, guint64 max
 
 /* GET @url into the open temporary file @out. */
 static gboolean
-fetch (const gchar *url, GOutputStream *out, guint64 max_bytes, guint timeout_s,
-    GCancellable *cancellable, GError **error)
+fetch (const gchar * url, GOutputStream * out, guint64 max_bytes,
+    guint timeout_s, GCancellable * cancellable, GError ** error)
 {
   const gchar *scheme = g_uri_peek_scheme (url);
   g_autoptr (SoupSession) session = NULL;
@@ -73,11 +77,14 @@ fetch (const gchar *url, GOutputStream *out, guint64 max_bytes, guint timeout_s,
 
   /* Kling fetches http(s) only; libsoup would complain loudly about other schemes. */
   if (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0)
-    return probe_error (error, KLING_ERROR_INVALID_INPUT, url, "not an http(s) URL");
+    return probe_error (error, KLING_ERROR_INVALID_INPUT, url,
+        "not an http(s) URL");
   message = soup_message_new (SOUP_METHOD_GET, url);
   if (!message)
-    return probe_error (error, KLING_ERROR_INVALID_INPUT, url, "not a valid URL");
-  session = soup_session_new_with_options ("timeout", timeout_s, "user-agent",
+    return probe_error (error, KLING_ERROR_INVALID_INPUT, url,
+        "not a valid URL");
+  session =
+      soup_session_new_with_options ("timeout", timeout_s, "user-agent",
       "gst-kling", NULL);
   body = soup_session_send (session, message, cancellable, &cause);
   if (!body)
@@ -92,8 +99,8 @@ fetch (const gchar *url, GOutputStream *out, guint64 max_bytes, guint timeout_s,
 }
 
 gboolean
-kling_video_probe_url (const gchar *url, guint64 max_bytes, guint timeout_s,
-    GCancellable *cancellable, KlingMp4Info *info, GError **error)
+kling_video_probe_url (const gchar * url, guint64 max_bytes, guint timeout_s,
+    GCancellable * cancellable, KlingMp4Info * info, GError ** error)
 {
   g_autofree gchar *path = NULL;
   g_autoptr (GFile) file = NULL;
@@ -108,7 +115,8 @@ kling_video_probe_url (const gchar *url, guint64 max_bytes, guint timeout_s,
   if (fd >= 0) {
     g_close (fd, NULL);
     file = g_file_new_for_path (path);
-    out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &cause);
+    out =
+        g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &cause);
   }
   if (!out) {
     probe_error (error, KLING_ERROR_LOCAL_IO, url, cause->message);
@@ -117,7 +125,8 @@ kling_video_probe_url (const gchar *url, guint64 max_bytes, guint timeout_s,
       g_unlink (path);
     return FALSE;
   }
-  ok = fetch (url, G_OUTPUT_STREAM (out), max_bytes, timeout_s, cancellable, error);
+  ok = fetch (url, G_OUTPUT_STREAM (out), max_bytes, timeout_s, cancellable,
+      error);
   if (ok && !g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &cause)) {
     ok = probe_error (error, KLING_ERROR_LOCAL_IO, url, cause->message);
     g_error_free (cause);

@@ -16,7 +16,7 @@ quit_on_signal (gpointer user_data)
 
 /* Option values that must not show in `ps` may come from the environment instead. */
 static void
-take_from_env (gchar **value, const gchar *variable)
+take_from_env (gchar ** value, const gchar * variable)
 {
   const gchar *env = g_getenv (variable);
 
@@ -33,35 +33,40 @@ main (int argc, char **argv)
   gint port = 0, max_parallel = 0, rate_limit = 0, url_ttl = 3600;
   gboolean control = FALSE, accept_any_model = FALSE;
   const GOptionEntry entries[] = {
-    { "port", 0, 0, G_OPTION_ARG_INT, &port,
-        "TCP port on 127.0.0.1 (0: any free port; default 0)", "PORT" },
-    { "tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &tls_certificate,
+    {"port", 0, 0, G_OPTION_ARG_INT, &port,
+        "TCP port on 127.0.0.1 (0: any free port; default 0)", "PORT"},
+    {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &tls_certificate,
         "Serve HTTPS with the certificate and private key in this PEM file (a self-signed "
-        "one will do; default: plain HTTP)", "PEM" },
-    { "access-key", 0, 0, G_OPTION_ARG_STRING, &access_key,
-        "Access key accepted as the JWT issuer (or KLING_ACCESS_KEY)", "AK" },
-    { "secret-key", 0, 0, G_OPTION_ARG_STRING, &secret_key,
-        "Secret key that signs the JWTs (or KLING_SECRET_KEY)", "SK" },
-    { "api-key", 0, 0, G_OPTION_ARG_STRING, &api_key,
+          "one will do; default: plain HTTP)", "PEM"},
+    {"access-key", 0, 0, G_OPTION_ARG_STRING, &access_key,
+        "Access key accepted as the JWT issuer (or KLING_ACCESS_KEY)", "AK"},
+    {"secret-key", 0, 0, G_OPTION_ARG_STRING, &secret_key,
+        "Secret key that signs the JWTs (or KLING_SECRET_KEY)", "SK"},
+    {"api-key", 0, 0, G_OPTION_ARG_STRING, &api_key,
         "Static key accepted as 'Authorization: Bearer KEY' and 'X-API-Key: KEY' "
-        "(or KLING_API_KEY)", "KEY" },
-    { "queue-delay", 0, 0, G_OPTION_ARG_DOUBLE, &queue_delay,
-        "Seconds a task stays 'submitted' (default 1.0)", "S" },
-    { "render-delay", 0, 0, G_OPTION_ARG_DOUBLE, &render_delay,
-        "Seconds a task stays 'processing', at least the render time (default 3.0)", "S" },
-    { "max-parallel", 0, 0, G_OPTION_ARG_INT, &max_parallel,
-        "Tasks in flight allowed at once, then 429/1303 (0: no limit; default 0)", "N" },
-    { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate_limit,
-        "Creates allowed per minute, then 429/1302 (0: no limit; default 0)", "N" },
-    { "video-scale", 0, 0, G_OPTION_ARG_DOUBLE, &video_scale,
-        "Factor on the 1280x720 (std) and 1920x1080 (pro) results (default 1.0)", "F" },
-    { "url-ttl", 0, 0, G_OPTION_ARG_INT, &url_ttl,
-        "Seconds a result URL stays valid, then 403 (default 3600)", "S" },
-    { "control", 0, 0, G_OPTION_ARG_NONE, &control,
-        "Enable the test control API under /sandbox/ (faults, counters, reset)", NULL },
-    { "accept-any-model", 0, 0, G_OPTION_ARG_NONE, &accept_any_model,
+          "(or KLING_API_KEY)", "KEY"},
+    {"queue-delay", 0, 0, G_OPTION_ARG_DOUBLE, &queue_delay,
+        "Seconds a task stays 'submitted' (default 1.0)", "S"},
+    {"render-delay", 0, 0, G_OPTION_ARG_DOUBLE, &render_delay,
+          "Seconds a task stays 'processing', at least the render time (default 3.0)",
+        "S"},
+    {"max-parallel", 0, 0, G_OPTION_ARG_INT, &max_parallel,
+          "Tasks in flight allowed at once, then 429/1303 (0: no limit; default 0)",
+        "N"},
+    {"rate-limit", 0, 0, G_OPTION_ARG_INT, &rate_limit,
+          "Creates allowed per minute, then 429/1302 (0: no limit; default 0)",
+        "N"},
+    {"video-scale", 0, 0, G_OPTION_ARG_DOUBLE, &video_scale,
+          "Factor on the 1280x720 (std) and 1920x1080 (pro) results (default 1.0)",
+        "F"},
+    {"url-ttl", 0, 0, G_OPTION_ARG_INT, &url_ttl,
+        "Seconds a result URL stays valid, then 403 (default 3600)", "S"},
+    {"control", 0, 0, G_OPTION_ARG_NONE, &control,
+          "Enable the test control API under /sandbox/ (faults, counters, reset)",
+        NULL},
+    {"accept-any-model", 0, 0, G_OPTION_ARG_NONE, &accept_any_model,
         "Take retired and unknown model_name values as before their retirement, "
-        "unchecked (for old tests; default: 404/1203)", NULL },
+          "unchecked (for old tests; default: 404/1203)", NULL},
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -71,7 +76,8 @@ main (int argc, char **argv)
   KlingSandbox *sandbox;
 
   context = g_option_context_new ("- an offline, Kling-compatible server");
-  g_option_context_set_summary (context, "Serves the Kling video API on 127.0.0.1 for "
+  g_option_context_set_summary (context,
+      "Serves the Kling video API on 127.0.0.1 for "
       "demos, tests and benchmarks: no account, no network.\nThe first line on stdout is "
       "the base URL (http://127.0.0.1:PORT). Stop it with SIGTERM or SIGINT.\nWithout "
       "keys every request is accepted.");
@@ -84,7 +90,8 @@ main (int argc, char **argv)
   take_from_env (&secret_key, "KLING_SECRET_KEY");
   take_from_env (&api_key, "KLING_API_KEY");
   if (port < 0 || max_parallel < 0 || rate_limit < 0 || url_ttl < 1) {
-    g_printerr ("kling-sandbox: --port, --max-parallel and --rate-limit must be >= 0, "
+    g_printerr
+        ("kling-sandbox: --port, --max-parallel and --rate-limit must be >= 0, "
         "--url-ttl >= 1\n");
     return 2;
   }

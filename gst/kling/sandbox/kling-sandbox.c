@@ -14,7 +14,8 @@
 #include <openssl/rand.h>
 
 
-typedef struct {
+typedef struct
+{
   KlingSandbox *sandbox;
   SoupServerMessage *msg;
   gchar *method;
@@ -24,7 +25,7 @@ typedef struct {
 } SandboxRequest;
 
 void
-kling_sandbox_options_init (KlingSandboxOptions *options)
+kling_sandbox_options_init (KlingSandboxOptions * options)
 {
   g_return_if_fail (options != NULL);
 
@@ -36,7 +37,7 @@ kling_sandbox_options_init (KlingSandboxOptions *options)
 }
 
 gchar *
-sandbox_new_id (const gchar *prefix)
+sandbox_new_id (const gchar * prefix)
 {
   g_autofree gchar *uuid = g_uuid_string_random ();
   return g_strconcat (prefix, uuid, NULL);
@@ -66,8 +67,8 @@ new_request_id (void)
 }
 
 void
-sandbox_response_json (SandboxResponse *resp, guint status, guint code,
-    const gchar *message, JsonNode *data)
+sandbox_response_json (SandboxResponse * resp, guint status, guint code,
+    const gchar * message, JsonNode * data)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -99,8 +100,8 @@ sandbox_response_json (SandboxResponse *resp, guint status, guint code,
 }
 
 void
-sandbox_response_error (SandboxResponse *resp, guint status, guint code,
-    const gchar *format, ...)
+sandbox_response_error (SandboxResponse * resp, guint status, guint code,
+    const gchar * format, ...)
 {
   g_autofree gchar *message = NULL;
   va_list args;
@@ -112,7 +113,7 @@ sandbox_response_error (SandboxResponse *resp, guint status, guint code,
 }
 
 void
-sandbox_response_text (SandboxResponse *resp, guint status, const gchar *text)
+sandbox_response_text (SandboxResponse * resp, guint status, const gchar * text)
 {
   g_clear_pointer (&resp->body, g_bytes_unref);
   resp->status = status;
@@ -121,7 +122,7 @@ sandbox_response_text (SandboxResponse *resp, guint status, const gchar *text)
 }
 
 void
-sandbox_response_clear (SandboxResponse *resp)
+sandbox_response_clear (SandboxResponse * resp)
 {
   g_clear_pointer (&resp->body, g_bytes_unref);
   g_clear_pointer (&resp->content_range, g_free);
@@ -131,7 +132,7 @@ sandbox_response_clear (SandboxResponse *resp)
 /* ---- control API -------------------------------------------------------------------- */
 
 static void
-json_response_take_string (SandboxResponse *resp, guint status, gchar *text)
+json_response_take_string (SandboxResponse * resp, guint status, gchar * text)
 {
   g_clear_pointer (&resp->body, g_bytes_unref);
   resp->status = status;
@@ -140,13 +141,14 @@ json_response_take_string (SandboxResponse *resp, guint status, gchar *text)
 }
 
 static void
-handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
-    GBytes *body, SandboxResponse *resp)
+handle_control (KlingSandbox * sandbox, const gchar * method,
+    const gchar * path, GBytes * body, SandboxResponse * resp)
 {
   g_autoptr (GError) error = NULL;
 
   if (!sandbox->options.control) {
-    sandbox_response_text (resp, 404, "Not Found (start the sandbox with --control)\n");
+    sandbox_response_text (resp, 404,
+        "Not Found (start the sandbox with --control)\n");
     return;
   }
   if (g_str_equal (path, "/sandbox/faults") && g_str_equal (method, "POST")) {
@@ -162,12 +164,16 @@ handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
     }
     json_response_take_string (resp, 200,
         g_strdup_printf ("{\"id\": %u}", sandbox_add_fault (sandbox, fault)));
-  } else if (g_str_equal (path, "/sandbox/faults") && g_str_equal (method, "DELETE")) {
+  } else if (g_str_equal (path, "/sandbox/faults")
+      && g_str_equal (method, "DELETE")) {
     kling_sandbox_clear_faults (sandbox);
     json_response_take_string (resp, 200, g_strdup ("{}"));
-  } else if (g_str_equal (path, "/sandbox/counters") && g_str_equal (method, "GET")) {
-    json_response_take_string (resp, 200, kling_sandbox_dup_counters_json (sandbox));
-  } else if (g_str_equal (path, "/sandbox/reset") && g_str_equal (method, "POST")) {
+  } else if (g_str_equal (path, "/sandbox/counters")
+      && g_str_equal (method, "GET")) {
+    json_response_take_string (resp, 200,
+        kling_sandbox_dup_counters_json (sandbox));
+  } else if (g_str_equal (path, "/sandbox/reset")
+      && g_str_equal (method, "POST")) {
     kling_sandbox_reset (sandbox);
     json_response_take_string (resp, 200, g_strdup ("{}"));
   } else {
@@ -178,9 +184,10 @@ handle_control (KlingSandbox *sandbox, const gchar *method, const gchar *path,
 /* ---- routing ------------------------------------------------------------------------ */
 
 static const gchar *
-counted_method (const gchar *method)
+counted_method (const gchar * method)
 {
-  static const gchar *const known[] = { "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH",
+  static const gchar *const known[] =
+      { "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH",
     "OPTIONS", NULL
   };
 
@@ -192,7 +199,7 @@ counted_method (const gchar *method)
 
 /* Splits "/v1/videos/<endpoint>[/<id>]"; FALSE for anything else. */
 static gboolean
-parse_api_path (const gchar *path, gchar **endpoint, gchar **id)
+parse_api_path (const gchar * path, gchar ** endpoint, gchar ** id)
 {
   const gchar *rest, *slash;
 
@@ -211,7 +218,7 @@ parse_api_path (const gchar *path, gchar **endpoint, gchar **id)
 }
 
 static gchar *
-counter_key (const gchar *method, const gchar *path)
+counter_key (const gchar * method, const gchar * path)
 {
   g_autofree gchar *endpoint = NULL;
   g_autofree gchar *id = NULL;
@@ -220,7 +227,8 @@ counter_key (const gchar *method, const gchar *path)
   const gchar *kind;
 
   if (parse_api_path (path, &endpoint, &id))
-    return g_strdup_printf ("%s /v1/videos/%s", counted_method (method), endpoint);
+    return g_strdup_printf ("%s /v1/videos/%s", counted_method (method),
+        endpoint);
   /* The per-model API's path is its own key: "POST /image-to-video/kling-3.0". */
   if (sandbox_parse_v2_path (path, &kind, &model) && model == NULL)
     return g_strdup_printf ("%s /%s", counted_method (method), kind);
@@ -234,7 +242,7 @@ counter_key (const gchar *method, const gchar *path)
 }
 
 static void
-request_free (SandboxRequest *req)
+request_free (SandboxRequest * req)
 {
   g_object_unref (req->msg);
   g_free (req->method);
@@ -245,10 +253,11 @@ request_free (SandboxRequest *req)
 }
 
 static void
-dispatch (SandboxRequest *req)
+dispatch (SandboxRequest * req)
 {
   KlingSandbox *sandbox = req->sandbox;
-  SoupMessageBody *request_body = soup_server_message_get_request_body (req->msg);
+  SoupMessageBody *request_body =
+      soup_server_message_get_request_body (req->msg);
   g_autoptr (GBytes) body = soup_message_body_flatten (request_body);
   SandboxResponse resp = { 0, };
   g_autofree gchar *endpoint = NULL;
@@ -270,10 +279,12 @@ dispatch (SandboxRequest *req)
       sandbox_response_text (&resp, 405, "Method Not Allowed\n");
   } else if (parse_api_path (req->path, &endpoint, &id)) {
     if (sandbox_check_auth (sandbox, req->msg, &resp))
-      sandbox_handle_api (sandbox, req->method, endpoint, id, req->query, body, &resp);
+      sandbox_handle_api (sandbox, req->method, endpoint, id, req->query, body,
+          &resp);
   } else if (sandbox_parse_v2_path (req->path, &kind, &model)) {
     if (sandbox_check_api_key_auth (sandbox, req->msg, &resp))
-      sandbox_handle_v2 (sandbox, req->method, kind, model, req->query, body, &resp);
+      sandbox_handle_v2 (sandbox, req->method, kind, model, req->query, body,
+          &resp);
   } else {
     sandbox_response_error (&resp, 404, 1203, "Unknown resource: %s",
         g_utf8_validate (req->path, -1, NULL) ? req->path : "(not UTF-8)");
@@ -302,29 +313,31 @@ delayed_dispatch (gpointer user_data)
  * meanwhile (a create is then made all the same, as a server that got it would). At
  * stop, the held requests are dropped unserved. */
 static void
-hold_request (SandboxRequest *req)
+hold_request (SandboxRequest * req)
 {
-  GSource *source = g_timeout_source_new ((guint) (MAX (0.0, req->fault->seconds) * 1000.0
-          + 0.5));
+  GSource *source = g_timeout_source_new ((guint) (MAX (0.0,
+              req->fault->seconds) * 1000.0 + 0.5));
 
   soup_server_message_pause (req->msg);
-  g_source_set_callback (source, delayed_dispatch, req, (GDestroyNotify) request_free);
+  g_source_set_callback (source, delayed_dispatch, req,
+      (GDestroyNotify) request_free);
   g_source_attach (source, req->sandbox->context);
   g_hash_table_add (req->sandbox->delayed, source);
 }
 
 static void
-destroy_source (GSource *source)
+destroy_source (GSource * source)
 {
   g_source_destroy (source);
   g_source_unref (source);
 }
 
 guint
-sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
+sandbox_timeout_add (KlingSandbox * sandbox, gdouble seconds, GSourceFunc func,
     gpointer data, GDestroyNotify destroy)
 {
-  GSource *source = g_timeout_source_new ((guint) (MAX (0.0, seconds) * 1000.0 + 0.5));
+  GSource *source =
+      g_timeout_source_new ((guint) (MAX (0.0, seconds) * 1000.0 + 0.5));
   guint id;
 
   g_source_set_callback (source, func, data, destroy);
@@ -337,7 +350,7 @@ sandbox_timeout_add (KlingSandbox *sandbox, gdouble seconds, GSourceFunc func,
  * (g_main_context_invoke() runs it in the caller when the context is free, as it is
  * once the server thread has left its loop at shutdown). */
 void
-sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
+sandbox_idle_add (KlingSandbox * sandbox, GSourceFunc func, gpointer data,
     GDestroyNotify destroy)
 {
   GSource *source = g_idle_source_new ();
@@ -348,13 +361,14 @@ sandbox_idle_add (KlingSandbox *sandbox, GSourceFunc func, gpointer data,
 }
 
 static void
-apply_fault (SandboxRequest *req)
+apply_fault (SandboxRequest * req)
 {
   if (req->fault->kind == SANDBOX_FAULT_DELAY) {
     hold_request (req);
     return;
   }
-  if (!sandbox_respond_instead (req->sandbox, req->msg, req->path, req->query, req->fault))
+  if (!sandbox_respond_instead (req->sandbox, req->msg, req->path, req->query,
+          req->fault))
     dispatch (req);
   request_free (req);
 }
@@ -362,7 +376,7 @@ apply_fault (SandboxRequest *req)
 /* Authorization, X-API-Key or an api_key in the query: counted (never read further), so
  * a test can tell that a client sent none to another origin. */
 static gboolean
-carries_credentials (SoupServerMessage *msg, GHashTable *query)
+carries_credentials (SoupServerMessage * msg, GHashTable * query)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
@@ -372,8 +386,8 @@ carries_credentials (SoupServerMessage *msg, GHashTable *query)
 }
 
 static void
-server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
-    GHashTable *query, gpointer user_data)
+server_callback (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
 {
   KlingSandbox *sandbox = user_data;
   const gchar *method = soup_server_message_get_method (msg);
@@ -398,15 +412,16 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   key = counter_key (method, path);
   sandbox_count_request (sandbox, key);
-  sandbox_count_user_agent (sandbox, soup_message_headers_get_one (
-          soup_server_message_get_request_headers (msg), "User-Agent"));
+  sandbox_count_user_agent (sandbox,
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+          (msg), "User-Agent"));
   if (carries_credentials (msg, query))
     sandbox_count_credentialed (sandbox, key);
 
   creates_task = g_str_equal (method, "POST") &&
       ((parse_api_path (path, &endpoint, &id) && id == NULL &&
-              sandbox_endpoint_creates_task (endpoint)) ||
-          (sandbox_parse_v2_path (path, &kind, &model) && model != NULL));
+          sandbox_endpoint_creates_task (endpoint)) ||
+      (sandbox_parse_v2_path (path, &kind, &model) && model != NULL));
 
   req = g_new0 (SandboxRequest, 1);
   req->sandbox = sandbox;
@@ -426,7 +441,7 @@ server_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* Answers before libsoup reads the body, then closes: for bodies we will not read. */
 static void
-refuse_body (SoupServerMessage *msg, guint status, const gchar *message)
+refuse_body (SoupServerMessage * msg, guint status, const gchar * message)
 {
   KlingSandbox *sandbox = g_object_get_data (G_OBJECT (msg), "kling-sandbox");
   SandboxResponse resp = { 0, };
@@ -437,15 +452,17 @@ refuse_body (SoupServerMessage *msg, guint status, const gchar *message)
 }
 
 static void
-refuse_too_large (SoupServerMessage *msg)
+refuse_too_large (SoupServerMessage * msg)
 {
-  refuse_body (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "the body is larger than 32 MB");
+  refuse_body (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+      "the body is larger than 32 MB");
 }
 
 static void
-count_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+count_chunk (SoupServerMessage * msg, GBytes * chunk, gpointer user_data)
 {
-  gsize *received = g_object_get_data (G_OBJECT (msg), "kling-sandbox-received");
+  gsize *received =
+      g_object_get_data (G_OBJECT (msg), "kling-sandbox-received");
 
   *received += g_bytes_get_size (chunk);
   if (*received > SANDBOX_MAX_BODY_BYTES) {
@@ -457,13 +474,14 @@ count_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 /* Refuses huge bodies before libsoup holds them in memory: from the Content-Length, or
  * while a chunked body arrives. */
 static void
-early_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
-    GHashTable *query, gpointer user_data)
+early_callback (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   g_object_set_data (G_OBJECT (msg), "kling-sandbox", user_data);
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH) {
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH) {
     goffset length = soup_message_headers_get_content_length (headers);
 
     /* libsoup parses "-5" as -5 and warns when it meets it again: stop here. */
@@ -473,14 +491,15 @@ early_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
       refuse_too_large (msg);
     return;
   }
-  g_object_set_data_full (G_OBJECT (msg), "kling-sandbox-received", g_new0 (gsize, 1),
-      g_free);
+  g_object_set_data_full (G_OBJECT (msg), "kling-sandbox-received",
+      g_new0 (gsize, 1), g_free);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (count_chunk), NULL);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   gboolean done;
@@ -488,7 +507,7 @@ typedef struct {
 } StartupState;
 
 static gboolean
-listen_on_loopback (KlingSandbox *sandbox, GError **error)
+listen_on_loopback (KlingSandbox * sandbox, GError ** error)
 {
   g_autoptr (GTlsCertificate) certificate = NULL;
   const gchar *pem = sandbox->options.tls_certificate_file;
@@ -504,16 +523,20 @@ listen_on_loopback (KlingSandbox *sandbox, GError **error)
   }
   sandbox->server = soup_server_new ("server-header", "kling-sandbox/" VERSION,
       "tls-certificate", certificate, NULL);
-  soup_server_add_early_handler (sandbox->server, NULL, early_callback, sandbox, NULL);
-  soup_server_add_handler (sandbox->server, NULL, server_callback, sandbox, NULL);
-  if (!soup_server_listen_local (sandbox->server, sandbox->options.port, listen, error))
+  soup_server_add_early_handler (sandbox->server, NULL, early_callback, sandbox,
+      NULL);
+  soup_server_add_handler (sandbox->server, NULL, server_callback, sandbox,
+      NULL);
+  if (!soup_server_listen_local (sandbox->server, sandbox->options.port, listen,
+          error))
     return FALSE;
 
   uris = soup_server_get_uris (sandbox->server);
   port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   sandbox->port = port;
-  sandbox->base_url = g_strdup_printf ("%s://127.0.0.1:%u", pem ? "https" : "http", port);
+  sandbox->base_url =
+      g_strdup_printf ("%s://127.0.0.1:%u", pem ? "https" : "http", port);
   return TRUE;
 }
 
@@ -555,16 +578,19 @@ server_thread (gpointer user_data)
 }
 
 static void
-sandbox_free (KlingSandbox *sandbox)
+sandbox_free (KlingSandbox * sandbox)
 {
   if (sandbox->tmp_dir) {
     g_autoptr (GFile) dir = g_file_new_for_path (sandbox->tmp_dir);
     g_autoptr (GFileEnumerator) children = g_file_enumerate_children (dir,
-        G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+        G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+        NULL, NULL);
     GFileInfo *info;
 
-    while (children && (info = g_file_enumerator_next_file (children, NULL, NULL))) {
-      g_autoptr (GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
+    while (children
+        && (info = g_file_enumerator_next_file (children, NULL, NULL))) {
+      g_autoptr (GFile) child =
+          g_file_get_child (dir, g_file_info_get_name (info));
       g_file_delete (child, NULL, NULL);
       g_object_unref (info);
     }
@@ -591,7 +617,7 @@ sandbox_free (KlingSandbox *sandbox)
 }
 
 static gboolean
-check_options (const KlingSandboxOptions *options, GError **error)
+check_options (const KlingSandboxOptions * options, GError ** error)
 {
   if ((options->access_key == NULL) != (options->secret_key == NULL)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -599,7 +625,8 @@ check_options (const KlingSandboxOptions *options, GError **error)
     return FALSE;
   }
   if (options->queue_delay_s < 0 || options->render_delay_s < 0 ||
-      options->video_scale <= 0 || options->video_scale > 4.0 || options->port > 65535) {
+      options->video_scale <= 0 || options->video_scale > 4.0
+      || options->port > 65535) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
         "delays must be >= 0, the video scale in (0, 4], the port <= 65535");
     return FALSE;
@@ -608,7 +635,7 @@ check_options (const KlingSandboxOptions *options, GError **error)
 }
 
 KlingSandbox *
-kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
+kling_sandbox_start (const KlingSandboxOptions * options, GError ** error)
 {
   KlingSandbox *sandbox;
   StartupState startup = { 0, };
@@ -627,14 +654,16 @@ kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
   sandbox->options.access_key = sandbox->options.secret_key = NULL;
   sandbox->options.api_key = NULL;
   g_mutex_init (&sandbox->lock);
-  sandbox->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_fault_free);
+  sandbox->faults =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_fault_free);
   sandbox->wires = g_hash_table_new (NULL, NULL);
-  sandbox->delayed = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) destroy_source,
-      NULL);
+  sandbox->delayed =
+      g_hash_table_new_full (NULL, NULL, (GDestroyNotify) destroy_source, NULL);
   sandbox_counters_init (sandbox);
 
   if (RAND_bytes (sandbox->url_secret, sizeof (sandbox->url_secret)) != 1) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no random bytes for URL signing");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "no random bytes for URL signing");
     sandbox_free (sandbox);
     return NULL;
   }
@@ -648,7 +677,8 @@ kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
   sandbox->loop = g_main_loop_new (sandbox->context, FALSE);
   g_main_context_push_thread_default (sandbox->context);
   /* Callbacks go to loopback only: never through a proxy from the environment. */
-  sandbox->session = soup_session_new_with_options ("timeout", 10, "proxy-resolver", NULL,
+  sandbox->session =
+      soup_session_new_with_options ("timeout", 10, "proxy-resolver", NULL,
       NULL);
   g_main_context_pop_thread_default (sandbox->context);
   sandbox_tasks_init (sandbox);
@@ -676,7 +706,7 @@ kling_sandbox_start (const KlingSandboxOptions *options, GError **error)
 }
 
 const gchar *
-kling_sandbox_get_base_url (KlingSandbox *sandbox)
+kling_sandbox_get_base_url (KlingSandbox * sandbox)
 {
   g_return_val_if_fail (sandbox != NULL, NULL);
   return sandbox->base_url;
@@ -692,7 +722,7 @@ quit_loop (gpointer user_data)
 }
 
 void
-kling_sandbox_stop (KlingSandbox *sandbox)
+kling_sandbox_stop (KlingSandbox * sandbox)
 {
   if (sandbox == NULL)
     return;

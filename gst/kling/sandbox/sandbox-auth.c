@@ -13,7 +13,7 @@
 #define JWT_MAX_LIFETIME_S  1800
 
 static gboolean
-json_member_int (JsonObject *object, const gchar *name, gint64 *value)
+json_member_int (JsonObject * object, const gchar * name, gint64 * value)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -32,7 +32,7 @@ json_member_int (JsonObject *object, const gchar *name, gint64 *value)
 }
 
 static JsonObject *
-decode_json_part (const gchar *part)
+decode_json_part (const gchar * part)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree guint8 *raw = NULL;
@@ -53,7 +53,7 @@ decode_json_part (const gchar *part)
 
 /* Checks a compact JWT like Kling: HS256 signature with our secret, iss, nbf, exp. */
 static gboolean
-verify_jwt (KlingSandbox *sandbox, const gchar *token, SandboxResponse *resp)
+verify_jwt (KlingSandbox * sandbox, const gchar * token, SandboxResponse * resp)
 {
   g_auto (GStrv) parts = g_strsplit (token, ".", 4);
   g_autoptr (JsonObject) header = NULL;
@@ -68,26 +68,31 @@ verify_jwt (KlingSandbox *sandbox, const gchar *token, SandboxResponse *resp)
   if (g_strv_length (parts) != 3 || !*parts[0] || !*parts[1] || !*parts[2])
     goto invalid;
   header = decode_json_part (parts[0]);
-  alg = header ? json_object_get_string_member_with_default (header, "alg", NULL) : NULL;
+  alg =
+      header ? json_object_get_string_member_with_default (header, "alg",
+      NULL) : NULL;
   if (g_strcmp0 (alg, "HS256") != 0)
     goto invalid;
 
   signature = kling_base64url_decode (parts[2], &sig_len);
   signed_part = g_strconcat (parts[0], ".", parts[1], NULL);
-  kling_hmac_sha256 ((const guint8 *) sandbox->secret_key, strlen (sandbox->secret_key),
-      (const guint8 *) signed_part, strlen (signed_part), expected);
-  if (signature == NULL || sig_len != sizeof (expected) ||
-      !kling_secure_equal (signature, expected, sizeof (expected)))
+  kling_hmac_sha256 ((const guint8 *) sandbox->secret_key,
+      strlen (sandbox->secret_key), (const guint8 *) signed_part,
+      strlen (signed_part), expected);
+  if (signature == NULL || sig_len != sizeof (expected)
+      || !kling_secure_equal (signature, expected, sizeof (expected)))
     goto invalid;
 
   payload = decode_json_part (parts[1]);
   if (payload == NULL)
     goto invalid;
   iss = json_object_get_string_member_with_default (payload, "iss", NULL);
-  if (g_strcmp0 (iss, sandbox->access_key) != 0 || !json_member_int (payload, "exp", &exp))
+  if (g_strcmp0 (iss, sandbox->access_key) != 0
+      || !json_member_int (payload, "exp", &exp))
     goto invalid;
   if (json_member_int (payload, "nbf", &nbf) && nbf > now) {
-    sandbox_response_error (resp, 401, 1003, "Authorization is not yet valid (nbf)");
+    sandbox_response_error (resp, 401, 1003,
+        "Authorization is not yet valid (nbf)");
     return FALSE;
   }
   if (exp <= now) {
@@ -107,17 +112,18 @@ invalid:
 }
 
 static gboolean
-static_key_matches (KlingSandbox *sandbox, const gchar *value)
+static_key_matches (KlingSandbox * sandbox, const gchar * value)
 {
   gsize len = strlen (value);
 
   return sandbox->api_key != NULL && len == strlen (sandbox->api_key) &&
-      kling_secure_equal ((const guint8 *) value, (const guint8 *) sandbox->api_key, len);
+      kling_secure_equal ((const guint8 *) value,
+      (const guint8 *) sandbox->api_key, len);
 }
 
 /* Three non-empty dot-separated parts: what a JWT looks like, signed right or not. */
 static gboolean
-looks_like_jwt (const gchar *token)
+looks_like_jwt (const gchar * token)
 {
   g_auto (GStrv) parts = g_strsplit (token, ".", 4);
 
@@ -125,12 +131,13 @@ looks_like_jwt (const gchar *token)
 }
 
 static gboolean
-check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, gboolean allow_jwt,
-    SandboxResponse *resp)
+check_auth (KlingSandbox * sandbox, SoupServerMessage * msg, gboolean allow_jwt,
+    SandboxResponse * resp)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *x_api_key = soup_message_headers_get_one (headers, "X-API-Key");
-  const gchar *authorization = soup_message_headers_get_one (headers, "Authorization");
+  const gchar *authorization =
+      soup_message_headers_get_one (headers, "Authorization");
   const gchar *token;
 
   if (sandbox->access_key == NULL && sandbox->api_key == NULL)
@@ -139,7 +146,8 @@ check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, gboolean allow_jwt,
   if (x_api_key != NULL && sandbox->api_key != NULL) {
     if (static_key_matches (sandbox, x_api_key))
       return TRUE;
-    sandbox_response_error (resp, 401, 1002, "Authorization is invalid (X-API-Key)");
+    sandbox_response_error (resp, 401, 1002,
+        "Authorization is invalid (X-API-Key)");
     return FALSE;
   }
   /* "Bearer " loses its trailing space on the way: it is as empty as no header. */
@@ -165,7 +173,8 @@ check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, gboolean allow_jwt,
   /* Kling's per-model API takes API keys only: an AK/SK token is refused as invalid, not
    * as expired, so a client does not re-mint it in a loop. */
   if (!allow_jwt && looks_like_jwt (token)) {
-    sandbox_response_error (resp, 401, 1002, "Authorization is invalid: this API takes an "
+    sandbox_response_error (resp, 401, 1002,
+        "Authorization is invalid: this API takes an "
         "API key (Authorization: Bearer <key>), not an Access Key / Secret Key JWT");
     return FALSE;
   }
@@ -176,14 +185,15 @@ check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, gboolean allow_jwt,
 }
 
 gboolean
-sandbox_check_auth (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxResponse *resp)
+sandbox_check_auth (KlingSandbox * sandbox, SoupServerMessage * msg,
+    SandboxResponse * resp)
 {
   return check_auth (sandbox, msg, TRUE, resp);
 }
 
 gboolean
-sandbox_check_api_key_auth (KlingSandbox *sandbox, SoupServerMessage *msg,
-    SandboxResponse *resp)
+sandbox_check_api_key_auth (KlingSandbox * sandbox, SoupServerMessage * msg,
+    SandboxResponse * resp)
 {
   return check_auth (sandbox, msg, FALSE, resp);
 }

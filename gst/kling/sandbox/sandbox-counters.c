@@ -13,10 +13,11 @@ static const gchar *const task_kinds[] = {
 /* ---- counters ----------------------------------------------------------------------- */
 
 /* The per-model creates, listed for every path of the model table even while zero. */
-static const gchar *const v2_kinds[] = { "image-to-video", "text-to-video", NULL };
+static const gchar *const v2_kinds[] =
+    { "image-to-video", "text-to-video", NULL };
 
 static void
-reset_task_counts (KlingSandbox *sandbox)
+reset_task_counts (KlingSandbox * sandbox)
 {
   const SandboxModelV2 *model;
 
@@ -27,28 +28,32 @@ reset_task_counts (KlingSandbox *sandbox)
   g_hash_table_remove_all (sandbox->model_creates);
   for (guint i = 0; v2_kinds[i]; i++)
     for (guint m = 0; (model = sandbox_model_v2_nth (m)) != NULL; m++)
-      g_hash_table_insert (sandbox->model_creates, g_strconcat (v2_kinds[i], "/",
-              model->name, NULL), GUINT_TO_POINTER (0));
+      g_hash_table_insert (sandbox->model_creates, g_strconcat (v2_kinds[i],
+              "/", model->name, NULL), GUINT_TO_POINTER (0));
   sandbox->tasks_queries = sandbox->tasks_query_ids_total = 0;
   sandbox->tasks_query_ids_max = sandbox->multi_shot_creates = 0;
 }
 
 void
-sandbox_counters_init (KlingSandbox *sandbox)
+sandbox_counters_init (KlingSandbox * sandbox)
 {
-  sandbox->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sandbox->task_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sandbox->credentialed_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  sandbox->download_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sandbox->user_agent_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  sandbox->model_creates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->request_counts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->task_counts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->credentialed_counts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->download_counts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->user_agent_counts =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sandbox->model_creates =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   reset_task_counts (sandbox);
 }
 
 void
-sandbox_counters_free (KlingSandbox *sandbox)
+sandbox_counters_free (KlingSandbox * sandbox)
 {
   g_clear_pointer (&sandbox->request_counts, g_hash_table_unref);
   g_clear_pointer (&sandbox->task_counts, g_hash_table_unref);
@@ -61,7 +66,7 @@ sandbox_counters_free (KlingSandbox *sandbox)
 /* Called with the lock held. Tasks in flight and connections held are state, not
  * counters: they stay. */
 void
-sandbox_counters_clear (KlingSandbox *sandbox)
+sandbox_counters_clear (KlingSandbox * sandbox)
 {
   g_hash_table_remove_all (sandbox->request_counts);
   g_hash_table_remove_all (sandbox->credentialed_counts);
@@ -70,21 +75,24 @@ sandbox_counters_clear (KlingSandbox *sandbox)
   reset_task_counts (sandbox);
   sandbox->peak_parallel = sandbox->tasks_in_flight;
   sandbox->responses_429 = sandbox->downloads = sandbox->callbacks_sent = 0;
-  sandbox->faults_hit = sandbox->credentialed_requests = sandbox->sessions_created = 0;
+  sandbox->faults_hit = sandbox->credentialed_requests =
+      sandbox->sessions_created = 0;
 }
 
 static void
-increment (GHashTable *table, const gchar *key)
+increment (GHashTable * table, const gchar * key)
 {
   gpointer value = g_hash_table_lookup (table, key);
 
-  g_hash_table_replace (table, g_strdup (key), GUINT_TO_POINTER (GPOINTER_TO_UINT (value)
+  g_hash_table_replace (table, g_strdup (key),
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (value)
           + 1));
 }
 
 /* Counts @key in @table, and in @total too when it is not NULL. */
 static void
-count_in (KlingSandbox *sandbox, GHashTable *table, const gchar *key, guint *total)
+count_in (KlingSandbox * sandbox, GHashTable * table, const gchar * key,
+    guint * total)
 {
   g_mutex_lock (&sandbox->lock);
   increment (table, key);
@@ -94,40 +102,42 @@ count_in (KlingSandbox *sandbox, GHashTable *table, const gchar *key, guint *tot
 }
 
 void
-sandbox_count_request (KlingSandbox *sandbox, const gchar *key)
+sandbox_count_request (KlingSandbox * sandbox, const gchar * key)
 {
   count_in (sandbox, sandbox->request_counts, key, NULL);
 }
 
 /* A request that carried credentials: counted, the values never looked at again. */
 void
-sandbox_count_credentialed (KlingSandbox *sandbox, const gchar *key)
+sandbox_count_credentialed (KlingSandbox * sandbox, const gchar * key)
 {
-  count_in (sandbox, sandbox->credentialed_counts, key, &sandbox->credentialed_requests);
+  count_in (sandbox, sandbox->credentialed_counts, key,
+      &sandbox->credentialed_requests);
 }
 
 /* The User-Agent a request came with, so tests can see what clients send. */
 void
-sandbox_count_user_agent (KlingSandbox *sandbox, const gchar *user_agent)
+sandbox_count_user_agent (KlingSandbox * sandbox, const gchar * user_agent)
 {
-  count_in (sandbox, sandbox->user_agent_counts, user_agent ? user_agent : "", NULL);
+  count_in (sandbox, sandbox->user_agent_counts, user_agent ? user_agent : "",
+      NULL);
 }
 
 /* A result file served (@path: "/files/<video id>.mp4"). */
 void
-sandbox_count_download (KlingSandbox *sandbox, const gchar *path)
+sandbox_count_download (KlingSandbox * sandbox, const gchar * path)
 {
   count_in (sandbox, sandbox->download_counts, path, &sandbox->downloads);
 }
 
 void
-sandbox_count_task (KlingSandbox *sandbox, const gchar *kind)
+sandbox_count_task (KlingSandbox * sandbox, const gchar * kind)
 {
   count_in (sandbox, sandbox->task_counts, kind, NULL);
 }
 
 void
-sandbox_count_model_create (KlingSandbox *sandbox, const gchar *key)
+sandbox_count_model_create (KlingSandbox * sandbox, const gchar * key)
 {
   count_in (sandbox, sandbox->model_creates, key, NULL);
 }
@@ -135,7 +145,7 @@ sandbox_count_model_create (KlingSandbox *sandbox, const gchar *key)
 /* A batch query: how many there were, and how many ids they carried (total and the
  * most in one), so a test can tell one query for N tasks from N queries. */
 void
-sandbox_count_tasks_query (KlingSandbox *sandbox, guint ids)
+sandbox_count_tasks_query (KlingSandbox * sandbox, guint ids)
 {
   g_mutex_lock (&sandbox->lock);
   sandbox->tasks_queries++;
@@ -146,7 +156,7 @@ sandbox_count_tasks_query (KlingSandbox *sandbox, guint ids)
 
 /* Increments one of the sandbox's guint counters. */
 void
-sandbox_count (KlingSandbox *sandbox, guint *counter)
+sandbox_count (KlingSandbox * sandbox, guint * counter)
 {
   g_mutex_lock (&sandbox->lock);
   (*counter)++;
@@ -154,7 +164,7 @@ sandbox_count (KlingSandbox *sandbox, guint *counter)
 }
 
 void
-sandbox_count_add (KlingSandbox *sandbox, guint *state, gint delta)
+sandbox_count_add (KlingSandbox * sandbox, guint * state, gint delta)
 {
   g_mutex_lock (&sandbox->lock);
   g_warn_if_fail (delta > 0 || *state > 0);
@@ -164,16 +174,17 @@ sandbox_count_add (KlingSandbox *sandbox, guint *state, gint delta)
 }
 
 void
-sandbox_task_started (KlingSandbox *sandbox)
+sandbox_task_started (KlingSandbox * sandbox)
 {
   g_mutex_lock (&sandbox->lock);
   sandbox->tasks_in_flight++;
-  sandbox->peak_parallel = MAX (sandbox->peak_parallel, sandbox->tasks_in_flight);
+  sandbox->peak_parallel =
+      MAX (sandbox->peak_parallel, sandbox->tasks_in_flight);
   g_mutex_unlock (&sandbox->lock);
 }
 
 void
-sandbox_task_ended (KlingSandbox *sandbox)
+sandbox_task_ended (KlingSandbox * sandbox)
 {
   g_mutex_lock (&sandbox->lock);
   g_warn_if_fail (sandbox->tasks_in_flight > 0);
@@ -183,7 +194,7 @@ sandbox_task_ended (KlingSandbox *sandbox)
 }
 
 guint
-sandbox_tasks_in_flight (KlingSandbox *sandbox)
+sandbox_tasks_in_flight (KlingSandbox * sandbox)
 {
   guint n;
 
@@ -194,7 +205,7 @@ sandbox_tasks_in_flight (KlingSandbox *sandbox)
 }
 
 static void
-add_counts (JsonBuilder *builder, const gchar *name, GHashTable *table)
+add_counts (JsonBuilder * builder, const gchar * name, GHashTable * table)
 {
   g_autoptr (GList) keys = g_list_sort (g_hash_table_get_keys (table),
       (GCompareFunc) g_strcmp0);
@@ -210,14 +221,14 @@ add_counts (JsonBuilder *builder, const gchar *name, GHashTable *table)
 }
 
 static void
-add_count (JsonBuilder *builder, const gchar *name, guint value)
+add_count (JsonBuilder * builder, const gchar * name, guint value)
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_int_value (builder, value);
 }
 
 gchar *
-kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
+kling_sandbox_dup_counters_json (KlingSandbox * sandbox)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -253,8 +264,8 @@ kling_sandbox_dup_counters_json (KlingSandbox *sandbox)
 }
 
 gint64
-kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group,
-    const gchar *name)
+kling_sandbox_get_counter (KlingSandbox * sandbox, const gchar * group,
+    const gchar * name)
 {
   /* Read back from the JSON the control API serves, so both always agree. */
   g_autofree gchar *json = kling_sandbox_dup_counters_json (sandbox);
@@ -266,14 +277,15 @@ kling_sandbox_get_counter (KlingSandbox *sandbox, const gchar *group,
   g_return_val_if_fail (name != NULL, 0);
   if (group) {
     node = json_object_get_member (object, group);
-    object = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    object = node
+        && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   }
   node = object ? json_object_get_member (object, name) : NULL;
   return node && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_int (node) : 0;
 }
 
 void
-kling_sandbox_reset (KlingSandbox *sandbox)
+kling_sandbox_reset (KlingSandbox * sandbox)
 {
   g_return_if_fail (sandbox != NULL);
 

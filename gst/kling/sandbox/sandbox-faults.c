@@ -11,36 +11,37 @@
 #define DEFAULT_DEPTH          80000
 #define MAX_DEPTH              1000000
 
-static const struct {
+static const struct
+{
   const gchar *name;
   SandboxFaultKind kind;
 } fault_kinds[] = {
-  { "status", SANDBOX_FAULT_STATUS },
-  { "delay", SANDBOX_FAULT_DELAY },
-  { "drop", SANDBOX_FAULT_DROP },
-  { "drop-after", SANDBOX_FAULT_DROP_AFTER },
-  { "malformed", SANDBOX_FAULT_MALFORMED },
-  { "truncated", SANDBOX_FAULT_TRUNCATED },
-  { "fail-task", SANDBOX_FAULT_FAIL_TASK },
-  { "expire-url", SANDBOX_FAULT_EXPIRE_URL },
-  { "chunked-cut", SANDBOX_FAULT_CHUNKED_CUT },
-  { "eof-cut", SANDBOX_FAULT_EOF_CUT },
-  { "short-length", SANDBOX_FAULT_SHORT_LENGTH },
-  { "endless", SANDBOX_FAULT_ENDLESS },
-  { "throttle", SANDBOX_FAULT_THROTTLE },
-  { "oversize", SANDBOX_FAULT_OVERSIZE },
-  { "deep-json", SANDBOX_FAULT_DEEP_JSON },
-  { "task-status", SANDBOX_FAULT_TASK_STATUS },
-  { "html", SANDBOX_FAULT_HTML },
-  { "html-after", SANDBOX_FAULT_HTML_AFTER },
-  { "stall", SANDBOX_FAULT_STALL },
-  { "redirect", SANDBOX_FAULT_REDIRECT },
+  {"status", SANDBOX_FAULT_STATUS},
+  {"delay", SANDBOX_FAULT_DELAY},
+  {"drop", SANDBOX_FAULT_DROP},
+  {"drop-after", SANDBOX_FAULT_DROP_AFTER},
+  {"malformed", SANDBOX_FAULT_MALFORMED},
+  {"truncated", SANDBOX_FAULT_TRUNCATED},
+  {"fail-task", SANDBOX_FAULT_FAIL_TASK},
+  {"expire-url", SANDBOX_FAULT_EXPIRE_URL},
+  {"chunked-cut", SANDBOX_FAULT_CHUNKED_CUT},
+  {"eof-cut", SANDBOX_FAULT_EOF_CUT},
+  {"short-length", SANDBOX_FAULT_SHORT_LENGTH},
+  {"endless", SANDBOX_FAULT_ENDLESS},
+  {"throttle", SANDBOX_FAULT_THROTTLE},
+  {"oversize", SANDBOX_FAULT_OVERSIZE},
+  {"deep-json", SANDBOX_FAULT_DEEP_JSON},
+  {"task-status", SANDBOX_FAULT_TASK_STATUS},
+  {"html", SANDBOX_FAULT_HTML},
+  {"html-after", SANDBOX_FAULT_HTML_AFTER},
+  {"stall", SANDBOX_FAULT_STALL},
+  {"redirect", SANDBOX_FAULT_REDIRECT},
 };
 
 /* ---- fault rules -------------------------------------------------------------------- */
 
 void
-sandbox_fault_free (SandboxFault *fault)
+sandbox_fault_free (SandboxFault * fault)
 {
   if (fault == NULL)
     return;
@@ -53,7 +54,7 @@ sandbox_fault_free (SandboxFault *fault)
 }
 
 static SandboxFault *
-fault_copy (const SandboxFault *fault)
+fault_copy (const SandboxFault * fault)
 {
   SandboxFault *copy = g_memdup2 (fault, sizeof (*fault));
 
@@ -67,14 +68,17 @@ fault_copy (const SandboxFault *fault)
 
 /* Reads an optional member of the given JSON type; FALSE (with @error) on a wrong type. */
 static gboolean
-member_string (JsonObject *object, const gchar *name, gchar **value, GError **error)
+member_string (JsonObject * object, const gchar * name, gchar ** value,
+    GError ** error)
 {
   JsonNode *node = json_object_get_member (object, name);
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'%s' must be a string", name);
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "'%s' must be a string", name);
     return FALSE;
   }
   g_free (*value);
@@ -83,17 +87,20 @@ member_string (JsonObject *object, const gchar *name, gchar **value, GError **er
 }
 
 static gboolean
-member_number (JsonObject *object, const gchar *name, gdouble min, gdouble max,
-    gdouble *value, GError **error)
+member_number (JsonObject * object, const gchar * name, gdouble min,
+    gdouble max, gdouble * value, GError ** error)
 {
   JsonNode *node = json_object_get_member (object, name);
   GType type;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  type =
+      JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) :
+      G_TYPE_INVALID;
   if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'%s' must be a number", name);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "'%s' must be a number", name);
     return FALSE;
   }
   *value = type == G_TYPE_INT64 ? (gdouble) json_node_get_int (node) :
@@ -107,8 +114,8 @@ member_number (JsonObject *object, const gchar *name, gdouble min, gdouble max,
 }
 
 static gboolean
-member_uint (JsonObject *object, const gchar *name, guint max, guint *value,
-    GError **error)
+member_uint (JsonObject * object, const gchar * name, guint max, guint * value,
+    GError ** error)
 {
   gdouble number = *value;
 
@@ -119,26 +126,30 @@ member_uint (JsonObject *object, const gchar *name, guint max, guint *value,
 }
 
 static gboolean
-member_size (JsonObject *object, const gchar *name, guint64 *value, GError **error)
+member_size (JsonObject * object, const gchar * name, guint64 * value,
+    GError ** error)
 {
-  gdouble number = (gdouble) *value;
+  gdouble number = (gdouble) * value;
 
-  if (!member_number (object, name, 0, (gdouble) SANDBOX_WIRE_MAX_BYTES, &number, error))
+  if (!member_number (object, name, 0, (gdouble) SANDBOX_WIRE_MAX_BYTES,
+          &number, error))
     return FALSE;
   *value = (guint64) number;
   return TRUE;
 }
 
 static gboolean
-member_boolean (JsonObject *object, const gchar *name, gboolean *value, GError **error)
+member_boolean (JsonObject * object, const gchar * name, gboolean * value,
+    GError ** error)
 {
   JsonNode *node = json_object_get_member (object, name);
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'%s' must be true or false",
-        name);
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "'%s' must be true or false", name);
     return FALSE;
   }
   *value = json_node_get_boolean (node);
@@ -147,7 +158,7 @@ member_boolean (JsonObject *object, const gchar *name, gboolean *value, GError *
 
 /* "kind", or "action" (its older name); both may be given if they agree. */
 static gboolean
-parse_kind (JsonObject *rule, SandboxFaultKind *kind, GError **error)
+parse_kind (JsonObject * rule, SandboxFaultKind * kind, GError ** error)
 {
   g_autofree gchar *action = NULL;
   g_autofree gchar *name = NULL;
@@ -168,13 +179,13 @@ parse_kind (JsonObject *rule, SandboxFaultKind *kind, GError **error)
     }
     g_string_append_printf (names, "%s%s", i ? ", " : "", fault_kinds[i].name);
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'kind' must be one of %s",
-      names->str);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "'kind' must be one of %s", names->str);
   return FALSE;
 }
 
 static gboolean
-invalid_rule (GError **error, const gchar *message)
+invalid_rule (GError ** error, const gchar * message)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, message);
   return FALSE;
@@ -182,13 +193,14 @@ invalid_rule (GError **error, const gchar *message)
 
 /* What each kind needs, and the defaults it has. */
 static gboolean
-check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
+check_kind (SandboxFault * fault, JsonObject * rule, GError ** error)
 {
   static const guint redirects[] = { 301, 302, 303, 307, 308 };
   gboolean redirect_status = FALSE;
 
   if (fault->seconds == 0 && fault->kind != SANDBOX_FAULT_DELAY)
-    return invalid_rule (error, "'seconds' bounds how long this fault lasts: give more "
+    return invalid_rule (error,
+        "'seconds' bounds how long this fault lasts: give more "
         "than 0 (or leave it out)");
 
   switch (fault->kind) {
@@ -202,7 +214,8 @@ check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
       break;
     case SANDBOX_FAULT_THROTTLE:
       if (fault->bytes_per_second == 0)
-        return invalid_rule (error, "a 'throttle' fault needs 'bytes_per_second' (>= 1)");
+        return invalid_rule (error,
+            "a 'throttle' fault needs 'bytes_per_second' (>= 1)");
       break;
 
     case SANDBOX_FAULT_OVERSIZE:
@@ -216,7 +229,8 @@ check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
       break;
     case SANDBOX_FAULT_TASK_STATUS:
       if (!json_object_has_member (rule, "value"))
-        return invalid_rule (error, "a 'task-status' fault needs 'value' (the task_status "
+        return invalid_rule (error,
+            "a 'task-status' fault needs 'value' (the task_status "
             "to answer: any JSON value)");
       fault->value = json_node_copy (json_object_get_member (rule, "value"));
       break;
@@ -235,10 +249,13 @@ check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
       for (guint i = 0; i < G_N_ELEMENTS (redirects); i++)
         redirect_status |= fault->http == redirects[i];
       if (!redirect_status)
-        return invalid_rule (error, "a 'redirect' answers 301, 302, 303, 307 or 308");
-      if (fault->location == NULL || !(g_str_has_prefix (fault->location, "http://") ||
-              g_str_has_prefix (fault->location, "https://")))
-        return invalid_rule (error, "a 'redirect' fault needs 'location' (an http:// or "
+        return invalid_rule (error,
+            "a 'redirect' answers 301, 302, 303, 307 or 308");
+      if (fault->location == NULL
+          || !(g_str_has_prefix (fault->location, "http://")
+              || g_str_has_prefix (fault->location, "https://")))
+        return invalid_rule (error,
+            "a 'redirect' fault needs 'location' (an http:// or "
             "https:// URL)");
       break;
     default:
@@ -248,7 +265,7 @@ check_kind (SandboxFault *fault, JsonObject *rule, GError **error)
 }
 
 static gboolean
-fault_fill (SandboxFault *fault, JsonObject *rule, GError **error)
+fault_fill (SandboxFault * fault, JsonObject * rule, GError ** error)
 {
   if (!member_string (rule, "method", &fault->method, error) ||
       !member_string (rule, "path", &fault->path, error) ||
@@ -259,14 +276,15 @@ fault_fill (SandboxFault *fault, JsonObject *rule, GError **error)
       !member_uint (rule, "http", 599, &fault->http, error) ||
       !member_uint (rule, "code", G_MAXINT, &fault->code, error) ||
       !member_uint (rule, "retry_after", 86400, &fault->retry_after, error) ||
-      !member_number (rule, "seconds", 0, SANDBOX_WIRE_MAX_SECONDS, &fault->seconds,
-          error) ||
-      !member_size (rule, "bytes", &fault->bytes, error) ||
-      !member_uint (rule, "bytes_per_second", G_MAXINT, &fault->bytes_per_second, error) ||
-      !member_uint (rule, "depth", MAX_DEPTH, &fault->depth, error) ||
-      !member_string (rule, "location", &fault->location, error) ||
-      !member_boolean (rule, "append_path", &fault->append_path, error) ||
-      !check_kind (fault, rule, error))
+      !member_number (rule, "seconds", 0, SANDBOX_WIRE_MAX_SECONDS,
+          &fault->seconds, error)
+      || !member_size (rule, "bytes", &fault->bytes, error)
+      || !member_uint (rule, "bytes_per_second", G_MAXINT,
+          &fault->bytes_per_second, error)
+      || !member_uint (rule, "depth", MAX_DEPTH, &fault->depth, error)
+      || !member_string (rule, "location", &fault->location, error)
+      || !member_boolean (rule, "append_path", &fault->append_path, error)
+      || !check_kind (fault, rule, error))
     return FALSE;
   if (fault->path == NULL)
     fault->path = g_strdup ("/");
@@ -274,21 +292,23 @@ fault_fill (SandboxFault *fault, JsonObject *rule, GError **error)
 }
 
 SandboxFault *
-sandbox_fault_new_from_json (const gchar *json, GError **error)
+sandbox_fault_new_from_json (const gchar * json, GError ** error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   SandboxFault *fault;
   JsonNode *root;
 
   if (!sandbox_json_depth_ok (json, strlen (json), SANDBOX_MAX_JSON_DEPTH)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "JSON nested too deeply");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "JSON nested too deeply");
     return NULL;
   }
   if (!json_parser_load_from_data (parser, json, -1, error))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "a rule is a JSON object");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "a rule is a JSON object");
     return NULL;
   }
 
@@ -304,7 +324,7 @@ sandbox_fault_new_from_json (const gchar *json, GError **error)
 }
 
 guint
-sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault)
+sandbox_add_fault (KlingSandbox * sandbox, SandboxFault * fault)
 {
   guint id;
 
@@ -316,8 +336,8 @@ sandbox_add_fault (KlingSandbox *sandbox, SandboxFault *fault)
 }
 
 gboolean
-kling_sandbox_add_fault_json (KlingSandbox *sandbox, const gchar *rule_json,
-    GError **error)
+kling_sandbox_add_fault_json (KlingSandbox * sandbox, const gchar * rule_json,
+    GError ** error)
 {
   SandboxFault *fault;
 
@@ -332,8 +352,8 @@ kling_sandbox_add_fault_json (KlingSandbox *sandbox, const gchar *rule_json,
 }
 
 static gboolean
-fault_matches (const SandboxFault *fault, const gchar *method, const gchar *path,
-    gboolean creates_task)
+fault_matches (const SandboxFault * fault, const gchar * method,
+    const gchar * path, gboolean creates_task)
 {
   if (fault->method && g_ascii_strcasecmp (fault->method, method) != 0)
     return FALSE;
@@ -345,8 +365,8 @@ fault_matches (const SandboxFault *fault, const gchar *method, const gchar *path
 
 /* Every matching rule counts the request (for its skip); the first one due fires. */
 SandboxFault *
-sandbox_pick_fault (KlingSandbox *sandbox, const gchar *method, const gchar *path,
-    gboolean creates_task)
+sandbox_pick_fault (KlingSandbox * sandbox, const gchar * method,
+    const gchar * path, gboolean creates_task)
 {
   SandboxFault *fired = NULL;
 
@@ -369,7 +389,7 @@ sandbox_pick_fault (KlingSandbox *sandbox, const gchar *method, const gchar *pat
 }
 
 void
-kling_sandbox_clear_faults (KlingSandbox *sandbox)
+kling_sandbox_clear_faults (KlingSandbox * sandbox)
 {
   g_return_if_fail (sandbox != NULL);
 
@@ -377,4 +397,3 @@ kling_sandbox_clear_faults (KlingSandbox *sandbox)
   g_ptr_array_set_size (sandbox->faults, 0);
   g_mutex_unlock (&sandbox->lock);
 }
-

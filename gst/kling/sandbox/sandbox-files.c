@@ -8,9 +8,10 @@
 #include "kling-auth.h"
 
 static gchar *
-url_signature (KlingSandbox *sandbox, const gchar *video_id, gint64 expires)
+url_signature (KlingSandbox * sandbox, const gchar * video_id, gint64 expires)
 {
-  g_autofree gchar *text = g_strdup_printf ("%s.%" G_GINT64_FORMAT, video_id, expires);
+  g_autofree gchar *text =
+      g_strdup_printf ("%s.%" G_GINT64_FORMAT, video_id, expires);
   guint8 mac[32];
   GString *hex = g_string_sized_new (64);
 
@@ -22,7 +23,8 @@ url_signature (KlingSandbox *sandbox, const gchar *video_id, gint64 expires)
 }
 
 gchar *
-sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video, gboolean expired)
+sandbox_dup_video_url (KlingSandbox * sandbox, const SandboxVideo * video,
+    gboolean expired)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gint64 expires = expired ? now - 1 : now + sandbox->options.url_ttl_s;
@@ -35,8 +37,8 @@ sandbox_dup_video_url (KlingSandbox *sandbox, const SandboxVideo *video, gboolea
 /* NULL when @sig signs @video_id until @expires_text and that time has not come, else
  * why not. */
 static const gchar *
-signature_problem (KlingSandbox *sandbox, const gchar *video_id, const gchar *expires_text,
-    const gchar *sig)
+signature_problem (KlingSandbox * sandbox, const gchar * video_id,
+    const gchar * expires_text, const gchar * sig)
 {
   g_autofree gchar *expected = NULL;
   gint64 expires;
@@ -46,8 +48,8 @@ signature_problem (KlingSandbox *sandbox, const gchar *video_id, const gchar *ex
     return "unsigned URL";
   expires = g_ascii_strtoll (expires_text, &end, 10);
   expected = url_signature (sandbox, video_id, expires);
-  if (end == expires_text || *end != '\0' || strlen (sig) != strlen (expected) ||
-      !kling_secure_equal ((const guint8 *) sig, (const guint8 *) expected,
+  if (end == expires_text || *end != '\0' || strlen (sig) != strlen (expected)
+      || !kling_secure_equal ((const guint8 *) sig, (const guint8 *) expected,
           strlen (expected)))
     return "bad signature";
   if (expires <= g_get_real_time () / G_USEC_PER_SEC)
@@ -57,7 +59,7 @@ signature_problem (KlingSandbox *sandbox, const gchar *video_id, const gchar *ex
 
 /* The video id in "/files/<id>.mp4", or NULL. */
 static gchar *
-file_path_to_video_id (const gchar *path)
+file_path_to_video_id (const gchar * path)
 {
   const gchar *name;
 
@@ -70,7 +72,8 @@ file_path_to_video_id (const gchar *path)
 }
 
 gboolean
-sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id)
+sandbox_url_is_valid (KlingSandbox * sandbox, const gchar * url,
+    gchar ** video_id)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
   g_autoptr (GHashTable) params = NULL;
@@ -81,10 +84,12 @@ sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id)
     return FALSE;
   query = g_uri_get_query (uri);
   id = file_path_to_video_id (g_uri_get_path (uri));
-  params = query ? g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
-  if (id == NULL || params == NULL ||
-      signature_problem (sandbox, id, g_hash_table_lookup (params, "expires"),
-          g_hash_table_lookup (params, "sig")) != NULL)
+  params =
+      query ? g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE,
+      NULL) : NULL;
+  if (id == NULL || params == NULL
+      || signature_problem (sandbox, id, g_hash_table_lookup (params,
+              "expires"), g_hash_table_lookup (params, "sig")) != NULL)
     return FALSE;
   *video_id = g_steal_pointer (&id);
   return TRUE;
@@ -93,11 +98,12 @@ sandbox_url_is_valid (KlingSandbox *sandbox, const gchar *url, gchar **video_id)
 /* The video a /files/ path and query name, when the signature holds and has not expired.
  * Sets a 403/404 answer otherwise. */
 static SandboxVideo *
-verify_file_request (KlingSandbox *sandbox, const gchar *path, GHashTable *query,
-    SandboxResponse *resp)
+verify_file_request (KlingSandbox * sandbox, const gchar * path,
+    GHashTable * query, SandboxResponse * resp)
 {
   g_autofree gchar *video_id = file_path_to_video_id (path);
-  SandboxVideo *video = video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
+  SandboxVideo *video =
+      video_id ? g_hash_table_lookup (sandbox->videos, video_id) : NULL;
   const gchar *problem;
 
   if (video == NULL) {
@@ -116,8 +122,8 @@ verify_file_request (KlingSandbox *sandbox, const gchar *path, GHashTable *query
 }
 
 void
-sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *path,
-    GHashTable *query, SandboxResponse *resp)
+sandbox_serve_file (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query, SandboxResponse * resp)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr (GMappedFile) mapped = NULL;
@@ -132,7 +138,8 @@ sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *
     return;
   mapped = g_mapped_file_new (video->path, FALSE, NULL);
   if (mapped == NULL) {
-    sandbox_response_text (resp, 500, "Internal Server Error: result file is gone\n");
+    sandbox_response_text (resp, 500,
+        "Internal Server Error: result file is gone\n");
     return;
   }
   all = g_mapped_file_get_bytes (mapped);
@@ -159,7 +166,8 @@ sandbox_serve_file (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *
   resp->status = SOUP_STATUS_PARTIAL_CONTENT;
   resp->body = g_bytes_new_from_bytes (all, ranges[0].start,
       ranges[0].end - ranges[0].start + 1);
-  resp->content_range = g_strdup_printf ("bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
-      "/%" G_GSIZE_FORMAT, ranges[0].start, ranges[0].end, size);
+  resp->content_range =
+      g_strdup_printf ("bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "/%"
+      G_GSIZE_FORMAT, ranges[0].start, ranges[0].end, size);
   soup_message_headers_free_ranges (headers, ranges);
 }

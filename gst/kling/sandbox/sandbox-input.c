@@ -14,14 +14,16 @@
 #define AUDIO_MAX_S       60.0
 
 static gboolean
-invalid (SandboxResponse *resp, const gchar *field, const gchar *problem)
+invalid (SandboxResponse * resp, const gchar * field, const gchar * problem)
 {
-  sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: %s", field, problem);
+  sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: %s", field,
+      problem);
   return FALSE;
 }
 
 gboolean
-sandbox_refuse (SandboxResponse *resp, const gchar *field, const gchar *format, ...)
+sandbox_refuse (SandboxResponse * resp, const gchar * field,
+    const gchar * format, ...)
 {
   g_autofree gchar *problem = NULL;
   va_list args;
@@ -33,7 +35,7 @@ sandbox_refuse (SandboxResponse *resp, const gchar *field, const gchar *format, 
 }
 
 static JsonNode *
-member (JsonObject *object, const gchar *name)
+member (JsonObject * object, const gchar * name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -41,14 +43,16 @@ member (JsonObject *object, const gchar *name)
 }
 
 static gboolean
-holds (JsonNode *node, GType type)
+holds (JsonNode * node, GType type)
 {
-  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+  return JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == type;
 }
 
 gboolean
-sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
-    gboolean required, guint max_chars, const gchar **value, SandboxResponse *resp)
+sandbox_input_string (JsonObject * object, const gchar * field,
+    const gchar * name, gboolean required, guint max_chars,
+    const gchar ** value, SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
   const gchar *text;
@@ -61,7 +65,8 @@ sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
   if (required && *text == '\0')
     return invalid (resp, field, "must not be empty");
   if (max_chars > 0 && g_utf8_strlen (text, -1) > max_chars) {
-    g_autofree gchar *problem = g_strdup_printf ("is longer than %u characters", max_chars);
+    g_autofree gchar *problem =
+        g_strdup_printf ("is longer than %u characters", max_chars);
     return invalid (resp, field, problem);
   }
   *value = text;
@@ -69,8 +74,9 @@ sandbox_input_string (JsonObject *object, const gchar *field, const gchar *name,
 }
 
 gboolean
-sandbox_input_number (JsonObject *object, const gchar *field, const gchar *name,
-    gdouble min, gdouble max, gdouble *value, SandboxResponse *resp)
+sandbox_input_number (JsonObject * object, const gchar * field,
+    const gchar * name, gdouble min, gdouble max, gdouble * value,
+    SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
   gdouble number;
@@ -84,7 +90,8 @@ sandbox_input_number (JsonObject *object, const gchar *field, const gchar *name,
   else
     return invalid (resp, field, "must be a number");
   if (!(number >= min && number <= max)) {
-    g_autofree gchar *problem = g_strdup_printf ("must be within %g..%g", min, max);
+    g_autofree gchar *problem =
+        g_strdup_printf ("must be within %g..%g", min, max);
     return invalid (resp, field, problem);
   }
   *value = number;
@@ -92,8 +99,9 @@ sandbox_input_number (JsonObject *object, const gchar *field, const gchar *name,
 }
 
 gboolean
-sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
-    const gchar *const *choices, const gchar **value, SandboxResponse *resp)
+sandbox_input_choice (JsonObject * object, const gchar * field,
+    const gchar * name, const gchar * const *choices, const gchar ** value,
+    SandboxResponse * resp)
 {
   const gchar *text = NULL;
   g_autofree gchar *list = NULL;
@@ -114,8 +122,8 @@ sandbox_input_choice (JsonObject *object, const gchar *field, const gchar *name,
 /* A string of whole seconds ("5"), as Kling takes durations; which ones a model takes is
  * for the model table. */
 gboolean
-sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name,
-    guint *seconds, SandboxResponse *resp)
+sandbox_input_seconds (JsonObject * object, const gchar * field,
+    const gchar * name, guint * seconds, SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
   const gchar *text;
@@ -124,20 +132,23 @@ sandbox_input_seconds (JsonObject *object, const gchar *field, const gchar *name
   if (node == NULL)
     return TRUE;
   if (!holds (node, G_TYPE_STRING))
-    return invalid (resp, field, "must be a string of whole seconds, such as \"5\"");
+    return invalid (resp, field,
+        "must be a string of whole seconds, such as \"5\"");
   text = json_node_get_string (node);
   /* Digits only: no sign, no space, no fraction, no leading zero. */
   if (text[0] == '0' || strspn (text, "0123456789") != strlen (text) ||
       !g_ascii_string_to_unsigned (text, 10, 1, 999, &value, NULL))
-    return invalid (resp, field, "must be a string of whole seconds, such as \"5\"");
+    return invalid (resp, field,
+        "must be a string of whole seconds, such as \"5\"");
   *seconds = (guint) value;
   return TRUE;
 }
 
 /* A JSON integer (5, not "5" nor 5.0), as the per-model API takes durations and times. */
 gboolean
-sandbox_input_integer (JsonObject *object, const gchar *field, const gchar *name,
-    gint64 min, gint64 max, gint64 *value, SandboxResponse *resp)
+sandbox_input_integer (JsonObject * object, const gchar * field,
+    const gchar * name, gint64 min, gint64 max, gint64 * value,
+    SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
   g_autofree gchar *problem = NULL;
@@ -155,8 +166,8 @@ sandbox_input_integer (JsonObject *object, const gchar *field, const gchar *name
 }
 
 gboolean
-sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name,
-    gboolean *value, SandboxResponse *resp)
+sandbox_input_boolean (JsonObject * object, const gchar * field,
+    const gchar * name, gboolean * value, SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
 
@@ -169,8 +180,9 @@ sandbox_input_boolean (JsonObject *object, const gchar *field, const gchar *name
 }
 
 gboolean
-sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
-    gboolean required, JsonObject **value, SandboxResponse *resp)
+sandbox_input_object (JsonObject * object, const gchar * field,
+    const gchar * name, gboolean required, JsonObject ** value,
+    SandboxResponse * resp)
 {
   JsonNode *node = member (object, name);
 
@@ -183,23 +195,26 @@ sandbox_input_object (JsonObject *object, const gchar *field, const gchar *name,
 }
 
 gboolean
-sandbox_input_loopback_url (const gchar *field, const gchar *url, SandboxResponse *resp)
+sandbox_input_loopback_url (const gchar * field, const gchar * url,
+    SandboxResponse * resp)
 {
   if (sandbox_url_is_loopback (url))
     return TRUE;
-  return invalid (resp, field, "URL cannot be fetched: the sandbox fetches only "
+  return invalid (resp, field,
+      "URL cannot be fetched: the sandbox fetches only "
       "http://127.0.0.1 or http://localhost URLs");
 }
 
 static gboolean
-is_url (const gchar *text)
+is_url (const gchar * text)
 {
-  return g_str_has_prefix (text, "http://") || g_str_has_prefix (text, "https://");
+  return g_str_has_prefix (text, "http://")
+      || g_str_has_prefix (text, "https://");
 }
 
 /* Strict base64 (g_base64_decode skips garbage silently, Kling does not). */
 static GBytes *
-decode_base64 (const gchar *text)
+decode_base64 (const gchar * text)
 {
   gsize len = strlen (text), data_chars = 0, padding = 0;
   guchar *data;
@@ -224,13 +239,13 @@ decode_base64 (const gchar *text)
 }
 
 gchar *
-sandbox_image_problem (GBytes *image)
+sandbox_image_problem (GBytes * image)
 {
   return sandbox_image_problem_max (image, IMAGE_MAX_BYTES);
 }
 
 gchar *
-sandbox_image_problem_max (GBytes *image, gsize max_bytes)
+sandbox_image_problem_max (GBytes * image, gsize max_bytes)
 {
   guint width, height;
   gdouble aspect;
@@ -238,21 +253,24 @@ sandbox_image_problem_max (GBytes *image, gsize max_bytes)
   if (g_bytes_get_size (image) > max_bytes)
     return g_strdup_printf ("is larger than %" G_GSIZE_FORMAT " MB",
         max_bytes / (1024 * 1024));
-  if (sandbox_probe_image (g_bytes_get_data (image, NULL), g_bytes_get_size (image),
-          &width, &height) == SANDBOX_IMAGE_UNKNOWN)
+  if (sandbox_probe_image (g_bytes_get_data (image, NULL),
+          g_bytes_get_size (image), &width, &height) == SANDBOX_IMAGE_UNKNOWN)
     return g_strdup ("must be a JPEG or PNG image");
   if (width < IMAGE_MIN_SIDE || height < IMAGE_MIN_SIDE)
-    return g_strdup_printf ("is %ux%u; both sides must be at least %u px", width, height,
-        IMAGE_MIN_SIDE);
+    return g_strdup_printf ("is %ux%u; both sides must be at least %u px",
+        width, height, IMAGE_MIN_SIDE);
   aspect = (gdouble) width / height;
   if (aspect > IMAGE_MAX_ASPECT || aspect < 1.0 / IMAGE_MAX_ASPECT)
-    return g_strdup_printf ("is %ux%u; the aspect ratio must be between 1:2.5 and 2.5:1",
-        width, height);
+    return
+        g_strdup_printf
+        ("is %ux%u; the aspect ratio must be between 1:2.5 and 2.5:1", width,
+        height);
   return NULL;
 }
 
 static gboolean
-check_image (const gchar *field, GBytes *image, gsize max_bytes, SandboxResponse *resp)
+check_image (const gchar * field, GBytes * image, gsize max_bytes,
+    SandboxResponse * resp)
 {
   g_autofree gchar *problem = sandbox_image_problem_max (image, max_bytes);
 
@@ -261,17 +279,18 @@ check_image (const gchar *field, GBytes *image, gsize max_bytes, SandboxResponse
 
 /* An image as base64 (no data: prefix) or a URL; sets exactly one of @bytes and @url. */
 gboolean
-sandbox_input_image (JsonObject *object, const gchar *field, const gchar *name,
-    gboolean required, GBytes **bytes, gchar **url, SandboxResponse *resp)
+sandbox_input_image (JsonObject * object, const gchar * field,
+    const gchar * name, gboolean required, GBytes ** bytes, gchar ** url,
+    SandboxResponse * resp)
 {
-  return sandbox_input_image_max (object, field, name, required, IMAGE_MAX_BYTES, bytes,
-      url, resp);
+  return sandbox_input_image_max (object, field, name, required,
+      IMAGE_MAX_BYTES, bytes, url, resp);
 }
 
 gboolean
-sandbox_input_image_max (JsonObject *object, const gchar *field, const gchar *name,
-    gboolean required, gsize max_bytes, GBytes **bytes, gchar **url,
-    SandboxResponse *resp)
+sandbox_input_image_max (JsonObject * object, const gchar * field,
+    const gchar * name, gboolean required, gsize max_bytes, GBytes ** bytes,
+    gchar ** url, SandboxResponse * resp)
 {
   const gchar *text = NULL;
   g_autoptr (GBytes) image = NULL;
@@ -287,7 +306,8 @@ sandbox_input_image_max (JsonObject *object, const gchar *field, const gchar *na
     return TRUE;
   }
   if (g_str_has_prefix (text, "data:"))
-    return invalid (resp, field, "must be plain base64, without a data: prefix");
+    return invalid (resp, field,
+        "must be plain base64, without a data: prefix");
   image = decode_base64 (text);
   if (image == NULL)
     return invalid (resp, field, "is neither base64 nor a URL");
@@ -298,7 +318,7 @@ sandbox_input_image_max (JsonObject *object, const gchar *field, const gchar *na
 }
 
 gchar *
-sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s)
+sandbox_audio_problem (GBytes * audio, const gchar * path, gdouble * length_s)
 {
   g_autoptr (GError) error = NULL;
   gdouble seconds;
@@ -320,15 +340,15 @@ sandbox_audio_problem (GBytes *audio, const gchar *path, gdouble *length_s)
 
 /* The length is read by GstDiscoverer from a temporary copy in @tmp_dir. */
 static gboolean
-check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio, gdouble *length_s,
-    SandboxResponse *resp)
+check_audio (const gchar * tmp_dir, const gchar * field, GBytes * audio,
+    gdouble * length_s, SandboxResponse * resp)
 {
   g_autofree gchar *name = sandbox_new_id ("audio-");
   g_autofree gchar *path = g_build_filename (tmp_dir, name, NULL);
   g_autofree gchar *problem = NULL;
 
-  if (!g_file_set_contents (path, g_bytes_get_data (audio, NULL), g_bytes_get_size (audio),
-          NULL)) {
+  if (!g_file_set_contents (path, g_bytes_get_data (audio, NULL),
+          g_bytes_get_size (audio), NULL)) {
     sandbox_response_error (resp, 500, 5000, "cannot store the audio");
     return FALSE;
   }
@@ -340,9 +360,9 @@ check_audio (const gchar *tmp_dir, const gchar *field, GBytes *audio, gdouble *l
 /* Audio as base64 or (when @allow_url) a URL; sets one of @bytes and @url, and for bytes
  * their length in @length_s (may be NULL). */
 gboolean
-sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *field,
-    const gchar *name, gboolean allow_url, GBytes **bytes, gchar **url, gdouble *length_s,
-    SandboxResponse *resp)
+sandbox_input_audio (const gchar * tmp_dir, JsonObject * object,
+    const gchar * field, const gchar * name, gboolean allow_url,
+    GBytes ** bytes, gchar ** url, gdouble * length_s, SandboxResponse * resp)
 {
   const gchar *text = NULL;
   g_autoptr (GBytes) audio = NULL;
@@ -369,7 +389,7 @@ sandbox_input_audio (const gchar *tmp_dir, JsonObject *object, const gchar *fiel
 /* The nesting depth of a JSON text, strings skipped; json-glib's parser recurses, so a
  * hostile "[[[[..." must be refused before it reaches it. */
 gboolean
-sandbox_json_depth_ok (const gchar *text, gsize len, guint max_depth)
+sandbox_json_depth_ok (const gchar * text, gsize len, guint max_depth)
 {
   guint depth = 0;
   gboolean in_string = FALSE;

@@ -5,24 +5,27 @@
 #include <string.h>
 
 static guint
-read_be16 (const guint8 *p)
+read_be16 (const guint8 * p)
 {
   return (p[0] << 8) | p[1];
 }
 
 static guint32
-read_be32 (const guint8 *p)
+read_be32 (const guint8 * p)
 {
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8)
+      | p[3];
 }
 
 static gboolean
-probe_png (const guint8 *data, gsize size, guint *width, guint *height)
+probe_png (const guint8 * data, gsize size, guint * width, guint * height)
 {
-  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  static const guint8 signature[8] =
+      { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 
   /* The signature, then the IHDR chunk: length (13), "IHDR", width, height. */
-  if (size < 24 || memcmp (data, signature, 8) != 0 || memcmp (data + 12, "IHDR", 4) != 0)
+  if (size < 24 || memcmp (data, signature, 8) != 0
+      || memcmp (data + 12, "IHDR", 4) != 0)
     return FALSE;
   *width = read_be32 (data + 16);
   *height = read_be32 (data + 20);
@@ -38,7 +41,7 @@ is_jpeg_sof (guint8 marker)
 }
 
 static gboolean
-probe_jpeg (const guint8 *data, gsize size, guint *width, guint *height)
+probe_jpeg (const guint8 * data, gsize size, guint * width, guint * height)
 {
   gsize pos = 2;
 
@@ -78,7 +81,8 @@ probe_jpeg (const guint8 *data, gsize size, guint *width, guint *height)
 }
 
 SandboxImageFormat
-sandbox_probe_image (const guint8 *data, gsize size, guint *width, guint *height)
+sandbox_probe_image (const guint8 * data, gsize size, guint * width,
+    guint * height)
 {
   *width = *height = 0;
   if (probe_png (data, size, width, height))
@@ -89,9 +93,10 @@ sandbox_probe_image (const guint8 *data, gsize size, guint *width, guint *height
 }
 
 const gchar *
-sandbox_probe_audio_format (const guint8 *data, gsize size)
+sandbox_probe_audio_format (const guint8 * data, gsize size)
 {
-  if (size >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WAVE", 4) == 0)
+  if (size >= 12 && memcmp (data, "RIFF", 4) == 0
+      && memcmp (data + 8, "WAVE", 4) == 0)
     return "wav";
   if (size >= 12 && memcmp (data + 4, "ftyp", 4) == 0)
     return "m4a";
@@ -100,13 +105,14 @@ sandbox_probe_audio_format (const guint8 *data, gsize size)
   /* ADTS: a 12-bit sync word and layer 0; MPEG audio: an 11-bit sync, layer != 0. */
   if (size >= 2 && data[0] == 0xff && (data[1] & 0xf6) == 0xf0)
     return "aac";
-  if (size >= 2 && data[0] == 0xff && (data[1] & 0xe0) == 0xe0 && (data[1] & 0x06) != 0)
+  if (size >= 2 && data[0] == 0xff && (data[1] & 0xe0) == 0xe0
+      && (data[1] & 0x06) != 0)
     return "mp3";
   return NULL;
 }
 
 gboolean
-sandbox_url_is_loopback_port (const gchar *url, guint port)
+sandbox_url_is_loopback_port (const gchar * url, guint port)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   const gchar *host;
@@ -115,14 +121,15 @@ sandbox_url_is_loopback_port (const gchar *url, guint port)
     return FALSE;
   host = g_uri_get_host (uri);
   if (host == NULL || !(g_str_equal (host, "127.0.0.1") ||
-          g_ascii_strcasecmp (host, "localhost") == 0 || g_str_equal (host, "::1")))
+          g_ascii_strcasecmp (host, "localhost") == 0
+          || g_str_equal (host, "::1")))
     return FALSE;
   return port == 0 || (guint) MAX (g_uri_get_port (uri), 0) == port ||
       (g_uri_get_port (uri) == -1 && port == 80);
 }
 
 gboolean
-sandbox_url_is_loopback (const gchar *url)
+sandbox_url_is_loopback (const gchar * url)
 {
   return sandbox_url_is_loopback_port (url, 0);
 }

@@ -47,18 +47,19 @@ static const SandboxModel models[] = {
 static const SandboxModel any_model = RETIRED (NULL, 24);
 
 /* What the endpoints without a model charge per task: the sandbox's own figures. */
-static const struct {
+static const struct
+{
   const gchar *kind;
   gdouble units;
 } flat_units[] = {
-  { "video-extend", 1.0 },
-  { "lip-sync", 1.0 },
-  { "advanced-lip-sync", 1.0 },
-  { "identify-face", 0.1 },
+  {"video-extend", 1.0},
+  {"lip-sync", 1.0},
+  {"advanced-lip-sync", 1.0},
+  {"identify-face", 0.1},
 };
 
 const SandboxModel *
-sandbox_model_lookup (const gchar *name, gboolean accept_any)
+sandbox_model_lookup (const gchar * name, gboolean accept_any)
 {
   if (name == NULL)
     return &models[0];
@@ -70,7 +71,7 @@ sandbox_model_lookup (const gchar *name, gboolean accept_any)
 }
 
 gboolean
-sandbox_model_is_served (const SandboxModel *model)
+sandbox_model_is_served (const SandboxModel * model)
 {
   return model->retired_on == NULL;
 }
@@ -93,13 +94,13 @@ sandbox_model_dup_served_names (void)
 }
 
 gboolean
-sandbox_model_takes_duration (const SandboxModel *model, guint seconds)
+sandbox_model_takes_duration (const SandboxModel * model, guint seconds)
 {
   return seconds < 32 && (model->durations & SECONDS (seconds)) != 0;
 }
 
 gchar *
-sandbox_model_dup_durations (const SandboxModel *model)
+sandbox_model_dup_durations (const SandboxModel * model)
 {
   GString *text = g_string_new (NULL);
   guint first = 0, last = 0, count = 0;
@@ -148,13 +149,14 @@ sandbox_model_modes_text (guint modes)
 }
 
 gchar *
-sandbox_units_charged (const gchar *kind, const SandboxModel *model, gboolean pro,
-    gboolean sound, guint seconds)
+sandbox_units_charged (const gchar * kind, const SandboxModel * model,
+    gboolean pro, gboolean sound, guint seconds)
 {
   gdouble units = 0;
 
   if (model != NULL) {
-    units = model->usd_per_s[pro ? 1 : 0][sound ? 1 : 0] * seconds / USD_PER_UNIT;
+    units =
+        model->usd_per_s[pro ? 1 : 0][sound ? 1 : 0] * seconds / USD_PER_UNIT;
   } else {
     for (guint i = 0; i < G_N_ELEMENTS (flat_units); i++)
       if (g_str_equal (flat_units[i].kind, kind))
@@ -187,10 +189,11 @@ static const SandboxModelV2 models_v2[] = {
 };
 /* *INDENT-ON* */
 
-static const gchar *const resolution_names[SANDBOX_RES_COUNT] = { "720p", "1080p", "4k" };
+static const gchar *const resolution_names[SANDBOX_RES_COUNT] =
+    { "720p", "1080p", "4k" };
 
 const SandboxModelV2 *
-sandbox_model_v2_lookup (const gchar *name)
+sandbox_model_v2_lookup (const gchar * name)
 {
   for (guint i = 0; name && i < G_N_ELEMENTS (models_v2); i++)
     if (g_str_equal (models_v2[i].name, name))
@@ -206,7 +209,8 @@ sandbox_model_v2_nth (guint i)
 
 /* "a, b, c or d" */
 static void
-append_listed (GString *text, guint i, guint count, const gchar *word, const gchar *last)
+append_listed (GString * text, guint i, guint count, const gchar * word,
+    const gchar * last)
 {
   if (i > 0)
     g_string_append (text, i + 1 == count ? last : ", ");
@@ -219,21 +223,22 @@ sandbox_model_v2_dup_names (void)
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (models_v2); i++)
-    append_listed (text, i, G_N_ELEMENTS (models_v2), models_v2[i].name, " or ");
+    append_listed (text, i, G_N_ELEMENTS (models_v2), models_v2[i].name,
+        " or ");
   return g_string_free (text, FALSE);
 }
 
 gboolean
-sandbox_model_v2_takes_duration (const SandboxModelV2 *model, guint seconds)
+sandbox_model_v2_takes_duration (const SandboxModelV2 * model, guint seconds)
 {
   return seconds < 32 && (model->durations & SECONDS (seconds)) != 0;
 }
 
 gchar *
-sandbox_model_v2_dup_durations (const SandboxModelV2 *model)
+sandbox_model_v2_dup_durations (const SandboxModelV2 * model)
 {
   /* Same bit set as the /v1 rows: reuse their wording, without the quotes (an int). */
-  SandboxModel row = { .durations = model->durations };
+  SandboxModel row = {.durations = model->durations };
   g_autofree gchar *quoted = sandbox_model_dup_durations (&row);
   g_auto (GStrv) parts = g_strsplit (quoted, "\"", -1);
 
@@ -267,10 +272,11 @@ sandbox_resolutions_text (guint set)
 }
 
 gchar *
-sandbox_model_v2_usd_charged (const SandboxModelV2 *model, guint resolution,
+sandbox_model_v2_usd_charged (const SandboxModelV2 * model, guint resolution,
     gboolean audio, guint seconds)
 {
-  gdouble usd = model->usd_per_s[sandbox_resolution_index (resolution)][audio ? 1 : 0] *
+  gdouble usd =
+      model->usd_per_s[sandbox_resolution_index (resolution)][audio ? 1 : 0] *
       seconds;
 
   /* Tenths of a cent: the prices have three decimals and the seconds are whole. */

@@ -6,10 +6,9 @@
 #include <gio/gio.h>
 #include <gst/pbutils/pbutils.h>
 
-G_DEFINE_QUARK (kling-sandbox-render-error-quark, sandbox_render_error)
-
-gboolean
-sandbox_pipeline_wait_eos (GstElement *pipeline, GError **error)
+G_DEFINE_QUARK (kling - sandbox - render - error - quark, sandbox_render_error)
+    gboolean
+sandbox_pipeline_wait_eos (GstElement * pipeline, GError ** error)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
   g_autoptr (GstMessage) message = NULL;
@@ -30,7 +29,7 @@ sandbox_pipeline_wait_eos (GstElement *pipeline, GError **error)
 }
 
 GstElement *
-sandbox_pipeline_launch (const gchar *description, GError **error)
+sandbox_pipeline_launch (const gchar * description, GError ** error)
 {
   GError *parse_error = NULL;
   GstElement *pipeline = gst_parse_launch_full (description, NULL,
@@ -45,7 +44,7 @@ sandbox_pipeline_launch (const gchar *description, GError **error)
 }
 
 GstElement *
-sandbox_pipeline_get (GstElement *pipeline, const gchar *name)
+sandbox_pipeline_get (GstElement * pipeline, const gchar * name)
 {
   GstElement *element = gst_bin_get_by_name (GST_BIN (pipeline), name);
   /* The pipeline holds it for as long as we use it. */
@@ -54,7 +53,8 @@ sandbox_pipeline_get (GstElement *pipeline, const gchar *name)
 }
 
 GstSample *
-sandbox_pipeline_next_sample (GstElement *pipeline, GstAppSink *sink, GError **error)
+sandbox_pipeline_next_sample (GstElement * pipeline, GstAppSink * sink,
+    GError ** error)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -82,14 +82,14 @@ sandbox_pipeline_next_sample (GstElement *pipeline, GstAppSink *sink, GError **e
 }
 
 void
-sandbox_pipeline_stop (GstElement *pipeline)
+sandbox_pipeline_stop (GstElement * pipeline)
 {
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
 }
 
 gboolean
-sandbox_render_cancelled (const SandboxRenderSpec *spec, GError **error)
+sandbox_render_cancelled (const SandboxRenderSpec * spec, GError ** error)
 {
   if (spec->cancel == NULL || !g_atomic_int_get (spec->cancel))
     return FALSE;
@@ -100,7 +100,8 @@ sandbox_render_cancelled (const SandboxRenderSpec *spec, GError **error)
 /* ---- probing ------------------------------------------------------------------------ */
 
 static void
-read_video_stream (GstDiscovererVideoInfo *video, guint *width, guint *height, guint *fps)
+read_video_stream (GstDiscovererVideoInfo * video, guint * width,
+    guint * height, guint * fps)
 {
   guint num = gst_discoverer_video_info_get_framerate_num (video);
   guint denom = gst_discoverer_video_info_get_framerate_denom (video);
@@ -114,10 +115,11 @@ read_video_stream (GstDiscovererVideoInfo *video, guint *width, guint *height, g
 }
 
 gdouble
-sandbox_media_duration (const gchar *path, gboolean need_video, guint *width,
-    guint *height, guint *fps, GError **error)
+sandbox_media_duration (const gchar * path, gboolean need_video, guint * width,
+    guint * height, guint * fps, GError ** error)
 {
-  g_autoptr (GstDiscoverer) discoverer = gst_discoverer_new (5 * GST_SECOND, error);
+  g_autoptr (GstDiscoverer) discoverer =
+      gst_discoverer_new (5 * GST_SECOND, error);
   g_autoptr (GstDiscovererInfo) info = NULL;
   g_autofree gchar *uri = gst_filename_to_uri (path, error);
   GList *videos;

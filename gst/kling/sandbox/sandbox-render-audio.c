@@ -12,7 +12,7 @@
 
 #define AUDIO_RATE      44100
 #define AUDIO_CHANNELS  2
-#define AUDIO_FRAME     (AUDIO_CHANNELS * 2)        /* S16LE interleaved */
+#define AUDIO_FRAME     (AUDIO_CHANNELS * 2)    /* S16LE interleaved */
 /* avenc_aac's priming: decoders put this many samples of silence first, and mp4mux
  * writes no edit list for them, so the encoder gets the track this much ahead. */
 #define AAC_ENCODER_DELAY 1024
@@ -27,11 +27,13 @@
 
 /* Decodes any audio GStreamer reads into S16LE stereo at AUDIO_RATE. */
 static GByteArray *
-decode_audio (GBytes *audio, GError **error)
+decode_audio (GBytes * audio, GError ** error)
 {
-  g_autofree gchar *description = g_strdup_printf ("appsrc name=src ! decodebin ! "
+  g_autofree gchar *description =
+      g_strdup_printf ("appsrc name=src ! decodebin ! "
       "audioconvert ! audioresample ! audio/x-raw,format=S16LE,layout=interleaved,"
-      "rate=%u,channels=%u ! appsink name=pcm sync=false", AUDIO_RATE, AUDIO_CHANNELS);
+      "rate=%u,channels=%u ! appsink name=pcm sync=false", AUDIO_RATE,
+      AUDIO_CHANNELS);
   GstElement *pipeline = sandbox_pipeline_launch (description, error);
   GByteArray *pcm;
   GstSample *sample;
@@ -44,10 +46,13 @@ decode_audio (GBytes *audio, GError **error)
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   gst_app_src_push_buffer (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")),
       gst_buffer_new_wrapped_bytes (audio));
-  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")));
+  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline,
+              "src")));
 
   pcm = g_byte_array_new ();
-  while ((sample = sandbox_pipeline_next_sample (pipeline, sink, &decode_error)) != NULL) {
+  while ((sample =
+          sandbox_pipeline_next_sample (pipeline, sink,
+              &decode_error)) != NULL) {
     GstMapInfo map;
     GstBuffer *buffer = gst_sample_get_buffer (sample);
 
@@ -69,7 +74,7 @@ decode_audio (GBytes *audio, GError **error)
 /* A voice-like track for text mode: one short tone per letter, a pause per space, at a
  * pitch that follows the letters; voice_speed shortens the syllables. */
 static GByteArray *
-synthesize_voice (const gchar *text, gdouble speed)
+synthesize_voice (const gchar * text, gdouble speed)
 {
   GByteArray *pcm = g_byte_array_new ();
   guint syllable = (guint) (AUDIO_RATE * 0.11 / MAX (speed, 0.1));
@@ -81,7 +86,8 @@ synthesize_voice (const gchar *text, gdouble speed)
 
     for (guint i = 0; i < syllable; i++) {
       gdouble envelope = silent ? 0.0 : sin (G_PI * i / syllable);
-      gint16 value = (gint16) (9000.0 * envelope * sin (2 * G_PI * freq * i / AUDIO_RATE));
+      gint16 value =
+          (gint16) (9000.0 * envelope * sin (2 * G_PI * freq * i / AUDIO_RATE));
       gint16 frame[AUDIO_CHANNELS] = { value, value };
 
       g_byte_array_append (pcm, (const guint8 *) frame, sizeof (frame));
@@ -99,12 +105,12 @@ ms_to_bytes (guint ms)
 /* The final track: silence of the video's length with [start, end) of @pcm placed at
  * the insert time and scaled by the volume; what does not fit is cut off. */
 static GByteArray *
-place_audio (const SandboxRenderSpec *spec, GByteArray *pcm, gdouble video_s)
+place_audio (const SandboxRenderSpec * spec, GByteArray * pcm, gdouble video_s)
 {
   gsize total = (gsize) (video_s * AUDIO_RATE + 0.5) * AUDIO_FRAME;
   gsize start = MIN (ms_to_bytes (spec->audio_start_ms), pcm->len);
-  gsize end = spec->audio_end_ms ? MIN (ms_to_bytes (spec->audio_end_ms), pcm->len) :
-      pcm->len;
+  gsize end = spec->audio_end_ms ? MIN (ms_to_bytes (spec->audio_end_ms),
+      pcm->len) : pcm->len;
   gsize insert = MIN (ms_to_bytes (spec->audio_insert_ms), total);
   gsize n = end > start ? MIN (end - start, total - insert) : 0;
   GByteArray *track = g_byte_array_sized_new (total);
@@ -116,15 +122,17 @@ place_audio (const SandboxRenderSpec *spec, GByteArray *pcm, gdouble video_s)
   out = (gint16 *) (track->data + insert);
   in = (const gint16 *) (pcm->data + start);
   for (gsize i = 0; i < n / 2; i++)
-    out[i] = (gint16) CLAMP (in[i] * spec->audio_volume, G_MININT16, G_MAXINT16);
+    out[i] =
+        (gint16) CLAMP (in[i] * spec->audio_volume, G_MININT16, G_MAXINT16);
   return track;
 }
 
 static gboolean
-mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArray *track,
-    GError **error)
+mux_with_audio (const SandboxRenderSpec * spec, const gchar * video_path,
+    GByteArray * track, GError ** error)
 {
-  g_autofree gchar *description = g_strdup_printf ("filesrc name=src ! qtdemux name=demux "
+  g_autofree gchar *description =
+      g_strdup_printf ("filesrc name=src ! qtdemux name=demux "
       "demux.video_0 ! queue ! h264parse ! mp4mux name=mux faststart=true ! "
       "filesink name=sink appsrc name=asrc format=time caps=\"audio/x-raw,format=S16LE,"
       "layout=interleaved,rate=%u,channels=%u\" ! audioconvert ! avenc_aac ! aacparse ! "
@@ -136,20 +144,27 @@ mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArr
 
   if (pipeline == NULL)
     return FALSE;
-  g_object_set (sandbox_pipeline_get (pipeline, "src"), "location", video_path, NULL);
-  g_object_set (sandbox_pipeline_get (pipeline, "sink"), "location", spec->output_path, NULL);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot mux the source video (is it H.264?)");
+  g_object_set (sandbox_pipeline_get (pipeline, "src"), "location", video_path,
+      NULL);
+  g_object_set (sandbox_pipeline_get (pipeline, "sink"), "location",
+      spec->output_path, NULL);
+  if (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "cannot mux the source video (is it H.264?)");
     sandbox_pipeline_stop (pipeline);
     return FALSE;
   }
   skip = MIN (track->len, AAC_ENCODER_DELAY * AUDIO_FRAME);
   buffer = gst_buffer_new_memdup (track->data + skip, track->len - skip);
   GST_BUFFER_PTS (buffer) = 0;
-  GST_BUFFER_DURATION (buffer) = gst_util_uint64_scale ((track->len - skip) / AUDIO_FRAME,
-      GST_SECOND, AUDIO_RATE);
-  gst_app_src_push_buffer (GST_APP_SRC (sandbox_pipeline_get (pipeline, "asrc")), buffer);
-  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "asrc")));
+  GST_BUFFER_DURATION (buffer) =
+      gst_util_uint64_scale ((track->len - skip) / AUDIO_FRAME, GST_SECOND,
+      AUDIO_RATE);
+  gst_app_src_push_buffer (GST_APP_SRC (sandbox_pipeline_get (pipeline,
+              "asrc")), buffer);
+  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline,
+              "asrc")));
   ok = sandbox_pipeline_wait_eos (pipeline, error);
   sandbox_pipeline_stop (pipeline);
   return ok;
@@ -159,16 +174,19 @@ mux_with_audio (const SandboxRenderSpec *spec, const gchar *video_path, GByteArr
  * base64 one was at create (and is not again: the decoded length can differ by a few
  * samples from the header's). */
 static gboolean
-sound_fits (const SandboxRenderSpec *spec, GByteArray *pcm, gdouble video_s,
-    GError **error)
+sound_fits (const SandboxRenderSpec * spec, GByteArray * pcm, gdouble video_s,
+    GError ** error)
 {
-  guint sound_ms = (guint) ((guint64) (pcm->len / AUDIO_FRAME) * 1000 / AUDIO_RATE);
+  guint sound_ms =
+      (guint) ((guint64) (pcm->len / AUDIO_FRAME) * 1000 / AUDIO_RATE);
   g_autofree gchar *problem = NULL;
   const gchar *field = NULL;
 
   if (!spec->audio_must_end_by_ms || spec->audio_url == NULL)
     return TRUE;
-  problem = sandbox_sound_fit_problem (spec, sound_ms, spec->audio_must_end_by_ms, &field);
+  problem =
+      sandbox_sound_fit_problem (spec, sound_ms, spec->audio_must_end_by_ms,
+      &field);
   if (problem == NULL)
     return TRUE;
   g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s %s", field, problem);
@@ -176,7 +194,8 @@ sound_fits (const SandboxRenderSpec *spec, GByteArray *pcm, gdouble video_s,
 }
 
 gboolean
-sandbox_render_lipsync (SandboxRenderSpec *spec, gdouble *video_s, GError **error)
+sandbox_render_lipsync (SandboxRenderSpec * spec, gdouble * video_s,
+    GError ** error)
 {
   g_autoptr (GByteArray) pcm = NULL;
   g_autoptr (GByteArray) track = NULL;
@@ -203,7 +222,7 @@ sandbox_render_lipsync (SandboxRenderSpec *spec, gdouble *video_s, GError **erro
 /* ---- native sound ------------------------------------------------------------------- */
 
 gdouble
-sandbox_sound_pitch (const gchar *prompt)
+sandbox_sound_pitch (const gchar * prompt)
 {
   guint step = g_str_hash (prompt ? prompt : "") % TONE_SEMITONES;
 
@@ -218,8 +237,11 @@ synthesize_tone (gdouble freq, gdouble seconds)
   GByteArray *pcm = g_byte_array_sized_new (frames * AUDIO_FRAME);
 
   for (gsize i = 0; i < frames; i++) {
-    gdouble envelope = MIN (1.0, MIN ((gdouble) i / fade, (gdouble) (frames - i) / fade));
-    gint16 value = (gint16) (TONE_LEVEL * envelope * sin (2 * G_PI * freq * i / AUDIO_RATE));
+    gdouble envelope =
+        MIN (1.0, MIN ((gdouble) i / fade, (gdouble) (frames - i) / fade));
+    gint16 value =
+        (gint16) (TONE_LEVEL * envelope * sin (2 * G_PI * freq * i /
+            AUDIO_RATE));
     gint16 frame[AUDIO_CHANNELS] = { value, value };
 
     g_byte_array_append (pcm, (const guint8 *) frame, sizeof (frame));
@@ -228,12 +250,11 @@ synthesize_tone (gdouble freq, gdouble seconds)
 }
 
 gboolean
-sandbox_render_add_sound (const SandboxRenderSpec *spec, const gchar *video_path,
-    gdouble video_s, GError **error)
+sandbox_render_add_sound (const SandboxRenderSpec * spec,
+    const gchar * video_path, gdouble video_s, GError ** error)
 {
-  g_autoptr (GByteArray) track = synthesize_tone (sandbox_sound_pitch (spec->prompt),
-      video_s);
+  g_autoptr (GByteArray) track =
+      synthesize_tone (sandbox_sound_pitch (spec->prompt), video_s);
 
   return mux_with_audio (spec, video_path, track, error);
 }
-

@@ -35,7 +35,7 @@ sandbox_render_spec_new (SandboxRenderKind kind)
 }
 
 void
-sandbox_render_spec_free (SandboxRenderSpec *spec)
+sandbox_render_spec_free (SandboxRenderSpec * spec)
 {
   if (spec == NULL)
     return;
@@ -55,22 +55,26 @@ sandbox_render_spec_free (SandboxRenderSpec *spec)
 /* The encoding half every video clip shares: raw frames in "vsrc" (an appsrc, or a
  * source placed before it), the prompt drawn, H.264, MP4. */
 static gchar *
-encoder_description (const SandboxRenderSpec *spec, const gchar *head)
+encoder_description (const SandboxRenderSpec * spec, const gchar * head)
 {
-  return g_strdup_printf ("%s ! textoverlay name=text valignment=bottom halignment=center "
+  return
+      g_strdup_printf
+      ("%s ! textoverlay name=text valignment=bottom halignment=center "
       "shaded-background=true ! videoconvert ! "
       "video/x-raw,format=I420 ! x264enc speed-preset=ultrafast tune=zerolatency "
       "key-int-max=%u bitrate=%u ! video/x-h264,profile=constrained-baseline ! h264parse ! "
-      "mp4mux faststart=true ! filesink name=sink", head, spec->fps,
-      MAX (200u, spec->width * spec->height * spec->fps / 10000));
+      "mp4mux faststart=true ! filesink name=sink", head, spec->fps, MAX (200u,
+          spec->width * spec->height * spec->fps / 10000));
 }
 
 static void
-configure_encoder (GstElement *pipeline, const SandboxRenderSpec *spec, const gchar *path)
+configure_encoder (GstElement * pipeline, const SandboxRenderSpec * spec,
+    const gchar * path)
 {
   GstElement *text = sandbox_pipeline_get (pipeline, "text");
   GstElement *sink = sandbox_pipeline_get (pipeline, "sink");
-  g_autofree gchar *font = g_strdup_printf ("Sans Bold %u", MAX (8u, spec->height / 26));
+  g_autofree gchar *font =
+      g_strdup_printf ("Sans Bold %u", MAX (8u, spec->height / 26));
   g_autofree gchar *shown = NULL;
   g_autofree gchar *escaped = NULL;
 
@@ -88,13 +92,14 @@ configure_encoder (GstElement *pipeline, const SandboxRenderSpec *spec, const gc
 
 /* ---- the zoom ----------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   guint8 *pixels;               /* RGBx */
   guint width, height, stride;
 } Still;
 
 static void
-still_clear (Still *still)
+still_clear (Still * still)
 {
   g_clear_pointer (&still->pixels, g_free);
 }
@@ -102,10 +107,12 @@ still_clear (Still *still)
 /* Decodes a JPEG or PNG at a size that just covers @width x @height (no huge buffers
  * for huge images). */
 static gboolean
-decode_still (GBytes *image, guint width, guint height, Still *still, GError **error)
+decode_still (GBytes * image, guint width, guint height, Still * still,
+    GError ** error)
 {
   guint img_w, img_h;
-  SandboxImageFormat format = sandbox_probe_image (g_bytes_get_data (image, NULL),
+  SandboxImageFormat format =
+      sandbox_probe_image (g_bytes_get_data (image, NULL),
       g_bytes_get_size (image), &img_w, &img_h);
   g_autofree gchar *description = NULL;
   g_autoptr (GstSample) sample = NULL;
@@ -115,24 +122,29 @@ decode_still (GBytes *image, guint width, guint height, Still *still, GError **e
   gdouble scale;
 
   if (format == SANDBOX_IMAGE_UNKNOWN || img_w == 0 || img_h == 0) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the image is neither JPEG nor PNG");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "the image is neither JPEG nor PNG");
     return FALSE;
   }
   scale = MAX ((gdouble) width / img_w, (gdouble) height / img_h);
-  description = g_strdup_printf ("appsrc name=src caps=%s ! decodebin ! videoconvert ! "
+  description =
+      g_strdup_printf ("appsrc name=src caps=%s ! decodebin ! videoconvert ! "
       "videoscale ! video/x-raw,format=RGBx,width=%u,height=%u,pixel-aspect-ratio=1/1 ! "
-      "appsink name=sink sync=false", format == SANDBOX_IMAGE_PNG ? "image/png" :
-      "image/jpeg", MAX (width, (guint) (img_w * scale + 0.999)),
-      MAX (height, (guint) (img_h * scale + 0.999)));
+      "appsink name=sink sync=false",
+      format == SANDBOX_IMAGE_PNG ? "image/png" : "image/jpeg", MAX (width,
+          (guint) (img_w * scale + 0.999)), MAX (height,
+          (guint) (img_h * scale + 0.999)));
   pipeline = sandbox_pipeline_launch (description, error);
   if (pipeline == NULL)
     return FALSE;
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   gst_app_src_push_buffer (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")),
       gst_buffer_new_wrapped_bytes (image));
-  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "src")));
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sandbox_pipeline_get (pipeline, "sink")),
-      10 * GST_SECOND);
+  gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline,
+              "src")));
+  sample =
+      gst_app_sink_try_pull_sample (GST_APP_SINK (sandbox_pipeline_get
+          (pipeline, "sink")), 10 * GST_SECOND);
   sandbox_pipeline_stop (pipeline);
   if (sample == NULL) {
     g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot decode the image");
@@ -140,8 +152,10 @@ decode_still (GBytes *image, guint width, guint height, Still *still, GError **e
   }
 
   gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
-  if (!gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample), GST_MAP_READ)) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot map the decoded image");
+  if (!gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ)) {
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "cannot map the decoded image");
     return FALSE;
   }
   still->width = GST_VIDEO_FRAME_WIDTH (&frame);
@@ -159,8 +173,8 @@ decode_still (GBytes *image, guint width, guint height, Still *still, GError **e
 /* Bilinear resample of the rectangle (x0, y0, w, h) of @still into @out (RGBx,
  * out_w x out_h, tightly packed). 16.16 fixed point. */
 static void
-crop_scale (const Still *still, gdouble x0, gdouble y0, gdouble w, gdouble h,
-    guint8 *out, guint out_w, guint out_h)
+crop_scale (const Still * still, gdouble x0, gdouble y0, gdouble w, gdouble h,
+    guint8 * out, guint out_w, guint out_h)
 {
   g_autofree gint32 *xs = g_new (gint32, out_w);
   const gint32 max_x = (gint32) (still->width - 1) << 16;
@@ -194,7 +208,8 @@ crop_scale (const Still *still, gdouble x0, gdouble y0, gdouble w, gdouble h,
 }
 
 /* A move of the camera over a still, from one zoom factor to another. */
-typedef struct {
+typedef struct
+{
   gdouble from, to;
 } Zoom;
 
@@ -204,8 +219,8 @@ static const Zoom zoom_out = { ZOOM_END, 1.0 };
 /* The frame @index of @n_frames: the largest centred crop of the output's aspect ratio,
  * shrunk (zoom > 1) as the clip goes on, so the camera slowly moves in or out. */
 static void
-zoom_frame (const Still *still, const Zoom *move, guint index, guint n_frames, guint8 *out,
-    guint out_w, guint out_h)
+zoom_frame (const Still * still, const Zoom * move, guint index, guint n_frames,
+    guint8 * out, guint out_w, guint out_h)
 {
   gdouble t = n_frames > 1 ? (gdouble) index / (n_frames - 1) : 0.0;
   gdouble zoom = move->from + (move->to - move->from) * t;
@@ -217,14 +232,16 @@ zoom_frame (const Still *still, const Zoom *move, guint index, guint n_frames, g
     ch = cw * out_h / out_w;
   cw /= zoom;
   ch /= zoom;
-  crop_scale (still, (still->width - cw) / 2, (still->height - ch) / 2, cw, ch, out,
-      out_w, out_h);
+  crop_scale (still, (still->width - cw) / 2, (still->height - ch) / 2, cw, ch,
+      out, out_w, out_h);
 }
 
 static gchar *
-raw_video_caps (const SandboxRenderSpec *spec)
+raw_video_caps (const SandboxRenderSpec * spec)
 {
-  return g_strdup_printf ("video/x-raw,format=RGBx,width=%u,height=%u,framerate=%u/1,"
+  return
+      g_strdup_printf
+      ("video/x-raw,format=RGBx,width=%u,height=%u,framerate=%u/1,"
       "pixel-aspect-ratio=1/1", spec->width, spec->height, spec->fps);
 }
 
@@ -232,16 +249,18 @@ raw_video_caps (const SandboxRenderSpec *spec)
  * ENCODER_QUEUED_FRAMES. While it waits, it watches for a pipeline error and for the
  * cancel flag, so a failed encoder never leaves the render thread stuck. Takes @pixels. */
 static gboolean
-push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
-    guint64 index, GError **error)
+push_frame (GstElement * encoder, const SandboxRenderSpec * spec,
+    guint8 * pixels, guint64 index, GError ** error)
 {
   GstAppSrc *src = GST_APP_SRC (sandbox_pipeline_get (encoder, "vsrc"));
   gsize size = (gsize) spec->width * spec->height * 4;
   g_autoptr (GstBus) bus = gst_element_get_bus (encoder);
   GstBuffer *buffer;
 
-  while (gst_app_src_get_current_level_bytes (src) >= size * ENCODER_QUEUED_FRAMES) {
-    g_autoptr (GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  while (gst_app_src_get_current_level_bytes (src) >=
+      size * ENCODER_QUEUED_FRAMES) {
+    g_autoptr (GstMessage) message =
+        gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
 
     if (message != NULL) {
       g_autoptr (GError) gst_error = NULL;
@@ -255,9 +274,11 @@ push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
     g_usleep (2000);
   }
   buffer = gst_buffer_new_wrapped (pixels, size);
-  GST_BUFFER_PTS (buffer) = gst_util_uint64_scale (index, GST_SECOND, spec->fps);
+  GST_BUFFER_PTS (buffer) =
+      gst_util_uint64_scale (index, GST_SECOND, spec->fps);
   GST_BUFFER_DURATION (buffer) =
-      gst_util_uint64_scale (index + 1, GST_SECOND, spec->fps) - GST_BUFFER_PTS (buffer);
+      gst_util_uint64_scale (index + 1, GST_SECOND,
+      spec->fps) - GST_BUFFER_PTS (buffer);
   if (gst_app_src_push_buffer (src, buffer) != GST_FLOW_OK) {
     g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the encoder stopped");
     return FALSE;
@@ -267,8 +288,9 @@ push_frame (GstElement *encoder, const SandboxRenderSpec *spec, guint8 *pixels,
 
 /* Pushes @n_frames of the @move over @still, numbered from @first_index. */
 static gboolean
-push_zoom (GstElement *encoder, const SandboxRenderSpec *spec, const Still *still,
-    const Zoom *move, guint64 first_index, guint n_frames, GError **error)
+push_zoom (GstElement * encoder, const SandboxRenderSpec * spec,
+    const Still * still, const Zoom * move, guint64 first_index, guint n_frames,
+    GError ** error)
 {
   gsize size = (gsize) spec->width * spec->height * 4;
 
@@ -287,11 +309,13 @@ push_zoom (GstElement *encoder, const SandboxRenderSpec *spec, const Still *stil
 
 /* An encoder pipeline into @path fed by the appsrc "vsrc". */
 static GstElement *
-start_frame_encoder (const SandboxRenderSpec *spec, const gchar *path, GError **error)
+start_frame_encoder (const SandboxRenderSpec * spec, const gchar * path,
+    GError ** error)
 {
   g_autofree gchar *caps = raw_video_caps (spec);
   /* No block=true: push_frame() paces itself and can give up on a failed pipeline. */
-  g_autofree gchar *head = g_strdup_printf ("appsrc name=vsrc format=time caps=\"%s\"",
+  g_autofree gchar *head =
+      g_strdup_printf ("appsrc name=vsrc format=time caps=\"%s\"",
       caps);
   g_autofree gchar *description = encoder_description (spec, head);
   GstElement *pipeline = sandbox_pipeline_launch (description, error);
@@ -299,7 +323,8 @@ start_frame_encoder (const SandboxRenderSpec *spec, const gchar *path, GError **
   if (pipeline == NULL)
     return NULL;
   configure_encoder (pipeline, spec, path);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot start the encoder");
     sandbox_pipeline_stop (pipeline);
     return NULL;
@@ -309,10 +334,11 @@ start_frame_encoder (const SandboxRenderSpec *spec, const gchar *path, GError **
 
 /* Ends the stream and waits for the file to be complete. */
 static gboolean
-finish_encoder (GstElement *pipeline, gboolean ok, GError **error)
+finish_encoder (GstElement * pipeline, gboolean ok, GError ** error)
 {
   if (ok) {
-    gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline, "vsrc")));
+    gst_app_src_end_of_stream (GST_APP_SRC (sandbox_pipeline_get (pipeline,
+                "vsrc")));
     ok = sandbox_pipeline_wait_eos (pipeline, error);
   }
   sandbox_pipeline_stop (pipeline);
@@ -322,7 +348,7 @@ finish_encoder (GstElement *pipeline, gboolean ok, GError **error)
 /* The camera moves in over the image; with an end frame, that takes the second half
  * and the camera moves back out, so the clip ends on the whole end frame. */
 static gboolean
-render_zoom (SandboxRenderSpec *spec, const gchar *path, GError **error)
+render_zoom (SandboxRenderSpec * spec, const gchar * path, GError ** error)
 {
   Still still = { 0, }, tail = { 0, };
   guint n_frames = spec->duration_s * spec->fps;
@@ -332,11 +358,12 @@ render_zoom (SandboxRenderSpec *spec, const gchar *path, GError **error)
 
   ok = decode_still (spec->image, spec->width, spec->height, &still, error) &&
       (spec->image_tail == NULL ||
-      decode_still (spec->image_tail, spec->width, spec->height, &tail, error)) &&
-      (pipeline = start_frame_encoder (spec, path, error)) != NULL;
+      decode_still (spec->image_tail, spec->width, spec->height, &tail, error))
+      && (pipeline = start_frame_encoder (spec, path, error)) != NULL;
   if (ok)
     ok = push_zoom (pipeline, spec, &still, &zoom_in, 0, first_part, error) &&
-        (tail.pixels == NULL || push_zoom (pipeline, spec, &tail, &zoom_out, first_part,
+        (tail.pixels == NULL
+        || push_zoom (pipeline, spec, &tail, &zoom_out, first_part,
             n_frames - first_part, error));
   still_clear (&still);
   still_clear (&tail);
@@ -346,15 +373,17 @@ render_zoom (SandboxRenderSpec *spec, const gchar *path, GError **error)
 /* ---- text2video --------------------------------------------------------------------- */
 
 static gboolean
-render_scene (SandboxRenderSpec *spec, const gchar *path, GError **error)
+render_scene (SandboxRenderSpec * spec, const gchar * path, GError ** error)
 {
   /* The prompt picks the colours, so two prompts make two different clips. */
   guint hash = g_str_hash (spec->prompt ? spec->prompt : "");
-  g_autofree gchar *head = g_strdup_printf ("videotestsrc pattern=ball motion=sweep "
+  g_autofree gchar *head =
+      g_strdup_printf ("videotestsrc pattern=ball motion=sweep "
       "animation-mode=frames num-buffers=%u foreground-color=0x%08x "
       "background-color=0x%08x ! video/x-raw,width=%u,height=%u,framerate=%u/1,"
       "pixel-aspect-ratio=1/1", spec->duration_s * spec->fps, 0xff000000 | hash,
-      0xff000000 | ((hash >> 8) & 0x3f3f3f), spec->width, spec->height, spec->fps);
+      0xff000000 | ((hash >> 8) & 0x3f3f3f), spec->width, spec->height,
+      spec->fps);
   g_autofree gchar *description = encoder_description (spec, head);
   GstElement *pipeline = sandbox_pipeline_launch (description, error);
   gboolean ok;
@@ -362,8 +391,9 @@ render_scene (SandboxRenderSpec *spec, const gchar *path, GError **error)
   if (pipeline == NULL)
     return FALSE;
   configure_encoder (pipeline, spec, path);
-  ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE &&
-      sandbox_pipeline_wait_eos (pipeline, error);
+  ok = gst_element_set_state (pipeline,
+      GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE
+      && sandbox_pipeline_wait_eos (pipeline, error);
   sandbox_pipeline_stop (pipeline);
   return ok;
 }
@@ -372,9 +402,11 @@ render_scene (SandboxRenderSpec *spec, const gchar *path, GError **error)
 
 /* A decoder of @path to RGBx at the spec's size, read with next_sample(). */
 static GstElement *
-start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **error)
+start_frame_decoder (const SandboxRenderSpec * spec, const gchar * path,
+    GError ** error)
 {
-  g_autofree gchar *description = g_strdup_printf ("filesrc name=src ! decodebin ! "
+  g_autofree gchar *description =
+      g_strdup_printf ("filesrc name=src ! decodebin ! "
       "videoconvert ! videoscale ! video/x-raw,format=RGBx,width=%u,height=%u,"
       "pixel-aspect-ratio=1/1 ! appsink name=frames sync=false max-buffers=4",
       spec->width, spec->height);
@@ -383,8 +415,10 @@ start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **
   if (pipeline == NULL)
     return NULL;
   g_object_set (sandbox_pipeline_get (pipeline, "src"), "location", path, NULL);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "cannot decode the source video");
+  if (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "cannot decode the source video");
     sandbox_pipeline_stop (pipeline);
     return NULL;
   }
@@ -392,15 +426,18 @@ start_frame_decoder (const SandboxRenderSpec *spec, const gchar *path, GError **
 }
 
 static gboolean
-copy_frames (GstElement *decoder, GstElement *encoder, const SandboxRenderSpec *spec,
-    Still *last, guint64 *n_frames, GError **error)
+copy_frames (GstElement * decoder, GstElement * encoder,
+    const SandboxRenderSpec * spec, Still * last, guint64 * n_frames,
+    GError ** error)
 {
   GstAppSink *sink = GST_APP_SINK (sandbox_pipeline_get (decoder, "frames"));
   gsize size = (gsize) spec->width * spec->height * 4;
   GError *decode_error = NULL;
   GstSample *sample;
 
-  while ((sample = sandbox_pipeline_next_sample (decoder, sink, &decode_error)) != NULL) {
+  while ((sample =
+          sandbox_pipeline_next_sample (decoder, sink,
+              &decode_error)) != NULL) {
     guint8 *pixels = g_malloc (size);
 
     gst_buffer_extract (gst_sample_get_buffer (sample), 0, pixels, size);
@@ -417,18 +454,20 @@ copy_frames (GstElement *decoder, GstElement *encoder, const SandboxRenderSpec *
     }
   }
   if (decode_error != NULL) {
-    g_propagate_prefixed_error (error, decode_error, "cannot decode the source video: ");
+    g_propagate_prefixed_error (error, decode_error,
+        "cannot decode the source video: ");
     return FALSE;
   }
   if (last->pixels == NULL) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "the source video has no frames");
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "the source video has no frames");
     return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
-render_extend (SandboxRenderSpec *spec, const gchar *path, GError **error)
+render_extend (SandboxRenderSpec * spec, const gchar * path, GError ** error)
 {
   Still last = { NULL, spec->width, spec->height, spec->width * 4 };
   GstElement *decoder, *encoder;
@@ -446,8 +485,8 @@ render_extend (SandboxRenderSpec *spec, const gchar *path, GError **error)
   ok = copy_frames (decoder, encoder, spec, &last, &n_frames, error);
   sandbox_pipeline_stop (decoder);
   if (ok)
-    ok = push_zoom (encoder, spec, &last, &zoom_in, n_frames, spec->duration_s * spec->fps,
-        error);
+    ok = push_zoom (encoder, spec, &last, &zoom_in, n_frames,
+        spec->duration_s * spec->fps, error);
   still_clear (&last);
   return finish_encoder (encoder, ok, error);
 }
@@ -455,21 +494,22 @@ render_extend (SandboxRenderSpec *spec, const gchar *path, GError **error)
 /* ---- inputs by URL ------------------------------------------------------------------ */
 
 gboolean
-sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
-    guint timeout_s, GError **error)
+sandbox_fetch_to_file (const gchar * url, const gchar * path, gsize max_bytes,
+    guint timeout_s, GError ** error)
 {
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GBytes) body = NULL;
 
   if (!sandbox_url_is_loopback (url)) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s cannot be fetched: only loopback URLs "
-        "are", url);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "%s cannot be fetched: only loopback URLs " "are", url);
     return FALSE;
   }
   /* Loopback only: never through a proxy from the environment. */
-  session = soup_session_new_with_options ("timeout", timeout_s, "proxy-resolver", NULL,
-      NULL);
+  session =
+      soup_session_new_with_options ("timeout", timeout_s, "proxy-resolver",
+      NULL, NULL);
   msg = soup_message_new ("GET", url);
   if (msg == NULL) {
     g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s is not a URL", url);
@@ -484,16 +524,16 @@ sandbox_fetch_to_file (const gchar *url, const gchar *path, gsize max_bytes,
     return FALSE;
   }
   if (g_bytes_get_size (body) > max_bytes) {
-    g_set_error (error, SANDBOX_RENDER_ERROR, 0, "%s is larger than %" G_GSIZE_FORMAT
-        " bytes", url, max_bytes);
+    g_set_error (error, SANDBOX_RENDER_ERROR, 0,
+        "%s is larger than %" G_GSIZE_FORMAT " bytes", url, max_bytes);
     return FALSE;
   }
-  return g_file_set_contents (path, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-      error);
+  return g_file_set_contents (path, g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body), error);
 }
 
 static GBytes *
-read_file_bytes (const gchar *path, GError **error)
+read_file_bytes (const gchar * path, GError ** error)
 {
   gchar *data;
   gsize size;
@@ -506,15 +546,16 @@ read_file_bytes (const gchar *path, GError **error)
 /* Fetches @url next to the output and checks it like an upload (@problem_of, with the
  * fetched file's path); a problem fails the render, naming @field. */
 static GBytes *
-fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field,
-    gsize max_bytes, gchar *(*problem_of) (GBytes *, const gchar *, gsize),
-    GError **error)
+fetch_input (const SandboxRenderSpec * spec, const gchar * url,
+    const gchar * field, gsize max_bytes, gchar * (*problem_of) (GBytes *,
+        const gchar *, gsize), GError ** error)
 {
   g_autofree gchar *path = g_strconcat (spec->output_path, ".", field, NULL);
   g_autoptr (GBytes) bytes = NULL;
   g_autofree gchar *problem = NULL;
 
-  if (sandbox_fetch_to_file (url, path, max_bytes, RENDER_FETCH_TIMEOUT_S, error))
+  if (sandbox_fetch_to_file (url, path, max_bytes, RENDER_FETCH_TIMEOUT_S,
+          error))
     bytes = read_file_bytes (path, error);
   if (bytes != NULL)
     problem = problem_of (bytes, path, max_bytes);
@@ -527,22 +568,23 @@ fetch_input (const SandboxRenderSpec *spec, const gchar *url, const gchar *field
 }
 
 static gchar *
-image_problem (GBytes *image, const gchar *path, gsize max_bytes)
+image_problem (GBytes * image, const gchar * path, gsize max_bytes)
 {
   return sandbox_image_problem_max (image, max_bytes);
 }
 
 static gchar *
-audio_problem (GBytes *audio, const gchar *path, gsize max_bytes)
+audio_problem (GBytes * audio, const gchar * path, gsize max_bytes)
 {
   return sandbox_audio_problem (audio, path, NULL);
 }
 
 /* Replaces every URL input of @spec by its content, checked like an upload. */
 static gboolean
-fetch_inputs (SandboxRenderSpec *spec, GError **error)
+fetch_inputs (SandboxRenderSpec * spec, GError ** error)
 {
-  gsize image_max = spec->image_max_bytes ? spec->image_max_bytes : IMAGE_FETCH_MAX_BYTES;
+  gsize image_max =
+      spec->image_max_bytes ? spec->image_max_bytes : IMAGE_FETCH_MAX_BYTES;
 
   if (spec->image_url) {
     spec->image = fetch_input (spec, spec->image_url, spec->image_field ?
@@ -551,13 +593,16 @@ fetch_inputs (SandboxRenderSpec *spec, GError **error)
       return FALSE;
   }
   if (spec->image_tail_url) {
-    spec->image_tail = fetch_input (spec, spec->image_tail_url, spec->image_tail_field ?
-        spec->image_tail_field : "image_tail", image_max, image_problem, error);
+    spec->image_tail =
+        fetch_input (spec, spec->image_tail_url,
+        spec->image_tail_field ? spec->image_tail_field : "image_tail",
+        image_max, image_problem, error);
     if (spec->image_tail == NULL)
       return FALSE;
   }
   if (spec->audio_url) {
-    spec->audio = fetch_input (spec, spec->audio_url, "audio_url", AUDIO_FETCH_MAX_BYTES,
+    spec->audio =
+        fetch_input (spec, spec->audio_url, "audio_url", AUDIO_FETCH_MAX_BYTES,
         audio_problem, error);
     if (spec->audio == NULL)
       return FALSE;
@@ -565,13 +610,13 @@ fetch_inputs (SandboxRenderSpec *spec, GError **error)
   return TRUE;
 }
 
-typedef gboolean (*VideoRender) (SandboxRenderSpec *spec, const gchar *path,
-    GError **error);
+typedef gboolean (*VideoRender) (SandboxRenderSpec * spec, const gchar * path,
+    GError ** error);
 
 /* A video render into spec->output_path; with sound, into a silent clip first that the
  * sound is then muxed with. */
 static gboolean
-render_video (SandboxRenderSpec *spec, VideoRender render, GError **error)
+render_video (SandboxRenderSpec * spec, VideoRender render, GError ** error)
 {
   g_autofree gchar *silent = NULL;
   gboolean ok;
@@ -586,8 +631,8 @@ render_video (SandboxRenderSpec *spec, VideoRender render, GError **error)
 }
 
 gboolean
-sandbox_render (SandboxRenderSpec *spec, gdouble *duration_s, guint *width,
-    guint *height, GError **error)
+sandbox_render (SandboxRenderSpec * spec, gdouble * duration_s, guint * width,
+    guint * height, GError ** error)
 {
   gboolean ok = fetch_inputs (spec, error);
 
@@ -605,7 +650,8 @@ sandbox_render (SandboxRenderSpec *spec, gdouble *duration_s, guint *width,
       case SANDBOX_RENDER_EXTEND:
         ok = render_extend (spec, spec->output_path, error);
         if (ok)
-          *duration_s = sandbox_media_duration (spec->output_path, TRUE, NULL, NULL, NULL,
+          *duration_s =
+              sandbox_media_duration (spec->output_path, TRUE, NULL, NULL, NULL,
               error);
         ok = ok && *duration_s > 0;
         break;

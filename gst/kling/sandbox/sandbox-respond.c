@@ -13,26 +13,27 @@
 #define JSON_PADDING_OPEN  ",\"padding\":\""
 #define JSON_PADDING_CLOSE "\"}"
 
-typedef enum {
+typedef enum
+{
   FRAMING_LENGTH,               /* Content-Length: the length given */
   FRAMING_CHUNKED,              /* Transfer-Encoding: chunked */
   FRAMING_EOF,                  /* neither: the body ends when the connection does */
 } Framing;
 
 static gsize
-bytes_size (GBytes *bytes)
+bytes_size (GBytes * bytes)
 {
   return bytes ? g_bytes_get_size (bytes) : 0;
 }
 
 static gsize
-body_size (const SandboxResponse *resp)
+body_size (const SandboxResponse * resp)
 {
   return bytes_size (resp->body);
 }
 
 static GBytes *
-build_head (const SandboxResponse *resp, Framing framing, guint64 length)
+build_head (const SandboxResponse * resp, Framing framing, guint64 length)
 {
   GString *head = g_string_new (NULL);
 
@@ -42,7 +43,8 @@ build_head (const SandboxResponse *resp, Framing framing, guint64 length)
   if (resp->content_type)
     g_string_append_printf (head, "Content-Type: %s\r\n", resp->content_type);
   if (framing == FRAMING_LENGTH)
-    g_string_append_printf (head, "Content-Length: %" G_GUINT64_FORMAT "\r\n", length);
+    g_string_append_printf (head, "Content-Length: %" G_GUINT64_FORMAT "\r\n",
+        length);
   else if (framing == FRAMING_CHUNKED)
     g_string_append (head, "Transfer-Encoding: chunked\r\n");
   if (resp->content_range)
@@ -54,8 +56,8 @@ build_head (const SandboxResponse *resp, Framing framing, guint64 length)
 }
 
 void
-sandbox_respond_raw (KlingSandbox *sandbox, SoupServerMessage *msg,
-    const SandboxResponse *resp)
+sandbox_respond_raw (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const SandboxResponse * resp)
 {
   SandboxWirePlan plan = { 0, };
 
@@ -66,7 +68,7 @@ sandbox_respond_raw (KlingSandbox *sandbox, SoupServerMessage *msg,
 }
 
 static gboolean
-is_json_object (const SandboxResponse *resp)
+is_json_object (const SandboxResponse * resp)
 {
   gsize size = body_size (resp);
 
@@ -75,15 +77,16 @@ is_json_object (const SandboxResponse *resp)
 }
 
 static guint32
-read_be32 (const guint8 *p)
+read_be32 (const guint8 * p)
 {
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8)
+      | p[3];
 }
 
 /* The real answer's start: a JSON object opened for a padding string that follows, or
  * a file's boxes up to the payload of its mdat (a valid MP4 header), or all of it. */
 static GBytes *
-body_head (const SandboxResponse *resp, gboolean *json)
+body_head (const SandboxResponse * resp, gboolean * json)
 {
   const guint8 *data = resp->body ? g_bytes_get_data (resp->body, NULL) : NULL;
   gsize size = body_size (resp), pos = 0;
@@ -100,7 +103,9 @@ body_head (const SandboxResponse *resp, gboolean *json)
     guint header = 8;
 
     if (box == 1) {             /* a 64-bit size follows the type */
-      box = (guint64) read_be32 (data + pos + 8) << 32 | read_be32 (data + pos + 12);
+      box =
+          (guint64) read_be32 (data + pos + 8) << 32 | read_be32 (data + pos +
+          12);
       header = 16;
     }
     if (memcmp (data + pos + 4, "mdat", 4) == 0)
@@ -113,7 +118,7 @@ body_head (const SandboxResponse *resp, gboolean *json)
 }
 
 static gdouble
-seconds_or_default (const SandboxFault *fault)
+seconds_or_default (const SandboxFault * fault)
 {
   return fault->seconds < 0 ? SANDBOX_WIRE_DEFAULT_SECONDS : fault->seconds;
 }
@@ -121,8 +126,9 @@ seconds_or_default (const SandboxFault *fault)
 /* The faults that write the real answer differently: cut, framed wrongly, dripped,
  * endless or padded. */
 static void
-write_shaped (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *method,
-    const SandboxFault *fault, const SandboxResponse *resp)
+write_shaped (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const gchar * method, const SandboxFault * fault,
+    const SandboxResponse * resp)
 {
   SandboxWirePlan plan = { 0, };
   gsize size = body_size (resp);
@@ -162,13 +168,18 @@ write_shaped (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *method
       if (is_json_object (resp)) {
         g_clear_pointer (&plan.prefix, g_bytes_unref);
         plan.prefix = body_head (resp, &json);
-        plan.suffix = g_bytes_new_static (JSON_PADDING_CLOSE, strlen (JSON_PADDING_CLOSE));
+        plan.suffix =
+            g_bytes_new_static (JSON_PADDING_CLOSE,
+            strlen (JSON_PADDING_CLOSE));
       }
-      length = MAX (fault->bytes, bytes_size (plan.prefix) + bytes_size (plan.suffix));
+      length =
+          MAX (fault->bytes,
+          bytes_size (plan.prefix) + bytes_size (plan.suffix));
       plan.filler = plan.suffix ? 'x' : 0;
-      plan.filler_len = length - bytes_size (plan.prefix) - bytes_size (plan.suffix);
+      plan.filler_len =
+          length - bytes_size (plan.prefix) - bytes_size (plan.suffix);
       break;
-    default:                            /* throttle: the real answer, slowly */
+    default:                   /* throttle: the real answer, slowly */
       break;
   }
   plan.head = build_head (resp, framing, length);
@@ -180,11 +191,12 @@ write_shaped (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *method
 
 /* {"code":0,...,"data": [[[[...]]]]}: deeper than any parser should follow. */
 static void
-replace_with_deep_json (SandboxResponse *resp, guint depth)
+replace_with_deep_json (SandboxResponse * resp, guint depth)
 {
   GString *text = g_string_sized_new (64 + 2 * (gsize) depth);
 
-  g_string_append (text, "{\"code\": 0, \"message\": \"SUCCEED\", \"request_id\": "
+  g_string_append (text,
+      "{\"code\": 0, \"message\": \"SUCCEED\", \"request_id\": "
       "\"deep\", \"data\": ");
   for (guint i = 0; i < depth; i++)
     g_string_append_c (text, '[');
@@ -199,11 +211,12 @@ replace_with_deep_json (SandboxResponse *resp, guint depth)
 
 /* task_status on /v1, status on the per-model API. */
 static void
-set_status_of (JsonNode *task, JsonNode *value)
+set_status_of (JsonNode * task, JsonNode * value)
 {
   static const gchar *const names[] = { "task_status", "status" };
 
-  for (guint i = 0; task && JSON_NODE_HOLDS_OBJECT (task) && i < G_N_ELEMENTS (names); i++)
+  for (guint i = 0;
+      task && JSON_NODE_HOLDS_OBJECT (task) && i < G_N_ELEMENTS (names); i++)
     if (json_object_has_member (json_node_get_object (task), names[i]))
       json_object_set_member (json_node_get_object (task), names[i],
           json_node_copy (value));
@@ -212,20 +225,24 @@ set_status_of (JsonNode *task, JsonNode *value)
 /* data.task_status (each task's, in a list) becomes @value: a mistyped or unknown status
  * in an otherwise good answer. Answers without one are left alone. */
 static void
-rewrite_task_status (SandboxResponse *resp, JsonNode *value)
+rewrite_task_status (SandboxResponse * resp, JsonNode * value)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *data;
   gchar *text;
 
   if (!is_json_object (resp) || !json_parser_load_from_data (parser,
-          g_bytes_get_data (resp->body, NULL), g_bytes_get_size (resp->body), NULL))
+          g_bytes_get_data (resp->body, NULL), g_bytes_get_size (resp->body),
+          NULL))
     return;
-  data = json_object_get_member (json_node_get_object (json_parser_get_root (parser)),
-      "data");
+  data =
+      json_object_get_member (json_node_get_object (json_parser_get_root
+          (parser)), "data");
   if (data && JSON_NODE_HOLDS_ARRAY (data)) {
-    for (guint i = 0; i < json_array_get_length (json_node_get_array (data)); i++)
-      set_status_of (json_array_get_element (json_node_get_array (data), i), value);
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (data));
+        i++)
+      set_status_of (json_array_get_element (json_node_get_array (data), i),
+          value);
   } else {
     set_status_of (data, value);
   }
@@ -234,11 +251,11 @@ rewrite_task_status (SandboxResponse *resp, JsonNode *value)
   resp->body = g_bytes_new_take (text, strlen (text));
 }
 
-static void answer_html (SandboxResponse *resp, guint status);
+static void answer_html (SandboxResponse * resp, guint status);
 
 static void
-send_through_soup (KlingSandbox *sandbox, SoupServerMessage *msg,
-    const SandboxResponse *resp)
+send_through_soup (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const SandboxResponse * resp)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
@@ -248,7 +265,8 @@ send_through_soup (KlingSandbox *sandbox, SoupServerMessage *msg,
     soup_message_headers_replace (headers, "Retry-After", value);
   }
   if (resp->content_range)
-    soup_message_headers_replace (headers, "Content-Range", resp->content_range);
+    soup_message_headers_replace (headers, "Content-Range",
+        resp->content_range);
   if (resp->location)
     soup_message_headers_replace (headers, "Location", resp->location);
   if (resp->body) {
@@ -260,8 +278,8 @@ send_through_soup (KlingSandbox *sandbox, SoupServerMessage *msg,
 }
 
 void
-sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *method,
-    const SandboxFault *fault, SandboxResponse *resp)
+sandbox_respond (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const gchar * method, const SandboxFault * fault, SandboxResponse * resp)
 {
   if (resp->status == 429)
     sandbox_count (sandbox, &sandbox->responses_429);
@@ -279,7 +297,8 @@ sandbox_respond (KlingSandbox *sandbox, SoupServerMessage *msg, const gchar *met
       write_shaped (sandbox, msg, method, fault, resp);
       return;
     case SANDBOX_FAULT_MALFORMED:
-      sandbox_response_text (resp, SOUP_STATUS_OK, "{\"code\": 0, \"data\": <html>not json");
+      sandbox_response_text (resp, SOUP_STATUS_OK,
+          "{\"code\": 0, \"data\": <html>not json");
       resp->content_type = "application/json";
       break;
     case SANDBOX_FAULT_DEEP_JSON:
@@ -304,18 +323,21 @@ static const gchar *
 html_page (guint status)
 {
   if (status == SOUP_STATUS_OK)
-    return "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It "
+    return
+        "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It "
         "works!</h1><p>This is a web server, not an API.</p></body></html>\n";
   return NULL;
 }
 
 static void
-answer_html (SandboxResponse *resp, guint status)
+answer_html (SandboxResponse * resp, guint status)
 {
   const gchar *page = html_page (status);
-  g_autofree gchar *text = page ? NULL : g_strdup_printf ("<html>\r\n<head><title>%u %s"
+  g_autofree gchar *text =
+      page ? NULL : g_strdup_printf ("<html>\r\n<head><title>%u %s"
       "</title></head>\r\n<body>\r\n<center><h1>%u %s</h1></center>\r\n<hr><center>nginx"
-      "</center>\r\n</body>\r\n</html>\r\n", status, soup_status_get_phrase (status),
+      "</center>\r\n</body>\r\n</html>\r\n", status,
+      soup_status_get_phrase (status),
       status, soup_status_get_phrase (status));
 
   sandbox_response_text (resp, status, page ? page : text);
@@ -323,7 +345,8 @@ answer_html (SandboxResponse *resp, guint status)
 }
 
 static gchar *
-redirect_location (const SandboxFault *fault, const gchar *path, GHashTable *query)
+redirect_location (const SandboxFault * fault, const gchar * path,
+    GHashTable * query)
 {
   GString *location = g_string_new (fault->location);
   g_autofree gchar *encoded = NULL;
@@ -341,8 +364,8 @@ redirect_location (const SandboxFault *fault, const gchar *path, GHashTable *que
 }
 
 gboolean
-sandbox_respond_instead (KlingSandbox *sandbox, SoupServerMessage *msg,
-    const gchar *path, GHashTable *query, const SandboxFault *fault)
+sandbox_respond_instead (KlingSandbox * sandbox, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query, const SandboxFault * fault)
 {
   SandboxResponse resp = { 0, };
   SandboxWirePlan plan = { 0, };
@@ -371,7 +394,8 @@ sandbox_respond_instead (KlingSandbox *sandbox, SoupServerMessage *msg,
     default:
       return FALSE;
   }
-  sandbox_respond (sandbox, msg, soup_server_message_get_method (msg), NULL, &resp);
+  sandbox_respond (sandbox, msg, soup_server_message_get_method (msg), NULL,
+      &resp);
   sandbox_response_clear (&resp);
   return TRUE;
 }

@@ -12,15 +12,17 @@
 #define LIST_MAX_LIMIT      500
 #define LIST_DEFAULT_LIMIT  50
 
-static const gchar *const create_kinds[] = { "image-to-video", "text-to-video", NULL };
-static const gchar *const status_names[] = { "submitted", "processing", "succeeded",
+static const gchar *const create_kinds[] =
+    { "image-to-video", "text-to-video", NULL };
+static const gchar *const status_names[] =
+    { "submitted", "processing", "succeeded",
   "failed", NULL
 };
 
 /* ---- paths -------------------------------------------------------------------------- */
 
 gboolean
-sandbox_parse_v2_path (const gchar *path, const gchar **kind, gchar **model)
+sandbox_parse_v2_path (const gchar * path, const gchar ** kind, gchar ** model)
 {
   if (g_str_equal (path, "/tasks")) {
     *kind = "tasks";
@@ -46,11 +48,12 @@ sandbox_parse_v2_path (const gchar *path, const gchar **kind, gchar **model)
 static const gchar *
 status_name (SandboxTaskStatus status)
 {
-  return status_names[status <= SANDBOX_TASK_FAILED ? status : SANDBOX_TASK_FAILED];
+  return status_names[status <=
+      SANDBOX_TASK_FAILED ? status : SANDBOX_TASK_FAILED];
 }
 
 static void
-add_string (JsonBuilder *builder, const gchar *name, const gchar *value)
+add_string (JsonBuilder * builder, const gchar * name, const gchar * value)
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_string_value (builder, value ? value : "");
@@ -59,13 +62,15 @@ add_string (JsonBuilder *builder, const gchar *name, const gchar *value)
 /* outputs[]: the clip once the task has succeeded; watermark_url only when
  * options.watermark_info asked for one (the sandbox draws none: the same file). */
 static void
-add_outputs (JsonBuilder *builder, SandboxTask *task, gboolean expired)
+add_outputs (JsonBuilder * builder, SandboxTask * task, gboolean expired)
 {
   json_builder_set_member_name (builder, "outputs");
   json_builder_begin_array (builder);
   if (task->status == SANDBOX_TASK_SUCCEED && task->video) {
-    g_autofree gchar *url = sandbox_dup_video_url (task->sandbox, task->video, expired);
-    g_autofree gchar *duration = sandbox_format_duration (task->video->duration_s);
+    g_autofree gchar *url =
+        sandbox_dup_video_url (task->sandbox, task->video, expired);
+    g_autofree gchar *duration =
+        sandbox_format_duration (task->video->duration_s);
 
     json_builder_begin_object (builder);
     add_string (builder, "type", "video");
@@ -82,7 +87,7 @@ add_outputs (JsonBuilder *builder, SandboxTask *task, gboolean expired)
 /* billing[]: what a succeeded task was charged, in cash at list price (the sandbox has
  * no resource packs and no discounts). Nothing before the end, nothing for a failure. */
 static void
-add_billing (JsonBuilder *builder, SandboxTask *task)
+add_billing (JsonBuilder * builder, SandboxTask * task)
 {
   json_builder_set_member_name (builder, "billing");
   json_builder_begin_array (builder);
@@ -99,7 +104,7 @@ add_billing (JsonBuilder *builder, SandboxTask *task)
 }
 
 JsonNode *
-sandbox_task_v2_to_json (SandboxTask *task, gboolean expired)
+sandbox_task_v2_to_json (SandboxTask * task, gboolean expired)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
@@ -119,7 +124,7 @@ sandbox_task_v2_to_json (SandboxTask *task, gboolean expired)
 }
 
 static void
-answer_array (SandboxResponse *resp, JsonArray *array)
+answer_array (SandboxResponse * resp, JsonArray * array)
 {
   g_autoptr (JsonNode) data = json_node_new (JSON_NODE_ARRAY);
 
@@ -130,8 +135,8 @@ answer_array (SandboxResponse *resp, JsonArray *array)
 /* ---- create ------------------------------------------------------------------------- */
 
 static void
-handle_create (KlingSandbox *sandbox, const gchar *kind, const gchar *name, GBytes *body,
-    SandboxResponse *resp)
+handle_create (KlingSandbox * sandbox, const gchar * kind, const gchar * name,
+    GBytes * body, SandboxResponse * resp)
 {
   const SandboxModelV2 *model = sandbox_model_v2_lookup (name);
   g_autoptr (JsonObject) object = NULL;
@@ -171,7 +176,8 @@ handle_create (KlingSandbox *sandbox, const gchar *kind, const gchar *name, GByt
  * out of the array, not an error: one stale id must not hide the others. Only tasks of
  * this generation are found (a /v1 task is queried under its own path). */
 static JsonArray *
-find_tasks (KlingSandbox *sandbox, gchar **ids, gboolean external, gboolean expired)
+find_tasks (KlingSandbox * sandbox, gchar ** ids, gboolean external,
+    gboolean expired)
 {
   JsonArray *array = json_array_new ();
   g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
@@ -188,21 +194,25 @@ find_tasks (KlingSandbox *sandbox, gchar **ids, gboolean external, gboolean expi
 }
 
 static void
-handle_query (KlingSandbox *sandbox, GHashTable *query, SandboxResponse *resp)
+handle_query (KlingSandbox * sandbox, GHashTable * query,
+    SandboxResponse * resp)
 {
   const gchar *ids = query ? g_hash_table_lookup (query, "task_ids") : NULL;
-  const gchar *external = query ? g_hash_table_lookup (query, "external_task_ids") : NULL;
+  const gchar *external =
+      query ? g_hash_table_lookup (query, "external_task_ids") : NULL;
   const gchar *field = ids ? "task_ids" : "external_task_ids";
   g_auto (GStrv) parts = NULL;
   g_autoptr (JsonArray) array = NULL;
   guint n;
 
   if (ids && external) {
-    sandbox_refuse (resp, "task_ids", "give task_ids or external_task_ids, not both");
+    sandbox_refuse (resp, "task_ids",
+        "give task_ids or external_task_ids, not both");
     return;
   }
   if (!ids && !external) {
-    sandbox_refuse (resp, "task_ids", "task_ids or external_task_ids is required");
+    sandbox_refuse (resp, "task_ids",
+        "task_ids or external_task_ids is required");
     return;
   }
   parts = g_strsplit (ids ? ids : external, ",", -1);
@@ -214,7 +224,8 @@ handle_query (KlingSandbox *sandbox, GHashTable *query, SandboxResponse *resp)
   }
   for (guint i = 0; i < n; i++) {
     if (*parts[i] == '\0') {
-      sandbox_refuse (resp, field, "holds an empty id (\"a,,b\" or a comma at an end)");
+      sandbox_refuse (resp, field,
+          "holds an empty id (\"a,,b\" or a comma at an end)");
       return;
     }
   }
@@ -225,7 +236,8 @@ handle_query (KlingSandbox *sandbox, GHashTable *query, SandboxResponse *resp)
 
 /* ---- POST /tasks: the list by time -------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   gint64 start_ms, end_ms, limit, cursor;
   guint statuses;               /* bit per SandboxTaskStatus; 0: any */
   guint kinds;                  /* bit per create_kinds entry; 0: any */
@@ -233,7 +245,8 @@ typedef struct {
 
 /* {key: status|product_type, values: [...]}: a bit set of what the values name. */
 static gboolean
-parse_filter (JsonNode *node, guint i, ListQuery *list, SandboxResponse *resp)
+parse_filter (JsonNode * node, guint i, ListQuery * list,
+    SandboxResponse * resp)
 {
   g_autofree gchar *field = g_strdup_printf ("filters[%u]", i);
   g_autofree gchar *key_field = g_strconcat (field, ".key", NULL);
@@ -245,8 +258,8 @@ parse_filter (JsonNode *node, guint i, ListQuery *list, SandboxResponse *resp)
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return sandbox_refuse (resp, field, "must be an object {key, values}");
-  if (!sandbox_input_choice (json_node_get_object (node), key_field, "key", keys, &key,
-          resp))
+  if (!sandbox_input_choice (json_node_get_object (node), key_field, "key",
+          keys, &key, resp))
     return FALSE;
   if (key == NULL)
     return sandbox_refuse (resp, key_field, "is required");
@@ -254,7 +267,8 @@ parse_filter (JsonNode *node, guint i, ListQuery *list, SandboxResponse *resp)
   values = json_object_get_member (json_node_get_object (node), "values");
   if (values == NULL || !JSON_NODE_HOLDS_ARRAY (values))
     return sandbox_refuse (resp, values_field, "must be an array of strings");
-  for (guint v = 0; v < json_array_get_length (json_node_get_array (values)); v++) {
+  for (guint v = 0; v < json_array_get_length (json_node_get_array (values));
+      v++) {
     JsonNode *value = json_array_get_element (json_node_get_array (values), v);
     const gchar *const *names = status ? status_names : create_kinds;
     const gchar *text = JSON_NODE_HOLDS_VALUE (value) &&
@@ -277,7 +291,7 @@ parse_filter (JsonNode *node, guint i, ListQuery *list, SandboxResponse *resp)
 }
 
 static gboolean
-parse_list_query (JsonObject *body, ListQuery *list, SandboxResponse *resp)
+parse_list_query (JsonObject * body, ListQuery * list, SandboxResponse * resp)
 {
   const gchar *cursor = NULL;
   JsonNode *filters = json_object_get_member (body, "filters");
@@ -285,32 +299,36 @@ parse_list_query (JsonObject *body, ListQuery *list, SandboxResponse *resp)
 
   if (!sandbox_input_integer (body, "start_time", "start_time", 0, G_MAXINT64,
           &list->start_ms, resp) ||
-      !sandbox_input_integer (body, "end_time", "end_time", 0, G_MAXINT64, &list->end_ms,
-          resp) ||
-      !sandbox_input_integer (body, "limit", "limit", 1, LIST_MAX_LIMIT, &list->limit,
-          resp) ||
-      !sandbox_input_string (body, "cursor", "cursor", FALSE, 32, &cursor, resp))
+      !sandbox_input_integer (body, "end_time", "end_time", 0, G_MAXINT64,
+          &list->end_ms, resp)
+      || !sandbox_input_integer (body, "limit", "limit", 1, LIST_MAX_LIMIT,
+          &list->limit, resp)
+      || !sandbox_input_string (body, "cursor", "cursor", FALSE, 32, &cursor,
+          resp))
     return FALSE;
   if (list->start_ms > list->end_ms)
     return sandbox_refuse (resp, "end_time", "is before start_time");
   /* The cursor is ours: where the previous page stopped. */
-  if (cursor && *cursor && !g_ascii_string_to_unsigned (cursor, 10, 0, G_MAXINT32,
-          &position, NULL))
+  if (cursor && *cursor
+      && !g_ascii_string_to_unsigned (cursor, 10, 0, G_MAXINT32, &position,
+          NULL))
     return sandbox_refuse (resp, "cursor", "is not a cursor this API gave");
   list->cursor = (gint64) position;
   if (filters == NULL || JSON_NODE_HOLDS_NULL (filters))
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (filters))
-    return sandbox_refuse (resp, "filters", "must be an array of {key, values}");
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (filters)); i++)
-    if (!parse_filter (json_array_get_element (json_node_get_array (filters), i), i, list,
-            resp))
+    return sandbox_refuse (resp, "filters",
+        "must be an array of {key, values}");
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (filters));
+      i++)
+    if (!parse_filter (json_array_get_element (json_node_get_array (filters),
+                i), i, list, resp))
       return FALSE;
   return TRUE;
 }
 
 static gboolean
-list_takes (const ListQuery *list, SandboxTask *task)
+list_takes (const ListQuery * list, SandboxTask * task)
 {
   guint kind = g_str_equal (task->kind, create_kinds[0]) ? 0 : 1;
 
@@ -323,7 +341,7 @@ list_takes (const ListQuery *list, SandboxTask *task)
 /* Oldest first within [start_time, end_time] (ms, both ends in); data is {tasks,
  * next_cursor}, next_cursor "" on the last page. */
 static void
-handle_list (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
+handle_list (KlingSandbox * sandbox, GBytes * body, SandboxResponse * resp)
 {
   ListQuery list = { 0, G_MAXINT64, LIST_DEFAULT_LIMIT, 0, 0, 0 };
   g_autoptr (JsonObject) object = sandbox_parse_body (body, resp);
@@ -346,11 +364,13 @@ handle_list (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
       continue;
     if (taken == list.limit)
       break;
-    json_builder_add_value (builder, sandbox_task_v2_to_json (task, resp->expire_urls));
+    json_builder_add_value (builder, sandbox_task_v2_to_json (task,
+            resp->expire_urls));
     taken++;
   }
   json_builder_end_array (builder);
-  next = i < sandbox->task_order->len ? g_strdup_printf ("%u", i) : g_strdup ("");
+  next =
+      i < sandbox->task_order->len ? g_strdup_printf ("%u", i) : g_strdup ("");
   add_string (builder, "next_cursor", next);
   json_builder_end_object (builder);
   data = json_builder_get_root (builder);
@@ -358,8 +378,9 @@ handle_list (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
 }
 
 void
-sandbox_handle_v2 (KlingSandbox *sandbox, const gchar *method, const gchar *kind,
-    const gchar *model, GHashTable *query, GBytes *body, SandboxResponse *resp)
+sandbox_handle_v2 (KlingSandbox * sandbox, const gchar * method,
+    const gchar * kind, const gchar * model, GHashTable * query, GBytes * body,
+    SandboxResponse * resp)
 {
   gboolean post = g_str_equal (method, "POST");
 
@@ -370,6 +391,7 @@ sandbox_handle_v2 (KlingSandbox *sandbox, const gchar *method, const gchar *kind
   else if (model == NULL && post)
     handle_list (sandbox, body, resp);
   else
-    sandbox_response_error (resp, 404, 1202, "Method %s is not supported on this path",
-        g_utf8_validate (method, -1, NULL) ? method : "?");
+    sandbox_response_error (resp, 404, 1202,
+        "Method %s is not supported on this path", g_utf8_validate (method, -1,
+            NULL) ? method : "?");
 }

@@ -9,14 +9,16 @@
 #define EXTERNAL_ID_MAX_CHARS 256
 #define RATE_WINDOW_US        (60 * G_USEC_PER_SEC)
 
-typedef struct {
+typedef struct
+{
   const gchar *name;
   SandboxParseFunc parse;       /* NULL: not a task endpoint (identify-face) */
   gboolean takes_external_id;   /* its body has an external_task_id field */
   gboolean finds_external_id;   /* GET <path>/<external_task_id> finds the task */
 } Endpoint;
 
-typedef struct {
+typedef struct
+{
   KlingSandbox *sandbox;
   gchar *task_id;
   gchar *video_id;
@@ -59,13 +61,13 @@ status_name (SandboxTaskStatus status)
 }
 
 guint
-sandbox_video_ms (const SandboxVideo *video)
+sandbox_video_ms (const SandboxVideo * video)
 {
   return (guint) (video->duration_s * 1000.0 + 0.5);
 }
 
 void
-sandbox_video_free (SandboxVideo *video)
+sandbox_video_free (SandboxVideo * video)
 {
   if (video == NULL)
     return;
@@ -75,7 +77,7 @@ sandbox_video_free (SandboxVideo *video)
 }
 
 void
-sandbox_task_free (SandboxTask *task)
+sandbox_task_free (SandboxTask * task)
 {
   if (task->timer_id) {
     GSource *source = g_main_context_find_source_by_id (task->sandbox->context,
@@ -98,7 +100,7 @@ sandbox_task_free (SandboxTask *task)
 }
 
 static void
-render_job_free (RenderJob *job)
+render_job_free (RenderJob * job)
 {
   g_free (job->task_id);
   g_free (job->video_id);
@@ -111,8 +113,8 @@ render_job_free (RenderJob *job)
 
 /* {id, url, duration}; the URL is a fresh signed one unless @given_url is set. */
 static void
-add_video_json (JsonBuilder *builder, KlingSandbox *sandbox, const SandboxVideo *video,
-    const gchar *given_url, gboolean expired)
+add_video_json (JsonBuilder * builder, KlingSandbox * sandbox,
+    const SandboxVideo * video, const gchar * given_url, gboolean expired)
 {
   g_autofree gchar *url = given_url ? g_strdup (given_url) :
       sandbox_dup_video_url (sandbox, video, expired);
@@ -129,7 +131,7 @@ add_video_json (JsonBuilder *builder, KlingSandbox *sandbox, const SandboxVideo 
 }
 
 static void
-add_task_info (JsonBuilder *builder, SandboxTask *task, gboolean expired)
+add_task_info (JsonBuilder * builder, SandboxTask * task, gboolean expired)
 {
   SandboxVideo *parent = task->parent_video_id ?
       g_hash_table_lookup (task->sandbox->videos, task->parent_video_id) : NULL;
@@ -144,13 +146,14 @@ add_task_info (JsonBuilder *builder, SandboxTask *task, gboolean expired)
     /* As the create named it, so a client can find its task in a list by the URL it
      * sent, as well as by the id. */
     json_builder_set_member_name (builder, "parent_video");
-    add_video_json (builder, task->sandbox, parent, task->parent_video_url, expired);
+    add_video_json (builder, task->sandbox, parent, task->parent_video_url,
+        expired);
   }
   json_builder_end_object (builder);
 }
 
 static JsonNode *
-task_to_json (SandboxTask *task, gboolean expired)
+task_to_json (SandboxTask * task, gboolean expired)
 {
   g_autoptr (JsonBuilder) builder = NULL;
 
@@ -164,7 +167,8 @@ task_to_json (SandboxTask *task, gboolean expired)
   json_builder_set_member_name (builder, "task_status");
   json_builder_add_string_value (builder, status_name (task->status));
   json_builder_set_member_name (builder, "task_status_msg");
-  json_builder_add_string_value (builder, task->status_msg ? task->status_msg : "");
+  json_builder_add_string_value (builder,
+      task->status_msg ? task->status_msg : "");
   add_task_info (builder, task, expired);
   json_builder_set_member_name (builder, "created_at");
   json_builder_add_int_value (builder, task->created_ms);
@@ -180,10 +184,11 @@ task_to_json (SandboxTask *task, gboolean expired)
     json_builder_end_object (builder);
   }
   /* Charged once the task has ended; a failed task costs nothing. */
-  if (task->status == SANDBOX_TASK_SUCCEED || task->status == SANDBOX_TASK_FAILED) {
+  if (task->status == SANDBOX_TASK_SUCCEED
+      || task->status == SANDBOX_TASK_FAILED) {
     json_builder_set_member_name (builder, "final_unit_deduction");
-    json_builder_add_string_value (builder, task->status == SANDBOX_TASK_SUCCEED ?
-        task->units : "0");
+    json_builder_add_string_value (builder,
+        task->status == SANDBOX_TASK_SUCCEED ? task->units : "0");
   }
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -191,15 +196,15 @@ task_to_json (SandboxTask *task, gboolean expired)
 
 /* ---- callbacks ---------------------------------------------------------------------- */
 
-static void send_next_callback (SandboxTask *task);
+static void send_next_callback (SandboxTask * task);
 
 static void
-callback_done (GObject *source, GAsyncResult *result, gpointer user_data)
+callback_done (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   SandboxTask *task = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) answer = soup_session_send_and_read_finish (SOUP_SESSION (source),
-      result, &error);
+  g_autoptr (GBytes) answer =
+      soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
 
   /* After a stop the task is gone: touch nothing. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -212,7 +217,7 @@ callback_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Callbacks go out one at a time per task, so the receiver sees the statuses in order. */
 static void
-send_next_callback (SandboxTask *task)
+send_next_callback (SandboxTask * task)
 {
   KlingSandbox *sandbox = task->sandbox;
   g_autofree gchar *body = NULL;
@@ -233,7 +238,7 @@ send_next_callback (SandboxTask *task)
 }
 
 static void
-queue_callback (SandboxTask *task)
+queue_callback (SandboxTask * task)
 {
   g_autoptr (JsonNode) node = NULL;
 
@@ -247,7 +252,8 @@ queue_callback (SandboxTask *task)
 /* ---- the task's life ---------------------------------------------------------------- */
 
 static void
-task_set_status (SandboxTask *task, SandboxTaskStatus status, const gchar *message)
+task_set_status (SandboxTask * task, SandboxTaskStatus status,
+    const gchar * message)
 {
   task->status = status;
   g_free (task->status_msg);
@@ -259,7 +265,7 @@ task_set_status (SandboxTask *task, SandboxTaskStatus status, const gchar *messa
 }
 
 static void
-maybe_finish (SandboxTask *task)
+maybe_finish (SandboxTask * task)
 {
   g_autofree gchar *message = NULL;
 
@@ -316,17 +322,19 @@ render_thread (gpointer data, gpointer user_data)
   RenderJob *job = data;
   GError *error = NULL;
 
-  job->ok = sandbox_render (job->spec, &job->duration_s, &job->width, &job->height,
+  job->ok =
+      sandbox_render (job->spec, &job->duration_s, &job->width, &job->height,
       &error);
   if (!job->ok) {
     job->error = g_strdup (error ? error->message : "unknown error");
     g_clear_error (&error);
   }
-  sandbox_idle_add (job->sandbox, render_finished, job, (GDestroyNotify) render_job_free);
+  sandbox_idle_add (job->sandbox, render_finished, job,
+      (GDestroyNotify) render_job_free);
 }
 
 static void
-start_render (SandboxTask *task)
+start_render (SandboxTask * task)
 {
   KlingSandbox *sandbox = task->sandbox;
   RenderJob *job = g_new0 (RenderJob, 1);
@@ -362,7 +370,8 @@ queue_delay_elapsed (gpointer user_data)
   task_set_status (task, SANDBOX_TASK_PROCESSING, NULL);
   if (task->fail_message == NULL)
     start_render (task);
-  task->timer_id = sandbox_timeout_add (sandbox, sandbox->options.render_delay_s,
+  task->timer_id =
+      sandbox_timeout_add (sandbox, sandbox->options.render_delay_s,
       render_delay_elapsed, task, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -370,7 +379,7 @@ queue_delay_elapsed (gpointer user_data)
 /* ---- limits ------------------------------------------------------------------------- */
 
 static void
-forget_old_creates (KlingSandbox *sandbox, gint64 now)
+forget_old_creates (KlingSandbox * sandbox, gint64 now)
 {
   while (!g_queue_is_empty (&sandbox->create_times)) {
     gint64 *oldest = g_queue_peek_head (&sandbox->create_times);
@@ -381,7 +390,7 @@ forget_old_creates (KlingSandbox *sandbox, gint64 now)
 }
 
 gboolean
-sandbox_check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp)
+sandbox_check_rate_limit (KlingSandbox * sandbox, SandboxResponse * resp)
 {
   guint limit = sandbox->options.rate_limit_per_min;
   gint64 now = g_get_monotonic_time ();
@@ -395,13 +404,14 @@ sandbox_check_rate_limit (KlingSandbox *sandbox, SandboxResponse *resp)
   oldest = g_queue_peek_head (&sandbox->create_times);
   sandbox_response_error (resp, 429, 1302,
       "Request rate too high: at most %u creates per minute", limit);
-  resp->retry_after = MAX (1, (*oldest + RATE_WINDOW_US - now + G_USEC_PER_SEC - 1) /
-      G_USEC_PER_SEC);
+  resp->retry_after =
+      MAX (1,
+      (*oldest + RATE_WINDOW_US - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
   return FALSE;
 }
 
 static void
-record_create (KlingSandbox *sandbox)
+record_create (KlingSandbox * sandbox)
 {
   gint64 *now = g_new (gint64, 1);
 
@@ -413,7 +423,7 @@ record_create (KlingSandbox *sandbox)
 }
 
 static gboolean
-check_parallel_limit (KlingSandbox *sandbox, SandboxResponse *resp)
+check_parallel_limit (KlingSandbox * sandbox, SandboxResponse * resp)
 {
   guint limit = sandbox->options.max_parallel;
 
@@ -428,16 +438,16 @@ check_parallel_limit (KlingSandbox *sandbox, SandboxResponse *resp)
 /* Lip-sync tasks cannot be found by an external id on Kling: the one-step body has no
  * such field, and advanced-lip-sync is queried by task id only. */
 static const Endpoint endpoints[] = {
-  { "image2video", sandbox_parse_image2video, TRUE, TRUE },
-  { "text2video", sandbox_parse_text2video, TRUE, TRUE },
-  { "video-extend", sandbox_parse_video_extend, TRUE, TRUE },
-  { "lip-sync", sandbox_parse_lip_sync, FALSE, FALSE },
-  { "advanced-lip-sync", sandbox_parse_advanced_lip_sync, TRUE, FALSE },
-  { "identify-face", NULL, FALSE, FALSE },
+  {"image2video", sandbox_parse_image2video, TRUE, TRUE},
+  {"text2video", sandbox_parse_text2video, TRUE, TRUE},
+  {"video-extend", sandbox_parse_video_extend, TRUE, TRUE},
+  {"lip-sync", sandbox_parse_lip_sync, FALSE, FALSE},
+  {"advanced-lip-sync", sandbox_parse_advanced_lip_sync, TRUE, FALSE},
+  {"identify-face", NULL, FALSE, FALSE},
 };
 
 static const Endpoint *
-find_endpoint (const gchar *name)
+find_endpoint (const gchar * name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (endpoints); i++)
     if (g_str_equal (endpoints[i].name, name))
@@ -446,13 +456,13 @@ find_endpoint (const gchar *name)
 }
 
 gboolean
-sandbox_is_endpoint (const gchar *name)
+sandbox_is_endpoint (const gchar * name)
 {
   return find_endpoint (name) != NULL;
 }
 
 gboolean
-sandbox_endpoint_creates_task (const gchar *name)
+sandbox_endpoint_creates_task (const gchar * name)
 {
   const Endpoint *endpoint = find_endpoint (name);
 
@@ -462,7 +472,7 @@ sandbox_endpoint_creates_task (const gchar *name)
 /* ---- request handling --------------------------------------------------------------- */
 
 JsonObject *
-sandbox_parse_body (GBytes *body, SandboxResponse *resp)
+sandbox_parse_body (GBytes * body, SandboxResponse * resp)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
@@ -471,28 +481,31 @@ sandbox_parse_body (GBytes *body, SandboxResponse *resp)
   JsonNode *root;
 
   if (len == 0) {
-    sandbox_response_error (resp, 400, 1200, "Invalid request: the body is empty");
+    sandbox_response_error (resp, 400, 1200,
+        "Invalid request: the body is empty");
     return NULL;
   }
   if (!sandbox_json_depth_ok (text, len, SANDBOX_MAX_JSON_DEPTH)) {
-    sandbox_response_error (resp, 400, 1200, "Invalid request: JSON nested too deeply");
+    sandbox_response_error (resp, 400, 1200,
+        "Invalid request: JSON nested too deeply");
     return NULL;
   }
   if (!json_parser_load_from_data (parser, text, len, &error)) {
-    sandbox_response_error (resp, 400, 1200, "Invalid request: the body is not JSON");
+    sandbox_response_error (resp, 400, 1200,
+        "Invalid request: the body is not JSON");
     return NULL;
   }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    sandbox_response_error (resp, 400, 1200, "Invalid request: the body must be a JSON "
-        "object");
+    sandbox_response_error (resp, 400, 1200,
+        "Invalid request: the body must be a JSON " "object");
     return NULL;
   }
   return json_object_ref (json_node_get_object (root));
 }
 
 static SandboxTask *
-find_task (KlingSandbox *sandbox, const Endpoint *endpoint, const gchar *id)
+find_task (KlingSandbox * sandbox, const Endpoint * endpoint, const gchar * id)
 {
   SandboxTask *task = g_hash_table_lookup (sandbox->tasks, id);
 
@@ -511,16 +524,16 @@ find_task (KlingSandbox *sandbox, const Endpoint *endpoint, const gchar *id)
 /* external_task_id (where the body has it; elsewhere ignored, as any unknown field)
  * and callback_url. */
 static gboolean
-parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *body,
-    SandboxTask *task, SandboxResponse *resp)
+parse_task_fields (KlingSandbox * sandbox, const Endpoint * endpoint,
+    JsonObject * body, SandboxTask * task, SandboxResponse * resp)
 {
   const gchar *external = NULL, *callback = NULL;
 
   if ((endpoint->takes_external_id &&
-          !sandbox_input_string (body, "external_task_id", "external_task_id", FALSE,
-              EXTERNAL_ID_MAX_CHARS, &external, resp)) ||
-      !sandbox_input_string (body, "callback_url", "callback_url", FALSE, 2048, &callback,
-          resp))
+          !sandbox_input_string (body, "external_task_id", "external_task_id",
+              FALSE, EXTERNAL_ID_MAX_CHARS, &external, resp))
+      || !sandbox_input_string (body, "callback_url", "callback_url", FALSE,
+          2048, &callback, resp))
     return FALSE;
   if (callback && !sandbox_input_loopback_url ("callback_url", callback, resp))
     return FALSE;
@@ -528,8 +541,9 @@ parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *
     SandboxTask *other = sandbox_find_external_id (sandbox, external);
 
     if (other != NULL) {
-      sandbox_response_error (resp, 400, 1201, "Invalid parameter external_task_id: "
-          "already used by task %s", other->task_id);
+      sandbox_response_error (resp, 400, 1201,
+          "Invalid parameter external_task_id: " "already used by task %s",
+          other->task_id);
       return FALSE;
     }
     task->external_task_id = g_strdup (external);
@@ -539,7 +553,8 @@ parse_task_fields (KlingSandbox *sandbox, const Endpoint *endpoint, JsonObject *
 }
 
 SandboxTask *
-sandbox_find_external_id (KlingSandbox *sandbox, const gchar *external_task_id)
+sandbox_find_external_id (KlingSandbox * sandbox,
+    const gchar * external_task_id)
 {
   for (guint i = 0; i < sandbox->task_order->len; i++) {
     SandboxTask *task = g_ptr_array_index (sandbox->task_order, i);
@@ -550,7 +565,7 @@ sandbox_find_external_id (KlingSandbox *sandbox, const gchar *external_task_id)
 }
 
 SandboxTask *
-sandbox_task_new (KlingSandbox *sandbox, const gchar *kind)
+sandbox_task_new (KlingSandbox * sandbox, const gchar * kind)
 {
   SandboxTask *task = g_new0 (SandboxTask, 1);
 
@@ -560,7 +575,8 @@ sandbox_task_new (KlingSandbox *sandbox, const gchar *kind)
 }
 
 gboolean
-sandbox_task_launch (KlingSandbox *sandbox, SandboxTask *task, SandboxResponse *resp)
+sandbox_task_launch (KlingSandbox * sandbox, SandboxTask * task,
+    SandboxResponse * resp)
 {
   if (!check_parallel_limit (sandbox, resp)) {
     sandbox_task_free (task);
@@ -583,8 +599,8 @@ sandbox_task_launch (KlingSandbox *sandbox, SandboxTask *task, SandboxResponse *
 }
 
 static void
-handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
-    SandboxResponse *resp)
+handle_create (KlingSandbox * sandbox, const Endpoint * endpoint, GBytes * body,
+    SandboxResponse * resp)
 {
   g_autoptr (JsonObject) object = NULL;
   g_autoptr (JsonNode) data = NULL;
@@ -612,23 +628,25 @@ handle_create (KlingSandbox *sandbox, const Endpoint *endpoint, GBytes *body,
 }
 
 static gboolean
-query_int (GHashTable *query, const gchar *name, gint64 min, gint64 max, gint64 *value,
-    SandboxResponse *resp)
+query_int (GHashTable * query, const gchar * name, gint64 min, gint64 max,
+    gint64 * value, SandboxResponse * resp)
 {
   const gchar *text = query ? g_hash_table_lookup (query, name) : NULL;
 
   if (text == NULL)
     return TRUE;
   if (!g_ascii_string_to_signed (text, 10, min, max, value, NULL)) {
-    sandbox_response_error (resp, 400, 1201, "Invalid parameter %s: must be an integer "
-        "in %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, name, min, max);
+    sandbox_response_error (resp, 400, 1201,
+        "Invalid parameter %s: must be an integer " "in %" G_GINT64_FORMAT "..%"
+        G_GINT64_FORMAT, name, min, max);
     return FALSE;
   }
   return TRUE;
 }
 
 static void
-handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp)
+handle_identify_face (KlingSandbox * sandbox, GBytes * body,
+    SandboxResponse * resp)
 {
   g_autoptr (JsonObject) object = sandbox_parse_body (body, resp);
 
@@ -638,8 +656,8 @@ handle_identify_face (KlingSandbox *sandbox, GBytes *body, SandboxResponse *resp
 
 /* Newest first, like Kling's console. */
 static void
-handle_list (KlingSandbox *sandbox, const gchar *kind, GHashTable *query,
-    SandboxResponse *resp)
+handle_list (KlingSandbox * sandbox, const gchar * kind, GHashTable * query,
+    SandboxResponse * resp)
 {
   g_autoptr (JsonArray) array = json_array_new ();
   g_autoptr (JsonNode) data = json_node_new (JSON_NODE_ARRAY);
@@ -663,8 +681,9 @@ handle_list (KlingSandbox *sandbox, const gchar *kind, GHashTable *query,
 }
 
 void
-sandbox_handle_api (KlingSandbox *sandbox, const gchar *method, const gchar *name,
-    const gchar *id, GHashTable *query, GBytes *body, SandboxResponse *resp)
+sandbox_handle_api (KlingSandbox * sandbox, const gchar * method,
+    const gchar * name, const gchar * id, GHashTable * query, GBytes * body,
+    SandboxResponse * resp)
 {
   const Endpoint *endpoint = find_endpoint (name);
   gboolean get = g_str_equal (method, "GET");
@@ -678,22 +697,24 @@ sandbox_handle_api (KlingSandbox *sandbox, const gchar *method, const gchar *nam
     handle_list (sandbox, name, query, resp);
   } else if (get && endpoint->parse) {
     SandboxTask *task = find_task (sandbox, endpoint, id);
-    g_autoptr (JsonNode) data = task ? task_to_json (task, resp->expire_urls) : NULL;
+    g_autoptr (JsonNode) data =
+        task ? task_to_json (task, resp->expire_urls) : NULL;
 
     if (task)
       sandbox_response_json (resp, 200, 0, "SUCCEED", data);
     else
       sandbox_response_error (resp, 404, 1203, "Task not found");
   } else {
-    sandbox_response_error (resp, 404, 1202, "Method %s is not supported on this path",
-        g_utf8_validate (method, -1, NULL) ? method : "?");
+    sandbox_response_error (resp, 404, 1202,
+        "Method %s is not supported on this path", g_utf8_validate (method, -1,
+            NULL) ? method : "?");
   }
 }
 
 /* A URL this sandbox handed out for one of its own videos: no need to fetch it. The
  * signature and expiry still count, as they would for any other client. */
 SandboxVideo *
-sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url)
+sandbox_lookup_video_url (KlingSandbox * sandbox, const gchar * url)
 {
   g_autofree gchar *id = NULL;
 
@@ -706,7 +727,7 @@ sandbox_lookup_video_url (KlingSandbox *sandbox, const gchar *url)
 /* ---- setup -------------------------------------------------------------------------- */
 
 void
-sandbox_tasks_init (KlingSandbox *sandbox)
+sandbox_tasks_init (KlingSandbox * sandbox)
 {
   sandbox->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) sandbox_task_free);
@@ -723,7 +744,7 @@ sandbox_tasks_init (KlingSandbox *sandbox)
 }
 
 void
-sandbox_tasks_shutdown (KlingSandbox *sandbox)
+sandbox_tasks_shutdown (KlingSandbox * sandbox)
 {
   g_atomic_int_set (&sandbox->cancel_renders, 1);
   g_thread_pool_free (sandbox->render_pool, TRUE, TRUE);

@@ -17,7 +17,8 @@
 /* A throttled wire writes about ten slices a second. */
 #define THROTTLE_TICKS_PER_SECOND 10
 
-typedef struct {
+typedef struct
+{
   KlingSandbox *sandbox;
   GIOStream *stream;
   SandboxWirePlan plan;
@@ -35,16 +36,16 @@ typedef struct {
   guint8 read_buffer[4096];
 } SandboxWire;
 
-static void wire_next (SandboxWire *wire);
+static void wire_next (SandboxWire * wire);
 
 static gsize
-bytes_size (GBytes *bytes)
+bytes_size (GBytes * bytes)
 {
   return bytes ? g_bytes_get_size (bytes) : 0;
 }
 
 static void
-plan_clear (SandboxWirePlan *plan)
+plan_clear (SandboxWirePlan * plan)
 {
   g_clear_pointer (&plan->head, g_bytes_unref);
   g_clear_pointer (&plan->prefix, g_bytes_unref);
@@ -52,7 +53,7 @@ plan_clear (SandboxWirePlan *plan)
 }
 
 static void
-wire_free (SandboxWire *wire)
+wire_free (SandboxWire * wire)
 {
   g_hash_table_remove (wire->sandbox->wires, wire);
   sandbox_count_add (wire->sandbox, &wire->sandbox->connections_held, -1);
@@ -66,9 +67,10 @@ wire_free (SandboxWire *wire)
 }
 
 static void
-remove_timer (SandboxWire *wire, guint *timer)
+remove_timer (SandboxWire * wire, guint * timer)
 {
-  GSource *source = *timer ? g_main_context_find_source_by_id (wire->sandbox->context,
+  GSource *source =
+      *timer ? g_main_context_find_source_by_id (wire->sandbox->context,
       *timer) : NULL;
 
   if (source)
@@ -77,7 +79,7 @@ remove_timer (SandboxWire *wire, guint *timer)
 }
 
 static void
-wire_finish (SandboxWire *wire)
+wire_finish (SandboxWire * wire)
 {
   wire->finished = TRUE;
   remove_timer (wire, &wire->deadline_timer);
@@ -110,11 +112,13 @@ pace_done (gpointer user_data)
 
 /* The body byte at @offset: prefix, filler, suffix. Copies @n of them into @out. */
 static void
-copy_body (const SandboxWirePlan *plan, guint64 offset, guint8 *out, gsize n)
+copy_body (const SandboxWirePlan * plan, guint64 offset, guint8 * out, gsize n)
 {
   gsize prefix_len = bytes_size (plan->prefix);
-  const guint8 *prefix = plan->prefix ? g_bytes_get_data (plan->prefix, NULL) : NULL;
-  const guint8 *suffix = plan->suffix ? g_bytes_get_data (plan->suffix, NULL) : NULL;
+  const guint8 *prefix =
+      plan->prefix ? g_bytes_get_data (plan->prefix, NULL) : NULL;
+  const guint8 *suffix =
+      plan->suffix ? g_bytes_get_data (plan->suffix, NULL) : NULL;
 
   while (n > 0) {
     gsize run;
@@ -137,10 +141,11 @@ copy_body (const SandboxWirePlan *plan, guint64 offset, guint8 *out, gsize n)
 }
 
 static void
-write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+write_done (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   SandboxWire *wire = user_data;
-  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
+  gboolean ok =
+      g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
       NULL);
 
   wire->busy = FALSE;
@@ -150,9 +155,12 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
     wire_free (wire);           /* the client left, or the wire was ended meanwhile */
     return;
   }
-  if (wire->plan.bytes_per_second > 0 && wire->head_sent && wire->sent < wire->total) {
-    guint slice = MAX (1u, wire->plan.bytes_per_second / THROTTLE_TICKS_PER_SECOND);
-    wire->pace_timer = sandbox_timeout_add (wire->sandbox,
+  if (wire->plan.bytes_per_second > 0 && wire->head_sent
+      && wire->sent < wire->total) {
+    guint slice =
+        MAX (1u, wire->plan.bytes_per_second / THROTTLE_TICKS_PER_SECOND);
+    wire->pace_timer =
+        sandbox_timeout_add (wire->sandbox,
         (gdouble) slice / wire->plan.bytes_per_second, pace_done, wire, NULL);
     return;
   }
@@ -160,21 +168,21 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-write_slice (SandboxWire *wire)
+write_slice (SandboxWire * wire)
 {
   wire->busy = TRUE;
   g_output_stream_write_all_async (g_io_stream_get_output_stream (wire->stream),
-      wire->slice->data, wire->slice->len, G_PRIORITY_DEFAULT, wire->cancellable,
-      write_done, wire);
+      wire->slice->data, wire->slice->len, G_PRIORITY_DEFAULT,
+      wire->cancellable, write_done, wire);
 }
 
 /* The next body slice (chunk-framed when chunked), or FALSE when the body is done. */
 static gboolean
-fill_slice (SandboxWire *wire)
+fill_slice (SandboxWire * wire)
 {
   guint64 limit = MIN (wire->total, wire->plan.cut_after);
-  gsize n, max = wire->plan.bytes_per_second > 0 ?
-      MAX (1u, wire->plan.bytes_per_second / THROTTLE_TICKS_PER_SECOND) : SLICE_BYTES;
+  gsize n, max = wire->plan.bytes_per_second > 0 ? MAX (1u,
+      wire->plan.bytes_per_second / THROTTLE_TICKS_PER_SECOND) : SLICE_BYTES;
   gchar size_line[32];
 
   g_byte_array_set_size (wire->slice, 0);
@@ -183,10 +191,12 @@ fill_slice (SandboxWire *wire)
   n = (gsize) MIN ((guint64) max, limit - wire->sent);
   if (wire->plan.chunked) {
     g_snprintf (size_line, sizeof (size_line), "%" G_GSIZE_MODIFIER "x\r\n", n);
-    g_byte_array_append (wire->slice, (const guint8 *) size_line, strlen (size_line));
+    g_byte_array_append (wire->slice, (const guint8 *) size_line,
+        strlen (size_line));
   }
   g_byte_array_set_size (wire->slice, wire->slice->len + n);
-  copy_body (&wire->plan, wire->sent, wire->slice->data + wire->slice->len - n, n);
+  copy_body (&wire->plan, wire->sent, wire->slice->data + wire->slice->len - n,
+      n);
   if (wire->plan.chunked)
     g_byte_array_append (wire->slice, (const guint8 *) "\r\n", 2);
   wire->writing = n;
@@ -194,7 +204,7 @@ fill_slice (SandboxWire *wire)
 }
 
 static void
-wire_next (SandboxWire *wire)
+wire_next (SandboxWire * wire)
 {
   if (fill_slice (wire)) {
     write_slice (wire);
@@ -211,7 +221,7 @@ wire_next (SandboxWire *wire)
 /* A held connection: anything the client sends is read and dropped; its hang-up (or an
  * error) ends the wire. */
 static void
-read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+read_done (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   SandboxWire *wire = user_data;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
@@ -223,11 +233,13 @@ read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   wire->busy = TRUE;
   g_input_stream_read_async (G_INPUT_STREAM (source), wire->read_buffer,
-      sizeof (wire->read_buffer), G_PRIORITY_DEFAULT, wire->cancellable, read_done, wire);
+      sizeof (wire->read_buffer), G_PRIORITY_DEFAULT, wire->cancellable,
+      read_done, wire);
 }
 
 void
-sandbox_wire_start (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxWirePlan *plan)
+sandbox_wire_start (KlingSandbox * sandbox, SoupServerMessage * msg,
+    SandboxWirePlan * plan)
 {
   GIOStream *stream = soup_server_message_steal_connection (msg);
   SandboxWire *wire;
@@ -244,21 +256,24 @@ sandbox_wire_start (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxWirePl
   wire->plan = *plan;
   memset (plan, 0, sizeof (*plan));
   wire->total = bytes_size (wire->plan.prefix) + bytes_size (wire->plan.suffix);
-  wire->capped = wire->plan.filler_len > SANDBOX_WIRE_MAX_BYTES - MIN (wire->total,
+  wire->capped =
+      wire->plan.filler_len > SANDBOX_WIRE_MAX_BYTES - MIN (wire->total,
       SANDBOX_WIRE_MAX_BYTES) || wire->total > SANDBOX_WIRE_MAX_BYTES;
-  wire->total = wire->capped ? SANDBOX_WIRE_MAX_BYTES : wire->total + wire->plan.filler_len;
+  wire->total =
+      wire->capped ? SANDBOX_WIRE_MAX_BYTES : wire->total +
+      wire->plan.filler_len;
   wire->cancellable = g_cancellable_new ();
-  wire->deadline_timer = sandbox_timeout_add (sandbox, seconds, deadline_reached, wire,
-      NULL);
+  wire->deadline_timer =
+      sandbox_timeout_add (sandbox, seconds, deadline_reached, wire, NULL);
   wire->slice = g_byte_array_new ();
   g_hash_table_add (sandbox->wires, wire);
   sandbox_count_add (sandbox, &sandbox->connections_held, 1);
 
   if (wire->plan.hold) {
     wire->busy = TRUE;
-    g_input_stream_read_async (g_io_stream_get_input_stream (stream), wire->read_buffer,
-        sizeof (wire->read_buffer), G_PRIORITY_DEFAULT, wire->cancellable, read_done,
-        wire);
+    g_input_stream_read_async (g_io_stream_get_input_stream (stream),
+        wire->read_buffer, sizeof (wire->read_buffer), G_PRIORITY_DEFAULT,
+        wire->cancellable, read_done, wire);
     return;
   }
   wire->head_sent = TRUE;
@@ -272,7 +287,7 @@ sandbox_wire_start (KlingSandbox *sandbox, SoupServerMessage *msg, SandboxWirePl
 }
 
 void
-sandbox_wire_drop (KlingSandbox *sandbox, SoupServerMessage *msg)
+sandbox_wire_drop (KlingSandbox * sandbox, SoupServerMessage * msg)
 {
   SandboxWirePlan plan = { 0, };
 
@@ -280,13 +295,13 @@ sandbox_wire_drop (KlingSandbox *sandbox, SoupServerMessage *msg)
 }
 
 guint
-sandbox_wire_count (KlingSandbox *sandbox)
+sandbox_wire_count (KlingSandbox * sandbox)
 {
   return g_hash_table_size (sandbox->wires);
 }
 
 void
-sandbox_wire_shutdown (KlingSandbox *sandbox)
+sandbox_wire_shutdown (KlingSandbox * sandbox)
 {
   g_autoptr (GList) wires = g_hash_table_get_keys (sandbox->wires);
   gint64 until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
@@ -294,7 +309,8 @@ sandbox_wire_shutdown (KlingSandbox *sandbox)
   for (GList * l = wires; l; l = l->next)
     wire_finish (l->data);
   /* Cancelled I/O returns on the next iterations of this context. */
-  while (g_hash_table_size (sandbox->wires) > 0 && g_get_monotonic_time () < until) {
+  while (g_hash_table_size (sandbox->wires) > 0
+      && g_get_monotonic_time () < until) {
     if (!g_main_context_iteration (sandbox->context, FALSE))
       g_usleep (1000);
   }
