@@ -9,7 +9,7 @@ MESON_SETUP_ARGS ?=
 # gcc (BUILD) or clang (FUZZ_BUILD, CLANG_BUILD).
 WERROR  ?= false
 
-.PHONY: all deps build build-clang test test-c test-py test-fuzz fuzz fuzz-build demo bench clean
+.PHONY: all deps build build-clang check-format test test-c test-py test-fuzz fuzz fuzz-build demo bench clean
 
 all: build
 
@@ -22,9 +22,14 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
-# Every test: the gst-check C suites through meson, the pytest suites, a short fuzz pass.
+# Every test: the house style first (a file out of it fails at once, naming the file), then
+# the gst-check C suites through meson, the pytest suites, a short fuzz pass.
 test: build
-	$(MAKE) --no-print-directory test-c test-py test-fuzz
+	$(MAKE) --no-print-directory check-format test-c test-py test-fuzz
+
+# The C style (docs/design.md, "Code style"); `tools/check-format.sh --fix` applies it.
+check-format: deps
+	./tools/check-format.sh
 
 test-c:
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
