@@ -22,6 +22,7 @@
 #include "kling-client.h"
 #include "kling-requests.h"
 #include "kling-sandbox.h"
+#include "sandbox-http.h"
 #include "still-util.h"
 #include "test-fs.h"
 
@@ -353,40 +354,13 @@ collect_output (Fixture * f)
 /* ------------------------------------------------------------------------- */
 /* What the sandbox has                                                      */
 
-static GBytes *
-http_get (const gchar * url, gboolean credentials)
-{
-  SoupSession *session = soup_session_new ();
-  SoupMessage *message = soup_message_new ("GET", url);
-  GError *error = NULL;
-  GBytes *body;
-
-  fail_unless (message != NULL, "bad URL %s", url);
-  if (credentials) {
-    gchar *jwt = kling_jwt_mint (ACCESS_KEY, SECRET_KEY,
-        g_get_real_time () / G_USEC_PER_SEC, 600);
-    gchar *value = g_strconcat ("Bearer ", jwt, NULL);
-
-    soup_message_headers_replace (soup_message_get_request_headers (message),
-        "Authorization", value);
-    g_free (value);
-    g_free (jwt);
-  }
-  body = soup_session_send_and_read (session, message, NULL, &error);
-  fail_unless (body != NULL, "GET %s: %s", url, error ? error->message : "?");
-  fail_unless_equals_int (soup_message_get_status (message), 200);
-  g_object_unref (message);
-  g_object_unref (session);
-  return body;
-}
-
 /* The file the sandbox serves for @task_id when no rule interferes. */
 static GBytes *
 fetch_reference (Fixture * f, const gchar * task_id)
 {
   gchar *url = g_strdup_printf ("%s/v1/videos/%s/%s",
       kling_sandbox_get_base_url (f->sandbox), row_endpoint (f->row), task_id);
-  GBytes *answer = http_get (url, TRUE);
+  GBytes *answer = sandbox_http_get (url, ACCESS_KEY, SECRET_KEY);
   JsonParser *parser = json_parser_new ();
   JsonObject *data;
   JsonArray *videos;
@@ -404,8 +378,8 @@ fetch_reference (Fixture * f, const gchar * task_id)
       json_object_get_array_member (json_object_get_object_member (data,
           "task_result"), "videos");
   file =
-      http_get (json_object_get_string_member (json_array_get_object_element
-          (videos, 0), "url"), FALSE);
+      sandbox_http_get (json_object_get_string_member
+      (json_array_get_object_element (videos, 0), "url"), NULL, NULL);
   g_object_unref (parser);
   g_bytes_unref (answer);
   g_free (url);

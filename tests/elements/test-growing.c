@@ -19,6 +19,7 @@
 #include "kling-client.h"
 #include "kling-sandbox.h"
 #include "element-fixture.h"
+#include "sandbox-http.h"
 #include "test-fs.h"
 
 #define ACCESS_KEY  "ak-growing-tests"
@@ -164,33 +165,6 @@ cached_clip (Fixture * f)
   return path;
 }
 
-static GBytes *
-http_get (const gchar * url, gboolean credentials)
-{
-  SoupSession *session = soup_session_new ();
-  SoupMessage *message = soup_message_new ("GET", url);
-  GError *error = NULL;
-  GBytes *body;
-
-  fail_unless (message != NULL, "bad URL %s", url);
-  if (credentials) {
-    gchar *jwt = kling_jwt_mint (ACCESS_KEY, SECRET_KEY,
-        g_get_real_time () / G_USEC_PER_SEC, 600);
-    gchar *value = g_strconcat ("Bearer ", jwt, NULL);
-
-    soup_message_headers_replace (soup_message_get_request_headers (message),
-        "Authorization", value);
-    g_free (value);
-    g_free (jwt);
-  }
-  body = soup_session_send_and_read (session, message, NULL, &error);
-  fail_unless (body != NULL, "GET %s: %s", url, error ? error->message : "?");
-  fail_unless_equals_int (soup_message_get_status (message), 200);
-  g_object_unref (message);
-  g_object_unref (session);
-  return body;
-}
-
 /* The cached clip is the file the sandbox serves for the element's task, byte for byte
  * (fetched once the fault rules are gone). */
 static void
@@ -209,15 +183,15 @@ check_cache_is_served_file (Fixture * f)
   fail_unless (task_id != NULL);
   url = g_strdup_printf ("%s/v1/videos/image2video/%s",
       kling_sandbox_get_base_url (f->sandbox), task_id);
-  answer = http_get (url, TRUE);
+  answer = sandbox_http_get (url, ACCESS_KEY, SECRET_KEY);
   body = g_bytes_get_data (answer, &size);
   fail_unless (json_parser_load_from_data (parser, body, size, NULL));
   data = json_object_get_object_member (json_node_get_object
       (json_parser_get_root (parser)), "data");
-  served = http_get (json_object_get_string_member
+  served = sandbox_http_get (json_object_get_string_member
       (json_array_get_object_element (json_object_get_array_member
               (json_object_get_object_member (data, "task_result"), "videos"),
-              0), "url"), FALSE);
+              0), "url"), NULL, NULL);
 
   fail_unless (g_file_get_contents (path, &cached, &size, NULL));
   GST_INFO ("the clip is %" G_GSIZE_FORMAT " bytes", size);
