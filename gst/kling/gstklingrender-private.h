@@ -83,7 +83,7 @@ G_GNUC_INTERNAL gdouble gst_kling_render_task_age (GstKlingRender *self,
 G_GNUC_INTERNAL void gst_kling_render_post_task_progress (GstKlingRender *self,
     const KlingTask *task, gdouble elapsed_s);
 G_GNUC_INTERNAL void gst_kling_render_announce_job (GstKlingRender *self,
-    KlingClient *client, const KlingRequest *request, const KlingJobOptions *options);
+    KlingClient *client, const KlingRequest *request, const KlingJobPreview *preview);
 G_GNUC_INTERNAL void gst_kling_render_post_complete (GstKlingRender *self,
     const gchar *mp4_path, const KlingTask *task, gdouble elapsed_s, gboolean cache_hit);
 

@@ -87,7 +87,6 @@
 #include <string.h>
 
 #include "gstklingrender-private.h"
-#include "kling-cache.h"
 #include "gstklinghandoff.h"
 #include "gstklingmessages.h"
 #include "gstklingprogress.h"
@@ -768,7 +767,8 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     .waiting = job_waiting,
   };
   KlingJobOptions options;
-  g_autofree gchar *cache_dir = NULL, *key = NULL, *clip_name = NULL;
+  g_autofree gchar *cache_dir = NULL;
+  KlingJobPreview preview;
   g_autoptr (GstKlingRenderSettings) settings = NULL;
   KlingClient *client = NULL;
   KlingJob *job, *previous_job;
@@ -801,15 +801,13 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     priv->run_settings = g_steal_pointer (&settings);
   g_mutex_unlock (&priv->lock);
 
-  /* What a growing clip is named (its stream ids): the same as a later cache hit. Hashed
-   * without the lock: the body may carry megabytes of image. */
-  if (cache_dir) {
-    key = kling_client_cache_key (client, request);
-    clip_name = kling_cache_clip_path (cache_dir, key);
-  }
+  /* What the cache says (disk only, without the lock: the request's key hashes a body
+   * that may carry megabytes of image): the START's text, and what a growing clip is
+   * named (its stream ids), the same as a later cache hit. */
+  kling_client_preview_job (client, request, &options, &preview);
   g_mutex_lock (&priv->lock);
   g_free (priv->clip_name);
-  priv->clip_name = g_steal_pointer (&clip_name);
+  priv->clip_name = g_strdup (preview.cache_path);
   g_mutex_unlock (&priv->lock);
 
   /* A second submit from job_done() chains after a finished job: nothing to cancel then. */
@@ -821,7 +819,8 @@ gst_kling_render_submit (GstKlingRender * self, const KlingRequest * request)
     kling_job_unref (previous_job);
   }
 
-  gst_kling_render_announce_job (self, client, request, &options);
+  gst_kling_render_announce_job (self, client, request, &preview);
+  kling_job_preview_clear (&preview);
 
   ctx = g_new0 (JobContext, 1);
   ctx->self = gst_object_ref (self);

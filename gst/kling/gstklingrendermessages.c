@@ -155,31 +155,28 @@ gst_kling_render_post_task_progress (GstKlingRender * self,
  * estimate. */
 void
 gst_kling_render_announce_job (GstKlingRender * self, KlingClient * client,
-    const KlingRequest * request, const KlingJobOptions * options)
+    const KlingRequest * request, const KlingJobPreview * preview)
 {
   GstKlingRenderPrivate *priv = PRIV (self);
   g_autofree gchar *text = NULL;
   GstKlingProgress progress;
-  KlingJobPreview preview;
 
-  kling_client_preview_job (client, request, options, &preview);
   g_mutex_lock (&priv->lock);
   gst_kling_progress_init (&priv->progress, request->endpoint,
       priv->run_settings->model_name, (KlingMode) priv->run_settings->mode,
-      priv->run_settings->duration_s, priv->run_settings->sound, &preview);
+      priv->run_settings->duration_s, priv->run_settings->sound, preview);
   progress = priv->progress;
-  priv->resuming = preview.outlook == KLING_JOB_WILL_RESUME;
+  priv->resuming = preview->outlook == KLING_JOB_WILL_RESUME;
   g_mutex_unlock (&priv->lock);
 
-  text = gst_kling_progress_start_text (&progress, &preview,
+  text = gst_kling_progress_start_text (&progress, preview,
       kling_client_get_base_url (client));
-  if (preview.outlook == KLING_JOB_WILL_USE_CACHE)
+  if (preview->outlook == KLING_JOB_WILL_USE_CACHE)
     gst_kling_render_open_progress (self, "kling-cache", "kling-cache", text);
-  else if (preview.outlook == KLING_JOB_WILL_RESUME)
+  else if (preview->outlook == KLING_JOB_WILL_RESUME)
     gst_kling_render_open_progress (self, "kling-resume", "kling-task", text);
   else
     gst_kling_render_open_progress (self, "kling-submit", "kling-task", text);
-  kling_job_preview_clear (&preview);
 }
 
 /* COMPLETE: where the clip came from, how long it took, what was paid for it. */

@@ -273,6 +273,8 @@ typedef enum {
 typedef struct {
   KlingJobOutlook outlook;
   gchar *clip_path;          /* WILL_USE_CACHE: the cached clip */
+  gchar *cache_path;         /* where the clip is, or will be, in the cache (NULL without
+                              * a cache): what a clip playing while it downloads is named */
   gchar *task_id;            /* WILL_RESUME: the task followed; NULL while the journal
                               * knows only our external id (the create's answer was lost) */
   /* The median render time (Kling's submit -> succeed) of the newest

@@ -518,6 +518,7 @@ kling_client_preview_job (KlingClient * client, const KlingRequest * request,
       kling_request_get_model_name (request), KLING_JOB_HISTORY_RENDERS,
       &preview->history_median_s);
   key = kling_client_cache_key (client, request);
+  preview->cache_path = kling_cache_clip_path (cache_dir, key);
   /* The job's own order (job_start, kling_job_submit): cache, damaged clip, journal. */
   cached =
       options->refresh ? KLING_CACHE_MISS : kling_cache_lookup (cache_dir, key,
@@ -538,6 +539,7 @@ void
 kling_job_preview_clear (KlingJobPreview * preview)
 {
   g_clear_pointer (&preview->clip_path, g_free);
+  g_clear_pointer (&preview->cache_path, g_free);
   g_clear_pointer (&preview->task_id, g_free);
 }
 
